@@ -1,0 +1,56 @@
+import type { Flight } from './flight.js'
+
+/** What settling background work came to. */
+export interface SettleReport {
+  /** Loads that finished within the budget. */
+  readonly completed: number
+  /** Loads still running when the budget ran out, now aborted and dropped. */
+  readonly abandoned: number
+}
+
+/**
+ * Waits at most `budgetMs` for the flights still running, then abandons them, except those another
+ * caller is still waiting for (another invocation of a Managed Instance). Never rejects.
+ */
+export const settleFlights = async (flights: Iterable<Flight<unknown>>, budgetMs: number): Promise<SettleReport> => {
+  const running = [...flights].filter((flight) => !flight.settled)
+  if (running.length === 0) return { completed: 0, abandoned: 0 }
+  let timer: NodeJS.Timeout | undefined
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, budgetMs).unref()
+  })
+  await Promise.race([Promise.allSettled(running.map((flight) => flight.promise)), budget])
+  clearTimeout(timer)
+  let completed = 0
+  let abandoned = 0
+  for (const flight of running) {
+    if (flight.settled) {
+      completed++
+    } else if (flight.waiters === 0) {
+      flight.abandon()
+      abandoned++
+    }
+  }
+  return { completed, abandoned }
+}
+
+/** Loads started or joined on behalf of one owner that may still be running when the owner is done. */
+export class BackgroundWork {
+  readonly #flights = new Set<Flight<unknown>>()
+
+  track(flight: Flight<unknown>): void {
+    if (!flight.settled) this.#flights.add(flight)
+  }
+
+  get pending(): number {
+    let pending = 0
+    for (const flight of this.#flights) if (!flight.settled) pending++
+    return pending
+  }
+
+  settle(budgetMs: number): Promise<SettleReport> {
+    const flights = [...this.#flights]
+    this.#flights.clear()
+    return settleFlights(flights, budgetMs)
+  }
+}

@@ -1,0 +1,593 @@
+import { settleFlights, type SettleReport } from './background.js'
+import type { CircuitState } from './breaker.js'
+import { CacheCounters, Tally } from './counters.js'
+import { pickFromBatch } from './batch.js'
+import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
+import { Flight, timedOut } from './flight.js'
+import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
+import { callerKeyOf, storeKeyOf } from './keys.js'
+import { policyWith, resolveCacheOptions, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
+import { Outcome, Tier, type Lookup } from './outcome.js'
+import type { CacheScope } from './scope.js'
+import { SharedTier, type TierSession } from './shared-tier.js'
+import { estimateSize, MemoryStore } from '../stores/memory/index.js'
+
+export interface GetOptions {
+  /** The invocation this call belongs to: its counters and the loads it leaves running are kept there. */
+  readonly scope?: CacheScope
+}
+
+/** Freshness for one entry written with `set`, overriding the cache's options. */
+export interface SetOptions extends EntryFreshness, GetOptions {}
+
+/** What a refresh ahead came to. */
+export interface RefreshReport {
+  /** Entries reloaded. */
+  readonly refreshed: number
+  /** Entries whose reload failed; their last good value is kept. */
+  readonly failed: number
+}
+
+/** A loaded value with the freshness it is stored with. */
+interface Loaded<V> {
+  readonly value: V
+  readonly policy: FreshnessPolicy
+}
+
+/** What a flight came back with, and the entry L1 keeps for it (undefined: "not found", not remembered). */
+interface Fetched<V> {
+  readonly value: V
+  readonly entry: Entry<V> | undefined
+  readonly outcome: Outcome
+  readonly tier: Tier
+}
+
+interface FlightControl {
+  readonly signal: AbortSignal
+  /** False once the flight was abandoned or superseded by `set`/`delete`/`clear`: its result is not stored. */
+  readonly isCurrent: () => boolean
+}
+
+/** What a flight may take from L2 before it loads. */
+const SharedRead = {
+  /** For callers with nothing to serve: a fresh value, or a stale one within staleWhileRevalidate (refreshed beside them). */
+  Usable: 'usable',
+  /** For a refresh of a stale value already served: only a fresh value, written by another environment. */
+  Fresh: 'fresh',
+  /** No read: L2 was just read, or the entry must be reloaded. Taking the lease may still find a fresh value. */
+  Skip: 'skip',
+} as const
+type SharedRead = (typeof SharedRead)[keyof typeof SharedRead]
+
+interface Miss {
+  readonly key: string
+  readonly storeKey: string
+  readonly read: SharedRead
+}
+
+export interface CacheStats {
+  readonly name: string
+  readonly entries: number
+  readonly bytes: number
+  readonly evictions: number
+  readonly inFlight: number
+  readonly hits: number
+  readonly l2Hits: number
+  readonly l2Misses: number
+  readonly l2Errors: number
+  readonly l2TimeMs: number
+  readonly l2Skipped: number
+  /** The shared tier's circuit; undefined without one. */
+  readonly l2Circuit: CircuitState | undefined
+  readonly misses: number
+  readonly staleServed: number
+  readonly staleOnError: number
+  readonly errors: number
+  readonly loads: number
+  readonly loadErrors: number
+  readonly loadTimeouts: number
+  readonly notCached: number
+  readonly loadTimeMs: number
+}
+
+const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
+const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
+const ignore = (): void => undefined
+
+/**
+ * A cache in front of a loader: fresh values from memory, stale ones while they refresh, one load
+ * per key however many callers want it, and the last good value kept when the source fails.
+ * With `l2`, a shared tier sits between memory and the loader. Freshness is read lazily from a
+ * monotonic clock; nothing runs on a timer between calls.
+ */
+export class Cache<V> {
+  readonly name: string
+  readonly #options: ResolvedOptions<V>
+  readonly #store: MemoryStore<Entry<V>>
+  readonly #inFlight = new Map<string, Flight<Fetched<V>>>()
+  readonly #lifetime = new CacheCounters()
+  readonly #now: () => number
+  readonly #tier: SharedTier<V> | undefined
+  /** When the namespace version in L2 is next read (it tells that another environment cleared the cache); never without L2. */
+  #versionDueAt: number
+  #versionSync: Promise<void> | undefined
+
+  constructor(options: CacheOptions<V>) {
+    this.#options = resolveCacheOptions(options)
+    this.name = this.#options.name
+    this.#now = this.#options.now
+    this.#store = new MemoryStore(this.#options.bounds)
+    const l2 = this.#options.l2
+    this.#tier =
+      l2 === undefined
+        ? undefined
+        : new SharedTier(l2, { cacheName: this.name, now: this.#now, logger: this.#options.logger, loadTimeoutMs: this.#options.timeoutMs })
+    this.#versionDueAt = this.#tier === undefined ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY
+  }
+
+  /** Whether a shared tier (L2) sits behind memory. */
+  get shared(): boolean {
+    return this.#tier !== undefined
+  }
+
+  /** The value for `key`: cached when fresh, else loaded (or stale, as the freshness options allow). */
+  get(key: string, options?: GetOptions): Promise<V> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
+    const storeKey = storeKeyOf(key)
+    const entry = this.#store.get(storeKey)
+    const now = this.#now()
+    if (entry !== undefined && phaseOf(entry, now) === Phase.Fresh && now < this.#versionDueAt) {
+      this.#lifetime.hits++
+      if (options?.scope !== undefined) options.scope.countersFor(this.name).hits++
+      return Promise.resolve(entry.value)
+    }
+    return this.#resolve(key, storeKey, entry, options?.scope).then(valueOf)
+  }
+
+  /** Like `get`, and tells how the value was obtained. */
+  lookup(key: string, options?: GetOptions): Promise<Lookup<V>> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
+    const storeKey = storeKeyOf(key)
+    return this.#resolve(key, storeKey, this.#store.get(storeKey), options?.scope)
+  }
+
+  /**
+   * Values for many keys, in the order given. Misses are read from L2 together, then load together
+   * through `loadMany` when the cache has one, else one by one, concurrently; a key asked twice
+   * loads once. Rejects with the first key that cannot be served.
+   */
+  async getMany(keys: readonly string[], options?: GetOptions): Promise<V[]> {
+    if (!isArray(keys)) throw new CacheError(`middy-cache: cache "${this.name}" getMany needs an array of string keys`)
+    for (const key of keys) if (typeof key !== 'string') throw keyTypeError(this.name, key)
+    const scope = options?.scope
+    if (this.#versionIsDue()) await this.#syncVersion(scope)
+    this.#startBatchForMisses([...new Set(keys)], scope)
+    return Promise.all(
+      keys.map((key) => {
+        const storeKey = storeKeyOf(key)
+        return this.#resolvePhase(key, storeKey, this.#store.get(storeKey), scope).then(valueOf)
+      }),
+    )
+  }
+
+  /**
+   * Loads `key` without caching it anywhere (say, per-user data with no user to key it by): one
+   * loader call, within `timeout`, counted as not cached. Joins no other load and is joined by none.
+   */
+  loadUncached(key: string, options?: GetOptions): Promise<V> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
+    const scope = options?.scope
+    this.#tally(scope).add('notCached')
+    const flight = new Flight<Fetched<V>>(
+      async (signal) => ({ value: (await this.#loadOne(key, signal, scope)).value, entry: undefined, outcome: Outcome.Miss, tier: Tier.Source }),
+      this.#options.timeoutMs,
+      this.#flightHooks(scope, ignore),
+    )
+    return this.#waitFor(key, undefined, flight, undefined, scope).then(valueOf)
+  }
+
+  /**
+   * Stores a fresh value, replacing whatever a load still running would have stored. Memory holds it
+   * at once; the promise settles once L2 holds it too (an L2 failure is counted, never thrown).
+   */
+  set(key: string, value: V, options?: SetOptions): Promise<void> {
+    if (typeof key !== 'string') throw keyTypeError(this.name, key)
+    const storeKey = storeKeyOf(key)
+    const entry = this.#entryFor(storeKey, value, policyWith(this.#options.policy, options))
+    this.#inFlight.delete(storeKey)
+    this.#keep(storeKey, entry, options?.scope)
+    return this.#writeThrough(storeKey, entry, options?.scope)
+  }
+
+  /**
+   * Forgets `key` here and in L2; a load still running for it will not store its result. Resolves to
+   * whether memory held it. Other environments keep their in-memory copy until it expires.
+   */
+  delete(key: string, options?: GetOptions): Promise<boolean> {
+    if (typeof key !== 'string') throw keyTypeError(this.name, key)
+    const storeKey = storeKeyOf(key)
+    this.#inFlight.delete(storeKey)
+    const held = this.#store.delete(storeKey)
+    return this.#removeShared(storeKey, options?.scope).then(() => held)
+  }
+
+  /**
+   * Forgets every entry; loads still running will not store their results. With L2, moves the
+   * cache's namespace version on, which empties L2 for everyone and the memory of every environment
+   * at its next version check (`versionCheck` of the store).
+   */
+  async clear(options?: GetOptions): Promise<void> {
+    this.#inFlight.clear()
+    this.#store.clear()
+    const tier = this.#tier
+    if (tier === undefined) return
+    await tier.bumpVersion(this.#tally(options?.scope))
+    this.#versionDueAt = this.#nextVersionCheck(tier)
+  }
+
+  /** Waits at most `budgetMs` for every load of this cache still running, then abandons them. */
+  settle(budgetMs: number): Promise<SettleReport> {
+    return settleFlights([...this.#inFlight.values()], budgetMs)
+  }
+
+  /**
+   * Reloads every entry that stops being fresh within `horizonMs` and waits for the reloads, so that
+   * no caller meets them stale (a warm-up ping's work). Entries stored under a hashed key are left
+   * to refresh on their next get. A reload that fails or outlives `timeout` keeps the old value.
+   */
+  async refreshAhead(horizonMs: number, options?: GetOptions): Promise<RefreshReport> {
+    const scope = options?.scope
+    if (this.#versionIsDue()) await this.#syncVersion(scope)
+    const horizon = this.#now() + horizonMs
+    const reloads: Promise<unknown>[] = []
+    for (const [storeKey, entry] of this.#store.entries()) {
+      const key = callerKeyOf(storeKey)
+      if (key === undefined || entry.freshUntil > horizon) continue
+      const flight = this.#flightFor(key, storeKey, scope, SharedRead.Skip)
+      scope?.track(flight)
+      reloads.push(flight.timedOut === undefined ? flight.promise : Promise.race([flight.promise, flight.timedOut]))
+    }
+    const results = await Promise.allSettled(reloads)
+    const refreshed = results.filter((result) => result.status === 'fulfilled' && result.value !== timedOut).length
+    return { refreshed, failed: results.length - refreshed }
+  }
+
+  /** Counters over the cache's lifetime, and what it holds now. */
+  stats(): CacheStats {
+    const lifetime = this.#lifetime
+    return {
+      name: this.name,
+      entries: this.#store.size,
+      bytes: this.#store.bytes,
+      evictions: this.#store.evictions,
+      inFlight: this.#inFlight.size,
+      hits: lifetime.hits,
+      l2Hits: lifetime.l2Hits,
+      l2Misses: lifetime.l2Misses,
+      l2Errors: lifetime.l2Errors,
+      l2TimeMs: lifetime.l2TimeMs,
+      l2Skipped: lifetime.l2Skipped,
+      l2Circuit: this.#tier?.circuit,
+      misses: lifetime.misses,
+      staleServed: lifetime.staleServed,
+      staleOnError: lifetime.staleOnError,
+      errors: lifetime.errors,
+      loads: lifetime.loads,
+      loadErrors: lifetime.loadErrors,
+      loadTimeouts: lifetime.loadTimeouts,
+      notCached: lifetime.notCached,
+      loadTimeMs: lifetime.loadTimeMs,
+    }
+  }
+
+  #resolve(key: string, storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<Lookup<V>> {
+    if (!this.#versionIsDue()) return this.#resolvePhase(key, storeKey, entry, scope)
+    return this.#syncVersion(scope).then(() => this.#resolvePhase(key, storeKey, this.#store.get(storeKey), scope))
+  }
+
+  /** The one place that turns an entry's phase into what a get does. */
+  #resolvePhase(key: string, storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<Lookup<V>> {
+    switch (phaseOf(entry, this.#now())) {
+      case Phase.Fresh:
+        return Promise.resolve(this.#served((entry as Entry<V>).value, Outcome.Hit, Tier.L1, scope))
+      case Phase.Revalidate: {
+        const refresh = this.#flightFor(key, storeKey, scope, SharedRead.Fresh)
+        scope?.track(refresh)
+        return Promise.resolve(this.#served((entry as Entry<V>).value, Outcome.Stale, Tier.L1, scope))
+      }
+      case Phase.Fallback:
+        return this.#waitFor(key, storeKey, this.#flightFor(key, storeKey, scope, SharedRead.Usable), entry, scope)
+      case Phase.Expired:
+        return this.#waitFor(key, storeKey, this.#flightFor(key, storeKey, scope, SharedRead.Usable), undefined, scope)
+    }
+  }
+
+  /** Waits for `flight`; `storeKey` undefined for a load that is not cached (nothing may stand in, nothing refreshes). */
+  async #waitFor(key: string, storeKey: string | undefined, flight: Flight<Fetched<V>>, fallback: Entry<V> | undefined, scope: CacheScope | undefined): Promise<Lookup<V>> {
+    scope?.track(flight)
+    flight.waiters++
+    let result: Fetched<V> | typeof timedOut
+    try {
+      result = flight.timedOut === undefined ? await flight.promise : await Promise.race([flight.promise, flight.timedOut])
+    } catch (error) {
+      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error), scope)
+    } finally {
+      flight.waiters--
+    }
+    if (result === timedOut) {
+      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheTimeoutError(this.name, key, this.#options.timeoutMs ?? 0), scope)
+    }
+    if (result.outcome === Outcome.Stale && storeKey !== undefined) {
+      // Served stale from L2: refreshed beside the caller, as a stale L1 entry is.
+      scope?.track(this.#flightFor(key, storeKey, scope, SharedRead.Skip))
+    }
+    return this.#served(result.value, result.outcome, result.tier, scope)
+  }
+
+  /** What may stand in for a failed load: the entry the caller saw, else one a flight brought from L2 meanwhile. */
+  #standIn(storeKey: string | undefined, fallback: Entry<V> | undefined): Entry<V> | undefined {
+    return fallback ?? (storeKey === undefined ? undefined : this.#store.get(storeKey))
+  }
+
+  #fallBackOrThrow(fallback: Entry<V> | undefined, error: CacheError, scope: CacheScope | undefined): Lookup<V> {
+    if (canFallBack(fallback, this.#now())) {
+      return this.#served(fallback.value, Outcome.StaleOnError, Tier.L1, scope)
+    }
+    this.#count(Outcome.Error, Tier.Source, scope)
+    throw error
+  }
+
+  #flightFor(key: string, storeKey: string, scope: CacheScope | undefined, read: SharedRead): Flight<Fetched<V>> {
+    return this.#inFlight.get(storeKey) ?? this.#startFlight(storeKey, scope, (control) => this.#fetchOne(key, storeKey, control, scope, read))
+  }
+
+  /** L2 (within its timeout), then the lease, then the loader; a loaded value is written back to L2. */
+  async #fetchOne(key: string, storeKey: string, control: FlightControl, scope: CacheScope | undefined, read: SharedRead): Promise<Fetched<V>> {
+    const tier = this.#tier
+    const session = tier?.open(this.#tally(scope))
+    if (tier === undefined || session === undefined) return this.#loadFetched(key, storeKey, control.signal, scope)
+    if (read !== SharedRead.Skip) {
+      const served = this.#servable(storeKey, await tier.read(session, storeKey), read, control.isCurrent)
+      if (served !== undefined) return served
+      session.tally.add('l2Misses')
+    }
+    const claim = await tier.claim(session, storeKey, control.signal)
+    if (claim.entry !== undefined) return { value: claim.entry.value, entry: claim.entry, outcome: Outcome.Hit, tier: Tier.L2 }
+    try {
+      // Abandoned while it waited for another environment: nobody wants the load any more.
+      control.signal.throwIfAborted()
+      const fetched = await this.#loadFetched(key, storeKey, control.signal, scope)
+      if (control.isCurrent()) await tier.write(session, storeKey, fetched.entry)
+      return fetched
+    } finally {
+      await claim.release()
+    }
+  }
+
+  /**
+   * What an entry read from L2 serves, by its phase: fresh is a hit; stale within staleWhileRevalidate
+   * serves callers that have nothing (`read` Usable); stale within staleIfError serves nobody but is
+   * kept in memory to stand in should the load fail.
+   */
+  #servable(storeKey: string, shared: Entry<V> | undefined, read: SharedRead, isCurrent: () => boolean): Fetched<V> | undefined {
+    if (shared === undefined) return undefined
+    switch (phaseOf(shared, this.#now())) {
+      case Phase.Fresh:
+        return { value: shared.value, entry: shared, outcome: Outcome.Hit, tier: Tier.L2 }
+      case Phase.Revalidate:
+        return read === SharedRead.Usable ? { value: shared.value, entry: shared, outcome: Outcome.Stale, tier: Tier.L2 } : undefined
+      case Phase.Fallback: {
+        const current = this.#store.get(storeKey)
+        if (isCurrent() && (current === undefined || current.createdAt < shared.createdAt)) this.#store.set(storeKey, shared)
+        return undefined
+      }
+      case Phase.Expired:
+        return undefined
+    }
+  }
+
+  async #loadFetched(key: string, storeKey: string, signal: AbortSignal, scope: CacheScope | undefined): Promise<Fetched<V>> {
+    const loaded = await this.#loadOne(key, signal, scope)
+    return { value: loaded.value, entry: this.#entryFor(storeKey, loaded.value, loaded.policy), outcome: Outcome.Miss, tier: Tier.Source }
+  }
+
+  async #loadOne(key: string, signal: AbortSignal, scope: CacheScope | undefined): Promise<Loaded<V>> {
+    let freshness: EntryFreshness | undefined
+    const context = {
+      signal,
+      setFreshness: (requested: EntryFreshness) => {
+        freshness = requested
+      },
+    }
+    const value = await this.#callSource(scope, () => this.#options.load(key, context))
+    return { value, policy: policyWith(this.#options.policy, freshness) }
+  }
+
+  /** Starts a flight whose result is kept in memory unless it was abandoned or superseded by `set`/`delete`/`clear`. */
+  #startFlight(storeKey: string, scope: CacheScope | undefined, run: (control: FlightControl) => Promise<Fetched<V>>): Flight<Fetched<V>> {
+    const flight: Flight<Fetched<V>> = new Flight(
+      async (signal) => {
+        const isCurrent = (): boolean => !signal.aborted && this.#inFlight.get(storeKey) === flight
+        const fetched = await run({ signal, isCurrent })
+        if (isCurrent()) this.#keep(storeKey, fetched.entry, scope)
+        return fetched
+      },
+      this.#options.timeoutMs,
+      this.#flightHooks(scope, () => {
+        if (this.#inFlight.get(storeKey) === flight) this.#inFlight.delete(storeKey)
+      }),
+    )
+    this.#inFlight.set(storeKey, flight)
+    return flight
+  }
+
+  #flightHooks(scope: CacheScope | undefined, onSettled: () => void): { onTimeout: () => void; onSettled: () => void } {
+    return {
+      onTimeout: () => {
+        this.#tally(scope).add('loadTimeouts')
+      },
+      onSettled,
+    }
+  }
+
+  /** With a batch loader, starts one flight for every key of `keys` that is not fresh and not loading yet, all served by one batch. */
+  #startBatchForMisses(keys: readonly string[], scope: CacheScope | undefined): void {
+    const loadMany = this.#options.loadMany
+    if (loadMany === undefined) return
+    const now = this.#now()
+    const misses: Miss[] = []
+    for (const key of keys) {
+      const storeKey = storeKeyOf(key)
+      const phase = phaseOf(this.#store.get(storeKey), now)
+      if (this.#inFlight.has(storeKey) || phase === Phase.Fresh) continue
+      misses.push({ key, storeKey, read: phase === Phase.Revalidate ? SharedRead.Fresh : SharedRead.Usable })
+    }
+    if (misses.length < 2) return
+    const controller = new AbortController()
+    const flights = new Map<string, Flight<Fetched<V>>>()
+    const session = this.#tier?.open(this.#tally(scope))
+    const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
+    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent })
+    let abandoned = 0
+    for (const { storeKey } of misses) {
+      const flight = this.#startFlight(storeKey, scope, async (control) => {
+        // The batch is aborted only once every key it serves has been abandoned.
+        control.signal.addEventListener('abort', () => { if (++abandoned === misses.length) controller.abort(control.signal.reason) }, { once: true })
+        const fetched = (await batch).get(storeKey)
+        if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
+        if (this.#tier !== undefined && session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) {
+          await this.#tier.write(session, storeKey, fetched.entry)
+        }
+        return fetched
+      })
+      flights.set(storeKey, flight)
+    }
+  }
+
+  /** L2 for every miss in one read, then one loader call for what L2 could not serve. */
+  async #fetchBatch(
+    misses: readonly Miss[],
+    session: TierSession | undefined,
+    scope: CacheScope | undefined,
+    batch: { readonly signal: AbortSignal; readonly loadMany: BatchLoader<V>; readonly isCurrent: (storeKey: string) => () => boolean },
+  ): Promise<Map<string, Fetched<V>>> {
+    const results = new Map<string, Fetched<V>>()
+    let toLoad = misses
+    if (this.#tier !== undefined && session !== undefined) {
+      const shared = await this.#tier.readMany(session, misses.map((miss) => miss.storeKey))
+      toLoad = misses.filter((miss, index) => {
+        const served = this.#servable(miss.storeKey, shared[index], miss.read, batch.isCurrent(miss.storeKey))
+        if (served !== undefined) results.set(miss.storeKey, served)
+        return served === undefined
+      })
+      session.tally.add('l2Misses', toLoad.length)
+    }
+    if (toLoad.length === 0) return results
+    const batchKeys = toLoad.map((miss) => miss.key)
+    const freshnessByKey = new Map<string, EntryFreshness>()
+    const context = {
+      signal: batch.signal,
+      setFreshness: (freshness: EntryFreshness, key: string) => {
+        freshnessByKey.set(key, freshness)
+      },
+    }
+    const loaded = await this.#callSource(scope, () => batch.loadMany(batchKeys, context))
+    toLoad.forEach(({ key, storeKey }, index) => {
+      const value = pickFromBatch(this.name, loaded, key, index)
+      const entry = this.#entryFor(storeKey, value, policyWith(this.#options.policy, freshnessByKey.get(key)))
+      results.set(storeKey, { value, entry, outcome: Outcome.Miss, tier: Tier.Source })
+    })
+    return results
+  }
+
+  /** Calls the source, counting the call, its duration and its failure. */
+  async #callSource<R>(scope: CacheScope | undefined, call: () => R | PromiseLike<R>): Promise<R> {
+    const tally = this.#tally(scope)
+    tally.add('loads')
+    const startedAt = this.#now()
+    try {
+      return await call()
+    } catch (error) {
+      tally.add('loadErrors')
+      throw error
+    } finally {
+      tally.add('loadTimeMs', this.#now() - startedAt)
+    }
+  }
+
+  /** The entry a value is kept as; undefined for "not found" when `negativeTtl` does not ask to remember it. */
+  #entryFor(storeKey: string, value: V, policy: FreshnessPolicy): Entry<V> | undefined {
+    if (value === undefined && policy.negativeTtlMs === 0) return undefined
+    return createEntry(value, this.#now(), policy, estimateSize(value) + storeKey.length * 2)
+  }
+
+  /** Keeps an entry in memory (undefined forgets the key); one larger than `l1.maxBytes` is counted instead. */
+  #keep(storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): void {
+    if (entry === undefined) {
+      this.#store.delete(storeKey)
+      return
+    }
+    if (!this.#store.set(storeKey, entry)) this.#tally(scope).add('notCached')
+  }
+
+  async #writeThrough(storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<void> {
+    const session = await this.#openSession(scope)
+    if (session !== undefined) await this.#tier?.write(session, storeKey, entry)
+  }
+
+  async #removeShared(storeKey: string, scope: CacheScope | undefined): Promise<void> {
+    const session = await this.#openSession(scope)
+    if (session !== undefined) await this.#tier?.remove(session, storeKey)
+  }
+
+  async #openSession(scope: CacheScope | undefined): Promise<TierSession | undefined> {
+    if (this.#tier === undefined) return undefined
+    if (this.#versionIsDue()) await this.#syncVersion(scope)
+    return this.#tier.open(this.#tally(scope))
+  }
+
+  #versionIsDue(): boolean {
+    return this.#now() >= this.#versionDueAt
+  }
+
+  /** Reads the namespace version (one read at a time); a version moved on by another environment's `clear()` empties memory. */
+  #syncVersion(scope: CacheScope | undefined): Promise<void> {
+    const tier = this.#tier
+    if (tier === undefined) return Promise.resolve()
+    this.#versionSync ??= tier
+      .syncVersion(this.#tally(scope))
+      .then((moved) => {
+        if (moved) {
+          this.#inFlight.clear()
+          this.#store.clear()
+        }
+        this.#versionDueAt = this.#nextVersionCheck(tier)
+      })
+      .finally(() => {
+        this.#versionSync = undefined
+      })
+    return this.#versionSync
+  }
+
+  /** Without a known version L2 cannot be used, so it is read again at the next call (the breaker keeps that cheap). */
+  #nextVersionCheck(tier: SharedTier<V>): number {
+    return tier.versionKnown ? this.#now() + tier.versionCheckMs : this.#now()
+  }
+
+  #tally(scope: CacheScope | undefined): Tally {
+    return new Tally(this.#lifetime, scope?.countersFor(this.name))
+  }
+
+  #served(value: V, outcome: Outcome, tier: Tier, scope: CacheScope | undefined): Lookup<V> {
+    this.#count(outcome, tier, scope)
+    return { value, outcome, tier }
+  }
+
+  #count(outcome: Outcome, tier: Tier, scope: CacheScope | undefined): void {
+    this.#lifetime.count(outcome, tier)
+    if (scope !== undefined) scope.countersFor(this.name).count(outcome, tier)
+  }
+}
+
+/** Creates a cache; every option is validated here, so a bad one throws at module load, not mid-invocation. */
+export const createCache = <V>(options: CacheOptions<V>): Cache<V> => new Cache(options)

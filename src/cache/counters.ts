@@ -1,0 +1,83 @@
+import { Outcome, Tier } from './outcome.js'
+
+/**
+ * Counts of what one cache did, either over its lifetime or within one scope (an invocation).
+ * Plain mutable fields: the hit path increments them without allocating.
+ */
+export class CacheCounters {
+  /** Gets served fresh from memory (L1). */
+  hits = 0
+  /** Gets that missed L1 and were served from the shared tier (L2). */
+  l2Hits = 0
+  /** L2 reads that found nothing usable. */
+  l2Misses = 0
+  /** L2 operations that failed or outlived their timeout. */
+  l2Errors = 0
+  /** Time spent in L2 operations, in milliseconds. */
+  l2TimeMs = 0
+  /** Values kept out of L2 (in L1 only): too large for the store, or not serialisable as JSON. */
+  l2Skipped = 0
+  /** Gets that waited for a load. */
+  misses = 0
+  /** Gets served a stale value while it was refreshed in the background. */
+  staleServed = 0
+  /** Gets served a stale value because the load failed or timed out. */
+  staleOnError = 0
+  /** Gets that threw. */
+  errors = 0
+  /** Calls made to the loader (a batch counts once). */
+  loads = 0
+  /** Loader calls that failed, in the foreground or the background. */
+  loadErrors = 0
+  /** Loads that outlived `timeout`. */
+  loadTimeouts = 0
+  /** Loaded values returned but not kept because they exceed `l1.maxBytes`. */
+  notCached = 0
+  /** Time spent in loader calls, in milliseconds. */
+  loadTimeMs = 0
+
+  count(outcome: Outcome, tier: Tier): void {
+    switch (outcome) {
+      case Outcome.Hit:
+        if (tier === Tier.L2) this.l2Hits++
+        else this.hits++
+        break
+      case Outcome.Miss:
+        this.misses++
+        break
+      case Outcome.Stale:
+        this.staleServed++
+        break
+      case Outcome.StaleOnError:
+        this.staleOnError++
+        break
+      case Outcome.Error:
+        this.errors++
+        break
+    }
+  }
+
+  /** Gets served, whatever their outcome. */
+  get gets(): number {
+    return this.hits + this.l2Hits + this.misses + this.staleServed + this.staleOnError + this.errors
+  }
+}
+
+/** The counters a tally can add to: every numeric field. */
+export type CounterName = Exclude<{ [K in keyof CacheCounters]: CacheCounters[K] extends number ? K : never }[keyof CacheCounters], 'gets'>
+
+/** A cache's lifetime counters together with those of the scope at hand, added to as one. */
+export class Tally {
+  readonly #lifetime: CacheCounters
+  readonly #scoped: CacheCounters | undefined
+
+  constructor(lifetime: CacheCounters, scoped: CacheCounters | undefined) {
+    this.#lifetime = lifetime
+    this.#scoped = scoped
+  }
+
+  add(counter: CounterName, amount = 1): void {
+    this.#lifetime[counter] += amount
+    if (this.#scoped !== undefined) this.#scoped[counter] += amount
+  }
+}

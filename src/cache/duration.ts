@@ -1,0 +1,27 @@
+import { CacheOptionsError, printable } from './errors.js'
+
+/** A duration as users write it: a number of seconds, or a string such as '500ms', '30s', '5m', '1h', '1d'. */
+export type Duration = number | `${number}${DurationUnit}`
+type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd'
+
+const millisecondsPerUnit: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
+const allowed = "a number of seconds or a string such as '500ms', '30s', '5m', '1h', '1d'"
+
+/** Parses a duration option into milliseconds, or throws an error naming the option. */
+export const parseDuration = (option: string, value: unknown): number => {
+  let milliseconds: number
+  if (typeof value === 'number') {
+    milliseconds = value * 1_000
+  } else if (typeof value === 'string') {
+    const match = durationPattern.exec(value.trim())
+    if (match === null) throw new CacheOptionsError(option, `must be ${allowed}; got ${printable(value)}`)
+    milliseconds = Number(match[1]) * millisecondsPerUnit[match[2] as DurationUnit]
+  } else {
+    throw new CacheOptionsError(option, `must be ${allowed}; got ${printable(value)}`)
+  }
+  if (!Number.isFinite(milliseconds) || milliseconds < 0) {
+    throw new CacheOptionsError(option, `must be a finite duration of zero or more; got ${printable(value)}`)
+  }
+  return Math.round(milliseconds)
+}

@@ -1,0 +1,59 @@
+/** Every error this library throws is a CacheError, so callers can tell ours from their loader's. */
+export class CacheError extends Error {
+  override name = 'CacheError'
+}
+
+/** Options that cannot work. Thrown at construction, never at the first invocation. */
+export class CacheOptionsError extends CacheError {
+  override name = 'CacheOptionsError'
+  readonly option: string
+
+  constructor(option: string, message: string) {
+    super(`middy-cache: option "${option}" ${message}`)
+    this.option = option
+  }
+}
+
+/** A value as an error message shows it: short, and never a secret-bearing object's contents. */
+export const printable = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === undefined) return String(value)
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
+/** A key that is not a string, named by cache. */
+export const keyTypeError = (cache: string, key: unknown): CacheError =>
+  new CacheError(`middy-cache: cache "${cache}" needs string keys; got ${key === null ? 'null' : typeof key}`)
+
+const printableKey = (key: string): string => (key.length > 80 ? `${key.slice(0, 77)}...` : key)
+
+/** A load failed and no stale value could stand in; the loader's error is the `cause`. */
+export class CacheLoadError extends CacheError {
+  override name = 'CacheLoadError'
+  readonly cache: string
+  readonly key: string
+
+  constructor(cache: string, key: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(`middy-cache: loading "${printableKey(key)}" for cache "${cache}" failed: ${reason}`, { cause })
+    this.cache = cache
+    this.key = key
+  }
+}
+
+/** A load took longer than `timeout` and no stale value could stand in. */
+export class CacheTimeoutError extends CacheError {
+  override name = 'CacheTimeoutError'
+  readonly cache: string
+  readonly key: string
+  readonly timeoutMs: number
+
+  constructor(cache: string, key: string, timeoutMs: number) {
+    super(`middy-cache: loading "${printableKey(key)}" for cache "${cache}" timed out after ${timeoutMs} ms`)
+    this.cache = cache
+    this.key = key
+    this.timeoutMs = timeoutMs
+  }
+}

@@ -1,0 +1,244 @@
+import { monotonicClock, type Clock } from './clock.js'
+import { parseDuration, type Duration } from './duration.js'
+import { CacheOptionsError, printable } from './errors.js'
+import type { FreshnessPolicy } from './freshness.js'
+import type { L2Store } from '../stores/l2-store.js'
+import type { MemoryStoreBounds } from '../stores/memory/index.js'
+
+/** Freshness of one entry, overriding the cache's options. */
+export interface EntryFreshness {
+  readonly ttl?: Duration
+  readonly staleWhileRevalidate?: Duration
+  readonly staleIfError?: Duration
+}
+
+/** What a loader is given besides the key. */
+export interface LoadContext {
+  /** Aborts when the load is abandoned (its invocation ended); pass it to the SDK or fetch call. */
+  readonly signal: AbortSignal
+  /** Overrides the freshness of the entry this load stores (say, a ttl capped by a rotation date). A property, so it can be destructured. */
+  readonly setFreshness: (freshness: EntryFreshness) => void
+}
+
+/** Loads one key. Returning undefined means "not found" (remembered for `negativeTtl`). */
+export type Loader<V> = (key: string, context: LoadContext) => V | PromiseLike<V>
+
+/** What a batch loader is given besides the keys. */
+export interface BatchLoadContext {
+  readonly signal: AbortSignal
+  /** Overrides the freshness of the entry stored for `key`. */
+  readonly setFreshness: (freshness: EntryFreshness, key: string) => void
+}
+
+/**
+ * Loads many keys in one call: a Map by key, or an array aligned with `keys`. A key missing from
+ * the result is "not found".
+ */
+export type BatchLoader<V> = (
+  keys: readonly string[],
+  context: BatchLoadContext,
+) => PromiseLike<ReadonlyMap<string, V> | readonly (V | undefined)[]>
+
+export interface L1Options {
+  /** Most entries kept; least recently used evicted first. Default 10,000. */
+  readonly maxEntries?: number
+  /** Most approximate bytes kept (values and keys); a larger value is returned but not cached. Default 64 MiB. */
+  readonly maxBytes?: number
+}
+
+/** Where the one warning about values the shared tier cannot store goes. */
+export interface Logger {
+  warn(message: string): void
+}
+
+export interface CacheOptions<V> {
+  /** Keeps caches apart; names the cache in errors, metrics and shared-tier keys. */
+  readonly name: string
+  readonly load: Loader<V>
+  /** Loads the misses of `getMany` in one call; without it they load one by one, concurrently. */
+  readonly loadMany?: BatchLoader<V>
+  /** How long a value is fresh. */
+  readonly ttl: Duration
+  /** After `ttl`, how long a stale value is served at once while a refresh runs beside the caller. Default 0. */
+  readonly staleWhileRevalidate?: Duration
+  /** After `ttl`, how long a stale value may be served when the refresh fails or times out. Default 0. */
+  readonly staleIfError?: Duration
+  /** How long "not found" is remembered; 0 (default) never. */
+  readonly negativeTtl?: Duration
+  /** Fraction in [0, 1) by which each entry's ttl is shortened at random. Default 0. */
+  readonly jitter?: number
+  /** How long a load may take: soft when a stale value may stand in, hard otherwise. Default: no limit. */
+  readonly timeout?: Duration
+  readonly l1?: L1Options
+  /** A shared tier behind memory: `redisStore(...)` or `dynamoStore(...)`. Never for secrets. */
+  readonly l2?: L2Store
+  /** Receives the one warning about values the shared tier cannot store. Default: console. */
+  readonly logger?: Logger
+  /** The monotonic millisecond clock freshness is read from; replace it to simulate frozen time. */
+  readonly now?: Clock
+}
+
+export interface ResolvedOptions<V> {
+  readonly name: string
+  readonly load: Loader<V>
+  readonly loadMany: BatchLoader<V> | undefined
+  readonly policy: FreshnessPolicy
+  readonly timeoutMs: number | undefined
+  readonly bounds: MemoryStoreBounds
+  readonly l2: L2Store | undefined
+  readonly logger: Logger
+  readonly now: Clock
+}
+
+export const cacheOptionNames = [
+  'name', 'load', 'loadMany', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'l1', 'l2', 'logger', 'now',
+] as const
+const l1OptionNames = ['maxEntries', 'maxBytes'] as const
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+const defaultMaxEntries = 10_000
+const defaultMaxBytes = 64 * 1024 * 1024
+/** setTimeout's ceiling. */
+const maxTimeoutMs = 2 ** 31 - 1
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Throws for any own property of `options` that is not in `known`, suggesting the closest known name. */
+export const rejectUnknownOptions = (options: Record<string, unknown>, known: readonly string[], path = ''): void => {
+  for (const option of Object.keys(options)) {
+    if (known.includes(option)) continue
+    const suggestion = closestName(option, known)
+    const hint = suggestion === undefined ? '' : ` (did you mean "${path}${suggestion}"?)`
+    throw new CacheOptionsError(`${path}${option}`, `is not an option${hint}; known options: ${known.join(', ')}`)
+  }
+}
+
+const closestName = (name: string, known: readonly string[]): string | undefined => {
+  let best: string | undefined
+  let bestDistance = Math.max(3, Math.ceil(name.length / 3)) + 1
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase())
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution))
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+const optionalDuration = (option: string, value: unknown): number => (value === undefined ? 0 : parseDuration(option, value))
+
+export const positiveInteger = (option: string, value: unknown, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new CacheOptionsError(option, `must be a whole number of 1 or more; got ${printable(value)}`)
+  }
+  return value
+}
+
+const resolveBounds = (l1: unknown): MemoryStoreBounds => {
+  if (l1 === undefined) return { maxEntries: defaultMaxEntries, maxBytes: defaultMaxBytes }
+  if (!isRecord(l1)) throw new CacheOptionsError('l1', 'must be an object such as { maxEntries: 1000, maxBytes: 10_000_000 }')
+  rejectUnknownOptions(l1, l1OptionNames, 'l1.')
+  return {
+    maxEntries: positiveInteger('l1.maxEntries', l1.maxEntries, defaultMaxEntries),
+    maxBytes: positiveInteger('l1.maxBytes', l1.maxBytes, defaultMaxBytes),
+  }
+}
+
+const resolveTimeout = (value: unknown): number | undefined => {
+  if (value === undefined) return undefined
+  const timeoutMs = parseDuration('timeout', value)
+  if (timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
+    throw new CacheOptionsError('timeout', `must be between 1 ms and ${maxTimeoutMs} ms; got ${printable(value)}`)
+  }
+  return timeoutMs
+}
+
+const resolveJitter = (value: unknown): number => {
+  if (value === undefined) return 0
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new CacheOptionsError('jitter', `must be a fraction from 0 up to (not including) 1, such as 0.1; got ${printable(value)}`)
+  }
+  return value
+}
+
+const l2StoreMethods = ['get', 'getMany', 'set', 'delete', 'acquireLease', 'releaseLease', 'readCounter', 'incrementCounter'] as const
+
+const resolveL2 = (value: unknown): L2Store | undefined => {
+  if (value === undefined) return undefined
+  if (!isRecord(value) || !isRecord(value.settings) || l2StoreMethods.some((method) => typeof value[method] !== 'function')) {
+    throw new CacheOptionsError('l2', `must be a store made by redisStore(...) or dynamoStore(...); got ${printable(value)}`)
+  }
+  return value as unknown as L2Store
+}
+
+const resolveLogger = (value: unknown): Logger => {
+  if (value === undefined) return console
+  if (!isRecord(value) || typeof value.warn !== 'function') throw new CacheOptionsError('logger', `must be an object with a warn(message) method, such as console; got ${printable(value)}`)
+  return value as unknown as Logger
+}
+
+const requireFunction = (option: string, value: unknown): void => {
+  if (typeof value !== 'function') throw new CacheOptionsError(option, `must be a function; got ${printable(value)}`)
+}
+
+/** The cache's policy with an entry's own freshness applied; throws a CacheOptionsError for a bad duration. */
+export const policyWith = (policy: FreshnessPolicy, freshness: EntryFreshness | undefined): FreshnessPolicy => {
+  if (freshness === undefined) return policy
+  const { ttl, staleWhileRevalidate, staleIfError } = freshness
+  const ttlMs = ttl === undefined ? policy.ttlMs : parseDuration('ttl', ttl)
+  if (ttlMs < 1) throw new CacheOptionsError('ttl', `must be 1 ms or more; got ${printable(ttl)}`)
+  return {
+    ...policy,
+    ttlMs,
+    staleWhileRevalidateMs: staleWhileRevalidate === undefined ? policy.staleWhileRevalidateMs : parseDuration('staleWhileRevalidate', staleWhileRevalidate),
+    staleIfErrorMs: staleIfError === undefined ? policy.staleIfErrorMs : parseDuration('staleIfError', staleIfError),
+  }
+}
+
+/** Validates everything once, at construction, and resolves durations to milliseconds. */
+export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOptions<V> => {
+  const raw: unknown = options
+  if (!isRecord(raw)) throw new CacheOptionsError('options', 'must be an object such as { name, load, ttl }')
+  rejectUnknownOptions(raw, cacheOptionNames)
+  if (typeof raw.name !== 'string' || !namePattern.test(raw.name)) {
+    throw new CacheOptionsError('name', `must be 1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit; got ${printable(raw.name)}`)
+  }
+  requireFunction('load', raw.load)
+  if (raw.loadMany !== undefined) requireFunction('loadMany', raw.loadMany)
+  if (raw.now !== undefined) requireFunction('now', raw.now)
+  if (raw.ttl === undefined) throw new CacheOptionsError('ttl', "is required: how long a value is fresh, such as '5m' or 300")
+  const ttlMs = parseDuration('ttl', raw.ttl)
+  if (ttlMs < 1) throw new CacheOptionsError('ttl', `must be 1 ms or more; got ${printable(raw.ttl)}`)
+  return {
+    name: raw.name,
+    load: options.load,
+    loadMany: options.loadMany,
+    policy: {
+      ttlMs,
+      staleWhileRevalidateMs: optionalDuration('staleWhileRevalidate', raw.staleWhileRevalidate),
+      staleIfErrorMs: optionalDuration('staleIfError', raw.staleIfError),
+      negativeTtlMs: optionalDuration('negativeTtl', raw.negativeTtl),
+      jitter: resolveJitter(raw.jitter),
+    },
+    timeoutMs: resolveTimeout(raw.timeout),
+    bounds: resolveBounds(raw.l1),
+    l2: resolveL2(raw.l2),
+    logger: resolveLogger(raw.logger),
+    now: options.now ?? monotonicClock,
+  }
+}

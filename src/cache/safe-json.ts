@@ -1,0 +1,23 @@
+/** Text that may spell a prototype-changing key, directly or through a unicode escape. */
+const suspiciousMarkers = ['__proto__', 'constructor', '\\u'] as const
+
+class PoisonedJson extends Error {}
+
+const refusePrototypeKeys = (key: string, value: unknown): unknown => {
+  if (key === '__proto__') throw new PoisonedJson()
+  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) throw new PoisonedJson()
+  return value
+}
+
+/**
+ * Parses JSON from a shared tier, which another writer may have filled: undefined for anything
+ * that is not JSON, or that carries `__proto__` or `constructor.prototype` keys a later merge
+ * could turn into prototype pollution. Plain text skips the slower checking parse.
+ */
+export const parseJsonSafely = (text: string): unknown => {
+  try {
+    return suspiciousMarkers.some((marker) => text.includes(marker)) ? JSON.parse(text, refusePrototypeKeys) : JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}

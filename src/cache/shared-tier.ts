@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { L2Settings, L2Store } from '../stores/l2-store.js'
+import { CircuitBreaker, type CircuitState } from './breaker.js'
+import { monotonicClock, type Clock } from './clock.js'
+import type { Tally } from './counters.js'
+import { decodeEntry, encodeEntry } from './envelope.js'
+import { Phase, phaseOf, type Entry } from './freshness.js'
+import type { Logger } from './options.js'
+
+/** One breaker per store: caches that share a connection share its health. */
+const breakers = new WeakMap<L2Store, CircuitBreaker>()
+
+const breakerOf = (store: L2Store): CircuitBreaker => {
+  let breaker = breakers.get(store)
+  if (breaker === undefined) {
+    breaker = new CircuitBreaker(store.settings.breaker, monotonicClock)
+    breakers.set(store, breaker)
+  }
+  return breaker
+}
+
+const unavailable: unique symbol = Symbol('middy-cache.l2Unavailable')
+/** Polls while another environment holds the lease: quick at first, then every 50 ms. */
+const firstPollMs = 5
+const longestPollMs = 50
+
+/**
+ * The shared tier's operations for one flight (or one write). The first failure ends them: a
+ * flight is slowed by at most one L2 timeout however many operations it meant to run.
+ */
+export class TierSession {
+  readonly tally: Tally
+  readonly version: number
+  failed = false
+
+  constructor(tally: Tally, version: number) {
+    this.tally = tally
+    this.version = version
+  }
+}
+
+/** What taking a lease came to: a fresh value another environment wrote, or the lease to give back. */
+export interface Claim<V> {
+  readonly entry: Entry<V> | undefined
+  release(): Promise<void>
+}
+
+const nothingToRelease = (): Promise<void> => Promise.resolve()
+const noClaim: Claim<never> = { entry: undefined, release: nothingToRelease }
+
+export interface SharedTierOptions {
+  readonly cacheName: string
+  /** The cache's monotonic clock, which entries' times are on. */
+  readonly now: Clock
+  readonly logger: Logger
+  /** The cache's load timeout: waiting for another environment's load never outlasts it. */
+  readonly loadTimeoutMs: number | undefined
+}
+
+/**
+ * A cache's view of its L2 store: keys under the cache's name and namespace version, entries in
+ * envelopes, every operation within the store's timeout and behind its circuit breaker. Never
+ * throws: a failed or slow operation is counted and reads as "nothing there".
+ */
+export class SharedTier<V> {
+  readonly #store: L2Store
+  readonly #settings: L2Settings
+  readonly #breaker: CircuitBreaker
+  readonly #cacheName: string
+  readonly #versionKey: string
+  readonly #now: Clock
+  readonly #logger: Logger
+  readonly #leaseWaitMs: number
+  #version: number | undefined
+  #warnedUnserialisable = false
+
+  constructor(store: L2Store, options: SharedTierOptions) {
+    this.#store = store
+    this.#settings = store.settings
+    this.#breaker = breakerOf(store)
+    this.#cacheName = options.cacheName
+    this.#versionKey = `${options.cacheName}:version`
+    this.#now = options.now
+    this.#logger = options.logger
+    this.#leaseWaitMs = Math.min(this.#settings.lease?.waitMs ?? 0, options.loadTimeoutMs ?? Number.POSITIVE_INFINITY)
+  }
+
+  get circuit(): CircuitState {
+    return this.#breaker.state
+  }
+
+  get versionCheckMs(): number {
+    return this.#settings.versionCheckMs
+  }
+
+  get versionKnown(): boolean {
+    return this.#version !== undefined
+  }
+
+  /** Operations counted in `tally`; undefined until the namespace version is known, since every key depends on it. */
+  open(tally: Tally): TierSession | undefined {
+    return this.#version === undefined ? undefined : new TierSession(tally, this.#version)
+  }
+
+  /** Reads the namespace version; true when it moved on since the last read (another environment cleared the cache). */
+  async syncVersion(tally: Tally): Promise<boolean> {
+    const read = await this.#attempt(tally, (signal) => this.#store.readCounter(this.#versionKey, signal))
+    if (read === unavailable) return false
+    const moved = this.#version !== undefined && this.#version !== read
+    this.#version = read
+    return moved
+  }
+
+  /** Moves the namespace version on: every environment's entries are gone once it reads the new version. */
+  async bumpVersion(tally: Tally): Promise<void> {
+    const bumped = await this.#attempt(tally, (signal) => this.#store.incrementCounter(this.#versionKey, signal))
+    if (bumped !== unavailable) this.#version = bumped
+  }
+
+  async read(session: TierSession, storeKey: string): Promise<Entry<V> | undefined> {
+    const payload = await this.#run(session, (signal) => this.#store.get(this.#keyOf(session, storeKey), signal))
+    return payload === unavailable || payload === undefined ? undefined : this.#decode(payload, storeKey)
+  }
+
+  async readMany(session: TierSession, storeKeys: readonly string[]): Promise<(Entry<V> | undefined)[]> {
+    const keys = storeKeys.map((storeKey) => this.#keyOf(session, storeKey))
+    const payloads = await this.#run(session, (signal) => this.#store.getMany(keys, signal))
+    return storeKeys.map((storeKey, index) => {
+      const payload = payloads === unavailable ? undefined : payloads[index]
+      return payload === undefined ? undefined : this.#decode(payload, storeKey)
+    })
+  }
+
+  /** Stores `entry` until its last usable moment; undefined ("not found", not remembered) removes the key. */
+  async write(session: TierSession, storeKey: string, entry: Entry<V> | undefined): Promise<void> {
+    if (entry === undefined) {
+      await this.remove(session, storeKey)
+      return
+    }
+    const monoNow = this.#now()
+    const ttlMs = Math.ceil(Math.max(entry.revalidateUntil, entry.fallbackUntil) - monoNow)
+    if (ttlMs <= 0) return
+    let payload: Buffer
+    try {
+      payload = encodeEntry(entry, monoNow, Date.now(), this.#settings.compressAboveBytes)
+    } catch (error) {
+      this.#skipUnserialisable(session, error)
+      return
+    }
+    if (payload.length > this.#settings.maxPayloadBytes) {
+      session.tally.add('l2Skipped')
+      return
+    }
+    await this.#run(session, (signal) => this.#store.set(this.#keyOf(session, storeKey), payload, ttlMs, signal))
+  }
+
+  async remove(session: TierSession, storeKey: string): Promise<void> {
+    await this.#run(session, (signal) => this.#store.delete(this.#keyOf(session, storeKey), signal))
+  }
+
+  /**
+   * Takes the lease on `storeKey` so that one environment loads it. When another holds it, polls for
+   * the value it will write (or for the lease, should it give up) for at most the lease's wait; then
+   * the caller loads itself. Returns a fresh entry found on the way, or the lease to release.
+   */
+  async claim(session: TierSession, storeKey: string, signal: AbortSignal): Promise<Claim<V>> {
+    const lease = this.#settings.lease
+    if (lease === undefined) return noClaim
+    const key = this.#keyOf(session, storeKey)
+    const token = randomUUID()
+    const deadline = monotonicClock() + this.#leaseWaitMs
+    for (let pauseMs = firstPollMs; ; pauseMs = Math.min(pauseMs * 2, longestPollMs)) {
+      const attempt = await this.#run(session, (operationSignal) => this.#store.acquireLease(key, token, lease.ttlMs, operationSignal))
+      if (attempt === unavailable) return noClaim
+      const found = attempt.payload === undefined ? undefined : this.#decode(attempt.payload, storeKey)
+      const release = (): Promise<void> => this.#release(session, key, token)
+      if (found !== undefined && phaseOf(found, this.#now()) === Phase.Fresh) {
+        if (attempt.acquired) await release()
+        return { entry: found, release: nothingToRelease }
+      }
+      if (attempt.acquired) return { entry: undefined, release }
+      const leftMs = deadline - monotonicClock()
+      if (leftMs <= 0) return noClaim
+      try {
+        await sleep(Math.min(pauseMs, leftMs), undefined, { ref: false, signal })
+      } catch {
+        return noClaim // the flight was abandoned
+      }
+    }
+  }
+
+  async #release(session: TierSession, key: string, token: string): Promise<void> {
+    await this.#run(session, (signal) => this.#store.releaseLease(key, token, signal))
+  }
+
+  /** `k:` + the key, or `h:` + the hash for keys stored hashed, so the two can never meet. */
+  #keyOf(session: TierSession, storeKey: string): string {
+    const encoded = storeKey.charCodeAt(0) === 0 ? `h:${storeKey.slice(1)}` : `k:${storeKey}`
+    return `${this.#cacheName}:${session.version}:${encoded}`
+  }
+
+  #decode(payload: Uint8Array, storeKey: string): Entry<V> | undefined {
+    return decodeEntry<V>(payload, this.#now(), Date.now(), storeKey.length * 2)
+  }
+
+  #skipUnserialisable(session: TierSession, error: unknown): void {
+    session.tally.add('l2Skipped')
+    if (this.#warnedUnserialisable) return
+    this.#warnedUnserialisable = true
+    const reason = error instanceof Error ? error.message : String(error)
+    this.#logger.warn(
+      `middy-cache: cache "${this.#cacheName}" keeps some values in memory only: the shared tier stores JSON, which cannot carry ${reason} (warned once)`,
+    )
+  }
+
+  async #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>): Promise<R | typeof unavailable> {
+    if (session.failed) return unavailable
+    const result = await this.#attempt(session.tally, operation)
+    if (result === unavailable) session.failed = true
+    return result
+  }
+
+  /** One operation within the timeout, behind the breaker; a failure or timeout is counted and reads as unavailable. */
+  #attempt<R>(tally: Tally, operation: (signal: AbortSignal) => Promise<R>): Promise<R | typeof unavailable> {
+    if (!this.#breaker.allows()) return Promise.resolve(unavailable)
+    const controller = new AbortController()
+    const startedAt = monotonicClock()
+    return new Promise((resolve) => {
+      const settle = (result: R | typeof unavailable): void => {
+        clearTimeout(timer)
+        tally.add('l2TimeMs', monotonicClock() - startedAt)
+        resolve(result)
+      }
+      const fail = (): void => {
+        controller.abort()
+        this.#breaker.failed()
+        tally.add('l2Errors')
+        settle(unavailable)
+      }
+      // Whichever comes first settles; the other finds the promise settled and changes nothing.
+      const timer = setTimeout(fail, this.#settings.timeoutMs).unref()
+      let running: Promise<R>
+      try {
+        running = operation(controller.signal)
+      } catch {
+        fail()
+        return
+      }
+      running.then(
+        (result) => {
+          if (controller.signal.aborted) return
+          this.#breaker.succeeded()
+          settle(result)
+        },
+        () => {
+          if (!controller.signal.aborted) fail()
+        },
+      )
+    })
+  }
+}

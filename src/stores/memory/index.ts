@@ -1,0 +1,2 @@
+export { MemoryStore, type MemoryStoreBounds } from './memory-store.js'
+export { estimateSize } from './size.js'

@@ -1,0 +1,66 @@
+import { decodeEntry, encodeEntry, UnserialisableValue } from '../../src/cache/envelope.js'
+import { createEntry, type Entry } from '../../src/cache/freshness.js'
+
+const policy = { ttlMs: 60_000, staleWhileRevalidateMs: 30_000, staleIfErrorMs: 3_600_000, negativeTtlMs: 10_000, jitter: 0 }
+const monoNow = 5_000
+const wallNow = 1_800_000_000_000
+
+const roundTrip = <V>(entry: Entry<V>, readerMono: number, readerWall: number, compressAbove = 8_192): Entry<V> | undefined =>
+  decodeEntry<V>(encodeEntry(entry, monoNow, wallNow, compressAbove), readerMono, readerWall, 0)
+
+describe('the envelope an entry travels in', () => {
+  test('freshness moves onto the reader\'s clock: the same moments, whatever its monotonic origin', () => {
+    const written = createEntry({ id: '1' }, monoNow - 10_000, policy, 0)
+    const read = roundTrip(written, 900, wallNow + 2_000)
+    expect(read?.value).toEqual({ id: '1' })
+    expect(read?.createdAt).toBe(900 - 12_000)
+    expect(read?.freshUntil).toBe(900 - 12_000 + 60_000)
+    expect(read?.revalidateUntil).toBe(900 - 12_000 + 90_000)
+    expect(read?.fallbackUntil).toBe(900 - 12_000 + 3_660_000)
+  })
+
+  test('a reader whose wall clock lags the writer\'s takes the entry as just made, never as made in the future', () => {
+    const read = roundTrip(createEntry('v', monoNow, policy, 0), 100, wallNow - 5_000)
+    expect(read?.createdAt).toBe(100)
+  })
+
+  test('"not found", bytes, and large values (deflated) come back as written', () => {
+    const notFound = roundTrip(createEntry(undefined, monoNow, policy, 0), monoNow, wallNow)
+    expect(notFound).toMatchObject({ value: undefined, freshUntil: monoNow + 10_000, fallbackUntil: monoNow + 10_000 })
+    const bytes = roundTrip(createEntry(new Uint8Array([1, 2, 3]), monoNow, policy, 0), monoNow, wallNow)
+    expect([...(bytes?.value ?? [])]).toEqual([1, 2, 3])
+    const large = { text: 'abc'.repeat(10_000) }
+    const payload = encodeEntry(createEntry(large, monoNow, policy, 0), monoNow, wallNow, 1_024)
+    expect(payload.subarray(0, 4).toString()).toBe('mc1z')
+    expect(payload.length).toBeLessThan(1_024)
+    expect(decodeEntry(payload, monoNow, wallNow, 0)?.value).toEqual(large)
+  })
+
+  test('sizes are estimated from the text, plus the key', () => {
+    const read = decodeEntry(encodeEntry(createEntry('v', monoNow, policy, 0), monoNow, wallNow, 8_192), monoNow, wallNow, 20)
+    expect(read?.size).toBeGreaterThan(20)
+  })
+
+  test.each([
+    ['a BigInt', 1n, /a BigInt/],
+    ['a nested function', { run: () => 1 }, /a function/],
+    ['a symbol', { tag: Symbol('x') }, /a symbol/],
+    ['NaN', { count: Number.NaN }, /the number NaN/],
+    ['Infinity', [Number.POSITIVE_INFINITY], /the number Infinity/],
+    ['undefined in an array', [1, undefined], /undefined in an array/],
+    ['a Date', new Date(0), /a Date/],
+    ['a Set', { tags: new Set(['a']) }, /a Set/],
+    ['a class instance', new (class Product {
+      readonly id = '1'
+    })(), /a Product/],
+    ['a cycle', (() => { const list: unknown[] = []; list.push(list); return list })(), /a circular reference/],
+  ] as [string, unknown, RegExp][])('%s cannot travel as JSON faithfully', (_, value, reason) => {
+    expect(() => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow(UnserialisableValue)
+    expect(() => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow(reason)
+  })
+
+  test('objects without a prototype and undefined object properties are fine', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 })
+    expect(roundTrip(createEntry({ bare, gone: undefined }, monoNow, policy, 0), monoNow, wallNow)?.value).toEqual({ bare: { a: 1 } })
+  })
+})

@@ -1,0 +1,86 @@
+import { createCache, Outcome } from '../../src/index.js'
+import type { BatchLoadContext } from '../../src/index.js'
+import { manualClock } from '../support/clock.js'
+
+describe('getMany', () => {
+  test('returns values in the order asked, duplicates included, loading each missing key once', async () => {
+    const load = jest.fn((key: string) => key.toUpperCase())
+    const cache = createCache({ name: 'many', load, ttl: '1m' })
+    await cache.get('b')
+    expect(await cache.getMany(['a', 'b', 'a', 'c'])).toEqual(['A', 'B', 'A', 'C'])
+    expect(load.mock.calls.map(([key]) => key).sort()).toEqual(['a', 'b', 'c'])
+  })
+
+  test('with loadMany, the misses load in one batch (only the misses)', async () => {
+    const load = jest.fn((key: string) => `one ${key}`)
+    const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(new Map(keys.map((key) => [key, `batch ${key}`]))))
+    const cache = createCache({ name: 'batched', load, loadMany, ttl: '1m' })
+    await cache.get('cached')
+
+    expect(await cache.getMany(['x', 'cached', 'y', 'x', 'z'])).toEqual(['batch x', 'one cached', 'batch y', 'batch x', 'batch z'])
+    expect(loadMany).toHaveBeenCalledTimes(1)
+    expect(loadMany.mock.calls[0]?.[0]).toEqual(['x', 'y', 'z'])
+    expect(cache.stats()).toMatchObject({ loads: 2, entries: 4 })
+    expect((await cache.lookup('y')).outcome).toBe(Outcome.Hit)
+  })
+
+  test('a batch may answer with an array aligned with the keys; keys it leaves out are "not found"', async () => {
+    const loadMany = (keys: readonly string[]) => Promise.resolve(keys.map((key) => (key === 'missing' ? undefined : key.length)))
+    const cache = createCache<number | undefined>({ name: 'aligned', load: () => -1, loadMany, ttl: '1m' })
+    expect(await cache.getMany(['one', 'missing', 'three'])).toEqual([3, undefined, 5])
+  })
+
+  test('a single get during a batch joins it instead of loading again', async () => {
+    const load = jest.fn(() => 'single')
+    let release: (() => void) | undefined
+    const loadMany = (keys: readonly string[]) =>
+      new Promise<Map<string, string>>((resolve) => {
+        release = () => { resolve(new Map(keys.map((key) => [key, `batch ${key}`]))) }
+      })
+    const cache = createCache({ name: 'join-batch', load, loadMany, ttl: '1m' })
+    const many = cache.getMany(['a', 'b'])
+    const single = cache.get('b')
+    release?.()
+    expect(await many).toEqual(['batch a', 'batch b'])
+    expect(await single).toBe('batch b')
+    expect(load).not.toHaveBeenCalled()
+  })
+
+  test('a batch that fails rejects with the cache and a key named; stale keys fall back', async () => {
+    const clock = manualClock()
+    let fail = false
+    const loadMany = (keys: readonly string[]) => (fail ? Promise.reject(new Error('batch down')) : Promise.resolve(keys.map((key) => key)))
+    const cache = createCache({ name: 'batch-fail', load: (key) => key, loadMany, ttl: '1s', staleIfError: '1m', now: clock.now })
+    await cache.getMany(['a', 'b'])
+    clock.advance(2_000)
+    fail = true
+    expect(await cache.getMany(['a', 'b'])).toEqual(['a', 'b'])
+    expect(cache.stats()).toMatchObject({ staleOnError: 2, loadErrors: 1 })
+    await expect(cache.getMany(['a', 'new1', 'new2'])).rejects.toThrow(/cache "batch-fail" failed: batch down/)
+  })
+
+  test('a batch answer of the wrong shape is a clear error', async () => {
+    const loadMany = () => Promise.resolve('nope' as unknown as string[])
+    const cache = createCache({ name: 'bad-batch', load: (key) => key, loadMany, ttl: '1m' })
+    await expect(cache.getMany(['a', 'b'])).rejects.toThrow(/loadMany of cache "bad-batch" must return a Map or an array/)
+  })
+
+  test('the batch loader receives a signal that aborts only when every key it serves is abandoned', async () => {
+    const clock = manualClock()
+    let signal: AbortSignal | undefined
+    const loadMany = (keys: readonly string[], context: BatchLoadContext) => {
+      signal = context.signal
+      return new Promise<string[]>(() => keys)
+    }
+    const cache = createCache({ name: 'batch-abort', load: () => 'x', loadMany, ttl: '1m', timeout: '5ms', now: clock.now })
+    await expect(cache.getMany(['a', 'b'])).rejects.toThrow(/timed out/)
+    expect(signal?.aborted).toBe(false)
+    expect(await cache.settle(0)).toEqual({ completed: 0, abandoned: 2 })
+    expect(signal?.aborted).toBe(true)
+  })
+
+  test('getMany needs an array', async () => {
+    const cache = createCache({ name: 'array-only', load: (key) => key, ttl: '1m' })
+    await expect(cache.getMany('abc' as unknown as string[])).rejects.toThrow(/getMany needs an array/)
+  })
+})

@@ -1,0 +1,52 @@
+import { CacheError, createCache, Outcome } from '../../src/index.js'
+import { maxPlainKeyLength, storeKeyOf } from '../../src/cache/keys.js'
+
+const echo = (key: string): string => `value of ${key.slice(0, 20)}:${key.length}`
+
+describe('keys', () => {
+  test('any string is a key, the empty string included', async () => {
+    const cache = createCache({ name: 'strings', load: echo, ttl: '1h' })
+    for (const key of ['', ' ', 'ü/日本/🙂', '__proto__', 'constructor', 'a\nb', '\u0000lead']) {
+      expect(await cache.get(key)).toBe(echo(key))
+      expect((await cache.lookup(key)).outcome).toBe(Outcome.Hit)
+    }
+  })
+
+  test('very long keys are stored hashed, and two long keys never share an entry', async () => {
+    const load = jest.fn(echo)
+    const cache = createCache({ name: 'long', load, ttl: '1h' })
+    const first = 'k'.repeat(100_000)
+    const second = 'k'.repeat(99_999) + 'j'
+    expect(storeKeyOf(first).length).toBeLessThan(64)
+    expect(storeKeyOf(first)).not.toBe(storeKeyOf(second))
+    await cache.get(first)
+    await cache.get(second)
+    expect((await cache.lookup(first)).value).toBe(echo(first))
+    expect((await cache.lookup(second)).value).toBe(echo(second))
+    expect(load).toHaveBeenCalledTimes(2)
+    expect(cache.stats().bytes).toBeLessThan(1_000)
+  })
+
+  test('a plain key can never equal a hashed one', () => {
+    const long = 'x'.repeat(maxPlainKeyLength + 1)
+    expect(storeKeyOf('x'.repeat(maxPlainKeyLength))).toBe('x'.repeat(maxPlainKeyLength))
+    expect(storeKeyOf(long).startsWith('\u0000')).toBe(true)
+    expect(storeKeyOf(storeKeyOf(long))).not.toBe(storeKeyOf(long))
+  })
+
+  test('the cache name keeps caches apart: one key, two caches, two values', async () => {
+    const users = createCache({ name: 'users', load: (id) => `user ${id}`, ttl: '1h' })
+    const orders = createCache({ name: 'orders', load: (id) => `order ${id}`, ttl: '1h' })
+    expect(await users.get('42')).toBe('user 42')
+    expect(await orders.get('42')).toBe('order 42')
+  })
+
+  test('a key that is not a string is rejected with an error naming the cache', async () => {
+    const cache = createCache({ name: 'typed', load: echo, ttl: '1h' })
+    const error: unknown = await cache.get(42 as unknown as string).catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(CacheError)
+    expect((error as Error).message).toMatch(/"typed".*string keys.*number/)
+    await expect(cache.getMany([undefined as unknown as string])).rejects.toThrow(/"typed" needs string keys; got undefined/)
+    expect(() => cache.set(null as unknown as string, 'v')).toThrow(/got null/)
+  })
+})

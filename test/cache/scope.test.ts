@@ -1,0 +1,70 @@
+import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
+import { manualClock } from '../support/clock.js'
+import { deferred } from '../support/deferred.js'
+
+describe('outcomes and counters', () => {
+  test('each get reports its outcome and tier, and the scope counts them per cache', async () => {
+    const clock = manualClock()
+    let fail = false
+    const load = (key: string): Promise<string> => (fail ? Promise.reject(new Error('down')) : Promise.resolve(key))
+    const cache = createCache({ name: 'counted', load, ttl: '1s', staleWhileRevalidate: '1s', staleIfError: '10s', now: clock.now })
+    const scope = createScope()
+
+    expect(await cache.lookup('a', { scope })).toMatchObject({ outcome: Outcome.Miss, tier: Tier.Source })
+    expect(await cache.lookup('a', { scope })).toMatchObject({ outcome: Outcome.Hit, tier: Tier.L1 })
+    await cache.get('a', { scope })
+    clock.advance(1_500)
+    expect(await cache.lookup('a', { scope })).toMatchObject({ outcome: Outcome.Stale, tier: Tier.L1 })
+    await scope.settle(100)
+    clock.advance(3_000)
+    fail = true
+    expect(await cache.lookup('a', { scope })).toMatchObject({ outcome: Outcome.StaleOnError, tier: Tier.L1 })
+    await expect(cache.lookup('never-loaded', { scope })).rejects.toThrow(/"never-loaded"/)
+
+    expect(scope.countersFor('counted')).toMatchObject({
+      hits: 2, misses: 1, staleServed: 1, staleOnError: 1, errors: 1, loads: 4, loadErrors: 2,
+    })
+    expect(scope.countersFor('counted').gets).toBe(6)
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 1, staleServed: 1, staleOnError: 1, errors: 1, loads: 4, loadErrors: 2 })
+  })
+
+  test('two concurrent scopes keep their own counts of one shared cache', async () => {
+    const gate = deferred<string>()
+    const cache = createCache({ name: 'shared', load: () => gate.promise, ttl: '1m' })
+    const first = createScope()
+    const second = createScope()
+
+    const waiting = [cache.get('k', { scope: first }), cache.get('k', { scope: second }), cache.get('k', { scope: second })]
+    gate.resolve('v')
+    await Promise.all(waiting)
+    await cache.get('k', { scope: first })
+
+    expect(first.countersFor('shared')).toMatchObject({ misses: 1, hits: 1, loads: 1 })
+    expect(second.countersFor('shared')).toMatchObject({ misses: 2, hits: 0, loads: 0 })
+    expect(cache.stats()).toMatchObject({ misses: 3, hits: 1, loads: 1 })
+  })
+
+  test('load time is measured on the cache clock and timeouts are counted in the scope that started the load', async () => {
+    const clock = manualClock()
+    const load = (): Promise<string> => {
+      clock.advance(250)
+      return Promise.resolve('v')
+    }
+    const cache = createCache({ name: 'timed', load, ttl: '1m', now: clock.now })
+    const scope = createScope()
+    await cache.get('k', { scope })
+    expect(scope.countersFor('timed').loadTimeMs).toBe(250)
+
+    const stuck = createCache({ name: 'stuck', load: () => new Promise<string>(() => undefined), ttl: '1m', timeout: '5ms' })
+    await expect(stuck.get('k', { scope })).rejects.toThrow(/timed out/)
+    expect(scope.countersFor('stuck')).toMatchObject({ loadTimeouts: 1, errors: 1 })
+    await scope.settle(0)
+  })
+
+  test('a scope lists the caches it used', async () => {
+    const scope = createScope()
+    await createCache({ name: 'one', load: () => 1, ttl: 1 }).get('k', { scope })
+    await createCache({ name: 'two', load: () => 2, ttl: 1 }).get('k', { scope })
+    expect([...scope.counters.keys()]).toEqual(['one', 'two'])
+  })
+})

@@ -1,0 +1,97 @@
+import { CacheTimeoutError, createCache, createScope, Outcome } from '../../src/index.js'
+import type { LoadContext } from '../../src/index.js'
+import { manualClock } from '../support/clock.js'
+import { deferred, flushPromises } from '../support/deferred.js'
+
+describe('load timeout', () => {
+  test('hard when nothing stale exists: a CacheTimeoutError naming the cache and the key', async () => {
+    const cache = createCache({ name: 'slow-source', load: () => new Promise<string>(() => undefined), ttl: '1m', timeout: '20ms' })
+    const error: unknown = await cache.get('/shop/flags').catch((thrown: unknown) => thrown)
+
+    expect(error).toBeInstanceOf(CacheTimeoutError)
+    expect(error).toMatchObject({ cache: 'slow-source', key: '/shop/flags', timeoutMs: 20 })
+    expect((error as Error).message).toMatch(/"\/shop\/flags".*"slow-source".*20 ms/)
+    expect(cache.stats()).toMatchObject({ loadTimeouts: 1, errors: 1 })
+    await cache.settle(0)
+  })
+
+  test('soft when a stale value may stand in: served at the timeout, and the load may still finish within the invocation', async () => {
+    const clock = manualClock()
+    const slow = deferred<string>()
+    const load = jest.fn().mockResolvedValueOnce('old').mockReturnValueOnce(slow.promise)
+    const cache = createCache({ name: 'soft', load, ttl: '1s', staleIfError: '1m', timeout: '20ms', now: clock.now })
+    await cache.get('k')
+    clock.advance(5_000)
+    const scope = createScope()
+
+    expect(await cache.lookup('k', { scope })).toMatchObject({ value: 'old', outcome: Outcome.StaleOnError })
+    expect(scope.pending).toBe(1)
+    slow.resolve('new')
+    expect(await scope.settle(100)).toEqual({ completed: 1, abandoned: 0 })
+    expect(await cache.lookup('k')).toMatchObject({ value: 'new', outcome: Outcome.Hit })
+  })
+
+  test('the loader receives an AbortSignal that aborts when the invocation abandons the load; its late value is dropped', async () => {
+    const clock = manualClock()
+    const late = deferred<string>()
+    let signal: AbortSignal | undefined
+    let calls = 0
+    const load = (_key: string, context: LoadContext): Promise<string> => {
+      calls++
+      if (calls === 1) return Promise.resolve('old')
+      signal = context.signal
+      return late.promise
+    }
+    const cache = createCache({ name: 'abandon', load, ttl: '1s', staleWhileRevalidate: '1m', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    const scope = createScope()
+    expect(await cache.get('k', { scope })).toBe('old')
+
+    expect(await scope.settle(10)).toEqual({ completed: 0, abandoned: 1 })
+    expect(signal?.aborted).toBe(true)
+    late.resolve('too late')
+    await flushPromises()
+    expect(cache.stats().inFlight).toBe(0)
+    expect(await cache.lookup('k')).toMatchObject({ value: 'old', outcome: Outcome.Stale })
+    expect(calls).toBe(3)
+  })
+
+  // Jest fails the test that is running when a rejection goes unhandled (checked by hand: a bare
+  // `void Promise.reject()` here fails it), so these scenarios prove that none does.
+  test('a load that fails after being abandoned never raises an unhandled rejection', async () => {
+    const clock = manualClock()
+    const failing = deferred<string>()
+    const load = jest.fn().mockResolvedValueOnce('old').mockReturnValueOnce(failing.promise)
+    const cache = createCache({ name: 'quiet', load, ttl: '1s', staleWhileRevalidate: '1m', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    const scope = createScope()
+    expect(await cache.get('k', { scope })).toBe('old')
+    expect(await scope.settle(0)).toEqual({ completed: 0, abandoned: 1 })
+    failing.reject(new Error('source down'))
+    await flushPromises()
+    expect(cache.stats()).toMatchObject({ loadErrors: 1, entries: 1 })
+  })
+
+  test('a failing background refresh nobody awaits is counted, not thrown', async () => {
+    const clock = manualClock()
+    const load = jest.fn().mockResolvedValueOnce('old').mockRejectedValueOnce(new Error('source down'))
+    const cache = createCache({ name: 'quiet-refresh', load, ttl: '1s', staleWhileRevalidate: '1m', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    expect(await cache.get('k')).toBe('old')
+    await flushPromises()
+    expect(cache.stats()).toMatchObject({ loadErrors: 1, staleServed: 1, errors: 0 })
+  })
+
+  test('settle leaves running a load that another caller still waits for', async () => {
+    const gate = deferred<string>()
+    const cache = createCache({ name: 'shared-wait', load: () => gate.promise, ttl: '1m' })
+    const waiting = cache.get('k')
+    expect(await cache.settle(5)).toEqual({ completed: 0, abandoned: 0 })
+    gate.resolve('v')
+    expect(await waiting).toBe('v')
+    expect(cache.stats().entries).toBe(1)
+  })
+})

@@ -1,0 +1,69 @@
+import { estimateSize, MemoryStore } from '../../src/stores/memory/index.js'
+
+const sized = (size: number) => ({ size })
+
+describe('MemoryStore', () => {
+  test('evicts the least recently used entry first when over maxEntries', () => {
+    const store = new MemoryStore<{ size: number }>({ maxEntries: 3, maxBytes: 1_000 })
+    store.set('a', sized(1))
+    store.set('b', sized(1))
+    store.set('c', sized(1))
+    store.get('a')
+    store.set('d', sized(1))
+    expect(store.get('b')).toBeUndefined()
+    expect(['a', 'c', 'd'].every((key) => store.get(key) !== undefined)).toBe(true)
+    expect(store.evictions).toBe(1)
+  })
+
+  test('evicts least recently used entries until the bytes fit maxBytes', () => {
+    const store = new MemoryStore<{ size: number }>({ maxEntries: 100, maxBytes: 100 })
+    store.set('a', sized(40))
+    store.set('b', sized(40))
+    store.get('a')
+    store.set('c', sized(50))
+    expect(store.get('b')).toBeUndefined()
+    expect(store.get('a')).toBeDefined()
+    expect(store.bytes).toBe(90)
+  })
+
+  test('refuses an entry larger than maxBytes, keeping the others', () => {
+    const store = new MemoryStore<{ size: number }>({ maxEntries: 10, maxBytes: 100 })
+    store.set('small', sized(10))
+    expect(store.set('huge', sized(101))).toBe(false)
+    expect(store.get('huge')).toBeUndefined()
+    expect(store.get('small')).toBeDefined()
+    expect(store.bytes).toBe(10)
+  })
+
+  test('replacing an entry adjusts the bytes, and delete and clear release them', () => {
+    const store = new MemoryStore<{ size: number }>({ maxEntries: 10, maxBytes: 100 })
+    store.set('a', sized(30))
+    store.set('a', sized(20))
+    expect(store.bytes).toBe(20)
+    store.set('b', sized(5))
+    expect(store.delete('a')).toBe(true)
+    expect(store.delete('a')).toBe(false)
+    expect(store.bytes).toBe(5)
+    store.clear()
+    expect([store.size, store.bytes]).toEqual([0, 0])
+  })
+})
+
+describe('estimateSize', () => {
+  test('counts strings, numbers, binary data and nested structures', () => {
+    expect(estimateSize('abcd')).toBe(8)
+    expect(estimateSize(42)).toBe(8)
+    expect(estimateSize(new Uint8Array(1_000))).toBe(1_000)
+    expect(estimateSize({ id: 'abc' })).toBe(2 * 2 + 8 + 6)
+    expect(estimateSize(['ab', 'cd'])).toBe(2 * 8 + 4 + 4)
+    expect(estimateSize(new Map([['k', 'v']]))).toBeGreaterThan(4)
+  })
+
+  test('never throws and counts shared or circular references once', () => {
+    const node: Record<string, unknown> = { name: 'x' }
+    node.self = node
+    expect(() => estimateSize(node)).not.toThrow()
+    expect(estimateSize(node)).toBe(estimateSize({ name: 'x', self: null }))
+    expect(estimateSize([10n, Symbol('s'), () => undefined, null, undefined, new Date(0)])).toBeGreaterThan(0)
+  })
+})
