@@ -1,0 +1,248 @@
+import type { MiddlewareObj } from '@middy/core'
+import type { Context } from 'aws-lambda'
+import { createCache } from '../src/cache/cache.js'
+import type { Duration } from '../src/cache/duration.js'
+import { parseDuration } from '../src/cache/duration.js'
+import { CacheOptionsError, printable } from '../src/cache/errors.js'
+import type { BatchLoadContext, EntryFreshness, LoadContext } from '../src/cache/options.js'
+import { rejectUnknownOptions } from '../src/cache/options.js'
+import { CacheKind, registerCache } from '../src/cache/registry.js'
+import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
+import { decodeValue, Transform, transforms } from '../src/sources/transform.js'
+import {
+  cacheMiddlewareOptionNames,
+  engineFreshness,
+  optionalBoolean,
+  optionalDurationMs,
+  requireRecord,
+  type CacheMiddlewareOptions,
+} from './shared/cache-options.js'
+import { contextValuesMiddleware, type ContextEntry } from './shared/context-values.js'
+import { defaultSettleBudgetMs } from './shared/invocation.js'
+
+declare const jsonType: unique symbol
+
+/** One SSM parameter. */
+export interface ParameterOptions {
+  /** The parameter's name or ARN. */
+  readonly name: string
+  readonly transform?: Transform
+  /** Decrypt a SecureString. Default false. */
+  readonly decrypt?: boolean
+  /** A missing parameter gives undefined instead of an error. Default false. */
+  readonly optional?: boolean
+  /** A StringList: its value becomes string[]. */
+  readonly type?: 'StringList'
+  /** This parameter's own ttl. */
+  readonly ttl?: Duration
+}
+
+/** A JSON parameter whose parsed value has type T on the context: `json<Flags>('/shop/flags')`. */
+export interface JsonParameterOptions<T> extends ParameterOptions {
+  readonly transform: 'json'
+  readonly [jsonType]?: T
+}
+
+export const json = <T>(name: string, options: Omit<ParameterOptions, 'name' | 'transform' | 'type'> = {}): JsonParameterOptions<T> => ({
+  ...options,
+  name,
+  transform: Transform.Json,
+})
+
+/** Every parameter under a path, as an object keyed by the name relative to the path. */
+export interface PathOptions {
+  readonly path: string
+  /** Include parameters in nested paths. Default true. */
+  readonly recursive?: boolean
+  readonly decrypt?: boolean
+  readonly transform?: Transform
+  readonly ttl?: Duration
+}
+
+export type ParameterSpec = string | ParameterOptions
+export type PathSpec = string | PathOptions
+
+type ParameterBase<S> = S extends string
+  ? string
+  : S extends { readonly type: 'StringList' }
+    ? string[]
+    : S extends { readonly transform: 'json' }
+      ? S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
+      : string
+type ParameterValue<S> = S extends { readonly optional: true } ? ParameterBase<S> | undefined : ParameterBase<S>
+type PathValue<S> = S extends { readonly transform: 'json' } ? Record<string, unknown> : Record<string, string>
+
+/** What lands on the context, inferred from the options. */
+export type ConfigValues<P, Q> = { readonly [K in keyof P]: ParameterValue<P[K]> } & { readonly [K in keyof Q]: PathValue<Q[K]> }
+
+export interface ConfigCacheOptions<N extends string, P, Q> extends CacheMiddlewareOptions<N>, SsmClientOptions {
+  readonly parameters?: P
+  readonly paths?: Q
+}
+
+const optionNames = [...cacheMiddlewareOptionNames, 'parameters', 'paths', 'awsSdkV3Client', 'clientConfig'] as const
+const parameterOptionNames = ['name', 'transform', 'decrypt', 'optional', 'type', 'ttl'] as const
+const pathOptionNames = ['path', 'recursive', 'decrypt', 'transform', 'ttl'] as const
+const ssmNamePattern = /^[A-Za-z0-9_.\-/:]{1,2048}$/
+
+/** What one cache key loads: a parameter or a path, with how to decode it. */
+interface Source {
+  readonly kind: 'parameter' | 'path'
+  readonly name: string
+  readonly decrypt: boolean
+  readonly recursive: boolean
+  readonly transform: Transform | undefined
+  readonly list: boolean
+  readonly freshness: EntryFreshness | undefined
+  readonly label: string
+}
+
+const keyOf = (source: Omit<Source, 'label' | 'freshness'>): string =>
+  [source.kind === 'path' ? `${source.name}*` : source.name, source.transform, source.decrypt ? 'decrypt' : undefined, source.list ? 'list' : undefined, source.kind === 'path' && !source.recursive ? 'flat' : undefined]
+    .filter((part) => part !== undefined)
+    .join('#')
+
+const ssmName = (option: string, value: unknown): string => {
+  if (typeof value !== 'string' || !ssmNamePattern.test(value)) {
+    throw new CacheOptionsError(option, `must be an SSM parameter name or ARN (letters, digits, _ . - / :); got ${printable(value)}`)
+  }
+  return value
+}
+
+const transformOf = (option: string, value: unknown): Transform | undefined => {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !transforms.includes(value)) throw new CacheOptionsError(option, `must be 'json' or 'binary'; got ${printable(value)}`)
+  return value as Transform
+}
+
+const freshnessOf = (option: string, ttl: unknown): EntryFreshness | undefined => {
+  if (ttl === undefined) return undefined
+  parseDuration(option, ttl)
+  return { ttl: ttl as Duration }
+}
+
+const parameterSource = (property: string, spec: unknown): Source & { optional: boolean } => {
+  const option = `parameters.${property}`
+  if (typeof spec === 'string') {
+    const name = ssmName(option, spec)
+    return { kind: 'parameter', name, decrypt: false, recursive: false, transform: undefined, list: false, freshness: undefined, label: `parameter "${name}"`, optional: false }
+  }
+  const options = requireRecord(option, spec, "'/shop/table' or { name: '/shop/flags', transform: 'json' }")
+  rejectUnknownOptions(options, parameterOptionNames, `${option}.`)
+  if (options.type !== undefined && options.type !== 'StringList') throw new CacheOptionsError(`${option}.type`, `must be 'StringList' when given; got ${printable(options.type)}`)
+  const name = ssmName(`${option}.name`, options.name)
+  const transform = transformOf(`${option}.transform`, options.transform)
+  if (transform !== undefined && options.type === 'StringList') throw new CacheOptionsError(`${option}.transform`, "cannot be combined with type: 'StringList'")
+  return {
+    kind: 'parameter',
+    name,
+    decrypt: optionalBoolean(`${option}.decrypt`, options.decrypt, false),
+    recursive: false,
+    transform,
+    list: options.type === 'StringList',
+    freshness: freshnessOf(`${option}.ttl`, options.ttl),
+    label: `parameter "${name}"`,
+    optional: optionalBoolean(`${option}.optional`, options.optional, false),
+  }
+}
+
+const pathSource = (property: string, spec: unknown): Source => {
+  const option = `paths.${property}`
+  const options = typeof spec === 'string' ? { path: spec } : requireRecord(option, spec, "'/shop/flags/' or { path: '/shop/flags/', decrypt: true }")
+  rejectUnknownOptions(options, pathOptionNames, `${option}.`)
+  const path = ssmName(typeof spec === 'string' ? option : `${option}.path`, options.path)
+  return {
+    kind: 'path',
+    name: path,
+    decrypt: optionalBoolean(`${option}.decrypt`, options.decrypt, false),
+    recursive: optionalBoolean(`${option}.recursive`, options.recursive, true),
+    transform: transformOf(`${option}.transform`, options.transform),
+    list: false,
+    freshness: freshnessOf(`${option}.ttl`, options.ttl),
+    label: `path "${path}"`,
+  }
+}
+
+const decodeParameter = (source: Source, raw: string | undefined): unknown => {
+  if (raw === undefined) return undefined
+  return source.list ? raw.split(',') : decodeValue(raw, source.transform, source.label)
+}
+
+const loadPath = async (ssm: SsmSource, source: Source): Promise<Record<string, unknown>> => {
+  const found = await ssm.getByPath(source.name, { decrypt: source.decrypt, recursive: source.recursive })
+  const values: Record<string, unknown> = {}
+  for (const [name, raw] of Object.entries(found)) values[name] = decodeValue(raw, source.transform, `parameter "${source.name}${name}"`)
+  return values
+}
+
+/**
+ * Loads many keys: paths one by one, parameters in GetParameters batches, decrypted ones apart
+ * from plain ones (one decrypting call for a batch, not one GetParameter per name).
+ */
+const loadMany = async (ssm: SsmSource, sources: ReadonlyMap<string, Source>, keys: readonly string[], context: BatchLoadContext): Promise<Map<string, unknown>> => {
+  const values = new Map<string, unknown>()
+  const byDecrypt = new Map<boolean, Source[]>()
+  const paths: [string, Source][] = []
+  for (const key of keys) {
+    const source = sources.get(key)
+    if (source === undefined) continue
+    if (source.freshness !== undefined) context.setFreshness(source.freshness, key)
+    if (source.kind === 'path') paths.push([key, source])
+    else byDecrypt.set(source.decrypt, [...(byDecrypt.get(source.decrypt) ?? []), source])
+  }
+  const parameterBatches = [...byDecrypt].map(async ([decrypt, batch]) => {
+    const found = await ssm.getByNames([...new Set(batch.map((source) => source.name))], decrypt)
+    for (const source of batch) values.set(keyOf(source), decodeParameter(source, found.get(source.name)))
+  })
+  const pathLoads = paths.map(async ([key, source]) => {
+    values.set(key, await loadPath(ssm, source))
+  })
+  await Promise.all([...parameterBatches, ...pathLoads])
+  return values
+}
+
+/**
+ * Puts SSM parameters on `context.config` (or `context[name]`): loaded once, refreshed per entry,
+ * the last good value kept while SSM fails.
+ */
+// eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- no parameters (or no paths) means nothing of that kind on the context
+export const configCache = <const N extends string = 'config', const P extends Readonly<Record<string, ParameterSpec>> = Record<never, never>, const Q extends Readonly<Record<string, PathSpec>> = Record<never, never>>(
+  options: ConfigCacheOptions<N, P, Q>,
+): MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }> => {
+  const raw = requireRecord('options', options, "{ parameters: { table: '/shop/table' } }")
+  rejectUnknownOptions(raw, optionNames)
+  const parameters = Object.entries(raw.parameters === undefined ? {} : requireRecord('parameters', raw.parameters, "{ table: '/shop/table' }"))
+  const paths = Object.entries(raw.paths === undefined ? {} : requireRecord('paths', raw.paths, "{ flags: '/shop/flags/' }"))
+  if (parameters.length + paths.length === 0) throw new CacheOptionsError('parameters', "or 'paths' must name at least one value to cache")
+
+  const sources = new Map<string, Source>()
+  const entries: ContextEntry[] = []
+  for (const [property, spec] of parameters) {
+    const source = parameterSource(property, spec)
+    sources.set(keyOf(source), source)
+    entries.push({ property, key: keyOf(source), optional: source.optional, label: source.label })
+  }
+  for (const [property, spec] of paths) {
+    const source = pathSource(property, spec)
+    sources.set(keyOf(source), source)
+    entries.push({ property, key: keyOf(source), optional: false, label: source.label })
+  }
+
+  const ssm = createSsmSource(options)
+  const cache = createCache<unknown>({
+    name: options.name ?? 'config',
+    ...engineFreshness(options, { ttl: '5m', negativeTtl: '1m' }),
+    load: (key: string, context: LoadContext) => loadMany(ssm, sources, [key], { signal: context.signal, setFreshness: (freshness) => { context.setFreshness(freshness) } }).then((values) => values.get(key)),
+    loadMany: (keys, context) => loadMany(ssm, sources, keys, context),
+  })
+  registerCache({ cache, kind: CacheKind.Config, secret: false })
+
+  return contextValuesMiddleware({
+    cache,
+    contextName: cache.name,
+    entries,
+    prefetch: optionalBoolean('prefetch', options.prefetch, true),
+    settleBudgetMs: optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs),
+    present: (values, existing) => (typeof existing === 'object' && existing !== null ? { ...existing, ...values } : values),
+  }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }>
+}

@@ -1,0 +1,208 @@
+import type { MiddlewareObj } from '@middy/core'
+import type { Context } from 'aws-lambda'
+import { createCache } from '../src/cache/cache.js'
+import type { Duration } from '../src/cache/duration.js'
+import { parseDuration } from '../src/cache/duration.js'
+import { CacheOptionsError, printable } from '../src/cache/errors.js'
+import type { EntryFreshness, LoadContext } from '../src/cache/options.js'
+import { rejectUnknownOptions } from '../src/cache/options.js'
+import { CacheKind, registerCache } from '../src/cache/registry.js'
+import { createSecretsSource, type SecretsClientOptions, type SecretsSource } from '../src/sources/secrets.js'
+import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
+import { decodeValue, Transform, transforms } from '../src/sources/transform.js'
+import {
+  cacheMiddlewareOptionNames,
+  engineFreshness,
+  optionalBoolean,
+  optionalDurationMs,
+  requireRecord,
+  type CacheMiddlewareOptions,
+} from './shared/cache-options.js'
+import { contextValuesMiddleware, type ContextEntry } from './shared/context-values.js'
+import { defaultSettleBudgetMs } from './shared/invocation.js'
+import { redacted } from './shared/redacted.js'
+
+declare const jsonType: unique symbol
+
+/** Where a secret is kept. */
+export const SecretSource = {
+  SecretsManager: 'secretsmanager',
+  /** An SSM SecureString, decrypted. */
+  Ssm: 'ssm',
+} as const
+export type SecretSource = (typeof SecretSource)[keyof typeof SecretSource]
+
+/** One secret. */
+export interface SecretOptions {
+  /** Secrets Manager: the secret's name or ARN; SSM: the parameter's name or ARN. */
+  readonly name: string
+  readonly source?: SecretSource
+  readonly transform?: Transform
+  /** A missing secret gives undefined instead of an error. Default false. */
+  readonly optional?: boolean
+  readonly ttl?: Duration
+}
+
+/** A JSON secret whose parsed value has type T on the context: `jsonSecret<DbCredentials>('shop/db')`. */
+export interface JsonSecretOptions<T> extends SecretOptions {
+  readonly transform: 'json'
+  readonly [jsonType]?: T
+}
+
+export const jsonSecret = <T>(name: string, options: Omit<SecretOptions, 'name' | 'transform'> = {}): JsonSecretOptions<T> => ({
+  ...options,
+  name,
+  transform: Transform.Json,
+})
+
+export type SecretSpec = string | SecretOptions
+
+/** A name alone is a string secret; JSON is parsed; SSM SecureStrings are strings; other secrets may be SecretBinary bytes. */
+type SecretBase<S> = S extends string
+  ? string
+  : S extends { readonly transform: 'json' }
+    ? S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
+    : S extends { readonly source: 'ssm' }
+      ? string
+      : string | Uint8Array
+type SecretValue<S> = S extends { readonly optional: true } ? SecretBase<S> | undefined : SecretBase<S>
+
+/** What lands on the context, inferred from the options. */
+export type SecretValues<S> = { readonly [K in keyof S]: SecretValue<S[K]> }
+
+export interface SecretsCacheOptions<N extends string, S> extends CacheMiddlewareOptions<N> {
+  readonly secrets: S
+  /** Drops every cached secret when the handler fails with an error this predicate accepts (say, an authentication error after a rotation). */
+  readonly refreshOn?: (error: unknown) => boolean
+  /** Caps each Secrets Manager secret's ttl at its next scheduled rotation (one DescribeSecret per load). Default false. */
+  readonly capTtlAtRotation?: boolean
+  readonly secretsManager?: SecretsClientOptions
+  readonly ssm?: SsmClientOptions
+}
+
+const optionNames = [...cacheMiddlewareOptionNames, 'secrets', 'refreshOn', 'capTtlAtRotation', 'secretsManager', 'ssm'] as const
+const secretOptionNames = ['name', 'source', 'transform', 'optional', 'ttl'] as const
+const clientOptionNames = ['awsSdkV3Client', 'clientConfig'] as const
+const sources: readonly string[] = Object.values(SecretSource)
+
+interface SecretPlan {
+  readonly name: string
+  readonly source: SecretSource
+  readonly transform: Transform | undefined
+  readonly freshness: EntryFreshness | undefined
+  readonly optional: boolean
+  readonly label: string
+}
+
+const keyOf = (plan: SecretPlan): string => [plan.source, plan.name, plan.transform].filter((part) => part !== undefined).join('#')
+
+const secretPlan = (property: string, spec: unknown): SecretPlan => {
+  const option = `secrets.${property}`
+  const options = typeof spec === 'string' ? { name: spec } : requireRecord(option, spec, "'shop/stripe' or { name: 'shop/db', transform: 'json' }")
+  rejectUnknownOptions(options, secretOptionNames, `${option}.`)
+  const { name, source = SecretSource.SecretsManager, transform, ttl } = options
+  if (typeof name !== 'string' || name.length === 0 || name.length > 2048) {
+    throw new CacheOptionsError(typeof spec === 'string' ? option : `${option}.name`, `must be a secret name or ARN; got ${printable(name)}`)
+  }
+  if (typeof source !== 'string' || !sources.includes(source)) throw new CacheOptionsError(`${option}.source`, `must be 'secretsmanager' or 'ssm'; got ${printable(source)}`)
+  if (transform !== undefined && (typeof transform !== 'string' || !transforms.includes(transform))) {
+    throw new CacheOptionsError(`${option}.transform`, `must be 'json' or 'binary'; got ${printable(transform)}`)
+  }
+  if (ttl !== undefined) parseDuration(`${option}.ttl`, ttl)
+  return {
+    name,
+    source: source as SecretSource,
+    transform: transform as Transform | undefined,
+    freshness: ttl === undefined ? undefined : { ttl: ttl as Duration },
+    optional: optionalBoolean(`${option}.optional`, options.optional, false),
+    label: source === SecretSource.Ssm ? `SecureString "${name}"` : `secret "${name}"`,
+  }
+}
+
+const clientOptions = (option: string, value: unknown): Record<string, unknown> => {
+  if (value === undefined) return {}
+  const options = requireRecord(option, value, '{ clientConfig: { region: "eu-west-1" } }')
+  rejectUnknownOptions(options, clientOptionNames, `${option}.`)
+  return options
+}
+
+const ttlCappedAt = (rotation: Date | undefined, freshness: EntryFreshness | undefined): EntryFreshness | undefined => {
+  if (rotation === undefined) return freshness
+  const untilRotationMs = rotation.getTime() - Date.now()
+  const ttlMs = freshness?.ttl === undefined ? Number.POSITIVE_INFINITY : parseDuration('ttl', freshness.ttl)
+  return untilRotationMs < ttlMs ? { ...freshness, ttl: `${Math.max(1, Math.floor(untilRotationMs))}ms` } : freshness
+}
+
+/**
+ * Puts secrets on `context.secrets` (or `context[name]`), from Secrets Manager or SSM SecureStrings.
+ * They stay in memory only: never in a shared tier, a snapshot or a log line (JSON and util.inspect
+ * of the context show the names, redacted).
+ */
+// eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- no secrets declared means nothing on the context
+export const secretsCache = <const N extends string = 'secrets', const S extends Readonly<Record<string, SecretSpec>> = Record<never, never>>(
+  options: SecretsCacheOptions<N, S>,
+): MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }> => {
+  const raw = requireRecord('options', options, "{ secrets: { stripeKey: 'shop/stripe' } }")
+  rejectUnknownOptions(raw, optionNames)
+  const specs = Object.entries(requireRecord('secrets', raw.secrets, "{ stripeKey: 'shop/stripe' }"))
+  if (specs.length === 0) throw new CacheOptionsError('secrets', 'must name at least one secret to cache')
+  if (options.refreshOn !== undefined && typeof options.refreshOn !== 'function') {
+    throw new CacheOptionsError('refreshOn', `must be a function of the handler's error; got ${printable(options.refreshOn)}`)
+  }
+  const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)
+
+  const plans = new Map<string, SecretPlan>()
+  const entries: ContextEntry[] = specs.map(([property, spec]) => {
+    const plan = secretPlan(property, spec)
+    plans.set(keyOf(plan), plan)
+    return { property, key: keyOf(plan), optional: plan.optional, label: plan.label }
+  })
+
+  let secretsManager: SecretsSource | undefined
+  let ssm: SsmSource | undefined
+  const secretsManagerOptions = clientOptions('secretsManager', options.secretsManager) as SecretsClientOptions
+  const ssmOptions = clientOptions('ssm', options.ssm) as SsmClientOptions
+  const loadSecret = async (key: string, context: LoadContext): Promise<unknown> => {
+    const plan = plans.get(key)
+    if (plan === undefined) return undefined
+    if (plan.source === SecretSource.Ssm) {
+      ssm ??= createSsmSource(ssmOptions)
+      if (plan.freshness !== undefined) context.setFreshness(plan.freshness)
+      const found = await ssm.getByNames([plan.name], true)
+      const value = found.get(plan.name)
+      return value === undefined ? undefined : decodeValue(value, plan.transform, plan.label)
+    }
+    secretsManager ??= createSecretsSource(secretsManagerOptions)
+    const [value, rotation] = await Promise.all([
+      secretsManager.getSecret(plan.name),
+      capTtlAtRotation ? secretsManager.nextRotation(plan.name).catch(() => undefined) : undefined,
+    ])
+    const freshness = ttlCappedAt(rotation, plan.freshness)
+    if (freshness !== undefined) context.setFreshness(freshness)
+    return value === undefined ? undefined : decodeValue(value, plan.transform, plan.label)
+  }
+
+  const cache = createCache<unknown>({
+    name: options.name ?? 'secrets',
+    ...engineFreshness(options, { ttl: '15m', negativeTtl: '1m' }),
+    load: loadSecret,
+  })
+  registerCache({ cache, kind: CacheKind.Secrets, secret: true })
+  const refreshOn = options.refreshOn
+
+  return contextValuesMiddleware({
+    cache,
+    contextName: cache.name,
+    entries,
+    prefetch: optionalBoolean('prefetch', options.prefetch, true),
+    settleBudgetMs: optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs),
+    present: (values, existing) => redacted(typeof existing === 'object' && existing !== null ? { ...existing, ...values } : values),
+    ...(refreshOn === undefined
+      ? {}
+      : {
+          onHandlerError: (error: unknown) => {
+            if (refreshOn(error)) void cache.clear()
+          },
+        }),
+  }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }>
+}

@@ -1,0 +1,54 @@
+import type { Duration } from '../../src/cache/duration.js'
+import { parseDuration } from '../../src/cache/duration.js'
+import { CacheOptionsError, printable } from '../../src/cache/errors.js'
+
+/** Freshness and lifecycle options every caching middleware shares (DESIGN.md's vocabulary). */
+export interface CacheMiddlewareOptions<N extends string> {
+  /** The cache's name in metrics and its property on the context. */
+  readonly name?: N
+  readonly ttl?: Duration
+  readonly staleWhileRevalidate?: Duration
+  readonly staleIfError?: Duration
+  /** How long "not found" is remembered, so a missing value does not cost a source call per invocation. */
+  readonly negativeTtl?: Duration
+  readonly jitter?: number
+  readonly timeout?: Duration
+  /** Start loading at module load (INIT), so the first invocation finds the values ready. */
+  readonly prefetch?: boolean
+  /** How long `after`/`onError` wait for refreshes still running beside the handler. Default '100ms'. */
+  readonly settleBudget?: Duration
+}
+
+export const cacheMiddlewareOptionNames = [
+  'name', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'prefetch', 'settleBudget',
+] as const
+
+/**
+ * The engine's freshness options out of a middleware's, with defaults. Options left unset stay
+ * unset, so the engine's own defaults and validation apply.
+ */
+export const engineFreshness = (options: CacheMiddlewareOptions<string>, defaults: { readonly ttl: Duration; readonly negativeTtl: Duration }) => ({
+  ttl: options.ttl ?? defaults.ttl,
+  negativeTtl: options.negativeTtl ?? defaults.negativeTtl,
+  ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }),
+  ...(options.staleIfError === undefined ? {} : { staleIfError: options.staleIfError }),
+  ...(options.jitter === undefined ? {} : { jitter: options.jitter }),
+  ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+})
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+export const requireRecord = (option: string, value: unknown, example: string): Record<string, unknown> => {
+  if (!isRecord(value)) throw new CacheOptionsError(option, `must be an object such as ${example}; got ${printable(value)}`)
+  return value
+}
+
+export const optionalBoolean = (option: string, value: unknown, fallback: boolean): boolean => {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new CacheOptionsError(option, `must be true or false; got ${printable(value)}`)
+  return value
+}
+
+export const optionalDurationMs = (option: string, value: unknown, fallbackMs: number): number =>
+  value === undefined ? fallbackMs : parseDuration(option, value)

@@ -1,0 +1,39 @@
+import type { RefreshReport } from '../cache/cache.js'
+import { registeredCaches } from '../cache/registry.js'
+import type { CacheScope } from '../cache/scope.js'
+
+/**
+ * Refreshes, in every registered cache, the entries that would stop being fresh within
+ * `horizonMs`, and waits for them and for any load still running (a prefetch started during
+ * INIT, say), since no caller is waiting on a ping. Loads still running when `deadline` aborts
+ * (after `budgetMs`) are abandoned and count as failed, so none outlives the invocation. Never rejects.
+ */
+export const refreshRegisteredCaches = async (horizonMs: number, budgetMs: number, scope: CacheScope, deadline: AbortSignal): Promise<RefreshReport> => {
+  // The reloads are tracked in the scope; those a cache starts only after an await of its own (a
+  // shared-tier version check) escape its settle below, so the deadline abandons them there.
+  const abandonReloads = (): void => {
+    void scope.settle(0)
+  }
+  deadline.addEventListener('abort', abandonReloads, { once: true })
+  try {
+    const reports = await Promise.allSettled(
+      registeredCaches().map(async ({ cache }) => {
+        const [report] = await Promise.all([cache.refreshAhead(horizonMs, { scope }), cache.settle(budgetMs)])
+        return report
+      }),
+    )
+    let refreshed = 0
+    let failed = 0
+    for (const report of reports) {
+      if (report.status === 'fulfilled') {
+        refreshed += report.value.refreshed
+        failed += report.value.failed
+      } else {
+        failed++
+      }
+    }
+    return { refreshed, failed }
+  } finally {
+    deadline.removeEventListener('abort', abandonReloads)
+  }
+}

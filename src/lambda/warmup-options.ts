@@ -1,0 +1,151 @@
+import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
+import type { Context } from 'aws-lambda'
+import { parseDuration, type Duration } from '../cache/duration.js'
+import { CacheOptionsError, printable } from '../cache/errors.js'
+import { rejectUnknownOptions } from '../cache/options.js'
+import type { Invoke } from './fan-out.js'
+import { sdkInvoke } from './lambda-invoke.js'
+import { isScheduleRule, type PingRules } from './warmup-detection.js'
+
+/** Where warm-up answers and problems go; Powertools' Logger and `console` fit. */
+export interface WarmupLogger {
+  info(message: string, details: object): void
+  warn(message: string, details: object): void
+}
+
+export interface WarmupOptions {
+  /** Time between two pings: entries that would stop being fresh before the next one are refreshed. Default '5m'. */
+  readonly interval?: Duration
+  /** The `source` serverless-plugin-warmup puts in its payload. Default 'serverless-plugin-warmup'. */
+  readonly source?: string
+  /** EventBridge rules (ARNs or names) whose scheduled events are pings. Default none. */
+  readonly schedules?: readonly string[]
+  /** Recognises pings of any other shape; an event it throws on is no ping. */
+  readonly isPing?: (event: unknown, context: Context) => boolean
+  /** Most environments one ping may warm, the receiving one included. Default 50. */
+  readonly maxConcurrency?: number
+  /** How long a ping sent among others (a fan-out child, a serverless-plugin-warmup ping) holds its environment, so that they land in separate ones. Default '75ms'. */
+  readonly childDelay?: Duration
+  /** Longest a ping works before it answers (never past the invocation's end); loads still running are abandoned. Default '10s'. */
+  readonly maxDuration?: Duration
+  /** The Lambda client a fan-out invokes with. */
+  readonly awsSdkV3Client?: LambdaClient
+  /** Options for the Lambda client a fan-out builds (region defaults to the function's own). */
+  readonly clientConfig?: LambdaClientConfig
+  readonly logger?: WarmupLogger
+}
+
+export interface ResolvedWarmupOptions {
+  readonly rules: PingRules<Context>
+  readonly intervalMs: number
+  readonly childDelayMs: number
+  readonly maxConcurrency: number
+  readonly maxDurationMs: number
+  readonly invoke: Invoke
+  readonly logger: WarmupLogger | undefined
+}
+
+const optionNames = [
+  'interval', 'source', 'schedules', 'isPing', 'maxConcurrency', 'childDelay', 'maxDuration', 'awsSdkV3Client', 'clientConfig', 'logger',
+] as const
+/** Lambda's default concurrency quota per Region: more pings than that can only be throttled. */
+const mostConcurrency = 1_000
+/** A child's hold costs its whole duration; more than this is a mistake such as `childDelay: 75` (seconds). */
+const longestChildDelayMs = 5_000
+/** Lambda's longest timeout. */
+const longestDurationMs = 15 * 60_000
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const durationMs = (option: string, value: unknown, fallback: Duration, least: number, most: number): number => {
+  const ms = parseDuration(option, value === undefined ? fallback : value)
+  if (ms < least || ms > most) {
+    throw new CacheOptionsError(option, `must be from ${least} ms to ${most} ms; got ${printable(value)} (a number is seconds)`)
+  }
+  return ms
+}
+
+const pluginSourceOf = (value: unknown): string => {
+  if (value === undefined) return 'serverless-plugin-warmup'
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw new CacheOptionsError('source', `must be the non-empty string serverless-plugin-warmup sends as its payload's source; got ${printable(value)}`)
+  }
+  return value
+}
+
+const schedulesOf = (value: unknown): ReadonlySet<string> => {
+  if (value === undefined) return new Set()
+  if (!Array.isArray(value)) throw new CacheOptionsError('schedules', `must be an array of EventBridge rule ARNs or names; got ${printable(value)}`)
+  value.forEach((rule: unknown, index) => {
+    if (typeof rule !== 'string' || !isScheduleRule(rule)) {
+      throw new CacheOptionsError(`schedules[${index}]`, `must be an EventBridge rule ARN (arn:aws:events:...:rule/name) or a rule name; got ${printable(rule)}`)
+    }
+  })
+  return new Set(value as string[])
+}
+
+const maxConcurrencyOf = (value: unknown): number => {
+  if (value === undefined) return 50
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > mostConcurrency) {
+    throw new CacheOptionsError('maxConcurrency', `must be a whole number from 1 to ${mostConcurrency}; got ${printable(value)}`)
+  }
+  return value
+}
+
+const isPingOf = (value: unknown): ((event: unknown, context: Context) => unknown) | undefined => {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') throw new CacheOptionsError('isPing', `must be a function (event, context) => boolean; got ${printable(value)}`)
+  return value as (event: unknown, context: Context) => unknown
+}
+
+const loggerOf = (value: unknown): WarmupLogger | undefined => {
+  if (value === undefined) return undefined
+  if (!isRecord(value) || typeof value.info !== 'function' || typeof value.warn !== 'function') {
+    throw new CacheOptionsError('logger', `must have info and warn methods (Powertools' Logger or console); got ${printable(value)}`)
+  }
+  return value as unknown as WarmupLogger
+}
+
+const invokeOf = (options: Record<string, unknown>): Invoke => {
+  const { awsSdkV3Client, clientConfig } = options
+  if (awsSdkV3Client !== undefined && clientConfig !== undefined) {
+    throw new CacheOptionsError('clientConfig', 'cannot be combined with awsSdkV3Client: configure the client you pass instead')
+  }
+  if (awsSdkV3Client !== undefined && (!isRecord(awsSdkV3Client) || typeof awsSdkV3Client.send !== 'function')) {
+    throw new CacheOptionsError('awsSdkV3Client', `must be a LambdaClient from @aws-sdk/client-lambda; got ${printable(awsSdkV3Client)}`)
+  }
+  if (clientConfig !== undefined && !isRecord(clientConfig)) {
+    throw new CacheOptionsError('clientConfig', `must be an object of LambdaClient options; got ${printable(clientConfig)}`)
+  }
+  return sdkInvoke({
+    ...(awsSdkV3Client === undefined ? {} : { awsSdkV3Client: awsSdkV3Client as unknown as LambdaClient }),
+    ...(clientConfig === undefined ? {} : { clientConfig }),
+  })
+}
+
+/** Validates every option once, at construction: a bad one throws a CacheOptionsError naming it. */
+export const resolveWarmupOptions = (options: unknown): ResolvedWarmupOptions => {
+  if (options !== undefined && !isRecord(options)) {
+    throw new CacheOptionsError('options', `must be an object such as { interval: '5m' }; got ${printable(options)}`)
+  }
+  const raw = options ?? {}
+  rejectUnknownOptions(raw, optionNames)
+  const logger = loggerOf(raw.logger)
+  return {
+    rules: {
+      pluginSource: pluginSourceOf(raw.source),
+      schedules: schedulesOf(raw.schedules),
+      isPing: isPingOf(raw.isPing),
+      onPredicateError: (error) => {
+        logger?.warn('middy-cache: warmup isPing threw; the event is taken for no ping', { error })
+      },
+    },
+    intervalMs: durationMs('interval', raw.interval, '5m', 1, Number.MAX_SAFE_INTEGER),
+    childDelayMs: durationMs('childDelay', raw.childDelay, '75ms', 0, longestChildDelayMs),
+    maxConcurrency: maxConcurrencyOf(raw.maxConcurrency),
+    maxDurationMs: durationMs('maxDuration', raw.maxDuration, '10s', 1, longestDurationMs),
+    invoke: invokeOf(raw),
+    logger,
+  }
+}

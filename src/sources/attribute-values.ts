@@ -1,0 +1,35 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
+
+/** A key attribute's value as callers write it. */
+export type KeyValue = string | number | Uint8Array
+
+export const toKeyAttribute = (value: KeyValue): AttributeValue => {
+  if (typeof value === 'string') return { S: value }
+  if (typeof value === 'number') return { N: String(value) }
+  return { B: value }
+}
+
+/**
+ * A DynamoDB attribute as a plain value: S string, N number (beyond 2^53 precision is lost), BOOL,
+ * NULL null, B bytes, M object, L array; string, number and binary sets become arrays, so that
+ * the value can also travel through a shared tier as JSON.
+ */
+export const fromAttribute = (value: AttributeValue): unknown => {
+  if (value.S !== undefined) return value.S
+  if (value.N !== undefined) return Number(value.N)
+  if (value.BOOL !== undefined) return value.BOOL
+  if (value.NULL !== undefined) return null
+  if (value.B !== undefined) return value.B
+  if (value.M !== undefined) return fromAttributes(value.M)
+  if (value.L !== undefined) return value.L.map(fromAttribute)
+  if (value.SS !== undefined) return [...value.SS]
+  if (value.NS !== undefined) return value.NS.map(Number)
+  if (value.BS !== undefined) return [...value.BS]
+  return undefined
+}
+
+export const fromAttributes = (item: Readonly<Record<string, AttributeValue>>): Record<string, unknown> => {
+  const plain: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(item)) plain[name] = fromAttribute(value)
+  return plain
+}

@@ -1,0 +1,125 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  type AttributeValue,
+  type BatchGetItemCommandOutput,
+  type DynamoDBClientConfig,
+  type KeysAndAttributes,
+} from '@aws-sdk/client-dynamodb'
+import { CacheError, CacheOptionsError, printable } from '../cache/errors.js'
+import { isRecord, rejectUnknownOptions, type BatchLoader, type Loader } from '../cache/options.js'
+import { fromAttributes, toKeyAttribute, type KeyValue } from './attribute-values.js'
+
+export interface DynamoItemOptions {
+  readonly table: string
+  /**
+   * The partition key's attribute name, whose string value is the cache key; or, for other keys
+   * (a sort key, a number), a function from the cache key to the item's key.
+   */
+  readonly key: string | ((cacheKey: string) => Readonly<Record<string, KeyValue>>)
+  /** Only these attributes are read (the key attributes always are). Default: all. */
+  readonly attributes?: readonly string[]
+  readonly consistentRead?: boolean
+  /** A client you made; or `clientConfig` for the one the loader makes at its first call. */
+  readonly client?: DynamoDBClient
+  readonly clientConfig?: DynamoDBClientConfig
+}
+
+/** A loader that can also load many keys in one call; `dataCache` uses its `loadMany` for `getMany`. */
+export interface ReadyLoader<V> extends Loader<V | undefined> {
+  readonly loadMany: BatchLoader<V | undefined>
+}
+
+const optionNames = ['table', 'key', 'attributes', 'consistentRead', 'client', 'clientConfig'] as const
+const batchGetLimit = 100
+const unprocessedRetries = 3
+
+const canonical = (key: Readonly<Record<string, AttributeValue>>): string =>
+  JSON.stringify(Object.keys(key).sort().map((name) => [name, key[name]]))
+
+const validate = (options: DynamoItemOptions): void => {
+  if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { table: 'products', key: 'id' }; got ${printable(options)}`)
+  rejectUnknownOptions(options, optionNames)
+  if (typeof options.table !== 'string' || options.table.length < 3) throw new CacheOptionsError('table', `must be a DynamoDB table name; got ${printable(options.table)}`)
+  if (typeof options.key !== 'function' && (typeof options.key !== 'string' || options.key === '')) {
+    throw new CacheOptionsError('key', `must be the partition key's attribute name, or a function from the cache key to the item's key; got ${printable(options.key)}`)
+  }
+  if (options.attributes !== undefined && (!Array.isArray(options.attributes) || options.attributes.some((name) => typeof name !== 'string'))) {
+    throw new CacheOptionsError('attributes', `must be an array of attribute names; got ${printable(options.attributes)}`)
+  }
+  if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
+    throw new CacheOptionsError('consistentRead', `must be true or false; got ${printable(options.consistentRead)}`)
+  }
+  if (options.client !== undefined && !(options.client instanceof DynamoDBClient)) throw new CacheOptionsError('client', `must be a DynamoDBClient; got ${printable(options.client)}`)
+}
+
+/**
+ * Loads DynamoDB items by cache key: `load: dynamoItem({ table: 'products', key: 'id' })`. A missing
+ * item is "not found" (undefined); `getMany` reads with BatchGetItem, 100 keys a call.
+ */
+export const dynamoItem = <T extends object = Record<string, unknown>>(options: DynamoItemOptions): ReadyLoader<T> => {
+  validate(options)
+  const { table, key, attributes, consistentRead } = options
+  let made: DynamoDBClient | undefined
+  const client = (): DynamoDBClient => options.client ?? (made ??= new DynamoDBClient(options.clientConfig ?? {}))
+  const keyOf = (cacheKey: string): Record<string, AttributeValue> => {
+    const fields = typeof key === 'string' ? { [key]: cacheKey } : key(cacheKey)
+    return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, toKeyAttribute(value)]))
+  }
+  const projection = (keyNames: readonly string[]): Pick<KeysAndAttributes, 'ProjectionExpression' | 'ExpressionAttributeNames'> => {
+    if (attributes === undefined) return {}
+    const names = [...new Set([...keyNames, ...attributes])]
+    return {
+      ProjectionExpression: names.map((_, index) => `#a${index}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#a${index}`, name])),
+    }
+  }
+
+  const load: Loader<T | undefined> = async (cacheKey, { signal }) => {
+    const itemKey = keyOf(cacheKey)
+    const { Item } = await client().send(
+      new GetItemCommand({ TableName: table, Key: itemKey, ConsistentRead: consistentRead, ...projection(Object.keys(itemKey)) }),
+      { abortSignal: signal },
+    )
+    return Item === undefined ? undefined : (fromAttributes(Item) as T)
+  }
+
+  const loadChunk = async (keys: readonly Record<string, AttributeValue>[], signal: AbortSignal): Promise<Record<string, AttributeValue>[]> => {
+    const items: Record<string, AttributeValue>[] = []
+    let pending: KeysAndAttributes | undefined = { Keys: [...keys], ConsistentRead: consistentRead, ...projection(Object.keys(keys[0] ?? {})) }
+    for (let attempt = 0; pending !== undefined; attempt++) {
+      if (attempt > unprocessedRetries) throw new CacheError(`middy-cache: DynamoDB left ${pending.Keys?.length ?? 0} keys of table "${table}" unprocessed`)
+      if (attempt > 0) await sleep(20 * 2 ** attempt, undefined, { ref: false, signal })
+      const answer: BatchGetItemCommandOutput = await client().send(new BatchGetItemCommand({ RequestItems: { [table]: pending } }), { abortSignal: signal })
+      items.push(...(answer.Responses?.[table] ?? []))
+      pending = answer.UnprocessedKeys?.[table]
+    }
+    return items
+  }
+
+  const loadMany: BatchLoader<T | undefined> = async (cacheKeys, { signal }) => {
+    const keyByCanonical = new Map<string, string>()
+    const itemKeys = cacheKeys.map((cacheKey) => {
+      const itemKey = keyOf(cacheKey)
+      keyByCanonical.set(canonical(itemKey), cacheKey)
+      return itemKey
+    })
+    const keyNames = Object.keys(itemKeys[0] ?? {})
+    const unique = [...new Map(itemKeys.map((itemKey) => [canonical(itemKey), itemKey])).values()]
+    const chunks: Record<string, AttributeValue>[][] = []
+    for (let start = 0; start < unique.length; start += batchGetLimit) chunks.push(unique.slice(start, start + batchGetLimit))
+    const found = new Map<string, T>()
+    for (const items of await Promise.all(chunks.map((chunk) => loadChunk(chunk, signal)))) {
+      for (const item of items) {
+        const itemKey = Object.fromEntries(keyNames.map((name) => [name, item[name] as AttributeValue]))
+        const cacheKey = keyByCanonical.get(canonical(itemKey))
+        if (cacheKey !== undefined) found.set(cacheKey, fromAttributes(item) as T)
+      }
+    }
+    return found
+  }
+
+  return Object.assign(load, { loadMany })
+}

@@ -1,0 +1,56 @@
+import { GetObjectCommand, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { CacheOptionsError, printable } from '../cache/errors.js'
+import { isRecord, rejectUnknownOptions, type Loader } from '../cache/options.js'
+import { decodeValue, Transform } from './transform.js'
+
+/** How an object's body is returned: UTF-8 text, parsed JSON, or bytes. */
+export const S3Format = { Text: 'text', Json: 'json', Bytes: 'bytes' } as const
+export type S3Format = (typeof S3Format)[keyof typeof S3Format]
+
+export interface S3ObjectOptions {
+  readonly bucket: string
+  /** The object key for a cache key. Default: the cache key itself. */
+  readonly key?: (cacheKey: string) => string
+  /** Default 'text'. */
+  readonly format?: S3Format
+  /** A client you made; or `clientConfig` for the one the loader makes at its first call. */
+  readonly client?: S3Client
+  readonly clientConfig?: S3ClientConfig
+}
+
+const optionNames = ['bucket', 'key', 'format', 'client', 'clientConfig'] as const
+const formats: readonly string[] = Object.values(S3Format)
+
+/**
+ * Loads S3 objects by cache key: `load: s3Object({ bucket: 'catalog', key: (id) => `products/${id}.json`, format: 'json' })`.
+ * A missing object is "not found" (undefined).
+ */
+export function s3Object<T = unknown>(options: S3ObjectOptions & { readonly format: 'json' }): Loader<T | undefined>
+export function s3Object(options: S3ObjectOptions & { readonly format: 'bytes' }): Loader<Uint8Array | undefined>
+export function s3Object(options: S3ObjectOptions & { readonly format?: 'text' }): Loader<string | undefined>
+export function s3Object(options: S3ObjectOptions): Loader<unknown> {
+  if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { bucket: 'catalog' }; got ${printable(options)}`)
+  rejectUnknownOptions(options, optionNames)
+  const { bucket, key = (cacheKey: string) => cacheKey, format = S3Format.Text } = options
+  if (typeof bucket !== 'string' || bucket.length < 3) throw new CacheOptionsError('bucket', `must be an S3 bucket name; got ${printable(bucket)}`)
+  if (typeof key !== 'function') throw new CacheOptionsError('key', `must be a function from the cache key to the object key; got ${printable(key)}`)
+  if (!formats.includes(format)) throw new CacheOptionsError('format', `must be 'text', 'json' or 'bytes'; got ${printable(format)}`)
+  if (options.client !== undefined && !(options.client instanceof S3Client)) throw new CacheOptionsError('client', `must be an S3Client; got ${printable(options.client)}`)
+  let made: S3Client | undefined
+  const client = (): S3Client => options.client ?? (made ??= new S3Client(options.clientConfig ?? {}))
+
+  return async (cacheKey, { signal }) => {
+    const objectKey = key(cacheKey)
+    let body
+    try {
+      ;({ Body: body } = await client().send(new GetObjectCommand({ Bucket: bucket, Key: objectKey }), { abortSignal: signal }))
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined
+      throw error
+    }
+    if (body === undefined) return undefined
+    if (format === S3Format.Bytes) return body.transformToByteArray()
+    const text = await body.transformToString()
+    return format === S3Format.Json ? decodeValue(text, Transform.Json, `S3 object "${bucket}/${objectKey}"`) : text
+  }
+}

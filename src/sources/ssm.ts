@@ -1,0 +1,49 @@
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
+import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm'
+
+/** A client the caller built, or options to build one with (region, endpoint, credentials...). */
+export interface SsmClientOptions {
+  readonly awsSdkV3Client?: SSMClient
+  readonly clientConfig?: SSMClientConfig
+}
+
+export interface SsmSource {
+  /**
+   * Values of `names`, read with GetParameters (10 names a call, as Powertools batches them);
+   * a name SSM does not know maps to undefined.
+   */
+  getByNames(names: readonly string[], decrypt: boolean): Promise<Map<string, string | undefined>>
+  /** Every parameter under `path` (GetParametersByPath, paged), keyed by name relative to the path. */
+  getByPath(path: string, options: { readonly decrypt: boolean; readonly recursive: boolean }): Promise<Record<string, string>>
+}
+
+const errorsKey = '_errors'
+
+/**
+ * SSM Parameter Store through Powertools' SSMProvider, with Powertools' own cache emptied before
+ * every read: the engine is the only cache, so freshness has one owner.
+ */
+export const createSsmSource = (options: SsmClientOptions): SsmSource => {
+  const provider =
+    options.awsSdkV3Client === undefined
+      ? new SSMProvider({ clientConfig: options.clientConfig ?? {} })
+      : new SSMProvider({ awsSdkV3Client: options.awsSdkV3Client })
+  return {
+    async getByNames(names, decrypt) {
+      provider.clearCache()
+      const request = Object.fromEntries(names.map((name) => [name, { decrypt, maxAge: 0 }]))
+      const found = (await provider.getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false })) as Record<string, unknown>
+      const values = new Map<string, string | undefined>()
+      for (const name of names) {
+        const value = found[name]
+        values.set(name, typeof value === 'string' ? value : undefined)
+      }
+      Reflect.deleteProperty(found, errorsKey)
+      return values
+    },
+    async getByPath(path, { decrypt, recursive }) {
+      const found = await provider.getMultiple(path, { decrypt, recursive, forceFetch: true, maxAge: 0 })
+      return { ...found }
+    },
+  }
+}

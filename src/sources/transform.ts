@@ -1,0 +1,33 @@
+import { CacheError } from '../cache/errors.js'
+
+/** How a raw parameter or secret value is decoded before it is cached. */
+export const Transform = {
+  /** Parsed with JSON.parse. */
+  Json: 'json',
+  /** Base64 decoded to a UTF-8 string (bytes stay bytes). */
+  Binary: 'binary',
+} as const
+export type Transform = (typeof Transform)[keyof typeof Transform]
+
+export const transforms: readonly string[] = Object.values(Transform)
+
+const utf8 = new TextDecoder()
+
+/**
+ * Decodes `raw` once, at load time, so every cached read is free. `label` names the value in the
+ * error, e.g. `parameter "/shop/flags"`.
+ */
+export const decodeValue = (raw: string | Uint8Array, transform: Transform | undefined, label: string): unknown => {
+  switch (transform) {
+    case undefined:
+      return raw
+    case Transform.Binary:
+      return typeof raw === 'string' ? utf8.decode(Buffer.from(raw, 'base64')) : raw
+    case Transform.Json:
+      try {
+        return JSON.parse(typeof raw === 'string' ? raw : utf8.decode(raw)) as unknown
+      } catch (error) {
+        throw new CacheError(`middy-cache: ${label} is not valid JSON`, { cause: error })
+      }
+  }
+}

@@ -1,0 +1,30 @@
+import { budgetWithin, reservedMs } from '../../src/lambda/index.js'
+
+describe('the execution environment', () => {
+  test('only the first invocation is a cold start, and it carries the INIT duration', () => {
+    jest.isolateModules(() => {
+      // A fresh copy of the module is a fresh environment.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { startInvocation } = require('../../src/lambda/environment.js') as typeof import('../../src/lambda/environment.js')
+      const first = startInvocation()
+      const second = startInvocation()
+      expect(first).toMatchObject({ coldStart: true, sequence: 1 })
+      expect(first.initDurationMs).toBeGreaterThan(0)
+      expect(second).toEqual({ coldStart: false, initDurationMs: undefined, sequence: 2 })
+    })
+  })
+})
+
+describe('budgetWithin', () => {
+  test('gives the wanted budget when the invocation has time, less when it has not, never below zero', () => {
+    expect(budgetWithin({ getRemainingTimeInMillis: () => 10_000 }, 100)).toBe(100)
+    expect(budgetWithin({ getRemainingTimeInMillis: () => reservedMs + 30 }, 100)).toBe(30)
+    expect(budgetWithin({ getRemainingTimeInMillis: () => 10 }, 100)).toBe(0)
+  })
+
+  test('outside Lambda, with no remaining time known, the wanted budget applies', () => {
+    expect(budgetWithin(undefined, 100)).toBe(100)
+    expect(budgetWithin({}, 100)).toBe(100)
+    expect(budgetWithin({ getRemainingTimeInMillis: () => Number.NaN }, 100)).toBe(100)
+  })
+})

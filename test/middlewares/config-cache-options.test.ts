@@ -1,0 +1,79 @@
+import middy from '@middy/core'
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { configCache } from '../../middlewares/config-cache.js'
+import { secretsCache } from '../../middlewares/secrets-cache.js'
+import { CacheKind, CacheOptionsError, registeredCaches } from '../../src/index.js'
+import { invoke } from '../support/invoke.js'
+
+const fakeClient = () => new SSMClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+
+describe('configCache options', () => {
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['nothing to cache', {}, /option "parameters" or 'paths' must name at least one value/],
+    ['parameters not an object', { parameters: ['/a'] }, /option "parameters" must be an object/],
+    ['bad parameter name', { parameters: { a: 'no spaces allowed' } }, /option "parameters.a" must be an SSM parameter name/],
+    ['missing parameter name', { parameters: { a: { transform: 'json' } } }, /option "parameters.a.name" must be an SSM parameter name or ARN.*got undefined/],
+    ['unknown parameter option', { parameters: { a: { name: '/a', decrypted: true } } }, /option "parameters.a.decrypted" is not an option \(did you mean "parameters.a.decrypt"\?\)/],
+    ['bad transform', { parameters: { a: { name: '/a', transform: 'yaml' } } }, /option "parameters.a.transform" must be 'json' or 'binary'/],
+    ['bad type', { parameters: { a: { name: '/a', type: 'SecureString' } } }, /option "parameters.a.type" must be 'StringList'/],
+    ['StringList with a transform', { parameters: { a: { name: '/a', type: 'StringList', transform: 'json' } } }, /option "parameters.a.transform" cannot be combined with type: 'StringList'/],
+    ['decrypt not a boolean', { parameters: { a: { name: '/a', decrypt: 'yes' } } }, /option "parameters.a.decrypt" must be true or false/],
+    ['bad parameter ttl', { parameters: { a: { name: '/a', ttl: '1 hour' } } }, /option "parameters.a.ttl"/],
+    ['bad path', { paths: { flags: 'flags with spaces' } }, /option "paths.flags" must be an SSM parameter name/],
+    ['unknown path option', { paths: { flags: { path: '/f/', recursively: false } } }, /option "paths.flags.recursively" is not an option/],
+    ['unknown option', { parameters: { a: '/a' }, parameter: {} }, /option "parameter" is not an option \(did you mean "parameters"\?\)/],
+    ['bad ttl', { parameters: { a: '/a' }, ttl: -5 }, /option "ttl"/],
+    ['bad jitter', { parameters: { a: '/a' }, jitter: 2 }, /option "jitter"/],
+    ['bad name', { parameters: { a: '/a' }, name: 'has space' }, /option "name"/],
+    ['bad prefetch', { parameters: { a: '/a' }, prefetch: 'no' }, /option "prefetch" must be true or false/],
+    ['bad settleBudget', { parameters: { a: '/a' }, settleBudget: 'soon' }, /option "settleBudget"/],
+  ])('%s', (_case, options, message) => {
+    const create = () => configCache({ prefetch: false, awsSdkV3Client: fakeClient(), ...options })
+    expect(create).toThrow(CacheOptionsError)
+    expect(create).toThrow(message)
+  })
+
+  test('both middlewares register their caches, secrets marked as secret', () => {
+    const before = registeredCaches().length
+    configCache({ name: 'registered-config', parameters: { a: '/a' }, prefetch: false, awsSdkV3Client: fakeClient() })
+    secretsCache({ name: 'registered-secrets', secrets: { a: 'a' }, prefetch: false })
+    const added = registeredCaches().slice(before)
+    expect(added.map(({ cache, kind, secret }) => [cache.name, kind, secret])).toEqual([
+      ['registered-config', CacheKind.Config, false],
+      ['registered-secrets', CacheKind.Secrets, true],
+    ])
+  })
+})
+
+describe('configCache with SSM errors injected (rare errors, mocked)', () => {
+  test('access denied is a clear error naming the parameter, with the cause kept', async () => {
+    const client = fakeClient()
+    const mock = mockClient(client)
+    mock.on(GetParametersCommand).rejects(Object.assign(new Error('User is not authorized to perform: ssm:GetParameters'), { name: 'AccessDeniedException' }))
+    const handler = middy()
+      .use(configCache({ parameters: { table: '/shop/table' }, prefetch: false, awsSdkV3Client: client }))
+      .handler(() => Promise.resolve('unreachable'))
+    const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
+    expect((error as Error).message).toMatch(/loading "\/shop\/table" for cache "config" failed: .*not authorized/)
+    expect(error).toHaveProperty('cause')
+    mock.restore()
+  })
+
+  test('throttling that outlasts the SDK retries falls back to the last good value within staleIfError', async () => {
+    const client = fakeClient()
+    const mock = mockClient(client)
+    mock
+      .on(GetParametersCommand)
+      .resolvesOnce({ Parameters: [{ Name: '/shop/table', Value: 'products', Type: 'String' }], InvalidParameters: [] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+    const handler = middy()
+      .use(configCache({ parameters: { table: '/shop/table' }, ttl: '100ms', staleIfError: '1h', prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve(context.config.table))
+    expect(await invoke(handler)).toBe('products')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(await invoke(handler)).toBe('products')
+    expect(mock.commandCalls(GetParametersCommand)).toHaveLength(2)
+    mock.restore()
+  })
+})

@@ -1,0 +1,227 @@
+import middy from '@middy/core'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { configCache, json } from '../../middlewares/config-cache.js'
+import { invocationOf } from '../../middlewares/shared/invocation.js'
+import { registeredCaches } from '../../src/index.js'
+import { putParameters, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
+import { invoke } from '../support/invoke.js'
+import { countRequests } from '../support/sdk-requests.js'
+
+interface Flags {
+  checkout: boolean
+  limit: number
+}
+
+const ssmClient = (endpoint = process.env.AWS_ENDPOINT_URL ?? '') =>
+  new SSMClient({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+
+/** The engine cache a configCache instance registered, to wait for its prefetch or settle it. */
+const lastRegisteredCache = () => {
+  const registration = registeredCaches().at(-1)
+  if (registration === undefined) throw new Error('no cache registered')
+  return registration.cache
+}
+
+describe('configCache against SSM on moto_server', () => {
+  const prefix = `/${uniqueName('shop')}`
+  const names = {
+    table: `${prefix}/table`,
+    flags: `${prefix}/flags`,
+    regions: `${prefix}/regions`,
+    banner: `${prefix}/banner`,
+    apiKey: `${prefix}/api-key`,
+    feature: `${prefix}/features/checkout`,
+    nested: `${prefix}/features/beta/search`,
+  }
+
+  beforeAll(async () => {
+    await putParameters({
+      [names.table]: 'products',
+      [names.flags]: JSON.stringify({ checkout: true, limit: 5 }),
+      [names.regions]: ['eu-west-1', 'us-east-1'],
+      [names.banner]: Buffer.from('Welcome!').toString('base64'),
+      [names.apiKey]: { value: 'k-123', type: 'SecureString' },
+      [names.feature]: 'on',
+      [names.nested]: 'off',
+    })
+  })
+
+  test('values arrive on context.config with the declared types, in one batch per decryption mode', async () => {
+    const client = ssmClient()
+    const requests = countRequests(client)
+    type Received = [string, Flags, string[], string, string, string | undefined, Record<string, string>]
+    const handler = middy<unknown, Received>()
+      .use(
+        configCache({
+          parameters: {
+            table: names.table,
+            flags: json<Flags>(names.flags),
+            regions: { name: names.regions, type: 'StringList' },
+            banner: { name: names.banner, transform: 'binary' },
+            apiKey: { name: names.apiKey, decrypt: true },
+            missing: { name: `${prefix}/missing`, optional: true },
+          },
+          paths: { features: `${prefix}/features/` },
+          prefetch: false,
+          awsSdkV3Client: client,
+        }),
+      )
+      .handler((_event, context) => {
+        const { table, flags, regions, banner, apiKey, missing, features } = context.config
+        // Compile-time: each property has the type its options declare.
+        const typed: Received = [table, flags, regions, banner, apiKey, missing, features]
+        return Promise.resolve(typed)
+      })
+
+    const [table, flags, regions, banner, apiKey, missing, features] = await invoke(handler)
+    expect(table).toBe('products')
+    expect(flags).toEqual({ checkout: true, limit: 5 })
+    expect(regions).toEqual(['eu-west-1', 'us-east-1'])
+    expect(banner).toBe('Welcome!')
+    expect(apiKey).toBe('k-123')
+    expect(missing).toBeUndefined()
+    expect(features).toEqual({ checkout: 'on', 'beta/search': 'off' })
+    expect(requests.count('GetParametersCommand')).toBe(2)
+    expect(requests.count('GetParametersByPathCommand')).toBe(1)
+    expect(requests.count('GetParameterCommand')).toBe(0)
+    client.destroy()
+  })
+
+  test('100 warm invocations make exactly one SSM call per batch', async () => {
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const handler = middy()
+      .use(configCache({ parameters: { table: names.table, flags: json<Flags>(names.flags) }, ttl: '5m', prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve(context.config.flags.limit))
+    for (let invocation = 0; invocation < 100; invocation++) expect(await invoke(handler)).toBe(5)
+    expect(requests.total()).toBe(1)
+    client.destroy()
+  })
+
+  test('prefetch at INIT: the first invocation makes no new SSM call when the prefetch finished', async () => {
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const middleware = configCache({ parameters: { table: names.table }, awsSdkV3Client: client })
+    await lastRegisteredCache().settle(5_000)
+    expect(requests.total()).toBe(1)
+    const handler = middy().use(middleware).handler((_event, context) => Promise.resolve(context.config.table))
+    expect(await invoke(handler)).toBe('products')
+    expect(requests.total()).toBe(1)
+    client.destroy()
+  })
+
+  test('a prefetch that fails is swallowed and the first invocation loads again', async () => {
+    const client = ssmClient('http://127.0.0.1:9')
+    const middleware = configCache({ parameters: { table: names.table }, awsSdkV3Client: client })
+    await lastRegisteredCache().settle(5_000)
+    const handler = middy().use(middleware).handler((_event, context) => Promise.resolve(context.config.table))
+    await expect(invoke(handler)).rejects.toThrow(/loading "\/.*\/table" for cache "config" failed/)
+    client.destroy()
+  })
+
+  test('expiry leads to exactly one refetch; inside staleWhileRevalidate the invocation is served at once', async () => {
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const seen: string[] = []
+    const handler = middy()
+      .use(configCache({ parameters: { table: names.table }, ttl: '300ms', staleWhileRevalidate: '1m', prefetch: false, awsSdkV3Client: client }))
+      .before((request) => {
+        seen.push(String(invocationOf(request).scope.countersFor('config').staleServed))
+      })
+      .handler((_event, context) => Promise.resolve(context.config.table))
+    await invoke(handler)
+    await sleep(350)
+    await Promise.all(Array.from({ length: 5 }, () => invoke(handler)))
+    expect(requests.total()).toBe(2)
+    expect(seen.slice(1)).toEqual(['1', '1', '1', '1', '1'])
+    client.destroy()
+  })
+
+  test('a missing parameter is a clear error naming it and the context property', async () => {
+    const handler = middy()
+      .use(configCache({ parameters: { gone: `${prefix}/does-not-exist` }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler(() => Promise.resolve('unreachable'))
+    await expect(invoke(handler)).rejects.toThrow(`middy-cache: parameter "${prefix}/does-not-exist" for context.config.gone was not found`)
+  })
+
+  test('invalid JSON is a clear error naming the parameter', async () => {
+    await putParameters({ [`${prefix}/broken`]: '{not json' })
+    const handler = middy()
+      .use(configCache({ parameters: { broken: { name: `${prefix}/broken`, transform: 'json' } }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler(() => Promise.resolve('unreachable'))
+    await expect(invoke(handler)).rejects.toThrow(/parameter ".*\/broken" is not valid JSON/)
+  })
+
+  test('the property name is an option, and two instances in one chain never collide', async () => {
+    const handler = middy()
+      .use(configCache({ name: 'settings', parameters: { table: names.table }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .use(configCache({ parameters: { table: names.feature }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler((_event, context) => Promise.resolve([context.settings.table, context.config.table]))
+    expect(await invoke(handler)).toEqual(['products', 'on'])
+  })
+
+  test('a per-parameter ttl overrides the cache ttl', async () => {
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const handler = middy()
+      .use(configCache({ parameters: { table: names.table, short: { name: names.feature, ttl: '200ms' } }, ttl: '1h', prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve(context.config.short))
+    await invoke(handler)
+    await sleep(250)
+    await invoke(handler)
+    expect(requests.count('GetParametersCommand')).toBe(2)
+    client.destroy()
+  })
+})
+
+describe('configCache when SSM fails or is slow', () => {
+  let moto: MotoHandle
+  let proxy: TcpProxy
+  let client: SSMClient
+
+  beforeAll(async () => {
+    moto = await startMoto()
+    proxy = await startTcpProxy({ target: { host: moto.host, port: moto.port } })
+    client = ssmClient(proxy.url('http'))
+  })
+
+  afterAll(async () => {
+    client.destroy()
+    await proxy.close()
+    await moto.stop()
+  })
+
+  test('slow SSM (latency over timeout) with a stale value: the stale value is served at once', async () => {
+    await putParameters({ '/slow/table': 'v1' }, { endpoint: moto.endpoint })
+    const handler = middy()
+      .use(configCache({ parameters: { table: '/slow/table' }, ttl: '200ms', staleIfError: '1h', timeout: '100ms', prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve(context.config.table))
+    expect(await invoke(handler)).toBe('v1')
+    await putParameters({ '/slow/table': 'v2' }, { endpoint: moto.endpoint })
+    await sleep(250)
+    proxy.setLatency(1_000)
+    const startedAt = performance.now()
+    expect(await invoke(handler)).toBe('v1')
+    proxy.setLatency(0)
+    // A lower bound on how fast is all a test may say; that it answered with v1 is the behaviour.
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(90)
+  })
+
+  test('moto stopped: within staleIfError stale values keep invocations up; beyond it, a clear error', async () => {
+    await putParameters({ '/outage/table': 'last-good' }, { endpoint: moto.endpoint })
+    const handler = middy()
+      .use(configCache({ parameters: { table: '/outage/table' }, ttl: '200ms', staleIfError: '1s', prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve(context.config.table))
+    expect(await invoke(handler)).toBe('last-good')
+    await moto.kill()
+    try {
+      await sleep(300)
+      expect(await invoke(handler)).toBe('last-good')
+      await sleep(1_000)
+      await expect(invoke(handler)).rejects.toThrow(/loading "\/outage\/table" for cache "config" failed/)
+    } finally {
+      await moto.start()
+    }
+  })
+})

@@ -1,0 +1,63 @@
+import { createCache, registerCache, registeredCaches, CacheKind } from '../../src/index.js'
+import { invocationOf, onEarlyReturn, runEarlyReturnWork, settleInvocation } from '../../middlewares/shared/invocation.js'
+import { manualClock } from '../support/clock.js'
+import { deferred } from '../support/deferred.js'
+
+const request = (remainingMs?: number) => ({
+  internal: Object.create(null) as Record<string, unknown>,
+  context: remainingMs === undefined ? {} : { getRemainingTimeInMillis: () => remainingMs },
+})
+
+describe('invocation state in the Middy request', () => {
+  test('one state per request, shared by every middleware of the suite; two requests never share', () => {
+    const first = request()
+    const second = request()
+    expect(invocationOf(first)).toBe(invocationOf(first))
+    expect(invocationOf(first)).not.toBe(invocationOf(second))
+    expect(invocationOf(first).scope).not.toBe(invocationOf(second).scope)
+  })
+
+  test('settling runs once per request within the remaining time, and later callers share its result', async () => {
+    const clock = manualClock()
+    const refresh = deferred<string>()
+    const load = jest.fn().mockResolvedValueOnce('v1').mockReturnValueOnce(refresh.promise)
+    const cache = createCache({ name: 'settled', load, ttl: '1s', staleWhileRevalidate: '1m', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    const req = request(60)
+    expect(await cache.get('k', { scope: invocationOf(req).scope })).toBe('v1')
+    const first = settleInvocation(req, 10_000)
+    expect(settleInvocation(req, 10_000)).toBe(first)
+    expect(await first).toEqual({ completed: 0, abandoned: 1 })
+  })
+})
+
+describe('the cache registry', () => {
+  test('holds registered caches until they unregister', () => {
+    const cache = createCache({ name: 'registered', load: () => 1, ttl: 1 })
+    const unregister = registerCache({ cache, kind: CacheKind.Data, secret: false })
+    expect(registeredCaches().map((registration) => registration.cache)).toContain(cache)
+    unregister()
+    expect(registeredCaches().map((registration) => registration.cache)).not.toContain(cache)
+  })
+})
+
+describe('work that must run on an early return', () => {
+  test('runs once, even when a piece fails, and not after it was removed', async () => {
+    const req = request()
+    const ran: string[] = []
+    onEarlyReturn(req, () => {
+      ran.push('metrics')
+      return Promise.resolve()
+    })
+    onEarlyReturn(req, () => Promise.reject(new Error('flush failed')))
+    const remove = onEarlyReturn(req, () => {
+      ran.push('removed')
+      return Promise.resolve()
+    })
+    remove()
+    await runEarlyReturnWork(req)
+    await runEarlyReturnWork(req)
+    expect(ran).toEqual(['metrics'])
+  })
+})

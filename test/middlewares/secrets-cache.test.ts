@@ -1,0 +1,192 @@
+import middy from '@middy/core'
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { inspect } from 'node:util'
+import { secretsCache, jsonSecret } from '../../middlewares/secrets-cache.js'
+import { CacheOptionsError } from '../../src/index.js'
+import { createSecret, putParameters, uniqueName, updateSecret } from '../harness/index.js'
+import { invoke } from '../support/invoke.js'
+import { countRequests } from '../support/sdk-requests.js'
+
+interface DbCredentials {
+  user: string
+  password: string
+}
+
+const clientConfig = () => ({
+  endpoint: process.env.AWS_ENDPOINT_URL ?? '',
+  region: 'us-east-1',
+  maxAttempts: 1,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+})
+
+class AuthenticationError extends Error {}
+
+describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
+  const names = {
+    stripe: uniqueName('shop/stripe'),
+    db: uniqueName('shop/db'),
+    certificate: uniqueName('shop/certificate'),
+    ssmKey: `/${uniqueName('shop')}/signing-key`,
+  }
+
+  beforeAll(async () => {
+    await createSecret(names.stripe, 'sk_live_123')
+    await createSecret(names.db, { user: 'app', password: 'hunter2' })
+    await createSecret(names.certificate, new Uint8Array([1, 2, 3]))
+    await putParameters({ [names.ssmKey]: { value: 'ssm-secret', type: 'SecureString' } })
+  })
+
+  test('secrets arrive on context.secrets with the declared types, one GetSecretValue per secret over 100 warm invocations', async () => {
+    const client = new SecretsManagerClient(clientConfig())
+    const requests = countRequests(client)
+    type Received = [string, DbCredentials, string | Uint8Array, string, string | Uint8Array | undefined]
+    const handler = middy<unknown, Received>()
+      .use(
+        secretsCache({
+          secrets: {
+            stripeKey: names.stripe,
+            db: jsonSecret<DbCredentials>(names.db),
+            certificate: { name: names.certificate },
+            signingKey: { name: names.ssmKey, source: 'ssm' },
+            absent: { name: uniqueName('shop/absent'), optional: true },
+          },
+          prefetch: false,
+          secretsManager: { awsSdkV3Client: client },
+          ssm: { clientConfig: clientConfig() },
+        }),
+      )
+      .handler((_event, context) => {
+        const { stripeKey, db, certificate, signingKey, absent } = context.secrets
+        const typed: Received = [stripeKey, db, certificate, signingKey, absent]
+        return Promise.resolve(typed)
+      })
+
+    let result = await invoke(handler)
+    for (let invocation = 1; invocation < 100; invocation++) result = await invoke(handler)
+    const [stripeKey, db, certificate, signingKey, absent] = result
+    expect(stripeKey).toBe('sk_live_123')
+    expect(db).toEqual({ user: 'app', password: 'hunter2' })
+    expect(Buffer.from(certificate as Uint8Array)).toEqual(Buffer.from([1, 2, 3]))
+    expect(signingKey).toBe('ssm-secret')
+    expect(absent).toBeUndefined()
+    expect(requests.count('GetSecretValueCommand')).toBe(4)
+    client.destroy()
+  })
+
+  test('JSON.stringify and util.inspect of the context show the names, redacted; property access gives the values', async () => {
+    let context: unknown
+    const handler = middy()
+      .use(secretsCache({ secrets: { stripeKey: names.stripe, db: jsonSecret<DbCredentials>(names.db) }, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+      .handler((_event, lambda) => {
+        context = lambda
+        return Promise.resolve(lambda.secrets.stripeKey)
+      })
+    expect(await invoke(handler)).toBe('sk_live_123')
+
+    const json = JSON.stringify(context)
+    const inspected = inspect(context, { depth: 5 })
+    for (const shown of [json, inspected]) {
+      expect(shown).toContain('stripeKey')
+      expect(shown).toContain('[redacted]')
+      expect(shown).not.toContain('sk_live_123')
+      expect(shown).not.toContain('hunter2')
+    }
+    expect(JSON.parse(json)).toMatchObject({ secrets: { stripeKey: '[redacted]', db: '[redacted]' } })
+  })
+
+  test('refreshOn drops the cached secrets when the handler fails with a matching error, so the next invocation fetches again', async () => {
+    const name = uniqueName('shop/rotating')
+    await createSecret(name, 'old-password')
+    let fail = true
+    const handler = middy()
+      .use(
+        secretsCache({
+          secrets: { password: name },
+          refreshOn: (error) => error instanceof AuthenticationError,
+          prefetch: false,
+          secretsManager: { clientConfig: clientConfig() },
+        }),
+      )
+      .handler((_event, context) => {
+        if (fail) return Promise.reject(new AuthenticationError(`rejected ${context.secrets.password}`))
+        return Promise.resolve(context.secrets.password)
+      })
+    await expect(invoke(handler)).rejects.toThrow('rejected old-password')
+    await updateSecret(name, 'new-password')
+    fail = false
+    expect(await invoke(handler)).toBe('new-password')
+  })
+
+  test('an error refreshOn does not accept keeps the cached secrets', async () => {
+    const name = uniqueName('shop/kept')
+    await createSecret(name, 'v1')
+    let fail = true
+    const handler = middy()
+      .use(secretsCache({ secrets: { value: name }, refreshOn: (error) => error instanceof AuthenticationError, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+      .handler((_event, context) => (fail ? Promise.reject(new Error('unrelated')) : Promise.resolve(context.secrets.value)))
+    await expect(invoke(handler)).rejects.toThrow('unrelated')
+    await updateSecret(name, 'v2')
+    fail = false
+    expect(await invoke(handler)).toBe('v1')
+  })
+
+  test('a missing secret is a clear error naming it', async () => {
+    const name = uniqueName('shop/nope')
+    const handler = middy()
+      .use(secretsCache({ secrets: { key: name }, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+      .handler(() => Promise.resolve('unreachable'))
+    await expect(invoke(handler)).rejects.toThrow(`middy-cache: secret "${name}" for context.secrets.key was not found`)
+  })
+})
+
+describe('secretsCache rotation cap (DescribeSecret mocked: moto cannot schedule rotations without a rotation Lambda)', () => {
+  test("NextRotationDate caps a secret's ttl", async () => {
+    const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+    const mock = mockClient(client)
+    let version = 0
+    mock.on(GetSecretValueCommand).callsFake(() => ({ SecretString: `v${++version}` }))
+    mock.on(DescribeSecretCommand).resolves({ RotationEnabled: true, NextRotationDate: new Date(Date.now() + 150) })
+    const handler = middy()
+      .use(secretsCache({ secrets: { key: 'rotating' }, ttl: '1h', capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
+      .handler((_event, context) => Promise.resolve(context.secrets.key))
+    expect(await invoke(handler)).toBe('v1')
+    expect(await invoke(handler)).toBe('v1')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(await invoke(handler)).toBe('v2')
+    mock.restore()
+  })
+})
+
+describe('secretsCache options', () => {
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['no secrets', { secrets: {} }, /option "secrets" must name at least one secret/],
+    ['secrets not an object', { secrets: 'shop/stripe' }, /option "secrets" must be an object/],
+    ['unknown option', { secrets: { a: 'x' }, l2: {} }, /option "l2" is not an option/],
+    ['bad source', { secrets: { a: { name: 'x', source: 'vault' } } }, /option "secrets.a.source" must be 'secretsmanager' or 'ssm'/],
+    ['bad transform', { secrets: { a: { name: 'x', transform: 'yaml' } } }, /option "secrets.a.transform" must be 'json' or 'binary'/],
+    ['empty name', { secrets: { a: '' } }, /option "secrets.a" must be a secret name/],
+    ['bad ttl', { secrets: { a: { name: 'x', ttl: '-1m' } } }, /option "secrets.a.ttl"/],
+    ['refreshOn not a function', { secrets: { a: 'x' }, refreshOn: 'AuthError' }, /option "refreshOn" must be a function/],
+    ['unknown client option', { secrets: { a: 'x' }, secretsManager: { region: 'eu-west-1' } }, /option "secretsManager.region" is not an option/],
+    ['bad cache ttl', { secrets: { a: 'x' }, ttl: 'forever' }, /option "ttl"/],
+  ])('%s', (_case, options, message) => {
+    const create = () => secretsCache({ prefetch: false, ...options } as unknown as Parameters<typeof secretsCache>[0])
+    expect(create).toThrow(CacheOptionsError)
+    expect(create).toThrow(message)
+  })
+
+  test('an SSM client for SecureStrings can be passed in', async () => {
+    const name = `/${uniqueName('shop')}/passed-client`
+    await putParameters({ [name]: { value: 'from-passed-client', type: 'SecureString' } })
+    const client = new SSMClient(clientConfig())
+    const requests = countRequests(client)
+    const handler = middy()
+      .use(secretsCache({ secrets: { key: { name, source: 'ssm' } }, prefetch: false, ssm: { awsSdkV3Client: client } }))
+      .handler((_event, context) => Promise.resolve(context.secrets.key))
+    expect(await invoke(handler)).toBe('from-passed-client')
+    expect(requests.total()).toBe(1)
+    client.destroy()
+  })
+})
