@@ -1,0 +1,5 @@
+export { dynamoStore, type DynamoStoreOptions } from '../src/stores/dynamodb/index.js'
+export { dynamoItem, type DynamoItemOptions, type ReadyLoader } from '../src/sources/dynamodb-item.js'
+export type { KeyValue } from '../src/sources/attribute-values.js'
+export type { L2Options } from '../src/stores/l2-options.js'
+export type { L2Store } from '../src/stores/l2-store.js'

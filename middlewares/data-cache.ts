@@ -1,0 +1,303 @@
+import type { MiddlewareObj } from '@middy/core'
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda'
+import { createCache, type Cache, type GetOptions } from '../src/cache/cache.js'
+import type { Duration } from '../src/cache/duration.js'
+import { pickFromBatch } from '../src/cache/batch.js'
+import { CacheError, CacheOptionsError, keyTypeError, printable } from '../src/cache/errors.js'
+import type { BatchLoadContext, CacheOptions, EntryFreshness, L1Options, LoadContext, Logger } from '../src/cache/options.js'
+import { rejectUnknownOptions } from '../src/cache/options.js'
+import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
+import { CacheKind, registerCache } from '../src/cache/registry.js'
+import type { CacheScope } from '../src/cache/scope.js'
+import type { L2Store } from '../src/stores/l2-store.js'
+import { optionalDurationMs, requireRecord } from './shared/cache-options.js'
+import { defaultSettleBudgetMs, invocationOf, settleInvocation } from './shared/invocation.js'
+import { principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
+
+/** Whose values a data cache holds. */
+export const DataScope = {
+  /** One value per key for every caller. */
+  Shared: 'shared',
+  /** One value per key and caller: keys carry the caller's identity from the event. */
+  Principal: 'principal',
+} as const
+export type DataScope = (typeof DataScope)[keyof typeof DataScope]
+
+export interface DataLoadContext extends LoadContext {
+  /** With `scope: 'principal'`, the caller the value is loaded for; undefined with `scope: 'shared'`. */
+  readonly principal: string | undefined
+}
+
+export interface DataBatchLoadContext extends BatchLoadContext {
+  readonly principal: string | undefined
+}
+
+/** Loads one key; undefined means "not found" (remembered for `negativeTtl`). */
+export type DataLoader<V> = (key: string, context: DataLoadContext) => V | undefined | PromiseLike<V | undefined>
+
+/** Loads many keys in one call: a Map by key, or an array aligned with `keys`. */
+export type DataBatchLoader<V> = (
+  keys: readonly string[],
+  context: DataBatchLoadContext,
+) => PromiseLike<ReadonlyMap<string, V | undefined> | readonly (V | undefined)[]>
+
+/** What the handler finds at `context.caches[name]`: the cache, bound to this invocation (and its caller, with `scope: 'principal'`). */
+export interface DataCacheHandle<V> {
+  get(key: string): Promise<V | undefined>
+  /** Values in the order asked; the misses load in one batch when the loader has `loadMany`. */
+  getMany(keys: readonly string[]): Promise<(V | undefined)[]>
+  /** Like `get`, and tells how the value was obtained (outcome and tier). */
+  lookup(key: string): Promise<Lookup<V | undefined>>
+  set(key: string, value: V, freshness?: EntryFreshness): Promise<void>
+  delete(key: string): Promise<boolean>
+  /** Empties the whole cache (every caller's values), in L2 too. */
+  clear(): Promise<void>
+}
+
+/** The events a `key` function reads when its parameter is not annotated. */
+export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2
+
+export interface DataCacheOptions<N extends string, V, E> {
+  /** The cache's name: in metrics, in L2 keys, and its property on the context. */
+  readonly name: N
+  /** The key this event needs, loaded before the handler onto `context[name]`; undefined: this event is not cached. */
+  readonly key?: (event: E, context: Context) => string | undefined
+  readonly load: DataLoader<V> & { readonly loadMany?: DataBatchLoader<V> }
+  /** Loads the misses of `getMany` in one call. Default: the loader's own `loadMany` (the ready loaders have one). */
+  readonly loadMany?: DataBatchLoader<V>
+  readonly ttl: Duration
+  readonly staleWhileRevalidate?: Duration
+  readonly staleIfError?: Duration
+  readonly negativeTtl?: Duration
+  readonly jitter?: number
+  readonly timeout?: Duration
+  readonly l1?: L1Options
+  readonly l2?: L2Store
+  /** 'shared' (default) or 'principal': per-caller values, keyed by the caller identity in the event. */
+  readonly scope?: DataScope
+  /** With `scope: 'principal'`, finds the caller instead of the API Gateway authorizer fields. */
+  readonly principal?: (event: E, context: Context) => string | undefined
+  /** How long `after`/`onError` wait for refreshes still running beside the handler. Default '100ms'. */
+  readonly settleBudget?: Duration
+  readonly logger?: Logger
+}
+
+/** What a lazy data cache adds to the context. */
+export type DataCacheLazyContext<N extends string, V> = { readonly caches: { readonly [K in N]: DataCacheHandle<V> } }
+/** What an eager data cache (with `key`) adds to the context. */
+export type DataCacheContext<N extends string, V> = DataCacheLazyContext<N, V> & { readonly [K in N]: V | undefined }
+
+const engineOptionNames = ['ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'l1', 'l2', 'logger'] as const
+const optionNames = [...engineOptionNames, 'name', 'key', 'load', 'loadMany', 'scope', 'principal', 'settleBudget'] as const
+/** Names that would hide the Lambda context's own properties, or the handles' object. */
+const reservedNames = new Set([
+  'caches', 'callbackWaitsForEmptyEventLoop', 'functionName', 'functionVersion', 'invokedFunctionArn', 'memoryLimitInMB', 'awsRequestId',
+  'logGroupName', 'logStreamName', 'identity', 'clientContext', 'getRemainingTimeInMillis', 'done', 'fail', 'succeed',
+])
+
+const requireFunctionIfGiven = (option: string, value: unknown): void => {
+  if (value !== undefined && typeof value !== 'function') throw new CacheOptionsError(option, `must be a function; got ${printable(value)}`)
+}
+
+const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
+
+/** The engine's loaders over the user's: with principal scope, keys arrive scoped and the loader gets the bare key and the principal. */
+const engineLoaders = <V>(name: string, byPrincipal: boolean, load: DataLoader<V>, loadMany: DataBatchLoader<V> | undefined): Pick<CacheOptions<V | undefined>, 'load' | 'loadMany'> => {
+  if (!byPrincipal) {
+    return {
+      load: (key, context) => load(key, { ...context, principal: undefined }),
+      ...(loadMany === undefined ? {} : { loadMany: (keys, context) => loadMany(keys, { ...context, principal: undefined }) }),
+    }
+  }
+  const loadScoped = (scopedKey: string, context: LoadContext): V | undefined | PromiseLike<V | undefined> => {
+    const { principal, key } = splitPrincipalKey(scopedKey)
+    return load(key, { ...context, principal })
+  }
+  if (loadMany === undefined) return { load: loadScoped }
+  return {
+    load: loadScoped,
+    // One call per principal: a batch never mixes callers.
+    loadMany: async (scopedKeys, context) => {
+      const groups = new Map<string | undefined, { keys: string[]; scopedKeys: string[] }>()
+      for (const scopedKey of scopedKeys) {
+        const { principal, key } = splitPrincipalKey(scopedKey)
+        const group = groups.get(principal) ?? { keys: [], scopedKeys: [] }
+        group.keys.push(key)
+        group.scopedKeys.push(scopedKey)
+        groups.set(principal, group)
+      }
+      const values = new Map<string, V | undefined>()
+      await Promise.all(
+        [...groups].map(async ([principal, group]) => {
+          const answer = await loadMany(group.keys, {
+            signal: context.signal,
+            setFreshness: (freshness, key) => { context.setFreshness(freshness, principalKey(principal, key)) },
+            principal,
+          })
+          group.keys.forEach((key, index) => values.set(group.scopedKeys[index] ?? '', pickFromBatch(name, answer, key, index)))
+        }),
+      )
+      return values
+    },
+  }
+}
+
+const keysError = (cache: string): CacheError => new CacheError(`middy-cache: cache "${cache}" getMany needs an array of string keys`)
+
+const areKeys = (keys: unknown): keys is readonly string[] => isArray(keys) && keys.every((key) => typeof key === 'string')
+
+/**
+ * The handle for one invocation: the cache with this invocation's scope, and its caller when values
+ * are per principal. One object per invocation, its methods on the prototype.
+ */
+class CachedHandle<V> implements DataCacheHandle<V> {
+  readonly #cache: Cache<V | undefined>
+  readonly #options: GetOptions
+  readonly #byPrincipal: boolean
+  readonly #principal: string | undefined
+
+  constructor(cache: Cache<V | undefined>, scope: CacheScope, byPrincipal: boolean, principal: string | undefined) {
+    this.#cache = cache
+    this.#options = { scope }
+    this.#byPrincipal = byPrincipal
+    this.#principal = principal
+  }
+
+  get(key: string): Promise<V | undefined> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
+    return this.#cache.get(this.#keyOf(key), this.#options)
+  }
+
+  getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    if (!areKeys(keys)) return Promise.reject(keysError(this.#cache.name))
+    return this.#cache.getMany(this.#byPrincipal ? keys.map((key) => this.#keyOf(key)) : keys, this.#options)
+  }
+
+  lookup(key: string): Promise<Lookup<V | undefined>> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
+    return this.#cache.lookup(this.#keyOf(key), this.#options)
+  }
+
+  set(key: string, value: V, freshness?: EntryFreshness): Promise<void> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
+    return this.#cache.set(this.#keyOf(key), value, { ...freshness, ...this.#options })
+  }
+
+  delete(key: string): Promise<boolean> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
+    return this.#cache.delete(this.#keyOf(key), this.#options)
+  }
+
+  clear(): Promise<void> {
+    return this.#cache.clear(this.#options)
+  }
+
+  #keyOf(key: string): string {
+    return this.#byPrincipal ? principalKey(this.#principal, key) : key
+  }
+}
+
+/** Per-caller values and no caller: values are loaded for this request, never stored, nor served to another. */
+class LoadOnlyHandle<V> implements DataCacheHandle<V> {
+  readonly #cache: Cache<V | undefined>
+  readonly #options: GetOptions
+
+  constructor(cache: Cache<V | undefined>, scope: CacheScope) {
+    this.#cache = cache
+    this.#options = { scope }
+  }
+
+  get(key: string): Promise<V | undefined> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
+    return this.#cache.loadUncached(principalKey(undefined, key), this.#options)
+  }
+
+  getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    if (!areKeys(keys)) return Promise.reject(keysError(this.#cache.name))
+    return Promise.all(keys.map((key) => this.get(key)))
+  }
+
+  async lookup(key: string): Promise<Lookup<V | undefined>> {
+    return { value: await this.get(key), outcome: Outcome.Miss, tier: Tier.Source }
+  }
+
+  set(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  delete(): Promise<boolean> {
+    return Promise.resolve(false)
+  }
+
+  clear(): Promise<void> {
+    return this.#cache.clear(this.#options)
+  }
+}
+
+const resolveScope = (value: unknown): boolean => {
+  if (value === undefined || value === DataScope.Shared) return false
+  if (value === DataScope.Principal) return true
+  throw new CacheOptionsError('scope', `must be 'shared' or 'principal'; got ${printable(value)}`)
+}
+
+const resolveName = (value: unknown): string => {
+  if (typeof value !== 'string') throw new CacheOptionsError('name', `is required: the cache's name in metrics, in L2 keys and on the context, such as 'products'; got ${printable(value)}`)
+  if (reservedNames.has(value)) throw new CacheOptionsError('name', `cannot be ${printable(value)}: the context already has a property of that name`)
+  return value
+}
+
+/**
+ * Caches per-key data (products, profiles, prices) in the execution environment and, with `l2`, in
+ * a tier every environment shares. With `key`, the event's value is loaded before the handler onto
+ * `context[name]`; always, `context.caches[name]` serves the keys the handler finds itself.
+ */
+export function dataCache<const N extends string, V, E = ApiGatewayEvent>(
+  options: DataCacheOptions<N, V, E> & { readonly key: (event: E, context: Context) => string | undefined },
+): MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>
+export function dataCache<const N extends string, V, E = unknown>(options: DataCacheOptions<N, V, E>): MiddlewareObj<E, unknown, Error, Context & DataCacheLazyContext<N, V>>
+export function dataCache<const N extends string, V, E>(options: DataCacheOptions<N, V, E>): MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>> {
+  const raw = requireRecord('options', options, "{ name: 'products', key: (event) => event.pathParameters?.id, load: getProduct, ttl: '5m' }")
+  rejectUnknownOptions(raw, optionNames)
+  const name = resolveName(raw.name)
+  if (typeof raw.load !== 'function') throw new CacheOptionsError('load', `is required: (key, { signal }) => the value, or undefined when there is none; got ${printable(raw.load)}`)
+  for (const option of ['key', 'loadMany', 'principal'] as const) requireFunctionIfGiven(option, raw[option])
+  const { key, load, principal: principalFrom } = options
+  requireFunctionIfGiven('load.loadMany', load.loadMany)
+  const loadMany = options.loadMany ?? load.loadMany
+  const byPrincipal = resolveScope(raw.scope)
+  if (principalFrom !== undefined && !byPrincipal) throw new CacheOptionsError('principal', "applies only with scope: 'principal'")
+  const settleBudgetMs = optionalDurationMs('settleBudget', raw.settleBudget, defaultSettleBudgetMs)
+
+  const engineOptions = Object.fromEntries(engineOptionNames.filter((option) => raw[option] !== undefined).map((option) => [option, raw[option]]))
+  const cache = createCache<V | undefined>({
+    ...(engineOptions as Omit<CacheOptions<V | undefined>, 'name' | 'load' | 'loadMany' | 'ttl'>),
+    ttl: options.ttl,
+    name,
+    ...engineLoaders(name, byPrincipal, load, loadMany),
+  })
+  registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false })
+
+  const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = async (request) => {
+    const found = byPrincipal ? (principalFrom ?? principalOf)(request.event, request.context) : undefined
+    if (found !== undefined && typeof found !== 'string') {
+      throw new CacheError(`middy-cache: principal of cache "${name}" must return a string or undefined; got ${printable(found)}`)
+    }
+    // An empty identity names nobody: it must not become one principal shared by every anonymous caller.
+    const principal = found === '' ? undefined : found
+    const scope = invocationOf(request).scope
+    const handle = byPrincipal && principal === undefined ? new LoadOnlyHandle(cache, scope) : new CachedHandle(cache, scope, byPrincipal, principal)
+    const context = request.context as unknown as Record<string, unknown>
+    const caches: unknown = context.caches
+    context.caches = { ...(typeof caches === 'object' && caches !== null ? caches : {}), [name]: handle }
+    if (key === undefined) return
+    const eventKey = key(request.event, request.context)
+    if (eventKey !== undefined && typeof eventKey !== 'string') {
+      throw new CacheError(`middy-cache: key of cache "${name}" must return a string, or undefined for an event that is not cached; got ${printable(eventKey)}`)
+    }
+    context[name] = eventKey === undefined ? undefined : await handle.get(eventKey)
+  }
+  const settle: MiddlewareObj['after'] = async (request) => {
+    await settleInvocation(request, settleBudgetMs)
+  }
+  return { before, after: settle, onError: settle }
+}

@@ -1,0 +1,263 @@
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb'
+import { CacheOptionsError, printable } from '../../cache/errors.js'
+import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
+import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
+import type { L2Settings, L2Store, LeaseAttempt } from '../l2-store.js'
+
+export interface DynamoStoreOptions extends L2Options {
+  /** A table whose partition key is a string attribute (`keyAttribute`), with native TTL on `ttlAttribute`. */
+  readonly table: string
+  /** A client you made; never destroyed by the store. */
+  readonly client?: DynamoDBClient
+  /** Options for the client the store makes (region, endpoint...). It makes one attempt per call: the tier's timeout leaves no room for retries. */
+  readonly clientConfig?: DynamoDBClientConfig
+  /** The table's partition key. Default 'pk'. */
+  readonly keyAttribute?: string
+  /** The attribute the table's TTL reads (epoch seconds). Default 'expiresAt'. */
+  readonly ttlAttribute?: string
+  /** Put before every key, so that several applications can share one table. Default 'middy-cache:'. */
+  readonly prefix?: string
+  /** Strongly consistent reads of values (twice the read cost). Leases and versions are always read consistently. Default false. */
+  readonly consistentRead?: boolean
+}
+
+const optionNames = [...l2OptionNames, 'table', 'client', 'clientConfig', 'keyAttribute', 'ttlAttribute', 'prefix', 'consistentRead'] as const
+const defaultTimeoutMs = 150
+/** DynamoDB's item limit (400 KB) less room for the key and the other attributes. */
+const maxItemBytes = 400 * 1024
+const maxPayloadBytes = maxItemBytes - 2_048
+const batchGetLimit = 100
+/** The store's own attributes; the table's key and TTL attributes must be named otherwise. */
+const Attribute = { Payload: 'payload', LeaseToken: 'leaseToken', LeaseUntil: 'leaseUntil', Counter: 'counter' } as const
+const ownAttributes: readonly string[] = Object.values(Attribute)
+const attributeNamePattern = /^[A-Za-z0-9_.-]{1,255}$/
+const tableNamePattern = /^[A-Za-z0-9_.-]{3,255}$/
+/** Leases sit beside the values under a marker no value key can start with (cache names start with a letter or digit). */
+const leaseMarker = '#lease#'
+
+const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
+
+const attributeName = (option: string, value: unknown, fallback: string): string => {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !attributeNamePattern.test(value) || ownAttributes.includes(value)) {
+    throw new CacheOptionsError(option, `must be an attribute name other than ${ownAttributes.join(', ')}; got ${printable(value)}`)
+  }
+  return value
+}
+
+/** The shared tier on a DynamoDB table, expiry left to the table's native TTL (and checked on read, since TTL deletes late). */
+class DynamoStore implements L2Store {
+  readonly kind = 'dynamodb'
+  readonly settings: L2Settings
+  readonly #table: string
+  readonly #keyAttribute: string
+  readonly #ttlAttribute: string
+  readonly #prefix: string
+  readonly #consistentRead: boolean
+  readonly #given: DynamoDBClient | undefined
+  readonly #clientConfig: DynamoDBClientConfig
+  #made: DynamoDBClient | undefined
+
+  constructor(settings: L2Settings, options: DynamoStoreOptions & { keyAttribute: string; ttlAttribute: string; prefix: string }) {
+    this.settings = settings
+    this.#table = options.table
+    this.#keyAttribute = options.keyAttribute
+    this.#ttlAttribute = options.ttlAttribute
+    this.#prefix = options.prefix
+    this.#consistentRead = options.consistentRead ?? false
+    this.#given = options.client
+    this.#clientConfig = options.clientConfig ?? {}
+  }
+
+  async get(key: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    const { Item } = await this.#client().send(
+      new GetItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key), ConsistentRead: this.#consistentRead }),
+      { abortSignal: signal },
+    )
+    return this.#payloadOf(Item)
+  }
+
+  async getMany(keys: readonly string[], signal: AbortSignal): Promise<(Uint8Array | undefined)[]> {
+    const unique = [...new Set(keys)]
+    const chunks: string[][] = []
+    for (let start = 0; start < unique.length; start += batchGetLimit) chunks.push(unique.slice(start, start + batchGetLimit))
+    const found = new Map<string, Uint8Array>()
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const { Responses } = await this.#client().send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.#table]: { Keys: chunk.map((key) => this.#keyOf(this.#prefix + key)), ConsistentRead: this.#consistentRead } },
+          }),
+          { abortSignal: signal },
+        )
+        // Keys DynamoDB left unprocessed (throttling) are simply misses: the loader fills them.
+        for (const item of Responses?.[this.#table] ?? []) {
+          const key = item[this.#keyAttribute]?.S
+          const payload = this.#payloadOf(item)
+          if (key !== undefined && payload !== undefined) found.set(key.slice(this.#prefix.length), payload)
+        }
+      }),
+    )
+    return keys.map((key) => found.get(key))
+  }
+
+  async set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void> {
+    await this.#client().send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: {
+          ...this.#keyOf(this.#prefix + key),
+          [Attribute.Payload]: { B: payload },
+          [this.#ttlAttribute]: { N: epochSeconds(Date.now() + ttlMs) },
+        },
+      }),
+      { abortSignal: signal },
+    )
+  }
+
+  async delete(key: string, signal: AbortSignal): Promise<void> {
+    await this.#client().send(new DeleteItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key) }), { abortSignal: signal })
+  }
+
+  /** A conditional put (no lease, or one past its time), then a consistent read of the value: a holder writes before it releases. */
+  async acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt> {
+    const now = Date.now()
+    let acquired = true
+    try {
+      await this.#client().send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: {
+            ...this.#keyOf(this.#leaseKey(key)),
+            [Attribute.LeaseToken]: { S: token },
+            [Attribute.LeaseUntil]: { N: String(now + ttlMs) },
+            [this.#ttlAttribute]: { N: epochSeconds(now + ttlMs) },
+          },
+          ConditionExpression: 'attribute_not_exists(#key) OR #until < :now',
+          ExpressionAttributeNames: { '#key': this.#keyAttribute, '#until': Attribute.LeaseUntil },
+          ExpressionAttributeValues: { ':now': { N: String(now) } },
+        }),
+        { abortSignal: signal },
+      )
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+      acquired = false
+    }
+    const { Item } = await this.#client().send(
+      new GetItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key), ConsistentRead: true }),
+      { abortSignal: signal },
+    )
+    return { acquired, payload: this.#payloadOf(Item) }
+  }
+
+  async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#client().send(
+        new DeleteItemCommand({
+          TableName: this.#table,
+          Key: this.#keyOf(this.#leaseKey(key)),
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#token': Attribute.LeaseToken },
+          ExpressionAttributeValues: { ':token': { S: token } },
+        }),
+        { abortSignal: signal },
+      )
+    } catch (error) {
+      // Another holder took over a lease that outlived its time: it is theirs to release.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+    }
+  }
+
+  async readCounter(key: string, signal: AbortSignal): Promise<number> {
+    const { Item } = await this.#client().send(
+      new GetItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key), ConsistentRead: true }),
+      { abortSignal: signal },
+    )
+    return Number(Item?.[Attribute.Counter]?.N ?? 0)
+  }
+
+  async incrementCounter(key: string, signal: AbortSignal): Promise<number> {
+    const { Attributes } = await this.#client().send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: this.#keyOf(this.#prefix + key),
+        UpdateExpression: 'ADD #counter :one',
+        ExpressionAttributeNames: { '#counter': Attribute.Counter },
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+      { abortSignal: signal },
+    )
+    return Number(Attributes?.[Attribute.Counter]?.N ?? 0)
+  }
+
+  close(): Promise<void> {
+    this.#made?.destroy()
+    this.#made = undefined
+    return Promise.resolve()
+  }
+
+  /** Made at first use, so that a function that never reaches L2 never builds a client. */
+  #client(): DynamoDBClient {
+    if (this.#given !== undefined) return this.#given
+    this.#made ??= new DynamoDBClient({ maxAttempts: 1, ...this.#clientConfig })
+    return this.#made
+  }
+
+  #keyOf(key: string): Record<string, AttributeValue> {
+    return { [this.#keyAttribute]: { S: key } }
+  }
+
+  #leaseKey(key: string): string {
+    return `${this.#prefix}${leaseMarker}${key}`
+  }
+
+  /** The payload of an item not yet past its TTL (DynamoDB deletes expired items up to days later). */
+  #payloadOf(item: Record<string, AttributeValue> | undefined): Uint8Array | undefined {
+    if (item === undefined) return undefined
+    const expiresAt = Number(item[this.#ttlAttribute]?.N ?? Number.POSITIVE_INFINITY)
+    if (expiresAt * 1_000 <= Date.now()) return undefined
+    return item[Attribute.Payload]?.B
+  }
+}
+
+/**
+ * A shared tier on a DynamoDB table: `dynamoStore({ table })`. Make it once, at module scope. Values
+ * whose stored form exceeds what an item holds stay in memory only, counted as `l2Skipped`.
+ */
+export const dynamoStore = (options: DynamoStoreOptions): L2Store => {
+  if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { table: 'cache' }; got ${printable(options)}`)
+  rejectUnknownOptions(options, optionNames)
+  if (typeof options.table !== 'string' || !tableNamePattern.test(options.table)) {
+    throw new CacheOptionsError('table', `must be a DynamoDB table name (3-255 letters, digits, _ . -); got ${printable(options.table)}`)
+  }
+  if (options.client !== undefined && !(options.client instanceof DynamoDBClient)) {
+    throw new CacheOptionsError('client', `must be a DynamoDBClient; got ${printable(options.client)}`)
+  }
+  if (options.client !== undefined && options.clientConfig !== undefined) {
+    throw new CacheOptionsError('clientConfig', "applies to a client the store makes, not to a 'client' you pass")
+  }
+  if (options.clientConfig !== undefined && !isRecord(options.clientConfig)) {
+    throw new CacheOptionsError('clientConfig', `must be DynamoDB client options such as { region: 'eu-west-1' }; got ${printable(options.clientConfig)}`)
+  }
+  if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
+    throw new CacheOptionsError('consistentRead', `must be true or false; got ${printable(options.consistentRead)}`)
+  }
+  const keyAttribute = attributeName('keyAttribute', options.keyAttribute, 'pk')
+  const ttlAttribute = attributeName('ttlAttribute', options.ttlAttribute, 'expiresAt')
+  if (keyAttribute === ttlAttribute) throw new CacheOptionsError('ttlAttribute', `must differ from keyAttribute; both are ${printable(keyAttribute)}`)
+  const prefix = options.prefix ?? 'middy-cache:'
+  if (typeof prefix !== 'string' || prefix.length > 64) throw new CacheOptionsError('prefix', `must be a string of up to 64 characters; got ${printable(prefix)}`)
+  const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
+  return new DynamoStore(settings, { ...options, keyAttribute, ttlAttribute, prefix })
+}

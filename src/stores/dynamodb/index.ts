@@ -1,0 +1,1 @@
+export { dynamoStore, type DynamoStoreOptions } from './dynamo-store.js'

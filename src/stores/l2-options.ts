@@ -1,0 +1,77 @@
+import { parseDuration, type Duration } from '../cache/duration.js'
+import { CacheOptionsError, printable } from '../cache/errors.js'
+import { isRecord, positiveInteger, rejectUnknownOptions } from '../cache/options.js'
+import type { L2Settings } from './l2-store.js'
+
+/** Options every shared-tier store accepts, besides its connection. */
+export interface L2Options {
+  /** How long one operation may take before it is skipped and counted. Redis default '50ms', DynamoDB '150ms'. */
+  readonly timeout?: Duration
+  /** Consecutive failures that open the circuit (default 3) and how long it stays open before one probe (default '5s'). */
+  readonly breaker?: { readonly failures?: number; readonly coolDown?: Duration }
+  /**
+   * The lease that keeps a miss in many environments to one load: held at most `ttl` (default '5s');
+   * the others wait at most `wait` (default '2s', never longer than the cache's `timeout`) for the value. `false` turns it off.
+   */
+  readonly lease?: false | { readonly ttl?: Duration; readonly wait?: Duration }
+  /** Least time between two checks of a cache's namespace version, which `clear()` moves on. Default '5s'. */
+  readonly versionCheck?: Duration
+  /** Payloads above this many bytes are compressed. Default 8192. */
+  readonly compressAbove?: number
+}
+
+export const l2OptionNames = ['timeout', 'breaker', 'lease', 'versionCheck', 'compressAbove'] as const
+const breakerOptionNames = ['failures', 'coolDown'] as const
+const leaseOptionNames = ['ttl', 'wait'] as const
+
+/** What a store's factory knows about itself. */
+export interface L2Defaults {
+  readonly timeoutMs: number
+  readonly maxPayloadBytes: number
+}
+
+/** An operation's timeout has to be a timer's: 1 ms up to a minute. */
+const maxTimeoutMs = 60_000
+
+const boundedDuration = (option: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number): number => {
+  if (value === undefined) return fallbackMs
+  const ms = parseDuration(option, value)
+  if (ms < minMs || ms > maxMs) throw new CacheOptionsError(option, `must be between ${minMs} ms and ${maxMs} ms; got ${printable(value)}`)
+  return ms
+}
+
+const section = (option: string, value: unknown, known: readonly string[], example: string): Record<string, unknown> => {
+  if (value === undefined) return {}
+  if (!isRecord(value)) throw new CacheOptionsError(option, `must be an object such as ${example}; got ${printable(value)}`)
+  rejectUnknownOptions(value, known, `${option}.`)
+  return value
+}
+
+const resolveLease = (value: unknown): L2Settings['lease'] => {
+  if (value === false) return undefined
+  const lease = section('lease', value, leaseOptionNames, "{ ttl: '5s', wait: '2s' } or false")
+  return {
+    ttlMs: boundedDuration('lease.ttl', lease.ttl, 5_000, 1, 3_600_000),
+    waitMs: boundedDuration('lease.wait', lease.wait, 2_000, 0, 3_600_000),
+  }
+}
+
+/** Validates the shared-tier options of a store's factory; a bad one throws at construction, naming it. */
+export const resolveL2Settings = (options: Record<string, unknown>, defaults: L2Defaults): L2Settings => {
+  const breaker = section('breaker', options.breaker, breakerOptionNames, "{ failures: 3, coolDown: '5s' }")
+  const compressAbove = options.compressAbove
+  if (compressAbove !== undefined && (typeof compressAbove !== 'number' || !Number.isSafeInteger(compressAbove) || compressAbove < 0)) {
+    throw new CacheOptionsError('compressAbove', `must be a whole number of bytes, 0 or more; got ${printable(compressAbove)}`)
+  }
+  return {
+    timeoutMs: boundedDuration('timeout', options.timeout, defaults.timeoutMs, 1, maxTimeoutMs),
+    breaker: {
+      failures: positiveInteger('breaker.failures', breaker.failures, 3),
+      coolDownMs: boundedDuration('breaker.coolDown', breaker.coolDown, 5_000, 1, 3_600_000),
+    },
+    lease: resolveLease(options.lease),
+    versionCheckMs: boundedDuration('versionCheck', options.versionCheck, 5_000, 0, 86_400_000),
+    compressAboveBytes: compressAbove ?? 8_192,
+    maxPayloadBytes: defaults.maxPayloadBytes,
+  }
+}

@@ -1,0 +1,48 @@
+/** How the engine uses a shared tier; resolved once by the store's factory (`resolveL2Settings`). */
+export interface L2Settings {
+  /** Longest an operation may take before it counts as failed and is skipped. */
+  readonly timeoutMs: number
+  /** Consecutive failures that open the circuit, and how long it stays open before one probe. */
+  readonly breaker: { readonly failures: number; readonly coolDownMs: number }
+  /** The stampede lease across environments; undefined when turned off. */
+  readonly lease: { readonly ttlMs: number; readonly waitMs: number } | undefined
+  /** Least time between two reads of a cache's namespace version (which `clear()` moves on). */
+  readonly versionCheckMs: number
+  /** Payloads above this many bytes are compressed. */
+  readonly compressAboveBytes: number
+  /** Payloads above this many bytes are not written (they stay in L1 only, counted). */
+  readonly maxPayloadBytes: number
+}
+
+/** What an attempt to take a lease found. */
+export interface LeaseAttempt {
+  readonly acquired: boolean
+  /** The value under the key, read after the attempt (a holder writes before it releases). */
+  readonly payload: Uint8Array | undefined
+}
+
+/**
+ * A shared tier (L2) as the engine drives it: raw bytes under string keys, a lease, a counter.
+ * Drivers only move bytes; the engine decides freshness, leases, timeouts and the circuit breaker.
+ * `signal` aborts when the engine stops waiting (timeout); drivers pass it on where they can.
+ */
+export interface L2Store {
+  /** Names the store in messages: 'redis', 'dynamodb'. */
+  readonly kind: string
+  readonly settings: L2Settings
+  get(key: string, signal: AbortSignal): Promise<Uint8Array | undefined>
+  /** Values of `keys`, aligned with them; a key the store could not read is undefined. */
+  getMany(keys: readonly string[], signal: AbortSignal): Promise<(Uint8Array | undefined)[]>
+  /** Stores `payload`, gone from the store after `ttlMs`. */
+  set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void>
+  delete(key: string, signal: AbortSignal): Promise<void>
+  /** Takes the lease on `key` for `ttlMs` unless another holder has it, then reads `key`. */
+  acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt>
+  /** Gives up the lease on `key` if `token` still holds it. */
+  releaseLease(key: string, token: string, signal: AbortSignal): Promise<void>
+  /** The counter under `key`; 0 when it was never incremented. */
+  readCounter(key: string, signal: AbortSignal): Promise<number>
+  incrementCounter(key: string, signal: AbortSignal): Promise<number>
+  /** Closes what the store opened (a connection it created); for scripts and tests, never needed in a function. */
+  close(): Promise<void>
+}

@@ -1,0 +1,1 @@
+export { redisStore, type RedisClusterOptions, type RedisConnectionOptions, type RedisStoreOptions } from './redis-store.js'

@@ -1,0 +1,227 @@
+import { once } from 'node:events'
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
+import type { Duration } from '../../cache/duration.js'
+import { parseDuration } from '../../cache/duration.js'
+import { CacheOptionsError, printable } from '../../cache/errors.js'
+import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
+import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
+import type { L2Settings, L2Store, LeaseAttempt } from '../l2-store.js'
+
+/**
+ * ioredis options as its constructors accept them under `exactOptionalPropertyTypes` (its own
+ * `RedisOptions` declares `replyMapping` as possibly undefined, which the constructors refuse).
+ */
+export type RedisConnectionOptions = Omit<RedisOptions, 'replyMapping'>
+
+/** ioredis cluster options, with per-node options as its constructor accepts them (see RedisConnectionOptions). */
+export type RedisClusterOptions = Omit<ClusterOptions, 'redisOptions'> & {
+  readonly redisOptions?: Omit<NonNullable<ClusterOptions['redisOptions']>, 'replyMapping'>
+}
+
+export interface RedisStoreOptions extends L2Options {
+  /** `redis://` or `rediss://` (TLS), user and password included: Redis, Valkey, ElastiCache. Undefined (an unset variable) counts as not given. */
+  readonly url?: string | undefined
+  /** A client or cluster you made; used as it is (your timeouts, your queue) and never closed by the store. */
+  readonly client?: Redis | Cluster
+  /** Cluster mode: seed nodes, and ioredis cluster options. */
+  readonly cluster?: { readonly nodes: readonly ClusterNode[]; readonly options?: RedisClusterOptions }
+  /** ioredis options for the connection made from `url` or `cluster`: tls, username, password, db... */
+  readonly redis?: RedisConnectionOptions
+  /** How long connecting may take before ioredis retries. Default '1s'. */
+  readonly connectTimeout?: Duration
+  /** Put before every key, so that several applications can share one Redis. Default 'middy-cache:'. */
+  readonly prefix?: string
+}
+
+const optionNames = [...l2OptionNames, 'url', 'client', 'cluster', 'redis', 'connectTimeout', 'prefix'] as const
+const clusterOptionNames = ['nodes', 'options'] as const
+const defaultTimeoutMs = 50
+/** Redis's own limit for a string value. */
+const maxPayloadBytes = 512 * 1024 * 1024
+/** A hash tag is read up to the first '{' and '}': the prefix must hold neither. */
+const prefixPattern = /^[^{}]{0,64}$/
+/** Compare-and-delete: a lease is released only by the holder whose token it still carries. */
+const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+const ignore = (): void => undefined
+
+const orUndefined = (payload: Buffer | null): Buffer | undefined => payload ?? undefined
+
+/**
+ * Options for the connection the store owns: lazy (nothing happens at module load), auto-pipelined,
+ * failing fast rather than queueing while disconnected, commands bounded by the tier's timeout.
+ */
+const ownedConnectionOptions = (settings: L2Settings, connectTimeoutMs: number): RedisConnectionOptions => ({
+  lazyConnect: true,
+  enableAutoPipelining: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  commandTimeout: settings.timeoutMs,
+  connectTimeout: connectTimeoutMs,
+  // A dead socket (a thawed environment's, say) is dropped quickly rather than waited on.
+  disconnectTimeout: 100,
+  retryStrategy: (attempt: number) => Math.min(attempt * 100, 2_000),
+})
+
+const connectionOf = (options: Record<string, unknown>, settings: L2Settings): { client: Redis | Cluster; owned: boolean } => {
+  const given = ['url', 'client', 'cluster'].filter((name) => options[name] !== undefined)
+  if (given.length !== 1) {
+    throw new CacheOptionsError('url', `or 'client' or 'cluster': exactly one must say where Redis is; got ${given.length === 0 ? 'none' : given.join(' and ')}`)
+  }
+  if (options.client !== undefined) {
+    if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) {
+      throw new CacheOptionsError('client', `must be an ioredis Redis or Cluster; got ${printable(options.client)}`)
+    }
+    if (options.redis !== undefined || options.connectTimeout !== undefined) {
+      throw new CacheOptionsError(options.redis === undefined ? 'connectTimeout' : 'redis', "applies to a connection the store makes, not to a 'client' you pass")
+    }
+    return { client: options.client, owned: false }
+  }
+  if (options.redis !== undefined && !isRecord(options.redis)) throw new CacheOptionsError('redis', `must be ioredis options such as { tls: {} }; got ${printable(options.redis)}`)
+  const connectTimeoutMs = options.connectTimeout === undefined ? 1_000 : parseDuration('connectTimeout', options.connectTimeout)
+  const redisOptions: RedisConnectionOptions = { ...ownedConnectionOptions(settings, connectTimeoutMs), ...(options.redis as RedisConnectionOptions | undefined) }
+  if (options.url !== undefined) {
+    if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
+      throw new CacheOptionsError('url', `must be a redis:// or rediss:// URL; got ${printable(options.url)}`)
+    }
+    return { client: new Redis(options.url, redisOptions), owned: true }
+  }
+  if (!isRecord(options.cluster)) throw new CacheOptionsError('cluster', `must be an object such as { nodes: [{ host, port }] }; got ${printable(options.cluster)}`)
+  rejectUnknownOptions(options.cluster, clusterOptionNames, 'cluster.')
+  const { nodes, options: clusterOptions } = options.cluster
+  if (!Array.isArray(nodes) || nodes.length === 0) throw new CacheOptionsError('cluster.nodes', `must list at least one node; got ${printable(nodes)}`)
+  if (clusterOptions !== undefined && !isRecord(clusterOptions)) throw new CacheOptionsError('cluster.options', `must be ioredis cluster options; got ${printable(clusterOptions)}`)
+  // Cluster-wide settings go at the top level; the rest applies to each node's connection.
+  const { lazyConnect, enableAutoPipelining, enableOfflineQueue, retryStrategy, ...perNode } = redisOptions
+  const chosen = clusterOptions as RedisClusterOptions | undefined
+  const cluster = new Cluster(nodes as ClusterNode[], {
+    lazyConnect,
+    enableAutoPipelining,
+    enableOfflineQueue,
+    ...(retryStrategy === undefined || retryStrategy === null ? {} : { clusterRetryStrategy: retryStrategy }),
+    ...chosen,
+    redisOptions: { ...perNode, ...chosen?.redisOptions },
+  })
+  return { client: cluster, owned: true }
+}
+
+/** The shared tier on Redis (or Valkey, ElastiCache, cluster mode) through ioredis. */
+class RedisStore implements L2Store {
+  readonly kind = 'redis'
+  readonly settings: L2Settings
+  readonly #client: Redis | Cluster
+  readonly #owned: boolean
+  readonly #prefix: string
+
+  constructor(settings: L2Settings, client: Redis | Cluster, owned: boolean, prefix: string) {
+    this.settings = settings
+    this.#client = client
+    this.#owned = owned
+    this.#prefix = prefix
+    // Connection errors reach the engine as failed operations; without a listener ioredis would also log each one.
+    if (owned) client.on('error', ignore)
+  }
+
+  async get(key: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    return orUndefined(await this.#client.getBuffer(this.#valueKey(key)))
+  }
+
+  async getMany(keys: readonly string[], signal: AbortSignal): Promise<(Uint8Array | undefined)[]> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    // One GET per key, pipelined into one round trip; MGET would fail across cluster slots.
+    const payloads = await Promise.all(keys.map((key) => this.#client.getBuffer(this.#valueKey(key))))
+    return payloads.map(orUndefined)
+  }
+
+  async set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    await this.#client.set(this.#valueKey(key), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), 'PX', ttlMs)
+  }
+
+  async delete(key: string, signal: AbortSignal): Promise<void> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    await this.#client.del(this.#valueKey(key))
+  }
+
+  async acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    // Sent together, in this order, to one node (the hash tag puts both keys in one slot): one round trip.
+    const [taken, payload] = await Promise.all([
+      this.#client.set(this.#leaseKey(key), token, 'PX', ttlMs, 'NX'),
+      this.#client.getBuffer(this.#valueKey(key)),
+    ])
+    return { acquired: taken === 'OK', payload: orUndefined(payload) }
+  }
+
+  async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    await this.#client.eval(releaseScript, 1, this.#leaseKey(key), token)
+  }
+
+  async readCounter(key: string, signal: AbortSignal): Promise<number> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    const value = await this.#client.get(this.#prefix + key)
+    return value === null ? 0 : Number(value)
+  }
+
+  async incrementCounter(key: string, signal: AbortSignal): Promise<number> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    return this.#client.incr(this.#prefix + key)
+  }
+
+  async close(): Promise<void> {
+    if (!this.#owned) return
+    if (this.#client.status === 'wait' || this.#client.status === 'end') {
+      this.#client.disconnect()
+      return
+    }
+    await this.#client.quit().catch(() => {
+      this.#client.disconnect()
+    })
+  }
+
+  /**
+   * Connects on first use and waits for a connection being made, no longer than the operation may
+   * take. A connection that was lost fails at once: ioredis reconnects on its own schedule, and until
+   * then waiting would only slow the invocation.
+   */
+  async #connected(signal: AbortSignal): Promise<void> {
+    const client = this.#client
+    switch (client.status) {
+      case 'wait':
+        client.connect().catch(ignore)
+        break
+      case 'connecting':
+      case 'connect':
+        break
+      default:
+        throw new Error(`Redis is not connected (${client.status})`)
+    }
+    await once(client, 'ready', { signal })
+  }
+
+  /** `{key}`: a hash tag, so that an entry and its lease live in one cluster slot. */
+  #valueKey(key: string): string {
+    return `${this.#prefix}{${key}}`
+  }
+
+  #leaseKey(key: string): string {
+    return `${this.#prefix}{${key}}:lease`
+  }
+}
+
+/**
+ * A shared tier on Redis: `redisStore({ url })`, `redisStore({ client })` or `redisStore({ cluster })`.
+ * Make it once, at module scope: its one connection is reused by every invocation of the environment.
+ */
+export const redisStore = (options: RedisStoreOptions): L2Store => {
+  if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { url: process.env.REDIS_URL }; got ${printable(options)}`)
+  rejectUnknownOptions(options, optionNames)
+  const prefix = options.prefix ?? 'middy-cache:'
+  if (typeof prefix !== 'string' || !prefixPattern.test(prefix)) {
+    throw new CacheOptionsError('prefix', `must be up to 64 characters without '{' or '}'; got ${printable(prefix)}`)
+  }
+  const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
+  const { client, owned } = connectionOf(options, settings)
+  return new RedisStore(settings, client, owned, prefix)
+}

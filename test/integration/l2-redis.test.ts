@@ -1,0 +1,222 @@
+import { createCache, createScope, CacheKind, Outcome, registerCache, Tier } from '../../src/index.js'
+import { closeEnvironments, environments, linkedTime, rawRedis, recordingLogger } from './l2-support.js'
+import type { Redis } from 'ioredis'
+
+const product = (id: string) => ({ id, name: `Product ${id}` })
+
+let raw: Redis
+beforeAll(() => {
+  raw = rawRedis()
+})
+afterAll(() => {
+  raw.disconnect()
+})
+afterEach(async () => {
+  jest.restoreAllMocks()
+  await closeEnvironments()
+})
+
+describe('two environments sharing Redis', () => {
+  test('the second gets an L2 hit, kept in memory exactly as long as the first keeps it', async () => {
+    const env = environments()
+    const time = linkedTime()
+    const loadA = jest.fn((id: string) => Promise.resolve(product(id)))
+    const loadB = jest.fn((id: string) => Promise.resolve(product(id)))
+    const a = createCache({ name: 'products', load: loadA, ttl: '1m', l2: env.store(), now: time.clock() })
+    const b = createCache({ name: 'products', load: loadB, ttl: '1m', l2: env.store(), now: time.clock() })
+
+    expect(await a.lookup('42')).toMatchObject({ value: product('42'), outcome: Outcome.Miss, tier: Tier.Source })
+    time.advance(20_000)
+    const scope = createScope()
+    expect(await b.lookup('42', { scope })).toMatchObject({ value: product('42'), outcome: Outcome.Hit, tier: Tier.L2 })
+    expect(scope.countersFor('products')).toMatchObject({ l2Hits: 1, hits: 0, misses: 0, loads: 0 })
+    expect(loadB).not.toHaveBeenCalled()
+
+    time.advance(39_000)
+    expect(await a.lookup('42')).toMatchObject({ outcome: Outcome.Hit, tier: Tier.L1 })
+    expect(await b.lookup('42')).toMatchObject({ outcome: Outcome.Hit, tier: Tier.L1 })
+    time.advance(2_000)
+    expect(await b.lookup('42')).toMatchObject({ outcome: Outcome.Miss, tier: Tier.Source })
+    expect(loadB).toHaveBeenCalledTimes(1)
+  })
+
+  test('a load fills memory and L2; the Redis expiry is the last moment the entry may serve', async () => {
+    const env = environments()
+    const cache = createCache({ name: 'expiring', load: (id: string) => product(id), ttl: '1m', staleWhileRevalidate: '30s', staleIfError: '1h', l2: env.store() })
+    await cache.get('7')
+    expect(cache.stats()).toMatchObject({ entries: 1, loads: 1 })
+    const expiresInMs = await raw.pttl(`${env.prefix}{expiring:0:k:7}`)
+    expect(expiresInMs).toBeGreaterThan(3_600_000 + 60_000 - 5_000)
+    expect(expiresInMs).toBeLessThanOrEqual(3_600_000 + 60_000)
+  })
+
+  test('a stale L2 value within staleWhileRevalidate is served at once and refreshed beside the caller', async () => {
+    const env = environments()
+    const time = linkedTime()
+    const writer = createCache({ name: 'swr', load: () => 'v1', ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    await writer.get('k')
+    time.advance(15_000)
+    const load = jest.fn(() => 'v2')
+    const reader = createCache({ name: 'swr', load, ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    const scope = createScope()
+    expect(await reader.lookup('k', { scope })).toMatchObject({ value: 'v1', outcome: Outcome.Stale, tier: Tier.L2 })
+    expect(await scope.settle(2_000)).toEqual({ completed: 1, abandoned: 0 })
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(await reader.lookup('k')).toMatchObject({ value: 'v2', outcome: Outcome.Hit, tier: Tier.L1 })
+    // The writer still holds v1, stale: it serves it once more, and its refresh finds v2 in L2 instead of loading.
+    const writerScope = createScope()
+    expect(await writer.lookup('k', { scope: writerScope })).toMatchObject({ value: 'v1', outcome: Outcome.Stale, tier: Tier.L1 })
+    await writerScope.settle(2_000)
+    expect(writerScope.countersFor('swr')).toMatchObject({ loads: 0 })
+    expect(await writer.lookup('k')).toMatchObject({ value: 'v2', outcome: Outcome.Hit, tier: Tier.L1 })
+  })
+
+  test('an L2 value within staleIfError stands in when the source fails', async () => {
+    const env = environments()
+    const time = linkedTime()
+    const writer = createCache({ name: 'sie', load: () => 'last good', ttl: '10s', staleIfError: '1h', l2: env.store(), now: time.clock() })
+    await writer.get('k')
+    time.advance(60_000)
+    const reader = createCache({ name: 'sie', load: () => Promise.reject(new Error('source down')), ttl: '10s', staleIfError: '1h', l2: env.store(), now: time.clock() })
+    expect(await reader.lookup('k')).toMatchObject({ value: 'last good', outcome: Outcome.StaleOnError })
+  })
+
+  test('"not found" is shared for negativeTtl, and a value found gone is removed from L2', async () => {
+    const env = environments()
+    const loadA = jest.fn((): string | undefined => undefined)
+    const a = createCache({ name: 'negative', load: loadA, ttl: '1m', negativeTtl: '30s', l2: env.store() })
+    const loadB = jest.fn((): string | undefined => 'found')
+    const b = createCache({ name: 'negative', load: loadB, ttl: '1m', negativeTtl: '30s', l2: env.store() })
+    expect(await a.get('missing')).toBeUndefined()
+    expect(await b.lookup('missing')).toMatchObject({ value: undefined, outcome: Outcome.Hit, tier: Tier.L2 })
+    expect(loadB).not.toHaveBeenCalled()
+
+    const forgetful = createCache({ name: 'gone', load: () => undefined as string | undefined, ttl: '1m', l2: env.store() })
+    await raw.set(`${env.prefix}{gone:0:k:k}`, 'stale bytes')
+    await forgetful.get('k')
+    expect(await raw.exists(`${env.prefix}{gone:0:k:k}`)).toBe(0)
+  })
+
+  test('set and delete reach L2', async () => {
+    const env = environments()
+    const a = createCache({ name: 'writes', load: () => 'loaded', ttl: '1m', l2: env.store() })
+    const b = createCache({ name: 'writes', load: () => 'loaded', ttl: '1m', l2: env.store() })
+    await a.set('k', 'written')
+    expect(await b.lookup('k')).toMatchObject({ value: 'written', tier: Tier.L2 })
+    const c = createCache({ name: 'writes', load: () => 'loaded', ttl: '1m', l2: env.store() })
+    expect(await a.delete('k')).toBe(true)
+    expect(await c.lookup('k')).toMatchObject({ value: 'loaded', tier: Tier.Source })
+  })
+
+  test('clear() moves the namespace version on: L2 is emptied for all, and other environments drop their memory at their next check', async () => {
+    const env = environments({ versionCheck: '10s' })
+    const time = linkedTime()
+    let version = 1
+    const load = () => `v${version}`
+    const a = createCache({ name: 'cleared', load, ttl: '1h', l2: env.store(), now: time.clock() })
+    const b = createCache({ name: 'cleared', load, ttl: '1h', l2: env.store(), now: time.clock() })
+    await a.get('k')
+    expect(await b.lookup('k')).toMatchObject({ value: 'v1', tier: Tier.L2 })
+    version = 2
+    await a.clear()
+    expect(await a.lookup('k')).toMatchObject({ value: 'v2', outcome: Outcome.Miss })
+    time.advance(5_000)
+    expect(await b.lookup('k')).toMatchObject({ value: 'v1', tier: Tier.L1 })
+    time.advance(5_000)
+    expect(await b.lookup('k')).toMatchObject({ value: 'v2', outcome: Outcome.Hit, tier: Tier.L2 })
+  })
+
+  test('getMany reads every miss from L2 in one go and loads only what L2 lacks, in one batch', async () => {
+    const env = environments()
+    const writer = createCache({ name: 'batch', load: (id: string) => product(id), ttl: '1m', l2: env.store() })
+    await writer.getMany(['1', '2'])
+    const loadMany = jest.fn((ids: readonly string[]) => Promise.resolve(ids.map(product)))
+    const reader = createCache({ name: 'batch', load: (id: string) => product(id), loadMany, ttl: '1m', l2: env.store() })
+    const scope = createScope()
+    expect(await reader.getMany(['1', '2', '3', '4'], { scope })).toEqual(['1', '2', '3', '4'].map(product))
+    expect(loadMany).toHaveBeenCalledTimes(1)
+    expect(loadMany.mock.calls[0]?.[0]).toEqual(['3', '4'])
+    expect(scope.countersFor('batch')).toMatchObject({ l2Hits: 2, l2Misses: 2, misses: 2, loads: 1 })
+    expect(await writer.lookup('4')).toMatchObject({ tier: Tier.L2 })
+  })
+})
+
+describe('what goes into L2', () => {
+  test('bytes and large values travel (large ones compressed); keys over 250 characters are hashed', async () => {
+    const env = environments({ compressAbove: 1_024 })
+    const big = { text: 'x'.repeat(50_000) }
+    const longKey = 'k'.repeat(300)
+    const values = new Map<string, unknown>([['bytes', new Uint8Array([0, 1, 2, 254, 255])], ['big', big], [longKey, 'long']])
+    const a = createCache<unknown>({ name: 'payloads', load: (key) => values.get(key), ttl: '1m', l2: env.store() })
+    const b = createCache<unknown>({ name: 'payloads', load: () => 'not from L2', ttl: '1m', l2: env.store() })
+    await a.getMany([...values.keys()])
+    const bytes = (await b.lookup('bytes')) as { value: Uint8Array; tier: string }
+    expect(bytes.tier).toBe(Tier.L2)
+    expect([...bytes.value]).toEqual([0, 1, 2, 254, 255])
+    expect(await b.get('big')).toEqual(big)
+    expect(await b.lookup(longKey)).toMatchObject({ value: 'long', tier: Tier.L2 })
+    const stored = await raw.getBuffer(`${env.prefix}{payloads:0:k:big}`)
+    expect(stored?.subarray(0, 4).toString()).toBe('mc1z')
+    expect(stored?.length).toBeLessThan(5_000)
+  })
+
+  test.each([
+    ['a BigInt', { count: 10n }, /BigInt/],
+    ['a cycle', (() => { const node: Record<string, unknown> = {}; node.self = node; return node })(), /circular/],
+    ['a Date', { at: new Date(0) }, /Date/],
+    ['a Map', new Map([['a', 1]]), /Map/],
+  ])('%s stays in memory only, counted, with one warning naming the cache', async (_, value, reason) => {
+    const env = environments()
+    const logger = recordingLogger()
+    const a = createCache<unknown>({ name: 'unserialisable', load: () => value, ttl: '1m', l2: env.store(), logger })
+    const scope = createScope()
+    expect(await a.get('one', { scope })).toBe(value)
+    expect(await a.get('two', { scope })).toBe(value)
+    expect(await a.lookup('one')).toMatchObject({ outcome: Outcome.Hit, tier: Tier.L1 })
+    expect(scope.countersFor('unserialisable')).toMatchObject({ l2Skipped: 2, l2Errors: 0 })
+    expect(logger.messages).toHaveLength(1)
+    expect(logger.messages[0]).toMatch(/cache "unserialisable"/)
+    expect(logger.messages[0]).toMatch(reason)
+    expect(await raw.exists(`${env.prefix}{unserialisable:0:k:one}`)).toBe(0)
+  })
+})
+
+describe('garbage in Redis is a miss, never an exception', () => {
+  const envelope = (body: string) => Buffer.from(`mc1j{"c":${Date.now()},"t":60000,"w":0,"e":0,${body}}`)
+  test.each([
+    ['not ours at all', Buffer.from('plain text somebody else wrote')],
+    ['empty', Buffer.alloc(0)],
+    ['our header only', Buffer.from('mc1j')],
+    ['truncated', envelope('"v":{"id":"1","name":"Prod').subarray(0, 40)],
+    ['not JSON', Buffer.from('mc1j{"c":1,"t":')],
+    ['a foreign envelope', Buffer.from('mc1j{"created":1,"value":"x"}')],
+    ['an unknown format byte', Buffer.from('mc1q{}')],
+    ['a deflated payload that is not deflate', Buffer.from('mc1z not deflate at all')],
+    ['negative times', Buffer.from('mc1j{"c":1,"t":-5,"w":0,"e":0,"v":1}')],
+    ['a __proto__ key', envelope('"v":{"__proto__":{"isAdmin":true}}')],
+    ['an escaped __proto__ key', envelope('"v":{"\\u005f_proto__":{"isAdmin":true}}')],
+    ['a constructor.prototype key', envelope('"v":{"constructor":{"prototype":{"isAdmin":true}}}')],
+  ])('%s', async (_, payload) => {
+    const env = environments()
+    const load = jest.fn(() => 'from source')
+    const cache = createCache({ name: 'garbage', load, ttl: '1m', l2: env.store() })
+    await raw.set(`${env.prefix}{garbage:0:k:k}`, payload)
+    const scope = createScope()
+    expect(await cache.lookup('k', { scope })).toMatchObject({ value: 'from source', outcome: Outcome.Miss, tier: Tier.Source })
+    expect(scope.countersFor('garbage')).toMatchObject({ l2Misses: 1, l2Errors: 0, loads: 1 })
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined()
+  })
+
+  test('a well-formed envelope written by hand is read (the checks above are not refusing everything)', async () => {
+    const env = environments()
+    const cache = createCache({ name: 'garbage', load: () => 'from source', ttl: '1m', l2: env.store() })
+    await raw.set(`${env.prefix}{garbage:0:k:k}`, envelope('"v":{"constructor":"fine","name":"\\u00e9"}'))
+    expect(await cache.lookup('k')).toMatchObject({ value: { constructor: 'fine', name: 'é' }, tier: Tier.L2 })
+  })
+})
+
+test('a secrets cache refuses a shared tier', () => {
+  const env = environments()
+  const cache = createCache({ name: 'secrets-with-l2', load: () => 'secret', ttl: '1m', l2: env.store() })
+  expect(() => registerCache({ cache, kind: CacheKind.Secrets, secret: true })).toThrow(/option "l2" cannot be used by cache "secrets-with-l2": its values are secrets/)
+})

@@ -1,0 +1,73 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
+import { closeEnvironments, environments, rawRedis } from './l2-support.js'
+
+afterEach(async () => {
+  await closeEnvironments()
+})
+
+describe('the lease keeps a miss in many environments to one load', () => {
+  test('10 environments x 100 concurrent misses on one key: exactly one load', async () => {
+    const env = environments({ lease: { ttl: '5s', wait: '5s' } })
+    let loads = 0
+    const load = async (key: string): Promise<string> => {
+      loads++
+      await sleep(100)
+      return `value of ${key}`
+    }
+    const caches = Array.from({ length: 10 }, () => createCache({ name: 'stampede', load, ttl: '1m', l2: env.store() }))
+    const values = await Promise.all(caches.flatMap((cache) => Array.from({ length: 100 }, () => cache.get('hot'))))
+    expect(values).toEqual(Array.from({ length: 1_000 }, () => 'value of hot'))
+    expect(loads).toBe(1)
+    const servedFromL2 = caches.filter((cache) => cache.stats().l2Hits === 100).length
+    expect(servedFromL2).toBe(9)
+  })
+
+  test('a holder whose load fails gives the lease back: a waiting environment takes over at once', async () => {
+    const env = environments({ lease: { ttl: '30s', wait: '30s' } })
+    const failing = createCache({
+      name: 'handover',
+      load: async () => {
+        await sleep(50)
+        throw new Error('source down for this environment')
+      },
+      ttl: '1m',
+      l2: env.store(),
+    })
+    const loadB = jest.fn(() => 'loaded by the second environment')
+    const second = createCache({ name: 'handover', load: loadB, ttl: '1m', l2: env.store() })
+    const first = failing.get('k').catch((error: unknown) => error)
+    await sleep(10)
+    // Without the handover the second environment would wait 30 s, past the test's timeout.
+    expect(await second.get('k')).toBe('loaded by the second environment')
+    expect(await first).toMatchObject({ name: 'CacheLoadError' })
+    expect(loadB).toHaveBeenCalledTimes(1)
+  })
+
+  test('a lease whose holder vanished is waited on for at most the lease wait, then the waiter loads itself', async () => {
+    const env = environments({ lease: { ttl: '1h', wait: '200ms' } })
+    const raw = rawRedis()
+    await raw.set(`${env.prefix}{orphan:0:k:k}:lease`, 'a crashed environment', 'PX', 3_600_000)
+    raw.disconnect()
+    const load = jest.fn(() => 'loaded anyway')
+    const cache = createCache({ name: 'orphan', load, ttl: '1m', l2: env.store() })
+    const scope = createScope()
+    expect(await cache.lookup('k', { scope })).toMatchObject({ value: 'loaded anyway', outcome: Outcome.Miss, tier: Tier.Source })
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(scope.countersFor('orphan')).toMatchObject({ l2Errors: 0, loads: 1 })
+  })
+
+  test('the wait for another environment never outlasts the cache timeout', async () => {
+    const env = environments({ lease: { ttl: '1h', wait: '1h' } })
+    const raw = rawRedis()
+    await raw.set(`${env.prefix}{bounded:0:k:k}:lease`, 'a crashed environment', 'PX', 3_600_000)
+    raw.disconnect()
+    const cache = createCache({ name: 'bounded', load: () => 'loaded', ttl: '1m', timeout: '300ms', l2: env.store() })
+    const scope = createScope()
+    const error: unknown = await cache.get('k', { scope }).catch((thrown: unknown) => thrown)
+    expect(error).toMatchObject({ name: 'CacheTimeoutError' })
+    // The flight went on to load once its lease wait (capped at the timeout) ran out.
+    expect(await scope.settle(2_000)).toEqual({ completed: 1, abandoned: 0 })
+    expect(await cache.lookup('k')).toMatchObject({ value: 'loaded', outcome: Outcome.Hit })
+  })
+})

@@ -1,0 +1,68 @@
+import { Redis } from 'ioredis'
+import { redisStore, type L2Store, type RedisStoreOptions } from '../../entrypoints/redis.js'
+import { uniqueName } from '../harness/index.js'
+
+export const sharedRedisUrl = (): string => {
+  const url = process.env.REDIS_URL
+  if (url === undefined) throw new Error('REDIS_URL is not set: the jest global setup starts a private redis-server')
+  return url
+}
+
+/** A client to look at (or spoil) what the stores wrote. */
+export const rawRedis = (url = sharedRedisUrl()): Redis =>
+  new Redis(url, { disconnectTimeout: 100, maxRetriesPerRequest: 0 })
+
+const opened = new Set<L2Store>()
+
+/** Closes every store `environments` opened; call in afterEach. */
+export const closeEnvironments = async (): Promise<void> => {
+  const stores = [...opened]
+  opened.clear()
+  await Promise.all(stores.map((store) => store.close()))
+}
+
+/**
+ * Stores that stand for separate Lambda environments: each has its own connection, all share one
+ * Redis (the global one unless `url` says otherwise) and one key prefix, unique to the test.
+ */
+export const environments = (options: Omit<RedisStoreOptions, 'prefix' | 'client' | 'cluster'> = {}) => {
+  const prefix = `${uniqueName('l2')}:`
+  return {
+    prefix,
+    store: (overrides: Omit<RedisStoreOptions, 'prefix' | 'client' | 'cluster' | 'url'> = {}): L2Store => {
+      const store = redisStore({ url: sharedRedisUrl(), timeout: '500ms', ...options, ...overrides, prefix })
+      opened.add(store)
+      return store
+    },
+  }
+}
+
+/** A logger that keeps what it was told. */
+export const recordingLogger = (): { warn: (message: string) => void; messages: string[] } => {
+  const messages: string[] = []
+  return { warn: (message) => { messages.push(message) }, messages }
+}
+
+/**
+ * Time for several simulated environments: each has its own monotonic clock (they start apart, as
+ * separate processes' clocks do), and `advance` moves them all and the wall clock (Date.now) alike,
+ * so that freshness stored as wall-clock envelopes can be checked without waiting.
+ */
+export const linkedTime = () => {
+  const realNow = Date.now.bind(Date)
+  let offset = 0
+  jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset)
+  const clocks: { current: number }[] = []
+  return {
+    /** A monotonic clock for one more environment. */
+    clock: (): (() => number) => {
+      const clock = { current: 1_000 + clocks.length * 7_919 }
+      clocks.push(clock)
+      return () => clock.current
+    },
+    advance: (ms: number): void => {
+      offset += ms
+      for (const clock of clocks) clock.current += ms
+    },
+  }
+}

@@ -1,0 +1,67 @@
+import middy, { type MiddlewareObj } from '@middy/core'
+import { dataCache } from '../../middlewares/data-cache.js'
+import { invocationOf } from '../../middlewares/shared/invocation.js'
+import type { CacheCounters } from '../../src/index.js'
+import { closeEnvironments, environments } from '../integration/l2-support.js'
+import { invoke } from '../support/invoke.js'
+
+afterEach(async () => {
+  await closeEnvironments()
+})
+
+const countersOf = (cache: string, seen: CacheCounters[]): MiddlewareObj => ({
+  after: (request) => {
+    seen.push(invocationOf(request).scope.countersFor(cache))
+  },
+})
+
+interface ProfileEvent {
+  readonly id: string
+  readonly user?: string
+}
+
+/** One Lambda environment's handler: its own dataCache, its own connection to the shared Redis. */
+const environment = (store: ReturnType<ReturnType<typeof environments>['store']>, scope: 'shared' | 'principal') => {
+  const load = jest.fn((id: string, { principal }: { principal: string | undefined }) => Promise.resolve({ id, for: principal ?? 'everyone' }))
+  const counters: CacheCounters[] = []
+  const handler = middy<ProfileEvent>()
+    .use(countersOf('profiles', counters))
+    .use(
+      dataCache({
+        name: 'profiles',
+        key: (event: ProfileEvent) => event.id,
+        load,
+        ttl: '5m',
+        l2: store,
+        scope,
+        ...(scope === 'principal' ? { principal: (event: ProfileEvent) => event.user } : {}),
+      }),
+    )
+    .handler((_event, context) => Promise.resolve(context.profiles))
+  return { handler, load, counters }
+}
+
+describe('dataCache with a shared tier', () => {
+  test('a second environment finds in L2 what the first loaded', async () => {
+    const env = environments()
+    const first = environment(env.store(), 'shared')
+    const second = environment(env.store(), 'shared')
+    expect(await invoke(first.handler, { id: '1' })).toEqual({ id: '1', for: 'everyone' })
+    expect(await invoke(second.handler, { id: '1' })).toEqual({ id: '1', for: 'everyone' })
+    expect(second.load).not.toHaveBeenCalled()
+    expect(second.counters[0]).toMatchObject({ l2Hits: 1, loads: 0 })
+  })
+
+  test("per-principal values in L2 are never served to another principal, nor without one", async () => {
+    const env = environments()
+    const first = environment(env.store(), 'principal')
+    const second = environment(env.store(), 'principal')
+    expect(await invoke(first.handler, { id: '1', user: 'alice' })).toEqual({ id: '1', for: 'alice' })
+    expect(await invoke(second.handler, { id: '1', user: 'bob' })).toEqual({ id: '1', for: 'bob' })
+    expect(await invoke(second.handler, { id: '1', user: 'alice' })).toEqual({ id: '1', for: 'alice' })
+    expect(await invoke(second.handler, { id: '1' })).toEqual({ id: '1', for: 'everyone' })
+    expect(second.load).toHaveBeenCalledTimes(2)
+    expect(second.counters.map((counters) => counters.l2Hits)).toEqual([0, 1, 0])
+    expect(second.counters[2]).toMatchObject({ notCached: 1, l2Misses: 0 })
+  })
+})

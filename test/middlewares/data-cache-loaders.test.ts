@@ -1,0 +1,126 @@
+import middy from '@middy/core'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { dataCache } from '../../middlewares/data-cache.js'
+import { dynamoItem } from '../../entrypoints/dynamodb.js'
+import { s3Object } from '../../entrypoints/s3.js'
+import { CacheLoadError } from '../../src/index.js'
+import { createBucket, createTable, destroySeedClients, putItems, putObject, uniqueName } from '../harness/index.js'
+import { invoke } from '../support/invoke.js'
+
+const clientConfig = () => ({
+  endpoint: process.env.AWS_ENDPOINT_URL ?? '',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+})
+
+/** Counts the commands a DynamoDB client sends, by name. */
+const commandsSentBy = (client: DynamoDBClient): Map<string, number> => {
+  const counts = new Map<string, number>()
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const command = context.commandName ?? 'unknown'
+      counts.set(command, (counts.get(command) ?? 0) + 1)
+      return next(args)
+    },
+    { step: 'initialize', name: 'dataCacheLoaderTestCounter' },
+  )
+  return counts
+}
+
+afterAll(() => {
+  destroySeedClients()
+})
+
+describe('dynamoItem', () => {
+  const products = uniqueName('products')
+  const counters = uniqueName('counters')
+
+  beforeAll(async () => {
+    await createTable(products, 'id')
+    await createTable(counters, 'n', { keyType: 'N' })
+    await putItems(products, [
+      { id: 'p1', name: 'Lamp', price: 12.5, stock: 3, active: true, discontinued: null, tags: ['desk', 'light'], size: { w: 10, h: 30 } },
+      ...Array.from({ length: 150 }, (_, index) => ({ id: `bulk-${index}`, name: `Bulk ${index}`, price: index })),
+    ])
+    await putItems(counters, [{ n: 7, label: 'seven' }])
+  })
+
+  test('eagerly loads an item by its string partition key, as plain values; a missing item is undefined', async () => {
+    const handler = middy<{ id: string }>()
+      .use(dataCache({ name: 'product', key: (event: { id: string }) => event.id, load: dynamoItem({ table: products, key: 'id', clientConfig: clientConfig() }), ttl: '1m' }))
+      .handler((_event, context) => Promise.resolve(context.product))
+    expect(await invoke(handler, { id: 'p1' })).toEqual({
+      id: 'p1', name: 'Lamp', price: 12.5, stock: 3, active: true, discontinued: null, tags: ['desk', 'light'], size: { w: 10, h: 30 },
+    })
+    expect(await invoke(handler, { id: 'nope' })).toBeUndefined()
+  })
+
+  test('getMany reads 150 keys with BatchGetItem (100 a call) in one batch; projection keeps the key attribute', async () => {
+    const client = new DynamoDBClient(clientConfig())
+    const sent = commandsSentBy(client)
+    const ids = Array.from({ length: 150 }, (_, index) => `bulk-${index}`)
+    const handler = middy()
+      .use(dataCache({ name: 'bulk', load: dynamoItem<{ id: string; name?: string }>({ table: products, key: 'id', attributes: ['name'], client }), ttl: '1m' }))
+      .handler((_event, context) => context.caches.bulk.getMany([...ids, 'missing']))
+    const items = (await invoke(handler)) as ({ id: string; name?: string } | undefined)[]
+    expect(items.slice(0, 150)).toEqual(ids.map((id, index) => ({ id, name: `Bulk ${index}` })))
+    expect(items[150]).toBeUndefined()
+    expect(Object.fromEntries(sent)).toEqual({ BatchGetItemCommand: 2 })
+    client.destroy()
+  })
+
+  test('a key function reaches items with other keys (here a number)', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'counter', load: dynamoItem({ table: counters, key: (id) => ({ n: Number(id) }), clientConfig: clientConfig() }), ttl: '1m' }))
+      .handler(async (_event, context) => ({ one: await context.caches.counter.get('7'), many: await context.caches.counter.getMany(['7', '8']) }))
+    expect(await invoke(handler)).toEqual({ one: { n: 7, label: 'seven' }, many: [{ n: 7, label: 'seven' }, undefined] })
+  })
+
+  test('options are checked at construction', () => {
+    expect(() => dynamoItem({ table: products, key: '' })).toThrow(/option "key" must be the partition key's attribute name/)
+    expect(() => dynamoItem({ table: products, key: 'id', consistent: true } as unknown as Parameters<typeof dynamoItem>[0])).toThrow(/option "consistent" is not an option \(did you mean "consistentRead"\?\)/)
+  })
+})
+
+describe('s3Object', () => {
+  const bucket = uniqueName('catalog')
+
+  beforeAll(async () => {
+    await createBucket(bucket)
+    await putObject(bucket, 'products/1.json', JSON.stringify({ id: '1', name: 'Lamp' }))
+    await putObject(bucket, 'notes/readme.txt', 'plain text')
+    await putObject(bucket, 'broken.json', '{ not json')
+    await putObject(bucket, 'blob.bin', new Uint8Array([0, 1, 2, 255]))
+  })
+
+  test('json, text and bytes; a missing object is undefined', async () => {
+    const json = s3Object<{ id: string; name: string }>({ bucket, key: (id) => `products/${id}.json`, format: 'json', clientConfig: clientConfig() })
+    const text = s3Object({ bucket, clientConfig: clientConfig() })
+    const bytes = s3Object({ bucket, format: 'bytes', clientConfig: clientConfig() })
+    const handler = middy()
+      .use(dataCache({ name: 'json', load: json, ttl: '1m' }))
+      .use(dataCache({ name: 'text', load: text, ttl: '1m' }))
+      .use(dataCache({ name: 'bytes', load: bytes, ttl: '1m' }))
+      .handler(async (_event, context) => ({
+        product: await context.caches.json.get('1'),
+        missing: await context.caches.json.get('2'),
+        note: await context.caches.text.get('notes/readme.txt'),
+        blob: [...((await context.caches.bytes.get('blob.bin')) ?? [])],
+      }))
+    expect(await invoke(handler)).toEqual({ product: { id: '1', name: 'Lamp' }, missing: undefined, note: 'plain text', blob: [0, 1, 2, 255] })
+  })
+
+  test('an object that is not JSON fails the load with a clear cause', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'broken', load: s3Object({ bucket, format: 'json', clientConfig: clientConfig() }), ttl: '1m' }))
+      .handler((_event, context) => context.caches.broken.get('broken.json'))
+    const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(CacheLoadError)
+    expect((error as Error).message).toMatch(new RegExp(`S3 object "${bucket}/broken.json" is not valid JSON`))
+  })
+
+  test('options are checked at construction', () => {
+    expect(() => s3Object({ bucket, format: 'yaml' } as unknown as Parameters<typeof s3Object>[0])).toThrow(/option "format" must be 'text', 'json' or 'bytes'/)
+    expect(() => s3Object({ bucket: '' })).toThrow(/option "bucket"/)
+  })
+})

@@ -1,0 +1,57 @@
+import middy from '@middy/core'
+import type { SQSEvent } from 'aws-lambda'
+import { dataCache, type DataCacheHandle } from '../../middlewares/data-cache.js'
+import { dynamoItem } from '../../entrypoints/dynamodb.js'
+import { invoke } from '../support/invoke.js'
+
+// Compile-time checks, enforced by `npm run typecheck` (which includes test/): what dataCache puts on
+// the context is typed from its options, as DESIGN.md's example promises.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the standard exact type-equality idiom
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+const typeIs = <T extends true>(value: T): T => value
+
+interface Product {
+  id: string
+  price: number
+}
+
+const getProduct = (id: string, _options: { signal: AbortSignal }): Promise<Product | undefined> => Promise.resolve({ id, price: 10 })
+
+describe('types of what dataCache adds to the context', () => {
+  test("DESIGN.md's example: an unannotated key reads an API Gateway event; the value and the handle are typed", async () => {
+    const products = dataCache({
+      name: 'products',
+      key: (event) => event.pathParameters?.id,
+      load: (id, { signal }) => getProduct(id, { signal }),
+      ttl: '5m',
+      staleWhileRevalidate: '1m',
+      staleIfError: '1h',
+      negativeTtl: '30s',
+    })
+    const handler = middy()
+      .use(products)
+      .handler((_event, context) => {
+        expect(typeIs<Equal<typeof context.products, Product | undefined>>(true)).toBe(true)
+        expect(typeIs<Equal<typeof context.caches.products, DataCacheHandle<Product>>>(true)).toBe(true)
+        return Promise.resolve(context.products?.price)
+      })
+    expect(await invoke(handler, { pathParameters: { id: '1' } })).toBe(10)
+  })
+
+  test('a lazy cache adds only its handle; an annotated key types the event; ready loaders type the value', async () => {
+    const lazy = dataCache({ name: 'prices', load: (id: string) => Number(id), ttl: '1m' })
+    const items = dataCache({ name: 'items', key: (event: SQSEvent) => event.Records[0]?.body, load: dynamoItem<Product>({ table: 'items', key: 'id' }), ttl: '1m' })
+    const handler = middy()
+      .use(lazy)
+      .use(items)
+      .handler(async (event, context) => {
+        expect(typeIs<Equal<typeof context.caches.prices, DataCacheHandle<number>>>(true)).toBe(true)
+        expect(typeIs<Equal<typeof context.items, Product | undefined>>(true)).toBe(true)
+        expect(typeIs<Equal<typeof event, SQSEvent>>(true)).toBe(true)
+        // @ts-expect-error a lazy cache puts no value on the context
+        expect(context.prices).toBeUndefined()
+        return context.caches.prices.get('3')
+      })
+    expect(await invoke(handler, { Records: [] })).toBe(3)
+  })
+})

@@ -1,0 +1,265 @@
+import middy, { type MiddlewareObj } from '@middy/core'
+import { dataCache, DataScope, type DataCacheHandle } from '../../middlewares/data-cache.js'
+import { invocationOf } from '../../middlewares/shared/invocation.js'
+import { CacheKind, CacheLoadError, Outcome, registeredCaches, Tier, type CacheCounters } from '../../src/index.js'
+import { invoke } from '../support/invoke.js'
+
+interface Product {
+  id: string
+  name: string
+}
+
+const product = (id: string): Product => ({ id, name: `Product ${id}` })
+const byId = (id: string | undefined) => ({ pathParameters: id === undefined ? null : { id } })
+
+/** Reads the invocation's counters for `cache` after the handler, as cacheMetrics would. */
+const countersOf = (cache: string, seen: CacheCounters[]): MiddlewareObj => ({
+  after: (request) => {
+    seen.push(invocationOf(request).scope.countersFor(cache))
+  },
+})
+
+describe('eager: the event key is loaded before the handler onto context[name]', () => {
+  test('the first invocation loads, the next is an L1 hit; the handler receives the value', async () => {
+    const load = jest.fn((id: string) => Promise.resolve(product(id)))
+    const counters: CacheCounters[] = []
+    const handler = middy()
+      .use(countersOf('products', counters))
+      .use(dataCache({ name: 'products', key: (event: { pathParameters: { id: string } | null }) => event.pathParameters?.id, load, ttl: '5m' }))
+      .handler((_event, context) => Promise.resolve(context.products))
+    expect(await invoke(handler, byId('42'))).toEqual(product('42'))
+    expect(await invoke(handler, byId('42'))).toEqual(product('42'))
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(counters.map((count) => [count.misses, count.hits])).toEqual([[1, 0], [0, 1]])
+  })
+
+  test('an undefined key: the event is not cached; the handler gets undefined, nothing is loaded, the handle is there', async () => {
+    const load = jest.fn((id: string) => product(id))
+    const counters: CacheCounters[] = []
+    const handler = middy()
+      .use(countersOf('optional', counters))
+      .use(dataCache({ name: 'optional', key: (event: { pathParameters: { id: string } | null }) => event.pathParameters?.id, load, ttl: '5m' }))
+      .handler((_event, context) => Promise.resolve({ value: context.optional, handle: typeof context.caches.optional.get }))
+    expect(await invoke(handler, byId(undefined))).toEqual({ value: undefined, handle: 'function' })
+    expect(load).not.toHaveBeenCalled()
+    expect(counters[0]?.gets).toBe(0)
+  })
+
+  test('"not found" reaches the handler as undefined, and is remembered for negativeTtl', async () => {
+    const load = jest.fn((): Product | undefined => undefined)
+    const handler = middy()
+      .use(dataCache({ name: 'negative', key: () => 'missing', load, ttl: '5m', negativeTtl: '30s' }))
+      .handler((_event, context) => Promise.resolve(context.negative))
+    expect(await invoke(handler)).toBeUndefined()
+    expect(await invoke(handler)).toBeUndefined()
+    expect(load).toHaveBeenCalledTimes(1)
+  })
+
+  test('a load that fails with nothing to fall back on fails the invocation with CacheLoadError; the handler does not run', async () => {
+    const body = jest.fn(() => Promise.resolve('ran'))
+    const handler = middy()
+      .use(dataCache({ name: 'failing', key: () => 'k', load: () => Promise.reject(new Error('table unavailable')), ttl: '5m' }))
+      .handler(body)
+    await expect(invoke(handler)).rejects.toBeInstanceOf(CacheLoadError)
+    expect(body).not.toHaveBeenCalled()
+  })
+
+  test('a key function that returns something else than a string or undefined is a clear error', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'badKey', key: () => 42 as unknown as string, load: () => 'v', ttl: '5m' }))
+      .handler(() => Promise.resolve('ran'))
+    await expect(invoke(handler)).rejects.toThrow(/key of cache "badKey" must return a string, or undefined/)
+  })
+})
+
+describe('lazy: the handler reads context.caches[name] for keys it finds itself', () => {
+  test('get and getMany; getMany loads the misses in one batch through loadMany', async () => {
+    const load = jest.fn((id: string) => product(id))
+    const loadMany = jest.fn((ids: readonly string[]) => Promise.resolve(ids.map(product)))
+    const handler = middy<{ Records: { body: string }[] }>()
+      .use(dataCache({ name: 'lazy', load, loadMany, ttl: '5m' }))
+      .handler(async (event, context) => {
+        const handle = context.caches.lazy
+        const first = await handle.get('1')
+        const all = await handle.getMany(event.Records.map((record) => record.body))
+        return { first, all }
+      })
+    const records = { Records: ['1', '2', '3', '2'].map((body) => ({ body })) }
+    expect(await invoke(handler, records)).toEqual({ first: product('1'), all: ['1', '2', '3', '2'].map(product) })
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(loadMany).toHaveBeenCalledTimes(1)
+    expect(loadMany.mock.calls[0]?.[0]).toEqual(['2', '3'])
+  })
+
+  test("a loader's own loadMany is used (the ready loaders carry one)", async () => {
+    const loadMany = jest.fn((ids: readonly string[]) => Promise.resolve(new Map(ids.map((id) => [id, product(id)]))))
+    const load = Object.assign((id: string) => product(id), { loadMany })
+    const handler = middy()
+      .use(dataCache({ name: 'ready', load, ttl: '5m' }))
+      .handler((_event, context) => context.caches.ready.getMany(['a', 'b']))
+    expect(await invoke(handler)).toEqual([product('a'), product('b')])
+    expect(loadMany).toHaveBeenCalledTimes(1)
+  })
+
+  test('set, delete, lookup and clear through the handle', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'writes', load: (id: string) => product(id), ttl: '5m' }))
+      .handler(async (_event, context) => {
+        const handle: DataCacheHandle<Product> = context.caches.writes
+        await handle.set('x', { id: 'x', name: 'written' })
+        const written = await handle.lookup('x')
+        const deleted = await handle.delete('x')
+        const reloaded = await handle.lookup('x')
+        await handle.clear()
+        return { written, deleted, reloaded }
+      })
+    expect(await invoke(handler)).toEqual({
+      written: { value: { id: 'x', name: 'written' }, outcome: Outcome.Hit, tier: Tier.L1 },
+      deleted: true,
+      reloaded: { value: product('x'), outcome: Outcome.Miss, tier: Tier.Source },
+    })
+  })
+
+  test('a key that is not a string is rejected by the handle', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'typedKeys', scope: 'principal', principal: () => 'alice', load: (id: string) => id, ttl: '5m' }))
+      .handler(async (_event, context) => {
+        const handle = context.caches.typedKeys
+        return Promise.allSettled([handle.get(7 as unknown as string), handle.getMany([7 as unknown as string])])
+      })
+    const [single, many] = (await invoke(handler)) as PromiseSettledResult<unknown>[]
+    expect(single).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/needs string keys; got number/) as unknown } })
+    expect(many).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/getMany needs an array of string keys/) as unknown } })
+  })
+})
+
+describe("scope: 'principal'", () => {
+  const restCognito = (sub: string) => ({ requestContext: { authorizer: { claims: { sub, iss: 'https://cognito-idp.eu-west-1.amazonaws.com/pool' } } } })
+  const httpJwt = (sub: string) => ({ requestContext: { authorizer: { jwt: { claims: { sub }, scopes: null } } } })
+  const restLambdaAuthorizer = (principalId: string) => ({ requestContext: { authorizer: { principalId } } })
+  const restIam = (userArn: string) => ({ requestContext: { identity: { userArn, cognitoIdentityId: null } } })
+  const restIdentityPool = (cognitoIdentityId: string) => ({ requestContext: { identity: { userArn: 'arn:aws:sts::1:assumed-role/pool-role/s', cognitoIdentityId } } })
+  const httpIam = (userArn: string) => ({ requestContext: { authorizer: { iam: { userArn, cognitoIdentity: null } } } })
+
+  const cartCache = () => {
+    const load = jest.fn((key: string, { principal }: { principal: string | undefined }) => `${key} of ${principal ?? 'nobody'}`)
+    const counters: CacheCounters[] = []
+    const handler = middy()
+      .use(countersOf('cart', counters))
+      .use(dataCache({ name: 'cart', key: () => 'cart', load, ttl: '5m', scope: DataScope.Principal }))
+      .handler((_event, context) => Promise.resolve(context.cart))
+    return { handler, load, counters }
+  }
+
+  test.each([
+    ['REST API, Cognito user pool authorizer', restCognito],
+    ['HTTP API, JWT authorizer', httpJwt],
+    ['REST API, Lambda authorizer', restLambdaAuthorizer],
+    ['REST API, IAM caller', restIam],
+    ['REST API, Cognito identity pool', restIdentityPool],
+    ['HTTP API, IAM caller', httpIam],
+  ])('%s: two principals never see each other\'s value; each is cached for its own principal', async (_, eventFor) => {
+    const { handler, load } = cartCache()
+    const alice: unknown = await invoke(handler, eventFor('alice'))
+    const bob: unknown = await invoke(handler, eventFor('bob'))
+    expect(alice).toMatch(/^cart of .*alice/)
+    expect(bob).toMatch(/^cart of .*bob/)
+    expect(await invoke(handler, eventFor('alice'))).toBe(alice)
+    expect(await invoke(handler, eventFor('bob'))).toBe(bob)
+    expect(load).toHaveBeenCalledTimes(2)
+  })
+
+  test('kinds of caller never meet: a JWT sub and an authorizer principalId of the same text are two principals', async () => {
+    const { handler, load } = cartCache()
+    await invoke(handler, httpJwt('same'))
+    await invoke(handler, restLambdaAuthorizer('same'))
+    expect(load).toHaveBeenCalledTimes(2)
+  })
+
+  test('no principal in the event: loaded for the request, never cached, and counted', async () => {
+    const { handler, load, counters } = cartCache()
+    expect(await invoke(handler, {})).toBe('cart of nobody')
+    expect(await invoke(handler, { requestContext: {} })).toBe('cart of nobody')
+    expect(load).toHaveBeenCalledTimes(2)
+    expect(counters.map((count) => [count.notCached, count.loads, count.hits])).toEqual([[1, 1, 0], [1, 1, 0]])
+  })
+
+  test('a principal function answering an empty string names nobody: not cached', async () => {
+    const load = jest.fn((key: string) => key)
+    const handler = middy()
+      .use(dataCache({ name: 'emptyPrincipal', key: () => 'k', load, ttl: '5m', scope: 'principal', principal: () => '' }))
+      .handler((_event, context) => Promise.resolve(context.emptyPrincipal))
+    await invoke(handler)
+    await invoke(handler)
+    expect(load).toHaveBeenCalledTimes(2)
+  })
+
+  test('no principal: set and delete do nothing, getMany loads each key for the request', async () => {
+    const load = jest.fn((key: string) => key.toUpperCase())
+    const handler = middy()
+      .use(dataCache({ name: 'anonymous', load, ttl: '5m', scope: 'principal' }))
+      .handler(async (_event, context) => {
+        const handle = context.caches.anonymous
+        await handle.set('a', 'written')
+        return { many: await handle.getMany(['a', 'b']), deleted: await handle.delete('a'), lookup: await handle.lookup('a') }
+      })
+    expect(await invoke(handler, {})).toEqual({ many: ['A', 'B'], deleted: false, lookup: { value: 'A', outcome: Outcome.Miss, tier: Tier.Source } })
+    expect(load).toHaveBeenCalledTimes(3)
+  })
+
+  test('a principal function replaces the event fields, and a batch loader gets its principal', async () => {
+    const loadMany = jest.fn((keys: readonly string[], { principal }: { principal: string | undefined }) => Promise.resolve(keys.map((key) => `${key}@${principal ?? '?'}`)))
+    const handler = middy()
+      .use(dataCache({ name: 'customPrincipal', load: (key: string) => key, loadMany, ttl: '5m', scope: 'principal', principal: (event: { tenant: string }) => event.tenant }))
+      .handler((_event, context) => context.caches.customPrincipal.getMany(['a', 'b']))
+    expect(await invoke(handler, { tenant: 't1' })).toEqual(['a@t1', 'b@t1'])
+    expect(await invoke(handler, { tenant: 't2' })).toEqual(['a@t2', 'b@t2'])
+    expect(await invoke(handler, { tenant: 't1' })).toEqual(['a@t1', 'b@t1'])
+    expect(loadMany).toHaveBeenCalledTimes(2)
+  })
+
+  test("keys cannot be forged across principals: principal 'a:b' with key 'c' is not principal 'a' with key 'b:c'", async () => {
+    const handler = middy()
+      .use(
+        dataCache({
+          name: 'forge',
+          key: (event: { who: string; key: string }) => event.key,
+          load: (key: string, { principal }) => `${principal ?? ''}|${key}`,
+          ttl: '5m',
+          scope: 'principal',
+          principal: (event) => event.who,
+        }),
+      )
+      .handler((_event, context) => Promise.resolve(context.forge))
+    expect(await invoke(handler, { who: 'a:b', key: 'c' })).toBe('a:b|c')
+    expect(await invoke(handler, { who: 'a', key: 'b:c' })).toBe('a|b:c')
+  })
+})
+
+describe('options are checked at construction', () => {
+  const load = (): number => 1
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['a misspelt option', { name: 'x', load, ttl: '1m', tll: '1m' }, /option "tll" is not an option \(did you mean "ttl"\?\)/],
+    ['no name', { load, ttl: '1m' }, /option "name" is required/],
+    ['the handles\' name', { name: 'caches', load, ttl: '1m' }, /option "name" cannot be "caches"/],
+    ['a Lambda context property', { name: 'functionName', load, ttl: '1m' }, /option "name" cannot be "functionName"/],
+    ['a name the engine refuses', { name: 'bad name!', load, ttl: '1m' }, /option "name" must be 1 to 64 letters/],
+    ['no loader', { name: 'x', ttl: '1m' }, /option "load" is required/],
+    ['no ttl', { name: 'x', load }, /option "ttl" is required/],
+    ['a key that is not a function', { name: 'x', load, ttl: '1m', key: 'id' }, /option "key" must be a function/],
+    ['an unknown scope', { name: 'x', load, ttl: '1m', scope: 'user' }, /option "scope" must be 'shared' or 'principal'/],
+    ['a principal function without principal scope', { name: 'x', load, ttl: '1m', principal: () => 'p' }, /option "principal" applies only with scope: 'principal'/],
+    ["a loader's loadMany that is not a function", { name: 'x', load: Object.assign(() => 1, { loadMany: 'no' }), ttl: '1m' }, /option "load.loadMany" must be a function/],
+    ['prefetch (data caches have no keys to prefetch)', { name: 'x', load, ttl: '1m', prefetch: true }, /option "prefetch" is not an option/],
+    ['an l2 that is not a store', { name: 'x', load, ttl: '1m', l2: { get: () => undefined } }, /option "l2" must be a store made by redisStore/],
+    ['a bad settle budget', { name: 'x', load, ttl: '1m', settleBudget: 'soon' }, /option "settleBudget"/],
+  ]
+  test.each(cases)('%s', (_, options, message) => {
+    expect(() => dataCache(options as unknown as Parameters<typeof dataCache>[0])).toThrow(message)
+  })
+
+  test('registers its cache as data, not secret', () => {
+    dataCache({ name: 'registered', load, ttl: '1m' })
+    expect(registeredCaches().find((registration) => registration.cache.name === 'registered')).toMatchObject({ kind: CacheKind.Data, secret: false })
+  })
+})

@@ -1,0 +1,32 @@
+import { build } from 'esbuild'
+
+/** Every module an entry point reaches, and every package it imports, as a bundler sees them. */
+const reachedFrom = async (entry: string): Promise<{ modules: string[]; packages: string[] }> => {
+  const { metafile } = await build({ entryPoints: [entry], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' })
+  const inputs = Object.values(metafile.inputs)
+  return {
+    modules: Object.keys(metafile.inputs),
+    packages: [...new Set(inputs.flatMap((input) => input.imports.filter((imported) => imported.external).map((imported) => imported.path)))],
+  }
+}
+
+describe('optional dependencies load only from their own entry points', () => {
+  test('middy-cache alone reaches neither ioredis nor the shared-tier drivers nor the ready loaders', async () => {
+    const { modules, packages } = await reachedFrom('entrypoints/index.ts')
+    expect(packages).not.toContain('ioredis')
+    for (const module of ['src/stores/redis/redis-store.ts', 'src/stores/dynamodb/dynamo-store.ts', 'src/sources/dynamodb-item.ts', 'src/sources/s3-object.ts']) {
+      expect(modules).not.toContain(module)
+    }
+    expect(modules).toContain('middlewares/data-cache.ts')
+  })
+
+  test('middy-cache/redis brings ioredis and no AWS SDK client; middy-cache/dynamodb and middy-cache/s3 bring only their own client', async () => {
+    const redis = await reachedFrom('entrypoints/redis.ts')
+    expect(redis.packages).toEqual(expect.arrayContaining(['ioredis']))
+    expect(redis.packages.filter((name) => name.startsWith('@aws-sdk/'))).toEqual([])
+    const dynamodb = await reachedFrom('entrypoints/dynamodb.ts')
+    expect(dynamodb.packages.filter((name) => name.startsWith('@aws-sdk/') || name === 'ioredis')).toEqual(['@aws-sdk/client-dynamodb'])
+    const s3 = await reachedFrom('entrypoints/s3.ts')
+    expect(s3.packages.filter((name) => name.startsWith('@aws-sdk/') || name === 'ioredis')).toEqual(['@aws-sdk/client-s3'])
+  })
+})

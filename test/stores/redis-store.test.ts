@@ -1,0 +1,125 @@
+import { Redis } from 'ioredis'
+import { redisStore, type L2Store, type RedisStoreOptions } from '../../entrypoints/redis.js'
+import { sharedRedisUrl } from '../integration/l2-support.js'
+import { uniqueName } from '../harness/index.js'
+
+const signal = new AbortController().signal
+let raw: Redis
+const opened: L2Store[] = []
+const storeWith = (options: Omit<RedisStoreOptions, 'url'> = {}): L2Store => {
+  const store = redisStore({ url: sharedRedisUrl(), prefix: `${uniqueName('store')}:`, ...options })
+  opened.push(store)
+  return store
+}
+
+beforeAll(() => {
+  raw = new Redis(sharedRedisUrl(), { disconnectTimeout: 100 })
+})
+
+afterAll(async () => {
+  await Promise.all(opened.map((store) => store.close()))
+  raw.disconnect()
+})
+
+describe('redisStore options, checked at construction', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['no connection', {}, /option "url" or 'client' or 'cluster': exactly one must say where Redis is; got none/],
+    ['an unset REDIS_URL', { url: undefined }, /exactly one must say where Redis is; got none/],
+    ['two connections', { url: 'redis://127.0.0.1:1', cluster: { nodes: [{ port: 1 }] } }, /got url and cluster/],
+    ['a URL of another scheme', { url: 'http://127.0.0.1:6379' }, /option "url" must be a redis:\/\/ or rediss:\/\/ URL/],
+    ['a client that is not ioredis', { client: {} }, /option "client" must be an ioredis Redis or Cluster/],
+    ['connection options beside a client', { client: new Redis({ lazyConnect: true }), redis: { db: 1 } }, /option "redis" applies to a connection the store makes/],
+    ['a prefix with a hash-tag brace', { url: 'redis://127.0.0.1:1', prefix: 'app{1}:' }, /option "prefix" must be up to 64 characters without '\{' or '\}'/],
+    ['a misspelt option', { url: 'redis://127.0.0.1:1', timout: '10ms' }, /option "timout" is not an option \(did you mean "timeout"\?\)/],
+    ['a timeout of 0', { url: 'redis://127.0.0.1:1', timeout: 0 }, /option "timeout" must be between 1 ms and 60000 ms/],
+    ['a bad breaker', { url: 'redis://127.0.0.1:1', breaker: { failures: 0 } }, /option "breaker.failures" must be a whole number of 1 or more/],
+    ['a misspelt lease option', { url: 'redis://127.0.0.1:1', lease: { wiat: '1s' } }, /option "lease.wiat" is not an option \(did you mean "lease.wait"\?\)/],
+    ['a lease that is true', { url: 'redis://127.0.0.1:1', lease: true }, /option "lease" must be an object such as/],
+    ['a negative compression threshold', { url: 'redis://127.0.0.1:1', compressAbove: -1 }, /option "compressAbove" must be a whole number of bytes/],
+    ['a cluster without nodes', { cluster: { nodes: [] } }, /option "cluster.nodes" must list at least one node/],
+  ]
+  test.each(cases)('%s', (_, options, message) => {
+    expect(() => redisStore(options as unknown as RedisStoreOptions)).toThrow(message)
+  })
+
+  test('defaults: a 50 ms timeout, a lease, a breaker; settings resolved once', () => {
+    expect(storeWith().settings).toEqual({
+      timeoutMs: 50,
+      breaker: { failures: 3, coolDownMs: 5_000 },
+      lease: { ttlMs: 5_000, waitMs: 2_000 },
+      versionCheckMs: 5_000,
+      compressAboveBytes: 8_192,
+      maxPayloadBytes: 512 * 1024 * 1024,
+    })
+    expect(storeWith({ lease: false, timeout: '20ms', versionCheck: '1m' }).settings).toMatchObject({ lease: undefined, timeoutMs: 20, versionCheckMs: 60_000 })
+  })
+
+  test('a cluster store is made without connecting (lazy), and closes', async () => {
+    const store = redisStore({ cluster: { nodes: [{ host: '127.0.0.1', port: 1 }] } })
+    await store.close()
+  })
+})
+
+describe('the Redis store on a redis-server', () => {
+  test('connects lazily, at the first operation, then keeps its one connection', async () => {
+    const connectionName = uniqueName('lazy').replace(/-/g, '_')
+    const store = storeWith({ redis: { connectionName } })
+    const named = async () => ((await raw.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=${connectionName}`)).length
+    expect(await named()).toBe(0)
+    await store.get('k', signal)
+    await store.set('k', Buffer.from('v'), 1_000, signal)
+    await store.get('k', signal)
+    expect(await named()).toBe(1)
+  })
+
+  test('values expire after their ttl; getMany answers in the order asked', async () => {
+    const store = storeWith()
+    await store.set('a', Buffer.from('1'), 60_000, signal)
+    await store.set('short', Buffer.from('2'), 1, signal)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const [a, missing, short] = await store.getMany(['a', 'missing', 'short'], signal)
+    expect(Buffer.from(a ?? []).toString()).toBe('1')
+    expect(missing).toBeUndefined()
+    expect(short).toBeUndefined()
+    await store.delete('a', signal)
+    expect(await store.get('a', signal)).toBeUndefined()
+  })
+
+  test('a lease is taken once, released only with its token, and reports the value beside it', async () => {
+    const store = storeWith()
+    expect(await store.acquireLease('k', 'first', 60_000, signal)).toEqual({ acquired: true, payload: undefined })
+    await store.set('k', Buffer.from('written'), 60_000, signal)
+    const second = await store.acquireLease('k', 'second', 60_000, signal)
+    expect(second.acquired).toBe(false)
+    expect(Buffer.from(second.payload ?? []).toString()).toBe('written')
+    await store.releaseLease('k', 'second', signal)
+    expect((await store.acquireLease('k', 'third', 60_000, signal)).acquired).toBe(false)
+    await store.releaseLease('k', 'first', signal)
+    expect((await store.acquireLease('k', 'third', 60_000, signal)).acquired).toBe(true)
+  })
+
+  test('counters start at 0 and increment', async () => {
+    const store = storeWith()
+    expect(await store.readCounter('c', signal)).toBe(0)
+    expect(await store.incrementCounter('c', signal)).toBe(1)
+    expect(await store.incrementCounter('c', signal)).toBe(2)
+    expect(await store.readCounter('c', signal)).toBe(2)
+  })
+
+  test('a client you pass is used as it is and left open by close()', async () => {
+    const client = new Redis(sharedRedisUrl(), { disconnectTimeout: 100 })
+    const store = redisStore({ client, prefix: `${uniqueName('given')}:` })
+    await store.set('k', Buffer.from('v'), 60_000, signal)
+    await store.close()
+    expect(client.status).toBe('ready')
+    expect(Buffer.from((await store.get('k', signal)) ?? []).toString()).toBe('v')
+    client.disconnect()
+  })
+
+  test('a server that refuses connections fails the operation at once; nothing is queued', async () => {
+    const store = redisStore({ url: 'redis://127.0.0.1:1', connectTimeout: '200ms' })
+    opened.push(store)
+    await expect(store.get('k', signal)).rejects.toThrow()
+    await expect(store.get('k', signal)).rejects.toThrow(/not connected|ECONNREFUSED/)
+  })
+})
