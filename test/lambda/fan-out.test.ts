@@ -1,0 +1,115 @@
+import { fanOut, fanOutTarget, InvocationType, type FanOutPlan } from '../../src/lambda/fan-out.js'
+import { sdkInvoke } from '../../src/lambda/lambda-invoke.js'
+import { uniqueName } from '../harness/index.js'
+import { startInvokeRecorder, type InvokeRecorder } from '../support/invoke-recorder.js'
+import { createMotoFunction, type MotoFunction } from '../support/lambda-functions.js'
+
+let fn: MotoFunction
+let recorder: InvokeRecorder
+
+beforeAll(async () => {
+  fn = await createMotoFunction(uniqueName('fan-out'))
+  recorder = await startInvokeRecorder()
+})
+
+afterEach(() => {
+  recorder.invokes.length = 0
+  recorder.intercept(undefined)
+})
+
+afterAll(async () => {
+  await recorder.close()
+})
+
+const plan = (overrides: Partial<FanOutPlan>): FanOutPlan => ({
+  requested: 4,
+  maxConcurrency: 50,
+  invokedFunctionArn: `${fn.arn}:${fn.alias}`,
+  correlationId: 'origin-request-id',
+  ...overrides,
+})
+
+const noDeadline = new AbortController().signal
+
+describe('fan-out against the Lambda Invoke API (moto, through a recording proxy)', () => {
+  test('invokes N-1 children on the alias it was invoked through: Event for all but the last, RequestResponse for the last, each marked as a child', async () => {
+    const report = await fanOut(plan({ requested: 4 }), sdkInvoke({ clientConfig: { endpoint: recorder.url } }), noDeadline)
+
+    expect(report).toEqual({ requested: 4, concurrency: 4, invoked: 3, failed: 0, errors: [] })
+    const byInvocation = [...recorder.invokes].sort(
+      (a, b) => (a.payload as Record<string, number>).__WARMER_INVOCATION__! - (b.payload as Record<string, number>).__WARMER_INVOCATION__!,
+    )
+    expect(byInvocation).toEqual([
+      { functionName: fn.arn, qualifier: 'live', invocationType: InvocationType.Event, status: 202, payload: { warmer: true, __WARMER_INVOCATION__: 2, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
+      { functionName: fn.arn, qualifier: 'live', invocationType: InvocationType.Event, status: 202, payload: { warmer: true, __WARMER_INVOCATION__: 3, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
+      { functionName: fn.arn, qualifier: 'live', invocationType: InvocationType.RequestResponse, status: 200, payload: { warmer: true, __WARMER_INVOCATION__: 4, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
+    ])
+  })
+
+  test('keeps a version qualifier, and sends none for an unqualified ARN', async () => {
+    const invoke = sdkInvoke({ clientConfig: { endpoint: recorder.url } })
+    await fanOut(plan({ requested: 2, invokedFunctionArn: `${fn.arn}:${fn.version}` }), invoke, noDeadline)
+    await fanOut(plan({ requested: 2, invokedFunctionArn: fn.arn }), invoke, noDeadline)
+    expect(recorder.invokes.map(({ qualifier, invocationType }) => ({ qualifier, invocationType }))).toEqual([
+      { qualifier: fn.version, invocationType: InvocationType.RequestResponse },
+      { qualifier: undefined, invocationType: InvocationType.RequestResponse },
+    ])
+  })
+
+  test('caps the environments at maxConcurrency', async () => {
+    const report = await fanOut(plan({ requested: 1_000_000, maxConcurrency: 3 }), sdkInvoke({ clientConfig: { endpoint: recorder.url } }), noDeadline)
+    expect(report).toMatchObject({ requested: 1_000_000, concurrency: 3, invoked: 2, failed: 0 })
+    expect(recorder.invokes).toHaveLength(2)
+  })
+
+  test('a refused Invoke is counted and explained, the others still go out, and nothing throws', async () => {
+    recorder.intercept((invoke) => ((invoke.payload as Record<string, number>).__WARMER_INVOCATION__ === 3 ? 'refuse' : undefined))
+    const report = await fanOut(plan({ requested: 4 }), sdkInvoke({ clientConfig: { endpoint: recorder.url, maxAttempts: 1 } }), noDeadline)
+    expect(report).toMatchObject({ invoked: 2, failed: 1 })
+    expect(report.errors).toEqual([expect.stringMatching(/^AccessDeniedException: refused by the test recorder/)])
+    expect(recorder.invokes.map((invoke) => invoke.status).sort()).toEqual([200, 202, 403])
+  })
+
+  test('a last child that answers with a function error counts as failed', async () => {
+    recorder.intercept((invoke) => (invoke.invocationType === InvocationType.RequestResponse ? 'function-error' : undefined))
+    const report = await fanOut(plan({ requested: 3 }), sdkInvoke({ clientConfig: { endpoint: recorder.url } }), noDeadline)
+    expect(report).toMatchObject({ invoked: 1, failed: 1, errors: ['CacheError: middy-cache: the fan-out ping answered with a function error (Unhandled)'] })
+  })
+
+  test('an aborted fan-out (the ping ran out of time) reports its invokes as failed', async () => {
+    const deadline = new AbortController()
+    deadline.abort(new Error('out of time'))
+    const report = await fanOut(plan({ requested: 3 }), sdkInvoke({ clientConfig: { endpoint: recorder.url } }), deadline.signal)
+    expect(report).toMatchObject({ invoked: 0, failed: 2 })
+  })
+
+  test('without a usable invokedFunctionArn nothing is invoked, and the report says why', async () => {
+    const invoke = jest.fn()
+    expect(await fanOut(plan({ invokedFunctionArn: undefined }), invoke, noDeadline)).toEqual({
+      requested: 4, concurrency: 4, invoked: 0, failed: 0, errors: [], skipped: 'the Lambda context has no invokedFunctionArn to invoke',
+    })
+    expect(await fanOut(plan({ invokedFunctionArn: 'arn:aws:sns:us-east-1:123456789012:topic' }), invoke, noDeadline)).toMatchObject({
+      invoked: 0, skipped: 'context.invokedFunctionArn is not a Lambda function ARN',
+    })
+    expect(invoke).not.toHaveBeenCalled()
+  })
+})
+
+describe('fanOutTarget', () => {
+  test.each([
+    ['arn:aws:lambda:eu-west-1:123456789012:function:shop-api', { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-api', qualifier: undefined, region: 'eu-west-1' }],
+    ['arn:aws:lambda:eu-west-1:123456789012:function:shop-api:prod', { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-api', qualifier: 'prod', region: 'eu-west-1' }],
+    ['arn:aws:lambda:eu-west-1:123456789012:function:shop-api:17', { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-api', qualifier: '17', region: 'eu-west-1' }],
+    ['arn:aws:lambda:eu-west-1:123456789012:function:shop-api:$LATEST', { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-api', qualifier: '$LATEST', region: 'eu-west-1' }],
+    ['arn:aws-cn:lambda:cn-north-1:123456789012:function:f', { functionName: 'arn:aws-cn:lambda:cn-north-1:123456789012:function:f', qualifier: undefined, region: 'cn-north-1' }],
+  ])('%s', (arn, target) => {
+    expect(fanOutTarget(arn)).toEqual(target)
+  })
+
+  test.each([undefined, null, 42, '', 'shop-api', 'arn:aws:lambda:eu-west-1:123456789012:function:', 'arn:aws:lambda:eu-west-1:123456789012:function:a:b:c', 'arn:aws:sqs:eu-west-1:123456789012:queue'])(
+    '%p is no target',
+    (arn) => {
+      expect(fanOutTarget(arn)).toBeUndefined()
+    },
+  )
+})

@@ -1,0 +1,404 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
+import middy, { type MiddlewareObj } from '@middy/core'
+import { cacheMetrics } from '../../middlewares/cache-metrics.js'
+import { invocationOf, onEarlyReturn } from '../../middlewares/shared/invocation.js'
+import { warmup, type WarmupAnswer } from '../../middlewares/warmup.js'
+import type { WarmupOptions } from '../../src/lambda/warmup-options.js'
+import { CacheKind, createCache, registerCache, type Cache, type CacheOptions } from '../../src/index.js'
+import { uniqueName } from '../harness/index.js'
+import { manualClock } from '../support/clock.js'
+import { deferred, flushPromises } from '../support/deferred.js'
+import { captureOutput, metricNamesOf } from '../support/emf.js'
+import { startInvokeRecorder, type InvokeRecorder } from '../support/invoke-recorder.js'
+import { invoke } from '../support/invoke.js'
+import { lambdaContext } from '../support/lambda-context.js'
+import { createMotoFunction, withoutFunctionArn, type MotoFunction } from '../support/lambda-functions.js'
+
+const unregisters: (() => void)[] = []
+
+afterEach(() => {
+  for (const unregister of unregisters.splice(0)) unregister()
+})
+
+/** A cache as configCache/dataCache register theirs, unregistered after the test. */
+const registered = <V>(options: CacheOptions<V>): Cache<V> => {
+  const cache = createCache(options)
+  unregisters.push(registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false }))
+  return cache
+}
+
+const handlerBehind = (...middlewares: MiddlewareObj[]) => {
+  const handle = jest.fn(() => Promise.resolve('handled'))
+  let chain = middy()
+  for (const middleware of middlewares) chain = chain.use(middleware)
+  return { handler: chain.handler(handle), handle }
+}
+
+const ping = async (options: WarmupOptions = {}, event: unknown = { warmer: true }, context = lambdaContext()): Promise<WarmupAnswer> => {
+  const { handler, handle } = handlerBehind(warmup(options))
+  const answer = (await invoke(handler, event, context)) as WarmupAnswer
+  expect(handle).not.toHaveBeenCalled()
+  return answer
+}
+
+describe('warmup: any other event', () => {
+  test('goes on to the handler, and the check returns synchronously (no promise on the ordinary path)', async () => {
+    const { handler, handle } = handlerBehind(warmup())
+    expect(await invoke(handler, { httpMethod: 'GET', path: '/orders' })).toBe('handled')
+    expect(handle).toHaveBeenCalledTimes(1)
+    const request = { event: { warmer: 'yes' }, context: lambdaContext(), response: undefined, error: undefined, internal: {} }
+    expect(warmup().before?.(request)).toBeUndefined()
+  })
+})
+
+describe('warmup: answering a ping', () => {
+  test('answers without calling the handler: warmed, how it was recognised, cold start, environment, refreshes, duration', async () => {
+    const answer = await ping()
+    expect(answer).toEqual({
+      warmed: true,
+      source: 'warmer',
+      coldStart: expect.any(Boolean) as boolean,
+      environmentId: expect.stringMatching(/^[0-9a-f-]{36}$/) as string,
+      refreshed: 0,
+      refreshFailed: 0,
+      durationMs: expect.any(Number) as number,
+    })
+  })
+
+  test.each<[string, unknown, WarmupOptions, string]>([
+    ['a serverless-plugin-warmup ping', { source: 'serverless-plugin-warmup' }, {}, 'serverless-plugin-warmup'],
+    ['a ping of a listed EventBridge schedule', { source: 'aws.events', 'detail-type': 'Scheduled Event', resources: ['arn:aws:events:us-east-1:123456789012:rule/warm'] }, { schedules: ['warm'] }, 'schedule'],
+    ['a ping the predicate recognises', { type: 'keep-warm' }, { isPing: (event) => (event as { type?: string }).type === 'keep-warm' }, 'custom'],
+  ])('%s', async (_, event, options, source) => {
+    expect(await ping(options, event)).toMatchObject({ warmed: true, source })
+  })
+
+  test('a serverless-plugin-warmup ping holds its environment for childDelay, since the plugin sends its concurrency pings at once', async () => {
+    expect((await ping({ childDelay: '120ms' }, { source: 'serverless-plugin-warmup' })).durationMs).toBeGreaterThanOrEqual(115)
+    expect((await ping({ childDelay: '120ms' }, { warmer: true })).durationMs).toBeLessThan(100)
+  })
+
+  test('a ping whose concurrency is unusable still warms this environment and says why it did not fan out', async () => {
+    const logger = { info: jest.fn(), warn: jest.fn() }
+    const answer = await ping({ logger }, { warmer: true, concurrency: 'many' })
+    expect(answer.fanOut).toBeUndefined()
+    expect(answer.warnings).toEqual(['concurrency must be a whole number of 1 or more; got "many"'])
+    expect(logger.warn).toHaveBeenCalledWith('middy-cache: warm-up ping answered with problems', answer)
+  })
+
+  test('logs each answer at info when all went well', async () => {
+    const logger = { info: jest.fn(), warn: jest.fn() }
+    const answer = await ping({ logger })
+    expect(logger.info).toHaveBeenCalledWith('middy-cache: warm-up ping answered', answer)
+    expect(logger.warn).not.toHaveBeenCalled()
+  })
+})
+
+describe('warmup: refresh ahead', () => {
+  test('refreshes exactly the entries that would stop being fresh before the next ping, in every registered cache, and waits for them', async () => {
+    const clock = manualClock()
+    const load = jest.fn((key: string) => Promise.resolve(`${key}@${clock.now()}`))
+    const products = registered<string>({ name: 'products', load, ttl: '1h', now: clock.now })
+    const flags = registered<string>({ name: 'flags', load, ttl: '1h', staleWhileRevalidate: '10m', now: clock.now })
+    await flags.set('stale-already', 'v0', { ttl: '1s', staleWhileRevalidate: '10m' })
+    clock.advance(2_000)
+    await products.set('fresh-for-1m', 'v0', { ttl: '1m' })
+    await products.set('fresh-for-4m59s', 'v0', { ttl: 299 })
+    await products.set('fresh-for-6m', 'v0', { ttl: '6m' })
+    await products.set('fresh-for-1h', 'v0', { ttl: '1h' })
+    await flags.set('fresh-for-5m-exactly', 'v0', { ttl: '5m' })
+
+    const answer = await ping()
+
+    expect(load.mock.calls.map(([key]) => key).sort()).toEqual(['fresh-for-1m', 'fresh-for-4m59s', 'fresh-for-5m-exactly', 'stale-already'])
+    expect(answer).toMatchObject({ refreshed: 4, refreshFailed: 0 })
+    const reloaded = `@${clock.now()}`
+    expect(await products.get('fresh-for-1m')).toBe(`fresh-for-1m${reloaded}`)
+    expect(await flags.get('stale-already')).toBe(`stale-already${reloaded}`)
+    expect(await products.get('fresh-for-6m')).toBe('v0')
+
+    load.mockClear()
+    expect(await ping({ interval: '10m' })).toMatchObject({ refreshed: 1 })
+    expect(load.mock.calls.map(([key]) => key)).toEqual(['fresh-for-6m'])
+  })
+
+  test('a failing reload is reported, never thrown, and the last good value stays', async () => {
+    const clock = manualClock()
+    const load = jest.fn().mockResolvedValueOnce('good').mockRejectedValueOnce(new Error('SSM throttled'))
+    const config = registered({ name: 'config', load, ttl: '1m', staleIfError: '1h', now: clock.now })
+    await config.get('table')
+    const logger = { info: jest.fn(), warn: jest.fn() }
+
+    const answer = await ping({ logger })
+
+    expect(answer).toMatchObject({ warmed: true, refreshed: 0, refreshFailed: 1 })
+    expect(logger.warn).toHaveBeenCalledWith('middy-cache: warm-up ping answered with problems', answer)
+    expect(await config.get('table')).toBe('good')
+  })
+
+  test('waits for a load still running (a prefetch from INIT) before answering, since no user is waiting', async () => {
+    const prefetched = deferred<string>()
+    const config = registered({ name: 'prefetched', load: () => prefetched.promise, ttl: '5m' })
+    const prefetch = config.get('table')
+    let answered = false
+    const answering = ping().then((answer) => {
+      answered = true
+      return answer
+    })
+    await flushPromises()
+    expect(answered).toBe(false)
+    prefetched.resolve('orders')
+    await answering
+    expect(await prefetch).toBe('orders')
+    expect(config.stats().inFlight).toBe(0)
+  })
+
+  test('abandons loads still running after maxDuration, so nothing outlives the invocation; a hung reload counts as failed and the old value stays', async () => {
+    const signals: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
+      if (load.mock.calls.length === 1) return Promise.resolve('old')
+      signals.push(signal)
+      return new Promise<string>(() => undefined)
+    })
+    const clock = manualClock()
+    const config = registered({ name: 'hung', load, ttl: '1m', now: clock.now })
+    await config.get('table')
+    // A prefetch its INIT caller still waits for is left to that caller (the engine abandons no load
+    // someone waits for); the ping answers at maxDuration all the same.
+    const secrets = registered({ name: 'hung-prefetch', load: () => new Promise<string>(() => undefined), ttl: '1m' })
+    void secrets.get('stripe')
+
+    const answer = await ping({ maxDuration: '50ms' })
+
+    expect(answer).toMatchObject({ refreshed: 0, refreshFailed: 1 })
+    expect(answer.durationMs).toBeGreaterThanOrEqual(45)
+    expect(answer.durationMs).toBeLessThan(1_000)
+    expect(signals.map((signal) => signal.aborted)).toEqual([true])
+    expect(config.stats().inFlight).toBe(0)
+    expect(await config.get('table')).toBe('old')
+  })
+
+  test('never works past the invocation: the remaining time bounds the ping', async () => {
+    const load = jest.fn().mockResolvedValueOnce('old').mockReturnValueOnce(new Promise(() => undefined))
+    const clock = manualClock()
+    const config = registered({ name: 'late', load, ttl: '1m', now: clock.now })
+    await config.get('table')
+    const answer = await ping({}, { warmer: true }, lambdaContext(150))
+    expect(answer.refreshFailed).toBe(1)
+    expect(answer.durationMs).toBeLessThan(150)
+  })
+})
+
+describe('warmup: metrics still flush on a ping', () => {
+  test("this suite's early-return work runs once, after the refresh, sees the ping, and the refresh counts as loads, never hits or misses", async () => {
+    const clock = manualClock()
+    const cache = registered({ name: 'counted', load: (key: string) => key, ttl: '1m', now: clock.now })
+    await cache.get('a')
+    await cache.get('b')
+    const flushes: unknown[] = []
+    // What cacheMetrics does in its `before`: register its flush for an early return.
+    const metricsStandIn: MiddlewareObj = {
+      before: (request) => {
+        onEarlyReturn(request, () => {
+          const invocation = invocationOf(request)
+          const { hits, misses, loads, staleServed } = invocation.scope.countersFor('counted')
+          flushes.push({ warmupPing: invocation.warmupPing, hits, misses, loads, staleServed })
+          return Promise.resolve()
+        })
+      },
+    }
+    const { handler } = handlerBehind(metricsStandIn, warmup())
+
+    const answer = (await invoke(handler, { warmer: true })) as WarmupAnswer
+
+    expect(answer.refreshed).toBe(2)
+    expect(flushes).toEqual([{ warmupPing: true, hits: 0, misses: 0, loads: 2, staleServed: 0 }])
+  })
+
+  test('cacheMetrics placed before warmup writes the ping: WarmupPing and the refresh loads, no gets and no hit rate', async () => {
+    const clock = manualClock()
+    const cache = registered({ name: 'metered', load: (key: string) => key, ttl: '1m', now: clock.now })
+    await cache.get('a')
+    const output = captureOutput()
+    try {
+      const answer = (await invoke(handlerBehind(cacheMetrics({ namespace: 'Shop', service: 'orders' }), warmup()).handler, { warmer: true })) as WarmupAnswer
+      expect(answer.refreshed).toBe(1)
+      const blobs = output.blobs()
+      const names = blobs.flatMap(metricNamesOf)
+      expect(names).toContain('WarmupPing')
+      expect(blobs.find((blob) => blob.cache === 'metered')).toMatchObject({ Loads: 1 })
+      expect(names).not.toContain('Gets')
+      expect(names).not.toContain('HitRate')
+    } finally {
+      output.restore()
+    }
+  })
+
+  test("Powertools logMetrics placed before warmup publishes its stored metrics on a ping (cleanupMiddlewares); an early return that skips it loses them", async () => {
+    const countRequest: MiddlewareObj = {
+      before: () => {
+        metrics.addMetric('RequestsSeen', MetricUnit.Count, 1)
+      },
+    }
+    const metrics = new Metrics({ namespace: 'Shop', serviceName: 'orders' })
+    const naiveWarmup: MiddlewareObj = { before: () => 'warmup' }
+
+    const output = captureOutput()
+    try {
+      await invoke(handlerBehind(logMetrics(metrics), countRequest, warmup()).handler, { warmer: true })
+      const withWarmup = output.blobs()
+      await invoke(handlerBehind(logMetrics(metrics), countRequest, naiveWarmup).handler, { warmer: true })
+      const withNaive = output.blobs().slice(withWarmup.length)
+
+      expect(withWarmup.flatMap(metricNamesOf)).toEqual(['RequestsSeen'])
+      expect(withWarmup[0]).toMatchObject({ service: 'orders', RequestsSeen: 1 })
+      expect(withNaive).toEqual([])
+    } finally {
+      output.restore()
+      metrics.clearMetrics()
+    }
+  })
+
+  test('a flush that throws (logMetrics with throwOnEmptyMetrics and nothing recorded) is reported in the answer, not thrown', async () => {
+    const metrics = new Metrics({ namespace: 'Shop', serviceName: 'orders' })
+    const output = captureOutput()
+    try {
+      const answer = (await invoke(handlerBehind(logMetrics(metrics, { throwOnEmptyMetrics: true }), warmup()).handler, { warmer: true })) as WarmupAnswer
+      expect(answer.warmed).toBe(true)
+      expect(answer.warnings).toEqual([expect.stringMatching(/^flushing metrics failed: RangeError: /)])
+    } finally {
+      output.restore()
+    }
+  })
+})
+
+describe('warmup: cold start', () => {
+  const freshEnvironment = (): { middy: typeof middy; warmup: typeof warmup } => {
+    let fresh: { middy: typeof middy; warmup: typeof warmup } | undefined
+    jest.isolateModules(() => {
+      // A fresh copy of the modules is a fresh execution environment.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      fresh = {
+        middy: (require('@middy/core') as { default: typeof middy }).default,
+        warmup: (require('../../middlewares/warmup.js') as typeof import('../../middlewares/warmup.js')).warmup,
+      }
+      /* eslint-enable @typescript-eslint/no-require-imports */
+    })
+    if (fresh === undefined) throw new Error('isolateModules did not run')
+    return fresh
+  }
+
+  const withInitializationType = async <T>(type: string | undefined, run: () => Promise<T>): Promise<T> => {
+    const saved = process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+    if (type === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+    else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = type
+    try {
+      return await run()
+    } finally {
+      if (saved === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+      else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = saved
+    }
+  }
+
+  test('the first ping of a fresh environment reports a cold start, the next one does not, both from the same environment', async () => {
+    const environment = freshEnvironment()
+    const handler = environment.middy().use(environment.warmup()).handler(() => Promise.resolve('handled'))
+    const [first, second] = await withInitializationType('on-demand', async () => [
+      (await invoke(handler, { warmer: true })) as WarmupAnswer,
+      (await invoke(handler, { warmer: true })) as WarmupAnswer,
+    ])
+    expect(first).toMatchObject({ warmed: true, coldStart: true })
+    expect(second).toMatchObject({ warmed: true, coldStart: false, environmentId: first.environmentId })
+  })
+
+  test('a ping after a real request is no cold start; nor is the first ping of an environment readied by provisioned concurrency', async () => {
+    const warmAlready = freshEnvironment()
+    const handler = warmAlready.middy().use(warmAlready.warmup()).handler(() => Promise.resolve('handled'))
+    expect(await invoke(handler, { httpMethod: 'GET' })).toBe('handled')
+    expect(await invoke(handler, { warmer: true })).toMatchObject({ coldStart: false })
+
+    const provisioned = freshEnvironment()
+    const provisionedHandler = provisioned.middy().use(provisioned.warmup()).handler(() => Promise.resolve('handled'))
+    const answer = (await withInitializationType('provisioned-concurrency', () => invoke(provisionedHandler, { warmer: true }))) as WarmupAnswer
+    expect(answer).toMatchObject({ coldStart: false })
+  })
+})
+
+describe('warmup: fan-out to N environments (moto Lambda, through a recording proxy)', () => {
+  let fn: MotoFunction
+  let recorder: InvokeRecorder
+
+  beforeAll(async () => {
+    fn = await createMotoFunction(uniqueName('warmup'))
+    recorder = await startInvokeRecorder()
+  })
+
+  afterEach(() => {
+    recorder.invokes.length = 0
+    recorder.intercept(undefined)
+  })
+
+  afterAll(async () => {
+    await recorder.close()
+  })
+
+  const aliasContext = (requestId: string) => ({ ...lambdaContext(), invokedFunctionArn: `${fn.arn}:${fn.alias}`, awsRequestId: requestId })
+
+  test('the originating ping invokes N-1 children on its alias, Event then RequestResponse; replayed, the children hold, answer as children and never fan out', async () => {
+    const { handler, handle } = handlerBehind(warmup({ clientConfig: { endpoint: recorder.url } }))
+
+    const origin = (await invoke(handler, { warmer: true, concurrency: 3 }, aliasContext('origin-request'))) as WarmupAnswer
+
+    expect(origin.fanOut).toEqual({ requested: 3, concurrency: 3, invoked: 2, failed: 0, errors: [] })
+    expect(origin.child).toBeUndefined()
+    const sent = [...recorder.invokes]
+    expect(sent.map(({ functionName, qualifier, invocationType }) => ({ functionName, qualifier, invocationType })).sort((a, b) => (a.invocationType ?? '').localeCompare(b.invocationType ?? ''))).toEqual([
+      { functionName: fn.arn, qualifier: 'live', invocationType: 'Event' },
+      { functionName: fn.arn, qualifier: 'live', invocationType: 'RequestResponse' },
+    ])
+
+    // Each child ping, exactly as it went over the wire, reaches another environment running the same handler.
+    const children = await Promise.all(sent.map(async ({ payload }) => (await invoke(handler, payload, aliasContext('child-request'))) as WarmupAnswer))
+    expect(children.map((child) => child.child).sort((a, b) => (a?.invocation ?? 0) - (b?.invocation ?? 0))).toEqual([
+      { invocation: 2, of: 3, correlationId: 'origin-request' },
+      { invocation: 3, of: 3, correlationId: 'origin-request' },
+    ])
+    for (const child of children) {
+      expect(child.fanOut).toBeUndefined()
+      expect(child.durationMs).toBeGreaterThanOrEqual(70)
+    }
+    expect(recorder.invokes).toHaveLength(2)
+    expect(handle).not.toHaveBeenCalled()
+  })
+
+  test('a failing Invoke never fails the ping: it is counted, explained and logged', async () => {
+    recorder.intercept(() => 'refuse')
+    const logger = { info: jest.fn(), warn: jest.fn() }
+    const answer = await ping({ clientConfig: { endpoint: recorder.url, maxAttempts: 1 }, logger }, { warmer: true, concurrency: 3 }, aliasContext('refused'))
+    expect(answer).toMatchObject({ warmed: true, fanOut: { requested: 3, concurrency: 3, invoked: 0, failed: 2 } })
+    expect(answer.fanOut?.errors).toEqual([expect.stringMatching(/^AccessDeniedException/)])
+    expect(logger.warn).toHaveBeenCalledWith('middy-cache: warm-up ping answered with problems', answer)
+  })
+
+  test('maxConcurrency caps the fan-out', async () => {
+    const answer = await ping({ clientConfig: { endpoint: recorder.url }, maxConcurrency: 2 }, { warmer: true, concurrency: 500 }, aliasContext('capped'))
+    expect(answer.fanOut).toEqual({ requested: 500, concurrency: 2, invoked: 1, failed: 0, errors: [] })
+    expect(recorder.invokes.map((sent) => sent.invocationType)).toEqual(['RequestResponse'])
+  })
+
+  test('without context.invokedFunctionArn there is no fan-out, and the answer says so', async () => {
+    const answer = await ping({ clientConfig: { endpoint: recorder.url } }, { warmer: true, concurrency: 3 }, withoutFunctionArn())
+    expect(answer.fanOut).toEqual({ requested: 3, concurrency: 3, invoked: 0, failed: 0, errors: [], skipped: 'the Lambda context has no invokedFunctionArn to invoke' })
+    expect(recorder.invokes).toEqual([])
+  })
+
+  test('the originating ping and its refreshes run together: the answer comes once both are done', async () => {
+    const clock = manualClock()
+    const load = jest.fn(() => 'v')
+    const cache = registered({ name: 'fanned', load, ttl: '1m', now: clock.now })
+    await cache.get('k')
+    const answer = await ping({ clientConfig: { endpoint: recorder.url } }, { warmer: true, concurrency: 2 }, aliasContext('both'))
+    expect(answer).toMatchObject({ refreshed: 1, fanOut: { invoked: 1, failed: 0 } })
+  })
+})
