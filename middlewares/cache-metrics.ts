@@ -1,0 +1,75 @@
+import type { MiddlewareObj, Request } from '@middy/core'
+import type { Duration } from '../src/cache/duration.js'
+import { initializationType } from '../src/lambda/environment.js'
+import { cacheMetricsWriterOptionNames, resolveMetricsOptions, type CacheMetricsWriterOptions } from '../src/metrics/options.js'
+import { MetricsWriter } from '../src/metrics/writer.js'
+import { optionalDurationMs } from './shared/cache-options.js'
+import { defaultSettleBudgetMs, invocationOf, onEarlyReturn, settleInvocation } from './shared/invocation.js'
+
+export { MetricGroup } from '../src/metrics/catalog.js'
+
+export interface CacheMetricsOptions extends CacheMetricsWriterOptions {
+  /**
+   * How long to wait for refreshes still running beside the handler before counting, so that their
+   * loads are in this invocation's figures. Shared with the cache middlewares' settling. Default '100ms'.
+   */
+  readonly settleBudget?: Duration
+}
+
+const optionNames = [...cacheMetricsWriterOptionNames, 'settleBudget'] as const
+
+/** What one cacheMetrics instance keeps about one request, in the request. */
+interface FlushState {
+  flushed: boolean
+  removeEarlyReturnFlush: (() => void) | undefined
+}
+
+/**
+ * Writes the figures of every cache the invocation used, and the invocation's own (cold start,
+ * INIT duration, warm-up ping), as CloudWatch EMF through Powertools Metrics: once per
+ * invocation, after the handler, after an error, or when a middleware placed after it answers
+ * early (it registers its flush as early-return work in `before`).
+ */
+export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<unknown, unknown> => {
+  const resolved = resolveMetricsOptions(options, optionNames)
+  const settleBudgetMs = optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs)
+  const writer = new MetricsWriter(resolved)
+  // Read once, as Powertools does: the runtime sets it before INIT and never changes it.
+  const initialization = initializationType()
+  // In the request rather than a WeakMap: weak collections keyed by short-lived objects cost the
+  // garbage collector more than the whole flush. A symbol per instance keeps two instances apart.
+  const stateKey = Symbol('cacheMetrics')
+  const stateOf = (request: Request): FlushState => {
+    const internal = request.internal as Record<symbol, FlushState | undefined>
+    return (internal[stateKey] ??= { flushed: false, removeEarlyReturnFlush: undefined })
+  }
+
+  const write = (request: Request): void => {
+    const invocation = invocationOf(request)
+    writer.write({ start: invocation.start, initializationType: initialization, warmupPing: invocation.warmupPing }, invocation.scope.counters)
+  }
+
+  const settleThenWrite = async (request: Request): Promise<void> => {
+    await settleInvocation(request, settleBudgetMs)
+    write(request)
+  }
+
+  /** Synchronous when no refresh was ever left running: the common warm invocation pays no promise. */
+  const flush = (request: Request): Promise<void> | undefined => {
+    const state = stateOf(request)
+    if (state.flushed) return undefined
+    state.flushed = true
+    state.removeEarlyReturnFlush?.()
+    const { scope, settled } = invocationOf(request)
+    // Refreshes started beside the handler are counted once they settle (or are abandoned).
+    if (settled !== undefined || scope.pending > 0) return settleThenWrite(request)
+    write(request)
+    return undefined
+  }
+
+  const registerEarlyReturnFlush = (request: Request): void => {
+    stateOf(request).removeEarlyReturnFlush = onEarlyReturn(request, () => flush(request) ?? Promise.resolve())
+  }
+
+  return { name: 'cacheMetrics', before: registerEarlyReturnFlush, after: flush, onError: flush }
+}

@@ -1,0 +1,5 @@
+export { CacheMetric, InvocationMetric, MetricGroup, Unit, cacheDimension, metricGroups } from './catalog.js'
+export { cacheFigures, invocationFigures, type Figure, type InvocationFacts } from './figures.js'
+export { cacheMetricsWriterOptionNames, resolveMetricsOptions, type CacheMetricsWriterOptions, type ResolvedMetricsOptions } from './options.js'
+export { describeMetrics, type MetricsTarget } from './shared-instance.js'
+export { MetricsWriter } from './writer.js'

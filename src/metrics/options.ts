@@ -1,0 +1,133 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics'
+import { CacheOptionsError, printable } from '../cache/errors.js'
+import { rejectUnknownOptions } from '../cache/options.js'
+import { cacheDimension, MetricGroup, metricGroups, metricNames, serviceDimension } from './catalog.js'
+import { describeMetrics } from './shared-instance.js'
+
+export interface CacheMetricsWriterOptions {
+  /** The CloudWatch namespace. Default: POWERTOOLS_METRICS_NAMESPACE, as Powertools resolves it. */
+  readonly namespace?: string
+  /** The `service` dimension. Default: POWERTOOLS_SERVICE_NAME, as Powertools resolves it. */
+  readonly service?: string
+  /**
+   * Your Powertools Metrics instance: the cache metrics take its namespace, service and default
+   * dimensions (as they stand now). They are written in blobs of their own; your instance's buffer
+   * is never touched, so it is flushed once, by whoever flushes it (logMetrics, say).
+   */
+  readonly metrics?: Metrics
+  /** Dimensions added to every blob, besides `service` (and `cache` on per-cache blobs). */
+  readonly defaultDimensions?: Readonly<Record<string, string>>
+  /** One-second storage resolution. Default false (one minute). */
+  readonly highResolution?: boolean
+  /** The groups of metrics to write. Default: all of them. */
+  readonly groups?: readonly MetricGroup[]
+}
+
+export const cacheMetricsWriterOptionNames = ['namespace', 'service', 'metrics', 'defaultDimensions', 'highResolution', 'groups'] as const
+
+export interface ResolvedMetricsOptions {
+  /** Undefined: Powertools falls back to its environment variables. */
+  readonly namespace: string | undefined
+  readonly service: string | undefined
+  /** Default dimensions other than `service`. */
+  readonly dimensions: Readonly<Record<string, string>>
+  readonly highResolution: boolean
+  readonly groups: ReadonlySet<MetricGroup>
+}
+
+/** EMF's limit per dimension set, of which `service` and `cache` take two. */
+const maxDimensions = 30
+const maxOwnDimensions = maxDimensions - 2
+const namespacePattern = /^[0-9A-Za-z.\-_/#: ]{1,255}$/
+/** CloudWatch dimension names and values: printable ASCII with something besides spaces. */
+const dimensionTextPattern = /^[\x20-\x7E]*[\x21-\x7E][\x20-\x7E]*$/
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const resolveNamespace = (value: unknown): string | undefined => {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !namespacePattern.test(value) || value.startsWith('AWS/')) {
+    throw new CacheOptionsError('namespace', `must be 1 to 255 letters, digits or . - _ / # : and spaces, not starting with "AWS/"; got ${printable(value)}`)
+  }
+  return value
+}
+
+const isDimensionValue = (value: unknown): value is string => typeof value === 'string' && value.length <= 1024 && dimensionTextPattern.test(value)
+
+const resolveService = (value: unknown): string | undefined => {
+  if (value === undefined) return undefined
+  if (!isDimensionValue(value)) throw new CacheOptionsError('service', `must be 1 to 1024 printable ASCII characters; got ${printable(value)}`)
+  return value
+}
+
+const checkDimensionName = (option: string, name: string): void => {
+  if (name.length > 255 || !dimensionTextPattern.test(name) || name.startsWith(':')) {
+    throw new CacheOptionsError(option, `has a dimension name that is not 1 to 255 printable ASCII characters (nor may it start with ":"): ${printable(name)}`)
+  }
+  if (name === serviceDimension || name === cacheDimension) {
+    throw new CacheOptionsError(option, `may not set the "${name}" dimension: ${name === serviceDimension ? 'use the service option' : 'cacheMetrics sets it on every per-cache blob'}`)
+  }
+  if (metricNames.has(name)) throw new CacheOptionsError(option, `may not name a dimension "${name}", the name of a metric written beside it`)
+}
+
+const resolveDimensions = (value: unknown): Record<string, string> => {
+  if (value === undefined) return {}
+  if (!isRecord(value)) throw new CacheOptionsError('defaultDimensions', `must be an object of names to values such as { stage: 'prod' }; got ${printable(value)}`)
+  const dimensions: Record<string, string> = {}
+  for (const [name, dimension] of Object.entries(value)) {
+    checkDimensionName('defaultDimensions', name)
+    if (!isDimensionValue(dimension)) {
+      throw new CacheOptionsError('defaultDimensions', `value of "${name}" must be 1 to 1024 printable ASCII characters; got ${printable(dimension)}`)
+    }
+    dimensions[name] = dimension
+  }
+  return dimensions
+}
+
+const resolveGroups = (value: unknown): ReadonlySet<MetricGroup> => {
+  if (value === undefined) return new Set(metricGroups)
+  const known: readonly unknown[] = metricGroups
+  if (!Array.isArray(value) || value.length === 0 || !value.every((group) => known.includes(group))) {
+    throw new CacheOptionsError('groups', `must be a non-empty array of ${metricGroups.map((group) => `'${group}'`).join(', ')}; got ${printable(value)}`)
+  }
+  return new Set(value as MetricGroup[])
+}
+
+const resolveHighResolution = (value: unknown): boolean => {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw new CacheOptionsError('highResolution', `must be true or false; got ${printable(value)}`)
+  return value
+}
+
+const isMetricsInstance = (value: unknown): value is Metrics =>
+  isRecord(value) && typeof value.singleMetric === 'function' && typeof value.serializeMetrics === 'function' && typeof value.addMetric === 'function'
+
+/** Namespace, service and dimensions taken from a shared instance, with the user's own dimensions added. */
+const resolveShared = (raw: Record<string, unknown>, own: Record<string, string>): Pick<ResolvedMetricsOptions, 'namespace' | 'service' | 'dimensions'> => {
+  if (!isMetricsInstance(raw.metrics)) {
+    throw new CacheOptionsError('metrics', `must be a Powertools Metrics instance (new Metrics({ namespace, serviceName })); got ${printable(raw.metrics)}`)
+  }
+  for (const option of ['namespace', 'service'] as const) {
+    if (raw[option] !== undefined) throw new CacheOptionsError(option, 'comes from the shared metrics instance: pass one or the other')
+  }
+  const target = describeMetrics(raw.metrics)
+  for (const name of Object.keys(target.dimensions)) checkDimensionName('metrics', name)
+  return { namespace: target.namespace, service: target.service, dimensions: { ...target.dimensions, ...own } }
+}
+
+/** Validates everything once, at construction; a shared instance is read now. */
+export const resolveMetricsOptions = (options: CacheMetricsWriterOptions, known: readonly string[] = cacheMetricsWriterOptionNames): ResolvedMetricsOptions => {
+  const raw: unknown = options
+  if (!isRecord(raw)) throw new CacheOptionsError('options', "must be an object such as { namespace: 'Shop' }")
+  rejectUnknownOptions(raw, known)
+  const own = resolveDimensions(raw.defaultDimensions)
+  const target =
+    raw.metrics === undefined
+      ? { namespace: resolveNamespace(raw.namespace), service: resolveService(raw.service), dimensions: own }
+      : resolveShared(raw, own)
+  if (Object.keys(target.dimensions).length > maxOwnDimensions) {
+    throw new CacheOptionsError(raw.metrics === undefined ? 'defaultDimensions' : 'metrics', `gives more than ${maxOwnDimensions} dimensions: EMF allows ${maxDimensions} per blob, service and cache included`)
+  }
+  return { ...target, highResolution: resolveHighResolution(raw.highResolution), groups: resolveGroups(raw.groups) }
+}

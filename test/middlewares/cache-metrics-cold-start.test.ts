@@ -1,0 +1,87 @@
+import middy from '@middy/core'
+import { createCache, type Cache } from '../../src/index.js'
+import { captureOutput, samplesOf, type Captured, type EmfBlob } from '../support/emf.js'
+import { setEnv } from '../support/env.js'
+import { invoke } from '../support/invoke.js'
+
+type CacheMetricsModule = typeof import('../../middlewares/cache-metrics.js')
+type InvocationModule = typeof import('../../middlewares/shared/invocation.js')
+
+/** A fresh copy of the suite's modules is a fresh execution environment: its first invocation is the cold one. */
+const freshEnvironment = (): CacheMetricsModule & InvocationModule => {
+  let modules: (CacheMetricsModule & InvocationModule) | undefined
+  jest.isolateModules(() => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    modules = {
+      ...(require('../../middlewares/cache-metrics.js') as CacheMetricsModule),
+      ...(require('../../middlewares/shared/invocation.js') as InvocationModule),
+    }
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  })
+  return modules!
+}
+
+const namespace = 'Shop'
+const service = 'orders'
+const perInvocation = (name: string, blobs: readonly EmfBlob[]): number[] => samplesOf(blobs, { namespace, name, dimensions: { service } })
+
+/** Three invocations of a handler that reads one cache, in a fresh environment; the first may be a ping. */
+const threeInvocations = async (firstIsPing: boolean): Promise<void> => {
+  const { cacheMetrics, invocationOf, runEarlyReturnWork } = freshEnvironment()
+  const cache: Cache<string> = createCache({ name: 'products', load: (key) => `product ${key}`, ttl: '1h' })
+  const handler = middy()
+    .use(cacheMetrics({ namespace, service }))
+    .before(async (request) => {
+      const invocation = invocationOf(request)
+      await cache.get('a', { scope: invocation.scope })
+      if (!(request.event as { ping?: boolean }).ping) return undefined
+      invocation.warmupPing = true
+      await runEarlyReturnWork(request)
+      return 'warmed'
+    })
+    .handler(() => Promise.resolve('ok'))
+  await invoke(handler, { ping: firstIsPing })
+  await invoke(handler, {})
+  await invoke(handler, {})
+}
+
+let output: Captured
+let restoreEnv: () => void
+afterEach(() => {
+  output.restore()
+  restoreEnv()
+})
+const environment = (initializationType: string): void => {
+  restoreEnv = setEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: initializationType, POWERTOOLS_DEV: undefined, POWERTOOLS_METRICS_DISABLED: undefined })
+  output = captureOutput()
+}
+
+describe('ColdStart and InitDuration', () => {
+  test('on demand: once, on the first invocation of the environment, with its INIT duration', async () => {
+    environment('on-demand')
+    await threeInvocations(false)
+    const blobs = output.blobs()
+    expect(perInvocation('ColdStart', blobs)).toEqual([1])
+    const [initDuration, ...more] = perInvocation('InitDuration', blobs)
+    expect(more).toEqual([])
+    expect(initDuration).toBeGreaterThan(0)
+    // Written before the first invocation's per-cache blob, which the later ones follow.
+    expect(blobs.map((blob) => ('ColdStart' in blob ? 'cold' : blob.cache))).toEqual(['cold', 'products', 'products', 'products'])
+  })
+
+  test('on demand, first invoked by a warm-up ping: the ping reports the cold start', async () => {
+    environment('on-demand')
+    await threeInvocations(true)
+    const blobs = output.blobs()
+    expect(blobs.filter((blob) => 'ColdStart' in blob)).toEqual([expect.objectContaining({ ColdStart: 1, WarmupPing: 1 })])
+  })
+
+  test.each([['provisioned-concurrency'], ['snap-start']])('%s: never', async (initializationType) => {
+    environment(initializationType)
+    await threeInvocations(false)
+    const blobs = output.blobs()
+    expect(blobs).toHaveLength(3)
+    expect(perInvocation('ColdStart', blobs)).toEqual([])
+    expect(perInvocation('InitDuration', blobs)).toEqual([])
+  })
+})
