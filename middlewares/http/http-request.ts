@@ -1,0 +1,35 @@
+import { isRecord } from '../shared/cache-options.js'
+import { fieldRecord, HeaderFields } from './header-fields.js'
+
+/** The Lambda HTTP payload formats: REST APIs and ALB send 1.0, HTTP APIs send 1.0 or 2.0, function URLs 2.0. */
+export const PayloadFormat = { V1: '1.0', V2: '2.0' } as const
+export type PayloadFormat = (typeof PayloadFormat)[keyof typeof PayloadFormat]
+
+/** What httpCache reads of a request. */
+export interface HttpRequest {
+  readonly format: PayloadFormat
+  /** Upper case. */
+  readonly method: string
+  readonly headers: HeaderFields
+}
+
+const methodOf = (event: Record<string, unknown>): { format: PayloadFormat; method: string } | undefined => {
+  const requestContext = event.requestContext
+  const http = isRecord(requestContext) ? requestContext.http : undefined
+  if (isRecord(http) && typeof http.method === 'string') return { format: PayloadFormat.V2, method: http.method.toUpperCase() }
+  if (typeof event.httpMethod === 'string') return { format: PayloadFormat.V1, method: event.httpMethod.toUpperCase() }
+  return undefined
+}
+
+/**
+ * Reads an API Gateway (REST or HTTP API), function URL or ALB event. Undefined for anything else,
+ * and for an event whose headers cannot be read: without them, an Authorization header could hide.
+ */
+export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
+  if (!isRecord(event)) return undefined
+  const method = methodOf(event)
+  const single = fieldRecord(event.headers)
+  const multi = fieldRecord(event.multiValueHeaders)
+  if (method === undefined || single === false || multi === false) return undefined
+  return { ...method, headers: new HeaderFields(single, multi) }
+}

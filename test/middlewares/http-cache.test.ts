@@ -1,0 +1,238 @@
+import middy from '@middy/core'
+import type { MiddlewareObj } from '@middy/core'
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { httpCache, type HttpCacheOptions } from '../../middlewares/http-cache.js'
+import { albMultiValueEvent, functionUrlEvent, httpApiEvent, httpEventFactories, restApiEvent, type HttpRequestSpec } from '../support/http-events.js'
+import { bodyOf, headerNames, headerOf, headerValues, statusOf } from '../support/http-results.js'
+import { invoke } from '../support/invoke.js'
+
+type EventFactory = (spec?: HttpRequestSpec) => unknown
+
+/** Invokes a handler answering `response` behind httpCache, through real Middy. */
+const respond = (options: HttpCacheOptions, response: unknown, event: unknown): Promise<unknown> =>
+  invoke(
+    middy()
+      .use(httpCache(options))
+      .handler(() => Promise.resolve(response)),
+    event,
+  )
+
+const ok = (headers: Record<string, string> = {}) => ({ statusCode: 200, headers: { 'Content-Type': 'application/json', ...headers }, body: '{"id":"42"}' })
+
+describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: EventFactory) => {
+  test('a cacheable GET gets Cache-Control, Vary and an ETag beside the handler’s own headers, its body untouched', async () => {
+    const result = await respond({ maxAge: '1m', vary: ['Accept-Encoding'] }, ok({ 'X-Request-Id': 'r-1' }), eventOf())
+    expect(statusOf(result)).toBe(200)
+    expect(bodyOf(result)).toBe('{"id":"42"}')
+    expect(headerOf(result, 'cache-control')).toBe('max-age=60')
+    expect(headerOf(result, 'vary')).toBe('Accept-Encoding')
+    expect(headerOf(result, 'etag')).toMatch(/^"[A-Za-z0-9_-]{22}"$/)
+    expect(headerOf(result, 'content-type')).toBe('application/json')
+    expect(headerOf(result, 'x-request-id')).toBe('r-1')
+  })
+
+  test('HEAD gets the same headers as GET, the ETag computed from the body the handler returned', async () => {
+    const get = await respond({ maxAge: 60 }, ok(), eventOf({ method: 'GET' }))
+    const head = await respond({ maxAge: 60 }, ok(), eventOf({ method: 'HEAD' }))
+    expect(headerOf(head, 'cache-control')).toBe('max-age=60')
+    expect(headerOf(head, 'etag')).toBe(headerOf(get, 'etag'))
+  })
+
+  test.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])('%s gets no caching headers', async (method) => {
+    const response = ok()
+    const result = await respond({ maxAge: 60 }, response, eventOf({ method }))
+    expect(result).toBe(response)
+    expect(headerNames(result)).toEqual(['content-type'])
+  })
+
+  test.each([200, 203, 204, 300, 301, 404, 410])('status %i is cacheable by default', async (statusCode) => {
+    const result = await respond({ maxAge: 60 }, { statusCode, body: '' }, eventOf())
+    expect(headerOf(result, 'cache-control')).toBe('max-age=60')
+  })
+
+  test.each([201, 206, 302, 304, 400, 401, 403, 429, 500, 502, 503])('status %i gets no caching headers by default', async (statusCode) => {
+    const response = { statusCode, headers: {}, body: 'x' }
+    const result = await respond({ maxAge: 60 }, response, eventOf())
+    expect(result).toBe(response)
+    expect(headerNames(result)).toEqual([])
+  })
+
+  test('statusCodes replaces the default list', async () => {
+    const options = { maxAge: 60, statusCodes: [200, 308] }
+    expect(headerOf(await respond(options, { statusCode: 308, headers: { Location: '/new' }, body: '' }, eventOf()), 'cache-control')).toBe('max-age=60')
+    expect(headerOf(await respond(options, { statusCode: 404, body: '' }, eventOf()), 'cache-control')).toBeUndefined()
+  })
+
+  test.each(['Authorization', 'authorization', 'AUTHORIZATION'])('a request with %s gets no caching headers by default', async (name) => {
+    const response = ok()
+    const result = await respond({ maxAge: 60, public: true }, response, eventOf({ headers: { [name]: 'Bearer eyJhbGciOi' } }))
+    expect(result).toBe(response)
+    expect(headerOf(result, 'etag')).toBeUndefined()
+  })
+
+  test('a request with Authorization is cached by browsers only with private, and by anyone with cacheAuthorized', async () => {
+    const authorized = eventOf({ headers: { Authorization: 'Bearer eyJhbGciOi' } })
+    const privately = await respond({ maxAge: 60, private: true }, ok(), authorized)
+    expect(headerOf(privately, 'cache-control')).toBe('private, max-age=60')
+    expect(headerOf(privately, 'etag')).toBeDefined()
+    const allowed = await respond({ maxAge: 60, sMaxAge: 300, cacheAuthorized: true }, ok(), authorized)
+    expect(headerOf(allowed, 'cache-control')).toBe('max-age=60, s-maxage=300')
+  })
+
+  test.each([
+    ['Set-Cookie in headers', { statusCode: 200, headers: { 'Set-Cookie': 'session=abc; HttpOnly' }, body: 'x' }],
+    ['set-cookie in lower case', { statusCode: 200, headers: { 'set-cookie': 'session=abc' }, body: 'x' }],
+    ['Set-Cookie in multiValueHeaders', { statusCode: 200, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] }, body: 'x' }],
+    ['payload 2.0 cookies', { statusCode: 200, cookies: ['session=abc; Secure'], body: 'x' }],
+  ])('a response setting a cookie (%s) gets no caching headers', async (_case, response) => {
+    const result = await respond({ maxAge: 60 }, response, eventOf())
+    expect(result).toBe(response)
+    expect(headerOf(result, 'cache-control')).toBeUndefined()
+  })
+
+  test('an empty cookies array sets no cookie', async () => {
+    const result = await respond({ maxAge: 60 }, { statusCode: 200, cookies: [], body: 'x' }, eventOf())
+    expect(headerOf(result, 'cache-control')).toBe('max-age=60')
+  })
+
+  test.each(['Cache-Control', 'cache-control', 'CACHE-CONTROL'])('the handler’s own %s wins, and no second spelling appears', async (name) => {
+    const result = await respond({ maxAge: 60, public: true }, ok({ [name]: 'no-store' }), eventOf())
+    expect(headerValues(result, 'cache-control')).toEqual(['no-store'])
+    expect(headerOf(result, 'etag')).toBeDefined()
+  })
+
+  test('vary merges into the handler’s own Vary under its spelling, without repeating a name', async () => {
+    const result = await respond({ maxAge: 60, vary: ['accept-encoding', 'Accept-Language'] }, ok({ vary: 'Origin, Accept-Encoding' }), eventOf())
+    expect(headerValues(result, 'vary')).toEqual(['Origin, Accept-Encoding, Accept-Language'])
+    expect(Object.keys((result as { headers: object }).headers)).toContain('vary')
+    const everything = await respond({ maxAge: 60, vary: ['Accept'] }, ok({ Vary: '*' }), eventOf())
+    expect(headerOf(everything, 'vary')).toBe('*')
+  })
+
+  test('a response without headers gets a headers object', async () => {
+    const result = await respond({ maxAge: 60 }, { statusCode: 200, body: 'plain' }, eventOf())
+    expect(headerNames(result)).toEqual(['cache-control', 'etag'])
+  })
+
+  test('the handler’s response object is never changed, so a shared constant stays as it was', async () => {
+    const shared = Object.freeze({ statusCode: 200, headers: Object.freeze({ 'Content-Type': 'text/plain' }), body: 'constant' })
+    const first = await respond({ maxAge: 60 }, shared, eventOf())
+    const entityTag = headerOf(first, 'etag')
+    const notModified = await respond({ maxAge: 60 }, shared, eventOf({ headers: { 'If-None-Match': String(entityTag) } }))
+    expect(statusOf(notModified)).toBe(304)
+    expect(shared).toEqual({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: 'constant' })
+    const again = await respond({ maxAge: 60 }, shared, eventOf())
+    expect(statusOf(again)).toBe(200)
+    expect(bodyOf(again)).toBe('constant')
+  })
+
+  test('an error answered by onError never gets caching headers, whatever its status', async () => {
+    const notFoundOnError: MiddlewareObj = {
+      onError: (request) => {
+        request.response = { statusCode: 404, headers: {}, body: 'not found' }
+      },
+    }
+    const handler = middy()
+      .use(httpCache({ maxAge: 60 }))
+      .use(notFoundOnError)
+      .handler(() => Promise.reject(new Error('no such product')))
+    const result: unknown = await invoke(handler, eventOf())
+    expect(statusOf(result)).toBe(404)
+    expect(headerNames(result)).toEqual([])
+  })
+})
+
+describe('Cache-Control for each option', () => {
+  test.each<[HttpCacheOptions, string]>([
+    [{}, 'max-age=0'],
+    [{ maxAge: 60 }, 'max-age=60'],
+    [{ maxAge: '5m' }, 'max-age=300'],
+    [{ maxAge: '2000ms' }, 'max-age=2'],
+    [{ sMaxAge: '1h' }, 'max-age=0, s-maxage=3600'],
+    [{ sMaxAge: 0, maxAge: 60 }, 'max-age=60, s-maxage=0'],
+    [{ maxAge: '1m', staleWhileRevalidate: '30s' }, 'max-age=60, stale-while-revalidate=30'],
+    [{ maxAge: '1m', staleIfError: '1d' }, 'max-age=60, stale-if-error=86400'],
+    [{ maxAge: '1m', staleWhileRevalidate: 0, staleIfError: 0 }, 'max-age=60'],
+    [{ public: true, maxAge: 60 }, 'public, max-age=60'],
+    [{ private: true, maxAge: '10m' }, 'private, max-age=600'],
+    [{ public: false, private: false, maxAge: 60 }, 'max-age=60'],
+    [
+      { public: true, maxAge: '1m', sMaxAge: '1h', staleWhileRevalidate: '5m', staleIfError: '1d' },
+      'public, max-age=60, s-maxage=3600, stale-while-revalidate=300, stale-if-error=86400',
+    ],
+  ])('%j gives %s', async (options, expected) => {
+    expect(headerOf(await respond(options, ok(), httpApiEvent()), 'cache-control')).toBe(expected)
+  })
+})
+
+describe('response shapes', () => {
+  test('REST API: a field the handler put in multiValueHeaders is replaced there, not repeated in headers', async () => {
+    const response = { statusCode: 200, headers: { 'Content-Type': 'text/plain' }, multiValueHeaders: { Vary: ['Origin'] }, body: 'x' }
+    const result = (await respond({ maxAge: 60, vary: ['Accept-Encoding'] }, response, restApiEvent())) as Record<string, Record<string, unknown>>
+    expect(result.multiValueHeaders).toEqual({ Vary: ['Origin, Accept-Encoding'] })
+    expect(result.headers).toEqual({ 'Content-Type': 'text/plain', 'Cache-Control': 'max-age=60', ETag: expect.stringMatching(/^"/) as unknown })
+  })
+
+  test('ALB with multi-value headers: a response using only multiValueHeaders gets its new fields there, as arrays', async () => {
+    const response = { statusCode: 200, statusDescription: '200 OK', multiValueHeaders: { 'Content-Type': ['text/plain'] }, body: 'x', isBase64Encoded: false }
+    const result = (await respond({ maxAge: 60 }, response, albMultiValueEvent())) as Record<string, unknown>
+    expect(result.headers).toBeUndefined()
+    expect(result.multiValueHeaders).toEqual({ 'Content-Type': ['text/plain'], 'Cache-Control': ['max-age=60'], ETag: [expect.stringMatching(/^"/)] })
+    const notModified = (await respond({ maxAge: 60 }, response, albMultiValueEvent({ headers: { 'If-None-Match': '*' } }))) as Record<string, unknown>
+    expect(notModified).toMatchObject({ statusCode: 304, statusDescription: '304 Not Modified', body: '' })
+  })
+
+  test.each([
+    ['HTTP API', httpApiEvent],
+    ['function URL', functionUrlEvent],
+  ])('%s: a string answer (payload 2.0 shorthand) becomes the 200 API Gateway would send, with caching headers', async (_shape, eventOf) => {
+    const result = await respond({ maxAge: 60 }, 'hello', eventOf())
+    expect(result).toMatchObject({ statusCode: 200, body: 'hello', isBase64Encoded: false })
+    expect(headerOf(result, 'content-type')).toBe('application/json')
+    expect(headerOf(result, 'cache-control')).toBe('max-age=60')
+    expect(headerOf(result, 'etag')).toBe(headerOf(await respond({ maxAge: 60 }, { statusCode: 200, body: 'hello' }, eventOf()), 'etag'))
+  })
+
+  test.each<[string, unknown, string]>([
+    ['an object', { id: '42', tags: ['new'] }, '{"id":"42","tags":["new"]}'],
+    ['an array', [1, 2], '[1,2]'],
+    ['a number', 42, '42'],
+    ['a boolean', true, 'true'],
+  ])('payload 2.0: %s answer becomes its JSON text', async (_case, answer, body) => {
+    const result = await respond({ maxAge: 60 }, answer, httpApiEvent())
+    expect(result).toMatchObject({ statusCode: 200, body })
+    expect(headerOf(result, 'cache-control')).toBe('max-age=60')
+  })
+
+  test.each<[string, unknown]>([
+    ['an object with body but no statusCode (ambiguous)', { body: 'x', headers: {} }],
+    ['undefined', undefined],
+    ['null', null],
+    ['an object JSON cannot write', { count: 1n }],
+  ])('payload 2.0: %s is left alone', async (_case, answer) => {
+    expect(await respond({ maxAge: 60 }, answer, httpApiEvent())).toBe(answer)
+  })
+
+  test('payload 2.0 shorthand on a POST stays shorthand', async () => {
+    expect(await respond({ maxAge: 60 }, 'created', httpApiEvent({ method: 'POST' }))).toBe('created')
+  })
+
+  test('REST API: a string answer (no shorthand in payload 1.0) is left alone', async () => {
+    expect(await respond({ maxAge: 60 }, 'hello', restApiEvent())).toBe('hello')
+  })
+
+  test('an event that is no HTTP event (SQS, a warm-up ping) is left alone', async () => {
+    const response = { statusCode: 200, body: 'x' }
+    expect(await respond({ maxAge: 60 }, response, { Records: [] })).toBe(response)
+    expect(await respond({ maxAge: 60 }, response, { source: 'serverless-plugin-warmup' })).toBe(response)
+  })
+})
+
+test('a typed HTTP API handler keeps its own event and result types behind httpCache', async () => {
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(httpCache({ maxAge: 60 }))
+    .handler((event) => Promise.resolve({ statusCode: 200, body: event.rawPath }))
+  const result = await invoke(handler, httpApiEvent({ path: '/products/7' }))
+  expect(result.body).toBe('/products/7')
+  expect(result.headers).toMatchObject({ 'Cache-Control': 'max-age=60' })
+})
