@@ -1,0 +1,96 @@
+import middy from '@middy/core'
+import type { Context } from 'aws-lambda'
+import secretsManager from '@middy/secrets-manager'
+import ssm from '@middy/ssm'
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm'
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets'
+import { configCache, secretsCache } from '../entrypoints/index.js'
+import { createSecret, putParameters, startMoto } from '../test/harness/index.js'
+import { lambdaContext } from '../test/support/lambda-context.js'
+import { measureSideBySide, writeResult } from './support/measure.js'
+
+type InvokeHandler = (event: unknown, context: Context) => Promise<unknown>
+
+const invocations = 20_000
+const rounds = 7
+const bar = { maxRatioToBare: 1.15 }
+const event = {}
+
+/**
+ * A warm invocation with two parameters and one secret on the context, every value already cached:
+ * a bare Middy handler, this suite, @middy/ssm + @middy/secrets-manager, and Powertools' getters in
+ * the handler, side by side against the same moto_server.
+ */
+export const benchWarmInvocation = async (): Promise<void> => {
+  const moto = await startMoto()
+  const saved = { ...process.env }
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' })
+  try {
+    await putParameters({ '/bench/table': 'products', '/bench/currency': 'EUR' }, { endpoint: moto.endpoint })
+    await createSecret('bench/stripe', 'sk_test_123', { endpoint: moto.endpoint })
+    const context = lambdaContext(900_000)
+
+    const bare = middy().handler((_event, lambda) => Promise.resolve(lambda.functionName))
+    const suite = middy()
+      .use(configCache({ parameters: { table: '/bench/table', currency: '/bench/currency' }, ttl: '5m' }))
+      .use(secretsCache({ secrets: { stripeKey: 'bench/stripe' }, ttl: '5m' }))
+      .handler((_event, lambda) => Promise.resolve(lambda.config.table + lambda.config.currency + lambda.secrets.stripeKey))
+    const middyPackages = middy()
+      .use(ssm({ fetchData: { table: '/bench/table', currency: '/bench/currency' }, setToContext: true, cacheExpiry: 300_000 }))
+      .use(secretsManager({ fetchData: { stripeKey: 'bench/stripe' }, setToContext: true, cacheExpiry: 300_000 }))
+      .handler((_event, lambda) => {
+        const fetched = lambda as unknown as Record<string, unknown>
+        return Promise.resolve(String(fetched.table) + String(fetched.currency) + String(fetched.stripeKey))
+      })
+    const powertools = middy().handler(async () => {
+      const [table, currency, stripeKey] = await Promise.all([
+        getParameter('/bench/table', { maxAge: 300 }),
+        getParameter('/bench/currency', { maxAge: 300 }),
+        getSecret('bench/stripe', { maxAge: 300 }),
+      ])
+      return `${String(table)}${String(currency)}${String(stripeKey)}`
+    })
+
+    // Middy types a handler's context as the enriched one; the runtime hands every contender a plain Context.
+    const contenders: { name: string; handler: InvokeHandler }[] = [
+      { name: 'bare Middy handler', handler: bare },
+      { name: 'middy-cache config+secrets', handler: suite as unknown as InvokeHandler },
+      { name: '@middy/ssm + secrets-manager', handler: middyPackages as unknown as InvokeHandler },
+      { name: 'Powertools getters', handler: powertools },
+    ]
+    for (const { name, handler } of contenders) {
+      const answer = await handler(event, context)
+      if (name !== 'bare Middy handler' && answer !== 'productsEURsk_test_123') throw new Error(`bench: ${name} answered ${String(answer)}`)
+    }
+    const measured = await measureSideBySide(
+      contenders.map(({ name, handler }) => ({
+        name,
+        run: async () => {
+          for (let invocation = 0; invocation < invocations; invocation++) await handler(event, context)
+        },
+      })),
+      invocations,
+      rounds,
+    )
+    const bareNs = measured[0]?.nsPerOp ?? Number.NaN
+    const rows = measured.map(({ name, nsPerOp }) => ({ name, nsPerInvocation: nsPerOp, ratioToBare: nsPerOp / bareNs }))
+    const suiteRatio = rows[1]?.ratioToBare ?? Number.NaN
+    const path = writeResult('warm-invocation.json', {
+      bench: 'warm-invocation',
+      node: process.version,
+      date: new Date().toISOString(),
+      invocationsPerRound: invocations,
+      rounds,
+      rows,
+      bar,
+      withinBar: suiteRatio <= bar.maxRatioToBare,
+    })
+    console.log(`Warm invocation, 2 parameters + 1 secret on the context, median of ${rounds} rounds of ${invocations} (${process.version})`)
+    for (const row of rows) console.log(`  ${row.name.padEnd(30)} ${row.nsPerInvocation.toFixed(0).padStart(6)} ns  ${row.ratioToBare.toFixed(2)}x bare`)
+    console.log(`  bar: middy-cache <= ${bar.maxRatioToBare}x bare: ${suiteRatio <= bar.maxRatioToBare ? 'met' : 'NOT met'}`)
+    console.log(`  written to ${path}`)
+  } finally {
+    process.env = saved
+    await moto.stop()
+  }
+}
