@@ -243,6 +243,6 @@ export const configCache = <const N extends string = 'config', const P extends R
     entries,
     prefetch: optionalBoolean('prefetch', options.prefetch, true),
     settleBudgetMs: optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs),
-    present: (values, existing) => (typeof existing === 'object' && existing !== null ? { ...existing, ...values } : values),
+    holderFor: (existing) => (typeof existing === 'object' && existing !== null ? { ...existing } : {}),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }>
 }

@@ -196,7 +196,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     entries,
     prefetch: optionalBoolean('prefetch', options.prefetch, true),
     settleBudgetMs: optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs),
-    present: (values, existing) => redacted(typeof existing === 'object' && existing !== null ? { ...existing, ...values } : values),
+    holderFor: (existing) => redacted(typeof existing === 'object' && existing !== null ? { ...existing } : {}),
     ...(refreshOn === undefined
       ? {}
       : {

@@ -1,7 +1,7 @@
-import type { MiddlewareObj } from '@middy/core'
+import type { MiddlewareObj, Request } from '@middy/core'
 import type { Cache } from '../../src/cache/cache.js'
 import { CacheError } from '../../src/cache/errors.js'
-import { invocationOf, settleInvocation } from './invocation.js'
+import { hasBackgroundWork, invocationOf, readingBefore, settleInvocation } from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
 export interface ContextEntry {
@@ -19,45 +19,87 @@ export interface ContextValuesOptions {
   readonly entries: readonly ContextEntry[]
   readonly prefetch: boolean
   readonly settleBudgetMs: number
-  /** Builds the context object from the values (secrets wrap them so that logs show no value). */
-  readonly present: (values: Record<string, unknown>, existing: unknown) => object
+  /**
+   * The object the values are written into, holding the properties of what the context already had
+   * under that name (secrets make one that never shows its values in logs).
+   */
+  readonly holderFor: (existing: unknown) => Record<string, unknown>
   /** Sees the handler's error before background work is settled (secrets drop themselves on some). */
   readonly onHandlerError?: (error: unknown) => void
 }
 
 const ignore = (): void => undefined
 
+const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean => {
+  if (a.length !== b.length) return false
+  for (let index = 0; index < a.length; index++) if (!Object.is(a[index], b[index])) return false
+  return true
+}
+
 /**
  * The `before`/`after`/`onError` shared by configCache and secretsCache: every value loaded (or
  * served) in one `getMany` before the handler, refreshes settled after it within a budget.
  */
 export const contextValuesMiddleware = (options: ContextValuesOptions): MiddlewareObj => {
-  const { cache, contextName, entries, prefetch, settleBudgetMs, present, onHandlerError } = options
+  const { cache, contextName, entries, prefetch, settleBudgetMs, holderFor, onHandlerError } = options
   const keys = entries.map((entry) => entry.key)
   // During INIT: a failure here is only a head start lost; the first invocation loads again.
   if (prefetch) cache.getMany(keys).catch(ignore)
 
-  const putValuesOnContext: MiddlewareObj['before'] = async (request) => {
-    const loaded = await cache.getMany(keys, { scope: invocationOf(request).scope })
-    const values: Record<string, unknown> = {}
-    entries.forEach((entry, index) => {
+  const holderOf = (existing: unknown, loaded: readonly unknown[]): Readonly<Record<string, unknown>> => {
+    const values = holderFor(existing)
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index] as ContextEntry
       const value = loaded[index]
       if (value === undefined && !entry.optional) {
         throw new CacheError(`middy-cache: ${entry.label} for context.${contextName}.${entry.property} was not found`)
       }
       values[entry.property] = value
-    })
+    }
+    return Object.freeze(values)
+  }
+
+  // The holder last put on a context, and what it holds: frozen, so invocations may share it until a
+  // value changes, and a warm invocation builds nothing. Concurrent invocations only ever read it.
+  let lastHolder: Readonly<Record<string, unknown>> | undefined
+  let lastLoaded: readonly unknown[] = []
+
+  const placeOnContext = (request: Request, loaded: readonly unknown[]): void => {
     const context = request.context as unknown as Record<string, unknown>
-    context[contextName] = present(values, context[contextName])
+    const existing = context[contextName]
+    if (existing !== undefined) {
+      context[contextName] = holderOf(existing, loaded)
+      return
+    }
+    if (lastHolder === undefined || !sameValues(lastLoaded, loaded)) {
+      lastHolder = holderOf(undefined, loaded)
+      lastLoaded = loaded
+    }
+    context[contextName] = lastHolder
   }
 
-  const settleRefreshes: MiddlewareObj['after'] = async (request) => {
-    await settleInvocation(request, settleBudgetMs)
+  /** Synchronous when every value is fresh in memory, the warm invocation's case: Middy then awaits nothing. */
+  const putValuesOnContext = (request: Request): Promise<void> | undefined => {
+    const invocation = invocationOf(request)
+    const scope = invocation.scope
+    const fresh = cache.getManyIfFresh(keys, { scope, now: readingBefore(invocation, cache.clock) })
+    if (fresh !== undefined) {
+      placeOnContext(request, fresh)
+      return undefined
+    }
+    return cache.getMany(keys, { scope }).then((loaded) => {
+      placeOnContext(request, loaded)
+    })
   }
 
-  const settleAfterError: MiddlewareObj['onError'] = async (request) => {
+  const settleRefreshes = (request: Request): Promise<void> | undefined => {
+    if (!hasBackgroundWork(request)) return undefined
+    return settleInvocation(request, settleBudgetMs).then(ignore)
+  }
+
+  const settleAfterError = (request: Request): Promise<void> | undefined => {
     onHandlerError?.(request.error)
-    await settleInvocation(request, settleBudgetMs)
+    return settleRefreshes(request)
   }
 
   return { before: putValuesOnContext, after: settleRefreshes, onError: settleAfterError }

@@ -15,6 +15,8 @@ export interface Invocation {
    * hook (a metrics flush, say). A middleware that answers early calls `runEarlyReturnWork`.
    */
   readonly earlyReturnWork: Set<() => Promise<void>>
+  /** One clock reading shared by the caches read back to back in `before`; see `readingBefore`. */
+  clockRead: { readonly clock: () => number; readonly reading: number } | undefined
 }
 
 const internalKey = 'middy-cache'
@@ -39,6 +41,7 @@ export const invocationOf = (request: RequestLike): Invocation => {
     warmupPing: false,
     settled: undefined,
     earlyReturnWork: new Set(),
+    clockRead: undefined,
   }
   internal[internalKey] = invocation
   return invocation
@@ -52,6 +55,25 @@ export const settleInvocation = (request: RequestLike, budgetMs: number): Promis
   const invocation = invocationOf(request)
   invocation.settled ??= invocation.scope.settle(budgetWithin(request.context, budgetMs))
   return invocation.settled
+}
+
+/**
+ * A reading of `clock` shared by this suite's middlewares as they run back to back in `before`, so
+ * that a warm invocation reads the clock once, not once per cache. Not for use after `before`: the
+ * reading is only as old as the first middleware that took it.
+ */
+export const readingBefore = (invocation: Invocation, clock: () => number): number => {
+  const read = invocation.clockRead
+  if (read !== undefined && read.clock === clock) return read.reading
+  const reading = clock()
+  invocation.clockRead = { clock, reading }
+  return reading
+}
+
+/** Whether `request` left loads running or is already settling them: only then must `after` wait. */
+export const hasBackgroundWork = (request: RequestLike): boolean => {
+  const invocation = invocationOf(request)
+  return invocation.settled !== undefined || invocation.scope.pending > 0
 }
 
 /** Registers work to run if a middleware answers early; remove it with the returned function once done normally. */

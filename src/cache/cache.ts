@@ -1,5 +1,6 @@
 import { settleFlights, type SettleReport } from './background.js'
 import type { CircuitState } from './breaker.js'
+import type { Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
 import { pickFromBatch } from './batch.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
@@ -7,6 +8,7 @@ import { Flight, timedOut } from './flight.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
 import { callerKeyOf, storeKeyOf } from './keys.js'
 import { policyWith, resolveCacheOptions, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
+import { portableEntriesOf, restoredEntryOf, type PortableEntry } from './portable-entry.js'
 import { Outcome, Tier, type Lookup } from './outcome.js'
 import type { CacheScope } from './scope.js'
 import { SharedTier, type TierSession } from './shared-tier.js'
@@ -15,6 +17,11 @@ import { estimateSize, MemoryStore } from '../stores/memory/index.js'
 export interface GetOptions {
   /** The invocation this call belongs to: its counters and the loads it leaves running are kept there. */
   readonly scope?: CacheScope
+}
+
+export interface FreshReadOptions extends GetOptions {
+  /** A reading of the cache's `clock` taken moments ago, shared by several reads that happen at once. */
+  readonly now?: number
 }
 
 /** Freshness for one entry written with `set`, overriding the cache's options. */
@@ -171,6 +178,33 @@ export class Cache<V> {
   }
 
   /**
+   * The values for `keys`, in order, when every one is fresh in memory: counted as hits and
+   * returned synchronously. Otherwise undefined, counting nothing: the caller goes on with
+   * `getMany`. The warm path of a middleware that needs all of its values before the handler;
+   * `now`, a reading of this cache's `clock` taken moments ago, spares another reading.
+   */
+  getManyIfFresh(keys: readonly string[], options?: FreshReadOptions): V[] | undefined {
+    const now = options?.now ?? this.#now()
+    if (now >= this.#versionDueAt) return undefined
+    const values = new Array<V>(keys.length)
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index]
+      if (typeof key !== 'string') throw keyTypeError(this.name, key)
+      const entry = this.#store.get(storeKeyOf(key))
+      if (entry === undefined || phaseOf(entry, now) !== Phase.Fresh) return undefined
+      values[index] = entry.value
+    }
+    this.#lifetime.hits += keys.length
+    if (options?.scope !== undefined) options.scope.countersFor(this.name).hits += keys.length
+    return values
+  }
+
+  /** The monotonic millisecond clock this cache reads freshness from. */
+  get clock(): Clock {
+    return this.#now
+  }
+
+  /**
    * Loads `key` without caching it anywhere (say, per-user data with no user to key it by): one
    * loader call, within `timeout`, counted as not cached. Joins no other load and is joined by none.
    */
@@ -221,7 +255,7 @@ export class Cache<V> {
     this.#store.clear()
     const tier = this.#tier
     if (tier === undefined) return
-    await tier.bumpVersion(this.#tally(options?.scope))
+    await tier.bumpVersion(this.#tally(options?.scope), options?.scope)
     this.#versionDueAt = this.#nextVersionCheck(tier)
   }
 
@@ -243,13 +277,42 @@ export class Cache<V> {
     for (const [storeKey, entry] of this.#store.entries()) {
       const key = callerKeyOf(storeKey)
       if (key === undefined || entry.freshUntil > horizon) continue
-      const flight = this.#flightFor(key, storeKey, scope, SharedRead.Skip)
+      // A copy in L2 as old as ours would only hand back the same freshness: only a newer one will do.
+      const flight = this.#flightFor(key, storeKey, scope, SharedRead.Skip, horizon)
       scope?.track(flight)
       reloads.push(flight.timedOut === undefined ? flight.promise : Promise.race([flight.promise, flight.timedOut]))
     }
     const results = await Promise.allSettled(reloads)
     const refreshed = results.filter((result) => result.status === 'fulfilled' && result.value !== timedOut).length
     return { refreshed, failed: results.length - refreshed }
+  }
+
+  /**
+   * What memory holds, as plain JSON records with wall-clock times (for a cold-start snapshot).
+   * Left out: entries under a hashed key (their key cannot be recovered), entries past staleIfError,
+   * and values JSON would not bring back as they were.
+   */
+  exportEntries(): PortableEntry[] {
+    return portableEntriesOf(this.#store.entries(), this.#now(), Date.now())
+  }
+
+  /**
+   * Puts records from `exportEntries` (of this or another process) back in memory with the freshness
+   * they had; returns how many it kept. Skipped: malformed records, entries past staleIfError, and
+   * keys memory already holds as recent or more so.
+   */
+  restoreEntries(records: readonly unknown[]): number {
+    const monoNow = this.#now()
+    const wallNow = Date.now()
+    let restored = 0
+    for (const record of records) {
+      const found = restoredEntryOf<V>(record, monoNow, wallNow)
+      if (found === undefined) continue
+      const held = this.#store.get(found.storeKey)
+      if (held !== undefined && held.createdAt >= found.entry.createdAt) continue
+      if (this.#store.set(found.storeKey, found.entry)) restored++
+    }
+    return restored
   }
 
   /** Counters over the cache's lifetime, and what it holds now. */
@@ -337,21 +400,23 @@ export class Cache<V> {
     throw error
   }
 
-  #flightFor(key: string, storeKey: string, scope: CacheScope | undefined, read: SharedRead): Flight<Fetched<V>> {
-    return this.#inFlight.get(storeKey) ?? this.#startFlight(storeKey, scope, (control) => this.#fetchOne(key, storeKey, control, scope, read))
+  /** `freshBeyond`: an L2 value found while taking the lease serves only if it stays fresh past this moment. */
+  #flightFor(key: string, storeKey: string, scope: CacheScope | undefined, read: SharedRead, freshBeyond = Number.NEGATIVE_INFINITY): Flight<Fetched<V>> {
+    return this.#inFlight.get(storeKey) ?? this.#startFlight(storeKey, scope, (control) => this.#fetchOne(key, storeKey, control, scope, read, freshBeyond))
   }
 
   /** L2 (within its timeout), then the lease, then the loader; a loaded value is written back to L2. */
-  async #fetchOne(key: string, storeKey: string, control: FlightControl, scope: CacheScope | undefined, read: SharedRead): Promise<Fetched<V>> {
+  async #fetchOne(key: string, storeKey: string, control: FlightControl, scope: CacheScope | undefined, read: SharedRead, freshBeyond: number): Promise<Fetched<V>> {
     const tier = this.#tier
-    const session = tier?.open(this.#tally(scope))
+    const session = tier?.open(this.#tally(scope), scope)
     if (tier === undefined || session === undefined) return this.#loadFetched(key, storeKey, control.signal, scope)
     if (read !== SharedRead.Skip) {
       const served = this.#servable(storeKey, await tier.read(session, storeKey), read, control.isCurrent)
       if (served !== undefined) return served
-      session.tally.add('l2Misses')
+      // A read that failed, or was skipped (breaker open), is no miss: it was counted as an error or not made.
+      if (!session.failed) session.tally.add('l2Misses')
     }
-    const claim = await tier.claim(session, storeKey, control.signal)
+    const claim = await tier.claim(session, storeKey, control.signal, freshBeyond)
     if (claim.entry !== undefined) return { value: claim.entry.value, entry: claim.entry, outcome: Outcome.Hit, tier: Tier.L2 }
     try {
       // Abandoned while it waited for another environment: nobody wants the load any more.
@@ -445,7 +510,7 @@ export class Cache<V> {
     if (misses.length < 2) return
     const controller = new AbortController()
     const flights = new Map<string, Flight<Fetched<V>>>()
-    const session = this.#tier?.open(this.#tally(scope))
+    const session = this.#tier?.open(this.#tally(scope), scope)
     const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
     const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent })
     let abandoned = 0
@@ -480,7 +545,7 @@ export class Cache<V> {
         if (served !== undefined) results.set(miss.storeKey, served)
         return served === undefined
       })
-      session.tally.add('l2Misses', toLoad.length)
+      if (!session.failed) session.tally.add('l2Misses', toLoad.length)
     }
     if (toLoad.length === 0) return results
     const batchKeys = toLoad.map((miss) => miss.key)
@@ -543,7 +608,7 @@ export class Cache<V> {
   async #openSession(scope: CacheScope | undefined): Promise<TierSession | undefined> {
     if (this.#tier === undefined) return undefined
     if (this.#versionIsDue()) await this.#syncVersion(scope)
-    return this.#tier.open(this.#tally(scope))
+    return this.#tier.open(this.#tally(scope), scope)
   }
 
   #versionIsDue(): boolean {
@@ -555,7 +620,7 @@ export class Cache<V> {
     const tier = this.#tier
     if (tier === undefined) return Promise.resolve()
     this.#versionSync ??= tier
-      .syncVersion(this.#tally(scope))
+      .syncVersion(this.#tally(scope), scope)
       .then((moved) => {
         if (moved) {
           this.#inFlight.clear()

@@ -1,0 +1,62 @@
+import { createCache, createScope } from '../../src/index.js'
+import { manualClock } from '../support/clock.js'
+
+describe('getManyIfFresh: the synchronous warm read', () => {
+  const cacheWith = (now = manualClock()) => {
+    const load = jest.fn((key: string) => key.toUpperCase())
+    return { cache: createCache({ name: 'warm', load, ttl: '1m', staleWhileRevalidate: '1m', now: now.now }), load, clock: now }
+  }
+
+  test('returns every value in order, synchronously, when all are fresh, counting one hit per key', async () => {
+    const { cache, load } = cacheWith()
+    await cache.getMany(['a', 'b'])
+    const scope = createScope()
+    expect(cache.getManyIfFresh(['b', 'a', 'b'], { scope })).toEqual(['B', 'A', 'B'])
+    expect(scope.counters.get('warm')?.hits).toBe(3)
+    expect(cache.stats().hits).toBe(3)
+    expect(load).toHaveBeenCalledTimes(2)
+  })
+
+  test('returns undefined and counts nothing when one key is missing, without loading it', async () => {
+    const { cache, load } = cacheWith()
+    await cache.get('a')
+    const scope = createScope()
+    expect(cache.getManyIfFresh(['a', 'missing'], { scope })).toBeUndefined()
+    expect(scope.counters.size).toBe(0)
+    expect(cache.stats().hits).toBe(0)
+    expect(load).toHaveBeenCalledTimes(1)
+  })
+
+  test('a stale entry (even one servable while it revalidates) is not fresh: the caller goes the async way', async () => {
+    const { cache, clock } = cacheWith()
+    await cache.getMany(['a', 'b'])
+    clock.advance(61_000)
+    expect(cache.getManyIfFresh(['a', 'b'])).toBeUndefined()
+    expect(cache.stats()).toMatchObject({ hits: 0, staleServed: 0 })
+  })
+
+  test('a reading passed as `now` decides freshness instead of the clock', async () => {
+    const { cache, clock } = cacheWith()
+    await cache.get('a')
+    expect(cache.getManyIfFresh(['a'], { now: clock.now() + 61_000 })).toBeUndefined()
+    clock.advance(61_000)
+    expect(cache.getManyIfFresh(['a'], { now: clock.now() - 61_000 })).toEqual(['A'])
+  })
+
+  test('exposes the clock it reads freshness from', () => {
+    const { cache, clock } = cacheWith()
+    expect(cache.clock).toBe(clock.now)
+  })
+
+  test('a key that is not a string is refused with the cache named', async () => {
+    const { cache } = cacheWith()
+    await cache.get('a')
+    expect(() => cache.getManyIfFresh(['a', 42 as unknown as string])).toThrow(/cache "warm"/)
+  })
+
+  test('"not found" remembered by negativeTtl is fresh too: undefined lands in its place', async () => {
+    const cache = createCache<string | undefined>({ name: 'negative', load: () => undefined, ttl: '1m', negativeTtl: '30s' })
+    await cache.get('gone')
+    expect(cache.getManyIfFresh(['gone'])).toEqual([undefined])
+  })
+})

@@ -1,0 +1,79 @@
+import type { Request } from '@middy/core'
+import { createCache } from '../../src/index.js'
+import { contextValuesMiddleware, type ContextEntry } from '../../middlewares/shared/context-values.js'
+import { invocationOf } from '../../middlewares/shared/invocation.js'
+import { deferred } from '../support/deferred.js'
+import { manualClock } from '../support/clock.js'
+import { lambdaContext } from '../support/lambda-context.js'
+
+const entries: ContextEntry[] = [
+  { property: 'table', key: '/t', optional: false, label: 'parameter "/t"' },
+  { property: 'flag', key: '/f', optional: true, label: 'parameter "/f"' },
+]
+
+const requestFor = (): Request => ({ event: {}, context: lambdaContext(10_000), response: undefined, error: undefined, internal: {} })
+
+const middlewareOver = (load: (key: string) => unknown, clock = manualClock()) => {
+  const cache = createCache<unknown>({ name: 'values', load, ttl: '1m', staleWhileRevalidate: '1m', negativeTtl: '1m', now: clock.now })
+  const middleware = contextValuesMiddleware({ cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
+  // Middy types hook results as any; what matters here is whether they are promises.
+  const run = {
+    before: (request: Request): unknown => middleware.before?.(request) as unknown,
+    after: (request: Request): unknown => middleware.after?.(request) as unknown,
+  }
+  return { cache, run, clock }
+}
+
+const contextOf = (request: Request): Record<string, unknown> => request.context as unknown as Record<string, unknown>
+
+describe('the values middleware behind configCache and secretsCache', () => {
+  test('a cold invocation loads in a promise; a warm one puts the values on the context synchronously', async () => {
+    const load = jest.fn((key: string) => (key === '/t' ? 'products' : undefined))
+    const { run } = middlewareOver(load)
+
+    const cold = requestFor()
+    const loading = run.before(cold)
+    expect(loading).toBeInstanceOf(Promise)
+    await loading
+    expect(contextOf(cold).config).toEqual({ table: 'products', flag: undefined })
+
+    const warm = requestFor()
+    expect(run.before(warm)).toBeUndefined()
+    expect(contextOf(warm).config).toEqual({ table: 'products', flag: undefined })
+    // Unchanged values: the same frozen object, so a warm invocation builds nothing and none can alter another's.
+    expect(contextOf(warm).config).toBe(contextOf(cold).config)
+    expect(Object.isFrozen(contextOf(warm).config)).toBe(true)
+    expect(invocationOf(warm).scope.counters.get('values')?.hits).toBe(2)
+    expect(run.after(warm)).toBeUndefined()
+    expect(load).toHaveBeenCalledTimes(2)
+  })
+
+  test('a stale value is served at once and its refresh is settled in after, which then returns a promise', async () => {
+    const gate = deferred<string>()
+    let calls = 0
+    const { run, clock } = middlewareOver((key) => (key === '/t' && ++calls > 1 ? gate.promise : 'v1'))
+    await run.before(requestFor())
+    clock.advance(61_000)
+
+    const request = requestFor()
+    await run.before(request)
+    expect(contextOf(request).config).toMatchObject({ table: 'v1' })
+    const settling = run.after(request)
+    expect(settling).toBeInstanceOf(Promise)
+    gate.resolve('v2')
+    await settling
+    expect(invocationOf(request).settled).toBeDefined()
+
+    const next = requestFor()
+    expect(run.before(next)).toBeUndefined()
+    expect(contextOf(next).config).toMatchObject({ table: 'v2' })
+    expect(contextOf(request).config).toMatchObject({ table: 'v1' })
+  })
+
+  test('a missing required value fails before with its name, and leaves the context untouched', async () => {
+    const { run } = middlewareOver(() => undefined)
+    const request = requestFor()
+    await expect(run.before(request)).rejects.toThrow('parameter "/t" for context.config.table was not found')
+    expect(contextOf(request).config).toBeUndefined()
+  })
+})
