@@ -1,10 +1,11 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Duration } from '../src/cache/duration.js'
 import { initializationType } from '../src/lambda/environment.js'
-import { cacheMetricsWriterOptionNames, resolveMetricsOptions, type CacheMetricsWriterOptions } from '../src/metrics/options.js'
+import { cacheMetricsWriterOptionNames, resolveMetricsOptions, type CacheMetricsWriterOptions, type ResolvedMetricsOptions } from '../src/metrics/options.js'
 import { MetricsWriter } from '../src/metrics/writer.js'
 import { optionalDurationMs } from './shared/cache-options.js'
-import { defaultSettleBudgetMs, invocationOf, onEarlyReturn, settleInvocation } from './shared/invocation.js'
+import { registerEarlyReturnFlusher, type EarlyReturnFlusher } from './shared/early-return.js'
+import { defaultSettleBudgetMs, hasBackgroundWork, invocationOf, onEarlyReturn, settleInvocation } from './shared/invocation.js'
 
 export { MetricGroup } from '../src/metrics/catalog.js'
 
@@ -24,11 +25,23 @@ interface FlushState {
   removeEarlyReturnFlush: (() => void) | undefined
 }
 
+/** Two instances with equal keys write the same blobs to the same place. */
+const writerKey = (resolved: ResolvedMetricsOptions): string =>
+  JSON.stringify([
+    resolved.namespace ?? null,
+    resolved.service ?? null,
+    Object.entries(resolved.dimensions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    resolved.highResolution,
+    [...resolved.groups].sort(),
+  ])
+
 /**
  * Writes the figures of every cache the invocation used, and the invocation's own (cold start,
  * INIT duration, warm-up ping), as CloudWatch EMF through Powertools Metrics: once per
- * invocation, after the handler, after an error, or when a middleware placed after it answers
- * early (it registers its flush as early-return work in `before`).
+ * invocation, after the handler, after an error, or on an early return. An early return by a
+ * middleware placed after it flushes through the early-return work its `before` registers; a
+ * warm-up ping answered by `warmup` placed before it (its `before` never runs then) flushes
+ * through the flusher it registers with the process when it is created.
  */
 export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<unknown, unknown> => {
   const resolved = resolveMetricsOptions(options, optionNames)
@@ -60,15 +73,31 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
     if (state.flushed) return undefined
     state.flushed = true
     state.removeEarlyReturnFlush?.()
-    const { scope, settled } = invocationOf(request)
     // Refreshes started beside the handler are counted once they settle (or are abandoned).
-    if (settled !== undefined || scope.pending > 0) return settleThenWrite(request)
+    if (hasBackgroundWork(request)) return settleThenWrite(request)
     write(request)
     return undefined
   }
 
+  /** Never rejects: a flush on an early return must not stop the others, nor the answer. */
+  const flushEarly = async (request: Request): Promise<void> => {
+    try {
+      await flush(request)
+    } catch {
+      // Powertools writes or warns; nothing here may fail the early answer.
+    }
+  }
+
+  // Held by `before` below, so that it lives exactly as long as the middleware does.
+  const flusher: EarlyReturnFlusher = {
+    key: writerKey(resolved),
+    ranFor: (request) => (request.internal as Record<symbol, FlushState | undefined>)[stateKey] !== undefined,
+    flush: flushEarly,
+  }
+  registerEarlyReturnFlusher(flusher)
+
   const registerEarlyReturnFlush = (request: Request): void => {
-    stateOf(request).removeEarlyReturnFlush = onEarlyReturn(request, () => flush(request) ?? Promise.resolve())
+    stateOf(request).removeEarlyReturnFlush = onEarlyReturn(request, () => flusher.flush(request) ?? Promise.resolve())
   }
 
   return { name: 'cacheMetrics', before: registerEarlyReturnFlush, after: flush, onError: flush }

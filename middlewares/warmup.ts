@@ -13,14 +13,11 @@ type WarmupRequest = Parameters<NonNullable<MiddlewareObj<unknown, unknown>['bef
 const hasProblems = (answer: WarmupAnswer): boolean =>
   answer.refreshFailed > 0 || answer.warnings !== undefined || (answer.fanOut !== undefined && (answer.fanOut.failed > 0 || answer.fanOut.skipped !== undefined))
 
-/** Flushes what Middy's early return skips; a failing flush is reported in the answer, never thrown. */
-const flushed = async (request: WarmupRequest, answer: WarmupAnswer): Promise<WarmupAnswer> => {
-  try {
-    await flushBeforeEarlyReturn(request)
-    return answer
-  } catch (error) {
-    return { ...answer, warnings: [...(answer.warnings ?? []), `flushing metrics failed: ${reasonOf(error)}`] }
-  }
+/** Flushes what Middy's early return skips; a flush that fails is reported in the answer, never thrown. */
+const flushed = async (request: WarmupRequest, answer: WarmupAnswer, settings: ResolvedWarmupOptions): Promise<WarmupAnswer> => {
+  const errors = await flushBeforeEarlyReturn(request, settings.metrics)
+  if (errors.length === 0) return answer
+  return { ...answer, warnings: [...(answer.warnings ?? []), ...errors.map((error) => `flushing metrics failed: ${reasonOf(error)}`)] }
 }
 
 const answerWith = async (request: WarmupRequest, invocation: Invocation, settings: ResolvedWarmupOptions, ping: Ping): Promise<WarmupAnswer> => {
@@ -37,7 +34,7 @@ const answerWith = async (request: WarmupRequest, invocation: Invocation, settin
     },
     settings,
   )
-  const final = await flushed(request, answer)
+  const final = await flushed(request, answer, settings)
   if (hasProblems(final)) settings.logger?.warn('middy-cache: warm-up ping answered with problems', final)
   else settings.logger?.info('middy-cache: warm-up ping answered', final)
   return final
@@ -47,8 +44,10 @@ const answerWith = async (request: WarmupRequest, invocation: Invocation, settin
  * Answers warm-up pings (serverless-plugin-warmup, `{ warmer: true, concurrency: N }`, listed
  * EventBridge schedules, or an `isPing` predicate) without calling the handler: refreshes the
  * cache entries that would stop being fresh before the next ping, fans out to N environments,
- * and flushes metrics before answering. Place it after logMetrics and cacheMetrics (their flush
- * must be registered before a ping answers) and before every other middleware.
+ * and flushes metrics before answering. Place it first: a ping then runs no other middleware.
+ * Metrics flush whatever the order: cacheMetrics, before or after it; Powertools' logMetrics
+ * placed before it, through Powertools' cleanup; what a logMetrics placed after it holds, through
+ * the `metrics` option.
  */
 export const warmup = (options?: WarmupOptions): MiddlewareObj<unknown, unknown> => {
   const settings = resolveWarmupOptions(options)
@@ -63,6 +62,6 @@ export const warmup = (options?: WarmupOptions): MiddlewareObj<unknown, unknown>
 }
 
 export type { WarmupAnswer } from '../src/lambda/warmup-ping.js'
-export type { WarmupLogger, WarmupOptions } from '../src/lambda/warmup-options.js'
+export type { FlushableMetrics, WarmupLogger, WarmupOptions } from '../src/lambda/warmup-options.js'
 export { PingSource, type ChildMarker } from '../src/lambda/warmup-detection.js'
 export type { FanOutReport } from '../src/lambda/fan-out.js'

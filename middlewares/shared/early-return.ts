@@ -1,4 +1,5 @@
 import type { Request } from '@middy/core'
+import type { FlushableMetrics } from '../../src/lambda/warmup-options.js'
 import { runEarlyReturnWork } from './invocation.js'
 
 /**
@@ -9,15 +10,92 @@ import { runEarlyReturnWork } from './invocation.js'
 const powertoolsPrefix = 'powertools-for-aws.'
 
 /**
- * Runs what Middy skips when a middleware answers early: this suite's early-return work (the
- * cacheMetrics flush), then the cleanups of Powertools' middlewares (logMetrics' flush, the
- * tracer's segment...) through Powertools' own `cleanupMiddlewares`. Only middlewares placed
- * before the one that answers early have anything to clean up. Rejects when a Powertools cleanup
- * does (logMetrics with throwOnEmptyMetrics, say).
+ * A flush that must happen when a middleware answers early, wherever its own middleware sits in
+ * the chain: cacheMetrics registers one when it is created, so that `warmup` placed before it
+ * (whose early return skips cacheMetrics' `before` as well as its `after`) still writes the ping.
  */
-export const flushBeforeEarlyReturn = async (request: Request): Promise<void> => {
+export interface EarlyReturnFlusher {
+  /** Flushers with equal keys write the same figures to the same place: one of them flushes a request. */
+  readonly key: string
+  /** Whether the flusher's middleware saw `request` (its `before` ran): it is then known to be in the chain. */
+  readonly ranFor: (request: Request) => boolean
+  /** Flushes `request`, at most once per request, whoever calls it; never rejects. */
+  readonly flush: (request: Request) => Promise<void> | undefined
+}
+
+/**
+ * Every flusher of the process, held weakly: one whose middleware is gone (a handler built per
+ * test, or by mistake per invocation) is collected and drops out, so the set never grows without bound.
+ */
+const flushers = new Set<WeakRef<EarlyReturnFlusher>>()
+const forget = new FinalizationRegistry<WeakRef<EarlyReturnFlusher>>((reference) => {
+  flushers.delete(reference)
+})
+
+/** Registers `flusher` for the early returns of every request; the caller must hold it as long as its middleware lives. */
+export const registerEarlyReturnFlusher = (flusher: EarlyReturnFlusher): void => {
+  const reference = new WeakRef(flusher)
+  flushers.add(reference)
+  forget.register(flusher, reference)
+}
+
+const liveFlushers = (): EarlyReturnFlusher[] => {
+  const live: EarlyReturnFlusher[] = []
+  for (const reference of flushers) {
+    const flusher = reference.deref()
+    if (flusher === undefined) flushers.delete(reference)
+    else live.push(flusher)
+  }
+  return live
+}
+
+/**
+ * Runs the registered flushers for a request answered early. When one of them saw the request, the
+ * chain's own are known and already flushed through the early-return work; otherwise every
+ * flusher of the process flushes, one per key (a module that builds several handlers with alike
+ * cacheMetrics writes once). Never rejects.
+ */
+const runRegisteredFlushers = async (request: Request): Promise<void> => {
+  const live = liveFlushers()
+  if (live.some((flusher) => flusher.ranFor(request))) return
+  const byKey = new Map<string, EarlyReturnFlusher>()
+  for (const flusher of live) if (!byKey.has(flusher.key)) byKey.set(flusher.key, flusher)
+  await Promise.allSettled(
+    [...byKey.values()].map(async (flusher) => {
+      await flusher.flush(request)
+    }),
+  )
+}
+
+/**
+ * Runs what Middy skips when a middleware answers early, in this order: this suite's early-return
+ * work (the flush of a cacheMetrics placed before the middleware answering), the flushers of
+ * cacheMetrics placed after it, the cleanups of Powertools' middlewares placed before it
+ * (logMetrics' flush, the tracer's segment...) through Powertools' own `cleanupMiddlewares`, and
+ * last whatever `metrics` (Powertools Metrics instances) still hold, which is what a logMetrics
+ * placed after it could not flush. Every step runs whatever the others did; resolves to the errors
+ * they threw (logMetrics with throwOnEmptyMetrics, say), never rejects.
+ */
+export const flushBeforeEarlyReturn = async (request: Request, metrics: readonly FlushableMetrics[] = []): Promise<unknown[]> => {
+  const errors: unknown[] = []
   await runEarlyReturnWork(request)
-  if (!Object.keys(request.internal).some((key) => key.startsWith(powertoolsPrefix))) return
-  const { cleanupMiddlewares } = await import('@aws-lambda-powertools/commons')
-  await cleanupMiddlewares(request)
+  await runRegisteredFlushers(request)
+  if (Object.keys(request.internal).some((key) => key.startsWith(powertoolsPrefix))) {
+    try {
+      const { cleanupMiddlewares } = await import('@aws-lambda-powertools/commons')
+      await cleanupMiddlewares(request)
+    } catch (error) {
+      errors.push(error)
+    }
+  }
+  for (const instance of metrics) {
+    try {
+      // Nothing stored: logMetrics (placed before) has flushed it, or nothing was added. Publishing
+      // an empty buffer would only warn, or throw with throwOnEmptyMetrics.
+      if (instance.hasStoredMetrics()) instance.publishStoredMetrics()
+    } catch (error) {
+      errors.push(error)
+    }
+  }
+  return errors
 }

@@ -35,6 +35,14 @@ export class CacheCounters {
   notCached = 0
   /** Time spent in loader calls, in milliseconds. */
   loadTimeMs = 0
+  /** Cold-start snapshot reads reported (by the invocation that waited for the read). */
+  snapshotReads = 0
+  /** Reads that brought this cache nothing: no usable snapshot, or none in time. */
+  snapshotMisses = 0
+  /** Entries put back in memory from a snapshot. */
+  snapshotHydrated = 0
+  /** Time the snapshot reads took, from their start at INIT, in milliseconds. */
+  snapshotLoadMs = 0
 
   count(outcome: Outcome, tier: Tier): void {
     switch (outcome) {

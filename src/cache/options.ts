@@ -186,7 +186,7 @@ const resolveL2 = (value: unknown): L2Store | undefined => {
   return value as unknown as L2Store
 }
 
-const resolveLogger = (value: unknown): Logger => {
+export const resolveLogger = (value: unknown): Logger => {
   if (value === undefined) return console
   if (!isRecord(value) || typeof value.warn !== 'function') throw new CacheOptionsError('logger', `must be an object with a warn(message) method, such as console; got ${printable(value)}`)
   return value as unknown as Logger

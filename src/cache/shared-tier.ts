@@ -7,17 +7,29 @@ import type { Tally } from './counters.js'
 import { decodeEntry, encodeEntry } from './envelope.js'
 import { Phase, phaseOf, type Entry } from './freshness.js'
 import type { Logger } from './options.js'
+import type { CacheScope } from './scope.js'
 
-/** One breaker per store: caches that share a connection share its health. */
-const breakers = new WeakMap<L2Store, CircuitBreaker>()
+/** What the caches sharing one store know of its health. */
+interface StoreHealth {
+  readonly breaker: CircuitBreaker
+  /**
+   * The scopes (invocations) in which an operation on the store failed or was refused: the rest of
+   * such an invocation skips the store, so that it meets at most one L2 timeout, whatever number of
+   * gets it makes and whichever caches make them. Weak: a scope is gone with its invocation.
+   */
+  readonly failedIn: WeakSet<CacheScope>
+}
 
-const breakerOf = (store: L2Store): CircuitBreaker => {
-  let breaker = breakers.get(store)
-  if (breaker === undefined) {
-    breaker = new CircuitBreaker(store.settings.breaker, monotonicClock)
-    breakers.set(store, breaker)
+/** One health per store: caches that share a connection share it. */
+const healthByStore = new WeakMap<L2Store, StoreHealth>()
+
+const healthOf = (store: L2Store): StoreHealth => {
+  let health = healthByStore.get(store)
+  if (health === undefined) {
+    health = { breaker: new CircuitBreaker(store.settings.breaker, monotonicClock), failedIn: new WeakSet() }
+    healthByStore.set(store, health)
   }
-  return breaker
+  return health
 }
 
 const unavailable: unique symbol = Symbol('middy-cache.l2Unavailable')
@@ -32,11 +44,14 @@ const longestPollMs = 50
 export class TierSession {
   readonly tally: Tally
   readonly version: number
+  /** The invocation the session works for, if known: a failure is remembered there. */
+  readonly scope: CacheScope | undefined
   failed = false
 
-  constructor(tally: Tally, version: number) {
+  constructor(tally: Tally, version: number, scope: CacheScope | undefined) {
     this.tally = tally
     this.version = version
+    this.scope = scope
   }
 }
 
@@ -67,18 +82,27 @@ export class SharedTier<V> {
   readonly #store: L2Store
   readonly #settings: L2Settings
   readonly #breaker: CircuitBreaker
+  readonly #failedIn: WeakSet<CacheScope>
   readonly #cacheName: string
   readonly #versionKey: string
   readonly #now: Clock
   readonly #logger: Logger
   readonly #leaseWaitMs: number
   #version: number | undefined
+  /**
+   * The last read of the namespace version failed: until a version read or bump succeeds (at the
+   * next check, at most `versionCheck` later), sessions start failed and skip L2. A get that waited
+   * for that read has met its one L2 timeout, and the version it would key its reads by is in doubt.
+   */
+  #versionUnreadable = false
   #warnedUnserialisable = false
 
   constructor(store: L2Store, options: SharedTierOptions) {
     this.#store = store
     this.#settings = store.settings
-    this.#breaker = breakerOf(store)
+    const health = healthOf(store)
+    this.#breaker = health.breaker
+    this.#failedIn = health.failedIn
     this.#cacheName = options.cacheName
     this.#versionKey = `${options.cacheName}:version`
     this.#now = options.now
@@ -98,24 +122,41 @@ export class SharedTier<V> {
     return this.#version !== undefined
   }
 
-  /** Operations counted in `tally`; undefined until the namespace version is known, since every key depends on it. */
-  open(tally: Tally): TierSession | undefined {
-    return this.#version === undefined ? undefined : new TierSession(tally, this.#version)
+  /**
+   * Operations counted in `tally`, for the invocation `scope`; undefined until the namespace version
+   * is known, since every key depends on it. Born failed (every operation skipped) while the last
+   * version read had failed, and in an invocation that already met a failure of this store.
+   */
+  open(tally: Tally, scope?: CacheScope): TierSession | undefined {
+    if (this.#version === undefined) return undefined
+    const session = new TierSession(tally, this.#version, scope)
+    session.failed = this.#versionUnreadable || (scope !== undefined && this.#failedIn.has(scope))
+    return session
   }
 
   /** Reads the namespace version; true when it moved on since the last read (another environment cleared the cache). */
-  async syncVersion(tally: Tally): Promise<boolean> {
+  async syncVersion(tally: Tally, scope?: CacheScope): Promise<boolean> {
+    if (scope !== undefined && this.#failedIn.has(scope)) return false
     const read = await this.#attempt(tally, (signal) => this.#store.readCounter(this.#versionKey, signal))
-    if (read === unavailable) return false
+    this.#versionUnreadable = read === unavailable
+    if (read === unavailable) {
+      if (scope !== undefined) this.#failedIn.add(scope)
+      return false
+    }
     const moved = this.#version !== undefined && this.#version !== read
     this.#version = read
     return moved
   }
 
   /** Moves the namespace version on: every environment's entries are gone once it reads the new version. */
-  async bumpVersion(tally: Tally): Promise<void> {
+  async bumpVersion(tally: Tally, scope?: CacheScope): Promise<void> {
     const bumped = await this.#attempt(tally, (signal) => this.#store.incrementCounter(this.#versionKey, signal))
-    if (bumped !== unavailable) this.#version = bumped
+    if (bumped === unavailable) {
+      if (scope !== undefined) this.#failedIn.add(scope)
+      return
+    }
+    this.#version = bumped
+    this.#versionUnreadable = false
   }
 
   async read(session: TierSession, storeKey: string): Promise<Entry<V> | undefined> {
@@ -162,9 +203,10 @@ export class SharedTier<V> {
   /**
    * Takes the lease on `storeKey` so that one environment loads it. When another holds it, polls for
    * the value it will write (or for the lease, should it give up) for at most the lease's wait; then
-   * the caller loads itself. Returns a fresh entry found on the way, or the lease to release.
+   * the caller loads itself. Returns an entry found on the way that stays fresh past `freshBeyond`
+   * (a refresh ahead wants a newer copy than its own), or the lease to release.
    */
-  async claim(session: TierSession, storeKey: string, signal: AbortSignal): Promise<Claim<V>> {
+  async claim(session: TierSession, storeKey: string, signal: AbortSignal, freshBeyond: number): Promise<Claim<V>> {
     const lease = this.#settings.lease
     if (lease === undefined) return noClaim
     const key = this.#keyOf(session, storeKey)
@@ -175,7 +217,7 @@ export class SharedTier<V> {
       if (attempt === unavailable) return noClaim
       const found = attempt.payload === undefined ? undefined : this.#decode(attempt.payload, storeKey)
       const release = (): Promise<void> => this.#release(session, key, token)
-      if (found !== undefined && phaseOf(found, this.#now()) === Phase.Fresh) {
+      if (found !== undefined && phaseOf(found, this.#now()) === Phase.Fresh && found.freshUntil > freshBeyond) {
         if (attempt.acquired) await release()
         return { entry: found, release: nothingToRelease }
       }
@@ -217,7 +259,10 @@ export class SharedTier<V> {
   async #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>): Promise<R | typeof unavailable> {
     if (session.failed) return unavailable
     const result = await this.#attempt(session.tally, operation)
-    if (result === unavailable) session.failed = true
+    if (result === unavailable) {
+      session.failed = true
+      if (session.scope !== undefined) this.#failedIn.add(session.scope)
+    }
     return result
   }
 

@@ -13,6 +13,12 @@ export interface WarmupLogger {
   warn(message: string, details: object): void
 }
 
+/** What warmup needs of a Powertools Metrics instance (any `new Metrics(...)` is one). */
+export interface FlushableMetrics {
+  hasStoredMetrics(): boolean
+  publishStoredMetrics(): void
+}
+
 export interface WarmupOptions {
   /** Time between two pings: entries that would stop being fresh before the next one are refreshed. Default '5m'. */
   readonly interval?: Duration
@@ -33,6 +39,13 @@ export interface WarmupOptions {
   /** Options for the Lambda client a fan-out builds (region defaults to the function's own). */
   readonly clientConfig?: LambdaClientConfig
   readonly logger?: WarmupLogger
+  /**
+   * The Powertools Metrics instance (or instances) your `logMetrics` flushes. On a ping, whatever
+   * they still hold is published: that is what a logMetrics placed after warmup (whose `before`
+   * never runs on a ping) could not flush. Placed before warmup, logMetrics flushes through
+   * Powertools' cleanup and this changes nothing. Default none.
+   */
+  readonly metrics?: FlushableMetrics | readonly FlushableMetrics[]
 }
 
 export interface ResolvedWarmupOptions {
@@ -43,10 +56,11 @@ export interface ResolvedWarmupOptions {
   readonly maxDurationMs: number
   readonly invoke: Invoke
   readonly logger: WarmupLogger | undefined
+  readonly metrics: readonly FlushableMetrics[]
 }
 
 const optionNames = [
-  'interval', 'source', 'schedules', 'isPing', 'maxConcurrency', 'childDelay', 'maxDuration', 'awsSdkV3Client', 'clientConfig', 'logger',
+  'interval', 'source', 'schedules', 'isPing', 'maxConcurrency', 'childDelay', 'maxDuration', 'awsSdkV3Client', 'clientConfig', 'logger', 'metrics',
 ] as const
 /** Lambda's default concurrency quota per Region: more pings than that can only be throttled. */
 const mostConcurrency = 1_000
@@ -107,6 +121,18 @@ const loggerOf = (value: unknown): WarmupLogger | undefined => {
   return value as unknown as WarmupLogger
 }
 
+const isMetricsInstance = (value: unknown): value is FlushableMetrics =>
+  isRecord(value) && typeof value.hasStoredMetrics === 'function' && typeof value.publishStoredMetrics === 'function'
+
+const metricsOf = (value: unknown): readonly FlushableMetrics[] => {
+  if (value === undefined) return []
+  const instances: unknown[] = Array.isArray(value) ? value : [value]
+  if (!instances.every(isMetricsInstance)) {
+    throw new CacheOptionsError('metrics', `must be a Powertools Metrics instance, or an array of them, as given to logMetrics; got ${printable(value)}`)
+  }
+  return [...new Set(instances)]
+}
+
 const invokeOf = (options: Record<string, unknown>): Invoke => {
   const { awsSdkV3Client, clientConfig } = options
   if (awsSdkV3Client !== undefined && clientConfig !== undefined) {
@@ -147,5 +173,6 @@ export const resolveWarmupOptions = (options: unknown): ResolvedWarmupOptions =>
     maxDurationMs: durationMs('maxDuration', raw.maxDuration, '10s', 1, longestDurationMs),
     invoke: invokeOf(raw),
     logger,
+    metrics: metricsOf(raw.metrics),
   }
 }

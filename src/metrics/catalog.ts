@@ -10,6 +10,8 @@ export const MetricGroup = {
   Loads: 'loads',
   /** Per cache: the shared tier's hits, misses, errors and latency. */
   L2: 'l2',
+  /** Per cache: what the cold-start snapshot brought, on the invocation that waited for it. */
+  Snapshot: 'snapshot',
 } as const
 export type MetricGroup = (typeof MetricGroup)[keyof typeof MetricGroup]
 
@@ -49,6 +51,9 @@ export const CacheMetric = {
   L2Misses: 'L2Misses',
   L2Errors: 'L2Errors',
   L2Latency: 'L2Latency',
+  SnapshotHydrated: 'SnapshotHydrated',
+  SnapshotMisses: 'SnapshotMisses',
+  SnapshotLoadLatency: 'SnapshotLoadLatency',
 } as const
 
 /** The dimension that names the cache a blob's figures belong to. */

@@ -80,6 +80,13 @@ const pushL2 = (figures: Figure[], counters: CacheCounters, warmupPing: boolean)
   if (reads > 0) figures.push({ name: CacheMetric.L2Latency, unit: Unit.Milliseconds, value: counters.l2TimeMs / reads })
 }
 
+const pushSnapshot = (figures: Figure[], counters: CacheCounters): void => {
+  if (counters.snapshotReads === 0) return
+  pushCount(figures, CacheMetric.SnapshotHydrated, counters.snapshotHydrated)
+  pushCount(figures, CacheMetric.SnapshotMisses, counters.snapshotMisses)
+  figures.push({ name: CacheMetric.SnapshotLoadLatency, unit: Unit.Milliseconds, value: counters.snapshotLoadMs / counters.snapshotReads })
+}
+
 /**
  * One cache's figures for one invocation. A warm-up ping's hits and misses (of any tier) are left
  * out: they are not traffic. Its loads, L2 errors and latencies are kept: they are real work.
@@ -89,5 +96,7 @@ export const cacheFigures = (counters: CacheCounters, warmupPing: boolean, group
   if (groups.has(MetricGroup.Gets) && !warmupPing) pushGets(figures, counters)
   if (groups.has(MetricGroup.Loads)) pushLoads(figures, counters)
   if (groups.has(MetricGroup.L2)) pushL2(figures, counters, warmupPing)
+  // A snapshot read on a warm-up ping is the environment's real start, not traffic: kept.
+  if (groups.has(MetricGroup.Snapshot)) pushSnapshot(figures, counters)
   return figures
 }

@@ -28,8 +28,9 @@ export const fromAttribute = (value: AttributeValue): unknown => {
   return undefined
 }
 
-export const fromAttributes = (item: Readonly<Record<string, AttributeValue>>): Record<string, unknown> => {
-  const plain: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(item)) plain[name] = fromAttribute(value)
-  return plain
-}
+/**
+ * An item (or map) as a plain object. Its attributes become own properties whatever their names: an
+ * attribute named `__proto__` (any string is a valid attribute name) stays data, never a prototype.
+ */
+export const fromAttributes = (item: Readonly<Record<string, AttributeValue>>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(item).map(([name, value]) => [name, fromAttribute(value)]))

@@ -3,6 +3,7 @@ import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { redisStore } from '../../entrypoints/redis.js'
 import type { Duration } from '../../src/index.js'
 import { startRedis, type RedisHandle } from '../harness/index.js'
+import { manualClock } from '../support/clock.js'
 
 const timeoutMs = 100
 
@@ -23,29 +24,58 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     await redis.stop()
   })
 
-  const storeFor = (breaker: { failures: number; coolDown: Duration }) => {
-    const store = redisStore({ url: redis.url, timeout: `${timeoutMs}ms`, breaker, versionCheck: '1h' })
+  const storeFor = (breaker: { failures: number; coolDown: Duration }, versionCheck: Duration = '1h') => {
+    const store = redisStore({ url: redis.url, timeout: `${timeoutMs}ms`, breaker, versionCheck })
     stores.push(store)
     return store
   }
 
-  test('stopped (SIGSTOP): each invocation meets at most one L2 timeout until the breaker opens, then none; none fails', async () => {
-    const cache = createCache({ name: 'stalled', load: (key: string) => `value of ${key}`, ttl: '1m', l2: storeFor({ failures: 3, coolDown: '1h' }) })
+  test.each([
+    ['the namespace version known', '1h', 0],
+    // The version check is an L2 read of its own: a get that finds it due must not pay a second timeout for its value read.
+    ['the namespace version due for a check on every invocation', '5s', 6_000],
+  ] as const)('stopped (SIGSTOP), %s: each invocation meets at most one L2 timeout until the breaker opens, then none; none fails, no miss is counted for a read not made', async (_case, versionCheck, betweenMs) => {
+    const clock = manualClock()
+    const name = `stalled-${versionCheck}`
+    const cache = createCache({ name, load: (key: string) => `value of ${key}`, ttl: '1m', now: clock.now, l2: storeFor({ failures: 3, coolDown: '1h' }, versionCheck) })
     expect(await cache.lookup('warm-up')).toMatchObject({ outcome: Outcome.Miss, tier: Tier.Source })
     redis.pause()
     for (const key of ['a', 'b', 'c']) {
+      clock.advance(betweenMs)
       const scope = createScope()
       expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
-      const counters = scope.countersFor('stalled')
-      // One operation timed out; the lease and the write-back that would follow were skipped.
-      expect(counters).toMatchObject({ l2Errors: 1, loads: 1 })
+      const counters = scope.countersFor(name)
+      // One operation timed out; whatever would follow (the value read, the lease, the write-back) was skipped.
+      expect(counters).toMatchObject({ l2Errors: 1, l2Misses: 0, loads: 1 })
       expect(counters.l2TimeMs).toBeGreaterThanOrEqual(timeoutMs - 5)
       expect(counters.l2TimeMs).toBeLessThan(2 * timeoutMs)
     }
     expect(cache.stats().l2Circuit).toBe('open')
+    clock.advance(betweenMs)
     const open = createScope()
     expect(await cache.get('d', { scope: open })).toBe('value of d')
-    expect(open.countersFor('stalled')).toMatchObject({ l2Errors: 0, l2TimeMs: 0, loads: 1 })
+    expect(open.countersFor(name)).toMatchObject({ l2Errors: 0, l2Misses: 0, l2TimeMs: 0, loads: 1 })
+  })
+
+  test('stopped: an invocation that makes several gets, in several caches on the store, meets one L2 timeout in all; the next invocation tries L2 again', async () => {
+    const store = storeFor({ failures: 10, coolDown: '1h' })
+    const products = createCache({ name: 'products-stalled', load: (key: string) => `product ${key}`, ttl: '1m', l2: store })
+    const prices = createCache({ name: 'prices-stalled', load: (key: string) => `price ${key}`, ttl: '1m', l2: store })
+    await products.get('warm-up')
+    await prices.get('warm-up')
+    redis.pause()
+    for (const invocation of [1, 2]) {
+      const scope = createScope()
+      expect(await products.get(`a${invocation}`, { scope })).toBe(`product a${invocation}`)
+      expect(await prices.getMany([`b${invocation}`, `c${invocation}`], { scope })).toEqual([`price b${invocation}`, `price c${invocation}`])
+      expect(await products.get(`d${invocation}`, { scope })).toBe(`product d${invocation}`)
+      const [first, second] = [scope.countersFor('products-stalled'), scope.countersFor('prices-stalled')]
+      expect(first.l2Errors + second.l2Errors).toBe(1)
+      expect(first.l2TimeMs + second.l2TimeMs).toBeLessThan(2 * timeoutMs)
+      expect(first.l2Misses + second.l2Misses).toBe(0)
+      expect(first.loads + second.loads).toBe(4)
+    }
+    expect(products.stats().l2Circuit).toBe('closed')
   })
 
   test('killed (SIGKILL), then restarted: invocations go on without L2, and a half-open probe brings it back', async () => {

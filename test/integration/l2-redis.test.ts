@@ -220,3 +220,37 @@ test('a secrets cache refuses a shared tier', () => {
   const cache = createCache({ name: 'secrets-with-l2', load: () => 'secret', ttl: '1m', l2: env.store() })
   expect(() => registerCache({ cache, kind: CacheKind.Secrets, secret: true })).toThrow(/option "l2" cannot be used by cache "secrets-with-l2": its values are secrets/)
 })
+
+describe('refresh ahead over a shared tier', () => {
+  test('reloads from the source: the L2 copy, as old as memory\'s, would not push freshness past the horizon', async () => {
+    const env = environments()
+    const time = linkedTime()
+    let version = 0
+    const load = jest.fn((id: string) => Promise.resolve({ ...product(id), version: ++version }))
+    const cache = createCache({ name: 'ahead', load, ttl: '1m', l2: env.store(), now: time.clock() })
+    await cache.get('1')
+    time.advance(50_000)
+
+    expect(await cache.refreshAhead(300_000)).toEqual({ refreshed: 1, failed: 0 })
+    expect(load).toHaveBeenCalledTimes(2)
+    time.advance(30_000)
+    expect(await cache.lookup('1')).toMatchObject({ value: { version: 2 }, outcome: Outcome.Hit, tier: Tier.L1 })
+  })
+
+  test('takes a newer copy another environment wrote to L2 instead of loading', async () => {
+    const env = environments()
+    const time = linkedTime()
+    const loadA = jest.fn((id: string) => Promise.resolve(product(id)))
+    const loadB = jest.fn((id: string) => Promise.resolve(product(id)))
+    const a = createCache({ name: 'ahead-shared', load: loadA, ttl: '1m', l2: env.store(), now: time.clock() })
+    const b = createCache({ name: 'ahead-shared', load: loadB, ttl: '1m', l2: env.store(), now: time.clock() })
+    await a.get('1')
+    time.advance(50_000)
+    await b.set('1', product('1'))
+
+    expect(await a.refreshAhead(30_000)).toEqual({ refreshed: 1, failed: 0 })
+    expect(loadA).toHaveBeenCalledTimes(1)
+    time.advance(30_000)
+    expect(await a.lookup('1')).toMatchObject({ outcome: Outcome.Hit, tier: Tier.L1 })
+  })
+})
