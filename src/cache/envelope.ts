@@ -11,8 +11,23 @@ import { parseJsonSafely } from './safe-json.js'
  */
 const magic = Buffer.from('mc1')
 const Format = { Json: 0x6a, Deflated: 0x7a } as const
-/** A deflated payload may not inflate past this: a hostile writer cannot make a reader allocate without bound. */
-const maxInflatedBytes = 64 * 1024 * 1024
+/** A compressed payload may not inflate past this: a hostile writer cannot make a reader allocate without bound. */
+export const maxInflatedBytes = 64 * 1024 * 1024
+
+/** An entry as JSON carries it, its times on the wall clock; what `envelopeText` writes and `entryOfEnvelope` reads. */
+export interface Envelope {
+  /** Creation time, ms since the epoch. */
+  readonly c: number
+  /** ttl, staleWhileRevalidate and staleIfError, in ms. */
+  readonly t: number
+  readonly w: number
+  readonly e: number
+  readonly v?: unknown
+  /** Bytes, base64. */
+  readonly b?: string
+  /** A remembered "not found". */
+  readonly n?: 1
+}
 
 /** A value JSON cannot carry faithfully: kept out of the shared tier. */
 export class UnserialisableValue extends Error {
@@ -63,15 +78,23 @@ const bodyOf = (value: unknown): string => {
 }
 
 /**
- * The payload for `entry` (whose times are on the monotonic clock read as `monoNow`), compressed
- * above `compressAboveBytes`. Throws UnserialisableValue for a value JSON cannot carry.
+ * The envelope of `entry` (whose times are on the monotonic clock read as `monoNow`) as JSON text.
+ * Throws UnserialisableValue for a value JSON cannot carry.
  */
-export const encodeEntry = (entry: Entry<unknown>, monoNow: number, wallNow: number, compressAboveBytes: number): Buffer => {
+export const envelopeText = (entry: Entry<unknown>, monoNow: number, wallNow: number): string => {
   const createdAt = Math.round(wallNow - (monoNow - entry.createdAt))
   const ttl = Math.round(entry.freshUntil - entry.createdAt)
   const revalidate = Math.round(entry.revalidateUntil - entry.freshUntil)
   const fallback = Math.round(entry.fallbackUntil - entry.freshUntil)
-  const json = Buffer.from(`{"c":${createdAt},"t":${ttl},"w":${revalidate},"e":${fallback},${bodyOf(entry.value)}}`)
+  return `{"c":${createdAt},"t":${ttl},"w":${revalidate},"e":${fallback},${bodyOf(entry.value)}}`
+}
+
+/**
+ * The payload for `entry` (whose times are on the monotonic clock read as `monoNow`), compressed
+ * above `compressAboveBytes`. Throws UnserialisableValue for a value JSON cannot carry.
+ */
+export const encodeEntry = (entry: Entry<unknown>, monoNow: number, wallNow: number, compressAboveBytes: number): Buffer => {
+  const json = Buffer.from(envelopeText(entry, monoNow, wallNow))
   return json.length > compressAboveBytes
     ? Buffer.concat([magic, Buffer.of(Format.Deflated), deflateRawSync(json)])
     : Buffer.concat([magic, Buffer.of(Format.Json), json])
@@ -98,14 +121,10 @@ const textOf = (payload: Uint8Array): string | undefined => {
 }
 
 /**
- * The entry a payload holds, its times moved onto the monotonic clock read as `monoNow` and its size
- * approximated from the text (plus `keySize`) rather than walked; undefined
- * for anything that is not a well-formed envelope (garbage, truncated, foreign, poisoned), never an exception.
+ * The entry a parsed envelope describes, its times moved onto the monotonic clock read as `monoNow`;
+ * undefined for anything that is not a well-formed envelope, never an exception.
  */
-export const decodeEntry = <V>(payload: Uint8Array, monoNow: number, wallNow: number, keySize: number): Entry<V> | undefined => {
-  const text = textOf(payload)
-  if (text === undefined) return undefined
-  const envelope = parseJsonSafely(text)
+export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: number, size: number): Entry<V> | undefined => {
   if (!isRecord(envelope)) return undefined
   const { c: createdAtMs, t: ttl, w: revalidate, e: fallback } = envelope
   if (!isDuration(createdAtMs) || !isDuration(ttl) || ttl === 0 || !isDuration(revalidate) || !isDuration(fallback)) return undefined
@@ -121,6 +140,17 @@ export const decodeEntry = <V>(payload: Uint8Array, monoNow: number, wallNow: nu
     freshUntil,
     revalidateUntil: freshUntil + revalidate,
     fallbackUntil: freshUntil + fallback,
-    size: text.length * 2 + keySize,
+    size,
   }
+}
+
+/**
+ * The entry a payload holds, its times moved onto the monotonic clock read as `monoNow` and its size
+ * approximated from the text (plus `keySize`) rather than walked; undefined
+ * for anything that is not a well-formed envelope (garbage, truncated, foreign, poisoned), never an exception.
+ */
+export const decodeEntry = <V>(payload: Uint8Array, monoNow: number, wallNow: number, keySize: number): Entry<V> | undefined => {
+  const text = textOf(payload)
+  if (text === undefined) return undefined
+  return entryOfEnvelope<V>(parseJsonSafely(text), monoNow, wallNow, text.length * 2 + keySize)
 }

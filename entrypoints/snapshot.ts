@@ -1,0 +1,1 @@
+export { coldStartSnapshot, type ColdStartSnapshotOptions } from '../middlewares/cold-start-snapshot.js'

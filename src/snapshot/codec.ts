@@ -1,0 +1,61 @@
+import { promisify } from 'node:util'
+import { gunzip, gzip } from 'node:zlib'
+import { maxInflatedBytes } from '../cache/envelope.js'
+import { isRecord } from '../cache/options.js'
+import type { PortableEntry } from '../cache/portable-entry.js'
+import { parseJsonSafely } from '../cache/safe-json.js'
+
+const gzipAsync = promisify(gzip)
+const gunzipAsync = promisify(gunzip)
+
+/** Marks a document as a snapshot of this layout; another layout reads as unreadable. */
+const format = 'middy-cache-snapshot/1'
+
+/** What a snapshot holds: per cache, the entries memory held, with wall-clock times. */
+export interface SnapshotContent {
+  /** The `version` option of the environment that wrote it. */
+  readonly version: string
+  /** When it was written, ms since the epoch. */
+  readonly createdAt: number
+  readonly caches: ReadonlyMap<string, readonly PortableEntry[]>
+}
+
+/** A snapshot read back: its records are still unchecked, each is checked as it is restored. */
+export interface ReadSnapshot {
+  readonly version: string
+  readonly createdAt: number
+  readonly caches: ReadonlyMap<string, readonly unknown[]>
+}
+
+/**
+ * The object's body: gzipped JSON,
+ * `{"format":"middy-cache-snapshot/1","version":"v1","createdAt":ms,"caches":{"products":[{"key":"42","envelope":{...}}]}}`.
+ * Compressed off the main thread (zlib's pool), so a large snapshot does not stall concurrent work.
+ */
+export const encodeSnapshot = (content: SnapshotContent): Promise<Buffer> =>
+  gzipAsync(JSON.stringify({ format, version: content.version, createdAt: content.createdAt, caches: Object.fromEntries(content.caches) }))
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
+
+/**
+ * The snapshot a body holds; undefined for anything else (corrupt or truncated gzip, which fails its
+ * CRC or ends early; a body inflating past 64 MiB; JSON that is malformed, poisoned with `__proto__`,
+ * or of another layout). Never rejects.
+ */
+export const decodeSnapshot = async (body: Uint8Array): Promise<ReadSnapshot | undefined> => {
+  let text: string
+  try {
+    text = (await gunzipAsync(body, { maxOutputLength: maxInflatedBytes })).toString('utf8')
+  } catch {
+    return undefined
+  }
+  const document = parseJsonSafely(text)
+  if (!isRecord(document) || document.format !== format || typeof document.version !== 'string' || !isTime(document.createdAt)) return undefined
+  if (!isRecord(document.caches)) return undefined
+  const caches = new Map<string, readonly unknown[]>()
+  for (const [name, records] of Object.entries(document.caches)) {
+    if (!Array.isArray(records)) return undefined
+    caches.set(name, records as unknown[])
+  }
+  return { version: document.version, createdAt: document.createdAt, caches }
+}

@@ -1,0 +1,33 @@
+import type { PortableEntry } from '../cache/portable-entry.js'
+import { registeredCaches, type CacheRegistration } from '../cache/registry.js'
+import type { ReadSnapshot } from './codec.js'
+
+/** Whether an entry of a covered cache may be written; the middleware keeps per-user and decrypted values out. */
+export type EntryFilter = (registration: CacheRegistration, key: string) => boolean
+
+/**
+ * The registered caches named in `names`, read at the moment of asking (a cache may be created after
+ * the snapshot's middleware), never one registered as secret.
+ */
+export const coveredCaches = (names: readonly string[]): CacheRegistration[] =>
+  registeredCaches().filter((registration) => !registration.secret && names.includes(registration.cache.name))
+
+/** What may be written of each covered cache, by name (caches that share a name share a list). */
+export const collectEntries = (registrations: readonly CacheRegistration[], keep: EntryFilter): Map<string, PortableEntry[]> => {
+  const entries = new Map<string, PortableEntry[]>()
+  for (const registration of registrations) {
+    const kept = registration.cache.exportEntries().filter((record) => keep(registration, record.key))
+    entries.set(registration.cache.name, [...(entries.get(registration.cache.name) ?? []), ...kept])
+  }
+  return entries
+}
+
+/** Puts a snapshot's records back into the covered caches; how many each name took (0 for one the snapshot lacks). */
+export const restoreEntries = (registrations: readonly CacheRegistration[], snapshot: ReadSnapshot | undefined): Map<string, number> => {
+  const restored = new Map<string, number>()
+  for (const { cache } of registrations) {
+    const records = snapshot?.caches.get(cache.name)
+    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : cache.restoreEntries(records)))
+  }
+  return restored
+}

@@ -1,0 +1,159 @@
+import { S3Client } from '@aws-sdk/client-s3'
+import { monotonicClock } from '../cache/clock.js'
+import { reasonOf } from '../lambda/reason.js'
+import { decodeSnapshot, encodeSnapshot, type ReadSnapshot } from './codec.js'
+import { collectEntries, coveredCaches, restoreEntries, type EntryFilter } from './covered-caches.js'
+import { snapshotKey, type FunctionIdentity } from './object-key.js'
+import type { ResolvedSnapshotOptions } from './options.js'
+import { Absence, getSnapshotObject, TimedRead, type ObjectLocation, type ReadOutcome } from './s3-read.js'
+import { putSnapshotObject } from './s3-write.js'
+import { WriteSchedule } from './write-schedule.js'
+
+/** What the snapshot brought this environment, told to the one invocation that waited for it first. */
+export interface SnapshotReport {
+  /** A usable snapshot arrived in time. */
+  readonly found: boolean
+  /** From the start of the read at INIT to its end, or to the moment it was given up. */
+  readonly durationMs: number
+  /** Entries restored, by covered cache name; every covered cache is there, 0 included. */
+  readonly hydrated: ReadonlyMap<string, number>
+}
+
+/** The object's snapshot; undefined for a body that is not one. */
+type Read = ReadSnapshot | undefined | Absence
+
+/**
+ * The cold-start snapshot of one execution environment: read from S3 as soon as it is made (at
+ * INIT), restored once into the covered caches when the first invocation has waited for it at most
+ * `timeout`, and written again when none usable was found or the one found ages past half
+ * `maxAge`. Never throws, never rejects: what goes wrong is told to the logger and counted as a miss.
+ */
+export class EnvironmentSnapshot {
+  readonly #options: ResolvedSnapshotOptions
+  readonly #location: ObjectLocation
+  readonly #client: S3Client
+  readonly #keep: EntryFilter
+  readonly #read: TimedRead<Read>
+  readonly #schedule: WriteSchedule
+  #hydration: Promise<SnapshotReport> | undefined
+  #reported = false
+  #hydrated = false
+
+  constructor(options: ResolvedSnapshotOptions, fn: FunctionIdentity, keep: EntryFilter) {
+    this.#options = options
+    this.#location = { bucket: options.bucket, key: snapshotKey(options.prefix, fn, options.version) }
+    this.#client = options.client ?? new S3Client({ maxAttempts: 1, ...options.clientConfig })
+    this.#keep = keep
+    this.#schedule = new WriteSchedule(options.maxAgeMs)
+    this.#read = new TimedRead(async (signal) => {
+      const body = await getSnapshotObject(this.#client, this.#location, signal)
+      return typeof body === 'string' ? body : decodeSnapshot(body)
+    }, monotonicClock)
+  }
+
+  /** Whether the first invocation's wait is over: later invocations pay nothing for the snapshot. */
+  get hydrated(): boolean {
+    return this.#hydrated
+  }
+
+  /**
+   * Waits for the read (at most `timeout`, counted from the first call) and restores it, once for the
+   * environment. The report goes to the first caller only, so that one invocation counts it.
+   */
+  async hydrate(): Promise<SnapshotReport | undefined> {
+    this.#hydration ??= this.#restore()
+    const report = await this.#hydration
+    if (this.#reported) return undefined
+    this.#reported = true
+    return report
+  }
+
+  writeIsDue(): boolean {
+    return this.#hydrated && this.#schedule.isDue(monotonicClock(), Date.now())
+  }
+
+  /** Writes what the covered caches hold, taking at most `budgetMs`, when a write is due and there is something to write. */
+  async write(budgetMs: number): Promise<void> {
+    const startedAt = monotonicClock()
+    if (budgetMs <= 0 || !this.writeIsDue()) return
+    try {
+      const entries = collectEntries(coveredCaches(this.#options.caches), this.#keep)
+      // Nothing to write is no attempt: the next invocation, with values loaded, may write.
+      if (![...entries.values()].some((records) => records.length > 0)) return
+      this.#schedule.attempt(startedAt)
+      const createdAt = Date.now()
+      const body = await encodeSnapshot({ version: this.#options.version, createdAt, caches: entries })
+      await putSnapshotObject(this.#client, this.#location, body, Math.max(1, budgetMs - (monotonicClock() - startedAt)))
+      this.#schedule.found(createdAt)
+    } catch (error) {
+      this.#schedule.attempt(startedAt)
+      this.#warn(`middy-cache: the cold-start snapshot could not be written to ${this.#where()}: ${reasonOf(error)}`)
+    }
+  }
+
+  async #restore(): Promise<SnapshotReport> {
+    const outcome = await this.#read.outcome(this.#options.timeoutMs)
+    const registrations = coveredCaches(this.#options.caches)
+    this.#warnAboutUncovered(registrations.map((registration) => registration.cache.name))
+    const snapshot = this.#usable(outcome)
+    const hydrated = restoreEntries(registrations, snapshot)
+    this.#hydrated = true
+    return { found: snapshot !== undefined, durationMs: outcome.durationMs, hydrated }
+  }
+
+  /** The snapshot to restore, if the read brought a usable one; tells the schedule what it learnt. */
+  #usable(outcome: ReadOutcome<Read>): ReadSnapshot | undefined {
+    const { timeoutMs, version, maxAgeMs } = this.#options
+    switch (outcome.status) {
+      case 'timed-out':
+        this.#schedule.postpone(monotonicClock())
+        this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} did not arrive within ${timeoutMs} ms; starting without it`)
+        return undefined
+      case 'failed':
+        this.#schedule.postpone(monotonicClock())
+        this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} could not be read (${reasonOf(outcome.error)}); starting without it`)
+        return undefined
+      case 'done':
+        break
+    }
+    const snapshot = outcome.value
+    // Missing, or older than maxAge: the usual life of a snapshot, replaced after this invocation.
+    if (snapshot === Absence.NotFound) return undefined
+    if (snapshot === Absence.Denied) {
+      this.#warn(`middy-cache: reading the cold-start snapshot ${this.#where()} was denied; taken for a missing one, as S3 answers so without s3:ListBucket (grant s3:GetObject on the prefix, and s3:ListBucket to tell the two apart)`)
+      return undefined
+    }
+    if (snapshot === undefined) {
+      this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} is corrupt, truncated or not a snapshot; ignored, and replaced`)
+      return undefined
+    }
+    if (snapshot.version !== version) {
+      this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} holds version ${JSON.stringify(snapshot.version)}, not ${JSON.stringify(version)}; ignored, and replaced`)
+      return undefined
+    }
+    if (Date.now() - snapshot.createdAt > maxAgeMs) return undefined
+    this.#schedule.found(snapshot.createdAt)
+    return snapshot
+  }
+
+  #warnAboutUncovered(covered: readonly string[]): void {
+    for (const name of this.#options.caches) {
+      if (!covered.includes(name)) {
+        this.#warn(`middy-cache: the cold-start snapshot covers no cache named ${JSON.stringify(name)}: none was created, or it holds secrets, which never leave memory`)
+      }
+    }
+  }
+
+  /** A logger that throws must not fail the invocation it reports on. */
+  #warn(message: string): void {
+    try {
+      this.#options.logger.warn(message)
+    } catch {
+      // Nothing else to tell it to.
+    }
+  }
+
+  #where(): string {
+    return `s3://${this.#location.bucket}/${this.#location.key}`
+  }
+}

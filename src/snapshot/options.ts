@@ -1,0 +1,133 @@
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { parseDuration, type Duration } from '../cache/duration.js'
+import { CacheOptionsError, printable } from '../cache/errors.js'
+import { isRecord, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
+import { registeredCaches } from '../cache/registry.js'
+
+export interface SnapshotOptions {
+  /** The bucket the snapshots live in. */
+  readonly bucket: string
+  /** The folder of the snapshots in the bucket, without a leading or trailing '/'. Default 'middy-cache'. */
+  readonly prefix?: string
+  /** The names of the caches the snapshot holds, such as ['config', 'products']; never a secrets cache. */
+  readonly caches: readonly string[]
+  /** A snapshot older than this is ignored, and refreshed by environments that find it past half of it. Default '24h'. */
+  readonly maxAge?: Duration
+  /** How long the first invocation waits for the snapshot. Default '200ms'. */
+  readonly timeout?: Duration
+  /** How long writing a snapshot may take, never past the invocation's end. Default '500ms'. */
+  readonly writeTimeout?: Duration
+  /** Part of the object's name; change it when the cached values change shape. Default 'v1'. */
+  readonly version?: string
+  /** An S3Client you made; never destroyed. */
+  readonly client?: S3Client
+  /** Options for the client the snapshot makes (region, endpoint...). It makes one attempt per call: the timeouts leave no room for retries. */
+  readonly clientConfig?: S3ClientConfig
+  /** Told when a snapshot cannot be read, is unusable, or cannot be written. Default: console. */
+  readonly logger?: Logger
+}
+
+export interface ResolvedSnapshotOptions {
+  readonly bucket: string
+  readonly prefix: string
+  readonly caches: readonly string[]
+  readonly maxAgeMs: number
+  readonly timeoutMs: number
+  readonly writeTimeoutMs: number
+  readonly version: string
+  readonly client: S3Client | undefined
+  readonly clientConfig: S3ClientConfig
+  readonly logger: Logger
+}
+
+export const snapshotOptionNames = ['bucket', 'prefix', 'caches', 'maxAge', 'timeout', 'writeTimeout', 'version', 'client', 'clientConfig', 'logger'] as const
+
+const bucketPattern = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
+/** S3's safe characters; '/' only between segments. */
+const prefixPattern = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/
+const versionPattern = /^[A-Za-z0-9_.-]{1,64}$/
+const maxPrefixLength = 512
+/** INIT may take 10 s at most on demand; a first invocation waiting longer is a mistake such as `timeout: 200` (seconds). */
+const longestTimeoutMs = 10_000
+const longestWriteTimeoutMs = 60_000
+
+const durationMs = (option: string, value: unknown, fallback: Duration, leastMs: number, mostMs: number): number => {
+  const ms = parseDuration(option, value ?? fallback)
+  if (ms < leastMs || ms > mostMs) {
+    throw new CacheOptionsError(option, `must be from ${leastMs} ms to ${mostMs} ms; got ${printable(value)} (a number is seconds)`)
+  }
+  return ms
+}
+
+const resolveMaxAge = (value: unknown): number => {
+  const ms = parseDuration('maxAge', value ?? '24h')
+  if (ms < 1_000) throw new CacheOptionsError('maxAge', `must be 1 s or more, such as '24h'; got ${printable(value)} (a number is seconds)`)
+  return ms
+}
+
+const resolveBucket = (value: unknown): string => {
+  if (typeof value !== 'string' || !bucketPattern.test(value)) {
+    throw new CacheOptionsError('bucket', `is required: an S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-'); got ${printable(value)}`)
+  }
+  return value
+}
+
+const resolvePrefix = (value: unknown): string => {
+  if (value === undefined) return 'middy-cache'
+  if (typeof value !== 'string' || value.length > maxPrefixLength || !prefixPattern.test(value)) {
+    throw new CacheOptionsError('prefix', `must be up to ${maxPrefixLength} letters, digits, ! _ . * ' ( ) - and '/' between them (no leading or trailing '/'), such as 'snapshots/shop'; got ${printable(value)}`)
+  }
+  return value
+}
+
+const resolveVersion = (value: unknown): string => {
+  if (value === undefined) return 'v1'
+  if (typeof value !== 'string' || !versionPattern.test(value)) {
+    throw new CacheOptionsError('version', `must be 1 to 64 letters, digits, '_', '.' or '-', such as 'v2'; got ${printable(value)}`)
+  }
+  return value
+}
+
+/** Secrets never leave memory: a secrets cache already created is refused here; one created later is skipped at run time. */
+const resolveCaches = (value: unknown): string[] => {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new CacheOptionsError('caches', `is required: the names of the caches to snapshot, such as ['config', 'products']; got ${printable(value)}`)
+  }
+  const secretNames = new Set(registeredCaches().filter((registration) => registration.secret).map((registration) => registration.cache.name))
+  const names: string[] = []
+  value.forEach((name: unknown, index) => {
+    const option = `caches[${index}]`
+    if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw new CacheOptionsError(option, `must be a cache's name; got ${printable(name)}`)
+    if (names.includes(name)) throw new CacheOptionsError(option, `names ${printable(name)} twice`)
+    if (secretNames.has(name)) throw new CacheOptionsError(option, `names the secrets cache ${printable(name)}: secrets never leave memory, so no snapshot holds them`)
+    names.push(name)
+  })
+  return names
+}
+
+const resolveClient = (raw: Record<string, unknown>): Pick<ResolvedSnapshotOptions, 'client' | 'clientConfig'> => {
+  const { client, clientConfig } = raw
+  if (client !== undefined && !(client instanceof S3Client)) throw new CacheOptionsError('client', `must be an S3Client; got ${printable(client)}`)
+  if (client !== undefined && clientConfig !== undefined) throw new CacheOptionsError('clientConfig', "applies to a client the snapshot makes, not to a 'client' you pass")
+  if (clientConfig !== undefined && !isRecord(clientConfig)) {
+    throw new CacheOptionsError('clientConfig', `must be S3 client options such as { region: 'eu-west-1' }; got ${printable(clientConfig)}`)
+  }
+  return { client, clientConfig: clientConfig ?? {} }
+}
+
+/** Validates every option once, at construction: a bad one throws a CacheOptionsError naming it. */
+export const resolveSnapshotOptions = (options: unknown): ResolvedSnapshotOptions => {
+  if (!isRecord(options)) throw new CacheOptionsError('options', "must be an object such as { bucket: 'my-bucket', caches: ['config'] }")
+  rejectUnknownOptions(options, snapshotOptionNames)
+  return {
+    bucket: resolveBucket(options.bucket),
+    prefix: resolvePrefix(options.prefix),
+    caches: resolveCaches(options.caches),
+    maxAgeMs: resolveMaxAge(options.maxAge),
+    timeoutMs: durationMs('timeout', options.timeout, '200ms', 1, longestTimeoutMs),
+    writeTimeoutMs: durationMs('writeTimeout', options.writeTimeout, '500ms', 1, longestWriteTimeoutMs),
+    version: resolveVersion(options.version),
+    ...resolveClient(options),
+    logger: resolveLogger(options.logger),
+  }
+}

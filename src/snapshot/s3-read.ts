@@ -1,0 +1,89 @@
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3'
+import type { Clock } from '../cache/clock.js'
+import { maxInflatedBytes } from '../cache/envelope.js'
+import { CacheError } from '../cache/errors.js'
+import { hold } from '../lambda/deadline.js'
+
+export interface ObjectLocation {
+  readonly bucket: string
+  readonly key: string
+}
+
+/** Why there is no body to read. */
+export const Absence = {
+  /** NoSuchKey: the caller may list the bucket, and there is no such object. */
+  NotFound: 'not-found',
+  /** AccessDenied: S3's answer for a missing object to a caller without s3:ListBucket, or no s3:GetObject at all. */
+  Denied: 'denied',
+} as const
+export type Absence = (typeof Absence)[keyof typeof Absence]
+
+const isAccessDenied = (error: unknown): boolean => error instanceof Error && error.name === 'AccessDenied'
+
+/** The object's body, or why there is none. Rejects on any other failure, an abort included. */
+export const getSnapshotObject = async (client: S3Client, location: ObjectLocation, signal: AbortSignal): Promise<Uint8Array | Absence> => {
+  let answer
+  try {
+    answer = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }), { abortSignal: signal })
+  } catch (error) {
+    if (error instanceof NoSuchKey) return Absence.NotFound
+    if (isAccessDenied(error)) return Absence.Denied
+    throw error
+  }
+  if (answer.Body === undefined) return Absence.NotFound
+  // Checked before the body is buffered: no snapshot this library writes comes near it.
+  if ((answer.ContentLength ?? 0) > maxInflatedBytes) {
+    throw new CacheError(`middy-cache: the snapshot s3://${location.bucket}/${location.key} is ${answer.ContentLength} bytes, more than ${maxInflatedBytes}`)
+  }
+  return answer.Body.transformToByteArray()
+}
+
+/** How a timed read ended, and how long after its start (the read's, not the wait's). */
+export type ReadOutcome<T> =
+  | { readonly status: 'done'; readonly value: T; readonly durationMs: number }
+  | { readonly status: 'timed-out'; readonly durationMs: number }
+  | { readonly status: 'failed'; readonly error: unknown; readonly durationMs: number }
+
+/**
+ * A read started at once (at INIT) that nobody waits for longer than the first waiter's timeout:
+ * then its request is aborted and every waiter gets `timed-out`. Its failure is kept as an outcome,
+ * so a read that fails with nobody waiting raises no unhandled rejection.
+ */
+export class TimedRead<T> {
+  readonly #now: Clock
+  readonly #startedAt: number
+  readonly #controller = new AbortController()
+  readonly #outcome: Promise<ReadOutcome<T>>
+  #waited: Promise<ReadOutcome<T>> | undefined
+
+  constructor(read: (signal: AbortSignal) => Promise<T>, now: Clock) {
+    this.#now = now
+    this.#startedAt = now()
+    this.#outcome = this.#run(read)
+  }
+
+  /** The outcome, waited for at most `timeoutMs` from the first call; every caller gets the same one. */
+  outcome(timeoutMs: number): Promise<ReadOutcome<T>> {
+    this.#waited ??= this.#waitAtMost(timeoutMs)
+    return this.#waited
+  }
+
+  async #run(read: (signal: AbortSignal) => Promise<T>): Promise<ReadOutcome<T>> {
+    try {
+      const value = await read(this.#controller.signal)
+      return { status: 'done', value, durationMs: this.#now() - this.#startedAt }
+    } catch (error) {
+      return { status: 'failed', error, durationMs: this.#now() - this.#startedAt }
+    }
+  }
+
+  async #waitAtMost(timeoutMs: number): Promise<ReadOutcome<T>> {
+    // `hold` keeps a ref'd timer (an invocation may await nothing else), cleared once the race is decided.
+    const decided = new AbortController()
+    const outcome = await Promise.race([this.#outcome, hold(timeoutMs, decided.signal).then(() => undefined)])
+    decided.abort()
+    if (outcome !== undefined) return outcome
+    this.#controller.abort(new CacheError(`middy-cache: the snapshot read was given up after ${timeoutMs} ms`))
+    return { status: 'timed-out', durationMs: this.#now() - this.#startedAt }
+  }
+}

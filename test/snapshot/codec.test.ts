@@ -1,0 +1,38 @@
+import { gzipSync } from 'node:zlib'
+import { decodeSnapshot, encodeSnapshot } from '../../src/snapshot/codec.js'
+
+const createdAt = 1_800_000_000_000
+const record = { key: '42', envelope: { c: createdAt, t: 60_000, w: 0, e: 0, v: { id: '42' } } }
+const content = { version: 'v1', createdAt, caches: new Map([['products', [record]], ['config', []]]) }
+const document = { format: 'middy-cache-snapshot/1', version: 'v1', createdAt, caches: { products: [record] } }
+
+describe('the snapshot object', () => {
+  test('is gzipped JSON that reads back as written', async () => {
+    const body = await encodeSnapshot(content)
+    expect(body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]))
+    const read = await decodeSnapshot(body)
+    expect(read).toEqual({ version: 'v1', createdAt, caches: new Map([['products', [record]], ['config', []]]) })
+  })
+
+  test.each<[string, () => Promise<Uint8Array>]>([
+    ['not gzip at all', () => Promise.resolve(Buffer.from('{"format":"middy-cache-snapshot/1"}'))],
+    ['truncated by one byte', async () => { const body = await encodeSnapshot(content); return body.subarray(0, body.length - 1) }],
+    ['truncated by half', async () => { const body = await encodeSnapshot(content); return body.subarray(0, body.length >> 1) }],
+    ['a flipped byte (the CRC no longer matches)', async () => { const body = Buffer.from(await encodeSnapshot(content)); body[body.length - 12] = (body[body.length - 12] ?? 0) ^ 0xff; return body }],
+    ['gzipped text that is not JSON', () => Promise.resolve(gzipSync('{ not json'))],
+    ['another layout', () => Promise.resolve(gzipSync(JSON.stringify({ ...document, format: 'middy-cache-snapshot/2' })))],
+    ['no creation time', () => Promise.resolve(gzipSync(JSON.stringify({ ...document, createdAt: 'yesterday' })))],
+    ['a cache that is not a list', () => Promise.resolve(gzipSync(JSON.stringify({ ...document, caches: { products: { key: '42' } } })))],
+    ['JSON poisoned with __proto__', () => Promise.resolve(gzipSync(`{"format":"middy-cache-snapshot/1","version":"v1","createdAt":${createdAt},"caches":{"__proto__":{"polluted":true}}}`))],
+    ['empty', () => Promise.resolve(new Uint8Array())],
+  ])('%s: not a snapshot, never an exception', async (_, body) => {
+    await expect(decodeSnapshot(await body())).resolves.toBeUndefined()
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  test('a body that would inflate past 64 MiB is refused', async () => {
+    const bomb = gzipSync(Buffer.alloc(65 * 1024 * 1024, 0x20))
+    expect(bomb.length).toBeLessThan(200_000)
+    await expect(decodeSnapshot(bomb)).resolves.toBeUndefined()
+  })
+})

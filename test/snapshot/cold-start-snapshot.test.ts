@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto'
+import { encodeSnapshot } from '../../src/snapshot/codec.js'
+import { createBucket, createSecret, destroySeedClients, putParameters, uniqueName } from '../harness/index.js'
+import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
+import { setEnv } from '../support/env.js'
+import { invoke } from '../support/invoke.js'
+import { lambdaContext } from '../support/lambda-context.js'
+import { functionVersion, inEnvironment, movableTime, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service } from './environments.js'
+
+const product = (id: string) => ({ id, name: `Product ${id}` })
+const minute = 60_000
+const bucket = uniqueName('snapshots')
+
+let functionName: string
+let output: Captured
+let restoreEnv: () => void
+
+beforeAll(async () => {
+  await createBucket(bucket)
+})
+afterAll(() => {
+  destroySeedClients()
+})
+beforeEach(() => {
+  // A function of its own per test, so that no test reads another's snapshot; Powertools in production mode.
+  functionName = uniqueName('fn')
+  restoreEnv = setEnv({
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: functionVersion,
+    AWS_LAMBDA_INITIALIZATION_TYPE: undefined,
+    POWERTOOLS_DEV: undefined,
+    POWERTOOLS_METRICS_DISABLED: undefined,
+  })
+  output = captureOutput()
+})
+afterEach(() => {
+  output.restore()
+  restoreEnv()
+  jest.restoreAllMocks()
+})
+
+/** Every value cacheMetrics wrote for the products cache under `name`, in order. */
+const products = (name: string): number[] => samplesOf(output.blobs(), { namespace, name, dimensions: { service, cache: 'products' } })
+const puts = (commands: Map<string, number>): number => commands.get('PutObjectCommand') ?? 0
+
+describe('a new environment starts warm from the snapshot another one wrote', () => {
+  test('the second environment hydrates from the first one\'s snapshot and makes no source call for the hydrated keys', async () => {
+    const first = await productFunction({ bucket })
+    expect(await invoke(first.handler, { ids: ['1', '2', '3'] })).toEqual([product('1'), product('2'), product('3')])
+    expect(first.load).toHaveBeenCalledTimes(3)
+    // No snapshot yet: the first environment writes one after its invocation.
+    expect(puts(first.commands)).toBe(1)
+
+    const second = await productFunction({ bucket })
+    expect(await invoke(second.handler, { ids: ['1', '2', '3'] })).toEqual([product('1'), product('2'), product('3')])
+    expect(second.load).not.toHaveBeenCalled()
+    expect(await invoke(second.handler, { ids: ['4'] })).toEqual([product('4')])
+    expect(second.load.mock.calls.map(([id]) => id)).toEqual(['4'])
+    // It read once, and found the snapshot fresh: nothing to write.
+    expect(second.commands.get('GetObjectCommand')).toBe(1)
+    expect(puts(second.commands)).toBe(0)
+    expect([...first.warnings, ...second.warnings]).toEqual([])
+
+    // Written by the invocation that waited for the read, one per environment.
+    expect(products('SnapshotMisses')).toEqual([1])
+    expect(products('SnapshotHydrated')).toEqual([3])
+    expect(products('SnapshotLoadLatency')).toHaveLength(2)
+    expect(products('SnapshotLoadLatency').every((latency) => latency >= 0)).toBe(true)
+  })
+
+  test('restored entries keep the freshness they were loaded with', async () => {
+    const time = movableTime()
+    const first = await productFunction({ bucket })
+    await invoke(first.handler, { ids: ['1'] })
+    time.advance(4 * minute)
+
+    const second = await productFunction({ bucket })
+    await invoke(second.handler, { ids: ['1'] })
+    expect(second.load).not.toHaveBeenCalled()
+    // 5 minutes and a second after the first environment loaded it: past its 5-minute ttl, here too.
+    time.advance(61_000)
+    await invoke(second.handler, { ids: ['1'] })
+    expect(second.load.mock.calls.map(([id]) => id)).toEqual(['1'])
+  })
+})
+
+describe('a snapshot that cannot be used is ignored, counted, and replaced', () => {
+  const fresh = () => ({ key: '1', envelope: { c: Date.now(), t: 5 * minute, w: 0, e: 0, v: { id: '1', name: 'from the snapshot' } } })
+  const snapshotOf = (version: string, createdAt: number): Promise<Buffer> =>
+    encodeSnapshot({ version, createdAt, caches: new Map([['products', [fresh()]]]) })
+
+  test.each<[string, () => Promise<Uint8Array>, RegExp | undefined]>([
+    ['older than maxAge', () => snapshotOf('v1', Date.now() - 25 * 60 * minute), undefined],
+    ['corrupt', () => Promise.resolve(randomBytes(300)), /is corrupt, truncated or not a snapshot; ignored, and replaced/],
+    ['truncated', async () => { const body = await snapshotOf('v1', Date.now()); return body.subarray(0, body.length - 4) }, /is corrupt, truncated or not a snapshot/],
+    ['of another version', () => snapshotOf('v0', Date.now()), /holds version "v0", not "v1"; ignored, and replaced/],
+  ])('%s', async (_, body, warning) => {
+    await putRawObject(bucket, objectKeyOf(functionName), await body())
+    const environment = await productFunction({ bucket })
+    expect(await invoke(environment.handler, { ids: ['1'] })).toEqual([product('1')])
+    expect(environment.load).toHaveBeenCalledTimes(1)
+    expect(products('SnapshotMisses')).toEqual([1])
+    expect(products('SnapshotHydrated')).toEqual([])
+    if (warning === undefined) expect(environment.warnings).toEqual([])
+    else expect(environment.warnings).toEqual([expect.stringMatching(warning)])
+
+    const replaced = await readObject(bucket, objectKeyOf(functionName))
+    expect(replaced).toMatchObject({ format: 'middy-cache-snapshot/1', version: 'v1', caches: { products: [{ key: '1', envelope: { v: product('1') } }] } })
+    expect(replaced?.createdAt).toBeGreaterThan(Date.now() - minute)
+  })
+})
+
+describe('when a snapshot is written', () => {
+  test('at most once per environment per half maxAge; then the environment refreshes the one it wrote', async () => {
+    const time = movableTime()
+    const environment = await productFunction({ bucket, snapshot: { maxAge: '1h' } })
+    await invoke(environment.handler, { ids: ['1'] })
+    await invoke(environment.handler, { ids: ['2'] })
+    expect(puts(environment.commands)).toBe(1)
+    time.advance(29 * minute)
+    await invoke(environment.handler, { ids: ['3'] })
+    expect(puts(environment.commands)).toBe(1)
+    time.advance(minute)
+    await invoke(environment.handler, { ids: ['4'] })
+    await invoke(environment.handler, { ids: ['5'] })
+    expect(puts(environment.commands)).toBe(2)
+    // 1 and 2 expired 25 minutes ago (5-minute ttl): what is written is what could still serve.
+    expect((await readObject(bucket, objectKeyOf(functionName)))?.caches.products?.map((record) => record.key)).toEqual(['3', '4'])
+  })
+
+  test('an environment that finds a snapshot past half maxAge hydrates from it and writes a newer one', async () => {
+    const time = movableTime()
+    const first = await productFunction({ bucket, snapshot: { maxAge: '20m' } })
+    await invoke(first.handler, { ids: ['1'] })
+    const written = await readObject(bucket, objectKeyOf(functionName))
+    time.advance(11 * minute)
+
+    const second = await productFunction({ bucket, snapshot: { maxAge: '20m' } })
+    await invoke(second.handler, { ids: ['2'] })
+    expect(products('SnapshotMisses')).toEqual([1])
+    expect(puts(second.commands)).toBe(1)
+    const refreshed = await readObject(bucket, objectKeyOf(functionName))
+    expect(refreshed?.createdAt).toBeGreaterThanOrEqual((written?.createdAt ?? 0) + 11 * minute)
+    expect(refreshed?.caches.products?.map((record) => record.key)).toEqual(['2'])
+  })
+
+  test('a write the invocation had no time left for is made during the next warm-up ping', async () => {
+    const environment = await productFunction({ bucket })
+    // 40 ms left: less than the reserve kept for Middy and the runtime.
+    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(40))).toEqual([product('1')])
+    expect(puts(environment.commands)).toBe(0)
+    expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true })
+    expect(puts(environment.commands)).toBe(1)
+    expect((await readObject(bucket, objectKeyOf(functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
+    // Written once: the next invocation finds nothing due.
+    await invoke(environment.handler, { ids: ['2'] })
+    expect(puts(environment.commands)).toBe(1)
+  })
+})
+
+describe('what a snapshot holds', () => {
+  test('no secret, no decrypted SecureString, no principal-scoped value; its key names the function and its version', async () => {
+    const app = uniqueName('app')
+    await putParameters({ [`/${app}/table`]: 'orders-table', [`/${app}/password`]: { value: 'hunter2-from-ssm', type: 'SecureString' } })
+    await createSecret(`${app}/stripe`, 'sk_live_from_secrets_manager')
+    const warnings: string[] = []
+    const handler = await inEnvironment(async () => {
+      const [{ default: middy }, { coldStartSnapshot }, { configCache }, { secretsCache }, { dataCache }] = await Promise.all([
+        import('@middy/core'),
+        import('../../entrypoints/snapshot.js'),
+        import('../../middlewares/config-cache.js'),
+        import('../../middlewares/secrets-cache.js'),
+        import('../../middlewares/data-cache.js'),
+      ])
+      type Event = { pathParameters: { id: string } }
+      return middy<Event>()
+        // 'secrets' is listed, but its cache is created after this middleware: skipped at run time, and told.
+        .use(coldStartSnapshot({ bucket, caches: ['config', 'products', 'carts', 'secrets'], logger: { warn: (message) => { warnings.push(message) } } }))
+        .use(configCache({ parameters: { table: `/${app}/table`, password: { name: `/${app}/password`, decrypt: true } }, ttl: '5m' }))
+        .use(secretsCache({ secrets: { stripe: `${app}/stripe` }, ttl: '5m' }))
+        .use(dataCache({ name: 'products', key: (event: Event) => event.pathParameters.id, load: (id) => product(id), ttl: '5m' }))
+        .use(dataCache({ name: 'carts', key: () => 'cart', load: (_key, { principal }) => ({ owner: principal, items: ['cart-item-of-the-user'] }), ttl: '5m', scope: 'principal' }))
+        .handler((_event, context) => Promise.resolve({ table: context.config.table, password: context.config.password, stripe: context.secrets.stripe, product: context.products, cart: context.carts }))
+    })
+    const event = { pathParameters: { id: '42' }, requestContext: { authorizer: { jwt: { claims: { sub: 'user-7fa3', iss: 'https://issuer.example' } } } } }
+    // Everything is in memory: the values reached the handler.
+    expect(await invoke(handler, event)).toEqual({
+      table: 'orders-table',
+      password: 'hunter2-from-ssm',
+      stripe: 'sk_live_from_secrets_manager',
+      product: product('42'),
+      cart: { owner: 'jwt:["https://issuer.example","user-7fa3"]', items: ['cart-item-of-the-user'] },
+    })
+
+    const key = `middy-cache/${functionName}/${functionVersion}/v1.json.gz`
+    const text = await objectText(bucket, key)
+    expect(text).toContain('orders-table')
+    expect(text).toContain('Product 42')
+    for (const secret of ['hunter2-from-ssm', 'sk_live_from_secrets_manager', 'cart-item-of-the-user', 'user-7fa3']) expect(text).not.toContain(secret)
+    const written = await readObject(bucket, key)
+    expect(Object.keys(written?.caches ?? {}).sort()).toEqual(['carts', 'config', 'products'])
+    expect(written?.caches.carts).toEqual([])
+    expect(written?.caches.config?.map((record) => record.key)).toEqual([`/${app}/table`])
+    expect(warnings).toEqual([expect.stringMatching(/covers no cache named "secrets": none was created, or it holds secrets/)])
+  })
+})

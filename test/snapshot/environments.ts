@@ -1,0 +1,132 @@
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import type { Context } from 'aws-lambda'
+import { gunzipSync } from 'node:zlib'
+import type { ColdStartSnapshotOptions } from '../../entrypoints/snapshot.js'
+import { seedClients } from '../harness/index.js'
+
+export const namespace = 'Snapshots'
+export const service = 'shop'
+export const functionVersion = '7'
+
+/** The object key the snapshot of function `name` (version 7) lives under. */
+export const objectKeyOf = (name: string, prefix = 'middy-cache', version = 'v1'): string => `${prefix}/${name}/${functionVersion}/${version}.json.gz`
+
+/** The wall clock and the monotonic clock the caches read, moved together for the whole test process. */
+export const movableTime = (): { advance: (ms: number) => void } => {
+  const realDate = Date.now.bind(Date)
+  const realPerformance = performance.now.bind(performance)
+  let offset = 0
+  jest.spyOn(Date, 'now').mockImplementation(() => realDate() + offset)
+  jest.spyOn(performance, 'now').mockImplementation(() => realPerformance() + offset)
+  return {
+    advance: (ms) => {
+      offset += ms
+    },
+  }
+}
+
+/**
+ * Builds one simulated execution environment: every module loaded afresh (the cache registry, the
+ * caches, the SDK), as a new Lambda process loads them, so environments share nothing but S3.
+ */
+export const inEnvironment = async <T>(build: () => Promise<T>): Promise<T> => {
+  let built: { value: T } | undefined
+  await jest.isolateModulesAsync(async () => {
+    built = { value: await build() }
+  })
+  if (built === undefined) throw new Error('the environment was not built')
+  return built.value
+}
+
+/** Counts the commands a client sends, by name (GetObjectCommand, PutObjectCommand). */
+export const countCommands = (client: S3Client): Map<string, number> => {
+  const counts = new Map<string, number>()
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const command = context.commandName ?? 'unknown'
+      counts.set(command, (counts.get(command) ?? 0) + 1)
+      return next(args)
+    },
+    { step: 'initialize', name: 'snapshotTestCommandCounter' },
+  )
+  return counts
+}
+
+export interface ProductFunction {
+  /** Reads `ids` from the products cache (a dataCache), as a handler finds them itself. */
+  readonly handler: (event: unknown, context: Context) => Promise<unknown>
+  readonly load: jest.Mock<Promise<{ id: string; name: string }>, [string]>
+  readonly warnings: string[]
+  readonly commands: Map<string, number>
+}
+
+export interface ProductFunctionOptions {
+  readonly bucket: string
+  readonly snapshot?: Partial<ColdStartSnapshotOptions>
+  /** Where the environment's S3 client sends its requests. Default: the global moto. */
+  readonly endpoint?: string
+  /** Every GetObject answers AccessDenied, as S3 answers a missing object to a caller without s3:ListBucket. */
+  readonly denyReads?: boolean
+}
+
+const denyReads = (client: S3Client): void => {
+  client.middlewareStack.add(
+    (next, context) => (args) => (context.commandName === 'GetObjectCommand' ? Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })) : next(args)),
+    { step: 'initialize', name: 'snapshotTestDenyReads' },
+  )
+}
+
+/**
+ * A function as a user writes it: cacheMetrics, coldStartSnapshot, warmup, then a products dataCache,
+ * built in a fresh environment with an S3 client whose commands are counted.
+ */
+export const productFunction = (options: ProductFunctionOptions): Promise<ProductFunction> =>
+  inEnvironment(async () => {
+    const [{ default: middy }, { coldStartSnapshot }, { cacheMetrics }, { warmup }, { dataCache }, { S3Client }] = await Promise.all([
+      import('@middy/core'),
+      import('../../entrypoints/snapshot.js'),
+      import('../../middlewares/cache-metrics.js'),
+      import('../../middlewares/warmup.js'),
+      import('../../middlewares/data-cache.js'),
+      import('@aws-sdk/client-s3'),
+    ])
+    const client = new S3Client({ endpoint: options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? '', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+    const commands = countCommands(client)
+    if (options.denyReads === true) denyReads(client)
+    const warnings: string[] = []
+    const load = jest.fn((id: string) => Promise.resolve({ id, name: `Product ${id}` }))
+    const handler = middy<{ ids?: string[] }>()
+      .use(cacheMetrics({ namespace, service }))
+      .use(coldStartSnapshot({ bucket: options.bucket, caches: ['products'], client, logger: { warn: (message) => { warnings.push(message) } }, ...options.snapshot }))
+      .use(warmup())
+      .use(dataCache({ name: 'products', load, ttl: '5m' }))
+      .handler((event, context) => context.caches.products.getMany(event.ids ?? []))
+    return { handler: handler as unknown as ProductFunction['handler'], load, warnings, commands }
+  })
+
+export interface WrittenSnapshot {
+  readonly format: string
+  readonly version: string
+  readonly createdAt: number
+  readonly caches: Record<string, { readonly key: string; readonly envelope: { readonly c: number; readonly v?: unknown } }[]>
+}
+
+/** The snapshot object's text, gunzipped, or undefined when there is none. */
+export const objectText = async (bucket: string, key: string): Promise<string | undefined> => {
+  try {
+    const { Body } = await seedClients().s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    return gunzipSync(await Body!.transformToByteArray()).toString('utf8')
+  } catch (error) {
+    if (error instanceof NoSuchKey) return undefined
+    throw error
+  }
+}
+
+export const readObject = async (bucket: string, key: string): Promise<WrittenSnapshot | undefined> => {
+  const text = await objectText(bucket, key)
+  return text === undefined ? undefined : (JSON.parse(text) as WrittenSnapshot)
+}
+
+export const putRawObject = async (bucket: string, key: string, body: Uint8Array): Promise<void> => {
+  await seedClients().s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))
+}
