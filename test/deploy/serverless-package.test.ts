@@ -1,0 +1,281 @@
+import type { Context } from 'aws-lambda'
+import { execFile, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { metricsNamespace } from '../../examples/shared/settings.js'
+import { cacheDimension, metricNames, serviceDimension } from '../../src/metrics/catalog.js'
+import { detectPing } from '../../src/lambda/warmup-detection.js'
+import { resolveWarmupOptions } from '../../src/lambda/warmup-options.js'
+import { lambdaContext } from '../support/lambda-context.js'
+
+// `osls package` (serverless-esbuild bundling the examples) offline, then cfn-lint on the template
+// it writes, for the default deployment and for one with Redis in a VPC.
+jest.setTimeout(60_000)
+
+const run = promisify(execFile)
+const repositoryRoot = join(__dirname, '..', '..')
+const osls = join(repositoryRoot, 'node_modules', 'osls', 'bin', 'serverless.js')
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+type JsonObject = { [key: string]: Json }
+
+interface Resource {
+  readonly Type: string
+  readonly Properties: JsonObject
+  readonly Condition?: string
+}
+
+interface Template {
+  readonly Resources: Record<string, Resource>
+}
+
+// osls must work from the files alone: fake credentials, no STS, and a dead proxy for anything that
+// would still reach for the network.
+const offlineEnv = (home: string): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: home,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  SLS_TELEMETRY_DISABLED: '1',
+  SLS_NOTIFICATIONS_MODE: 'off',
+  SLS_INTERACTIVE_SETUP_DISABLE: '1',
+  HTTP_PROXY: 'http://127.0.0.1:9',
+  HTTPS_PROXY: 'http://127.0.0.1:9',
+  NO_PROXY: '',
+})
+
+const requireCfnLint = (): void => {
+  const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' })
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new Error(`cfn-lint is needed to check the CloudFormation template serverless.yml makes, and it did not run (${probe.error?.message ?? probe.stderr}). Install it with: pip install cfn-lint`)
+  }
+}
+
+interface Packaged {
+  readonly template: Template
+  readonly templatePath: string
+}
+
+const packageService = async (workDir: string, stage: string, params: readonly string[]): Promise<Packaged> => {
+  const outDir = join(workDir, stage)
+  await run(process.execPath, [osls, 'package', '--stage', stage, '--package', outDir, ...params.map((param) => `--param=${param}`)], {
+    cwd: repositoryRoot,
+    env: offlineEnv(workDir),
+    timeout: 40_000,
+  })
+  const templatePath = join(outDir, 'cloudformation-template-update-stack.json')
+  return { template: JSON.parse(readFileSync(templatePath, 'utf8')) as Template, templatePath }
+}
+
+/** cfn-lint exits 0 when it finds nothing. W3005 (a DependsOn next to a Ref) is left out: osls writes it itself, for the HTTP API route. */
+const cfnLint = (templatePath: string): Promise<unknown> => run('cfn-lint', [templatePath, '--ignore-checks', 'W3005'], { timeout: 30_000 })
+
+const resourcesOfType = (template: Template, type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type)
+
+const resource = (template: Template, logicalId: string): Resource => {
+  const found = template.Resources[logicalId]
+  if (found === undefined) throw new Error(`the template has no ${logicalId}`)
+  return found
+}
+
+/** The role a function runs with: serverless.yml names it as `!Sub '${XRole.Arn}'`. */
+const roleOf = (template: Template, functionId: string): string => {
+  const role = resource(template, functionId).Properties.Role as { 'Fn::Sub'?: string }
+  const match = /^\$\{(\w+)\.Arn\}$/.exec(role['Fn::Sub'] ?? '')
+  if (match?.[1] === undefined) throw new Error(`${functionId} has no role of its own: ${JSON.stringify(role)}`)
+  return match[1]
+}
+
+const statementsOf = (template: Template, roleId: string): Json[] => {
+  const policies = resource(template, roleId).Properties.Policies as { PolicyDocument: { Statement: Json[] } }[]
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement)
+}
+
+const partition = '${AWS::Partition}'
+const region = '${AWS::Region}'
+const account = '${AWS::AccountId}'
+const logs = (functionId: string): Json => ({ Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [`${functionId}LogGroup`, 'Arn'] } })
+const parameter = (sid: string, parameterId: string): Json => ({
+  Sid: sid,
+  Effect: 'Allow',
+  Action: 'ssm:GetParameters',
+  Resource: { 'Fn::Sub': `arn:${partition}:ssm:${region}:${account}:parameter\${${parameterId}}` },
+})
+const productReads: Json = { Sid: 'Products', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: { 'Fn::GetAtt': ['ProductsTable', 'Arn'] } }
+const productApiArn = (stage: string, suffix: string): Json => ({ 'Fn::Sub': `arn:${partition}:lambda:${region}:${account}:function:middy-cache-examples-${stage}-product-api${suffix}` })
+
+/** Every statement of every role, exactly: each grants its own function the exact resources it reads, nothing more. */
+const expectedStatements = (stage: string): Record<string, Json[]> => ({
+  ProductApiRole: [
+    logs('ProductApi'),
+    parameter('StorefrontSettings', 'StorefrontParameter'),
+    { Sid: 'PricingKey', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: 'PricingSecret' } },
+    productReads,
+    {
+      'Fn::If': [
+        'UsesRedis',
+        { Ref: 'AWS::NoValue' },
+        {
+          Sid: 'SharedTier',
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Resource: { 'Fn::GetAtt': ['CacheTable', 'Arn'] },
+        },
+      ],
+    },
+    { Sid: 'WarmupFanOut', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [productApiArn(stage, ''), productApiArn(stage, ':*')] },
+  ],
+  OrdersWorkerRole: [
+    logs('OrdersWorker'),
+    parameter('StorefrontSettings', 'StorefrontParameter'),
+    productReads,
+    { Sid: 'Orders', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: { 'Fn::GetAtt': ['OrdersQueue', 'Arn'] } },
+  ],
+  NightlyReportRole: [
+    logs('NightlyReport'),
+    parameter('ReportSettings', 'ReportParameter'),
+    { Sid: 'Products', Effect: 'Allow', Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': ['ProductsTable', 'Arn'] } },
+    { Sid: 'Reports', Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Sub': '${ReportsBucket.Arn}/reports/*' } },
+  ],
+})
+
+/** The dashboard's JSON, with the values CloudFormation substitutes filled in. */
+const dashboardOf = (template: Template): JsonObject => {
+  const body = resource(template, 'CacheDashboard').Properties.DashboardBody as { 'Fn::Sub': string }
+  return JSON.parse(body['Fn::Sub'].replaceAll('${AWS::Region}', 'us-east-1').replaceAll('${ProductsHitRateAlarm.Arn}', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:x')) as JsonObject
+}
+
+const searchPattern = /^SEARCH\('\{([^}]+)\} MetricName="(\w+)"', '\w+', 300\)$/
+
+/** Namespace, dimension names and metric name of every metric a dashboard widget draws. */
+const dashboardMetrics = (dashboard: JsonObject): { namespace: string; dimensions: string[]; name: string }[] => {
+  const widgets = dashboard.widgets as { type: string; properties: { metrics?: Json[][] } }[]
+  return widgets.flatMap((widget) =>
+    (widget.properties.metrics ?? []).map((row) => {
+      const [first, second, ...rest] = row
+      if (typeof first === 'string' && typeof second === 'string') {
+        const dimensionPairs = rest.filter((entry): entry is string => typeof entry === 'string')
+        return { namespace: first, name: second, dimensions: dimensionPairs.filter((_, index) => index % 2 === 0) }
+      }
+      const expression = typeof first === 'object' && first !== null && !Array.isArray(first) ? first.expression : undefined
+      const match = typeof expression === 'string' ? searchPattern.exec(expression) : null
+      if (match?.[1] === undefined || match[2] === undefined) throw new Error(`unexpected metric ${JSON.stringify(row)}`)
+      const [namespace = '', ...dimensions] = match[1].split(',')
+      return { namespace, dimensions, name: match[2] }
+    }),
+  )
+}
+
+describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () => {
+  let workDir: string
+  let plain: Packaged
+  let withRedis: Packaged
+
+  beforeAll(async () => {
+    requireCfnLint()
+    workDir = mkdtempSync(join(tmpdir(), 'middy-cache-osls-'))
+    // One after the other: serverless-esbuild builds in the service's own .esbuild folder.
+    plain = await packageService(workDir, 'ci', [])
+    withRedis = await packageService(workDir, 'prod', ['redisUrl=rediss://user:password@cache.example.com:6379', 'subnetIds=subnet-0a1b2c3d,subnet-1a2b3c4d', 'securityGroupIds=sg-0e4f5a6b'])
+  })
+
+  afterAll(() => {
+    rmSync(workDir, { recursive: true, force: true })
+  })
+
+  test('cfn-lint finds nothing in either template', async () => {
+    await expect(Promise.all([cfnLint(plain.templatePath), cfnLint(withRedis.templatePath)])).resolves.toHaveLength(2)
+  })
+
+  test('every function runs nodejs22.x on arm64 with a role of its own, and there is no shared role', () => {
+    const functions = resourcesOfType(plain.template, 'AWS::Lambda::Function')
+    expect(functions.map(([id]) => id).sort()).toEqual(['NightlyReportLambdaFunction', 'OrdersWorkerLambdaFunction', 'ProductApiLambdaFunction'])
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x')
+      expect(fn.Properties.Architectures).toEqual(['arm64'])
+      expect(roleOf(plain.template, id)).toBe(id.replace('LambdaFunction', 'Role'))
+    }
+    expect(resourcesOfType(plain.template, 'AWS::IAM::Role').map(([id]) => id).sort()).toEqual(['NightlyReportRole', 'OrdersWorkerRole', 'ProductApiRole'])
+  })
+
+  test("each role grants exactly its function's parameter, secret, table, queue and bucket", () => {
+    for (const [roleId, statements] of Object.entries(expectedStatements('ci'))) {
+      expect(statementsOf(plain.template, roleId)).toEqual(statements)
+    }
+    expect(resource(plain.template, 'ProductApiRole').Properties.ManagedPolicyArns).toEqual({
+      'Fn::If': ['InVpc', [{ 'Fn::Sub': `arn:${partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole` }], { Ref: 'AWS::NoValue' }],
+    })
+    for (const roleId of ['OrdersWorkerRole', 'NightlyReportRole']) expect(resource(plain.template, roleId).Properties.ManagedPolicyArns).toBeUndefined()
+  })
+
+  test('the tables, the bucket, the parameters and the secret the roles name are in the stack; the cache table has the TTL dynamoStore reads', () => {
+    expect(resource(plain.template, 'CacheTable').Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    })
+    expect(resource(plain.template, 'ProductsTable').Properties).toMatchObject({ KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] })
+    expect(resource(plain.template, 'ReportsBucket').Type).toBe('AWS::S3::Bucket')
+    expect(resource(plain.template, 'StorefrontParameter').Properties.Name).toBe('/middy-cache-examples/ci/storefront')
+    expect(resource(plain.template, 'ReportParameter').Properties.Name).toBe('/middy-cache-examples/ci/report')
+    expect(resource(plain.template, 'PricingSecret').Type).toBe('AWS::SecretsManager::Secret')
+  })
+
+  test("the warm-up schedule sends what warmup() takes for a ping, at warmup()'s default interval", () => {
+    const rule = resource(plain.template, 'ProductApiEventsRuleSchedule1')
+    expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)')
+    const targets = rule.Properties.Targets as { Input: string; Arn: Json }[]
+    expect(targets[0]?.Arn).toEqual({ 'Fn::GetAtt': ['ProductApiLambdaFunction', 'Arn'] })
+    const settings = resolveWarmupOptions(undefined)
+    const ping = detectPing<Context>(JSON.parse(targets[0]?.Input ?? 'null'), lambdaContext(), settings.rules)
+    expect(ping).toEqual({ source: 'warmer', concurrency: 3 })
+    expect(settings.intervalMs).toBe(5 * 60_000)
+  })
+
+  test("the dashboard draws cacheMetrics' metrics, by their names, namespace and dimensions", () => {
+    const metrics = dashboardMetrics(dashboardOf(plain.template))
+    expect(metrics.length).toBeGreaterThanOrEqual(10)
+    for (const metric of metrics) {
+      expect(metric.namespace).toBe(metricsNamespace)
+      expect(metricNames.has(metric.name)).toBe(true)
+      expect(metric.dimensions).toEqual(metric.name === 'ColdStart' || metric.name === 'InitDuration' || metric.name === 'WarmupPing' ? [serviceDimension] : [serviceDimension, cacheDimension])
+    }
+    expect(new Set(metrics.map((metric) => metric.name))).toEqual(
+      new Set(['HitRate', 'L1Hits', 'L2Hits', 'StaleServed', 'StaleOnError', 'Misses', 'ColdStart', 'WarmupPing', 'InitDuration', 'LoadLatency', 'L2Latency', 'LoadErrors', 'L2Errors', 'GetErrors']),
+    )
+  })
+
+  test('the hit-rate alarm weighs hits by gets, over the products cache of product-api', () => {
+    const alarm = resource(plain.template, 'ProductsHitRateAlarm').Properties
+    expect(alarm).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 80, TreatMissingData: 'notBreaching' })
+    const queries = alarm.Metrics as { Id: string; ReturnData: boolean; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string } }[]
+    expect(queries.filter((query) => query.ReturnData).map((query) => query.Id)).toEqual(['hitRate'])
+    for (const { MetricStat } of queries.filter((query) => query.MetricStat !== undefined)) {
+      expect(MetricStat?.Metric.Namespace).toBe(metricsNamespace)
+      expect(metricNames.has(MetricStat?.Metric.MetricName ?? '')).toBe(true)
+      expect(MetricStat?.Metric.Dimensions).toEqual([{ Name: serviceDimension, Value: 'product-api' }, { Name: cacheDimension, Value: 'products' }])
+      expect(MetricStat?.Stat).toBe('Sum')
+    }
+    expect(queries.find((query) => query.Expression !== undefined)?.Expression).toBe('100 * (FILL(l1Hits, 0) + FILL(l2Hits, 0) + FILL(staleServed, 0)) / gets')
+  })
+
+  test('with Redis in a VPC, the params become stack parameters whose conditions give product-api REDIS_URL and the VPC, and take the cache table away', () => {
+    const { Parameters: parameters, Conditions: conditions } = withRedis.template as unknown as { Parameters: Record<string, { Default: string }>; Conditions: JsonObject }
+    expect(parameters.RedisUrl?.Default).toBe('rediss://user:password@cache.example.com:6379')
+    expect(parameters.SubnetIds?.Default).toBe('subnet-0a1b2c3d,subnet-1a2b3c4d')
+    expect(parameters.SecurityGroupIds?.Default).toBe('sg-0e4f5a6b')
+    expect(conditions).toEqual({
+      UsesRedis: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RedisUrl' }, ''] }] },
+      InVpc: { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'SubnetIds' }] }, ''] }] },
+    })
+    const productApi = resource(withRedis.template, 'ProductApiLambdaFunction').Properties
+    expect(productApi.Environment).toMatchObject({ Variables: { REDIS_URL: { Ref: 'RedisUrl' } } })
+    expect(productApi.VpcConfig).toEqual({ 'Fn::If': ['InVpc', { SubnetIds: { Ref: 'SubnetIds' }, SecurityGroupIds: { Ref: 'SecurityGroupIds' } }, { Ref: 'AWS::NoValue' }] })
+    for (const [roleId, statements] of Object.entries(expectedStatements('prod'))) {
+      expect(statementsOf(withRedis.template, roleId)).toEqual(statements)
+    }
+  })
+})
