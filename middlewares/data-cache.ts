@@ -4,7 +4,7 @@ import { createCache, type Cache, type GetOptions } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
 import { pickFromBatch } from '../src/cache/batch.js'
 import { CacheError, CacheOptionsError, keyTypeError, printable } from '../src/cache/errors.js'
-import type { BatchLoadContext, CacheOptions, EntryFreshness, L1Options, LoadContext, Logger } from '../src/cache/options.js'
+import type { BatchLoadContext, CacheOptions, EntryFreshness, FreshnessOptions, L1Options, LoadContext, Logger } from '../src/cache/options.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
 import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
@@ -57,7 +57,7 @@ export interface DataCacheHandle<V> {
 /** The events a `key` function reads when its parameter is not annotated. */
 export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2
 
-export interface DataCacheOptions<N extends string, V, E> {
+export interface DataCacheOptions<N extends string, V, E> extends FreshnessOptions {
   /** The cache's name: in metrics, in L2 keys, and its property on the context. */
   readonly name: N
   /** The key this event needs, loaded before the handler onto `context[name]`; undefined: this event is not cached. */
@@ -65,12 +65,6 @@ export interface DataCacheOptions<N extends string, V, E> {
   readonly load: DataLoader<V> & { readonly loadMany?: DataBatchLoader<V> }
   /** Loads the misses of `getMany` in one call. Default: the loader's own `loadMany` (the ready loaders have one). */
   readonly loadMany?: DataBatchLoader<V>
-  readonly ttl: Duration
-  readonly staleWhileRevalidate?: Duration
-  readonly staleIfError?: Duration
-  readonly negativeTtl?: Duration
-  readonly jitter?: number
-  readonly timeout?: Duration
   readonly l1?: L1Options
   readonly l2?: L2Store
   /** 'shared' (default) or 'principal': per-caller values, keyed by the caller identity in the event. */

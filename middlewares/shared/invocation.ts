@@ -24,7 +24,7 @@ const internalKey = 'middy-cache'
 /** How long `after`/`onError` wait for refreshes still running beside the handler, unless told otherwise. */
 export const defaultSettleBudgetMs = 100
 
-/** The part of a Middy request this module reads: any Middy version's request fits. */
+/** The part of a Middy request this module reads: every Middy version's request fits. */
 interface RequestLike {
   readonly internal: object
   readonly context?: RemainingTime

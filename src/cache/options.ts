@@ -51,12 +51,8 @@ export interface Logger {
   warn(message: string): void
 }
 
-export interface CacheOptions<V> {
-  /** Keeps caches apart; names the cache in errors, metrics and shared-tier keys. */
-  readonly name: string
-  readonly load: Loader<V>
-  /** Loads the misses of `getMany` in one call; without it they load one by one, concurrently. */
-  readonly loadMany?: BatchLoader<V>
+/** The freshness vocabulary every cache shares (DESIGN.md). */
+export interface FreshnessOptions {
   /** How long a value is fresh. */
   readonly ttl: Duration
   /** After `ttl`, how long a stale value is served at once while a refresh runs beside the caller. Default 0. */
@@ -69,6 +65,14 @@ export interface CacheOptions<V> {
   readonly jitter?: number
   /** How long a load may take: soft when a stale value may stand in, hard otherwise. Default: no limit. */
   readonly timeout?: Duration
+}
+
+export interface CacheOptions<V> extends FreshnessOptions {
+  /** Keeps caches apart; names the cache in errors, metrics and shared-tier keys. */
+  readonly name: string
+  readonly load: Loader<V>
+  /** Loads the misses of `getMany` in one call; without it they load one by one, concurrently. */
+  readonly loadMany?: BatchLoader<V>
   readonly l1?: L1Options
   /** A shared tier behind memory: `redisStore(...)` or `dynamoStore(...)`. Never for secrets. */
   readonly l2?: L2Store

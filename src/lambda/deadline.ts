@@ -13,10 +13,11 @@ export interface Deadline {
  * Node.js runtime then ends the invocation with an error (its beforeExit listener).
  */
 
-export const deadlineAfter = (ms: number): Deadline => {
+/** Aborts with a CacheError saying `what` took more than `ms`. */
+export const deadlineAfter = (ms: number, what: string): Deadline => {
   const controller = new AbortController()
   const timer = setTimeout(() => {
-    controller.abort(new CacheError(`middy-cache: the warm-up ping ran out of its ${ms} ms`))
+    controller.abort(new CacheError(`middy-cache: ${what} took more than ${ms} ms`))
   }, ms)
   return {
     signal: controller.signal,

@@ -72,7 +72,7 @@ const fanOutOrHold = async (invocation: PingInvocation, settings: PingSettings, 
  */
 export const answerPing = async (invocation: PingInvocation, settings: PingSettings): Promise<WarmupAnswer> => {
   const startedAt = performance.now()
-  const deadline = deadlineAfter(invocation.budgetMs)
+  const deadline = deadlineAfter(invocation.budgetMs, 'the warm-up ping')
   try {
     const [refresh, fanOutReport] = await Promise.all([
       refreshRegisteredCaches(settings.intervalMs, invocation.budgetMs, invocation.scope, deadline.signal),

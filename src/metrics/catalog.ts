@@ -2,7 +2,7 @@ import type { MetricUnit } from '@aws-lambda-powertools/metrics/types'
 
 /** Groups of metrics a user may switch on or off (option `groups`). */
 export const MetricGroup = {
-  /** ColdStart, InitDuration, WarmupPing: one blob per invocation that has any of them. */
+  /** ColdStart, InitDuration, WarmupPing: one blob per invocation that has one of them. */
   Invocation: 'invocation',
   /** Per cache: what gets were served with, and the hit rate. */
   Gets: 'gets',

@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { CacheError } from '../cache/errors.js'
+import { deadlineAfter } from '../lambda/deadline.js'
 import type { ObjectLocation } from './s3-read.js'
 
 /**
@@ -7,14 +7,11 @@ import type { ObjectLocation } from './s3-read.js'
  * never outlives the call, and keeps the invocation alive while the request is queued.
  */
 export const putSnapshotObject = async (client: S3Client, location: ObjectLocation, body: Uint8Array, budgetMs: number): Promise<void> => {
-  const controller = new AbortController()
-  const timer = setTimeout(() => {
-    controller.abort(new CacheError(`middy-cache: writing the snapshot took more than ${budgetMs} ms`))
-  }, budgetMs)
+  const deadline = deadlineAfter(budgetMs, 'writing the snapshot')
   try {
     // Not Content-Encoding: gzip: a client that decompresses transparently would hand the reader plain JSON.
-    await client.send(new PutObjectCommand({ Bucket: location.bucket, Key: location.key, Body: body, ContentType: 'application/gzip' }), { abortSignal: controller.signal })
+    await client.send(new PutObjectCommand({ Bucket: location.bucket, Key: location.key, Body: body, ContentType: 'application/gzip' }), { abortSignal: deadline.signal })
   } finally {
-    clearTimeout(timer)
+    deadline.clear()
   }
 }
