@@ -2,18 +2,18 @@ import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import { createCache } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
-import { parseDuration } from '../src/cache/duration.js'
-import { CacheOptionsError, printable } from '../src/cache/errors.js'
+import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { BatchLoadContext, EntryFreshness, LoadContext } from '../src/cache/options.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
-import { decodeValue, Transform, transforms } from '../src/sources/transform.js'
+import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
   engineFreshness,
   optionalBoolean,
   optionalDurationMs,
+  ownTtl,
   requireRecord,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
@@ -104,34 +104,18 @@ const keyOf = (source: Omit<Source, 'label' | 'freshness'>): string =>
 
 const ssmName = (option: string, value: unknown): string => {
   if (typeof value !== 'string' || !ssmNamePattern.test(value)) {
-    throw new CacheOptionsError(option, `must be an SSM parameter name or ARN (letters, digits, _ . - / :); got ${printable(value)}`)
+    throw mustBe(option, 'an SSM parameter name or ARN (letters, digits, _ . - / :)', value)
   }
   return value
 }
 
-const transformOf = (option: string, value: unknown): Transform | undefined => {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || !transforms.includes(value)) throw new CacheOptionsError(option, `must be 'json' or 'binary'; got ${printable(value)}`)
-  return value as Transform
-}
-
-const freshnessOf = (option: string, ttl: unknown): EntryFreshness | undefined => {
-  if (ttl === undefined) return undefined
-  parseDuration(option, ttl)
-  return { ttl: ttl as Duration }
-}
-
 const parameterSource = (property: string, spec: unknown): Source & { optional: boolean } => {
   const option = `parameters.${property}`
-  if (typeof spec === 'string') {
-    const name = ssmName(option, spec)
-    return { kind: 'parameter', name, decrypt: false, recursive: false, transform: undefined, list: false, freshness: undefined, label: `parameter "${name}"`, optional: false }
-  }
-  const options = requireRecord(option, spec, "'/shop/table' or { name: '/shop/flags', transform: 'json' }")
+  const options = typeof spec === 'string' ? { name: spec } : requireRecord(option, spec, "'/shop/table' or { name: '/shop/flags', transform: 'json' }")
   rejectUnknownOptions(options, parameterOptionNames, `${option}.`)
-  if (options.type !== undefined && options.type !== 'StringList') throw new CacheOptionsError(`${option}.type`, `must be 'StringList' when given; got ${printable(options.type)}`)
-  const name = ssmName(`${option}.name`, options.name)
-  const transform = transformOf(`${option}.transform`, options.transform)
+  if (options.type !== undefined && options.type !== 'StringList') throw mustBe(`${option}.type`, "'StringList' when given", options.type)
+  const name = ssmName(typeof spec === 'string' ? option : `${option}.name`, options.name)
+  const transform = transformOption(`${option}.transform`, options.transform)
   if (transform !== undefined && options.type === 'StringList') throw new CacheOptionsError(`${option}.transform`, "cannot be combined with type: 'StringList'")
   return {
     kind: 'parameter',
@@ -140,7 +124,7 @@ const parameterSource = (property: string, spec: unknown): Source & { optional: 
     recursive: false,
     transform,
     list: options.type === 'StringList',
-    freshness: freshnessOf(`${option}.ttl`, options.ttl),
+    freshness: ownTtl(`${option}.ttl`, options.ttl),
     label: `parameter "${name}"`,
     optional: optionalBoolean(`${option}.optional`, options.optional, false),
   }
@@ -156,9 +140,9 @@ const pathSource = (property: string, spec: unknown): Source => {
     name: path,
     decrypt: optionalBoolean(`${option}.decrypt`, options.decrypt, false),
     recursive: optionalBoolean(`${option}.recursive`, options.recursive, true),
-    transform: transformOf(`${option}.transform`, options.transform),
+    transform: transformOption(`${option}.transform`, options.transform),
     list: false,
-    freshness: freshnessOf(`${option}.ttl`, options.ttl),
+    freshness: ownTtl(`${option}.ttl`, options.ttl),
     label: `path "${path}"`,
   }
 }

@@ -3,18 +3,19 @@ import type { Context } from 'aws-lambda'
 import { createCache } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
 import { parseDuration } from '../src/cache/duration.js'
-import { CacheOptionsError, printable } from '../src/cache/errors.js'
+import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { EntryFreshness, LoadContext } from '../src/cache/options.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import { createSecretsSource, type SecretsClientOptions, type SecretsSource } from '../src/sources/secrets.js'
 import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
-import { decodeValue, Transform, transforms } from '../src/sources/transform.js'
+import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
   engineFreshness,
   optionalBoolean,
   optionalDurationMs,
+  ownTtl,
   requireRecord,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
@@ -102,18 +103,14 @@ const secretPlan = (property: string, spec: unknown): SecretPlan => {
   rejectUnknownOptions(options, secretOptionNames, `${option}.`)
   const { name, source = SecretSource.SecretsManager, transform, ttl } = options
   if (typeof name !== 'string' || name.length === 0 || name.length > 2048) {
-    throw new CacheOptionsError(typeof spec === 'string' ? option : `${option}.name`, `must be a secret name or ARN; got ${printable(name)}`)
+    throw mustBe(typeof spec === 'string' ? option : `${option}.name`, 'a secret name or ARN', name)
   }
-  if (typeof source !== 'string' || !sources.includes(source)) throw new CacheOptionsError(`${option}.source`, `must be 'secretsmanager' or 'ssm'; got ${printable(source)}`)
-  if (transform !== undefined && (typeof transform !== 'string' || !transforms.includes(transform))) {
-    throw new CacheOptionsError(`${option}.transform`, `must be 'json' or 'binary'; got ${printable(transform)}`)
-  }
-  if (ttl !== undefined) parseDuration(`${option}.ttl`, ttl)
+  if (typeof source !== 'string' || !sources.includes(source)) throw mustBe(`${option}.source`, "'secretsmanager' or 'ssm'", source)
   return {
     name,
     source: source as SecretSource,
-    transform: transform as Transform | undefined,
-    freshness: ttl === undefined ? undefined : { ttl: ttl as Duration },
+    transform: transformOption(`${option}.transform`, transform),
+    freshness: ownTtl(`${option}.ttl`, ttl),
     optional: optionalBoolean(`${option}.optional`, options.optional, false),
     label: source === SecretSource.Ssm ? `SecureString "${name}"` : `secret "${name}"`,
   }
@@ -147,7 +144,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   const specs = Object.entries(requireRecord('secrets', raw.secrets, "{ stripeKey: 'shop/stripe' }"))
   if (specs.length === 0) throw new CacheOptionsError('secrets', 'must name at least one secret to cache')
   if (options.refreshOn !== undefined && typeof options.refreshOn !== 'function') {
-    throw new CacheOptionsError('refreshOn', `must be a function of the handler's error; got ${printable(options.refreshOn)}`)
+    throw mustBe('refreshOn', "a function of the handler's error", options.refreshOn)
   }
   const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)
 

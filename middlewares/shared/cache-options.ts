@@ -1,6 +1,5 @@
-import type { Duration } from '../../src/cache/duration.js'
-import { parseDuration } from '../../src/cache/duration.js'
-import { CacheOptionsError, printable } from '../../src/cache/errors.js'
+import { parseDuration, type Duration } from '../../src/cache/duration.js'
+import type { EntryFreshness } from '../../src/cache/options.js'
 
 /** Freshness and lifecycle options every caching middleware shares (DESIGN.md's vocabulary). */
 export interface CacheMiddlewareOptions<N extends string> {
@@ -36,19 +35,13 @@ export const engineFreshness = (options: CacheMiddlewareOptions<string>, default
   ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
 })
 
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
-export const requireRecord = (option: string, value: unknown, example: string): Record<string, unknown> => {
-  if (!isRecord(value)) throw new CacheOptionsError(option, `must be an object such as ${example}; got ${printable(value)}`)
-  return value
+/** The freshness of a value given its own `ttl` option (checked now); undefined when it has none. */
+export const ownTtl = (option: string, ttl: unknown): EntryFreshness | undefined => {
+  if (ttl === undefined) return undefined
+  parseDuration(option, ttl)
+  return { ttl: ttl as Duration }
 }
 
-export const optionalBoolean = (option: string, value: unknown, fallback: boolean): boolean => {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new CacheOptionsError(option, `must be true or false; got ${printable(value)}`)
-  return value
-}
-
-export const optionalDurationMs = (option: string, value: unknown, fallbackMs: number): number =>
-  value === undefined ? fallbackMs : parseDuration(option, value)
+// The engine's option helpers, for the middlewares to share.
+export { optionalDurationMs } from '../../src/cache/duration.js'
+export { isRecord, optionalBoolean, requireRecord } from '../../src/cache/options.js'

@@ -31,6 +31,7 @@ export interface ContextValuesOptions {
 const ignore = (): void => undefined
 
 const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean => {
+  if (a === b) return true
   if (a.length !== b.length) return false
   for (let index = 0; index < a.length; index++) if (!Object.is(a[index], b[index])) return false
   return true
@@ -67,7 +68,8 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
   const placeOnContext = (request: Request, loaded: readonly unknown[]): void => {
     const context = request.context as unknown as Record<string, unknown>
     const existing = context[contextName]
-    if (existing !== undefined) {
+    // A context reused across invocations already holds this middleware's last holder: nothing to merge.
+    if (existing !== undefined && existing !== lastHolder) {
       context[contextName] = holderOf(existing, loaded)
       return
     }

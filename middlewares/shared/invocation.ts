@@ -1,49 +1,53 @@
-import { createScope, type CacheScope, type SettleReport } from '../../src/cache/index.js'
+import { CacheScope, type SettleReport } from '../../src/cache/index.js'
 import { budgetWithin, startInvocation, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
-/** This suite's state for one invocation, kept in the Middy request so that invocations never mix. */
-export interface Invocation {
-  /** Counters and background loads of every cache this invocation used. */
-  readonly scope: CacheScope
-  readonly start: InvocationStart
+/**
+ * This suite's state for one invocation, kept in the Middy request so that invocations never mix.
+ * It is the invocation's cache scope itself (counters and background loads of every cache it
+ * used): one object to make per invocation rather than two.
+ */
+export class Invocation extends CacheScope {
+  readonly start: InvocationStart = startInvocation()
   /** Set by warmup: the invocation is a warm-up ping, kept out of hit rates. */
-  warmupPing: boolean
+  warmupPing = false
   /** The settling of background work, shared by every middleware that asks for it. */
   settled: Promise<SettleReport> | undefined
   /**
    * Work that must run even when a middleware answers early, since Middy then skips every `after`
    * hook (a metrics flush, say). A middleware that answers early calls `runEarlyReturnWork`.
    */
-  readonly earlyReturnWork: Set<() => Promise<void>>
-  /** One clock reading shared by the caches read back to back in `before`; see `readingBefore`. */
-  clockRead: { readonly clock: () => number; readonly reading: number } | undefined
+  earlyReturnWork: Set<() => Promise<void>> | undefined
+  /** The clock of `clockReading`, shared by the caches read back to back in `before`; see `readingBefore`. */
+  readClock: (() => number) | undefined
+  clockReading = 0
+
+  get scope(): CacheScope {
+    return this
+  }
 }
 
-const internalKey = 'middy-cache'
+// On the request itself rather than in Middy's `internal`: that one is a dictionary
+// (Object.create(null)), and this state is read by every hook of every cache middleware.
+const invocationKey = Symbol('middy-cache.invocation')
 
 /** How long `after`/`onError` wait for refreshes still running beside the handler, unless told otherwise. */
 export const defaultSettleBudgetMs = 100
 
 /** The part of a Middy request this module reads: every Middy version's request fits. */
 interface RequestLike {
-  readonly internal: object
   readonly context?: RemainingTime
+}
+
+interface RequestWithInvocation extends RequestLike {
+  [invocationKey]?: Invocation
 }
 
 /** The invocation state of `request`, created by whichever of this suite's middlewares runs first. */
 export const invocationOf = (request: RequestLike): Invocation => {
-  const internal = request.internal as Record<string, unknown>
-  const existing = internal[internalKey] as Invocation | undefined
+  const existing = (request as RequestWithInvocation)[invocationKey]
   if (existing !== undefined) return existing
-  const invocation: Invocation = {
-    scope: createScope(),
-    start: startInvocation(),
-    warmupPing: false,
-    settled: undefined,
-    earlyReturnWork: new Set(),
-    clockRead: undefined,
-  }
-  internal[internalKey] = invocation
+  const invocation = new Invocation()
+  ;(request as RequestWithInvocation)[invocationKey] = invocation
   return invocation
 }
 
@@ -63,10 +67,10 @@ export const settleInvocation = (request: RequestLike, budgetMs: number): Promis
  * reading is only as old as the first middleware that took it.
  */
 export const readingBefore = (invocation: Invocation, clock: () => number): number => {
-  const read = invocation.clockRead
-  if (read !== undefined && read.clock === clock) return read.reading
+  if (invocation.readClock === clock) return invocation.clockReading
   const reading = clock()
-  invocation.clockRead = { clock, reading }
+  invocation.readClock = clock
+  invocation.clockReading = reading
   return reading
 }
 
@@ -78,7 +82,8 @@ export const hasBackgroundWork = (request: RequestLike): boolean => {
 
 /** Registers work to run if a middleware answers early; remove it with the returned function once done normally. */
 export const onEarlyReturn = (request: RequestLike, work: () => Promise<void>): (() => void) => {
-  const { earlyReturnWork } = invocationOf(request)
+  const invocation = invocationOf(request)
+  const earlyReturnWork = (invocation.earlyReturnWork ??= new Set())
   earlyReturnWork.add(work)
   return () => {
     earlyReturnWork.delete(work)
@@ -87,8 +92,8 @@ export const onEarlyReturn = (request: RequestLike, work: () => Promise<void>): 
 
 /** Runs, once, the work registered with `onEarlyReturn`; a failing piece does not stop the others. Never rejects. */
 export const runEarlyReturnWork = async (request: RequestLike): Promise<void> => {
-  const { earlyReturnWork } = invocationOf(request)
-  const work = [...earlyReturnWork]
-  earlyReturnWork.clear()
+  const invocation = invocationOf(request)
+  const work = [...(invocation.earlyReturnWork ?? [])]
+  invocation.earlyReturnWork = undefined
   await Promise.allSettled(work.map((piece) => piece()))
 }

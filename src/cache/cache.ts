@@ -11,7 +11,8 @@ import { policyWith, resolveCacheOptions, type BatchLoader, type CacheOptions, t
 import { portableEntriesOf, restoredEntryOf, type PortableEntry } from './portable-entry.js'
 import { Outcome, Tier, type Lookup } from './outcome.js'
 import type { CacheScope } from './scope.js'
-import { SharedTier, type TierSession } from './shared-tier.js'
+// Types only: the shared tier's code comes with the L2 store (`TieredStore`), never from here.
+import type { SharedTier, TierSession } from './shared-tier.js'
 import { estimateSize, MemoryStore } from '../stores/memory/index.js'
 
 export interface GetOptions {
@@ -42,31 +43,29 @@ interface Loaded<V> {
 }
 
 /** What a flight came back with, and the entry L1 keeps for it (undefined: "not found", not remembered). */
-interface Fetched<V> {
+export interface Fetched<V> {
   readonly value: V
   readonly entry: Entry<V> | undefined
   readonly outcome: Outcome
   readonly tier: Tier
 }
 
-interface FlightControl {
+export interface FlightControl {
   readonly signal: AbortSignal
   /** False once the flight was abandoned or superseded by `set`/`delete`/`clear`: its result is not stored. */
   readonly isCurrent: () => boolean
 }
 
-/** What a flight may take from L2 before it loads. */
-const SharedRead = {
-  /** For callers with nothing to serve: a fresh value, or a stale one within staleWhileRevalidate (refreshed beside them). */
-  Usable: 'usable',
-  /** For a refresh of a stale value already served: only a fresh value, written by another environment. */
-  Fresh: 'fresh',
-  /** No read: L2 was just read, or the entry must be reloaded. Taking the lease may still find a fresh value. */
-  Skip: 'skip',
-} as const
-type SharedRead = (typeof SharedRead)[keyof typeof SharedRead]
+/**
+ * What a flight may take from L2 before it loads. `usable`: for callers with nothing to serve, a
+ * fresh value or a stale one within staleWhileRevalidate (refreshed beside them). `fresh`: for a
+ * refresh of a stale value already served, only a fresh value, written by another environment.
+ * `skip`: no read (L2 was just read, or the entry must be reloaded); taking the lease may still
+ * find a fresh value.
+ */
+export type SharedRead = 'usable' | 'fresh' | 'skip'
 
-interface Miss {
+export interface Miss {
   readonly key: string
   readonly storeKey: string
   readonly read: SharedRead
@@ -97,6 +96,16 @@ export interface CacheStats {
   readonly loadTimeMs: number
 }
 
+/** An answer of `getManyIfFresh` and how long it holds. */
+interface FreshRead<V> {
+  readonly keys: readonly string[]
+  readonly values: readonly V[]
+  /** The memory store's `changes` when it was read. */
+  readonly changes: number
+  /** The earliest moment one of its entries stops being fresh, or the namespace version is due. */
+  readonly freshUntil: number
+}
+
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
 const ignore = (): void => undefined
@@ -116,20 +125,31 @@ export class Cache<V> {
   readonly #now: () => number
   readonly #tier: SharedTier<V> | undefined
   /** When the namespace version in L2 is next read (it tells that another environment cleared the cache); never without L2. */
-  #versionDueAt: number
-  #versionSync: Promise<void> | undefined
+  #versionDueAt = Number.POSITIVE_INFINITY
+  /** The last answer of `getManyIfFresh`; see there. */
+  #freshRead: FreshRead<V> | undefined
 
   constructor(options: CacheOptions<V>) {
     this.#options = resolveCacheOptions(options)
     this.name = this.#options.name
     this.#now = this.#options.now
     this.#store = new MemoryStore(this.#options.bounds)
-    const l2 = this.#options.l2
-    this.#tier =
-      l2 === undefined
-        ? undefined
-        : new SharedTier(l2, { cacheName: this.name, now: this.#now, logger: this.#options.logger, loadTimeoutMs: this.#options.timeoutMs })
-    this.#versionDueAt = this.#tier === undefined ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY
+    this.#tier = this.#options.l2?.sharedTier({
+      cacheName: this.name,
+      now: this.#now,
+      logger: this.#options.logger,
+      loadTimeoutMs: this.#options.timeoutMs,
+      memory: this.#store,
+      tally: (scope) => this.#tally(scope),
+      load: (key, storeKey, signal, scope) => this.#loadFetched(key, storeKey, signal, scope),
+      forget: () => {
+        this.#inFlight.clear()
+        this.#store.clear()
+      },
+      versionDue: (at) => {
+        this.#versionDueAt = at
+      },
+    })
   }
 
   /** Whether a shared tier (L2) sits behind memory. */
@@ -167,7 +187,8 @@ export class Cache<V> {
     if (!isArray(keys)) throw new CacheError(`middy-cache: cache "${this.name}" getMany needs an array of string keys`)
     for (const key of keys) if (typeof key !== 'string') throw keyTypeError(this.name, key)
     const scope = options?.scope
-    if (this.#versionIsDue()) await this.#syncVersion(scope)
+    const versionSync = this.#versionSync(scope)
+    if (versionSync !== undefined) await versionSync
     this.#startBatchForMisses([...new Set(keys)], scope)
     return Promise.all(
       keys.map((key) => {
@@ -183,19 +204,39 @@ export class Cache<V> {
    * `getMany`. The warm path of a middleware that needs all of its values before the handler;
    * `now`, a reading of this cache's `clock` taken moments ago, spares another reading.
    */
-  getManyIfFresh(keys: readonly string[], options?: FreshReadOptions): V[] | undefined {
+  getManyIfFresh(keys: readonly string[], options?: FreshReadOptions): readonly V[] | undefined {
     const now = options?.now ?? this.#now()
+    const values = this.#reusedFreshRead(keys, now) ?? this.#readAllFresh(keys, now)
+    if (values === undefined) return undefined
+    this.#lifetime.hits += keys.length
+    options?.scope?.countHits(this.name, keys.length)
+    return values
+  }
+
+  /**
+   * The last answer again when asked for the same array of keys, memory has not changed since and
+   * none of its entries has aged out: a middleware asks for the same keys on every invocation, and
+   * this spares it a lookup per key. Such reads leave the entries' recency as it was.
+   */
+  #reusedFreshRead(keys: readonly string[], now: number): readonly V[] | undefined {
+    const last = this.#freshRead
+    if (last === undefined || last.keys !== keys || last.changes !== this.#store.changes || now >= last.freshUntil) return undefined
+    return last.values
+  }
+
+  #readAllFresh(keys: readonly string[], now: number): readonly V[] | undefined {
     if (now >= this.#versionDueAt) return undefined
     const values = new Array<V>(keys.length)
+    let freshUntil = this.#versionDueAt
     for (let index = 0; index < keys.length; index++) {
       const key = keys[index]
       if (typeof key !== 'string') throw keyTypeError(this.name, key)
       const entry = this.#store.get(storeKeyOf(key))
       if (entry === undefined || phaseOf(entry, now) !== Phase.Fresh) return undefined
       values[index] = entry.value
+      freshUntil = Math.min(freshUntil, entry.freshUntil)
     }
-    this.#lifetime.hits += keys.length
-    if (options?.scope !== undefined) options.scope.countersFor(this.name).hits += keys.length
+    this.#freshRead = { keys, values, changes: this.#store.changes, freshUntil }
     return values
   }
 
@@ -230,7 +271,7 @@ export class Cache<V> {
     const entry = this.#entryFor(storeKey, value, policyWith(this.#options.policy, options))
     this.#inFlight.delete(storeKey)
     this.#keep(storeKey, entry, options?.scope)
-    return this.#writeThrough(storeKey, entry, options?.scope)
+    return Promise.resolve(this.#tier?.writeThrough(storeKey, entry, options?.scope))
   }
 
   /**
@@ -242,7 +283,7 @@ export class Cache<V> {
     const storeKey = storeKeyOf(key)
     this.#inFlight.delete(storeKey)
     const held = this.#store.delete(storeKey)
-    return this.#removeShared(storeKey, options?.scope).then(() => held)
+    return Promise.resolve(this.#tier?.removeKey(storeKey, options?.scope)).then(() => held)
   }
 
   /**
@@ -253,10 +294,7 @@ export class Cache<V> {
   async clear(options?: GetOptions): Promise<void> {
     this.#inFlight.clear()
     this.#store.clear()
-    const tier = this.#tier
-    if (tier === undefined) return
-    await tier.bumpVersion(this.#tally(options?.scope), options?.scope)
-    this.#versionDueAt = this.#nextVersionCheck(tier)
+    await this.#tier?.bumpVersion(options?.scope)
   }
 
   /** Waits at most `budgetMs` for every load of this cache still running, then abandons them. */
@@ -271,14 +309,15 @@ export class Cache<V> {
    */
   async refreshAhead(horizonMs: number, options?: GetOptions): Promise<RefreshReport> {
     const scope = options?.scope
-    if (this.#versionIsDue()) await this.#syncVersion(scope)
+    const versionSync = this.#versionSync(scope)
+    if (versionSync !== undefined) await versionSync
     const horizon = this.#now() + horizonMs
     const reloads: Promise<unknown>[] = []
     for (const [storeKey, entry] of this.#store.entries()) {
       const key = callerKeyOf(storeKey)
       if (key === undefined || entry.freshUntil > horizon) continue
       // A copy in L2 as old as ours would only hand back the same freshness: only a newer one will do.
-      const flight = this.#flightFor(key, storeKey, scope, SharedRead.Skip, horizon)
+      const flight = this.#flightFor(key, storeKey, scope, 'skip', horizon)
       scope?.track(flight)
       reloads.push(flight.timedOut === undefined ? flight.promise : Promise.race([flight.promise, flight.timedOut]))
     }
@@ -344,8 +383,9 @@ export class Cache<V> {
   }
 
   #resolve(key: string, storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<Lookup<V>> {
-    if (!this.#versionIsDue()) return this.#resolvePhase(key, storeKey, entry, scope)
-    return this.#syncVersion(scope).then(() => this.#resolvePhase(key, storeKey, this.#store.get(storeKey), scope))
+    const versionSync = this.#versionSync(scope)
+    if (versionSync === undefined) return this.#resolvePhase(key, storeKey, entry, scope)
+    return versionSync.then(() => this.#resolvePhase(key, storeKey, this.#store.get(storeKey), scope))
   }
 
   /** The one place that turns an entry's phase into what a get does. */
@@ -354,14 +394,14 @@ export class Cache<V> {
       case Phase.Fresh:
         return Promise.resolve(this.#served((entry as Entry<V>).value, Outcome.Hit, Tier.L1, scope))
       case Phase.Revalidate: {
-        const refresh = this.#flightFor(key, storeKey, scope, SharedRead.Fresh)
+        const refresh = this.#flightFor(key, storeKey, scope, 'fresh')
         scope?.track(refresh)
         return Promise.resolve(this.#served((entry as Entry<V>).value, Outcome.Stale, Tier.L1, scope))
       }
       case Phase.Fallback:
-        return this.#waitFor(key, storeKey, this.#flightFor(key, storeKey, scope, SharedRead.Usable), entry, scope)
+        return this.#waitFor(key, storeKey, this.#flightFor(key, storeKey, scope, 'usable'), entry, scope)
       case Phase.Expired:
-        return this.#waitFor(key, storeKey, this.#flightFor(key, storeKey, scope, SharedRead.Usable), undefined, scope)
+        return this.#waitFor(key, storeKey, this.#flightFor(key, storeKey, scope, 'usable'), undefined, scope)
     }
   }
 
@@ -382,7 +422,7 @@ export class Cache<V> {
     }
     if (result.outcome === Outcome.Stale && storeKey !== undefined) {
       // Served stale from L2: refreshed beside the caller, as a stale L1 entry is.
-      scope?.track(this.#flightFor(key, storeKey, scope, SharedRead.Skip))
+      scope?.track(this.#flightFor(key, storeKey, scope, 'skip'))
     }
     return this.#served(result.value, result.outcome, result.tier, scope)
   }
@@ -402,53 +442,12 @@ export class Cache<V> {
 
   /** `freshBeyond`: an L2 value found while taking the lease serves only if it stays fresh past this moment. */
   #flightFor(key: string, storeKey: string, scope: CacheScope | undefined, read: SharedRead, freshBeyond = Number.NEGATIVE_INFINITY): Flight<Fetched<V>> {
-    return this.#inFlight.get(storeKey) ?? this.#startFlight(storeKey, scope, (control) => this.#fetchOne(key, storeKey, control, scope, read, freshBeyond))
-  }
-
-  /** L2 (within its timeout), then the lease, then the loader; a loaded value is written back to L2. */
-  async #fetchOne(key: string, storeKey: string, control: FlightControl, scope: CacheScope | undefined, read: SharedRead, freshBeyond: number): Promise<Fetched<V>> {
-    const tier = this.#tier
-    const session = tier?.open(this.#tally(scope), scope)
-    if (tier === undefined || session === undefined) return this.#loadFetched(key, storeKey, control.signal, scope)
-    if (read !== SharedRead.Skip) {
-      const served = this.#servable(storeKey, await tier.read(session, storeKey), read, control.isCurrent)
-      if (served !== undefined) return served
-      // A read that failed, or was skipped (breaker open), is no miss: it was counted as an error or not made.
-      if (!session.failed) session.tally.add('l2Misses')
-    }
-    const claim = await tier.claim(session, storeKey, control.signal, freshBeyond)
-    if (claim.entry !== undefined) return { value: claim.entry.value, entry: claim.entry, outcome: Outcome.Hit, tier: Tier.L2 }
-    try {
-      // Abandoned while it waited for another environment: nobody wants the load any more.
-      control.signal.throwIfAborted()
-      const fetched = await this.#loadFetched(key, storeKey, control.signal, scope)
-      if (control.isCurrent()) await tier.write(session, storeKey, fetched.entry)
-      return fetched
-    } finally {
-      await claim.release()
-    }
-  }
-
-  /**
-   * What an entry read from L2 serves, by its phase: fresh is a hit; stale within staleWhileRevalidate
-   * serves callers that have nothing (`read` Usable); stale within staleIfError serves nobody but is
-   * kept in memory to stand in should the load fail.
-   */
-  #servable(storeKey: string, shared: Entry<V> | undefined, read: SharedRead, isCurrent: () => boolean): Fetched<V> | undefined {
-    if (shared === undefined) return undefined
-    switch (phaseOf(shared, this.#now())) {
-      case Phase.Fresh:
-        return { value: shared.value, entry: shared, outcome: Outcome.Hit, tier: Tier.L2 }
-      case Phase.Revalidate:
-        return read === SharedRead.Usable ? { value: shared.value, entry: shared, outcome: Outcome.Stale, tier: Tier.L2 } : undefined
-      case Phase.Fallback: {
-        const current = this.#store.get(storeKey)
-        if (isCurrent() && (current === undefined || current.createdAt < shared.createdAt)) this.#store.set(storeKey, shared)
-        return undefined
-      }
-      case Phase.Expired:
-        return undefined
-    }
+    return (
+      this.#inFlight.get(storeKey) ??
+      this.#startFlight(storeKey, scope, (control) =>
+        this.#tier === undefined ? this.#loadFetched(key, storeKey, control.signal, scope) : this.#tier.fetch(key, storeKey, control, scope, read, freshBeyond),
+      )
+    )
   }
 
   async #loadFetched(key: string, storeKey: string, signal: AbortSignal, scope: CacheScope | undefined): Promise<Fetched<V>> {
@@ -505,12 +504,13 @@ export class Cache<V> {
       const storeKey = storeKeyOf(key)
       const phase = phaseOf(this.#store.get(storeKey), now)
       if (this.#inFlight.has(storeKey) || phase === Phase.Fresh) continue
-      misses.push({ key, storeKey, read: phase === Phase.Revalidate ? SharedRead.Fresh : SharedRead.Usable })
+      misses.push({ key, storeKey, read: phase === Phase.Revalidate ? 'fresh' : 'usable' })
     }
     if (misses.length < 2) return
     const controller = new AbortController()
     const flights = new Map<string, Flight<Fetched<V>>>()
-    const session = this.#tier?.open(this.#tally(scope), scope)
+    const tier = this.#tier
+    const session = tier?.open(scope)
     const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
     const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent })
     let abandoned = 0
@@ -520,9 +520,7 @@ export class Cache<V> {
         control.signal.addEventListener('abort', () => { if (++abandoned === misses.length) controller.abort(control.signal.reason) }, { once: true })
         const fetched = (await batch).get(storeKey)
         if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
-        if (this.#tier !== undefined && session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) {
-          await this.#tier.write(session, storeKey, fetched.entry)
-        }
+        if (session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) await tier?.write(session, storeKey, fetched.entry)
         return fetched
       })
       flights.set(storeKey, flight)
@@ -537,16 +535,7 @@ export class Cache<V> {
     batch: { readonly signal: AbortSignal; readonly loadMany: BatchLoader<V>; readonly isCurrent: (storeKey: string) => () => boolean },
   ): Promise<Map<string, Fetched<V>>> {
     const results = new Map<string, Fetched<V>>()
-    let toLoad = misses
-    if (this.#tier !== undefined && session !== undefined) {
-      const shared = await this.#tier.readMany(session, misses.map((miss) => miss.storeKey))
-      toLoad = misses.filter((miss, index) => {
-        const served = this.#servable(miss.storeKey, shared[index], miss.read, batch.isCurrent(miss.storeKey))
-        if (served !== undefined) results.set(miss.storeKey, served)
-        return served === undefined
-      })
-      if (!session.failed) session.tally.add('l2Misses', toLoad.length)
-    }
+    const toLoad = this.#tier === undefined || session === undefined ? misses : await this.#tier.readMany(session, misses, results, batch.isCurrent)
     if (toLoad.length === 0) return results
     const batchKeys = toLoad.map((miss) => miss.key)
     const freshnessByKey = new Map<string, EntryFreshness>()
@@ -595,48 +584,9 @@ export class Cache<V> {
     if (!this.#store.set(storeKey, entry)) this.#tally(scope).add('notCached')
   }
 
-  async #writeThrough(storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<void> {
-    const session = await this.#openSession(scope)
-    if (session !== undefined) await this.#tier?.write(session, storeKey, entry)
-  }
-
-  async #removeShared(storeKey: string, scope: CacheScope | undefined): Promise<void> {
-    const session = await this.#openSession(scope)
-    if (session !== undefined) await this.#tier?.remove(session, storeKey)
-  }
-
-  async #openSession(scope: CacheScope | undefined): Promise<TierSession | undefined> {
-    if (this.#tier === undefined) return undefined
-    if (this.#versionIsDue()) await this.#syncVersion(scope)
-    return this.#tier.open(this.#tally(scope), scope)
-  }
-
-  #versionIsDue(): boolean {
-    return this.#now() >= this.#versionDueAt
-  }
-
-  /** Reads the namespace version (one read at a time); a version moved on by another environment's `clear()` empties memory. */
-  #syncVersion(scope: CacheScope | undefined): Promise<void> {
-    const tier = this.#tier
-    if (tier === undefined) return Promise.resolve()
-    this.#versionSync ??= tier
-      .syncVersion(this.#tally(scope), scope)
-      .then((moved) => {
-        if (moved) {
-          this.#inFlight.clear()
-          this.#store.clear()
-        }
-        this.#versionDueAt = this.#nextVersionCheck(tier)
-      })
-      .finally(() => {
-        this.#versionSync = undefined
-      })
-    return this.#versionSync
-  }
-
-  /** Without a known version L2 cannot be used, so it is read again at the next call (the breaker keeps that cheap). */
-  #nextVersionCheck(tier: SharedTier<V>): number {
-    return tier.versionKnown ? this.#now() + tier.versionCheckMs : this.#now()
+  /** The namespace version read, when one is due (only with L2: another environment may have cleared the cache); else undefined. */
+  #versionSync(scope: CacheScope | undefined): Promise<void> | undefined {
+    return this.#now() >= this.#versionDueAt ? this.#tier?.syncVersion(scope) : undefined
   }
 
   #tally(scope: CacheScope | undefined): Tally {

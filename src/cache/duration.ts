@@ -1,4 +1,4 @@
-import { CacheOptionsError, printable } from './errors.js'
+import { mustBe } from './errors.js'
 
 /** A duration as users write it: a number of seconds, or a string such as '500ms', '30s', '5m', '1h', '1d'. */
 export type Duration = number | `${number}${DurationUnit}`
@@ -15,13 +15,17 @@ export const parseDuration = (option: string, value: unknown): number => {
     milliseconds = value * 1_000
   } else if (typeof value === 'string') {
     const match = durationPattern.exec(value.trim())
-    if (match === null) throw new CacheOptionsError(option, `must be ${allowed}; got ${printable(value)}`)
+    if (match === null) throw mustBe(option, allowed, value)
     milliseconds = Number(match[1]) * millisecondsPerUnit[match[2] as DurationUnit]
   } else {
-    throw new CacheOptionsError(option, `must be ${allowed}; got ${printable(value)}`)
+    throw mustBe(option, allowed, value)
   }
   if (!Number.isFinite(milliseconds) || milliseconds < 0) {
-    throw new CacheOptionsError(option, `must be a finite duration of zero or more; got ${printable(value)}`)
+    throw mustBe(option, 'a finite duration of zero or more', value)
   }
   return Math.round(milliseconds)
 }
+
+/** A duration option that may be left out, in milliseconds: `fallbackMs` when it is. */
+export const optionalDurationMs = (option: string, value: unknown, fallbackMs: number): number =>
+  value === undefined ? fallbackMs : parseDuration(option, value)

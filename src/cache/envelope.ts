@@ -1,93 +1,17 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import type { Entry } from './freshness.js'
-import { isRecord } from './options.js'
+import { entryOfEnvelope, envelopeText } from './json-envelope.js'
 import { parseJsonSafely } from './safe-json.js'
 
 /**
- * The shared tier stores an entry as `mc1` + a format byte + an envelope: the value with its wall-clock
- * creation time and freshness windows, so every environment agrees on when it goes stale.
- *   {"c":createdAtMs,"t":ttlMs,"w":staleWhileRevalidateMs,"e":staleIfErrorMs,"v":value}
- * `"b":base64` instead of `"v"` holds bytes, `"n":1` a remembered "not found".
+ * The shared tier stores an entry as `mc1` + a format byte + an envelope (`json-envelope.ts`): the
+ * value with its wall-clock creation time and freshness windows, so every environment agrees on
+ * when it goes stale.
  */
 const magic = Buffer.from('mc1')
 const Format = { Json: 0x6a, Deflated: 0x7a } as const
 /** A compressed payload may not inflate past this: a hostile writer cannot make a reader allocate without bound. */
 export const maxInflatedBytes = 64 * 1024 * 1024
-
-/** An entry as JSON carries it, its times on the wall clock; what `envelopeText` writes and `entryOfEnvelope` reads. */
-export interface Envelope {
-  /** Creation time, ms since the epoch. */
-  readonly c: number
-  /** ttl, staleWhileRevalidate and staleIfError, in ms. */
-  readonly t: number
-  readonly w: number
-  readonly e: number
-  readonly v?: unknown
-  /** Bytes, base64. */
-  readonly b?: string
-  /** A remembered "not found". */
-  readonly n?: 1
-}
-
-/** A value JSON cannot carry faithfully: kept out of the shared tier. */
-export class UnserialisableValue extends Error {
-  override name = 'UnserialisableValue'
-}
-
-const describe = (value: object): string => {
-  const prototype: unknown = Object.getPrototypeOf(value)
-  const constructorName = isRecord(prototype) && typeof prototype.constructor === 'function' ? prototype.constructor.name : ''
-  return constructorName === '' ? 'an object with a custom prototype' : `a ${constructorName}`
-}
-
-/** Refuses what would not read back as written: class instances (Date, Map...), BigInt, functions, non-finite numbers. */
-function faithfulJson(this: unknown, key: string, value: unknown): unknown {
-  const holder = this as Record<string, unknown>
-  const original = holder[key]
-  switch (typeof original) {
-    case 'bigint':
-      throw new UnserialisableValue('a BigInt')
-    case 'function':
-    case 'symbol':
-      throw new UnserialisableValue(`a ${typeof original}`)
-    case 'number':
-      if (!Number.isFinite(original)) throw new UnserialisableValue(`the number ${original}`)
-      break
-    case 'undefined':
-      if (Array.isArray(holder)) throw new UnserialisableValue('undefined in an array')
-      break
-    case 'object':
-      if (original !== null && !Array.isArray(original)) {
-        const prototype: unknown = Object.getPrototypeOf(original)
-        if (prototype !== Object.prototype && prototype !== null) throw new UnserialisableValue(describe(original))
-      }
-      break
-  }
-  return value
-}
-
-const bodyOf = (value: unknown): string => {
-  if (value === undefined) return '"n":1'
-  if (value instanceof Uint8Array) return `"b":"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}"`
-  try {
-    return `"v":${JSON.stringify(value, faithfulJson)}`
-  } catch (error) {
-    if (error instanceof UnserialisableValue) throw error
-    throw new UnserialisableValue('a circular reference', { cause: error })
-  }
-}
-
-/**
- * The envelope of `entry` (whose times are on the monotonic clock read as `monoNow`) as JSON text.
- * Throws UnserialisableValue for a value JSON cannot carry.
- */
-export const envelopeText = (entry: Entry<unknown>, monoNow: number, wallNow: number): string => {
-  const createdAt = Math.round(wallNow - (monoNow - entry.createdAt))
-  const ttl = Math.round(entry.freshUntil - entry.createdAt)
-  const revalidate = Math.round(entry.revalidateUntil - entry.freshUntil)
-  const fallback = Math.round(entry.fallbackUntil - entry.freshUntil)
-  return `{"c":${createdAt},"t":${ttl},"w":${revalidate},"e":${fallback},${bodyOf(entry.value)}}`
-}
 
 /**
  * The payload for `entry` (whose times are on the monotonic clock read as `monoNow`), compressed
@@ -99,8 +23,6 @@ export const encodeEntry = (entry: Entry<unknown>, monoNow: number, wallNow: num
     ? Buffer.concat([magic, Buffer.of(Format.Deflated), deflateRawSync(json)])
     : Buffer.concat([magic, Buffer.of(Format.Json), json])
 }
-
-const isDuration = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
 
 const textOf = (payload: Uint8Array): string | undefined => {
   const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
@@ -117,30 +39,6 @@ const textOf = (payload: Uint8Array): string | undefined => {
       }
     default:
       return undefined
-  }
-}
-
-/**
- * The entry a parsed envelope describes, its times moved onto the monotonic clock read as `monoNow`;
- * undefined for anything that is not a well-formed envelope, never an exception.
- */
-export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: number, size: number): Entry<V> | undefined => {
-  if (!isRecord(envelope)) return undefined
-  const { c: createdAtMs, t: ttl, w: revalidate, e: fallback } = envelope
-  if (!isDuration(createdAtMs) || !isDuration(ttl) || ttl === 0 || !isDuration(revalidate) || !isDuration(fallback)) return undefined
-  let value: unknown
-  if (Object.hasOwn(envelope, 'v')) value = envelope.v
-  else if (typeof envelope.b === 'string') value = Buffer.from(envelope.b, 'base64')
-  else if (envelope.n !== 1 || revalidate !== 0 || fallback !== 0) return undefined
-  const createdAt = monoNow - Math.max(0, wallNow - createdAtMs)
-  const freshUntil = createdAt + ttl
-  return {
-    value: value as V,
-    createdAt,
-    freshUntil,
-    revalidateUntil: freshUntil + revalidate,
-    fallbackUntil: freshUntil + fallback,
-    size,
   }
 }
 

@@ -23,6 +23,10 @@ export const printable = (value: unknown): string => {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
+/** The error for an option whose value is not what is allowed: `option "<option>" must be <allowed>; got <value>`. */
+export const mustBe = (option: string, allowed: string, value: unknown): CacheOptionsError =>
+  new CacheOptionsError(option, `must be ${allowed}; got ${printable(value)}`)
+
 /** A key that is not a string, named by cache. */
 export const keyTypeError = (cache: string, key: unknown): CacheError =>
   new CacheError(`middy-cache: cache "${cache}" needs string keys; got ${key === null ? 'null' : typeof key}`)

@@ -1,9 +1,10 @@
 import { monotonicClock, type Clock } from './clock.js'
-import { parseDuration, type Duration } from './duration.js'
-import { CacheOptionsError, printable } from './errors.js'
+import { optionalDurationMs, parseDuration, type Duration } from './duration.js'
+import { CacheOptionsError, mustBe } from './errors.js'
 import type { FreshnessPolicy } from './freshness.js'
 import type { L2Store } from '../stores/l2-store.js'
 import type { MemoryStoreBounds } from '../stores/memory/index.js'
+import type { TieredStore } from './shared-tier.js'
 
 /** Freshness of one entry, overriding the cache's options. */
 export interface EntryFreshness {
@@ -89,7 +90,7 @@ export interface ResolvedOptions<V> {
   readonly policy: FreshnessPolicy
   readonly timeoutMs: number | undefined
   readonly bounds: MemoryStoreBounds
-  readonly l2: L2Store | undefined
+  readonly l2: TieredStore | undefined
   readonly logger: Logger
   readonly now: Clock
 }
@@ -143,23 +144,32 @@ const editDistance = (a: string, b: string): number => {
   return previous[b.length] ?? 0
 }
 
-const optionalDuration = (option: string, value: unknown): number => (value === undefined ? 0 : parseDuration(option, value))
+export const requireRecord = (option: string, value: unknown, example: string): Record<string, unknown> => {
+  if (!isRecord(value)) throw mustBe(option, `an object such as ${example}`, value)
+  return value
+}
+
+export const optionalBoolean = (option: string, value: unknown, fallback: boolean): boolean => {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw mustBe(option, 'true or false', value)
+  return value
+}
 
 export const positiveInteger = (option: string, value: unknown, fallback: number): number => {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new CacheOptionsError(option, `must be a whole number of 1 or more; got ${printable(value)}`)
+    throw mustBe(option, 'a whole number of 1 or more', value)
   }
   return value
 }
 
 const resolveBounds = (l1: unknown): MemoryStoreBounds => {
   if (l1 === undefined) return { maxEntries: defaultMaxEntries, maxBytes: defaultMaxBytes }
-  if (!isRecord(l1)) throw new CacheOptionsError('l1', 'must be an object such as { maxEntries: 1000, maxBytes: 10_000_000 }')
-  rejectUnknownOptions(l1, l1OptionNames, 'l1.')
+  const bounds = requireRecord('l1', l1, '{ maxEntries: 1000, maxBytes: 10_000_000 }')
+  rejectUnknownOptions(bounds, l1OptionNames, 'l1.')
   return {
-    maxEntries: positiveInteger('l1.maxEntries', l1.maxEntries, defaultMaxEntries),
-    maxBytes: positiveInteger('l1.maxBytes', l1.maxBytes, defaultMaxBytes),
+    maxEntries: positiveInteger('l1.maxEntries', bounds.maxEntries, defaultMaxEntries),
+    maxBytes: positiveInteger('l1.maxBytes', bounds.maxBytes, defaultMaxBytes),
   }
 }
 
@@ -167,7 +177,7 @@ const resolveTimeout = (value: unknown): number | undefined => {
   if (value === undefined) return undefined
   const timeoutMs = parseDuration('timeout', value)
   if (timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
-    throw new CacheOptionsError('timeout', `must be between 1 ms and ${maxTimeoutMs} ms; got ${printable(value)}`)
+    throw mustBe('timeout', `between 1 ms and ${maxTimeoutMs} ms`, value)
   }
   return timeoutMs
 }
@@ -175,29 +185,28 @@ const resolveTimeout = (value: unknown): number | undefined => {
 const resolveJitter = (value: unknown): number => {
   if (value === undefined) return 0
   if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new CacheOptionsError('jitter', `must be a fraction from 0 up to (not including) 1, such as 0.1; got ${printable(value)}`)
+    throw mustBe('jitter', 'a fraction from 0 up to (not including) 1, such as 0.1', value)
   }
   return value
 }
 
-const l2StoreMethods = ['get', 'getMany', 'set', 'delete', 'acquireLease', 'releaseLease', 'readCounter', 'incrementCounter'] as const
-
-const resolveL2 = (value: unknown): L2Store | undefined => {
+/** The store brings the shared tier's code (`TieredStore`), so that a cache without one bundles none of it. */
+const resolveL2 = (value: unknown): TieredStore | undefined => {
   if (value === undefined) return undefined
-  if (!isRecord(value) || !isRecord(value.settings) || l2StoreMethods.some((method) => typeof value[method] !== 'function')) {
-    throw new CacheOptionsError('l2', `must be a store made by redisStore(...) or dynamoStore(...); got ${printable(value)}`)
+  if (!isRecord(value) || !isRecord(value.settings) || typeof value.sharedTier !== 'function') {
+    throw mustBe('l2', 'a store made by redisStore(...) or dynamoStore(...)', value)
   }
-  return value as unknown as L2Store
+  return value as unknown as TieredStore
 }
 
 export const resolveLogger = (value: unknown): Logger => {
   if (value === undefined) return console
-  if (!isRecord(value) || typeof value.warn !== 'function') throw new CacheOptionsError('logger', `must be an object with a warn(message) method, such as console; got ${printable(value)}`)
+  if (!isRecord(value) || typeof value.warn !== 'function') throw mustBe('logger', 'an object with a warn(message) method, such as console', value)
   return value as unknown as Logger
 }
 
 const requireFunction = (option: string, value: unknown): void => {
-  if (typeof value !== 'function') throw new CacheOptionsError(option, `must be a function; got ${printable(value)}`)
+  if (typeof value !== 'function') throw mustBe(option, 'a function', value)
 }
 
 /** The cache's policy with an entry's own freshness applied; throws a CacheOptionsError for a bad duration. */
@@ -205,7 +214,7 @@ export const policyWith = (policy: FreshnessPolicy, freshness: EntryFreshness | 
   if (freshness === undefined) return policy
   const { ttl, staleWhileRevalidate, staleIfError } = freshness
   const ttlMs = ttl === undefined ? policy.ttlMs : parseDuration('ttl', ttl)
-  if (ttlMs < 1) throw new CacheOptionsError('ttl', `must be 1 ms or more; got ${printable(ttl)}`)
+  if (ttlMs < 1) throw mustBe('ttl', '1 ms or more', ttl)
   return {
     ...policy,
     ttlMs,
@@ -216,27 +225,26 @@ export const policyWith = (policy: FreshnessPolicy, freshness: EntryFreshness | 
 
 /** Validates everything once, at construction, and resolves durations to milliseconds. */
 export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOptions<V> => {
-  const raw: unknown = options
-  if (!isRecord(raw)) throw new CacheOptionsError('options', 'must be an object such as { name, load, ttl }')
+  const raw = requireRecord('options', options, '{ name, load, ttl }')
   rejectUnknownOptions(raw, cacheOptionNames)
   if (typeof raw.name !== 'string' || !namePattern.test(raw.name)) {
-    throw new CacheOptionsError('name', `must be 1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit; got ${printable(raw.name)}`)
+    throw mustBe('name', "1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit", raw.name)
   }
   requireFunction('load', raw.load)
   if (raw.loadMany !== undefined) requireFunction('loadMany', raw.loadMany)
   if (raw.now !== undefined) requireFunction('now', raw.now)
   if (raw.ttl === undefined) throw new CacheOptionsError('ttl', "is required: how long a value is fresh, such as '5m' or 300")
   const ttlMs = parseDuration('ttl', raw.ttl)
-  if (ttlMs < 1) throw new CacheOptionsError('ttl', `must be 1 ms or more; got ${printable(raw.ttl)}`)
+  if (ttlMs < 1) throw mustBe('ttl', '1 ms or more', raw.ttl)
   return {
     name: raw.name,
     load: options.load,
     loadMany: options.loadMany,
     policy: {
       ttlMs,
-      staleWhileRevalidateMs: optionalDuration('staleWhileRevalidate', raw.staleWhileRevalidate),
-      staleIfErrorMs: optionalDuration('staleIfError', raw.staleIfError),
-      negativeTtlMs: optionalDuration('negativeTtl', raw.negativeTtl),
+      staleWhileRevalidateMs: optionalDurationMs('staleWhileRevalidate', raw.staleWhileRevalidate, 0),
+      staleIfErrorMs: optionalDurationMs('staleIfError', raw.staleIfError, 0),
+      negativeTtlMs: optionalDurationMs('negativeTtl', raw.negativeTtl, 0),
       jitter: resolveJitter(raw.jitter),
     },
     timeoutMs: resolveTimeout(raw.timeout),

@@ -1,4 +1,4 @@
-import { entryOfEnvelope, envelopeText, UnserialisableValue, type Envelope } from './envelope.js'
+import { entryOfEnvelope, envelopeText, UnserialisableValue, type Envelope } from './json-envelope.js'
 import { phaseOf, Phase, type Entry } from './freshness.js'
 import { callerKeyOf, storeKeyOf } from './keys.js'
 import { isRecord } from './options.js'

@@ -14,6 +14,11 @@ export interface CacheRegistration {
   readonly kind: CacheKind
   /** Values that must stay in memory: never written to a shared tier, a snapshot or a log. */
   readonly secret: boolean
+  /**
+   * 'principal': each value belongs to one caller (dataCache with `scope: 'principal'`), so the
+   * cache is never written to nor restored from a snapshot. Default 'shared'.
+   */
+  readonly scope?: 'shared' | 'principal'
 }
 
 /**

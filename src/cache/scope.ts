@@ -2,29 +2,54 @@ import { BackgroundWork, type SettleReport } from './background.js'
 import { CacheCounters } from './counters.js'
 import type { Flight } from './flight.js'
 
+/** One cache's counts within a scope; the newest first. */
+interface Slot {
+  readonly cache: string
+  freshHits: number
+  counters: CacheCounters | undefined
+  readonly next: Slot | undefined
+}
+
 /**
  * What one unit of work (in Lambda: one invocation) did with the caches: counters per cache and
  * the loads it left running. Kept apart per invocation, so concurrent invocations never mix.
  */
 export class CacheScope {
   // Made on first use: a warm invocation served from memory should allocate as little as it can.
-  #counters: Map<string, CacheCounters> | undefined
+  // A short chain of slots rather than a Map: a scope sees a handful of caches, and one small
+  // object per cache costs less than a Map (or arrays) made for every invocation. A cache that
+  // only served fresh hits has no counters object until someone asks for one.
+  #slots: Slot | undefined
   #background: BackgroundWork | undefined
 
   /** The counters of the cache named `cache` within this scope. */
   countersFor(cache: string): CacheCounters {
-    this.#counters ??= new Map()
-    let counters = this.#counters.get(cache)
-    if (counters === undefined) {
-      counters = new CacheCounters()
-      this.#counters.set(cache, counters)
+    const slot = this.#slotOf(cache)
+    if (slot.counters === undefined) {
+      slot.counters = new CacheCounters()
+      slot.counters.hits = slot.freshHits
     }
-    return counters
+    return slot.counters
   }
 
-  /** Counters of every cache used in this scope, by cache name. */
+  /** Adds `count` hits to the cache named `cache`: the same as `countersFor(cache).hits += count`, for less. */
+  countHits(cache: string, count: number): void {
+    const slot = this.#slotOf(cache)
+    if (slot.counters === undefined) slot.freshHits += count
+    else slot.counters.hits += count
+  }
+
+  /** Counters of every cache used in this scope, by cache name, in the order they were first used. */
   get counters(): ReadonlyMap<string, CacheCounters> {
-    return this.#counters ?? noCounters
+    const names: string[] = []
+    for (let slot = this.#slots; slot !== undefined; slot = slot.next) names.unshift(slot.cache)
+    return new Map(names.map((name) => [name, this.countersFor(name)]))
+  }
+
+  #slotOf(cache: string): Slot {
+    for (let slot = this.#slots; slot !== undefined; slot = slot.next) if (slot.cache === cache) return slot
+    this.#slots = { cache, freshHits: 0, counters: undefined, next: this.#slots }
+    return this.#slots
   }
 
   track(flight: Flight<unknown>): void {
@@ -44,7 +69,6 @@ export class CacheScope {
   }
 }
 
-const noCounters: ReadonlyMap<string, CacheCounters> = new Map()
 const nothingToSettle: Promise<SettleReport> = Promise.resolve({ completed: 0, abandoned: 0 })
 
 export const createScope = (): CacheScope => new CacheScope()

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { L2Settings, L2Store } from '../stores/l2-store.js'
+import type { MemoryStore } from '../stores/memory/index.js'
 import { CircuitBreaker, type CircuitState } from './breaker.js'
+import type { Fetched, FlightControl, Miss, SharedRead } from './cache.js'
 import { monotonicClock, type Clock } from './clock.js'
 import type { Tally } from './counters.js'
 import { decodeEntry, encodeEntry } from './envelope.js'
 import { Phase, phaseOf, type Entry } from './freshness.js'
 import type { Logger } from './options.js'
+import { Outcome, Tier } from './outcome.js'
 import type { CacheScope } from './scope.js'
 
 /** What the caches sharing one store know of its health. */
@@ -56,7 +59,7 @@ export class TierSession {
 }
 
 /** What taking a lease came to: a fresh value another environment wrote, or the lease to give back. */
-export interface Claim<V> {
+interface Claim<V> {
   readonly entry: Entry<V> | undefined
   release(): Promise<void>
 }
@@ -64,31 +67,50 @@ export interface Claim<V> {
 const nothingToRelease = (): Promise<void> => Promise.resolve()
 const noClaim: Claim<never> = { entry: undefined, release: nothingToRelease }
 
-export interface SharedTierOptions {
+/** What a cache lends its shared tier. */
+export interface TierHost<V> {
   readonly cacheName: string
   /** The cache's monotonic clock, which entries' times are on. */
   readonly now: Clock
   readonly logger: Logger
   /** The cache's load timeout: waiting for another environment's load never outlasts it. */
   readonly loadTimeoutMs: number | undefined
+  /** The cache's memory: an entry read from L2 that may only stand in for a failed load is kept there. */
+  readonly memory: MemoryStore<Entry<V>>
+  /** The counters an operation made for `scope` adds to. */
+  tally(scope: CacheScope | undefined): Tally
+  /** Loads `key` from the source, as the cache does without L2. */
+  load(key: string, storeKey: string, signal: AbortSignal, scope: CacheScope | undefined): Promise<Fetched<V>>
+  /** The namespace version moved on (another environment cleared the cache): forget every entry and load. */
+  forget(): void
+  /** The namespace version is next read at `at` on the cache's clock. */
+  versionDue(at: number): void
+}
+
+/** A store that brings the shared tier's code with it: what `redisStore(...)` and `dynamoStore(...)` make. */
+export interface TieredStore extends L2Store {
+  sharedTier<V>(host: TierHost<V>): SharedTier<V>
 }
 
 /**
  * A cache's view of its L2 store: keys under the cache's name and namespace version, entries in
  * envelopes, every operation within the store's timeout and behind its circuit breaker. Never
- * throws: a failed or slow operation is counted and reads as "nothing there".
+ * throws: a failed or slow operation is counted and reads as "nothing there". It comes with the
+ * store (`TieredStore`), so a function whose caches have no L2 neither bundles nor loads it.
  */
 export class SharedTier<V> {
   readonly #store: L2Store
   readonly #settings: L2Settings
   readonly #breaker: CircuitBreaker
   readonly #failedIn: WeakSet<CacheScope>
-  readonly #cacheName: string
+  readonly #host: TierHost<V>
   readonly #versionKey: string
-  readonly #now: Clock
-  readonly #logger: Logger
   readonly #leaseWaitMs: number
   #version: number | undefined
+  /** The namespace version read under way, shared by every caller that needs it. */
+  #versionSync: Promise<void> | undefined
+  /** When the namespace version is next read (it tells that another environment cleared the cache). */
+  #versionDueAt = Number.NEGATIVE_INFINITY
   /**
    * The last read of the namespace version failed: until a version read or bump succeeds (at the
    * next check, at most `versionCheck` later), sessions start failed and skip L2. A get that waited
@@ -97,89 +119,111 @@ export class SharedTier<V> {
   #versionUnreadable = false
   #warnedUnserialisable = false
 
-  constructor(store: L2Store, options: SharedTierOptions) {
+  constructor(store: L2Store, host: TierHost<V>) {
     this.#store = store
     this.#settings = store.settings
     const health = healthOf(store)
     this.#breaker = health.breaker
     this.#failedIn = health.failedIn
-    this.#cacheName = options.cacheName
-    this.#versionKey = `${options.cacheName}:version`
-    this.#now = options.now
-    this.#logger = options.logger
-    this.#leaseWaitMs = Math.min(this.#settings.lease?.waitMs ?? 0, options.loadTimeoutMs ?? Number.POSITIVE_INFINITY)
+    this.#host = host
+    this.#versionKey = `${host.cacheName}:version`
+    this.#leaseWaitMs = Math.min(this.#settings.lease?.waitMs ?? 0, host.loadTimeoutMs ?? Number.POSITIVE_INFINITY)
+    host.versionDue(this.#versionDueAt)
   }
 
   get circuit(): CircuitState {
     return this.#breaker.state
   }
 
-  get versionCheckMs(): number {
-    return this.#settings.versionCheckMs
-  }
-
-  get versionKnown(): boolean {
-    return this.#version !== undefined
-  }
-
   /**
-   * Operations counted in `tally`, for the invocation `scope`; undefined until the namespace version
-   * is known, since every key depends on it. Born failed (every operation skipped) while the last
-   * version read had failed, and in an invocation that already met a failure of this store.
+   * Operations counted for `scope`; undefined until the namespace version is known, since every
+   * key depends on it. Born failed (every operation skipped) while the last version read had
+   * failed, and in an invocation that already met a failure of this store.
    */
-  open(tally: Tally, scope?: CacheScope): TierSession | undefined {
+  open(scope: CacheScope | undefined): TierSession | undefined {
     if (this.#version === undefined) return undefined
-    const session = new TierSession(tally, this.#version, scope)
+    const session = new TierSession(this.#host.tally(scope), this.#version, scope)
     session.failed = this.#versionUnreadable || (scope !== undefined && this.#failedIn.has(scope))
     return session
   }
 
-  /** Reads the namespace version; true when it moved on since the last read (another environment cleared the cache). */
-  async syncVersion(tally: Tally, scope?: CacheScope): Promise<boolean> {
-    if (scope !== undefined && this.#failedIn.has(scope)) return false
-    const read = await this.#attempt(tally, (signal) => this.#store.readCounter(this.#versionKey, signal))
-    this.#versionUnreadable = read === unavailable
-    if (read === unavailable) {
-      if (scope !== undefined) this.#failedIn.add(scope)
-      return false
-    }
-    const moved = this.#version !== undefined && this.#version !== read
-    this.#version = read
-    return moved
+  /**
+   * Reads the namespace version (one read at a time); a version moved on by another environment's
+   * `clear()` empties the cache's memory. Without a known version L2 cannot be used, so it is read
+   * again at the next call (the breaker keeps that cheap).
+   */
+  syncVersion(scope: CacheScope | undefined): Promise<void> {
+    this.#versionSync ??= this.#readVersion(scope)
+      .then((moved) => {
+        if (moved) this.#host.forget()
+        this.#versionChecked()
+      })
+      .finally(() => {
+        this.#versionSync = undefined
+      })
+    return this.#versionSync
   }
 
   /** Moves the namespace version on: every environment's entries are gone once it reads the new version. */
-  async bumpVersion(tally: Tally, scope?: CacheScope): Promise<void> {
-    const bumped = await this.#attempt(tally, (signal) => this.#store.incrementCounter(this.#versionKey, signal))
+  async bumpVersion(scope: CacheScope | undefined): Promise<void> {
+    const bumped = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.incrementCounter(this.#versionKey, signal))
     if (bumped === unavailable) {
       if (scope !== undefined) this.#failedIn.add(scope)
-      return
+    } else {
+      this.#version = bumped
+      this.#versionUnreadable = false
     }
-    this.#version = bumped
-    this.#versionUnreadable = false
+    this.#versionChecked()
   }
 
-  async read(session: TierSession, storeKey: string): Promise<Entry<V> | undefined> {
-    const payload = await this.#run(session, (signal) => this.#store.get(this.#keyOf(session, storeKey), signal))
-    return payload === unavailable || payload === undefined ? undefined : this.#decode(payload, storeKey)
+  /** L2 (within its timeout), then the lease, then the source; a loaded value is written back to L2. */
+  async fetch(key: string, storeKey: string, control: FlightControl, scope: CacheScope | undefined, read: SharedRead, freshBeyond: number): Promise<Fetched<V>> {
+    const session = this.open(scope)
+    if (session === undefined) return this.#host.load(key, storeKey, control.signal, scope)
+    if (read !== 'skip') {
+      const served = this.#servable(storeKey, await this.#read(session, storeKey), read, control.isCurrent)
+      if (served !== undefined) return served
+      // A read that failed, or was skipped (breaker open), is no miss: it was counted as an error or not made.
+      if (!session.failed) session.tally.add('l2Misses')
+    }
+    const claim = await this.#claim(session, storeKey, control.signal, freshBeyond)
+    if (claim.entry !== undefined) return { value: claim.entry.value, entry: claim.entry, outcome: Outcome.Hit, tier: Tier.L2 }
+    try {
+      // Abandoned while it waited for another environment: nobody wants the load any more.
+      control.signal.throwIfAborted()
+      const fetched = await this.#host.load(key, storeKey, control.signal, scope)
+      if (control.isCurrent()) await this.write(session, storeKey, fetched.entry)
+      return fetched
+    } finally {
+      await claim.release()
+    }
   }
 
-  async readMany(session: TierSession, storeKeys: readonly string[]): Promise<(Entry<V> | undefined)[]> {
-    const keys = storeKeys.map((storeKey) => this.#keyOf(session, storeKey))
+  /**
+   * Reads every miss of a batch in one operation; what L2 serves goes into `results`. Returns the
+   * misses left for the source.
+   */
+  async readMany(session: TierSession, misses: readonly Miss[], results: Map<string, Fetched<V>>, isCurrent: (storeKey: string) => () => boolean): Promise<readonly Miss[]> {
+    const keys = misses.map((miss) => this.#keyOf(session, miss.storeKey))
     const payloads = await this.#run(session, (signal) => this.#store.getMany(keys, signal))
-    return storeKeys.map((storeKey, index) => {
+    const toLoad = misses.filter((miss, index) => {
       const payload = payloads === unavailable ? undefined : payloads[index]
-      return payload === undefined ? undefined : this.#decode(payload, storeKey)
+      const shared = payload === undefined ? undefined : this.#decode(payload, miss.storeKey)
+      const served = this.#servable(miss.storeKey, shared, miss.read, isCurrent(miss.storeKey))
+      if (served !== undefined) results.set(miss.storeKey, served)
+      return served === undefined
     })
+    if (!session.failed) session.tally.add('l2Misses', toLoad.length)
+    return toLoad
   }
 
   /** Stores `entry` until its last usable moment; undefined ("not found", not remembered) removes the key. */
   async write(session: TierSession, storeKey: string, entry: Entry<V> | undefined): Promise<void> {
     if (entry === undefined) {
-      await this.remove(session, storeKey)
+      await this.#remove(session, storeKey)
       return
     }
-    const monoNow = this.#now()
+    const monoNow = this.#host.now()
     const ttlMs = Math.ceil(Math.max(entry.revalidateUntil, entry.fallbackUntil) - monoNow)
     if (ttlMs <= 0) return
     let payload: Buffer
@@ -196,7 +240,72 @@ export class SharedTier<V> {
     await this.#run(session, (signal) => this.#store.set(this.#keyOf(session, storeKey), payload, ttlMs, signal))
   }
 
-  async remove(session: TierSession, storeKey: string): Promise<void> {
+  /** Writes `entry` (from `set`) through to L2, the namespace version read first when it is due. */
+  async writeThrough(storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<void> {
+    const session = await this.#currentSession(scope)
+    if (session !== undefined) await this.write(session, storeKey, entry)
+  }
+
+  /** Removes `storeKey` from L2 (for `delete`), the namespace version read first when it is due. */
+  async removeKey(storeKey: string, scope: CacheScope | undefined): Promise<void> {
+    const session = await this.#currentSession(scope)
+    if (session !== undefined) await this.#remove(session, storeKey)
+  }
+
+  async #currentSession(scope: CacheScope | undefined): Promise<TierSession | undefined> {
+    if (this.#host.now() >= this.#versionDueAt) await this.syncVersion(scope)
+    return this.open(scope)
+  }
+
+  #versionChecked(): void {
+    const now = this.#host.now()
+    this.#versionDueAt = this.#version === undefined ? now : now + this.#settings.versionCheckMs
+    this.#host.versionDue(this.#versionDueAt)
+  }
+
+  /** Reads the namespace version; true when it moved on since the last read (another environment cleared the cache). */
+  async #readVersion(scope: CacheScope | undefined): Promise<boolean> {
+    if (scope !== undefined && this.#failedIn.has(scope)) return false
+    const read = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.readCounter(this.#versionKey, signal))
+    this.#versionUnreadable = read === unavailable
+    if (read === unavailable) {
+      if (scope !== undefined) this.#failedIn.add(scope)
+      return false
+    }
+    const moved = this.#version !== undefined && this.#version !== read
+    this.#version = read
+    return moved
+  }
+
+  async #read(session: TierSession, storeKey: string): Promise<Entry<V> | undefined> {
+    const payload = await this.#run(session, (signal) => this.#store.get(this.#keyOf(session, storeKey), signal))
+    return payload === unavailable || payload === undefined ? undefined : this.#decode(payload, storeKey)
+  }
+
+  /**
+   * What an entry read from L2 serves, by its phase: fresh is a hit; stale within staleWhileRevalidate
+   * serves callers that have nothing (`read` usable); stale within staleIfError serves nobody but is
+   * kept in memory to stand in should the load fail.
+   */
+  #servable(storeKey: string, shared: Entry<V> | undefined, read: SharedRead, isCurrent: () => boolean): Fetched<V> | undefined {
+    if (shared === undefined) return undefined
+    switch (phaseOf(shared, this.#host.now())) {
+      case Phase.Fresh:
+        return { value: shared.value, entry: shared, outcome: Outcome.Hit, tier: Tier.L2 }
+      case Phase.Revalidate:
+        return read === 'usable' ? { value: shared.value, entry: shared, outcome: Outcome.Stale, tier: Tier.L2 } : undefined
+      case Phase.Fallback: {
+        const memory = this.#host.memory
+        const current = memory.get(storeKey)
+        if (isCurrent() && (current === undefined || current.createdAt < shared.createdAt)) memory.set(storeKey, shared)
+        return undefined
+      }
+      case Phase.Expired:
+        return undefined
+    }
+  }
+
+  async #remove(session: TierSession, storeKey: string): Promise<void> {
     await this.#run(session, (signal) => this.#store.delete(this.#keyOf(session, storeKey), signal))
   }
 
@@ -206,7 +315,7 @@ export class SharedTier<V> {
    * the caller loads itself. Returns an entry found on the way that stays fresh past `freshBeyond`
    * (a refresh ahead wants a newer copy than its own), or the lease to release.
    */
-  async claim(session: TierSession, storeKey: string, signal: AbortSignal, freshBeyond: number): Promise<Claim<V>> {
+  async #claim(session: TierSession, storeKey: string, signal: AbortSignal, freshBeyond: number): Promise<Claim<V>> {
     const lease = this.#settings.lease
     if (lease === undefined) return noClaim
     const key = this.#keyOf(session, storeKey)
@@ -217,7 +326,7 @@ export class SharedTier<V> {
       if (attempt === unavailable) return noClaim
       const found = attempt.payload === undefined ? undefined : this.#decode(attempt.payload, storeKey)
       const release = (): Promise<void> => this.#release(session, key, token)
-      if (found !== undefined && phaseOf(found, this.#now()) === Phase.Fresh && found.freshUntil > freshBeyond) {
+      if (found !== undefined && phaseOf(found, this.#host.now()) === Phase.Fresh && found.freshUntil > freshBeyond) {
         if (attempt.acquired) await release()
         return { entry: found, release: nothingToRelease }
       }
@@ -239,11 +348,11 @@ export class SharedTier<V> {
   /** `k:` + the key, or `h:` + the hash for keys stored hashed, so the two can never meet. */
   #keyOf(session: TierSession, storeKey: string): string {
     const encoded = storeKey.charCodeAt(0) === 0 ? `h:${storeKey.slice(1)}` : `k:${storeKey}`
-    return `${this.#cacheName}:${session.version}:${encoded}`
+    return `${this.#host.cacheName}:${session.version}:${encoded}`
   }
 
   #decode(payload: Uint8Array, storeKey: string): Entry<V> | undefined {
-    return decodeEntry<V>(payload, this.#now(), Date.now(), storeKey.length * 2)
+    return decodeEntry<V>(payload, this.#host.now(), Date.now(), storeKey.length * 2)
   }
 
   #skipUnserialisable(session: TierSession, error: unknown): void {
@@ -251,8 +360,8 @@ export class SharedTier<V> {
     if (this.#warnedUnserialisable) return
     this.#warnedUnserialisable = true
     const reason = error instanceof Error ? error.message : String(error)
-    this.#logger.warn(
-      `middy-cache: cache "${this.#cacheName}" keeps some values in memory only: the shared tier stores JSON, which cannot carry ${reason} (warned once)`,
+    this.#host.logger.warn(
+      `middy-cache: cache "${this.#host.cacheName}" keeps some values in memory only: the shared tier stores JSON, which cannot carry ${reason} (warned once)`,
     )
   }
 

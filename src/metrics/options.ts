@@ -1,6 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics'
-import { CacheOptionsError, printable } from '../cache/errors.js'
-import { rejectUnknownOptions } from '../cache/options.js'
+import { CacheOptionsError, mustBe, printable } from '../cache/errors.js'
+import { isRecord, optionalBoolean, rejectUnknownOptions, requireRecord } from '../cache/options.js'
 import { cacheDimension, MetricGroup, metricGroups, metricNames, serviceDimension } from './catalog.js'
 import { describeMetrics } from './shared-instance.js'
 
@@ -42,13 +42,10 @@ const namespacePattern = /^[0-9A-Za-z.\-_/#: ]{1,255}$/
 /** CloudWatch dimension names and values: printable ASCII with something besides spaces. */
 const dimensionTextPattern = /^[\x20-\x7E]*[\x21-\x7E][\x20-\x7E]*$/
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
 const resolveNamespace = (value: unknown): string | undefined => {
   if (value === undefined) return undefined
   if (typeof value !== 'string' || !namespacePattern.test(value) || value.startsWith('AWS/')) {
-    throw new CacheOptionsError('namespace', `must be 1 to 255 letters, digits or . - _ / # : and spaces, not starting with "AWS/"; got ${printable(value)}`)
+    throw mustBe('namespace', '1 to 255 letters, digits or . - _ / # : and spaces, not starting with "AWS/"', value)
   }
   return value
 }
@@ -57,7 +54,7 @@ const isDimensionValue = (value: unknown): value is string => typeof value === '
 
 const resolveService = (value: unknown): string | undefined => {
   if (value === undefined) return undefined
-  if (!isDimensionValue(value)) throw new CacheOptionsError('service', `must be 1 to 1024 printable ASCII characters; got ${printable(value)}`)
+  if (!isDimensionValue(value)) throw mustBe('service', '1 to 1024 printable ASCII characters', value)
   return value
 }
 
@@ -73,7 +70,7 @@ const checkDimensionName = (option: string, name: string): void => {
 
 const resolveDimensions = (value: unknown): Record<string, string> => {
   if (value === undefined) return {}
-  if (!isRecord(value)) throw new CacheOptionsError('defaultDimensions', `must be an object of names to values such as { stage: 'prod' }; got ${printable(value)}`)
+  if (!isRecord(value)) throw mustBe('defaultDimensions', "an object of names to values such as { stage: 'prod' }", value)
   const dimensions: Record<string, string> = {}
   for (const [name, dimension] of Object.entries(value)) {
     checkDimensionName('defaultDimensions', name)
@@ -89,15 +86,9 @@ const resolveGroups = (value: unknown): ReadonlySet<MetricGroup> => {
   if (value === undefined) return new Set(metricGroups)
   const known: readonly unknown[] = metricGroups
   if (!Array.isArray(value) || value.length === 0 || !value.every((group) => known.includes(group))) {
-    throw new CacheOptionsError('groups', `must be a non-empty array of ${metricGroups.map((group) => `'${group}'`).join(', ')}; got ${printable(value)}`)
+    throw mustBe('groups', `a non-empty array of ${metricGroups.map((group) => `'${group}'`).join(', ')}`, value)
   }
   return new Set(value as MetricGroup[])
-}
-
-const resolveHighResolution = (value: unknown): boolean => {
-  if (value === undefined) return false
-  if (typeof value !== 'boolean') throw new CacheOptionsError('highResolution', `must be true or false; got ${printable(value)}`)
-  return value
 }
 
 const isMetricsInstance = (value: unknown): value is Metrics =>
@@ -106,7 +97,7 @@ const isMetricsInstance = (value: unknown): value is Metrics =>
 /** Namespace, service and dimensions taken from a shared instance, with the user's own dimensions added. */
 const resolveShared = (raw: Record<string, unknown>, own: Record<string, string>): Pick<ResolvedMetricsOptions, 'namespace' | 'service' | 'dimensions'> => {
   if (!isMetricsInstance(raw.metrics)) {
-    throw new CacheOptionsError('metrics', `must be a Powertools Metrics instance (new Metrics({ namespace, serviceName })); got ${printable(raw.metrics)}`)
+    throw mustBe('metrics', 'a Powertools Metrics instance (new Metrics({ namespace, serviceName }))', raw.metrics)
   }
   for (const option of ['namespace', 'service'] as const) {
     if (raw[option] !== undefined) throw new CacheOptionsError(option, 'comes from the shared metrics instance: pass one or the other')
@@ -118,8 +109,7 @@ const resolveShared = (raw: Record<string, unknown>, own: Record<string, string>
 
 /** Validates everything once, at construction; a shared instance is read now. */
 export const resolveMetricsOptions = (options: CacheMetricsWriterOptions, known: readonly string[] = cacheMetricsWriterOptionNames): ResolvedMetricsOptions => {
-  const raw: unknown = options
-  if (!isRecord(raw)) throw new CacheOptionsError('options', "must be an object such as { namespace: 'Shop' }")
+  const raw = requireRecord('options', options, "{ namespace: 'Shop' }")
   rejectUnknownOptions(raw, known)
   const own = resolveDimensions(raw.defaultDimensions)
   const target =
@@ -129,5 +119,5 @@ export const resolveMetricsOptions = (options: CacheMetricsWriterOptions, known:
   if (Object.keys(target.dimensions).length > maxOwnDimensions) {
     throw new CacheOptionsError(raw.metrics === undefined ? 'defaultDimensions' : 'metrics', `gives more than ${maxOwnDimensions} dimensions: EMF allows ${maxDimensions} per blob, service and cache included`)
   }
-  return { ...target, highResolution: resolveHighResolution(raw.highResolution), groups: resolveGroups(raw.groups) }
+  return { ...target, highResolution: optionalBoolean('highResolution', raw.highResolution, false), groups: resolveGroups(raw.groups) }
 }

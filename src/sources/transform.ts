@@ -1,4 +1,4 @@
-import { CacheError } from '../cache/errors.js'
+import { CacheError, mustBe } from '../cache/errors.js'
 
 /** How a raw parameter or secret value is decoded before it is cached. */
 export const Transform = {
@@ -10,6 +10,12 @@ export const Transform = {
 export type Transform = (typeof Transform)[keyof typeof Transform]
 
 export const transforms: readonly string[] = Object.values(Transform)
+
+/** A `transform` option: undefined, 'json' or 'binary'. */
+export const transformOption = (option: string, value: unknown): Transform | undefined => {
+  if (value !== undefined && (typeof value !== 'string' || !transforms.includes(value))) throw mustBe(option, "'json' or 'binary'", value)
+  return value as Transform | undefined
+}
 
 const utf8 = new TextDecoder()
 

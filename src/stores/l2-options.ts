@@ -1,6 +1,6 @@
 import { parseDuration, type Duration } from '../cache/duration.js'
-import { CacheOptionsError, printable } from '../cache/errors.js'
-import { isRecord, positiveInteger, rejectUnknownOptions } from '../cache/options.js'
+import { mustBe } from '../cache/errors.js'
+import { positiveInteger, rejectUnknownOptions, requireRecord } from '../cache/options.js'
 import type { L2Settings } from './l2-store.js'
 
 /** Options every shared-tier store accepts, besides its connection. */
@@ -36,15 +36,15 @@ const maxTimeoutMs = 60_000
 const boundedDuration = (option: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number): number => {
   if (value === undefined) return fallbackMs
   const ms = parseDuration(option, value)
-  if (ms < minMs || ms > maxMs) throw new CacheOptionsError(option, `must be between ${minMs} ms and ${maxMs} ms; got ${printable(value)}`)
+  if (ms < minMs || ms > maxMs) throw mustBe(option, `between ${minMs} ms and ${maxMs} ms`, value)
   return ms
 }
 
 const section = (option: string, value: unknown, known: readonly string[], example: string): Record<string, unknown> => {
   if (value === undefined) return {}
-  if (!isRecord(value)) throw new CacheOptionsError(option, `must be an object such as ${example}; got ${printable(value)}`)
-  rejectUnknownOptions(value, known, `${option}.`)
-  return value
+  const options = requireRecord(option, value, example)
+  rejectUnknownOptions(options, known, `${option}.`)
+  return options
 }
 
 const resolveLease = (value: unknown): L2Settings['lease'] => {
@@ -61,7 +61,7 @@ export const resolveL2Settings = (options: Record<string, unknown>, defaults: L2
   const breaker = section('breaker', options.breaker, breakerOptionNames, "{ failures: 3, coolDown: '5s' }")
   const compressAbove = options.compressAbove
   if (compressAbove !== undefined && (typeof compressAbove !== 'number' || !Number.isSafeInteger(compressAbove) || compressAbove < 0)) {
-    throw new CacheOptionsError('compressAbove', `must be a whole number of bytes, 0 or more; got ${printable(compressAbove)}`)
+    throw mustBe('compressAbove', 'a whole number of bytes, 0 or more', compressAbove)
   }
   return {
     timeoutMs: boundedDuration('timeout', options.timeout, defaults.timeoutMs, 1, maxTimeoutMs),

@@ -25,6 +25,8 @@ export interface LeaseAttempt {
  * A shared tier (L2) as the engine drives it: raw bytes under string keys, a lease, a counter.
  * Drivers only move bytes; the engine decides freshness, leases, timeouts and the circuit breaker.
  * `signal` aborts when the engine stops waiting (timeout); drivers pass it on where they can.
+ * A cache's `l2` takes the stores `redisStore(...)` and `dynamoStore(...)` make: they bring the
+ * engine's shared-tier code with them (`TieredStore`), so a function without L2 bundles none of it.
  */
 export interface L2Store {
   /** Names the store in messages: 'redis', 'dynamodb'. */

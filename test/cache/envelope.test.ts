@@ -1,4 +1,5 @@
-import { decodeEntry, encodeEntry, UnserialisableValue } from '../../src/cache/envelope.js'
+import { decodeEntry, encodeEntry } from '../../src/cache/envelope.js'
+import { UnserialisableValue } from '../../src/cache/json-envelope.js'
 import { createEntry, type Entry } from '../../src/cache/freshness.js'
 
 const policy = { ttlMs: 60_000, staleWhileRevalidateMs: 30_000, staleIfErrorMs: 3_600_000, negativeTtlMs: 10_000, jitter: 0 }

@@ -59,4 +59,56 @@ describe('getManyIfFresh: the synchronous warm read', () => {
     await cache.get('gone')
     expect(cache.getManyIfFresh(['gone'])).toEqual([undefined])
   })
+
+  describe('the same keys asked again are answered from the last read while it holds', () => {
+    const warmRead = async () => {
+      const setup = cacheWith()
+      const keys = ['a', 'b'] as const
+      await setup.cache.getMany(keys)
+      const first = setup.cache.getManyIfFresh(keys)
+      return { ...setup, keys, first }
+    }
+
+    test('the same array comes back, each read still counted as hits, in the scope too', async () => {
+      const { cache, keys, first } = await warmRead()
+      const scope = createScope()
+      expect(cache.getManyIfFresh(keys, { scope })).toBe(first)
+      expect(scope.counters.get('warm')?.hits).toBe(2)
+      expect(cache.stats().hits).toBe(4)
+    })
+
+    test('a value stored since is read anew', async () => {
+      const { cache, keys, first } = await warmRead()
+      await cache.set('b', 'B2')
+      const again = cache.getManyIfFresh(keys)
+      expect(again).not.toBe(first)
+      expect(again).toEqual(['A', 'B2'])
+    })
+
+    test('a key deleted since, or a cleared cache, makes it go the async way', async () => {
+      const { cache, keys } = await warmRead()
+      await cache.delete('a')
+      expect(cache.getManyIfFresh(keys)).toBeUndefined()
+      await cache.getMany(keys)
+      expect(cache.getManyIfFresh(keys)).toEqual(['A', 'B'])
+      await cache.clear()
+      expect(cache.getManyIfFresh(keys)).toBeUndefined()
+    })
+
+    test('once the entry that ages first is no longer fresh, it is not served', async () => {
+      const { cache, clock, keys } = await warmRead()
+      clock.advance(30_000)
+      await cache.set('b', 'B2')
+      expect(cache.getManyIfFresh(keys)).toEqual(['A', 'B2'])
+      clock.advance(30_001)
+      expect(cache.getManyIfFresh(keys)).toBeUndefined()
+    })
+
+    test('another array of keys, even with equal contents, is read from the store', async () => {
+      const { cache, first } = await warmRead()
+      const again = cache.getManyIfFresh(['a', 'b'])
+      expect(again).not.toBe(first)
+      expect(again).toEqual(first)
+    })
+  })
 })

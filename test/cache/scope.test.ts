@@ -68,3 +68,23 @@ describe('outcomes and counters', () => {
     expect([...scope.counters.keys()]).toEqual(['one', 'two'])
   })
 })
+
+describe('CacheScope counters', () => {
+  test('countHits adds to the same counters countersFor gives, before and after they are made', () => {
+    const scope = createScope()
+    scope.countHits('config', 2)
+    scope.countHits('secrets', 1)
+    scope.countHits('config', 2)
+    expect(scope.countersFor('config').hits).toBe(4)
+    scope.countHits('config', 1)
+    scope.countersFor('config').misses++
+    expect([...scope.counters].map(([name, counters]) => [name, counters.hits, counters.misses])).toEqual([
+      ['config', 5, 1],
+      ['secrets', 1, 0],
+    ])
+  })
+
+  test('a scope that counted nothing has no counters', () => {
+    expect(createScope().counters.size).toBe(0)
+  })
+})

@@ -197,7 +197,7 @@ describe('cacheMetrics: written once per invocation, on every path', () => {
     // After hooks run in reverse: cacheMetrics flushes in `after`, then failsAfter throws and every onError runs.
     const handler = middy().use(failsAfter).use(cacheMetrics(shop)).use(reads(cache)).handler(() => Promise.resolve('ok'))
     await expect(invoke(handler, { keys: ['a'] })).rejects.toThrow('serialising the response failed')
-    expect(invocationOf(request!).earlyReturnWork.size).toBe(0)
+    expect(invocationOf(request!).earlyReturnWork?.size ?? 0).toBe(0)
     await runEarlyReturnWork(request!)
     expect(perCache(cache, 'Gets', output.blobs())).toEqual([1])
   })

@@ -9,9 +9,10 @@ import {
   type AttributeValue,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb'
-import { CacheOptionsError, printable } from '../../cache/errors.js'
+import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
+import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
 import type { L2Settings, L2Store, LeaseAttempt } from '../l2-store.js'
 
 export interface DynamoStoreOptions extends L2Options {
@@ -50,13 +51,13 @@ const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
 const attributeName = (option: string, value: unknown, fallback: string): string => {
   if (value === undefined) return fallback
   if (typeof value !== 'string' || !attributeNamePattern.test(value) || ownAttributes.includes(value)) {
-    throw new CacheOptionsError(option, `must be an attribute name other than ${ownAttributes.join(', ')}; got ${printable(value)}`)
+    throw mustBe(option, `an attribute name other than ${ownAttributes.join(', ')}`, value)
   }
   return value
 }
 
 /** The shared tier on a DynamoDB table, expiry left to the table's native TTL (and checked on read, since TTL deletes late). */
-class DynamoStore implements L2Store {
+class DynamoStore implements TieredStore {
   readonly kind = 'dynamodb'
   readonly settings: L2Settings
   readonly #table: string
@@ -77,6 +78,11 @@ class DynamoStore implements L2Store {
     this.#consistentRead = options.consistentRead ?? false
     this.#given = options.client
     this.#clientConfig = options.clientConfig ?? {}
+  }
+
+  /** The engine's shared-tier code comes with the store: a cache without L2 neither bundles nor loads it. */
+  sharedTier<V>(host: TierHost<V>): SharedTier<V> {
+    return new SharedTier(this, host)
   }
 
   async get(key: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
@@ -236,28 +242,28 @@ class DynamoStore implements L2Store {
  * whose stored form exceeds what an item holds stay in memory only, counted as `l2Skipped`.
  */
 export const dynamoStore = (options: DynamoStoreOptions): L2Store => {
-  if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { table: 'cache' }; got ${printable(options)}`)
+  if (!isRecord(options)) throw mustBe('options', "an object such as { table: 'cache' }", options)
   rejectUnknownOptions(options, optionNames)
   if (typeof options.table !== 'string' || !tableNamePattern.test(options.table)) {
-    throw new CacheOptionsError('table', `must be a DynamoDB table name (3-255 letters, digits, _ . -); got ${printable(options.table)}`)
+    throw mustBe('table', 'a DynamoDB table name (3-255 letters, digits, _ . -)', options.table)
   }
   if (options.client !== undefined && !(options.client instanceof DynamoDBClient)) {
-    throw new CacheOptionsError('client', `must be a DynamoDBClient; got ${printable(options.client)}`)
+    throw mustBe('client', 'a DynamoDBClient', options.client)
   }
   if (options.client !== undefined && options.clientConfig !== undefined) {
     throw new CacheOptionsError('clientConfig', "applies to a client the store makes, not to a 'client' you pass")
   }
   if (options.clientConfig !== undefined && !isRecord(options.clientConfig)) {
-    throw new CacheOptionsError('clientConfig', `must be DynamoDB client options such as { region: 'eu-west-1' }; got ${printable(options.clientConfig)}`)
+    throw mustBe('clientConfig', "DynamoDB client options such as { region: 'eu-west-1' }", options.clientConfig)
   }
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
-    throw new CacheOptionsError('consistentRead', `must be true or false; got ${printable(options.consistentRead)}`)
+    throw mustBe('consistentRead', 'true or false', options.consistentRead)
   }
   const keyAttribute = attributeName('keyAttribute', options.keyAttribute, 'pk')
   const ttlAttribute = attributeName('ttlAttribute', options.ttlAttribute, 'expiresAt')
   if (keyAttribute === ttlAttribute) throw new CacheOptionsError('ttlAttribute', `must differ from keyAttribute; both are ${printable(keyAttribute)}`)
   const prefix = options.prefix ?? 'middy-cache:'
-  if (typeof prefix !== 'string' || prefix.length > 64) throw new CacheOptionsError('prefix', `must be a string of up to 64 characters; got ${printable(prefix)}`)
+  if (typeof prefix !== 'string' || prefix.length > 64) throw mustBe('prefix', 'a string of up to 64 characters', prefix)
   const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
   return new DynamoStore(settings, { ...options, keyAttribute, ttlAttribute, prefix })
 }

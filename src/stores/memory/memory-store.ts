@@ -28,6 +28,7 @@ export class MemoryStore<E extends Sized> {
   #newest: Node<E> | undefined
   #bytes = 0
   #evictions = 0
+  #changes = 0
 
   constructor(bounds: MemoryStoreBounds) {
     this.#bounds = bounds
@@ -49,6 +50,7 @@ export class MemoryStore<E extends Sized> {
     const { maxEntries, maxBytes } = this.#bounds
     if (entry.size > maxBytes) return false
     const node: Node<E> = { key, entry, older: undefined, newer: undefined }
+    this.#changes++
     this.#nodes.set(key, node)
     this.#append(node)
     this.#bytes += entry.size
@@ -59,6 +61,7 @@ export class MemoryStore<E extends Sized> {
   delete(key: string): boolean {
     const node = this.#nodes.get(key)
     if (node === undefined) return false
+    this.#changes++
     this.#nodes.delete(key)
     this.#unlink(node)
     this.#bytes -= node.entry.size
@@ -71,6 +74,7 @@ export class MemoryStore<E extends Sized> {
   }
 
   clear(): void {
+    this.#changes++
     this.#nodes.clear()
     this.#oldest = undefined
     this.#newest = undefined
@@ -87,6 +91,11 @@ export class MemoryStore<E extends Sized> {
 
   get evictions(): number {
     return this.#evictions
+  }
+
+  /** Grows with every entry stored, removed or evicted: unchanged, it vouches that an earlier read still holds. */
+  get changes(): number {
+    return this.#changes
   }
 
   #append(node: Node<E>): void {

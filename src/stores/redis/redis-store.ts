@@ -2,9 +2,10 @@ import { once } from 'node:events'
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { Duration } from '../../cache/duration.js'
 import { parseDuration } from '../../cache/duration.js'
-import { CacheOptionsError, printable } from '../../cache/errors.js'
+import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
+import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
 import type { L2Settings, L2Store, LeaseAttempt } from '../l2-store.js'
 
 /**
@@ -69,27 +70,27 @@ const connectionOf = (options: Record<string, unknown>, settings: L2Settings): {
   }
   if (options.client !== undefined) {
     if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) {
-      throw new CacheOptionsError('client', `must be an ioredis Redis or Cluster; got ${printable(options.client)}`)
+      throw mustBe('client', 'an ioredis Redis or Cluster', options.client)
     }
     if (options.redis !== undefined || options.connectTimeout !== undefined) {
       throw new CacheOptionsError(options.redis === undefined ? 'connectTimeout' : 'redis', "applies to a connection the store makes, not to a 'client' you pass")
     }
     return { client: options.client, owned: false }
   }
-  if (options.redis !== undefined && !isRecord(options.redis)) throw new CacheOptionsError('redis', `must be ioredis options such as { tls: {} }; got ${printable(options.redis)}`)
+  if (options.redis !== undefined && !isRecord(options.redis)) throw mustBe('redis', 'ioredis options such as { tls: {} }', options.redis)
   const connectTimeoutMs = options.connectTimeout === undefined ? 1_000 : parseDuration('connectTimeout', options.connectTimeout)
   const redisOptions: RedisConnectionOptions = { ...ownedConnectionOptions(settings, connectTimeoutMs), ...(options.redis as RedisConnectionOptions | undefined) }
   if (options.url !== undefined) {
     if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
-      throw new CacheOptionsError('url', `must be a redis:// or rediss:// URL; got ${printable(options.url)}`)
+      throw mustBe('url', 'a redis:// or rediss:// URL', options.url)
     }
     return { client: new Redis(options.url, redisOptions), owned: true }
   }
-  if (!isRecord(options.cluster)) throw new CacheOptionsError('cluster', `must be an object such as { nodes: [{ host, port }] }; got ${printable(options.cluster)}`)
+  if (!isRecord(options.cluster)) throw mustBe('cluster', 'an object such as { nodes: [{ host, port }] }', options.cluster)
   rejectUnknownOptions(options.cluster, clusterOptionNames, 'cluster.')
   const { nodes, options: clusterOptions } = options.cluster
   if (!Array.isArray(nodes) || nodes.length === 0) throw new CacheOptionsError('cluster.nodes', `must list at least one node; got ${printable(nodes)}`)
-  if (clusterOptions !== undefined && !isRecord(clusterOptions)) throw new CacheOptionsError('cluster.options', `must be ioredis cluster options; got ${printable(clusterOptions)}`)
+  if (clusterOptions !== undefined && !isRecord(clusterOptions)) throw mustBe('cluster.options', 'ioredis cluster options', clusterOptions)
   // Cluster-wide settings go at the top level; the rest applies to each node's connection.
   const { lazyConnect, enableAutoPipelining, enableOfflineQueue, retryStrategy, ...perNode } = redisOptions
   const chosen = clusterOptions as RedisClusterOptions | undefined
@@ -105,7 +106,7 @@ const connectionOf = (options: Record<string, unknown>, settings: L2Settings): {
 }
 
 /** The shared tier on Redis (or Valkey, ElastiCache, cluster mode) through ioredis. */
-class RedisStore implements L2Store {
+class RedisStore implements TieredStore {
   readonly kind = 'redis'
   readonly settings: L2Settings
   readonly #client: Redis | Cluster
@@ -119,6 +120,11 @@ class RedisStore implements L2Store {
     this.#prefix = prefix
     // Connection errors reach the engine as failed operations; without a listener ioredis would also log each one.
     if (owned) client.on('error', ignore)
+  }
+
+  /** The engine's shared-tier code comes with the store: a cache without L2 neither bundles nor loads it. */
+  sharedTier<V>(host: TierHost<V>): SharedTier<V> {
+    return new SharedTier(this, host)
   }
 
   async get(key: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
@@ -215,11 +221,11 @@ class RedisStore implements L2Store {
  * Make it once, at module scope: its one connection is reused by every invocation of the environment.
  */
 export const redisStore = (options: RedisStoreOptions): L2Store => {
-  if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { url: process.env.REDIS_URL }; got ${printable(options)}`)
+  if (!isRecord(options)) throw mustBe('options', 'an object such as { url: process.env.REDIS_URL }', options)
   rejectUnknownOptions(options, optionNames)
   const prefix = options.prefix ?? 'middy-cache:'
   if (typeof prefix !== 'string' || !prefixPattern.test(prefix)) {
-    throw new CacheOptionsError('prefix', `must be up to 64 characters without '{' or '}'; got ${printable(prefix)}`)
+    throw mustBe('prefix', "up to 64 characters without '{' or '}'", prefix)
   }
   const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
   const { client, owned } = connectionOf(options, settings)
