@@ -1,10 +1,14 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { redisStore, type L2Store } from '../../entrypoints/redis.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
-import { LOOPBACK, startRedis, uniqueName, type RedisHandle } from '../harness/index.js'
+import { freePort, LOOPBACK, startRedis, uniqueName, type RedisHandle } from '../harness/index.js'
 
-/** How the store reaches Redis besides a plain URL: AUTH (an ACL user) and cluster mode, on private redis-servers. */
+/** How the store reaches Redis besides a plain URL: TLS, AUTH (an ACL user) and cluster mode, on private redis-servers. */
 
 const opened: L2Store[] = []
 afterEach(async () => {
@@ -15,6 +19,47 @@ const keep = (store: L2Store): L2Store => {
   opened.push(store)
   return store
 }
+
+describe('TLS: rediss:// with the ioredis tls options', () => {
+  let redis: RedisHandle
+  let folder: string
+  let ca: Buffer
+  let tlsUrl: string
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'middy-cache-tls-'))
+    const [cert, key] = [join(folder, 'cert.pem'), join(folder, 'key.pem')]
+    // A self-signed certificate for the loopback address, made with the openssl on PATH.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${LOOPBACK}`, '-addext', `subjectAltName=IP:${LOOPBACK}`], { stdio: 'ignore' })
+    ca = readFileSync(cert)
+    const tlsPort = await freePort()
+    // The plain port stays open for the harness's readiness probe; the cache only uses the TLS one.
+    redis = await startRedis({ args: ['--tls-port', String(tlsPort), '--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no'] })
+    tlsUrl = `rediss://${LOOPBACK}:${tlsPort}`
+  })
+  afterAll(async () => {
+    await redis.stop()
+    rmSync(folder, { recursive: true, force: true })
+  })
+
+  test('with the server certificate trusted, a second environment gets an L2 hit over TLS', async () => {
+    const name = uniqueName('tls').replace(/-/g, '_')
+    const store = () => keep(redisStore({ url: tlsUrl, redis: { tls: { ca } }, timeout: '1s' }))
+    const a = createCache({ name, load: () => 'shared value', ttl: '1m', l2: store() })
+    const b = createCache({ name, load: () => 'loaded again', ttl: '1m', l2: store() })
+    const scope = createScope()
+    await a.get('k', { scope })
+    expect(scope.countersFor(name).l2Errors).toBe(0)
+    expect(await b.lookup('k')).toMatchObject({ value: 'shared value', tier: Tier.L2 })
+  })
+
+  test('a certificate the client does not trust: every operation fails, counted, and the source serves', async () => {
+    const name = uniqueName('untrusted').replace(/-/g, '_')
+    const cache = createCache({ name, load: () => 'from source', ttl: '1m', l2: keep(redisStore({ url: tlsUrl, timeout: '500ms' })) })
+    const scope = createScope()
+    expect(await cache.lookup('k', { scope })).toMatchObject({ value: 'from source', outcome: Outcome.Miss, tier: Tier.Source })
+    expect(scope.countersFor(name).l2Errors).toBeGreaterThanOrEqual(1)
+  })
+})
 
 describe('AUTH: credentials reach the server', () => {
   let redis: RedisHandle
