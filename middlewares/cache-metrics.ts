@@ -90,6 +90,7 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
 
   // Held by `before` below, so that it lives exactly as long as the middleware does.
   const flusher: EarlyReturnFlusher = {
+    middleware: 'cacheMetrics',
     key: writerKey(resolved),
     ranFor: (request) => (request.internal as Record<symbol, FlushState | undefined>)[stateKey] !== undefined,
     flush: flushEarly,

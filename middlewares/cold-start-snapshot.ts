@@ -5,6 +5,7 @@ import { budgetWithin } from '../src/lambda/budget.js'
 import { EnvironmentSnapshot, type SnapshotReport } from '../src/snapshot/environment-snapshot.js'
 import { currentFunction } from '../src/snapshot/object-key.js'
 import { resolveSnapshotOptions, type SnapshotOptions } from '../src/snapshot/options.js'
+import { registerEarlyReturnFlusher, type EarlyReturnFlusher } from './shared/early-return.js'
 import { invocationOf, onEarlyReturn } from './shared/invocation.js'
 import { principalKey, splitPrincipalKey } from './shared/principal.js'
 
@@ -12,8 +13,9 @@ export type ColdStartSnapshotOptions = SnapshotOptions
 
 /**
  * Whether `key` has the shape of a dataCache key with `scope: 'principal'` (`length:principal:key`):
- * such values belong to one caller and never leave memory. Read from the key, whatever cache holds
- * it, so a shared key of that very shape is kept out too (never the other way round).
+ * such values belong to one caller and never leave memory. A cache registered as principal-scoped
+ * is left out whole, whatever its keys (coveredCaches); this second guard reads the key, whatever
+ * cache holds it, so a shared key of that very shape is kept out too (never the other way round).
  */
 const isPrincipalScoped = (key: string): boolean => {
   const { principal, key: bare } = splitPrincipalKey(key)
@@ -40,6 +42,9 @@ const countIn = (scope: CacheScope, report: SnapshotReport): void => {
   }
 }
 
+/** Tells the instances of a process apart: each flushes its own snapshot on an early return. */
+let instances = 0
+
 /**
  * Starts a new execution environment warm: reads a snapshot of the listed caches from S3 at module
  * load (INIT), and restores it before the first invocation's caches run (waiting at most `timeout`),
@@ -47,27 +52,76 @@ const countIn = (scope: CacheScope, report: SnapshotReport): void => {
  * past half `maxAge`, writes a new one after an invocation (within its remaining time) or during
  * a warm-up ping, at most once per half `maxAge`. Never fails an invocation.
  *
- * Place it after cacheMetrics and before warmup and the caches it covers. Off Lambda (no
- * AWS_LAMBDA_FUNCTION_NAME), it does nothing.
+ * Place it before the caches it covers, and after `warmup` (as DESIGN.md chains it) or before it:
+ * a warm-up ping does the same either way. A ping answered by a `warmup` placed before it skips
+ * its hooks, so it registers a flusher with the process when it is created, through which such a
+ * ping restores the snapshot (when it is the environment's first invocation) before warmup's
+ * refresh, and writes a due one within the ping's remaining time; placed before `warmup`, its
+ * `before` restores and the write runs as the ping's early-return work. A request writes at most
+ * once, whichever way. Off Lambda (no AWS_LAMBDA_FUNCTION_NAME), it does nothing.
  */
 export const coldStartSnapshot = (options: ColdStartSnapshotOptions): MiddlewareObj<unknown, unknown> => {
   const resolved = resolveSnapshotOptions(options)
   const fn = currentFunction()
   if (fn === undefined) return { name: 'coldStartSnapshot' }
   const snapshot = new EnvironmentSnapshot(resolved, fn, mayLeaveMemory)
-  const writeWithin = (request: Request): Promise<void> => snapshot.write(budgetWithin(request.context, resolved.writeTimeoutMs))
 
-  // In the request, under a symbol of this instance: the way to take back the early-return write.
+  // In the request, under a symbol of this instance: `true` once this middleware's `before` saw the
+  // request, or the function that takes back the early-return write it offered.
   const stateKey = Symbol('coldStartSnapshot')
-  type Internal = Record<symbol, (() => void) | undefined>
+  type Internal = Record<symbol, (() => void) | true | undefined>
+  const internalOf = (request: Request): Internal => request.internal
+
+  /** Once the environment is hydrated; `write` itself makes one attempt per half maxAge, whoever asks. */
+  const writeIfDue = (request: Request): Promise<void> | undefined =>
+    snapshot.writeIsDue() ? snapshot.write(budgetWithin(request.context, resolved.writeTimeoutMs)) : undefined
+
+  /** Restores the snapshot (once for the environment); the invocation that waited first counts it. */
+  const hydrateFor = async (request: Request): Promise<void> => {
+    const report = await snapshot.hydrate()
+    if (report !== undefined) countIn(invocationOf(request).scope, report)
+  }
+
+  /** Restores the snapshot before a ping answered early refreshes the caches, unless that was done. Never rejects. */
+  const prepareEarly = async (request: Request): Promise<void> => {
+    try {
+      if (!snapshot.hydrated) await hydrateFor(request)
+    } catch {
+      // hydrate never rejects; nothing here may fail the early answer.
+    }
+  }
+
+  /** Writes a due snapshot when a ping answered early. Never rejects. */
+  const flushEarly = async (request: Request): Promise<void> => {
+    try {
+      // Restored by `prepare` already, unless the middleware answering early does not call it.
+      await prepareEarly(request)
+      await writeIfDue(request)
+    } catch {
+      // write never rejects; nothing here may fail the early answer.
+    }
+  }
+
+  // For a ping answered by a warmup placed before this middleware, whose hooks then never run.
+  // Held by `before` below, so that it lives exactly as long as the middleware does.
+  const flusher: EarlyReturnFlusher = {
+    middleware: 'coldStartSnapshot',
+    // Each instance flushes its own snapshot: instances alike still keep their own schedules.
+    key: `coldStartSnapshot#${++instances}`,
+    ranFor: (request) => internalOf(request)[stateKey] !== undefined,
+    prepare: prepareEarly,
+    flush: flushEarly,
+  }
+  registerEarlyReturnFlusher(flusher)
 
   /** A middleware after this one may answer early (warmup): the write then runs as early-return work. */
   const offerWrite = (request: Request): void => {
-    if (snapshot.writeIsDue()) (request.internal as Internal)[stateKey] = onEarlyReturn(request, () => writeWithin(request))
+    internalOf(request)[stateKey] = snapshot.writeIsDue() ? onEarlyReturn(request, () => flusher.flush(request) ?? Promise.resolve()) : true
   }
 
   const takeBackWrite = (request: Request): void => {
-    (request.internal as Internal)[stateKey]?.()
+    const state = internalOf(request)[stateKey]
+    if (typeof state === 'function') state()
   }
 
   /** Synchronous once the environment is hydrated: a warm invocation pays no promise. */
@@ -76,15 +130,14 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
       offerWrite(request)
       return undefined
     }
-    return snapshot.hydrate().then((report) => {
-      if (report !== undefined) countIn(invocationOf(request).scope, report)
+    return hydrateFor(request).then(() => {
       offerWrite(request)
     })
   }
 
   const after = (request: Request): Promise<void> | undefined => {
     takeBackWrite(request)
-    return snapshot.writeIsDue() ? writeWithin(request) : undefined
+    return writeIfDue(request)
   }
 
   return { name: 'coldStartSnapshot', before, after, onError: takeBackWrite }

@@ -269,7 +269,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     name,
     ...engineLoaders(name, byPrincipal, load, loadMany),
   })
-  registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false })
+  registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false, scope: byPrincipal ? 'principal' : 'shared' })
 
   const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = async (request) => {
     const found = byPrincipal ? (principalFrom ?? principalOf)(request.event, request.context) : undefined

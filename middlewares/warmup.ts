@@ -5,7 +5,7 @@ import { reasonOf } from '../src/lambda/reason.js'
 import { detectPing, type Ping } from '../src/lambda/warmup-detection.js'
 import { resolveWarmupOptions, type ResolvedWarmupOptions, type WarmupOptions } from '../src/lambda/warmup-options.js'
 import { answerPing, type WarmupAnswer } from '../src/lambda/warmup-ping.js'
-import { flushBeforeEarlyReturn } from './shared/early-return.js'
+import { flushBeforeEarlyReturn, prepareEarlyReturn } from './shared/early-return.js'
 import { invocationOf, type Invocation } from './shared/invocation.js'
 
 type WarmupRequest = Parameters<NonNullable<MiddlewareObj<unknown, unknown>['before']>>[0]
@@ -22,6 +22,8 @@ const flushed = async (request: WarmupRequest, answer: WarmupAnswer, settings: R
 
 const answerWith = async (request: WarmupRequest, invocation: Invocation, settings: ResolvedWarmupOptions, ping: Ping): Promise<WarmupAnswer> => {
   invocation.warmupPing = true
+  // A coldStartSnapshot placed after warmup restores its snapshot first: the ping refreshes it too.
+  await prepareEarlyReturn(request)
   const context = request.context as Partial<Context>
   const answer = await answerPing(
     {
@@ -45,7 +47,8 @@ const answerWith = async (request: WarmupRequest, invocation: Invocation, settin
  * EventBridge schedules, or an `isPing` predicate) without calling the handler: refreshes the
  * cache entries that would stop being fresh before the next ping, fans out to N environments,
  * and flushes metrics before answering. Place it first: a ping then runs no other middleware.
- * Metrics flush whatever the order: cacheMetrics, before or after it; Powertools' logMetrics
+ * Metrics flush whatever the order: cacheMetrics, before or after it; coldStartSnapshot, before
+ * or after it, restores its snapshot before the refresh and writes a due one; Powertools' logMetrics
  * placed before it, through Powertools' cleanup; what a logMetrics placed after it holds, through
  * the `metrics` option.
  */

@@ -1,10 +1,14 @@
 // Runs on an EventBridge schedule: reads the report settings from SSM (cached, prefetched during
-// INIT), scans the products table and writes a stock report to S3.
+// INIT), scans the products table and writes a stock report to S3. Once a night is a new execution
+// environment almost every time, with no last good value in memory: the cold-start snapshot (in S3,
+// written by the previous night's run) gives it the settings as they were, so that an SSM outage at
+// 2 a.m. does not stop the report (staleIfError), while a working SSM refreshes them as usual.
 import middy from '@middy/core'
 import { DynamoDBClient, paginateScan, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import type { ScheduledEvent } from 'aws-lambda'
 import { cacheMetrics, configCache, json } from 'middy-cache'
+import { coldStartSnapshot } from 'middy-cache/snapshot'
 import { metricsNamespace, requiredEnv } from '../shared/settings.js'
 
 export interface ReportSettings {
@@ -58,7 +62,15 @@ const reportOf = (date: string, lines: readonly StockLine[], settings: ReportSet
 
 export const handler = middy<ScheduledEvent, StockReport>()
   .use(cacheMetrics({ namespace: metricsNamespace, service: 'nightly-report' }))
-  .use(configCache({ parameters: { report: json<ReportSettings>(requiredEnv('REPORT_PARAMETER')) }, ttl: '1h', staleIfError: '1d' }))
+  .use(coldStartSnapshot({
+    bucket: requiredEnv('SNAPSHOT_BUCKET'),
+    prefix: requiredEnv('SNAPSHOT_PREFIX'),
+    caches: ['config'],
+    // Last night's snapshot is a day old: usable, and past half maxAge, so each run writes a newer one.
+    maxAge: '36h',
+  }))
+  // A day-old value is past its ttl, but within staleIfError: served only when SSM fails.
+  .use(configCache({ parameters: { report: json<ReportSettings>(requiredEnv('REPORT_PARAMETER')) }, ttl: '1h', staleIfError: '2d' }))
   .handler(async (event, context) => {
     const settings = context.config.report
     // The schedule's own time names the report, so that a retried run overwrites its report instead of adding one.

@@ -12,9 +12,22 @@ const powertoolsPrefix = 'powertools-for-aws.'
 /**
  * A flush that must happen when a middleware answers early, wherever its own middleware sits in
  * the chain: cacheMetrics registers one when it is created, so that `warmup` placed before it
- * (whose early return skips cacheMetrics' `before` as well as its `after`) still writes the ping.
+ * (whose early return skips cacheMetrics' `before` as well as its `after`) still writes the ping;
+ * coldStartSnapshot registers one, so that such a ping still restores and writes its snapshot.
  */
 export interface EarlyReturnFlusher {
+  /**
+   * The middleware that registered it, such as 'cacheMetrics': when a flusher of a middleware saw
+   * the request, none of that middleware's flushers runs (its own `before` registered early-return
+   * work instead). Flushers of other middlewares are not concerned.
+   */
+  readonly middleware: string
+  /**
+   * Work for the middleware answering early to have done before it does its own: coldStartSnapshot
+   * restores its snapshot there, so that a warm-up ping refreshes what it restored and counts it.
+   * Never rejects.
+   */
+  readonly prepare?: (request: Request) => Promise<void> | undefined
   /** Flushers with equal keys write the same figures to the same place: one of them flushes a request. */
   readonly key: string
   /** Whether the flusher's middleware saw `request` (its `before` ran): it is then known to be in the chain. */
@@ -50,18 +63,38 @@ const liveFlushers = (): EarlyReturnFlusher[] => {
 }
 
 /**
- * Runs the registered flushers for a request answered early. When one of them saw the request, the
- * chain's own are known and already flushed through the early-return work; otherwise every
- * flusher of the process flushes, one per key (a module that builds several handlers with alike
- * cacheMetrics writes once). Never rejects.
+ * The registered flushers that stand in for a request answered early, by middleware: when a flusher
+ * of a middleware saw the request, that middleware's own are known and flush through the
+ * early-return work; otherwise every flusher of that middleware in the process flushes, one per
+ * key (a module that builds several handlers with alike cacheMetrics writes once).
  */
-const runRegisteredFlushers = async (request: Request): Promise<void> => {
-  const live = liveFlushers()
-  if (live.some((flusher) => flusher.ranFor(request))) return
+const flushersFor = (request: Request): EarlyReturnFlusher[] => {
+  const byMiddleware = new Map<string, EarlyReturnFlusher[]>()
+  for (const flusher of liveFlushers()) byMiddleware.set(flusher.middleware, [...(byMiddleware.get(flusher.middleware) ?? []), flusher])
   const byKey = new Map<string, EarlyReturnFlusher>()
-  for (const flusher of live) if (!byKey.has(flusher.key)) byKey.set(flusher.key, flusher)
+  for (const flushers of byMiddleware.values()) {
+    if (flushers.some((flusher) => flusher.ranFor(request))) continue
+    for (const flusher of flushers) if (!byKey.has(flusher.key)) byKey.set(flusher.key, flusher)
+  }
+  return [...byKey.values()]
+}
+
+/**
+ * What the registered flushers prepare before a middleware answers early and does its own work
+ * (warmup's refresh): called by that middleware first. Never rejects.
+ */
+export const prepareEarlyReturn = async (request: Request): Promise<void> => {
   await Promise.allSettled(
-    [...byKey.values()].map(async (flusher) => {
+    flushersFor(request).map(async (flusher) => {
+      await flusher.prepare?.(request)
+    }),
+  )
+}
+
+/** Runs the registered flushers for a request answered early (see `flushersFor`). Never rejects. */
+const runRegisteredFlushers = async (request: Request): Promise<void> => {
+  await Promise.allSettled(
+    flushersFor(request).map(async (flusher) => {
       await flusher.flush(request)
     }),
   )
@@ -69,9 +102,10 @@ const runRegisteredFlushers = async (request: Request): Promise<void> => {
 
 /**
  * Runs what Middy skips when a middleware answers early, in this order: this suite's early-return
- * work (the flush of a cacheMetrics placed before the middleware answering), the flushers of
- * cacheMetrics placed after it, the cleanups of Powertools' middlewares placed before it
- * (logMetrics' flush, the tracer's segment...) through Powertools' own `cleanupMiddlewares`, and
+ * work (the flush of a cacheMetrics placed before the middleware answering, the snapshot write of
+ * a coldStartSnapshot placed before it), the registered flushers of those placed after it, the
+ * cleanups of Powertools' middlewares placed before it (logMetrics' flush, the tracer's
+ * segment...) through Powertools' own `cleanupMiddlewares`, and
  * last whatever `metrics` (Powertools Metrics instances) still hold, which is what a logMetrics
  * placed after it could not flush. Every step runs whatever the others did; resolves to the errors
  * they threw (logMetrics with throwOnEmptyMetrics, say), never rejects.

@@ -29,7 +29,13 @@ export const functionDefinitions = (bundles: Readonly<Record<ExampleName, Bundle
   {
     name: 'nightly-report',
     bundlePath: bundles['nightly-report'].path,
-    environment: { PRODUCTS_TABLE: resources.productsTable, REPORTS_BUCKET: resources.reportsBucket, REPORT_PARAMETER: resources.reportParameter },
+    environment: {
+      PRODUCTS_TABLE: resources.productsTable,
+      REPORTS_BUCKET: resources.reportsBucket,
+      REPORT_PARAMETER: resources.reportParameter,
+      SNAPSHOT_BUCKET: resources.reportsBucket,
+      SNAPSHOT_PREFIX: resources.snapshotPrefix,
+    },
     timeoutMs: 60_000,
     memoryMb: 512,
   },

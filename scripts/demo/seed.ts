@@ -10,6 +10,7 @@ export const resources = {
   reportParameter: '/middy-cache-examples/demo/report',
   pricingSecret: 'middy-cache-examples/demo/pricing-key',
   reportsBucket: 'middy-cache-examples-demo-reports',
+  snapshotPrefix: 'snapshots',
 } as const
 
 /** How many products the catalog holds: ids p-001 to p-080. */

@@ -7,10 +7,11 @@ export type EntryFilter = (registration: CacheRegistration, key: string) => bool
 
 /**
  * The registered caches named in `names`, read at the moment of asking (a cache may be created after
- * the snapshot's middleware), never one registered as secret.
+ * the snapshot's middleware), never one registered as secret or as principal-scoped: those are
+ * neither written nor restored, whatever their keys look like.
  */
 export const coveredCaches = (names: readonly string[]): CacheRegistration[] =>
-  registeredCaches().filter((registration) => !registration.secret && names.includes(registration.cache.name))
+  registeredCaches().filter((registration) => !registration.secret && registration.scope !== 'principal' && names.includes(registration.cache.name))
 
 /** What may be written of each covered cache, by name (caches that share a name share a list). */
 export const collectEntries = (registrations: readonly CacheRegistration[], keep: EntryFilter): Map<string, PortableEntry[]> => {

@@ -139,7 +139,7 @@ export class EnvironmentSnapshot {
   #warnAboutUncovered(covered: readonly string[]): void {
     for (const name of this.#options.caches) {
       if (!covered.includes(name)) {
-        this.#warn(`middy-cache: the cold-start snapshot covers no cache named ${JSON.stringify(name)}: none was created, or it holds secrets, which never leave memory`)
+        this.#warn(`middy-cache: the cold-start snapshot covers no cache named ${JSON.stringify(name)}: none was created, or it holds secrets or per-caller values (scope: 'principal'), which never leave memory`)
       }
     }
   }

@@ -134,6 +134,8 @@ describe('npm run demo', () => {
     expect(phase('orders-worker')).toMatchObject({ invocations: 8, failed: 0 })
     expect(phase('orders-worker').notes.join(' ')).toMatch(/[1-9]\d* of 80 records returned to the queue/)
     expect(phase('nightly-report')).toMatchObject({ invocations: 1, failed: 0 })
+    // No cold-start snapshot yet: read once (missing), then written after the report.
+    expect(phase('nightly-report').notes.join(' ')).toMatch(/S3: 1 GET \(the cold-start snapshot, not there yet\), 2 PUT/)
   })
 
   test('writes valid EMF, the chart and the report, and stops everything it started', async () => {

@@ -8,6 +8,7 @@ import { metricsNamespace } from '../../examples/shared/settings.js'
 import { cacheDimension, metricNames, serviceDimension } from '../../src/metrics/catalog.js'
 import { detectPing } from '../../src/lambda/warmup-detection.js'
 import { resolveWarmupOptions } from '../../src/lambda/warmup-options.js'
+import { snapshotKey } from '../../src/snapshot/object-key.js'
 import { lambdaContext } from '../support/lambda-context.js'
 
 // `osls package` (serverless-esbuild bundling the examples) offline, then cfn-lint on the template
@@ -140,6 +141,13 @@ const expectedStatements = (stage: string): Record<string, Json[]> => ({
     parameter('ReportSettings', 'ReportParameter'),
     { Sid: 'Products', Effect: 'Allow', Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': ['ProductsTable', 'Arn'] } },
     { Sid: 'Reports', Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Sub': '${ReportsBucket.Arn}/reports/*' } },
+    // coldStartSnapshot's objects are `${prefix}/${function name}/${version}/${version option}.json.gz`: this function's only.
+    {
+      Sid: 'ColdStartSnapshot',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: { 'Fn::Sub': `\${ReportsBucket.Arn}/snapshots/middy-cache-examples-${stage}-nightly-report/*` },
+    },
   ],
 })
 
@@ -222,6 +230,23 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
     expect(resource(plain.template, 'StorefrontParameter').Properties.Name).toBe('/middy-cache-examples/ci/storefront')
     expect(resource(plain.template, 'ReportParameter').Properties.Name).toBe('/middy-cache-examples/ci/report')
     expect(resource(plain.template, 'PricingSecret').Type).toBe('AWS::SecretsManager::Secret')
+  })
+
+  test("nightly-report's cold-start snapshot lies in the reports bucket, under the one prefix its role may read and write", () => {
+    const nightly = resource(plain.template, 'NightlyReportLambdaFunction').Properties
+    const variables = (nightly.Environment as { Variables: Record<string, Json> }).Variables
+    expect(variables.SNAPSHOT_BUCKET).toEqual({ Ref: 'ReportsBucket' })
+    const prefix = variables.SNAPSHOT_PREFIX
+    if (typeof prefix !== 'string') throw new Error(`SNAPSHOT_PREFIX is not a string: ${JSON.stringify(prefix)}`)
+    const statement = statementsOf(plain.template, 'NightlyReportRole').find((candidate) => (candidate as JsonObject).Sid === 'ColdStartSnapshot') as { Resource: { 'Fn::Sub': string } }
+    const granted = statement.Resource['Fn::Sub']
+    expect(granted.startsWith('${ReportsBucket.Arn}/')).toBe(true)
+    expect(granted.endsWith('/*')).toBe(true)
+    // The key coldStartSnapshot reads and writes, for the unqualified function (EventBridge invokes $LATEST) and for a published version.
+    for (const version of ['$LATEST', '12']) {
+      const key = snapshotKey(prefix, { name: nightly.FunctionName as string, version }, 'v1')
+      expect(key.startsWith(granted.slice('${ReportsBucket.Arn}/'.length, -1))).toBe(true)
+    }
   })
 
   test("the warm-up schedule sends what warmup() takes for a ping, at warmup()'s default interval", () => {

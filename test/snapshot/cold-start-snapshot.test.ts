@@ -198,9 +198,72 @@ describe('what a snapshot holds', () => {
     expect(text).toContain('Product 42')
     for (const secret of ['hunter2-from-ssm', 'sk_live_from_secrets_manager', 'cart-item-of-the-user', 'user-7fa3']) expect(text).not.toContain(secret)
     const written = await readObject(bucket, key)
-    expect(Object.keys(written?.caches ?? {}).sort()).toEqual(['carts', 'config', 'products'])
-    expect(written?.caches.carts).toEqual([])
+    // carts is principal-scoped: left out whole, and told, like a secrets cache created after the middleware.
+    expect(Object.keys(written?.caches ?? {}).sort()).toEqual(['config', 'products'])
     expect(written?.caches.config?.map((record) => record.key)).toEqual([`/${app}/table`])
-    expect(warnings).toEqual([expect.stringMatching(/covers no cache named "secrets": none was created, or it holds secrets/)])
+    expect(warnings.sort()).toEqual([
+      expect.stringMatching(/covers no cache named "carts": none was created, or it holds secrets or per-caller values/),
+      expect.stringMatching(/covers no cache named "secrets": none was created, or it holds secrets/),
+    ])
+  })
+
+  /** A function whose snapshot covers a shared products cache and two principal-scoped ones: a dataCache and an engine cache registered so, whose keys have no principal in them. */
+  const principalFunction = (warnings: string[]) =>
+    inEnvironment(async () => {
+      const [{ default: middy }, { coldStartSnapshot }, { dataCache }, engine] = await Promise.all([
+        import('@middy/core'),
+        import('../../entrypoints/snapshot.js'),
+        import('../../middlewares/data-cache.js'),
+        import('../../src/cache/index.js'),
+      ])
+      const sessionLoad = jest.fn((key: string) => `session of ${key}`)
+      const sessions = engine.createCache({ name: 'sessions', load: sessionLoad, ttl: '5m' })
+      engine.registerCache({ cache: sessions, kind: engine.CacheKind.Data, secret: false, scope: 'principal' })
+      type Event = { pathParameters: { id: string } }
+      const handler = middy<Event>()
+        .use(coldStartSnapshot({ bucket, caches: ['products', 'carts', 'sessions'], logger: { warn: (message) => { warnings.push(message) } } }))
+        .use(dataCache({ name: 'products', key: (event: Event) => event.pathParameters.id, load: (id) => product(id), ttl: '5m' }))
+        .use(dataCache({ name: 'carts', key: () => 'cart', load: (_key, { principal }) => ({ owner: principal, items: ['cart-item-of-the-user'] }), ttl: '5m', scope: 'principal' }))
+        .handler(async (_event, context) => ({ product: context.products, cart: context.carts, session: await sessions.get('user-7fa3', {}) }))
+      return { handler, sessionLoad }
+    })
+  const callerEvent = { pathParameters: { id: '42' }, requestContext: { authorizer: { jwt: { claims: { sub: 'user-7fa3', iss: 'https://issuer.example' } } } } }
+
+  test('a cache registered as principal-scoped writes none of its entries, whatever the shape of their keys', async () => {
+    const warnings: string[] = []
+    const { handler } = await principalFunction(warnings)
+    expect(await invoke(handler, callerEvent)).toEqual({
+      product: product('42'),
+      cart: { owner: 'jwt:["https://issuer.example","user-7fa3"]', items: ['cart-item-of-the-user'] },
+      session: 'session of user-7fa3',
+    })
+
+    const text = await objectText(bucket, objectKeyOf(functionName))
+    expect(text).toContain('Product 42')
+    for (const perCaller of ['session of', 'cart-item-of-the-user', 'user-7fa3']) expect(text).not.toContain(perCaller)
+    expect(Object.keys((await readObject(bucket, objectKeyOf(functionName)))?.caches ?? {})).toEqual(['products'])
+    expect(warnings.sort()).toEqual([
+      expect.stringMatching(/covers no cache named "carts": .*per-caller values/),
+      expect.stringMatching(/covers no cache named "sessions": .*per-caller values/),
+    ])
+  })
+
+  test('a snapshot that holds entries for a principal-scoped cache restores none of them', async () => {
+    const envelope = (value: unknown) => ({ c: Date.now(), t: 5 * minute, w: 0, e: 0, v: value })
+    await putRawObject(
+      bucket,
+      objectKeyOf(functionName),
+      await encodeSnapshot({
+        version: 'v1',
+        createdAt: Date.now(),
+        caches: new Map([
+          ['products', [{ key: '42', envelope: envelope({ id: '42', name: 'from the snapshot' }) }]],
+          ['sessions', [{ key: 'user-7fa3', envelope: envelope('another caller\'s session') }]],
+        ]),
+      }),
+    )
+    const { handler, sessionLoad } = await principalFunction([])
+    expect(await invoke(handler, callerEvent)).toMatchObject({ product: { id: '42', name: 'from the snapshot' }, session: 'session of user-7fa3' })
+    expect(sessionLoad).toHaveBeenCalledTimes(1)
   })
 })

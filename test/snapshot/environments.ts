@@ -60,8 +60,23 @@ export interface ProductFunction {
   readonly commands: Map<string, number>
 }
 
+/** Where coldStartSnapshot sits beside cacheMetrics and warmup; the products cache comes last. */
+export const ChainOrder = {
+  /** cacheMetrics, coldStartSnapshot, warmup: the snapshot's `before` runs on a ping too. */
+  SnapshotBeforeWarmup: 'cacheMetrics, coldStartSnapshot, warmup',
+  /** warmup, cacheMetrics, coldStartSnapshot: as DESIGN.md chains it; a ping runs no other hook. */
+  WarmupFirst: 'warmup, cacheMetrics, coldStartSnapshot',
+  /** cacheMetrics, warmup, coldStartSnapshot: the ping's metrics flush is early-return work of cacheMetrics. */
+  WarmupBetween: 'cacheMetrics, warmup, coldStartSnapshot',
+  /** coldStartSnapshot, warmup, cacheMetrics: the snapshot saw the ping, cacheMetrics did not and must flush all the same. */
+  MetricsAfterWarmup: 'coldStartSnapshot, warmup, cacheMetrics',
+} as const
+export type ChainOrder = (typeof ChainOrder)[keyof typeof ChainOrder]
+
 export interface ProductFunctionOptions {
   readonly bucket: string
+  /** Default: ChainOrder.SnapshotBeforeWarmup. */
+  readonly order?: ChainOrder
   readonly snapshot?: Partial<ColdStartSnapshotOptions>
   /** Where the environment's S3 client sends its requests. Default: the global moto. */
   readonly endpoint?: string
@@ -77,8 +92,8 @@ const denyReads = (client: S3Client): void => {
 }
 
 /**
- * A function as a user writes it: cacheMetrics, coldStartSnapshot, warmup, then a products dataCache,
- * built in a fresh environment with an S3 client whose commands are counted.
+ * A function as a user writes it: cacheMetrics, coldStartSnapshot, warmup (in `order`), then a
+ * products dataCache, built in a fresh environment with an S3 client whose commands are counted.
  */
 export const productFunction = (options: ProductFunctionOptions): Promise<ProductFunction> =>
   inEnvironment(async () => {
@@ -95,10 +110,14 @@ export const productFunction = (options: ProductFunctionOptions): Promise<Produc
     if (options.denyReads === true) denyReads(client)
     const warnings: string[] = []
     const load = jest.fn((id: string) => Promise.resolve({ id, name: `Product ${id}` }))
+    const byName = {
+      cacheMetrics: cacheMetrics({ namespace, service }),
+      coldStartSnapshot: coldStartSnapshot({ bucket: options.bucket, caches: ['products'], client, logger: { warn: (message) => { warnings.push(message) } }, ...options.snapshot }),
+      warmup: warmup(),
+    }
+    const chain = (options.order ?? ChainOrder.SnapshotBeforeWarmup).split(', ').map((name) => byName[name as keyof typeof byName])
     const handler = middy<{ ids?: string[] }>()
-      .use(cacheMetrics({ namespace, service }))
-      .use(coldStartSnapshot({ bucket: options.bucket, caches: ['products'], client, logger: { warn: (message) => { warnings.push(message) } }, ...options.snapshot }))
-      .use(warmup())
+      .use(chain)
       .use(dataCache({ name: 'products', load, ttl: '5m' }))
       .handler((event, context) => context.caches.products.getMany(event.ids ?? []))
     return { handler: handler as unknown as ProductFunction['handler'], load, warnings, commands }
