@@ -60,23 +60,32 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     return Object.freeze(values)
   }
 
-  // The holder last put on a context, and what it holds: frozen, so invocations may share it until a
-  // value changes, and a warm invocation builds nothing. Concurrent invocations only ever read it.
+  // The holder last built from the values alone, and those values: frozen, so invocations may share
+  // it until a value changes, and a warm invocation builds nothing. Concurrent invocations only read it.
   let lastHolder: Readonly<Record<string, unknown>> | undefined
   let lastLoaded: readonly unknown[] = []
+  // Every holder this middleware put on a context: held weakly, and only consulted when the context
+  // already has something under the name, which the runtime's new context per invocation never has.
+  const placed = new WeakSet<object>()
 
   const placeOnContext = (request: Request, loaded: readonly unknown[]): void => {
     const context = request.context as unknown as Record<string, unknown>
     const existing = context[contextName]
-    // A context reused across invocations already holds this middleware's last holder: nothing to merge.
-    if (existing !== undefined && existing !== lastHolder) {
-      context[contextName] = holderOf(existing, loaded)
+    // Something else put an object under this name before us: keep its properties. What we put there
+    // ourselves, on a context reused across invocations, is not merged again.
+    if (existing !== undefined && !(typeof existing === 'object' && existing !== null && placed.has(existing))) {
+      const merged = holderOf(existing, loaded)
+      placed.add(merged)
+      context[contextName] = merged
       return
     }
     if (lastHolder === undefined || !sameValues(lastLoaded, loaded)) {
       lastHolder = holderOf(undefined, loaded)
-      lastLoaded = loaded
+      placed.add(lastHolder)
     }
+    // Kept even when equal: the cache hands back the very same array while its values hold, so the
+    // next comparison is one identity check.
+    lastLoaded = loaded
     context[contextName] = lastHolder
   }
 

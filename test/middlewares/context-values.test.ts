@@ -76,4 +76,28 @@ describe('the values middleware behind configCache and secretsCache', () => {
     await expect(run.before(request)).rejects.toThrow('parameter "/t" for context.config.table was not found')
     expect(contextOf(request).config).toBeUndefined()
   })
+
+  test('what another middleware put under the name is merged; what this one put there before is not merged again', async () => {
+    const cache = createCache<unknown>({ name: 'merged', load: (key: string) => `value of ${key}`, ttl: '1m' })
+    const spreading = (existing: unknown): Record<string, unknown> => (typeof existing === 'object' && existing !== null ? { ...existing } : {})
+    const middleware = contextValuesMiddleware({ cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 100, holderFor: spreading })
+    const before = (request: Request): unknown => middleware.before?.(request) as unknown
+
+    const fresh = requestFor()
+    await before(fresh)
+    const shared = contextOf(fresh).config
+
+    const withOther = requestFor()
+    contextOf(withOther).config = { region: 'eu-west-1' }
+    await before(withOther)
+    expect(contextOf(withOther).config).toEqual({ region: 'eu-west-1', table: 'value of /t', flag: 'value of /f' })
+
+    // The runtime hands each invocation a new context; a test harness may hand the same one again.
+    const reused = { ...requestFor(), context: fresh.context }
+    await before(reused)
+    expect(contextOf(reused).config).toBe(shared)
+    contextOf(reused).config = { region: 'us-east-1' }
+    await before(reused)
+    expect(contextOf(reused).config).toEqual({ region: 'us-east-1', table: 'value of /t', flag: 'value of /f' })
+  })
 })
