@@ -81,7 +81,7 @@ export type DataCacheLazyContext<N extends string, V> = { readonly caches: { rea
 /** What an eager data cache (with `key`) adds to the context. */
 export type DataCacheContext<N extends string, V> = DataCacheLazyContext<N, V> & { readonly [K in N]: V | undefined }
 
-const engineOptionNames = ['ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'l1', 'l2', 'logger'] as const
+const engineOptionNames = ['ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger'] as const
 const optionNames = [...engineOptionNames, 'name', 'key', 'load', 'loadMany', 'scope', 'principal', 'settleBudget'] as const
 /** Names that would hide the Lambda context's own properties, or the handles' object. */
 const reservedNames = new Set([

@@ -12,6 +12,8 @@ export interface CacheMiddlewareOptions<N extends string> {
   readonly negativeTtl?: Duration
   readonly jitter?: number
   readonly timeout?: Duration
+  /** After a refresh failed, how long its stale value is served without asking the source again. Default '1s'. */
+  readonly retryAfterError?: Duration
   /** Start loading at module load (INIT), so the first invocation finds the values ready. */
   readonly prefetch?: boolean
   /** How long `after`/`onError` wait for refreshes still running beside the handler. Default '100ms'. */
@@ -19,7 +21,7 @@ export interface CacheMiddlewareOptions<N extends string> {
 }
 
 export const cacheMiddlewareOptionNames = [
-  'name', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'prefetch', 'settleBudget',
+  'name', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'prefetch', 'settleBudget',
 ] as const
 
 /**
@@ -33,6 +35,7 @@ export const engineFreshness = (options: CacheMiddlewareOptions<string>, default
   ...(options.staleIfError === undefined ? {} : { staleIfError: options.staleIfError }),
   ...(options.jitter === undefined ? {} : { jitter: options.jitter }),
   ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+  ...(options.retryAfterError === undefined ? {} : { retryAfterError: options.retryAfterError }),
 })
 
 /** The freshness of a value given its own `ttl` option (checked now); undefined when it has none. */

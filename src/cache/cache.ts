@@ -128,6 +128,11 @@ export class Cache<V> {
   #versionDueAt = Number.POSITIVE_INFINITY
   /** The last answer of `getManyIfFresh`; see there. */
   #freshRead: FreshRead<V> | undefined
+  /**
+   * Stale entries whose refresh failed, and until when the source is not asked again for them. By
+   * entry, so a value that replaces one ends its backoff, and a forgotten entry takes its time along.
+   */
+  readonly #retryAfter = new WeakMap<Entry<V>, number>()
 
   constructor(options: CacheOptions<V>) {
     this.#options = resolveCacheOptions(options)
@@ -390,15 +395,19 @@ export class Cache<V> {
 
   /** The one place that turns an entry's phase into what a get does. */
   #resolvePhase(key: string, storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<Lookup<V>> {
-    switch (phaseOf(entry, this.#now())) {
+    const now = this.#now()
+    switch (phaseOf(entry, now)) {
       case Phase.Fresh:
         return Promise.resolve(this.#served((entry as Entry<V>).value, Outcome.Hit, Tier.L1, scope))
       case Phase.Revalidate: {
-        const refresh = this.#flightFor(key, storeKey, scope, 'fresh')
-        scope?.track(refresh)
+        if (!this.#backingOff(entry, now)) {
+          const refresh = this.#flightFor(key, storeKey, scope, 'fresh')
+          scope?.track(refresh)
+        }
         return Promise.resolve(this.#served((entry as Entry<V>).value, Outcome.Stale, Tier.L1, scope))
       }
       case Phase.Fallback:
+        if (this.#backingOff(entry, now)) return Promise.resolve(this.#served((entry as Entry<V>).value, Outcome.StaleOnError, Tier.L1, scope))
         return this.#waitFor(key, storeKey, this.#flightFor(key, storeKey, scope, 'usable'), entry, scope)
       case Phase.Expired:
         return this.#waitFor(key, storeKey, this.#flightFor(key, storeKey, scope, 'usable'), undefined, scope)
@@ -422,7 +431,9 @@ export class Cache<V> {
     }
     if (result.outcome === Outcome.Stale && storeKey !== undefined) {
       // Served stale from L2: refreshed beside the caller, as a stale L1 entry is.
-      scope?.track(this.#flightFor(key, storeKey, scope, 'skip'))
+      // Started whether or not a scope tracks it (`scope?.track(start())` would skip the start).
+      const refresh = this.#flightFor(key, storeKey, scope, 'skip')
+      scope?.track(refresh)
     }
     return this.#served(result.value, result.outcome, result.tier, scope)
   }
@@ -472,7 +483,13 @@ export class Cache<V> {
     const flight: Flight<Fetched<V>> = new Flight(
       async (signal) => {
         const isCurrent = (): boolean => !signal.aborted && this.#inFlight.get(storeKey) === flight
-        const fetched = await run({ signal, isCurrent })
+        let fetched: Fetched<V>
+        try {
+          fetched = await run({ signal, isCurrent })
+        } catch (error) {
+          if (isCurrent()) this.#backOff(storeKey)
+          throw error
+        }
         if (isCurrent()) this.#keep(storeKey, fetched.entry, scope)
         return fetched
       },
@@ -483,6 +500,17 @@ export class Cache<V> {
     )
     this.#inFlight.set(storeKey, flight)
     return flight
+  }
+
+  /** Whether the source was asked for `entry`'s refresh and failed less than `retryAfterError` ago. */
+  #backingOff(entry: Entry<V> | undefined, now: number): boolean {
+    return entry !== undefined && now < (this.#retryAfter.get(entry) ?? Number.NEGATIVE_INFINITY)
+  }
+
+  /** The refresh of `storeKey` failed: its stale entry, if any, is served without a source call for a while. */
+  #backOff(storeKey: string): void {
+    const entry = this.#store.get(storeKey)
+    if (entry !== undefined && this.#options.retryAfterErrorMs > 0) this.#retryAfter.set(entry, this.#now() + this.#options.retryAfterErrorMs)
   }
 
   #flightHooks(scope: CacheScope | undefined, onSettled: () => void): { onTimeout: () => void; onSettled: () => void } {
@@ -502,8 +530,9 @@ export class Cache<V> {
     const misses: Miss[] = []
     for (const key of keys) {
       const storeKey = storeKeyOf(key)
-      const phase = phaseOf(this.#store.get(storeKey), now)
-      if (this.#inFlight.has(storeKey) || phase === Phase.Fresh) continue
+      const entry = this.#store.get(storeKey)
+      const phase = phaseOf(entry, now)
+      if (this.#inFlight.has(storeKey) || phase === Phase.Fresh || this.#backingOff(entry, now)) continue
       misses.push({ key, storeKey, read: phase === Phase.Revalidate ? 'fresh' : 'usable' })
     }
     if (misses.length < 2) return

@@ -66,6 +66,12 @@ export interface FreshnessOptions {
   readonly jitter?: number
   /** How long a load may take: soft when a stale value may stand in, hard otherwise. Default: no limit. */
   readonly timeout?: Duration
+  /**
+   * After a refresh failed, how long its stale value is served without asking the source again, so
+   * an outage costs one failed call per key per period rather than one per request. Default 1 s;
+   * 0 asks again on every request.
+   */
+  readonly retryAfterError?: Duration
 }
 
 export interface CacheOptions<V> extends FreshnessOptions {
@@ -89,6 +95,7 @@ export interface ResolvedOptions<V> {
   readonly loadMany: BatchLoader<V> | undefined
   readonly policy: FreshnessPolicy
   readonly timeoutMs: number | undefined
+  readonly retryAfterErrorMs: number
   readonly bounds: MemoryStoreBounds
   readonly l2: TieredStore | undefined
   readonly logger: Logger
@@ -96,11 +103,12 @@ export interface ResolvedOptions<V> {
 }
 
 export const cacheOptionNames = [
-  'name', 'load', 'loadMany', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'l1', 'l2', 'logger', 'now',
+  'name', 'load', 'loadMany', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger', 'now',
 ] as const
 const l1OptionNames = ['maxEntries', 'maxBytes'] as const
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 const defaultMaxEntries = 10_000
+const defaultRetryAfterErrorMs = 1_000
 const defaultMaxBytes = 64 * 1024 * 1024
 /** setTimeout's ceiling. */
 const maxTimeoutMs = 2 ** 31 - 1
@@ -248,6 +256,7 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
       jitter: resolveJitter(raw.jitter),
     },
     timeoutMs: resolveTimeout(raw.timeout),
+    retryAfterErrorMs: optionalDurationMs('retryAfterError', raw.retryAfterError, defaultRetryAfterErrorMs),
     bounds: resolveBounds(raw.l1),
     l2: resolveL2(raw.l2),
     logger: resolveLogger(raw.logger),

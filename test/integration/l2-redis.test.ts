@@ -71,6 +71,20 @@ describe('two environments sharing Redis', () => {
     expect(await writer.lookup('k')).toMatchObject({ value: 'v2', outcome: Outcome.Hit, tier: Tier.L1 })
   })
 
+  test('a stale L2 value served to a caller without a scope is refreshed all the same', async () => {
+    const env = environments()
+    const time = linkedTime()
+    const writer = createCache({ name: 'swr_unscoped', load: () => 'v1', ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    await writer.get('k')
+    time.advance(15_000)
+    const load = jest.fn(() => 'v2')
+    const reader = createCache({ name: 'swr_unscoped', load, ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    expect(await reader.lookup('k')).toMatchObject({ value: 'v1', outcome: Outcome.Stale, tier: Tier.L2 })
+    expect(await reader.settle(2_000)).toMatchObject({ completed: 1 })
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(await reader.lookup('k')).toMatchObject({ value: 'v2', outcome: Outcome.Hit, tier: Tier.L1 })
+  })
+
   test('an L2 value within staleIfError stands in when the source fails', async () => {
     const env = environments()
     const time = linkedTime()

@@ -208,6 +208,32 @@ describe('configCache when SSM fails or is slow', () => {
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(90)
   })
 
+  test('moto stopped: after one failed refresh, invocations within retryAfterError get the stale value without an SSM call', async () => {
+    await putParameters({ '/backoff/table': 'last-good' }, { endpoint: moto.endpoint })
+    const counted = ssmClient(proxy.url('http'))
+    let sends = 0
+    counted.middlewareStack.add((next) => (args) => {
+      sends++
+      return next(args)
+    }, { step: 'initialize' })
+    const handler = middy()
+      .use(configCache({ parameters: { table: '/backoff/table' }, ttl: '200ms', staleIfError: '1h', retryAfterError: '1h', prefetch: false, awsSdkV3Client: counted }))
+      .handler((_event, context) => Promise.resolve(context.config.table))
+    try {
+      expect(await invoke(handler)).toBe('last-good')
+      await moto.kill()
+      try {
+        await sleep(250)
+        for (let invocation = 0; invocation < 5; invocation++) expect(await invoke(handler)).toBe('last-good')
+        expect(sends).toBe(2)
+      } finally {
+        await moto.start()
+      }
+    } finally {
+      counted.destroy()
+    }
+  })
+
   test('moto stopped: within staleIfError stale values keep invocations up; beyond it, a clear error', async () => {
     await putParameters({ '/outage/table': 'last-good' }, { endpoint: moto.endpoint })
     const handler = middy()

@@ -1,0 +1,138 @@
+import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
+import { manualClock } from '../support/clock.js'
+import { flushPromises } from '../support/deferred.js'
+
+/** A source that can be switched off, counting the calls that reach it. */
+const switchableSource = () => {
+  const source = { down: false, calls: 0, batchCalls: 0, version: 0 }
+  const load = (key: string): Promise<string> => {
+    source.calls++
+    return source.down ? Promise.reject(new Error('source down')) : Promise.resolve(`${key}@${++source.version}`)
+  }
+  const loadMany = (keys: readonly string[]): Promise<string[]> => {
+    source.batchCalls++
+    return source.down ? Promise.reject(new Error('source down')) : Promise.resolve(keys.map((key) => `${key}@${++source.version}`))
+  }
+  return { source, load, loadMany }
+}
+
+describe('retryAfterError: a failed refresh is not retried on every request', () => {
+  test('within staleIfError: one failed call, then the stale value at once, until the period is over', async () => {
+    const clock = manualClock()
+    const { source, load } = switchableSource()
+    const cache = createCache({ name: 'outage', load, ttl: '10s', staleIfError: '1h', retryAfterError: '5s', now: clock.now })
+    await cache.get('k')
+    source.down = true
+    clock.advance(11_000)
+
+    const scope = createScope()
+    expect(await cache.lookup('k', { scope })).toEqual({ value: 'k@1', outcome: Outcome.StaleOnError, tier: Tier.L1 })
+    expect(await cache.lookup('k', { scope })).toEqual({ value: 'k@1', outcome: Outcome.StaleOnError, tier: Tier.L1 })
+    clock.advance(4_999)
+    expect(await cache.lookup('k', { scope })).toMatchObject({ value: 'k@1', outcome: Outcome.StaleOnError })
+    expect(source.calls).toBe(2)
+    expect(scope.countersFor('outage')).toMatchObject({ staleOnError: 3, loads: 1, loadErrors: 1 })
+
+    clock.advance(1)
+    source.down = false
+    expect(await cache.lookup('k')).toMatchObject({ value: 'k@2', outcome: Outcome.Miss, tier: Tier.Source })
+    expect(source.calls).toBe(3)
+  })
+
+  test('a period that ends with the source still down: one more call, and another period', async () => {
+    const clock = manualClock()
+    const { source, load } = switchableSource()
+    const cache = createCache({ name: 'still-down', load, ttl: '10s', staleIfError: '1h', retryAfterError: '5s', now: clock.now })
+    await cache.get('k')
+    source.down = true
+    clock.advance(11_000)
+    await cache.get('k')
+    clock.advance(5_000)
+    await cache.get('k')
+    await cache.get('k')
+    expect(source.calls).toBe(3)
+  })
+
+  test('within staleWhileRevalidate: no refresh starts beside the caller while the last one failed recently', async () => {
+    const clock = manualClock()
+    const { source, load } = switchableSource()
+    const cache = createCache({ name: 'swr-outage', load, ttl: '10s', staleWhileRevalidate: '1m', retryAfterError: '5s', now: clock.now })
+    await cache.get('k')
+    source.down = true
+    clock.advance(11_000)
+    expect(await cache.lookup('k')).toMatchObject({ value: 'k@1', outcome: Outcome.Stale })
+    await flushPromises()
+    expect(source.calls).toBe(2)
+    const scope = createScope()
+    expect(await cache.lookup('k', { scope })).toMatchObject({ value: 'k@1', outcome: Outcome.Stale })
+    expect(scope.pending).toBe(0)
+    expect(source.calls).toBe(2)
+    clock.advance(5_000)
+    source.down = false
+    await cache.get('k')
+    await cache.settle(100)
+    expect(source.calls).toBe(3)
+    expect(await cache.get('k')).toBe('k@2')
+  })
+
+  test('a value stored meanwhile ends the period: its own refresh is asked for when it is due', async () => {
+    const clock = manualClock()
+    const { source, load } = switchableSource()
+    const cache = createCache({ name: 'replaced', load, ttl: '10s', staleIfError: '1h', retryAfterError: '1h', now: clock.now })
+    await cache.get('k')
+    source.down = true
+    clock.advance(11_000)
+    await cache.get('k')
+    await cache.set('k', 'set by hand')
+    clock.advance(11_000)
+    source.down = false
+    expect(await cache.get('k')).toBe('k@2')
+  })
+
+  test('getMany leaves a key in its period out of the batch, and serves it stale', async () => {
+    const clock = manualClock()
+    const { source, load, loadMany } = switchableSource()
+    const cache = createCache({ name: 'batched', load, loadMany, ttl: '10s', staleIfError: '1h', retryAfterError: '5s', now: clock.now })
+    await cache.getMany(['a', 'b'])
+    source.down = true
+    clock.advance(11_000)
+    expect(await cache.getMany(['a', 'b'])).toEqual(['a@1', 'b@2'])
+    expect(source.batchCalls).toBe(2)
+    source.down = false
+    expect(await cache.getMany(['a', 'b', 'c'])).toEqual(['a@1', 'b@2', 'c@3'])
+    expect(source).toMatchObject({ batchCalls: 2, calls: 1 })
+  })
+
+  test('0 asks the source on every request', async () => {
+    const clock = manualClock()
+    const { source, load } = switchableSource()
+    const cache = createCache({ name: 'no-backoff', load, ttl: '10s', staleIfError: '1h', retryAfterError: 0, now: clock.now })
+    await cache.get('k')
+    source.down = true
+    clock.advance(11_000)
+    await cache.get('k')
+    await cache.get('k')
+    expect(source.calls).toBe(3)
+  })
+
+  test('the default waits one second', async () => {
+    const clock = manualClock()
+    const { source, load } = switchableSource()
+    const cache = createCache({ name: 'default-backoff', load, ttl: '10s', staleIfError: '1h', now: clock.now })
+    await cache.get('k')
+    source.down = true
+    clock.advance(11_000)
+    await cache.get('k')
+    clock.advance(999)
+    await cache.get('k')
+    expect(source.calls).toBe(2)
+    clock.advance(1)
+    await cache.get('k')
+    expect(source.calls).toBe(3)
+  })
+
+  test('an invalid period is refused at construction, naming the option', () => {
+    expect(() => createCache({ name: 'bad', load: () => 'v', ttl: '1m', retryAfterError: 'soon' as never })).toThrow(/retryAfterError/)
+    expect(() => createCache({ name: 'bad', load: () => 'v', ttl: '1m', retryAfterError: -1 })).toThrow(/retryAfterError/)
+  })
+})
