@@ -122,7 +122,7 @@ export const demoScript: readonly Phase[] = [
   },
   {
     name: 'SSM outage',
-    shows: 'frozen 7 more minutes, then SSM answers every call with HTTP 500: the storefront settings are served stale (staleIfError 1h)',
+    shows: 'frozen 7 more minutes, then SSM answers every call with HTTP 500: the storefront settings are served stale (staleIfError 1h), SSM asked once a second per environment (retryAfterError)',
     run: async (world) => {
       await world.passTime(minutes(7))
       world.gateway.setOutage('ssm', true)
@@ -135,8 +135,10 @@ export const demoScript: readonly Phase[] = [
   },
   {
     name: 'Redis outage',
-    shows: 'redis-server stopped (SIGSTOP: connects, never answers) while new products are asked for: each L2 call gives up after 50 ms until the breaker opens',
+    shows: 'SSM back, 2 s later; redis-server stopped (SIGSTOP: connects, never answers) while new products are asked for: each L2 call gives up after 50 ms until the breaker opens',
     run: async (world) => {
+      // Past retryAfterError (1 s), so the settings refresh from the recovered SSM.
+      await world.passTime(2_000)
       const { redis } = world
       if (redis === undefined) {
         world.recorder.note('skipped: no redis-server, product-api runs with memory only')
