@@ -85,7 +85,7 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
   /** Restores the snapshot before a ping answered early refreshes the caches, unless that was done. Never rejects. */
   const prepareEarly = async (request: Request): Promise<void> => {
     try {
-      if (!snapshot.hydrated) await hydrateFor(request)
+      if (!snapshot.done) await hydrateFor(request)
     } catch {
       // hydrate never rejects; nothing here may fail the early answer.
     }
@@ -126,7 +126,7 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
 
   /** Synchronous once the environment is hydrated: a warm invocation pays no promise. */
   const before = (request: Request): Promise<void> | undefined => {
-    if (snapshot.hydrated) {
+    if (snapshot.done) {
       offerWrite(request)
       return undefined
     }

@@ -32,3 +32,15 @@ export const restoreEntries = (registrations: readonly CacheRegistration[], snap
   }
   return restored
 }
+
+const never = new Promise<never>(() => undefined)
+
+/**
+ * Resolves true once every covered cache has what it was loading (its prefetch at INIT) without the
+ * snapshot: only when each of them has loads running, and they all succeed. Otherwise never: a
+ * cache that loads nothing by itself, or a load that fails, still needs the snapshot.
+ */
+export const loadedWithoutSnapshot = (registrations: readonly CacheRegistration[]): Promise<true> => {
+  if (registrations.length === 0 || registrations.some(({ cache }) => cache.loading === 0)) return never
+  return Promise.all(registrations.map(({ cache }) => cache.whenLoaded())).then((loaded) => (loaded.every(Boolean) ? true : never))
+}

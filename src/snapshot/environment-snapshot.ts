@@ -1,8 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import { monotonicClock } from '../cache/clock.js'
+import { hold } from '../lambda/deadline.js'
 import { reasonOf } from '../lambda/reason.js'
 import { decodeSnapshot, encodeSnapshot, type ReadSnapshot } from './codec.js'
-import { collectEntries, coveredCaches, restoreEntries, type EntryFilter } from './covered-caches.js'
+import { collectEntries, coveredCaches, loadedWithoutSnapshot, restoreEntries, type EntryFilter } from './covered-caches.js'
 import { snapshotKey, type FunctionIdentity } from './object-key.js'
 import type { ResolvedSnapshotOptions } from './options.js'
 import { Absence, getSnapshotObject, TimedRead, type ObjectLocation, type ReadOutcome } from './s3-read.js'
@@ -38,6 +39,8 @@ export class EnvironmentSnapshot {
   #hydration: Promise<SnapshotReport> | undefined
   #reported = false
   #hydrated = false
+  /** The covered caches loaded their values before the snapshot arrived: nobody waits for it any more. */
+  #overtaken = false
 
   constructor(options: ResolvedSnapshotOptions, fn: FunctionIdentity, keep: EntryFilter) {
     this.#options = options
@@ -51,31 +54,54 @@ export class EnvironmentSnapshot {
     }, monotonicClock)
   }
 
-  /** Whether the first invocation's wait is over: later invocations pay nothing for the snapshot. */
+  /** Whether the snapshot was restored (or given up): a write may now be due. */
   get hydrated(): boolean {
     return this.#hydrated
   }
 
+  /** Whether restoring is over and its report was handed out: later invocations pay nothing for the snapshot. */
+  get done(): boolean {
+    return this.#hydrated && this.#reported
+  }
+
   /**
    * Waits for the read (at most `timeout`, counted from the first call) and restores it, once for the
-   * environment. The report goes to the first caller only, so that one invocation counts it.
+   * environment, unless every covered cache gets its values from its own loads first: the wait then
+   * ends at once, and the snapshot, when it comes, is restored beside later invocations (what it
+   * brings never replaces a fresher value). The report goes to the first caller after the restore,
+   * so that one invocation counts it.
    */
   async hydrate(): Promise<SnapshotReport | undefined> {
     this.#hydration ??= this.#restore()
-    const report = await this.#hydration
-    if (this.#reported) return undefined
+    const report = this.#overtaken ? await this.#reportIfRestored() : await Promise.race([this.#hydration, this.#loadedFirst()])
+    if (report === undefined || this.#reported) return undefined
     this.#reported = true
     return report
   }
 
+  /** The restore's report if it is over, without waiting for it. */
+  #reportIfRestored(): Promise<SnapshotReport | undefined> {
+    return this.#hydrated && this.#hydration !== undefined ? this.#hydration : Promise.resolve(undefined)
+  }
+
+  async #loadedFirst(): Promise<undefined> {
+    await loadedWithoutSnapshot(coveredCaches(this.#options.caches))
+    this.#overtaken = true
+    return undefined
+  }
+
+  /** Whether a write is due; after an overtaken wait, whether it may be, which only the read still under way will tell. */
   writeIsDue(): boolean {
-    return this.#hydrated && this.#schedule.isDue(monotonicClock(), Date.now())
+    return (this.#hydrated || this.#overtaken) && this.#schedule.isDue(monotonicClock(), Date.now())
   }
 
   /** Writes what the covered caches hold, taking at most `budgetMs`, when a write is due and there is something to write. */
   async write(budgetMs: number): Promise<void> {
     const startedAt = monotonicClock()
     if (budgetMs <= 0 || !this.writeIsDue()) return
+    // Overtaken by the caches' own loads: the read, under way since INIT, tells whether one is due.
+    if (!this.#hydrated) await this.#restoredWithin(budgetMs)
+    if (!this.#hydrated || !this.writeIsDue()) return
     try {
       const entries = collectEntries(coveredCaches(this.#options.caches), this.#keep)
       // Nothing to write is no attempt: the next invocation, with values loaded, may write.
@@ -89,6 +115,15 @@ export class EnvironmentSnapshot {
       this.#schedule.attempt(startedAt)
       this.#warn(`middy-cache: the cold-start snapshot could not be written to ${this.#where()}: ${reasonOf(error)}`)
     }
+  }
+
+  /** Waits at most `ms` for the restore under way. Never rejects. */
+  async #restoredWithin(ms: number): Promise<void> {
+    const restored = new AbortController()
+    void this.#hydration?.then(() => {
+      restored.abort()
+    })
+    await hold(ms, restored.signal)
   }
 
   async #restore(): Promise<SnapshotReport> {

@@ -1,0 +1,138 @@
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { SSMClient } from '@aws-sdk/client-ssm'
+import type { Request } from '@middy/core'
+import { createBucket, destroySeedClients, putParameters, uniqueName } from '../harness/index.js'
+import { deferred } from '../support/deferred.js'
+import { setEnv } from '../support/env.js'
+import { invoke } from '../support/invoke.js'
+import { countCommands, functionVersion, inEnvironment } from './environments.js'
+
+/**
+ * The first invocation waits for the snapshot only while it has nothing better: when every covered
+ * cache gets its values from its own prefetch first, it goes on at once, and the snapshot is
+ * restored beside later invocations.
+ */
+
+const bucket = uniqueName('overtaken')
+const parameter = `/${uniqueName('overtaken')}/table`
+
+let restoreEnv: () => void
+beforeAll(async () => {
+  await createBucket(bucket)
+})
+afterAll(() => {
+  destroySeedClients()
+})
+beforeEach(() => {
+  restoreEnv = setEnv({ AWS_LAMBDA_FUNCTION_NAME: uniqueName('fn'), AWS_LAMBDA_FUNCTION_VERSION: functionVersion })
+})
+afterEach(() => {
+  restoreEnv()
+})
+
+/** Sends the command once `until` settles (a held network), if it is the one held. */
+const heldUntil = async <T>(until: Promise<unknown>, held: boolean, send: () => Promise<T>): Promise<T> => {
+  if (held) await until
+  return send()
+}
+
+/** The snapshot's GetObject waits for `until`. */
+const holdSnapshotReads = (s3: S3Client, until: Promise<unknown>): void => {
+  s3.middlewareStack.add((next, context) => (args) => heldUntil(until, context.commandName === 'GetObjectCommand', () => next(args)), { step: 'initialize', name: 'holdGetObject' })
+}
+
+/** Every SSM call waits for `until`, and fails if it rejects. */
+const holdSsm = (ssm: SSMClient, until: Promise<unknown>): void => {
+  ssm.middlewareStack.add((next) => (args) => heldUntil(until, true, () => next(args)), { step: 'initialize', name: 'holdSsm' })
+}
+
+interface Gates {
+  /** Opening it lets the snapshot's GetObject go to S3. */
+  readonly s3: Promise<unknown>
+  /** Opening it lets SSM calls through; rejecting it makes them fail. */
+  readonly ssm?: Promise<unknown>
+}
+
+/** A nightly-report-like function: the snapshot covers a configCache that prefetches at module load. */
+const settingsFunction = (gates: Gates) =>
+  inEnvironment(async () => {
+    const [{ default: middy }, { coldStartSnapshot }, { configCache }, { invocationOf }, { S3Client }, { SSMClient }] = await Promise.all([
+      import('@middy/core'),
+      import('../../entrypoints/snapshot.js'),
+      import('../../middlewares/config-cache.js'),
+      import('../../middlewares/shared/invocation.js'),
+      import('@aws-sdk/client-s3'),
+      import('@aws-sdk/client-ssm'),
+    ])
+    const clientOptions = { endpoint: process.env.AWS_ENDPOINT_URL ?? '', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
+    const s3 = new S3Client(clientOptions)
+    const ssm = new SSMClient(clientOptions)
+    const commands = countCommands(s3)
+    holdSnapshotReads(s3, gates.s3)
+    if (gates.ssm !== undefined) holdSsm(ssm, gates.ssm)
+    const snapshotReads: number[] = []
+    // After the snapshot's `before`: what it counted on this invocation.
+    const readsCounted = {
+      before: (request: Request) => {
+        snapshotReads.push(invocationOf(request).scope.countersFor('config').snapshotReads)
+      },
+    }
+    const handler = middy()
+      .use(coldStartSnapshot({ bucket, caches: ['config'], client: s3, timeout: '10s', logger: { warn: () => undefined } }))
+      .use(readsCounted)
+      .use(configCache({ parameters: { table: parameter }, ttl: '1h', staleIfError: '1d', awsSdkV3Client: ssm }))
+      .handler((_event, context) => Promise.resolve(context.config.table))
+    return { handler, commands, snapshotReads, destroy: () => {
+      s3.destroy()
+      ssm.destroy()
+    } }
+  })
+
+describe('a prefetch that brings every covered value first ends the wait for the snapshot', () => {
+  test('the first invocation answers from its own load while S3 holds the read; the snapshot is restored, and counted, later', async () => {
+    await putParameters({ [parameter]: 'from SSM' })
+    // A snapshot with an older value, written by an earlier environment.
+    const writer = await settingsFunction({ s3: Promise.resolve() })
+    expect(await invoke(writer.handler)).toBe('from SSM')
+    expect(writer.commands.get('PutObjectCommand')).toBe(1)
+    writer.destroy()
+
+    await putParameters({ [parameter]: 'newer, from SSM' })
+    const s3 = deferred<undefined>()
+    const fresh = await settingsFunction({ s3: s3.promise })
+    // If it waited for the snapshot, this would not settle until the gate opens (or after 10 s).
+    expect(await invoke(fresh.handler)).toBe('newer, from SSM')
+    expect(fresh.commands.get('GetObjectCommand')).toBe(1)
+    expect(fresh.snapshotReads).toEqual([0])
+
+    s3.resolve(undefined)
+    // The read completes beside later invocations; the first one after the restore counts it, and
+    // the older snapshot value never replaces the newer one loaded.
+    let invocations = 0
+    while (fresh.snapshotReads.at(-1) === 0 && invocations++ < 50) {
+      expect(await invoke(fresh.handler)).toBe('newer, from SSM')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(fresh.snapshotReads.at(-1)).toBe(1)
+    fresh.destroy()
+  })
+
+  test('a prefetch that fails does not end the wait: the snapshot stands in for SSM', async () => {
+    await putParameters({ [parameter]: 'last night' })
+    const writer = await settingsFunction({ s3: Promise.resolve() })
+    expect(await invoke(writer.handler)).toBe('last night')
+    writer.destroy()
+
+    const s3 = deferred<undefined>()
+    const ssmDown = Promise.reject(new Error('SSM unreachable'))
+    ssmDown.catch(() => undefined)
+    const fresh = await settingsFunction({ s3: s3.promise, ssm: ssmDown })
+    const answer = invoke(fresh.handler)
+    // Let the failed prefetch settle before the snapshot arrives.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    s3.resolve(undefined)
+    expect(await answer).toBe('last night')
+    expect(fresh.snapshotReads).toEqual([1])
+    fresh.destroy()
+  })
+})
