@@ -148,6 +148,14 @@ const expectedStatements = (stage: string): Record<string, Json[]> => ({
       Action: ['s3:GetObject', 's3:PutObject'],
       Resource: { 'Fn::Sub': `\${ReportsBucket.Arn}/snapshots/middy-cache-examples-${stage}-nightly-report/*` },
     },
+    // Listing only under that prefix, so that a missing snapshot is a 404, not AccessDenied.
+    {
+      Sid: 'ColdStartSnapshotListing',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': ['ReportsBucket', 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': `snapshots/middy-cache-examples-${stage}-nightly-report/*` } },
+    },
   ],
 })
 
