@@ -4,4 +4,5 @@ export { jsonSecret, SecretSource, secretsCache, type JsonSecretOptions, type Se
 export { httpCache, type HttpCacheOptions } from '../middlewares/http-cache.js'
 export { cacheMetrics, MetricGroup, type CacheMetricsOptions } from '../middlewares/cache-metrics.js'
 export { PingSource, warmup, type ChildMarker, type FanOutReport, type WarmupAnswer, type WarmupLogger, type WarmupOptions } from '../middlewares/warmup.js'
+export { flushOnEarlyReturn } from '../middlewares/flush-on-early-return.js'
 export { DataScope, dataCache, type ApiGatewayEvent, type DataBatchLoadContext, type DataBatchLoader, type DataCacheContext, type DataCacheHandle, type DataCacheLazyContext, type DataCacheOptions, type DataLoadContext, type DataLoader } from '../middlewares/data-cache.js'

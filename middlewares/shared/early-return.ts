@@ -101,6 +101,16 @@ const runRegisteredFlushers = async (request: Request): Promise<void> => {
 }
 
 /**
+ * This suite's part of what Middy skips when a middleware answers early: the early-return work of
+ * its middlewares placed before the one answering, then the registered flushers of those placed
+ * after it. Each flushes a request at most once, so a second call does nothing. Never rejects.
+ */
+export const flushSuiteOnEarlyReturn = async (request: Request): Promise<void> => {
+  await runEarlyReturnWork(request)
+  await runRegisteredFlushers(request)
+}
+
+/**
  * Runs what Middy skips when a middleware answers early, in this order: this suite's early-return
  * work (the flush of a cacheMetrics placed before the middleware answering, the snapshot write of
  * a coldStartSnapshot placed before it), the registered flushers of those placed after it, the
@@ -112,8 +122,7 @@ const runRegisteredFlushers = async (request: Request): Promise<void> => {
  */
 export const flushBeforeEarlyReturn = async (request: Request, metrics: readonly FlushableMetrics[] = []): Promise<unknown[]> => {
   const errors: unknown[] = []
-  await runEarlyReturnWork(request)
-  await runRegisteredFlushers(request)
+  await flushSuiteOnEarlyReturn(request)
   if (Object.keys(request.internal).some((key) => key.startsWith(powertoolsPrefix))) {
     try {
       const { cleanupMiddlewares } = await import('@aws-lambda-powertools/commons')

@@ -1,0 +1,79 @@
+import middy, { type MiddlewareObj } from '@middy/core'
+import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
+import { setEnv } from '../support/env.js'
+import { invoke } from '../support/invoke.js'
+
+/**
+ * flushOnEarlyReturn, Middy's requestEnd plugin hook: a middleware other than warmup that answers
+ * early (here a stand-in for an idempotency check) still gets cacheMetrics' figures written.
+ */
+
+type Suite = typeof import('../../entrypoints/index.js')
+
+/** A fresh copy of the suite: its own registry and registered flushers, as a new environment has. */
+const freshSuite = (): Suite => {
+  let suite: Suite | undefined
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    suite = require('../../entrypoints/index.js') as Suite
+  })
+  if (suite === undefined) throw new Error('isolateModules did not run')
+  return suite
+}
+
+const namespace = 'Shop'
+const service = 'orders'
+
+type Event = { repeated?: boolean }
+
+/** A products dataCache read for every request, then a middleware that answers a repeated request early, as an idempotency check does. */
+const readThenAnswerEarly = (suite: Suite): MiddlewareObj<Event>[] => [
+  suite.dataCache({ name: 'products', key: () => 'a', load: (key: string) => `product ${key}`, ttl: '1m' }) as MiddlewareObj<Event>,
+  { before: (request) => (request.event.repeated === true ? 'the stored answer' : undefined) },
+]
+
+let output: Captured
+let restoreEnv: () => void
+beforeEach(() => {
+  restoreEnv = setEnv({ POWERTOOLS_DEV: undefined, POWERTOOLS_METRICS_DISABLED: undefined, POWERTOOLS_METRICS_NAMESPACE: undefined })
+  output = captureOutput()
+})
+afterEach(() => {
+  output.restore()
+  restoreEnv()
+})
+
+const gets = (): number[] => samplesOf(output.blobs(), { namespace, name: 'Gets', dimensions: { service, cache: 'products' } })
+
+describe('flushOnEarlyReturn', () => {
+  test.each([
+    ['cacheMetrics before the middleware answering early', (suite: Suite) => [suite.cacheMetrics({ namespace, service }), ...readThenAnswerEarly(suite)]],
+    ['cacheMetrics after it (its before never runs)', (suite: Suite) => [...readThenAnswerEarly(suite), suite.cacheMetrics({ namespace, service })]],
+  ])('%s: a request answered early is written once; the others as usual', async (_order, chain) => {
+    const suite = freshSuite()
+    const handled = middy<Event>({ requestEnd: suite.flushOnEarlyReturn })
+      .use(chain(suite) as MiddlewareObj<Event>[])
+      .handler(() => Promise.resolve('handled'))
+
+    expect(await invoke(handled, { repeated: true })).toBe('the stored answer')
+    expect(gets()).toEqual([1])
+    expect(await invoke(handled, {})).toBe('handled')
+    expect(gets()).toEqual([1, 1])
+  })
+
+  test('without it, Middy skips the flush of a request answered early', async () => {
+    const suite = freshSuite()
+    const handler = middy<Event>()
+      .use([suite.cacheMetrics({ namespace, service }) as MiddlewareObj<Event>, ...readThenAnswerEarly(suite)])
+      .handler(() => Promise.resolve('handled'))
+    expect(await invoke(handler, { repeated: true })).toBe('the stored answer')
+    expect(gets()).toEqual([])
+  })
+
+  test('a ping warmup answers is written once, with the hook too', async () => {
+    const suite = freshSuite()
+    const handler = middy({ requestEnd: suite.flushOnEarlyReturn }).use(suite.warmup()).use(suite.cacheMetrics({ namespace, service })).handler(() => Promise.resolve('handled'))
+    await invoke(handler, { warmer: true })
+    expect(samplesOf(output.blobs(), { namespace, name: 'WarmupPing', dimensions: { service } })).toEqual([1])
+  })
+})
