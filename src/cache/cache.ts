@@ -8,7 +8,6 @@ import { Flight, timedOut } from './flight.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
 import { callerKeyOf, storeKeyOf } from './keys.js'
 import { policyWith, resolveCacheOptions, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
-import { portableEntriesOf, restoredEntryOf, type PortableEntry } from './portable-entry.js'
 import { Outcome, Tier, type Lookup } from './outcome.js'
 import type { CacheScope } from './scope.js'
 // Types only: the shared tier's code comes with the L2 store (`TieredStore`), never from here.
@@ -342,31 +341,24 @@ export class Cache<V> {
   }
 
   /**
-   * What memory holds, as plain JSON records with wall-clock times (for a cold-start snapshot).
-   * Left out: entries under a hashed key (their key cannot be recovered), entries past staleIfError,
-   * and values JSON would not bring back as they were.
+   * Every entry memory holds, under the key it is stored by, oldest write first; times are on
+   * `clock`. Reading them here moves none up the recency list, so code that copies them out (the
+   * cold-start snapshot) does not change what is evicted next.
    */
-  exportEntries(): PortableEntry[] {
-    return portableEntriesOf(this.#store.entries(), this.#now(), Date.now())
+  peekEntries(): IterableIterator<[string, Entry<V>]> {
+    return this.#store.entries()
   }
 
   /**
-   * Puts records from `exportEntries` (of this or another process) back in memory with the freshness
-   * they had; returns how many it kept. Skipped: malformed records, entries past staleIfError, and
-   * keys memory already holds as recent or more so.
+   * Keeps `entry`, made elsewhere (read back from a cold-start snapshot, its times moved onto
+   * `clock`), under `storeKey`, unless memory holds one created as recently or more so: a copy from
+   * elsewhere never replaces a newer value. Returns whether it was kept: false too when it alone
+   * exceeds the l1 `maxBytes`.
    */
-  restoreEntries(records: readonly unknown[]): number {
-    const monoNow = this.#now()
-    const wallNow = Date.now()
-    let restored = 0
-    for (const record of records) {
-      const found = restoredEntryOf<V>(record, monoNow, wallNow)
-      if (found === undefined) continue
-      const held = this.#store.get(found.storeKey)
-      if (held !== undefined && held.createdAt >= found.entry.createdAt) continue
-      if (this.#store.set(found.storeKey, found.entry)) restored++
-    }
-    return restored
+  adoptEntry(storeKey: string, entry: Entry<V>): boolean {
+    const held = this.#store.get(storeKey)
+    if (held !== undefined && held.createdAt >= entry.createdAt) return false
+    return this.#store.set(storeKey, entry)
   }
 
   /** Counters over the cache's lifetime, and what it holds now. */

@@ -5,7 +5,9 @@ import { isRecord } from './options.js'
  * An entry as JSON carries it, its times on the wall clock, so every process agrees on when it goes stale:
  *   {"c":createdAtMs,"t":ttlMs,"w":staleWhileRevalidateMs,"e":staleIfErrorMs,"v":value}
  * `"b":base64` instead of `"v"` holds bytes, `"n":1` a remembered "not found". A shared tier's
- * payload (`envelope.ts`) and a cold-start snapshot's record (`portable-entry.ts`) both carry it.
+ * payload (`envelope.ts`) and a cold-start snapshot's record (`src/snapshot/portable-entry.ts`)
+ * both carry it. The engine's core (`cache.ts`) never imports it, so only `middy-cache/redis`,
+ * `middy-cache/dynamodb` and `middy-cache/snapshot` bundle it.
  */
 
 /** An entry as JSON carries it, its times on the wall clock; what `envelopeText` writes and `entryOfEnvelope` reads. */

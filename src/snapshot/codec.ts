@@ -2,8 +2,8 @@ import { promisify } from 'node:util'
 import { gunzip, gzip } from 'node:zlib'
 import { maxInflatedBytes } from '../cache/envelope.js'
 import { isRecord } from '../cache/options.js'
-import type { PortableEntry } from '../cache/portable-entry.js'
 import { parseJsonSafely } from '../cache/safe-json.js'
+import type { PortableEntry } from './portable-entry.js'
 
 const gzipAsync = promisify(gzip)
 const gunzipAsync = promisify(gunzip)

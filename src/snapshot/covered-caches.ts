@@ -1,6 +1,6 @@
-import type { PortableEntry } from '../cache/portable-entry.js'
 import { registeredCaches, type CacheRegistration } from '../cache/registry.js'
 import type { ReadSnapshot } from './codec.js'
+import { exportPortableEntries, restorePortableEntries, type PortableEntry } from './portable-entry.js'
 
 /** Whether an entry of a covered cache may be written; the middleware keeps per-user and decrypted values out. */
 export type EntryFilter = (registration: CacheRegistration, key: string) => boolean
@@ -17,7 +17,7 @@ export const coveredCaches = (names: readonly string[]): CacheRegistration[] =>
 export const collectEntries = (registrations: readonly CacheRegistration[], keep: EntryFilter): Map<string, PortableEntry[]> => {
   const entries = new Map<string, PortableEntry[]>()
   for (const registration of registrations) {
-    const kept = registration.cache.exportEntries().filter((record) => keep(registration, record.key))
+    const kept = exportPortableEntries(registration.cache).filter((record) => keep(registration, record.key))
     entries.set(registration.cache.name, [...(entries.get(registration.cache.name) ?? []), ...kept])
   }
   return entries
@@ -28,7 +28,7 @@ export const restoreEntries = (registrations: readonly CacheRegistration[], snap
   const restored = new Map<string, number>()
   for (const { cache } of registrations) {
     const records = snapshot?.caches.get(cache.name)
-    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : cache.restoreEntries(records)))
+    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : restorePortableEntries(cache, records)))
   }
   return restored
 }

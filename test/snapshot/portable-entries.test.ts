@@ -1,4 +1,5 @@
 import { createCache, Outcome, Tier } from '../../src/index.js'
+import { exportPortableEntries, restorePortableEntries } from '../../src/snapshot/portable-entry.js'
 import { manualClock } from '../support/clock.js'
 
 const policy = { ttl: '1m', staleWhileRevalidate: '30s', staleIfError: '1h' } as const
@@ -25,7 +26,7 @@ afterEach(() => {
   jest.restoreAllMocks()
 })
 
-describe('exportEntries and restoreEntries', () => {
+describe('exportPortableEntries and restorePortableEntries', () => {
   test('a restored entry keeps the freshness it was created with, whatever the reader\'s clock origin', async () => {
     const time = twoProcesses()
     const writer = createCache({ name: 'products', load: (id: string) => `product ${id}`, ...policy, now: time.writer })
@@ -33,7 +34,7 @@ describe('exportEntries and restoreEntries', () => {
     time.advance(20_000)
     const load = jest.fn((id: string) => `fresh ${id}`)
     const reader = createCache({ name: 'products', load, ...policy, now: time.reader })
-    expect(reader.restoreEntries(writer.exportEntries())).toBe(1)
+    expect(restorePortableEntries(reader, exportPortableEntries(writer))).toBe(1)
 
     expect(await reader.lookup('42')).toMatchObject({ value: 'product 42', outcome: Outcome.Hit, tier: Tier.L1 })
     time.advance(39_000)
@@ -51,11 +52,11 @@ describe('exportEntries and restoreEntries', () => {
     await writer.getMany(['a', 'b'])
     time.advance(30 * 60_000)
     await writer.set('b', 'newer')
-    const records = writer.exportEntries()
+    const records = exportPortableEntries(writer)
     time.advance(45 * 60_000)
     const reader = createCache<string>({ name: 'old', load: () => Promise.reject(new Error('source down')), ...policy, now: time.reader })
     // a: 75 minutes old, past 1 m + 1 h. b: 45 minutes old, within staleIfError.
-    expect(reader.restoreEntries(records)).toBe(1)
+    expect(restorePortableEntries(reader, records)).toBe(1)
     expect(await reader.lookup('b')).toMatchObject({ value: 'newer', outcome: Outcome.StaleOnError })
     await expect(reader.get('a')).rejects.toThrow(/source down/)
   })
@@ -72,32 +73,32 @@ describe('exportEntries and restoreEntries', () => {
     ])
     const writer = createCache<unknown>({ name: 'mixed', load: (key) => values.get(key), ttl: '1m', negativeTtl: '30s', now: time.writer })
     await writer.getMany([...values.keys(), 'missing'])
-    const records = writer.exportEntries()
+    const records = exportPortableEntries(writer)
     expect(records.map((record) => record.key).sort()).toEqual(['bytes', 'missing', 'plain'])
     expect(JSON.parse(JSON.stringify(records))).toEqual(records)
 
     const load = jest.fn(() => 'loaded')
     const reader = createCache<unknown>({ name: 'mixed', load, ttl: '1m', negativeTtl: '30s', now: time.reader })
-    expect(reader.restoreEntries(JSON.parse(JSON.stringify(records)) as unknown[])).toBe(3)
+    expect(restorePortableEntries(reader, JSON.parse(JSON.stringify(records)) as unknown[])).toBe(3)
     expect([...(await reader.get('bytes') as Uint8Array)]).toEqual([1, 2, 3])
     expect(await reader.get('plain')).toEqual({ nested: [1, 'two', null] })
     expect(await reader.get('missing')).toBeUndefined()
     expect(load).not.toHaveBeenCalled()
 
     time.advance(2 * 60_000)
-    expect(writer.exportEntries()).toEqual([])
+    expect(exportPortableEntries(writer)).toEqual([])
   })
 
   test('what memory holds already, as recent or more so, is kept; malformed records are skipped, never thrown on', async () => {
     const time = twoProcesses()
     const writer = createCache({ name: 'race', load: (id: string) => `old ${id}`, ttl: '1m', now: time.writer })
     await writer.getMany(['a', 'b'])
-    const records = writer.exportEntries()
+    const records = exportPortableEntries(writer)
     time.advance(1_000)
     const reader = createCache({ name: 'race', load: (id: string) => `new ${id}`, ttl: '1m', now: time.reader })
     await reader.get('a')
     const malformed: unknown[] = [null, 'text', 42, [], { key: 1 }, { key: 'x' }, { key: 'y', envelope: { c: 'soon', t: 1, w: 0, e: 0, v: 1 } }, { key: 'z', envelope: { c: wallStart, t: 0, w: 0, e: 0, v: 1 } }]
-    expect(reader.restoreEntries([...records, ...malformed])).toBe(1)
+    expect(restorePortableEntries(reader, [...records, ...malformed])).toBe(1)
     expect(await reader.get('a')).toBe('new a')
     expect(await reader.get('b')).toBe('old b')
     expect(reader.stats().entries).toBe(2)
@@ -108,7 +109,18 @@ describe('exportEntries and restoreEntries', () => {
     const writer = createCache({ name: 'big', load: (id: string) => id, ttl: '1m', now: time.writer })
     await writer.getMany(['1', '2', '3', '4'])
     const reader = createCache({ name: 'big', load: (id: string) => id, ttl: '1m', l1: { maxEntries: 2 }, now: time.reader })
-    reader.restoreEntries(writer.exportEntries())
+    restorePortableEntries(reader, exportPortableEntries(writer))
     expect(reader.stats()).toMatchObject({ entries: 2, evictions: 2 })
+  })
+
+  test('exporting leaves recency as it was: the entry read last outlives the one read before it', async () => {
+    const time = twoProcesses()
+    const cache = createCache({ name: 'recency', load: (id: string) => id, ttl: '1m', l1: { maxEntries: 2 }, now: time.writer })
+    await cache.get('a')
+    await cache.get('b')
+    await cache.get('a')
+    expect(exportPortableEntries(cache).map((record) => record.key)).toEqual(['a', 'b'])
+    await cache.set('c', 'c')
+    expect([...cache.peekEntries()].map(([key]) => key)).toEqual(['a', 'c'])
   })
 })

@@ -1,0 +1,89 @@
+import type { Cache } from '../cache/cache.js'
+import { phaseOf, Phase, type Entry } from '../cache/freshness.js'
+import { entryOfEnvelope, envelopeText, UnserialisableValue, type Envelope } from '../cache/json-envelope.js'
+import { callerKeyOf, storeKeyOf } from '../cache/keys.js'
+import { isRecord } from '../cache/options.js'
+import { estimateSize } from '../stores/memory/index.js'
+
+/**
+ * Turning a cache's entries into JSON and back lives here, with the snapshot, rather than in the
+ * engine: only `middy-cache/snapshot` bundles it (and the envelope code it uses), not every handler.
+ */
+
+/**
+ * One in-memory entry as it can leave the process (in a cold-start snapshot): the caller's key and
+ * the entry's envelope, whose times are on the wall clock, so that another process restores it
+ * with the freshness it had. Plain JSON.
+ */
+export interface PortableEntry {
+  readonly key: string
+  readonly envelope: Envelope
+}
+
+/** An entry brought back, under the key memory keeps it by. */
+interface RestoredEntry<V> {
+  readonly storeKey: string
+  readonly entry: Entry<V>
+}
+
+/**
+ * The portable form of an entry; undefined for one that cannot travel: stored under a hashed key (the
+ * caller's key is gone), already past staleIfError, or holding a value JSON would not bring back as it was.
+ */
+const portableEntryOf = (storeKey: string, entry: Entry<unknown>, monoNow: number, wallNow: number): PortableEntry | undefined => {
+  const key = callerKeyOf(storeKey)
+  if (key === undefined || phaseOf(entry, monoNow) === Phase.Expired) return undefined
+  let text: string
+  try {
+    text = envelopeText(entry, monoNow, wallNow)
+  } catch (error) {
+    if (error instanceof UnserialisableValue) return undefined
+    throw error
+  }
+  // Our own text: parsed back into plain JSON, which also leaves the snapshot no reference to a live value.
+  return { key, envelope: JSON.parse(text) as Envelope }
+}
+
+/**
+ * The entry a record (from `portableEntryOf`, read back from JSON by anyone) describes, its times on
+ * the monotonic clock read as `monoNow`; undefined for a malformed record or an entry past staleIfError.
+ */
+const restoredEntryOf = <V>(record: unknown, monoNow: number, wallNow: number): RestoredEntry<V> | undefined => {
+  if (!isRecord(record) || typeof record.key !== 'string') return undefined
+  const storeKey = storeKeyOf(record.key)
+  const decoded = entryOfEnvelope<V>(record.envelope, monoNow, wallNow, 0)
+  if (decoded === undefined || phaseOf(decoded, monoNow) === Phase.Expired) return undefined
+  return { storeKey, entry: { ...decoded, size: estimateSize(decoded.value) + storeKey.length * 2 } }
+}
+
+/**
+ * What `cache` holds in memory, as plain JSON records with wall-clock times, oldest write first;
+ * reading them leaves recency as it was. Left out: entries under a hashed key (their key cannot be
+ * recovered), entries past staleIfError, and values JSON would not bring back as they were.
+ */
+export const exportPortableEntries = <V>(cache: Cache<V>): PortableEntry[] => {
+  const monoNow = cache.clock()
+  const wallNow = Date.now()
+  const records: PortableEntry[] = []
+  for (const [storeKey, entry] of cache.peekEntries()) {
+    const record = portableEntryOf(storeKey, entry, monoNow, wallNow)
+    if (record !== undefined) records.push(record)
+  }
+  return records
+}
+
+/**
+ * Puts records from `exportPortableEntries` (of this or another process, read back from JSON) into
+ * `cache`'s memory with the freshness they had; returns how many it kept. Skipped, never thrown on:
+ * malformed records, entries past staleIfError, and keys memory already holds as recent or more so.
+ */
+export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unknown[]): number => {
+  const monoNow = cache.clock()
+  const wallNow = Date.now()
+  let restored = 0
+  for (const record of records) {
+    const found = restoredEntryOf<V>(record, monoNow, wallNow)
+    if (found !== undefined && cache.adoptEntry(found.storeKey, found.entry)) restored++
+  }
+  return restored
+}
