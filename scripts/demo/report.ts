@@ -91,6 +91,7 @@ const valuesReadPerInvocation: Readonly<Record<string, number>> = {
   'product-api': 3, // storefront settings, pricing key, product
   'orders-worker': 2, // storefront settings, one batch of products
   'nightly-report': 2, // report settings, the scan
+  'nightly-report-without-snapshot': 2,
 }
 
 /** Nearest-rank percentile. */

@@ -1,6 +1,7 @@
 import type { FanOutReport } from 'middy-cache'
 import type { RedisHandle } from '../../test/harness/index.js'
 import { productRequest, scheduledEvent, sqsBatch, warmupPing } from './events.js'
+import { withoutSnapshot } from './functions.js'
 import { Trigger, type Recorder } from './recorder.js'
 import type { AwsGateway } from './runtime/aws-gateway.js'
 import type { LambdaRuntime } from './runtime/lambda-runtime.js'
@@ -25,6 +26,7 @@ export interface Phase {
 }
 
 const minutes = (count: number): number => count * 60_000
+const hours = (count: number): number => count * 3_600_000
 
 /** A fixed pseudo-random sequence (mulberry32), so that every run sends the same traffic. */
 const seededRandom = (seed: number): (() => number) => {
@@ -173,6 +175,26 @@ export const demoScript: readonly Phase[] = [
       const s3 = world.recorder.sdkCalls.filter((call) => call.phase === 'nightly-report' && call.service === 's3')
       const count = (method: string): number => s3.filter((call) => call.operation === method).length
       world.recorder.note(`S3: ${count('GET')} GET (the cold-start snapshot, not there yet), ${count('PUT')} PUT (the report, and the snapshot for the next night)`)
+    },
+  },
+  {
+    name: 'next night, SSM down',
+    shows: 'a day later Lambda has reclaimed the idle environment, and SSM fails at 2 a.m.: a new environment starts from last night\'s snapshot; the same function with no snapshot, for comparison',
+    run: async (world) => {
+      await world.passTime(hours(24))
+      await world.runtime.reclaimIdle('nightly-report')
+      world.gateway.setOutage('ssm', true)
+      try {
+        const event = scheduledEvent('middy-cache-examples-demo-nightly-report', new Date(Date.now() + hours(24)))
+        const withOne = await world.runtime.invoke('nightly-report', event, Trigger.Client)
+        const without = await world.runtime.invoke(withoutSnapshot, event, Trigger.Client)
+        const outcome = (record: typeof withOne): string =>
+          record.failure === undefined ? `wrote the report in ${record.latencyMs.toFixed(0)} ms (cold start included)` : `failed after ${record.latencyMs.toFixed(0)} ms: ${record.failure}`
+        world.recorder.note(`with last night's snapshot, ${withOne.environmentId} ${outcome(withOne)}: its settings stood in for SSM`)
+        world.recorder.note(`without a snapshot, ${without.environmentId} ${outcome(without)}: nothing could stand in`)
+      } finally {
+        world.gateway.setOutage('ssm', false)
+      }
     },
   },
 ]

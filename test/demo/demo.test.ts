@@ -77,13 +77,23 @@ describe('npm run demo', () => {
     rmSync(outputDir, { recursive: true, force: true })
   })
 
-  test('prints the report and serves every invocation of every phase', () => {
+  test('prints the report and serves every invocation of every phase, but the one shown failing for want of a snapshot', () => {
     expect(output).toContain('middy-cache demo: the examples in a local Lambda runtime')
-    expect(output).toContain('Failed invocations: 0.')
-    expect(report.phases.map((figures) => figures.name)).toEqual(['cold start', 'steady traffic', 'warm-up ping', 'gap past the ttl', 'SSM outage', 'Redis outage', 'orders-worker', 'nightly-report'])
-    expect(report.totals.failed).toBe(0)
-    for (const figures of report.phases) expect({ phase: figures.name, failed: figures.failed }).toEqual({ phase: figures.name, failed: 0 })
+    expect(output).toContain('Failed invocations: 1.')
+    expect(report.phases.map((figures) => figures.name)).toEqual(['cold start', 'steady traffic', 'warm-up ping', 'gap past the ttl', 'SSM outage', 'Redis outage', 'orders-worker', 'nightly-report', 'next night, SSM down'])
+    expect(report.totals.failed).toBe(1)
+    for (const figures of report.phases) {
+      expect({ phase: figures.name, failed: figures.failed }).toEqual({ phase: figures.name, failed: figures.name === 'next night, SSM down' ? 1 : 0 })
+    }
     expect(report.totals.invocations).toBeGreaterThan(400)
+  })
+
+  test('the next night, with SSM down, a new environment runs from the snapshot; the same function without one fails', () => {
+    const night = phase('next night, SSM down')
+    expect(night).toMatchObject({ invocations: 2, coldStarts: 2, failed: 1 })
+    expect(night.notes.join(' ')).toMatch(/with last night's snapshot, nightly-report#2 wrote the report/)
+    expect(night.notes.join(' ')).toMatch(/without a snapshot, nightly-report-without-snapshot#1 failed after \d+ ms: CacheLoadError/)
+    expect(report.coldStarts.map((start) => start.environmentId)).toEqual(expect.arrayContaining(['nightly-report#1', 'nightly-report#2', 'nightly-report-without-snapshot#1']))
   })
 
   test('the caches make far fewer source calls than invocations served', () => {

@@ -54,6 +54,11 @@ export class FunctionPool {
     await Promise.all(this.environments.map((environment) => environment.stop()))
   }
 
+  /** Lambda reclaims the environments that sat idle too long: the next invocation starts a new one. */
+  async reclaimIdle(): Promise<void> {
+    await Promise.all(this.#idle.splice(0).map((environment) => environment.stop()))
+  }
+
   /** An environment whose process died answers as Lambda's runtime does (Runtime.ExitError) and is not used again. */
   async #invokeIn(environment: ExecutionEnvironment, requestId: string, event: unknown): Promise<InvocationResult> {
     try {

@@ -42,6 +42,11 @@ export class LambdaRuntime {
     for (const pool of this.#pools.values()) pool.advanceClock(ms)
   }
 
+  /** The idle environments of `functionName` are reclaimed, as Lambda does after a long idle time. */
+  async reclaimIdle(functionName: string): Promise<void> {
+    await this.#pools.get(functionName)?.reclaimIdle()
+  }
+
   environmentCount(functionName: string): number {
     return this.#pools.get(functionName)?.environments.length ?? 0
   }
