@@ -16,14 +16,23 @@ const switchableSource = () => {
   return { source, load, loadMany }
 }
 
+/**
+ * A cache whose value `k` was loaded, then went stale (11 s on, ttl 10 s) as its source went down.
+ * `options` adds freshness options to ttl 10 s.
+ */
+const staleWithSourceDown = async (name: string, options: Omit<Parameters<typeof createCache<string>>[0], 'name' | 'load' | 'ttl' | 'now'>) => {
+  const clock = manualClock()
+  const { source, load } = switchableSource()
+  const cache = createCache<string>({ name, load, ttl: '10s', now: clock.now, ...options })
+  await cache.get('k')
+  source.down = true
+  clock.advance(11_000)
+  return { clock, source, cache }
+}
+
 describe('retryAfterError: a failed refresh is not retried on every request', () => {
   test('within staleIfError: one failed call, then the stale value at once, until the period is over', async () => {
-    const clock = manualClock()
-    const { source, load } = switchableSource()
-    const cache = createCache({ name: 'outage', load, ttl: '10s', staleIfError: '1h', retryAfterError: '5s', now: clock.now })
-    await cache.get('k')
-    source.down = true
-    clock.advance(11_000)
+    const { clock, source, cache } = await staleWithSourceDown('outage', { staleIfError: '1h', retryAfterError: '5s' })
 
     const scope = createScope()
     expect(await cache.lookup('k', { scope })).toEqual({ value: 'k@1', outcome: Outcome.StaleOnError, tier: Tier.L1 })
@@ -40,12 +49,7 @@ describe('retryAfterError: a failed refresh is not retried on every request', ()
   })
 
   test('a period that ends with the source still down: one more call, and another period', async () => {
-    const clock = manualClock()
-    const { source, load } = switchableSource()
-    const cache = createCache({ name: 'still-down', load, ttl: '10s', staleIfError: '1h', retryAfterError: '5s', now: clock.now })
-    await cache.get('k')
-    source.down = true
-    clock.advance(11_000)
+    const { clock, source, cache } = await staleWithSourceDown('still-down', { staleIfError: '1h', retryAfterError: '5s' })
     await cache.get('k')
     clock.advance(5_000)
     await cache.get('k')
@@ -54,12 +58,7 @@ describe('retryAfterError: a failed refresh is not retried on every request', ()
   })
 
   test('within staleWhileRevalidate: no refresh starts beside the caller while the last one failed recently', async () => {
-    const clock = manualClock()
-    const { source, load } = switchableSource()
-    const cache = createCache({ name: 'swr-outage', load, ttl: '10s', staleWhileRevalidate: '1m', retryAfterError: '5s', now: clock.now })
-    await cache.get('k')
-    source.down = true
-    clock.advance(11_000)
+    const { clock, source, cache } = await staleWithSourceDown('swr-outage', { staleWhileRevalidate: '1m', retryAfterError: '5s' })
     expect(await cache.lookup('k')).toMatchObject({ value: 'k@1', outcome: Outcome.Stale })
     await flushPromises()
     expect(source.calls).toBe(2)
@@ -76,12 +75,7 @@ describe('retryAfterError: a failed refresh is not retried on every request', ()
   })
 
   test('a value stored meanwhile ends the period: its own refresh is asked for when it is due', async () => {
-    const clock = manualClock()
-    const { source, load } = switchableSource()
-    const cache = createCache({ name: 'replaced', load, ttl: '10s', staleIfError: '1h', retryAfterError: '1h', now: clock.now })
-    await cache.get('k')
-    source.down = true
-    clock.advance(11_000)
+    const { clock, source, cache } = await staleWithSourceDown('replaced', { staleIfError: '1h', retryAfterError: '1h' })
     await cache.get('k')
     await cache.set('k', 'set by hand')
     clock.advance(11_000)
@@ -104,24 +98,14 @@ describe('retryAfterError: a failed refresh is not retried on every request', ()
   })
 
   test('0 asks the source on every request', async () => {
-    const clock = manualClock()
-    const { source, load } = switchableSource()
-    const cache = createCache({ name: 'no-backoff', load, ttl: '10s', staleIfError: '1h', retryAfterError: 0, now: clock.now })
-    await cache.get('k')
-    source.down = true
-    clock.advance(11_000)
+    const { source, cache } = await staleWithSourceDown('no-backoff', { staleIfError: '1h', retryAfterError: 0 })
     await cache.get('k')
     await cache.get('k')
     expect(source.calls).toBe(3)
   })
 
   test('the default waits one second', async () => {
-    const clock = manualClock()
-    const { source, load } = switchableSource()
-    const cache = createCache({ name: 'default-backoff', load, ttl: '10s', staleIfError: '1h', now: clock.now })
-    await cache.get('k')
-    source.down = true
-    clock.advance(11_000)
+    const { clock, source, cache } = await staleWithSourceDown('default-backoff', { staleIfError: '1h' })
     await cache.get('k')
     clock.advance(999)
     await cache.get('k')

@@ -1,46 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { encodeSnapshot } from '../../src/snapshot/codec.js'
-import { createBucket, createSecret, destroySeedClients, putParameters, uniqueName } from '../harness/index.js'
-import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
-import { setEnv } from '../support/env.js'
+import { createSecret, putParameters, uniqueName } from '../harness/index.js'
+import { samplesOf } from '../support/emf.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
-import { functionVersion, inEnvironment, movableTime, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service } from './environments.js'
+import { functionVersion, inEnvironment, movableTime, snapshotTests, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service } from './environments.js'
 
 const product = (id: string) => ({ id, name: `Product ${id}` })
 const minute = 60_000
-const bucket = uniqueName('snapshots')
-
-let functionName: string
-let output: Captured
-let restoreEnv: () => void
-
-beforeAll(async () => {
-  await createBucket(bucket)
-})
-afterAll(() => {
-  destroySeedClients()
-})
-beforeEach(() => {
-  // A function of its own per test, so that no test reads another's snapshot; Powertools in production mode.
-  functionName = uniqueName('fn')
-  restoreEnv = setEnv({
-    AWS_LAMBDA_FUNCTION_NAME: functionName,
-    AWS_LAMBDA_FUNCTION_VERSION: functionVersion,
-    AWS_LAMBDA_INITIALIZATION_TYPE: undefined,
-    POWERTOOLS_DEV: undefined,
-    POWERTOOLS_METRICS_DISABLED: undefined,
-  })
-  output = captureOutput()
-})
-afterEach(() => {
-  output.restore()
-  restoreEnv()
-  jest.restoreAllMocks()
-})
+const snapshots = snapshotTests('snapshots')
+const { bucket } = snapshots
 
 /** Every value cacheMetrics wrote for the products cache under `name`, in order. */
-const products = (name: string): number[] => samplesOf(output.blobs(), { namespace, name, dimensions: { service, cache: 'products' } })
+const products = (name: string): number[] => samplesOf(snapshots.output.blobs(), { namespace, name, dimensions: { service, cache: 'products' } })
 const puts = (commands: Map<string, number>): number => commands.get('PutObjectCommand') ?? 0
 
 describe('a new environment starts warm from the snapshot another one wrote', () => {
@@ -95,7 +67,7 @@ describe('a snapshot that cannot be used is ignored, counted, and replaced', () 
     ['truncated', async () => { const body = await snapshotOf('v1', Date.now()); return body.subarray(0, body.length - 4) }, /is corrupt, truncated or not a snapshot/],
     ['of another version', () => snapshotOf('v0', Date.now()), /holds version "v0", not "v1"; ignored, and replaced/],
   ])('%s', async (_, body, warning) => {
-    await putRawObject(bucket, objectKeyOf(functionName), await body())
+    await putRawObject(bucket, objectKeyOf(snapshots.functionName), await body())
     const environment = await productFunction({ bucket })
     expect(await invoke(environment.handler, { ids: ['1'] })).toEqual([product('1')])
     expect(environment.load).toHaveBeenCalledTimes(1)
@@ -104,7 +76,7 @@ describe('a snapshot that cannot be used is ignored, counted, and replaced', () 
     if (warning === undefined) expect(environment.warnings).toEqual([])
     else expect(environment.warnings).toEqual([expect.stringMatching(warning)])
 
-    const replaced = await readObject(bucket, objectKeyOf(functionName))
+    const replaced = await readObject(bucket, objectKeyOf(snapshots.functionName))
     expect(replaced).toMatchObject({ format: 'middy-cache-snapshot/1', version: 'v1', caches: { products: [{ key: '1', envelope: { v: product('1') } }] } })
     expect(replaced?.createdAt).toBeGreaterThan(Date.now() - minute)
   })
@@ -125,21 +97,21 @@ describe('when a snapshot is written', () => {
     await invoke(environment.handler, { ids: ['5'] })
     expect(puts(environment.commands)).toBe(2)
     // 1 and 2 expired 25 minutes ago (5-minute ttl): what is written is what could still serve.
-    expect((await readObject(bucket, objectKeyOf(functionName)))?.caches.products?.map((record) => record.key)).toEqual(['3', '4'])
+    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['3', '4'])
   })
 
   test('an environment that finds a snapshot past half maxAge hydrates from it and writes a newer one', async () => {
     const time = movableTime()
     const first = await productFunction({ bucket, snapshot: { maxAge: '20m' } })
     await invoke(first.handler, { ids: ['1'] })
-    const written = await readObject(bucket, objectKeyOf(functionName))
+    const written = await readObject(bucket, objectKeyOf(snapshots.functionName))
     time.advance(11 * minute)
 
     const second = await productFunction({ bucket, snapshot: { maxAge: '20m' } })
     await invoke(second.handler, { ids: ['2'] })
     expect(products('SnapshotMisses')).toEqual([1])
     expect(puts(second.commands)).toBe(1)
-    const refreshed = await readObject(bucket, objectKeyOf(functionName))
+    const refreshed = await readObject(bucket, objectKeyOf(snapshots.functionName))
     expect(refreshed?.createdAt).toBeGreaterThanOrEqual((written?.createdAt ?? 0) + 11 * minute)
     expect(refreshed?.caches.products?.map((record) => record.key)).toEqual(['2'])
   })
@@ -151,7 +123,7 @@ describe('when a snapshot is written', () => {
     expect(puts(environment.commands)).toBe(0)
     expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true })
     expect(puts(environment.commands)).toBe(1)
-    expect((await readObject(bucket, objectKeyOf(functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
+    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
     // Written once: the next invocation finds nothing due.
     await invoke(environment.handler, { ids: ['2'] })
     expect(puts(environment.commands)).toBe(1)
@@ -192,7 +164,7 @@ describe('what a snapshot holds', () => {
       cart: { owner: 'jwt:["https://issuer.example","user-7fa3"]', items: ['cart-item-of-the-user'] },
     })
 
-    const key = `middy-cache/${functionName}/${functionVersion}/v1.json.gz`
+    const key = `middy-cache/${snapshots.functionName}/${functionVersion}/v1.json.gz`
     const text = await objectText(bucket, key)
     expect(text).toContain('orders-table')
     expect(text).toContain('Product 42')
@@ -238,10 +210,10 @@ describe('what a snapshot holds', () => {
       session: 'session of user-7fa3',
     })
 
-    const text = await objectText(bucket, objectKeyOf(functionName))
+    const text = await objectText(bucket, objectKeyOf(snapshots.functionName))
     expect(text).toContain('Product 42')
     for (const perCaller of ['session of', 'cart-item-of-the-user', 'user-7fa3']) expect(text).not.toContain(perCaller)
-    expect(Object.keys((await readObject(bucket, objectKeyOf(functionName)))?.caches ?? {})).toEqual(['products'])
+    expect(Object.keys((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches ?? {})).toEqual(['products'])
     expect(warnings.sort()).toEqual([
       expect.stringMatching(/covers no cache named "carts": .*per-caller values/),
       expect.stringMatching(/covers no cache named "sessions": .*per-caller values/),
@@ -252,7 +224,7 @@ describe('what a snapshot holds', () => {
     const envelope = (value: unknown) => ({ c: Date.now(), t: 5 * minute, w: 0, e: 0, v: value })
     await putRawObject(
       bucket,
-      objectKeyOf(functionName),
+      objectKeyOf(snapshots.functionName),
       await encodeSnapshot({
         version: 'v1',
         createdAt: Date.now(),

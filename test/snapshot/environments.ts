@@ -2,11 +2,69 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@a
 import type { Context } from 'aws-lambda'
 import { gunzipSync } from 'node:zlib'
 import type { ColdStartSnapshotOptions } from '../../entrypoints/snapshot.js'
-import { seedClients } from '../harness/index.js'
+import { createBucket, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
+import { captureOutput, type Captured } from '../support/emf.js'
+import { setEnv } from '../support/env.js'
 
 export const namespace = 'Snapshots'
 export const service = 'shop'
 export const functionVersion = '7'
+
+/** What every snapshot test file sets up: see `snapshotTests`. */
+export interface SnapshotTests {
+  /** Made once for the file. */
+  readonly bucket: string
+  /** The current test's function: one of its own, so that no test reads another's snapshot. */
+  readonly functionName: string
+  /** What the current test wrote to stdout, as EMF. */
+  readonly output: Captured
+}
+
+/**
+ * The set-up every snapshot test file shares: a bucket of its own, and for each test a function of
+ * its own (AWS_LAMBDA_FUNCTION_NAME, version 7), Powertools in production mode, and stdout captured
+ * as EMF. Call it once at the top of the file; read the fields within tests.
+ */
+export const snapshotTests = (bucketPrefix: string): SnapshotTests => {
+  const bucket = uniqueName(bucketPrefix)
+  let current: { functionName: string; output: Captured; restoreEnv: () => void } | undefined
+  const now = (): NonNullable<typeof current> => {
+    if (current === undefined) throw new Error('snapshotTests: read within a test')
+    return current
+  }
+  beforeAll(async () => {
+    await createBucket(bucket)
+  })
+  afterAll(() => {
+    destroySeedClients()
+  })
+  beforeEach(() => {
+    const functionName = uniqueName('fn')
+    const restoreEnv = setEnv({
+      AWS_LAMBDA_FUNCTION_NAME: functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: functionVersion,
+      AWS_LAMBDA_INITIALIZATION_TYPE: undefined,
+      POWERTOOLS_DEV: undefined,
+      POWERTOOLS_METRICS_DISABLED: undefined,
+    })
+    current = { functionName, output: captureOutput(), restoreEnv }
+  })
+  afterEach(() => {
+    current?.output.restore()
+    current?.restoreEnv()
+    current = undefined
+    jest.restoreAllMocks()
+  })
+  return {
+    bucket,
+    get functionName() {
+      return now().functionName
+    },
+    get output() {
+      return now().output
+    },
+  }
+}
 
 /** The object key the snapshot of function `name` (version 7) lives under. */
 export const objectKeyOf = (name: string, prefix = 'middy-cache', version = 'v1'): string => `${prefix}/${name}/${functionVersion}/${version}.json.gz`

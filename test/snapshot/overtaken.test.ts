@@ -1,11 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import type { Request } from '@middy/core'
-import { createBucket, destroySeedClients, putParameters, uniqueName } from '../harness/index.js'
+import { putParameters, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
-import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
-import { countCommands, functionVersion, inEnvironment } from './environments.js'
+import { countCommands, inEnvironment, snapshotTests } from './environments.js'
 
 /**
  * The first invocation waits for the snapshot only while it has nothing better: when every covered
@@ -13,22 +12,8 @@ import { countCommands, functionVersion, inEnvironment } from './environments.js
  * restored beside later invocations.
  */
 
-const bucket = uniqueName('overtaken')
+const { bucket } = snapshotTests('overtaken')
 const parameter = `/${uniqueName('overtaken')}/table`
-
-let restoreEnv: () => void
-beforeAll(async () => {
-  await createBucket(bucket)
-})
-afterAll(() => {
-  destroySeedClients()
-})
-beforeEach(() => {
-  restoreEnv = setEnv({ AWS_LAMBDA_FUNCTION_NAME: uniqueName('fn'), AWS_LAMBDA_FUNCTION_VERSION: functionVersion })
-})
-afterEach(() => {
-  restoreEnv()
-})
 
 /** Sends the command once `until` settles (a held network), if it is the one held. */
 const heldUntil = async <T>(until: Promise<unknown>, held: boolean, send: () => Promise<T>): Promise<T> => {

@@ -1,53 +1,32 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import { createBucket, destroySeedClients, startTcpProxy, uniqueName, type TcpProxy } from '../harness/index.js'
-import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
+import { startTcpProxy, type TcpProxy } from '../harness/index.js'
+import { samplesOf } from '../support/emf.js'
 import { deferred, flushPromises } from '../support/deferred.js'
-import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
-import { functionVersion, inEnvironment, namespace, objectKeyOf, productFunction, readObject, service } from './environments.js'
+import { inEnvironment, namespace, objectKeyOf, productFunction, readObject, service, snapshotTests } from './environments.js'
 
 const product = (id: string) => ({ id, name: `Product ${id}` })
-const bucket = uniqueName('outage')
+const snapshots = snapshotTests('outage')
+const { bucket } = snapshots
 
 let proxy: TcpProxy
-let functionName: string
-let output: Captured
-let restoreEnv: () => void
-
-beforeAll(async () => {
-  await createBucket(bucket)
-})
-afterAll(() => {
-  destroySeedClients()
-})
 beforeEach(async () => {
   const moto = new URL(process.env.AWS_ENDPOINT_URL ?? '')
   proxy = await startTcpProxy({ target: { host: moto.hostname, port: Number(moto.port) } })
-  functionName = uniqueName('fn')
-  restoreEnv = setEnv({
-    AWS_LAMBDA_FUNCTION_NAME: functionName,
-    AWS_LAMBDA_FUNCTION_VERSION: functionVersion,
-    AWS_LAMBDA_INITIALIZATION_TYPE: undefined,
-    POWERTOOLS_DEV: undefined,
-    POWERTOOLS_METRICS_DISABLED: undefined,
-  })
-  output = captureOutput()
 })
 afterEach(async () => {
-  output.restore()
-  restoreEnv()
   await proxy.close()
 })
 
 const viaProxy = (): string => proxy.url('http')
-const products = (name: string): number[] => samplesOf(output.blobs(), { namespace, name, dimensions: { service, cache: 'products' } })
+const products = (name: string): number[] => samplesOf(snapshots.output.blobs(), { namespace, name, dimensions: { service, cache: 'products' } })
 
 /** A snapshot of product 1 in S3, written by an environment that reached S3 directly. */
 const writeSnapshotOfProduct1 = async (): Promise<void> => {
   const writer = await productFunction({ bucket })
   await invoke(writer.handler, { ids: ['1'] })
-  expect((await readObject(bucket, objectKeyOf(functionName)))?.caches.products).toHaveLength(1)
+  expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products).toHaveLength(1)
 }
 
 describe('S3 slow or down never fails an invocation', () => {
@@ -104,7 +83,7 @@ describe('S3 slow or down never fails an invocation', () => {
     expect(denied.warnings).toEqual([expect.stringMatching(/was denied; taken for a missing one, as S3 answers so without s3:ListBucket/)])
     expect(products('SnapshotMisses')).toEqual([1])
     expect(denied.commands.get('PutObjectCommand')).toBe(1)
-    expect((await readObject(bucket, objectKeyOf(functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
+    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
   })
 
   test('S3 gone by the time of the write: the write fails quietly, the invocation answers', async () => {
@@ -116,7 +95,7 @@ describe('S3 slow or down never fails an invocation', () => {
     expect(await invoke(environment.handler, { ids: ['1'] })).toEqual([product('1')])
     expect(environment.commands.get('PutObjectCommand')).toBe(1)
     expect(environment.warnings).toEqual([expect.stringMatching(/could not be written to s3:\/\/.*\.json\.gz: /)])
-    expect(await readObject(bucket, objectKeyOf(functionName))).toBeUndefined()
+    expect(await readObject(bucket, objectKeyOf(snapshots.functionName))).toBeUndefined()
   })
 
   test('a read that fails during INIT with nothing waiting for it raises no unhandled rejection', async () => {

@@ -1,10 +1,8 @@
-import { createBucket, destroySeedClients, uniqueName } from '../harness/index.js'
-import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
-import { setEnv } from '../support/env.js'
+import { samplesOf } from '../support/emf.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
 import { encodeSnapshot } from '../../src/snapshot/codec.js'
-import { ChainOrder, functionVersion, namespace, objectKeyOf, productFunction, putRawObject, readObject, service } from './environments.js'
+import { ChainOrder, namespace, objectKeyOf, productFunction, putRawObject, readObject, service, snapshotTests } from './environments.js'
 
 /**
  * coldStartSnapshot beside warmup, in every order: a ping answered by warmup ends the chain in
@@ -13,37 +11,12 @@ import { ChainOrder, functionVersion, namespace, objectKeyOf, productFunction, p
  */
 
 const product = (id: string) => ({ id, name: `Product ${id}` })
-const bucket = uniqueName('snapshots')
+const snapshots = snapshotTests('snapshots')
+const { bucket } = snapshots
 const orders = Object.values(ChainOrder)
 
-let functionName: string
-let output: Captured
-let restoreEnv: () => void
-
-beforeAll(async () => {
-  await createBucket(bucket)
-})
-afterAll(() => {
-  destroySeedClients()
-})
-beforeEach(() => {
-  functionName = uniqueName('fn')
-  restoreEnv = setEnv({
-    AWS_LAMBDA_FUNCTION_NAME: functionName,
-    AWS_LAMBDA_FUNCTION_VERSION: functionVersion,
-    AWS_LAMBDA_INITIALIZATION_TYPE: undefined,
-    POWERTOOLS_DEV: undefined,
-    POWERTOOLS_METRICS_DISABLED: undefined,
-  })
-  output = captureOutput()
-})
-afterEach(() => {
-  output.restore()
-  restoreEnv()
-})
-
-const products = (name: string): number[] => samplesOf(output.blobs(), { namespace, name, dimensions: { service, cache: 'products' } })
-const pings = (): number[] => samplesOf(output.blobs(), { namespace, name: 'WarmupPing', dimensions: { service } })
+const products = (name: string): number[] => samplesOf(snapshots.output.blobs(), { namespace, name, dimensions: { service, cache: 'products' } })
+const pings = (): number[] => samplesOf(snapshots.output.blobs(), { namespace, name: 'WarmupPing', dimensions: { service } })
 const puts = (commands: Map<string, number>): number => commands.get('PutObjectCommand') ?? 0
 
 describe.each(orders)('%s', (order) => {
@@ -58,7 +31,7 @@ describe.each(orders)('%s', (order) => {
 
     expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true })
     expect(puts(environment.commands)).toBe(1)
-    expect((await readObject(bucket, objectKeyOf(functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
+    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
     // Written once: neither a ping nor a request after it finds a write due.
     await invoke(environment.handler, { warmer: true })
     await invoke(environment.handler, { ids: ['2'] })
@@ -95,7 +68,7 @@ describe.each(orders)('%s', (order) => {
   test("entries restored by a first ping that stay fresh past the next ping are served to later requests without a source call", async () => {
     const hour = 60 * 60_000
     const records = ['1', '2', '3'].map((id) => ({ key: id, envelope: { c: Date.now(), t: hour, w: 0, e: 0, v: { id, name: `Snapshot product ${id}` } } }))
-    await putRawObject(bucket, objectKeyOf(functionName), await encodeSnapshot({ version: 'v1', createdAt: Date.now(), caches: new Map([['products', records]]) }))
+    await putRawObject(bucket, objectKeyOf(snapshots.functionName), await encodeSnapshot({ version: 'v1', createdAt: Date.now(), caches: new Map([['products', records]]) }))
 
     const environment = await productFunction({ bucket, order })
     // Fresh for an hour: nothing for warmup to refresh, so only the restore can spare the loads below.
@@ -116,7 +89,7 @@ describe.each(orders)('%s', (order) => {
 
     await invoke(environment.handler, { ids: ['1'] })
     expect(puts(environment.commands)).toBe(1)
-    expect((await readObject(bucket, objectKeyOf(functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
+    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
     expect(products('SnapshotMisses')).toEqual([1])
     expect(environment.commands.get('GetObjectCommand')).toBe(1)
   })
