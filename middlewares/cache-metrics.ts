@@ -5,7 +5,7 @@ import { cacheMetricsWriterOptionNames, resolveMetricsOptions, type CacheMetrics
 import { MetricsWriter } from '../src/metrics/writer.js'
 import { optionalDurationMs } from './shared/cache-options.js'
 import { registerEarlyReturnFlusher, type EarlyReturnFlusher } from './shared/early-return.js'
-import { defaultSettleBudgetMs, hasBackgroundWork, invocationOf, onEarlyReturn, settleInvocation } from './shared/invocation.js'
+import { defaultSettleBudgetMs, invocationOf, onEarlyReturn, settleIfPending } from './shared/invocation.js'
 
 export { MetricGroup } from '../src/metrics/catalog.js'
 
@@ -62,11 +62,6 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
     writer.write({ start: invocation.start, initializationType: initialization, warmupPing: invocation.warmupPing }, invocation.scope.counters)
   }
 
-  const settleThenWrite = async (request: Request): Promise<void> => {
-    await settleInvocation(request, settleBudgetMs)
-    write(request)
-  }
-
   /** Synchronous when no refresh was ever left running: the common warm invocation pays no promise. */
   const flush = (request: Request): Promise<void> | undefined => {
     const state = stateOf(request)
@@ -74,7 +69,12 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
     state.flushed = true
     state.removeEarlyReturnFlush?.()
     // Refreshes started beside the handler are counted once they settle (or are abandoned).
-    if (hasBackgroundWork(request)) return settleThenWrite(request)
+    const settling = settleIfPending(request, settleBudgetMs)
+    if (settling !== undefined) {
+      return settling.then(() => {
+        write(request)
+      })
+    }
     write(request)
     return undefined
   }

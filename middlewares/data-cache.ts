@@ -1,6 +1,6 @@
-import type { MiddlewareObj } from '@middy/core'
+import type { MiddlewareObj, Request } from '@middy/core'
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda'
-import { createCache, type Cache, type GetOptions } from '../src/cache/cache.js'
+import { createCache, type Cache, type FreshValue, type GetOptions } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
 import { pickFromBatch } from '../src/cache/batch.js'
 import { CacheError, CacheOptionsError, keyTypeError, printable } from '../src/cache/errors.js'
@@ -11,7 +11,7 @@ import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
 import { optionalDurationMs, requireRecord } from './shared/cache-options.js'
-import { defaultSettleBudgetMs, invocationOf, settleInvocation } from './shared/invocation.js'
+import { defaultSettleBudgetMs, invocationOf, readingBefore, settleIfPending } from './shared/invocation.js'
 import { principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
 /** Whose values a data cache holds. */
@@ -146,12 +146,14 @@ const areKeys = (keys: unknown): keys is readonly string[] => isArray(keys) && k
  */
 class CachedHandle<V> implements DataCacheHandle<V> {
   readonly #cache: Cache<V | undefined>
+  readonly #scope: CacheScope
   readonly #options: GetOptions
   readonly #byPrincipal: boolean
   readonly #principal: string | undefined
 
   constructor(cache: Cache<V | undefined>, scope: CacheScope, byPrincipal: boolean, principal: string | undefined) {
     this.#cache = cache
+    this.#scope = scope
     this.#options = { scope }
     this.#byPrincipal = byPrincipal
     this.#principal = principal
@@ -160,6 +162,11 @@ class CachedHandle<V> implements DataCacheHandle<V> {
   get(key: string): Promise<V | undefined> {
     if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
     return this.#cache.get(this.#keyOf(key), this.#options)
+  }
+
+  /** For the middleware's own read of the event's key: the value at once when it is fresh in memory. */
+  getIfFresh(key: string, now: number): FreshValue<V | undefined> | undefined {
+    return this.#cache.getIfFresh(this.#keyOf(key), { scope: this.#scope, now })
   }
 
   getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
@@ -271,27 +278,38 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
   })
   registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false, scope: byPrincipal ? 'principal' : 'shared' })
 
-  const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = async (request) => {
+  /** Synchronous when the event's value is fresh in memory, the warm invocation's case: Middy then awaits nothing. */
+  const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = (request) => {
     const found = byPrincipal ? (principalFrom ?? principalOf)(request.event, request.context) : undefined
     if (found !== undefined && typeof found !== 'string') {
       throw new CacheError(`middy-cache: principal of cache "${name}" must return a string or undefined; got ${printable(found)}`)
     }
     // An empty identity names nobody: it must not become one principal shared by every anonymous caller.
     const principal = found === '' ? undefined : found
-    const scope = invocationOf(request).scope
+    const invocation = invocationOf(request)
+    const scope = invocation.scope
     const handle = byPrincipal && principal === undefined ? new LoadOnlyHandle(cache, scope) : new CachedHandle(cache, scope, byPrincipal, principal)
     const context = request.context as unknown as Record<string, unknown>
     const caches: unknown = context.caches
     context.caches = { ...(typeof caches === 'object' && caches !== null ? caches : {}), [name]: handle }
-    if (key === undefined) return
+    if (key === undefined) return undefined
     const eventKey = key(request.event, request.context)
     if (eventKey !== undefined && typeof eventKey !== 'string') {
       throw new CacheError(`middy-cache: key of cache "${name}" must return a string, or undefined for an event that is not cached; got ${printable(eventKey)}`)
     }
-    context[name] = eventKey === undefined ? undefined : await handle.get(eventKey)
+    if (eventKey === undefined) {
+      context[name] = undefined
+      return undefined
+    }
+    const fresh = handle instanceof CachedHandle ? handle.getIfFresh(eventKey, readingBefore(invocation, cache.clock)) : undefined
+    if (fresh !== undefined) {
+      context[name] = fresh.value
+      return undefined
+    }
+    return handle.get(eventKey).then((value) => {
+      context[name] = value
+    })
   }
-  const settle: MiddlewareObj['after'] = async (request) => {
-    await settleInvocation(request, settleBudgetMs)
-  }
+  const settle = (request: Request): Promise<void> | undefined => settleIfPending(request, settleBudgetMs)
   return { before, after: settle, onError: settle }
 }

@@ -1,7 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Cache } from '../../src/cache/cache.js'
 import { CacheError } from '../../src/cache/errors.js'
-import { hasBackgroundWork, invocationOf, readingBefore, settleInvocation } from './invocation.js'
+import { invocationOf, readingBefore, settleIfPending } from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
 export interface ContextEntry {
@@ -103,10 +103,7 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     })
   }
 
-  const settleRefreshes = (request: Request): Promise<void> | undefined => {
-    if (!hasBackgroundWork(request)) return undefined
-    return settleInvocation(request, settleBudgetMs).then(ignore)
-  }
+  const settleRefreshes = (request: Request): Promise<void> | undefined => settleIfPending(request, settleBudgetMs)
 
   const settleAfterError = (request: Request): Promise<void> | undefined => {
     onHandlerError?.(request.error)

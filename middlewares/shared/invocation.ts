@@ -74,11 +74,18 @@ export const readingBefore = (invocation: Invocation, clock: () => number): numb
   return reading
 }
 
-/** Whether `request` left loads running or is already settling them: only then must `after` wait. */
-export const hasBackgroundWork = (request: RequestLike): boolean => {
+/**
+ * Settles the invocation's background work (see `settleInvocation`) when `request` left loads
+ * running or is already settling them; otherwise nothing to wait for, and no promise: the `after`
+ * of a warm invocation stays synchronous.
+ */
+export const settleIfPending = (request: RequestLike, budgetMs: number): Promise<void> | undefined => {
   const invocation = invocationOf(request)
-  return invocation.settled !== undefined || invocation.scope.pending > 0
+  if (invocation.settled === undefined && invocation.pending === 0) return undefined
+  return settleInvocation(request, budgetMs).then(ignore)
 }
+
+const ignore = (): void => undefined
 
 /** Registers work to run if a middleware answers early; remove it with the returned function once done normally. */
 export const onEarlyReturn = (request: RequestLike, work: () => Promise<void>): (() => void) => {

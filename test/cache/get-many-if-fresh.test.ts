@@ -112,3 +112,32 @@ describe('getManyIfFresh: the synchronous warm read', () => {
     })
   })
 })
+
+describe('getIfFresh: the synchronous warm read of one key', () => {
+  test('the fresh value at once, counted as a hit, in the scope too; undefined and nothing counted otherwise', async () => {
+    const clock = manualClock()
+    const load = jest.fn((key: string) => key.toUpperCase())
+    const cache = createCache({ name: 'single', load, ttl: '1m', now: clock.now })
+    await cache.get('a')
+    const scope = createScope()
+    expect(cache.getIfFresh('a', { scope })).toMatchObject({ value: 'A' })
+    expect(cache.getIfFresh('missing', { scope })).toBeUndefined()
+    expect(scope.counters.get('single')?.hits).toBe(1)
+    clock.advance(61_000)
+    expect(cache.getIfFresh('a', { scope })).toBeUndefined()
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 })
+    expect(load).toHaveBeenCalledTimes(1)
+  })
+
+  test('"not found" remembered by negativeTtl is fresh: its value is undefined, told apart from no answer', async () => {
+    const cache = createCache<string | undefined>({ name: 'negative-single', load: () => undefined, ttl: '1m', negativeTtl: '30s' })
+    await cache.get('gone')
+    expect(cache.getIfFresh('gone')).toEqual(expect.objectContaining({ value: undefined }))
+  })
+
+  test('a key that is not a string is refused with the cache named', () => {
+    const cache = createCache({ name: 'single-keys', load: () => 'v', ttl: '1m' })
+    expect(() => cache.getIfFresh(42 as unknown as string)).toThrow(/cache "single-keys"/)
+  })
+})
+

@@ -33,6 +33,26 @@ describe('eager: the event key is loaded before the handler onto context[name]',
     expect(counters.map((count) => [count.misses, count.hits])).toEqual([[1, 0], [0, 1]])
   })
 
+  test('a warm invocation: before puts the fresh value on the context synchronously, and after has nothing to wait for', async () => {
+    const middleware = dataCache({ name: 'warm', key: (event: { id: string }) => event.id, load: (id: string) => product(id), ttl: '5m' })
+    const requestFor = (id: string) => ({ event: { id }, context: {}, response: undefined, error: undefined, internal: {} }) as unknown as Parameters<NonNullable<typeof middleware.before>>[0]
+    const cold = requestFor('7')
+    const loading: unknown = middleware.before?.(cold)
+    expect(loading).toBeInstanceOf(Promise)
+    await loading
+    const warm = requestFor('7')
+    expect(middleware.before?.(warm)).toBeUndefined()
+    expect((warm.context as unknown as { warm: Product }).warm).toEqual(product('7'))
+    expect(invocationOf(warm).scope.countersFor('warm').hits).toBe(1)
+    expect(middleware.after?.(warm)).toBeUndefined()
+    // Another key is not in memory: the async way again.
+    const other = requestFor('8')
+    const loadingOther: unknown = middleware.before?.(other)
+    expect(loadingOther).toBeInstanceOf(Promise)
+    await loadingOther
+    expect((other.context as unknown as { warm: Product }).warm).toEqual(product('8'))
+  })
+
   test('an undefined key: the event is not cached; the handler gets undefined, nothing is loaded, the handle is there', async () => {
     const load = jest.fn((id: string) => product(id))
     const counters: CacheCounters[] = []
