@@ -28,6 +28,7 @@ describe('configCache options', () => {
     ['bad name', { parameters: { a: '/a' }, name: 'has space' }, /option "name"/],
     ['bad prefetch', { parameters: { a: '/a' }, prefetch: 'no' }, /option "prefetch" must be true or false/],
     ['bad settleBudget', { parameters: { a: '/a' }, settleBudget: 'soon' }, /option "settleBudget"/],
+    ['bad retryAfterError', { parameters: { a: '/a' }, retryAfterError: 'soon' }, /option "retryAfterError"/],
   ])('%s', (_case, options, message) => {
     const create = () => configCache({ prefetch: false, awsSdkV3Client: fakeClient(), ...options })
     expect(create).toThrow(CacheOptionsError)

@@ -273,6 +273,7 @@ describe('options are checked at construction', () => {
     ['prefetch (data caches have no keys to prefetch)', { name: 'x', load, ttl: '1m', prefetch: true }, /option "prefetch" is not an option/],
     ['an l2 that is not a store', { name: 'x', load, ttl: '1m', l2: { get: () => undefined } }, /option "l2" must be a store made by redisStore/],
     ['a bad settle budget', { name: 'x', load, ttl: '1m', settleBudget: 'soon' }, /option "settleBudget"/],
+    ['a bad retryAfterError', { name: 'x', load, ttl: '1m', retryAfterError: -1 }, /option "retryAfterError"/],
   ]
   test.each(cases)('%s', (_, options, message) => {
     expect(() => dataCache(options as unknown as Parameters<typeof dataCache>[0])).toThrow(message)
