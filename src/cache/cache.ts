@@ -320,11 +320,6 @@ export class Cache<V> {
     await this.#tier?.bumpVersion(options?.scope)
   }
 
-  /** Loads of this cache now running (its prefetch at INIT, say). */
-  get loading(): number {
-    return this.#inFlight.size
-  }
-
   /** Resolves once the loads now running have settled: true when every one succeeded. Never abandons them. */
   whenLoaded(): Promise<boolean> {
     return Promise.allSettled([...this.#inFlight.values()].map((flight) => flight.promise)).then((outcomes) => outcomes.every((outcome) => outcome.status === 'fulfilled'))

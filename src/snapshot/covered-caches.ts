@@ -36,11 +36,16 @@ export const restoreEntries = (registrations: readonly CacheRegistration[], snap
 const never = new Promise<never>(() => undefined)
 
 /**
- * Resolves true once every covered cache has what it was loading (its prefetch at INIT) without the
- * snapshot: only when each of them has loads running, and they all succeed. Otherwise never: a
- * cache that loads nothing by itself, or a load that fails, still needs the snapshot.
+ * Resolves true once every covered cache has what it loads by itself (its prefetch at INIT) without
+ * the snapshot: each holds values or is loading some, and all its loads now running succeed.
+ * Otherwise never: a cache that holds and loads nothing (it loads nothing by itself), or a load that
+ * fails, still needs the snapshot.
  */
 export const loadedWithoutSnapshot = (registrations: readonly CacheRegistration[]): Promise<true> => {
-  if (registrations.length === 0 || registrations.some(({ cache }) => cache.loading === 0)) return never
+  if (registrations.length === 0) return never
+  if (registrations.some(({ cache }) => {
+    const { entries, inFlight } = cache.stats()
+    return entries === 0 && inFlight === 0
+  })) return never
   return Promise.all(registrations.map(({ cache }) => cache.whenLoaded())).then((loaded) => (loaded.every(Boolean) ? true : never))
 }

@@ -41,11 +41,12 @@ interface Gates {
 /** A nightly-report-like function: the snapshot covers a configCache that prefetches at module load. */
 const settingsFunction = (gates: Gates) =>
   inEnvironment(async () => {
-    const [{ default: middy }, { coldStartSnapshot }, { configCache }, { invocationOf }, { S3Client }, { SSMClient }] = await Promise.all([
+    const [{ default: middy }, { coldStartSnapshot }, { configCache }, { invocationOf }, { registeredCaches }, { S3Client }, { SSMClient }] = await Promise.all([
       import('@middy/core'),
       import('../../entrypoints/snapshot.js'),
       import('../../middlewares/config-cache.js'),
       import('../../middlewares/shared/invocation.js'),
+      import('../../src/cache/registry.js'),
       import('@aws-sdk/client-s3'),
       import('@aws-sdk/client-ssm'),
     ])
@@ -67,7 +68,8 @@ const settingsFunction = (gates: Gates) =>
       .use(readsCounted)
       .use(configCache({ parameters: { table: parameter }, ttl: '1h', staleIfError: '1d', awsSdkV3Client: ssm }))
       .handler((_event, context) => Promise.resolve(context.config.table))
-    return { handler, commands, snapshotReads, destroy: () => {
+    const prefetched = (): boolean => registeredCaches().some(({ cache }) => cache.name === 'config' && cache.stats().entries > 0)
+    return { handler, commands, snapshotReads, prefetched, destroy: () => {
       s3.destroy()
       ssm.destroy()
     } }
@@ -99,6 +101,22 @@ describe('a prefetch that brings every covered value first ends the wait for the
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     expect(fresh.snapshotReads.at(-1)).toBe(1)
+    fresh.destroy()
+  })
+
+  test('a prefetch that finished before the first invocation: it does not wait for S3 at all', async () => {
+    await putParameters({ [parameter]: 'from SSM' })
+    const writer = await settingsFunction({ s3: Promise.resolve() })
+    expect(await invoke(writer.handler)).toBe('from SSM')
+    writer.destroy()
+
+    const s3 = deferred<undefined>()
+    const fresh = await settingsFunction({ s3: s3.promise })
+    // The runtime's call for the next event leaves the event loop time to finish the prefetch.
+    while (!fresh.prefetched()) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(await invoke(fresh.handler)).toBe('from SSM')
+    expect(fresh.snapshotReads).toEqual([0])
+    s3.resolve(undefined)
     fresh.destroy()
   })
 
