@@ -12,7 +12,7 @@ export interface CacheMiddlewareOptions<N extends string> {
   readonly negativeTtl?: Duration
   readonly jitter?: number
   readonly timeout?: Duration
-  /** After a refresh failed, how long its stale value is served without asking the source again. Default '1s'. */
+  /** After a refresh failed or outlived `timeout`, how long its stale value is served without asking the source again. Default '1s'. */
   readonly retryAfterError?: Duration
   /** Start loading at module load (INIT), so the first invocation finds the values ready. */
   readonly prefetch?: boolean

@@ -510,29 +510,35 @@ export class Cache<V> {
         return fetched
       },
       this.#options.timeoutMs,
-      this.#flightHooks(scope, () => {
-        if (this.#inFlight.get(storeKey) === flight) this.#inFlight.delete(storeKey)
-      }),
+      this.#flightHooks(
+        scope,
+        () => {
+          if (this.#inFlight.get(storeKey) === flight) this.#inFlight.delete(storeKey)
+        },
+        storeKey,
+      ),
     )
     this.#inFlight.set(storeKey, flight)
     return flight
   }
 
-  /** Whether the source was asked for `entry`'s refresh and failed less than `retryAfterError` ago. */
+  /** Whether `entry`'s refresh failed (or outlived `timeout`) less than `retryAfterError` ago. */
   #backingOff(entry: Entry<V> | undefined, now: number): boolean {
     return entry !== undefined && now < (this.#retryAfter.get(entry) ?? Number.NEGATIVE_INFINITY)
   }
 
-  /** The refresh of `storeKey` failed: its stale entry, if any, is served without a source call for a while. */
+  /** The refresh of `storeKey` failed or outlived `timeout`: its stale entry, if any, is served without a source call for a while. */
   #backOff(storeKey: string): void {
     const entry = this.#store.get(storeKey)
     if (entry !== undefined && this.#options.retryAfterErrorMs > 0) this.#retryAfter.set(entry, this.#now() + this.#options.retryAfterErrorMs)
   }
 
-  #flightHooks(scope: CacheScope | undefined, onSettled: () => void): { onTimeout: () => void; onSettled: () => void } {
+  /** `storeKey`: the key a cached load is for; a load that outlives `timeout` then backs off as a failed one does. */
+  #flightHooks(scope: CacheScope | undefined, onSettled: () => void, storeKey?: string): { onTimeout: () => void; onSettled: () => void } {
     return {
       onTimeout: () => {
         this.#tally(scope).add('loadTimeouts')
+        if (storeKey !== undefined) this.#backOff(storeKey)
       },
       onSettled,
     }

@@ -67,9 +67,9 @@ export interface FreshnessOptions {
   /** How long a load may take: soft when a stale value may stand in, hard otherwise. Default: no limit. */
   readonly timeout?: Duration
   /**
-   * After a refresh failed, how long its stale value is served without asking the source again, so
-   * an outage costs one failed call per key per period rather than one per request. Default 1 s;
-   * 0 asks again on every request.
+   * After a refresh failed or outlived `timeout`, how long its stale value is served without asking
+   * the source again, so an outage (or a source that hangs) costs one call per key per period
+   * rather than one per request. Default 1 s; 0 asks again on every request.
    */
   readonly retryAfterError?: Duration
 }

@@ -120,3 +120,34 @@ describe('retryAfterError: a failed refresh is not retried on every request', ()
     expect(() => createCache({ name: 'bad', load: () => 'v', ttl: '1m', retryAfterError: -1 })).toThrow(/retryAfterError/)
   })
 })
+
+describe('retryAfterError after a load that outlived its timeout', () => {
+  test('a source that hangs: the stale value at once, without a new load, until the period is over', async () => {
+    const clock = manualClock()
+    let calls = 0
+    const hanging = (signal: AbortSignal): Promise<string> =>
+      new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => {
+          reject(new Error('abandoned'))
+        })
+      })
+    const load = (key: string, { signal }: { signal: AbortSignal }): Promise<string> => (++calls === 1 ? Promise.resolve(`${key}@1`) : hanging(signal))
+    const cache = createCache({ name: 'hanging', load, ttl: '10s', staleIfError: '1h', timeout: '20ms', retryAfterError: '5s', now: clock.now })
+    await cache.get('k')
+    clock.advance(11_000)
+
+    const first = createScope()
+    expect(await cache.lookup('k', { scope: first })).toMatchObject({ value: 'k@1', outcome: Outcome.StaleOnError })
+    // The invocation ends: its hanging load is abandoned.
+    await first.settle(0)
+    const second = createScope()
+    expect(await cache.lookup('k', { scope: second })).toMatchObject({ value: 'k@1', outcome: Outcome.StaleOnError })
+    expect(second.pending).toBe(0)
+    expect(calls).toBe(2)
+    clock.advance(5_000)
+    const third = createScope()
+    expect(await cache.lookup('k', { scope: third })).toMatchObject({ value: 'k@1', outcome: Outcome.StaleOnError })
+    await third.settle(0)
+    expect(calls).toBe(3)
+  })
+})
