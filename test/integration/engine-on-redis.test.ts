@@ -61,6 +61,8 @@ describe('the engine in front of a redis-server that stalls, dies and comes back
     expect(await stalled.settle(0)).toEqual({ completed: 0, abandoned: 1 })
 
     await redis.kill()
+    // Past retryAfterError (1 s): the timed-out load is not retried before then.
+    clock.advance(1_000)
     const dead = createScope()
     expect(await cache.lookup('price', { scope: dead })).toMatchObject({ value: '10', outcome: Outcome.StaleOnError })
     expect(dead.countersFor('prices')).toMatchObject({ loadErrors: 1 })
