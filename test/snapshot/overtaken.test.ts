@@ -75,14 +75,19 @@ const settingsFunction = (gates: Gates) =>
     } }
   })
 
+/** An earlier environment of the function, with SSM holding `value`: it writes the snapshot of it. */
+const snapshotWritten = async (value: string): Promise<void> => {
+  await putParameters({ [parameter]: value })
+  const writer = await settingsFunction({ s3: Promise.resolve() })
+  expect(await invoke(writer.handler)).toBe(value)
+  expect(writer.commands.get('PutObjectCommand')).toBe(1)
+  writer.destroy()
+}
+
 describe('a prefetch that brings every covered value first ends the wait for the snapshot', () => {
   test('the first invocation answers from its own load while S3 holds the read; the snapshot is restored, and counted, later', async () => {
-    await putParameters({ [parameter]: 'from SSM' })
-    // A snapshot with an older value, written by an earlier environment.
-    const writer = await settingsFunction({ s3: Promise.resolve() })
-    expect(await invoke(writer.handler)).toBe('from SSM')
-    expect(writer.commands.get('PutObjectCommand')).toBe(1)
-    writer.destroy()
+    // A snapshot with an older value.
+    await snapshotWritten('from SSM')
 
     await putParameters({ [parameter]: 'newer, from SSM' })
     const s3 = deferred<undefined>()
@@ -105,10 +110,7 @@ describe('a prefetch that brings every covered value first ends the wait for the
   })
 
   test('a prefetch that finished before the first invocation: it does not wait for S3 at all', async () => {
-    await putParameters({ [parameter]: 'from SSM' })
-    const writer = await settingsFunction({ s3: Promise.resolve() })
-    expect(await invoke(writer.handler)).toBe('from SSM')
-    writer.destroy()
+    await snapshotWritten('from SSM')
 
     const s3 = deferred<undefined>()
     const fresh = await settingsFunction({ s3: s3.promise })
@@ -121,10 +123,7 @@ describe('a prefetch that brings every covered value first ends the wait for the
   })
 
   test('a prefetch that fails does not end the wait: the snapshot stands in for SSM', async () => {
-    await putParameters({ [parameter]: 'last night' })
-    const writer = await settingsFunction({ s3: Promise.resolve() })
-    expect(await invoke(writer.handler)).toBe('last night')
-    writer.destroy()
+    await snapshotWritten('last night')
 
     const s3 = deferred<undefined>()
     const ssmDown = Promise.reject(new Error('SSM unreachable'))
