@@ -1,30 +1,13 @@
 import { fanOut, fanOutTarget, InvocationType, type FanOutPlan } from '../../src/lambda/fan-out.js'
 import { sdkInvoke } from '../../src/lambda/lambda-invoke.js'
-import { uniqueName } from '../harness/index.js'
-import { startInvokeRecorder, type InvokeRecorder } from '../support/invoke-recorder.js'
-import { createMotoFunction, type MotoFunction } from '../support/lambda-functions.js'
+import { recordedMotoFunction } from '../support/invoke-recorder.js'
 
-let fn: MotoFunction
-let recorder: InvokeRecorder
-
-beforeAll(async () => {
-  fn = await createMotoFunction(uniqueName('fan-out'))
-  recorder = await startInvokeRecorder()
-})
-
-afterEach(() => {
-  recorder.invokes.length = 0
-  recorder.intercept(undefined)
-})
-
-afterAll(async () => {
-  await recorder.close()
-})
+const moto = recordedMotoFunction('fan-out')
 
 const plan = (overrides: Partial<FanOutPlan>): FanOutPlan => ({
   requested: 4,
   maxConcurrency: 50,
-  invokedFunctionArn: `${fn.arn}:${fn.alias}`,
+  invokedFunctionArn: `${moto.fn.arn}:${moto.fn.alias}`,
   correlationId: 'origin-request-id',
   ...overrides,
 })
@@ -33,53 +16,53 @@ const noDeadline = new AbortController().signal
 
 describe('fan-out against the Lambda Invoke API (moto, through a recording proxy)', () => {
   test('invokes N-1 children on the alias it was invoked through: Event for all but the last, RequestResponse for the last, each marked as a child', async () => {
-    const report = await fanOut(plan({ requested: 4 }), sdkInvoke({ clientConfig: { endpoint: recorder.url } }), noDeadline)
+    const report = await fanOut(plan({ requested: 4 }), sdkInvoke({ clientConfig: { endpoint: moto.recorder.url } }), noDeadline)
 
     expect(report).toEqual({ requested: 4, concurrency: 4, invoked: 3, failed: 0, errors: [] })
-    const byInvocation = [...recorder.invokes].sort(
+    const byInvocation = [...moto.recorder.invokes].sort(
       (a, b) => (a.payload as Record<string, number>).__WARMER_INVOCATION__! - (b.payload as Record<string, number>).__WARMER_INVOCATION__!,
     )
     expect(byInvocation).toEqual([
-      { functionName: fn.arn, qualifier: 'live', invocationType: InvocationType.Event, status: 202, payload: { warmer: true, __WARMER_INVOCATION__: 2, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
-      { functionName: fn.arn, qualifier: 'live', invocationType: InvocationType.Event, status: 202, payload: { warmer: true, __WARMER_INVOCATION__: 3, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
-      { functionName: fn.arn, qualifier: 'live', invocationType: InvocationType.RequestResponse, status: 200, payload: { warmer: true, __WARMER_INVOCATION__: 4, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
+      { functionName: moto.fn.arn, qualifier: 'live', invocationType: InvocationType.Event, status: 202, payload: { warmer: true, __WARMER_INVOCATION__: 2, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
+      { functionName: moto.fn.arn, qualifier: 'live', invocationType: InvocationType.Event, status: 202, payload: { warmer: true, __WARMER_INVOCATION__: 3, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
+      { functionName: moto.fn.arn, qualifier: 'live', invocationType: InvocationType.RequestResponse, status: 200, payload: { warmer: true, __WARMER_INVOCATION__: 4, __WARMER_CONCURRENCY__: 4, __WARMER_CORRELATIONID__: 'origin-request-id' } },
     ])
   })
 
   test('keeps a version qualifier, and sends none for an unqualified ARN', async () => {
-    const invoke = sdkInvoke({ clientConfig: { endpoint: recorder.url } })
-    await fanOut(plan({ requested: 2, invokedFunctionArn: `${fn.arn}:${fn.version}` }), invoke, noDeadline)
-    await fanOut(plan({ requested: 2, invokedFunctionArn: fn.arn }), invoke, noDeadline)
-    expect(recorder.invokes.map(({ qualifier, invocationType }) => ({ qualifier, invocationType }))).toEqual([
-      { qualifier: fn.version, invocationType: InvocationType.RequestResponse },
+    const invoke = sdkInvoke({ clientConfig: { endpoint: moto.recorder.url } })
+    await fanOut(plan({ requested: 2, invokedFunctionArn: `${moto.fn.arn}:${moto.fn.version}` }), invoke, noDeadline)
+    await fanOut(plan({ requested: 2, invokedFunctionArn: moto.fn.arn }), invoke, noDeadline)
+    expect(moto.recorder.invokes.map(({ qualifier, invocationType }) => ({ qualifier, invocationType }))).toEqual([
+      { qualifier: moto.fn.version, invocationType: InvocationType.RequestResponse },
       { qualifier: undefined, invocationType: InvocationType.RequestResponse },
     ])
   })
 
   test('caps the environments at maxConcurrency', async () => {
-    const report = await fanOut(plan({ requested: 1_000_000, maxConcurrency: 3 }), sdkInvoke({ clientConfig: { endpoint: recorder.url } }), noDeadline)
+    const report = await fanOut(plan({ requested: 1_000_000, maxConcurrency: 3 }), sdkInvoke({ clientConfig: { endpoint: moto.recorder.url } }), noDeadline)
     expect(report).toMatchObject({ requested: 1_000_000, concurrency: 3, invoked: 2, failed: 0 })
-    expect(recorder.invokes).toHaveLength(2)
+    expect(moto.recorder.invokes).toHaveLength(2)
   })
 
   test('a refused Invoke is counted and explained, the others still go out, and nothing throws', async () => {
-    recorder.intercept((invoke) => ((invoke.payload as Record<string, number>).__WARMER_INVOCATION__ === 3 ? 'refuse' : undefined))
-    const report = await fanOut(plan({ requested: 4 }), sdkInvoke({ clientConfig: { endpoint: recorder.url, maxAttempts: 1 } }), noDeadline)
+    moto.recorder.intercept((invoke) => ((invoke.payload as Record<string, number>).__WARMER_INVOCATION__ === 3 ? 'refuse' : undefined))
+    const report = await fanOut(plan({ requested: 4 }), sdkInvoke({ clientConfig: { endpoint: moto.recorder.url, maxAttempts: 1 } }), noDeadline)
     expect(report).toMatchObject({ invoked: 2, failed: 1 })
     expect(report.errors).toEqual([expect.stringMatching(/^AccessDeniedException: refused by the test recorder/)])
-    expect(recorder.invokes.map((invoke) => invoke.status).sort()).toEqual([200, 202, 403])
+    expect(moto.recorder.invokes.map((invoke) => invoke.status).sort()).toEqual([200, 202, 403])
   })
 
   test('a last child that answers with a function error counts as failed', async () => {
-    recorder.intercept((invoke) => (invoke.invocationType === InvocationType.RequestResponse ? 'function-error' : undefined))
-    const report = await fanOut(plan({ requested: 3 }), sdkInvoke({ clientConfig: { endpoint: recorder.url } }), noDeadline)
+    moto.recorder.intercept((invoke) => (invoke.invocationType === InvocationType.RequestResponse ? 'function-error' : undefined))
+    const report = await fanOut(plan({ requested: 3 }), sdkInvoke({ clientConfig: { endpoint: moto.recorder.url } }), noDeadline)
     expect(report).toMatchObject({ invoked: 1, failed: 1, errors: ['CacheError: middy-cache: the fan-out ping answered with a function error (Unhandled)'] })
   })
 
   test('an aborted fan-out (the ping ran out of time) reports its invokes as failed', async () => {
     const deadline = new AbortController()
     deadline.abort(new Error('out of time'))
-    const report = await fanOut(plan({ requested: 3 }), sdkInvoke({ clientConfig: { endpoint: recorder.url } }), deadline.signal)
+    const report = await fanOut(plan({ requested: 3 }), sdkInvoke({ clientConfig: { endpoint: moto.recorder.url } }), deadline.signal)
     expect(report).toMatchObject({ invoked: 0, failed: 2 })
   })
 

@@ -5,6 +5,7 @@ import { dynamoItem } from '../../entrypoints/dynamodb.js'
 import { s3Object } from '../../entrypoints/s3.js'
 import { CacheLoadError } from '../../src/index.js'
 import { createBucket, createTable, destroySeedClients, putItems, putObject, uniqueName } from '../harness/index.js'
+import { countCommands } from '../support/aws-commands.js'
 import { invoke } from '../support/invoke.js'
 
 const clientConfig = () => ({
@@ -13,19 +14,6 @@ const clientConfig = () => ({
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 })
 
-/** Counts the commands a DynamoDB client sends, by name. */
-const commandsSentBy = (client: DynamoDBClient): Map<string, number> => {
-  const counts = new Map<string, number>()
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      const command = context.commandName ?? 'unknown'
-      counts.set(command, (counts.get(command) ?? 0) + 1)
-      return next(args)
-    },
-    { step: 'initialize', name: 'dataCacheLoaderTestCounter' },
-  )
-  return counts
-}
 
 afterAll(() => {
   destroySeedClients()
@@ -57,7 +45,7 @@ describe('dynamoItem', () => {
 
   test('getMany reads 150 keys with BatchGetItem (100 a call) in one batch; projection keeps the key attribute', async () => {
     const client = new DynamoDBClient(clientConfig())
-    const sent = commandsSentBy(client)
+    const sent = countCommands(client)
     const ids = Array.from({ length: 150 }, (_, index) => `bulk-${index}`)
     const handler = middy()
       .use(dataCache({ name: 'bulk', load: dynamoItem<{ id: string; name?: string }>({ table: products, key: 'id', attributes: ['name'], client }), ttl: '1m' }))

@@ -5,14 +5,13 @@ import { invocationOf, onEarlyReturn } from '../../middlewares/shared/invocation
 import { warmup, type WarmupAnswer } from '../../middlewares/warmup.js'
 import type { WarmupOptions } from '../../src/lambda/warmup-options.js'
 import { CacheKind, createCache, registerCache, type Cache, type CacheOptions } from '../../src/index.js'
-import { uniqueName } from '../harness/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 import { captureOutput, metricNamesOf, type EmfBlob } from '../support/emf.js'
-import { startInvokeRecorder, type InvokeRecorder } from '../support/invoke-recorder.js'
+import { recordedMotoFunction } from '../support/invoke-recorder.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
-import { createMotoFunction, withoutFunctionArn, type MotoFunction } from '../support/lambda-functions.js'
+import { withoutFunctionArn } from '../support/lambda-functions.js'
 
 const unregisters: (() => void)[] = []
 
@@ -309,36 +308,21 @@ describe('warmup: cold start', () => {
 })
 
 describe('warmup: fan-out to N environments (moto Lambda, through a recording proxy)', () => {
-  let fn: MotoFunction
-  let recorder: InvokeRecorder
+  const moto = recordedMotoFunction('warmup')
 
-  beforeAll(async () => {
-    fn = await createMotoFunction(uniqueName('warmup'))
-    recorder = await startInvokeRecorder()
-  })
-
-  afterEach(() => {
-    recorder.invokes.length = 0
-    recorder.intercept(undefined)
-  })
-
-  afterAll(async () => {
-    await recorder.close()
-  })
-
-  const aliasContext = (requestId: string) => ({ ...lambdaContext(), invokedFunctionArn: `${fn.arn}:${fn.alias}`, awsRequestId: requestId })
+  const aliasContext = (requestId: string) => ({ ...lambdaContext(), invokedFunctionArn: `${moto.fn.arn}:${moto.fn.alias}`, awsRequestId: requestId })
 
   test('the originating ping invokes N-1 children on its alias, Event then RequestResponse; replayed, the children hold, answer as children and never fan out', async () => {
-    const { handler, handle } = handlerBehind(warmup({ clientConfig: { endpoint: recorder.url } }))
+    const { handler, handle } = handlerBehind(warmup({ clientConfig: { endpoint: moto.recorder.url } }))
 
     const origin = (await invoke(handler, { warmer: true, concurrency: 3 }, aliasContext('origin-request'))) as WarmupAnswer
 
     expect(origin.fanOut).toEqual({ requested: 3, concurrency: 3, invoked: 2, failed: 0, errors: [] })
     expect(origin.child).toBeUndefined()
-    const sent = [...recorder.invokes]
+    const sent = [...moto.recorder.invokes]
     expect(sent.map(({ functionName, qualifier, invocationType }) => ({ functionName, qualifier, invocationType })).sort((a, b) => (a.invocationType ?? '').localeCompare(b.invocationType ?? ''))).toEqual([
-      { functionName: fn.arn, qualifier: 'live', invocationType: 'Event' },
-      { functionName: fn.arn, qualifier: 'live', invocationType: 'RequestResponse' },
+      { functionName: moto.fn.arn, qualifier: 'live', invocationType: 'Event' },
+      { functionName: moto.fn.arn, qualifier: 'live', invocationType: 'RequestResponse' },
     ])
 
     // Each child ping, exactly as it went over the wire, reaches another environment running the same handler.
@@ -351,29 +335,29 @@ describe('warmup: fan-out to N environments (moto Lambda, through a recording pr
       expect(child.fanOut).toBeUndefined()
       expect(child.durationMs).toBeGreaterThanOrEqual(70)
     }
-    expect(recorder.invokes).toHaveLength(2)
+    expect(moto.recorder.invokes).toHaveLength(2)
     expect(handle).not.toHaveBeenCalled()
   })
 
   test('a failing Invoke never fails the ping: it is counted, explained and logged', async () => {
-    recorder.intercept(() => 'refuse')
+    moto.recorder.intercept(() => 'refuse')
     const logger = { info: jest.fn(), warn: jest.fn() }
-    const answer = await ping({ clientConfig: { endpoint: recorder.url, maxAttempts: 1 }, logger }, { warmer: true, concurrency: 3 }, aliasContext('refused'))
+    const answer = await ping({ clientConfig: { endpoint: moto.recorder.url, maxAttempts: 1 }, logger }, { warmer: true, concurrency: 3 }, aliasContext('refused'))
     expect(answer).toMatchObject({ warmed: true, fanOut: { requested: 3, concurrency: 3, invoked: 0, failed: 2 } })
     expect(answer.fanOut?.errors).toEqual([expect.stringMatching(/^AccessDeniedException/)])
     expect(logger.warn).toHaveBeenCalledWith('middy-cache: warm-up ping answered with problems', answer)
   })
 
   test('maxConcurrency caps the fan-out', async () => {
-    const answer = await ping({ clientConfig: { endpoint: recorder.url }, maxConcurrency: 2 }, { warmer: true, concurrency: 500 }, aliasContext('capped'))
+    const answer = await ping({ clientConfig: { endpoint: moto.recorder.url }, maxConcurrency: 2 }, { warmer: true, concurrency: 500 }, aliasContext('capped'))
     expect(answer.fanOut).toEqual({ requested: 500, concurrency: 2, invoked: 1, failed: 0, errors: [] })
-    expect(recorder.invokes.map((sent) => sent.invocationType)).toEqual(['RequestResponse'])
+    expect(moto.recorder.invokes.map((sent) => sent.invocationType)).toEqual(['RequestResponse'])
   })
 
   test('without context.invokedFunctionArn there is no fan-out, and the answer says so', async () => {
-    const answer = await ping({ clientConfig: { endpoint: recorder.url } }, { warmer: true, concurrency: 3 }, withoutFunctionArn())
+    const answer = await ping({ clientConfig: { endpoint: moto.recorder.url } }, { warmer: true, concurrency: 3 }, withoutFunctionArn())
     expect(answer.fanOut).toEqual({ requested: 3, concurrency: 3, invoked: 0, failed: 0, errors: [], skipped: 'the Lambda context has no invokedFunctionArn to invoke' })
-    expect(recorder.invokes).toEqual([])
+    expect(moto.recorder.invokes).toEqual([])
   })
 
   test('the originating ping and its refreshes run together: the answer comes once both are done', async () => {
@@ -381,7 +365,7 @@ describe('warmup: fan-out to N environments (moto Lambda, through a recording pr
     const load = jest.fn(() => 'v')
     const cache = registered({ name: 'fanned', load, ttl: '1m', now: clock.now })
     await cache.get('k')
-    const answer = await ping({ clientConfig: { endpoint: recorder.url } }, { warmer: true, concurrency: 2 }, aliasContext('both'))
+    const answer = await ping({ clientConfig: { endpoint: moto.recorder.url } }, { warmer: true, concurrency: 2 }, aliasContext('both'))
     expect(answer).toMatchObject({ refreshed: 1, fanOut: { invoked: 1, failed: 0 } })
   })
 })

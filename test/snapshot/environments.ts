@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib'
 import type { ColdStartSnapshotOptions } from '../../entrypoints/snapshot.js'
 import { createBucket, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
 import { captureOutput, type Captured } from '../support/emf.js'
+import { countCommands } from '../support/aws-commands.js'
 import { setEnv } from '../support/env.js'
 
 export const namespace = 'Snapshots'
@@ -96,19 +97,6 @@ export const inEnvironment = async <T>(build: () => Promise<T>): Promise<T> => {
   return built.value
 }
 
-/** Counts the commands a client sends, by name (GetObjectCommand, PutObjectCommand). */
-export const countCommands = (client: S3Client): Map<string, number> => {
-  const counts = new Map<string, number>()
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      const command = context.commandName ?? 'unknown'
-      counts.set(command, (counts.get(command) ?? 0) + 1)
-      return next(args)
-    },
-    { step: 'initialize', name: 'snapshotTestCommandCounter' },
-  )
-  return counts
-}
 
 export interface ProductFunction {
   /** Reads `ids` from the products cache (a dataCache), as a handler finds them itself. */

@@ -4,7 +4,8 @@ import type { Request } from '@middy/core'
 import { putParameters, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
-import { countCommands, inEnvironment, snapshotTests } from './environments.js'
+import { countCommands } from '../support/aws-commands.js'
+import { inEnvironment, snapshotTests } from './environments.js'
 
 /**
  * The first invocation waits for the snapshot only while it has nothing better: when every covered

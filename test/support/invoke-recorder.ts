@@ -1,5 +1,7 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { uniqueName } from '../harness/index.js'
+import { createMotoFunction, type MotoFunction } from './lambda-functions.js'
 
 /** One Lambda Invoke as it went over the wire. */
 export interface RecordedInvoke {
@@ -106,5 +108,35 @@ export const startInvokeRecorder = async (target: string = process.env.AWS_ENDPO
           else reject(error)
         })
       }),
+  }
+}
+
+/**
+ * A moto Lambda function behind a recording proxy, for a whole test file (or describe block): made
+ * once, its recordings and interception cleared after each test, the proxy closed at the end.
+ */
+export const recordedMotoFunction = (prefix: string): { readonly fn: MotoFunction; readonly recorder: InvokeRecorder } => {
+  let made: { fn: MotoFunction; recorder: InvokeRecorder } | undefined
+  beforeAll(async () => {
+    made = { fn: await createMotoFunction(uniqueName(prefix)), recorder: await startInvokeRecorder() }
+  })
+  afterEach(() => {
+    made?.recorder.invokes.splice(0)
+    made?.recorder.intercept(undefined)
+  })
+  afterAll(async () => {
+    await made?.recorder.close()
+  })
+  const current = () => {
+    if (made === undefined) throw new Error('recordedMotoFunction: read within a test')
+    return made
+  }
+  return {
+    get fn() {
+      return current().fn
+    },
+    get recorder() {
+      return current().recorder
+    },
   }
 }
