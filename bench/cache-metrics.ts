@@ -4,7 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import { cacheMetrics } from '../middlewares/cache-metrics.js'
 import { invocationOf } from '../middlewares/shared/invocation.js'
 import { createCache, type Cache } from '../src/index.js'
-import { lambdaContext } from '../test/support/lambda-context.js'
+import { lambdaContexts } from '../test/support/lambda-context.js'
 import { measureSideBySide, writeResult } from './support/measure.js'
 import { formatNs, infoRow, type Row } from './support/results.js'
 
@@ -61,7 +61,8 @@ export const benchCacheMetrics = async (): Promise<Row[]> => {
   const caches = ['products', 'prices', 'config'].map((name) => createCache({ name, load: (key) => `${name} ${key}`, ttl: '1h' }))
   for (const cache of caches) await cache.get('key')
   const [products, prices, config] = caches as [Cache<string>, Cache<string>, Cache<string>]
-  const context = lambdaContext(900_000)
+  // A new context for every invocation, as the runtime hands them.
+  const nextContext = lambdaContexts(900_000)
   const ok = () => Promise.resolve('ok')
 
   const noMetrics = middy().use(readsOneKey(products)).handler(ok)
@@ -88,7 +89,7 @@ export const benchCacheMetrics = async (): Promise<Row[]> => {
     // What one invocation of each writes: checked, not assumed, so that a disabled writer cannot win.
     const perInvocation = new Map<string, { lines: number; bytes: number }>()
     for (const { name, handler } of contenders) {
-      await handler({}, context)
+      await handler({}, nextContext())
       perInvocation.set(name, stdout.take())
     }
     const expectedLines = [0, 1, 1, 3]
@@ -100,7 +101,7 @@ export const benchCacheMetrics = async (): Promise<Row[]> => {
       contenders.map(({ name, handler }) => ({
         name,
         run: async () => {
-          for (let invocation = 0; invocation < invocations; invocation++) await handler({}, context)
+          for (let invocation = 0; invocation < invocations; invocation++) await handler({}, nextContext())
         },
       })),
       invocations,

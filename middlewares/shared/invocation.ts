@@ -1,5 +1,6 @@
 import { CacheScope, type SettleReport } from '../../src/cache/index.js'
-import { budgetWithin, startInvocation, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
+import { monotonicClock, type Clock } from '../../src/cache/clock.js'
+import { budgetWithin, countInvocation, invocationStart, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
 /**
  * This suite's state for one invocation, kept in the Middy request so that invocations never mix.
@@ -7,7 +8,8 @@ import { budgetWithin, startInvocation, type InvocationStart, type RemainingTime
  * used): one object to make per invocation rather than two.
  */
 export class Invocation extends CacheScope {
-  readonly start: InvocationStart = startInvocation()
+  /** This invocation's number in its environment; see `start`. */
+  readonly sequence = countInvocation()
   /** Set by warmup: the invocation is a warm-up ping, kept out of hit rates. */
   warmupPing = false
   /** The settling of background work, shared by every middleware that asks for it. */
@@ -17,12 +19,16 @@ export class Invocation extends CacheScope {
    * hook (a metrics flush, say). A middleware that answers early calls `runEarlyReturnWork`.
    */
   earlyReturnWork: Set<() => Promise<void>> | undefined
-  /** The clock of `clockReading`, shared by the caches read back to back in `before`; see `readingBefore`. */
-  readClock: (() => number) | undefined
-  clockReading = 0
+  /** The monotonic clock when the first of this suite's middlewares in the chain ran; see `readingBefore`. */
+  readonly startedAt = monotonicClock()
 
   get scope(): CacheScope {
     return this
+  }
+
+  /** Made when asked (metrics, a warm-up answer): a warm invocation that asks nothing makes nothing. */
+  get start(): InvocationStart {
+    return invocationStart(this.sequence)
   }
 }
 
@@ -62,17 +68,13 @@ export const settleInvocation = (request: RequestLike, budgetMs: number): Promis
 }
 
 /**
- * A reading of `clock` shared by this suite's middlewares as they run back to back in `before`, so
- * that a warm invocation reads the clock once, not once per cache. Not for use after `before`: the
- * reading is only as old as the first middleware that took it.
+ * The time by `clock` for a freshness check in `before`. For the monotonic clock every cache uses
+ * unless told otherwise, the reading taken when the invocation's state was made: a warm invocation
+ * reads the clock once, not once per cache (a clock reading costs about as much as the rest of a
+ * warm cache middleware's work). Not for use after `before`: the reading is as old as the first of
+ * this suite's middlewares in the chain.
  */
-export const readingBefore = (invocation: Invocation, clock: () => number): number => {
-  if (invocation.readClock === clock) return invocation.clockReading
-  const reading = clock()
-  invocation.readClock = clock
-  invocation.clockReading = reading
-  return reading
-}
+export const readingBefore = (invocation: Invocation, clock: Clock): number => (clock === monotonicClock ? invocation.startedAt : clock())
 
 /**
  * Settles the invocation's background work (see `settleInvocation`) when `request` left loads

@@ -221,22 +221,16 @@ export class Cache<V> {
    */
   getManyIfFresh(keys: readonly string[], options?: FreshReadOptions): readonly V[] | undefined {
     const now = options?.now ?? this.#now()
-    const values = this.#reusedFreshRead(keys, now) ?? this.#readAllFresh(keys, now)
+    // The last answer again when asked for the same array of keys, memory has not changed since and
+    // none of its entries has aged out: a middleware asks for the same keys on every invocation, and
+    // this spares it a lookup per key. Such reads leave the entries' recency as it was.
+    const last = this.#freshRead
+    const values =
+      last !== undefined && last.keys === keys && last.changes === this.#store.changes && now < last.freshUntil ? last.values : this.#readAllFresh(keys, now)
     if (values === undefined) return undefined
     this.#lifetime.hits += keys.length
     options?.scope?.countHits(this.name, keys.length)
     return values
-  }
-
-  /**
-   * The last answer again when asked for the same array of keys, memory has not changed since and
-   * none of its entries has aged out: a middleware asks for the same keys on every invocation, and
-   * this spares it a lookup per key. Such reads leave the entries' recency as it was.
-   */
-  #reusedFreshRead(keys: readonly string[], now: number): readonly V[] | undefined {
-    const last = this.#freshRead
-    if (last === undefined || last.keys !== keys || last.changes !== this.#store.changes || now >= last.freshUntil) return undefined
-    return last.values
   }
 
   /** Whether `entry` is fresh at `now`, with no check of the L2 namespace version due; if so, counted as a hit. */

@@ -13,16 +13,22 @@ export interface InvocationStart {
 /** Identifies this execution environment in warm-up answers and logs. */
 export const environmentId = randomUUID()
 let invocations = 0
+/** Module load (process start) to the first invocation, in ms. */
+let initDurationMs: number | undefined
 
 /**
- * Marks the start of an invocation; call once per invocation. `performance.now()` counts from the
- * start of the process, which on Lambda is the start of INIT.
+ * Counts in the start of an invocation and gives its sequence number; call once per invocation.
+ * `performance.now()` counts from the start of the process, which on Lambda is the start of INIT.
  */
-export const startInvocation = (): InvocationStart => {
+export const countInvocation = (): number => {
   const sequence = ++invocations
-  const coldStart = sequence === 1
-  return { coldStart, initDurationMs: coldStart ? performance.now() : undefined, sequence }
+  if (sequence === 1) initDurationMs = performance.now()
+  return sequence
 }
+
+/** How the invocation numbered `sequence` by `countInvocation` stands in the life of its environment. */
+export const invocationStart = (sequence: number): InvocationStart =>
+  sequence === 1 ? { coldStart: true, initDurationMs, sequence } : { coldStart: false, initDurationMs: undefined, sequence }
 
 /** `AWS_LAMBDA_INITIALIZATION_TYPE`: on-demand, provisioned-concurrency or snap-start; undefined off Lambda. */
 export const initializationType = (): string | undefined => process.env.AWS_LAMBDA_INITIALIZATION_TYPE

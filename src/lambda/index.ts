@@ -1,2 +1,2 @@
 export { budgetWithin, reservedMs, type RemainingTime } from './budget.js'
-export { environmentId, initializationType, startInvocation, type InvocationStart } from './environment.js'
+export { countInvocation, environmentId, initializationType, invocationStart, type InvocationStart } from './environment.js'

@@ -5,12 +5,13 @@ describe('the execution environment', () => {
     jest.isolateModules(() => {
       // A fresh copy of the module is a fresh environment.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { startInvocation } = require('../../src/lambda/environment.js') as typeof import('../../src/lambda/environment.js')
-      const first = startInvocation()
-      const second = startInvocation()
+      const { countInvocation, invocationStart } = require('../../src/lambda/environment.js') as typeof import('../../src/lambda/environment.js')
+      const first = invocationStart(countInvocation())
+      const second = invocationStart(countInvocation())
       expect(first).toMatchObject({ coldStart: true, sequence: 1 })
       expect(first.initDurationMs).toBeGreaterThan(0)
       expect(second).toEqual({ coldStart: false, initDurationMs: undefined, sequence: 2 })
+      expect(invocationStart(1)).toEqual(first)
     })
   })
 })

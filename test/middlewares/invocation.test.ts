@@ -1,5 +1,6 @@
 import { createCache, registerCache, registeredCaches, CacheKind } from '../../src/index.js'
-import { invocationOf, onEarlyReturn, runEarlyReturnWork, settleInvocation } from '../../middlewares/shared/invocation.js'
+import { invocationOf, onEarlyReturn, readingBefore, runEarlyReturnWork, settleInvocation } from '../../middlewares/shared/invocation.js'
+import { monotonicClock } from '../../src/cache/clock.js'
 import { manualClock } from '../support/clock.js'
 import { deferred } from '../support/deferred.js'
 
@@ -29,6 +30,26 @@ describe('invocation state in the Middy request', () => {
     const first = settleInvocation(req, 10_000)
     expect(settleInvocation(req, 10_000)).toBe(first)
     expect(await first).toEqual({ completed: 0, abandoned: 1 })
+  })
+})
+
+describe('the clock reading shared in before', () => {
+  test('the monotonic clock is read once per invocation, when its state is made; each invocation has its own reading', async () => {
+    const first = request()
+    const before = monotonicClock()
+    const reading = readingBefore(invocationOf(first), monotonicClock)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(reading).toBeGreaterThanOrEqual(before)
+    expect(readingBefore(invocationOf(first), monotonicClock)).toBe(reading)
+    expect(readingBefore(invocationOf(request()), monotonicClock)).toBeGreaterThan(reading)
+  })
+
+  test("a cache's own clock (a test's, say) is read on every call, never replaced by the shared reading", () => {
+    const clock = manualClock(5)
+    const invocation = invocationOf(request())
+    expect(readingBefore(invocation, clock.now)).toBe(5)
+    clock.advance(10)
+    expect(readingBefore(invocation, clock.now)).toBe(15)
   })
 })
 
