@@ -1,19 +1,13 @@
 import { parseDuration, type Duration } from '../../src/cache/duration.js'
-import type { EntryFreshness } from '../../src/cache/options.js'
+import type { EntryFreshness, FreshnessOptions } from '../../src/cache/options.js'
 
-/** Freshness and lifecycle options every caching middleware shares (DESIGN.md's vocabulary). */
-export interface CacheMiddlewareOptions<N extends string> {
+/**
+ * Freshness and lifecycle options every caching middleware shares (DESIGN.md's vocabulary): the
+ * engine's freshness options, each optional since each middleware has its own default ttl.
+ */
+export interface CacheMiddlewareOptions<N extends string> extends Partial<FreshnessOptions> {
   /** The cache's name in metrics and its property on the context. */
   readonly name?: N
-  readonly ttl?: Duration
-  readonly staleWhileRevalidate?: Duration
-  readonly staleIfError?: Duration
-  /** How long "not found" is remembered, so a missing value does not cost a source call per invocation. */
-  readonly negativeTtl?: Duration
-  readonly jitter?: number
-  readonly timeout?: Duration
-  /** After a refresh failed or outlived `timeout`, how long its stale value is served without asking the source again. Default '1s'. */
-  readonly retryAfterError?: Duration
   /** Start loading at module load (INIT), so the first invocation finds the values ready. */
   readonly prefetch?: boolean
   /** How long `after`/`onError` wait for refreshes still running beside the handler. Default '100ms'. */
