@@ -107,6 +107,9 @@ export const cacheOptionNames = [
 ] as const
 const l1OptionNames = ['maxEntries', 'maxBytes'] as const
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+/** What a cache's name may be, as `cacheNameRule` says. */
+export const isCacheName = (value: unknown): value is string => typeof value === 'string' && namePattern.test(value)
+export const cacheNameRule = "1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit"
 const defaultMaxEntries = 10_000
 const defaultRetryAfterErrorMs = 1_000
 const defaultMaxBytes = 64 * 1024 * 1024
@@ -235,9 +238,7 @@ export const policyWith = (policy: FreshnessPolicy, freshness: EntryFreshness | 
 export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOptions<V> => {
   const raw = requireRecord('options', options, '{ name, load, ttl }')
   rejectUnknownOptions(raw, cacheOptionNames)
-  if (typeof raw.name !== 'string' || !namePattern.test(raw.name)) {
-    throw mustBe('name', "1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit", raw.name)
-  }
+  if (!isCacheName(raw.name)) throw mustBe('name', cacheNameRule, raw.name)
   requireFunction('load', raw.load)
   if (raw.loadMany !== undefined) requireFunction('loadMany', raw.loadMany)
   if (raw.now !== undefined) requireFunction('now', raw.now)

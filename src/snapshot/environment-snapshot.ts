@@ -44,7 +44,7 @@ export class EnvironmentSnapshot {
 
   constructor(options: ResolvedSnapshotOptions, fn: FunctionIdentity, keep: EntryFilter) {
     this.#options = options
-    this.#location = { bucket: options.bucket, key: snapshotKey(options.prefix, fn, options.version) }
+    this.#location = { bucket: options.bucket, key: snapshotKey(options.prefix, fn, options.version, options.caches) }
     this.#client = options.client ?? new S3Client({ maxAttempts: 1, ...options.clientConfig })
     this.#keep = keep
     this.#schedule = new WriteSchedule(options.maxAgeMs)

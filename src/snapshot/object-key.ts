@@ -12,7 +12,11 @@ export const currentFunction = (): FunctionIdentity | undefined => {
 }
 
 /**
- * `${prefix}/${function name}/${function version}/${version}.json.gz`: a new function version (new
- * code) never reads the snapshot of another, and `version` is bumped when cached values change shape.
+ * `${prefix}/${function name}/${function version}/${version}/${caches}.json.gz`, the covered caches'
+ * names sorted and joined by '+' (which no cache name holds): a new function version (new code)
+ * never reads the snapshot of another, `version` is bumped when cached values change shape, and two
+ * snapshots of one function that cover different caches (two handlers built in one module, say)
+ * never overwrite each other.
  */
-export const snapshotKey = (prefix: string, fn: FunctionIdentity, version: string): string => `${prefix}/${fn.name}/${fn.version}/${version}.json.gz`
+export const snapshotKey = (prefix: string, fn: FunctionIdentity, version: string, caches: readonly string[]): string =>
+  `${prefix}/${fn.name}/${fn.version}/${version}/${[...caches].sort().join('+')}.json.gz`

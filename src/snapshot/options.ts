@@ -1,7 +1,7 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { parseDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
-import { isRecord, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
+import { cacheNameRule, isCacheName, isRecord, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
 import { registeredCaches } from '../cache/registry.js'
 
 export interface SnapshotOptions {
@@ -47,6 +47,7 @@ const bucketPattern = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 const prefixPattern = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/
 const versionPattern = /^[A-Za-z0-9_.-]{1,64}$/
 const maxPrefixLength = 512
+const maxCachesKeyLength = 256
 /** INIT may take 10 s at most on demand; a first invocation waiting longer is a mistake such as `timeout: 200` (seconds). */
 const longestTimeoutMs = 10_000
 const longestWriteTimeoutMs = 60_000
@@ -97,11 +98,15 @@ const resolveCaches = (value: unknown): string[] => {
   const names: string[] = []
   value.forEach((name: unknown, index) => {
     const option = `caches[${index}]`
-    if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw new CacheOptionsError(option, `must be a cache's name; got ${printable(name)}`)
+    if (!isCacheName(name)) throw new CacheOptionsError(option, `must be a cache's name (${cacheNameRule}); got ${printable(name)}`)
     if (names.includes(name)) throw new CacheOptionsError(option, `names ${printable(name)} twice`)
     if (secretNames.has(name)) throw new CacheOptionsError(option, `names the secrets cache ${printable(name)}: secrets never leave memory, so no snapshot holds them`)
     names.push(name)
   })
+  // The names make the last part of the snapshot's S3 key, which S3 holds to 1,024 bytes.
+  if (names.join('+').length > maxCachesKeyLength) {
+    throw new CacheOptionsError('caches', `names caches whose names, joined, pass ${maxCachesKeyLength} characters: they name the snapshot's S3 object; snapshot fewer caches per coldStartSnapshot`)
+  }
   return names
 }
 

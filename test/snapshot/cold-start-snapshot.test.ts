@@ -4,7 +4,7 @@ import { createSecret, putParameters, uniqueName } from '../harness/index.js'
 import { samplesOf } from '../support/emf.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
-import { functionVersion, inEnvironment, movableTime, snapshotTests, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service } from './environments.js'
+import { inEnvironment, movableTime, snapshotTests, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service } from './environments.js'
 
 const product = (id: string) => ({ id, name: `Product ${id}` })
 const minute = 60_000
@@ -164,7 +164,7 @@ describe('what a snapshot holds', () => {
       cart: { owner: 'jwt:["https://issuer.example","user-7fa3"]', items: ['cart-item-of-the-user'] },
     })
 
-    const key = `middy-cache/${snapshots.functionName}/${functionVersion}/v1.json.gz`
+    const key = objectKeyOf(snapshots.functionName, ['config', 'products', 'carts', 'secrets'])
     const text = await objectText(bucket, key)
     expect(text).toContain('orders-table')
     expect(text).toContain('Product 42')
@@ -179,6 +179,7 @@ describe('what a snapshot holds', () => {
     ])
   })
 
+  const principalCovered = ['products', 'carts', 'sessions']
   /** A function whose snapshot covers a shared products cache and two principal-scoped ones: a dataCache and an engine cache registered so, whose keys have no principal in them. */
   const principalFunction = (warnings: string[]) =>
     inEnvironment(async () => {
@@ -193,7 +194,7 @@ describe('what a snapshot holds', () => {
       engine.registerCache({ cache: sessions, kind: engine.CacheKind.Data, secret: false, scope: 'principal' })
       type Event = { pathParameters: { id: string } }
       const handler = middy<Event>()
-        .use(coldStartSnapshot({ bucket, caches: ['products', 'carts', 'sessions'], logger: { warn: (message) => { warnings.push(message) } } }))
+        .use(coldStartSnapshot({ bucket, caches: principalCovered, logger: { warn: (message) => { warnings.push(message) } } }))
         .use(dataCache({ name: 'products', key: (event: Event) => event.pathParameters.id, load: (id) => product(id), ttl: '5m' }))
         .use(dataCache({ name: 'carts', key: () => 'cart', load: (_key, { principal }) => ({ owner: principal, items: ['cart-item-of-the-user'] }), ttl: '5m', scope: 'principal' }))
         .handler(async (_event, context) => ({ product: context.products, cart: context.carts, session: await sessions.get('user-7fa3', {}) }))
@@ -210,10 +211,10 @@ describe('what a snapshot holds', () => {
       session: 'session of user-7fa3',
     })
 
-    const text = await objectText(bucket, objectKeyOf(snapshots.functionName))
+    const text = await objectText(bucket, objectKeyOf(snapshots.functionName, principalCovered))
     expect(text).toContain('Product 42')
     for (const perCaller of ['session of', 'cart-item-of-the-user', 'user-7fa3']) expect(text).not.toContain(perCaller)
-    expect(Object.keys((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches ?? {})).toEqual(['products'])
+    expect(Object.keys((await readObject(bucket, objectKeyOf(snapshots.functionName, principalCovered)))?.caches ?? {})).toEqual(['products'])
     expect(warnings.sort()).toEqual([
       expect.stringMatching(/covers no cache named "carts": .*per-caller values/),
       expect.stringMatching(/covers no cache named "sessions": .*per-caller values/),
@@ -224,7 +225,7 @@ describe('what a snapshot holds', () => {
     const envelope = (value: unknown) => ({ c: Date.now(), t: 5 * minute, w: 0, e: 0, v: value })
     await putRawObject(
       bucket,
-      objectKeyOf(snapshots.functionName),
+      objectKeyOf(snapshots.functionName, principalCovered),
       await encodeSnapshot({
         version: 'v1',
         createdAt: Date.now(),

@@ -67,8 +67,9 @@ export const snapshotTests = (bucketPrefix: string): SnapshotTests => {
   }
 }
 
-/** The object key the snapshot of function `name` (version 7) lives under. */
-export const objectKeyOf = (name: string, prefix = 'middy-cache', version = 'v1'): string => `${prefix}/${name}/${functionVersion}/${version}.json.gz`
+/** The object key the snapshot of `caches` in function `name` (version 7) lives under. */
+export const objectKeyOf = (name: string, caches: readonly string[] = ['products'], prefix = 'middy-cache', version = 'v1'): string =>
+  `${prefix}/${name}/${functionVersion}/${version}/${[...caches].sort().join('+')}.json.gz`
 
 /** The wall clock and the monotonic clock the caches read, moved together for the whole test process. */
 export const movableTime = (): { advance: (ms: number) => void } => {
