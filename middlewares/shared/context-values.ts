@@ -71,10 +71,6 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
   const placeOnContext = (request: Request, loaded: readonly unknown[]): void => {
     const context = request.context as unknown as Record<string, unknown>
     const existing = context[contextName]
-    if (existing === undefined && loaded === lastLoaded && lastHolder !== undefined) {
-      context[contextName] = lastHolder
-      return
-    }
     // Something else put an object under this name before us: keep its properties. What we put there
     // ourselves, on a context reused across invocations, is not merged again.
     if (existing !== undefined && !(typeof existing === 'object' && existing !== null && placed.has(existing))) {
