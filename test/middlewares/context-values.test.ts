@@ -100,4 +100,25 @@ describe('the values middleware behind configCache and secretsCache', () => {
     await before(reused)
     expect(contextOf(reused).config).toEqual({ region: 'us-east-1', table: 'value of /t', flag: 'value of /f' })
   })
+
+  test('a warm invocation of two such middlewares over the default clock reads the clock once, when its state is made', async () => {
+    const middlewares = ['config', 'secrets'].map((name) => {
+      const cache = createCache<unknown>({ name, load: (key: string) => `${name} ${key}`, ttl: '1h' })
+      return contextValuesMiddleware({ cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
+    })
+    const invokeBoth = async (request: Request): Promise<void> => {
+      for (const middleware of middlewares) await middleware.before?.(request)
+      for (const middleware of middlewares) await middleware.after?.(request)
+    }
+    await invokeBoth(requestFor())
+    const reads = jest.spyOn(performance, 'now')
+    try {
+      const warm = requestFor()
+      await invokeBoth(warm)
+      expect(reads).toHaveBeenCalledTimes(1)
+      expect(contextOf(warm)).toMatchObject({ config: { table: 'config /t' }, secrets: { table: 'secrets /t' } })
+    } finally {
+      reads.mockRestore()
+    }
+  })
 })
