@@ -12,7 +12,7 @@ import { measureSideBySide } from './support/measure.js'
 type InvokeHandler = (event: unknown, context: Context) => Promise<unknown>
 
 /** What every contender but the bare handler must answer: the three values it read. */
-export const expectedAnswer = 'productsEURsk_test_123'
+const expectedAnswer = 'productsEURsk_test_123'
 export const parameters = { '/bench/table': 'products', '/bench/currency': 'EUR' } as const
 export const secret = { name: 'bench/stripe', value: 'sk_test_123' } as const
 
@@ -57,7 +57,7 @@ const fromContext = (_event: unknown, lambda: Context): Promise<string> => {
 }
 
 /** Each contender, made only in the process that measures it. Middy types a handler's context as the enriched one; the runtime hands a plain Context. */
-export const contenders = {
+const contenders = {
   'middy-cache config+secrets': (): InvokeHandler =>
     middy()
       .use(configCache({ parameters: { table: '/bench/table', currency: '/bench/currency' }, ttl: '5m' }))
