@@ -19,6 +19,7 @@ import {
 } from './shared/cache-options.js'
 import { contextValuesMiddleware, type ContextEntry } from './shared/context-values.js'
 import { defaultSettleBudgetMs } from './shared/invocation.js'
+import { holderHiding } from './shared/redacted.js'
 
 declare const jsonType: unique symbol
 
@@ -201,13 +202,17 @@ export const configCache = <const N extends string = 'config', const P extends R
 
   const sources = new Map<string, Source>()
   const entries: ContextEntry[] = []
+  // Decrypted SecureStrings are secrets: shown as '[redacted]' by JSON and util.inspect, as secretsCache shows its values.
+  const decrypted = new Set<string>()
   for (const [property, spec] of parameters) {
     const source = parameterSource(property, spec)
+    if (source.decrypt) decrypted.add(property)
     sources.set(keyOf(source), source)
     entries.push({ property, key: keyOf(source), optional: source.optional, label: source.label })
   }
   for (const [property, spec] of paths) {
     const source = pathSource(property, spec)
+    if (source.decrypt) decrypted.add(property)
     sources.set(keyOf(source), source)
     entries.push({ property, key: keyOf(source), optional: false, label: source.label })
   }
@@ -227,6 +232,6 @@ export const configCache = <const N extends string = 'config', const P extends R
     entries,
     prefetch: optionalBoolean('prefetch', options.prefetch, true),
     settleBudgetMs: optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs),
-    holderFor: (existing) => (typeof existing === 'object' && existing !== null ? { ...existing } : {}),
+    holderFor: (existing) => holderHiding(existing, decrypted),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }>
 }

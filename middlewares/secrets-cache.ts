@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda'
 import { createCache } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
 import { parseDuration } from '../src/cache/duration.js'
-import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
+import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { EntryFreshness, LoadContext } from '../src/cache/options.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
@@ -21,7 +21,7 @@ import {
 } from './shared/cache-options.js'
 import { contextValuesMiddleware, type ContextEntry } from './shared/context-values.js'
 import { defaultSettleBudgetMs } from './shared/invocation.js'
-import { redacted } from './shared/redacted.js'
+import { holderHiding } from './shared/redacted.js'
 
 declare const jsonType: unique symbol
 
@@ -93,11 +93,15 @@ interface SecretPlan {
   readonly freshness: EntryFreshness | undefined
   readonly optional: boolean
   readonly label: string
+  /** Named by its name alone, so typed string: bytes (SecretBinary) would belie the type. */
+  readonly textOnly: boolean
+  /** Where the value lands, for errors: `context.secrets.stripeKey`. */
+  readonly target: string
 }
 
-const keyOf = (plan: SecretPlan): string => [plan.source, plan.name, plan.transform].filter((part) => part !== undefined).join('#')
+const keyOf = (plan: SecretPlan): string => [plan.source, plan.name, plan.transform, plan.textOnly ? 'text' : undefined].filter((part) => part !== undefined).join('#')
 
-const secretPlan = (property: string, spec: unknown): SecretPlan => {
+const secretPlan = (contextName: string, property: string, spec: unknown): SecretPlan => {
   const option = `secrets.${property}`
   const options = typeof spec === 'string' ? { name: spec } : requireRecord(option, spec, "'shop/stripe' or { name: 'shop/db', transform: 'json' }")
   rejectUnknownOptions(options, secretOptionNames, `${option}.`)
@@ -113,7 +117,17 @@ const secretPlan = (property: string, spec: unknown): SecretPlan => {
     freshness: ownTtl(`${option}.ttl`, ttl),
     optional: optionalBoolean(`${option}.optional`, options.optional, false),
     label: source === SecretSource.Ssm ? `SecureString "${name}"` : `secret "${name}"`,
+    textOnly: typeof spec === 'string',
+    target: `context.${contextName}.${property}`,
   }
+}
+
+/** A Secrets Manager value as its plan declares it: bytes where the declared type is string are an error. */
+const declaredValue = (plan: SecretPlan, value: string | Uint8Array): unknown => {
+  if (plan.textOnly && typeof value !== 'string') {
+    throw new CacheError(`middy-cache: ${plan.label} for ${plan.target} is binary (SecretBinary): declare it as { name: '${plan.name}' } to receive its bytes`)
+  }
+  return decodeValue(value, plan.transform, plan.label)
 }
 
 const clientOptions = (option: string, value: unknown): Record<string, unknown> => {
@@ -148,9 +162,10 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   }
   const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)
 
+  const contextName = options.name ?? 'secrets'
   const plans = new Map<string, SecretPlan>()
   const entries: ContextEntry[] = specs.map(([property, spec]) => {
-    const plan = secretPlan(property, spec)
+    const plan = secretPlan(contextName, property, spec)
     plans.set(keyOf(plan), plan)
     return { property, key: keyOf(plan), optional: plan.optional, label: plan.label }
   })
@@ -176,11 +191,11 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     ])
     const freshness = ttlCappedAt(rotation, plan.freshness)
     if (freshness !== undefined) context.setFreshness(freshness)
-    return value === undefined ? undefined : decodeValue(value, plan.transform, plan.label)
+    return value === undefined ? undefined : declaredValue(plan, value)
   }
 
   const cache = createCache<unknown>({
-    name: options.name ?? 'secrets',
+    name: contextName,
     ...engineFreshness(options, { ttl: '15m', negativeTtl: '1m' }),
     load: loadSecret,
   })
@@ -193,7 +208,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     entries,
     prefetch: optionalBoolean('prefetch', options.prefetch, true),
     settleBudgetMs: optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs),
-    holderFor: (existing) => redacted(typeof existing === 'object' && existing !== null ? { ...existing } : {}),
+    holderFor: (existing) => holderHiding(existing, 'all'),
     ...(refreshOn === undefined
       ? {}
       : {

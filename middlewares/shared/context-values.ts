@@ -21,7 +21,7 @@ export interface ContextValuesOptions {
   readonly settleBudgetMs: number
   /**
    * The object the values are written into, holding the properties of what the context already had
-   * under that name (secrets make one that never shows its values in logs).
+   * under that name (secrets, and decrypted parameters, make one that never shows those values in logs).
    */
   readonly holderFor: (existing: unknown) => Record<string, unknown>
   /** Sees the handler's error before background work is settled (secrets drop themselves on some). */

@@ -33,6 +33,16 @@ export const keyTypeError = (cache: string, key: unknown): CacheError =>
 
 const printableKey = (key: string): string => (key.length > 80 ? `${key.slice(0, 77)}...` : key)
 
+/** What a loader threw, in words; never throws itself, whatever was thrown (a null-prototype object has no String()). */
+const reasonOf = (cause: unknown): string => {
+  if (cause instanceof Error) return cause.message
+  try {
+    return String(cause)
+  } catch {
+    return Object.prototype.toString.call(cause)
+  }
+}
+
 /** A load failed and no stale value could stand in; the loader's error is the `cause`. */
 export class CacheLoadError extends CacheError {
   override name = 'CacheLoadError'
@@ -40,8 +50,7 @@ export class CacheLoadError extends CacheError {
   readonly key: string
 
   constructor(cache: string, key: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    super(`middy-cache: loading "${printableKey(key)}" for cache "${cache}" failed: ${reason}`, { cause })
+    super(`middy-cache: loading "${printableKey(key)}" for cache "${cache}" failed: ${reasonOf(cause)}`, { cause })
     this.cache = cache
     this.key = key
   }

@@ -33,7 +33,15 @@ export const decodeValue = (raw: string | Uint8Array, transform: Transform | und
       try {
         return JSON.parse(typeof raw === 'string' ? raw : utf8.decode(raw)) as unknown
       } catch (error) {
-        throw new CacheError(`middy-cache: ${label} is not valid JSON`, { cause: error })
+        // Not the SyntaxError as cause: V8 quotes the text around the fault in its message, and the
+        // text may be a secret, which loggers would then print with the cause chain.
+        throw new CacheError(`middy-cache: ${label} is not valid JSON${faultPosition(error)}`)
       }
   }
+}
+
+/** Where JSON.parse stopped, when V8 says: ' at position 12', or nothing. */
+const faultPosition = (error: unknown): string => {
+  const position = error instanceof SyntaxError ? /at position (\d+)/.exec(error.message)?.[1] : undefined
+  return position === undefined ? '' : ` at position ${position}`
 }

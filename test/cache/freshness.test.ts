@@ -112,6 +112,25 @@ describe('freshness', () => {
     expect((error as Error).message).toContain('AccessDenied')
   })
 
+  test('whatever a loader rejects with, even what has no String(), the stale value stands in, and past staleIfError it is the cause', async () => {
+    const clock = manualClock()
+    const unprintable: unknown = Object.create(null)
+    const throwingToString = { toString: () => { throw new Error('no words') } }
+    for (const reason of [unprintable, throwingToString, undefined, 'a string']) {
+      let fail = false
+      const cache = createCache({ name: 'odd-reasons', load: () => (fail ? Promise.reject(reason as Error) : Promise.resolve('good')), ttl: '10s', staleIfError: '20s', now: clock.now })
+      await cache.get('k')
+      fail = true
+      clock.advance(seconds(15))
+      expect(await cache.lookup('k')).toEqual({ value: 'good', outcome: Outcome.StaleOnError, tier: Tier.L1 })
+      clock.advance(seconds(30))
+      const error: unknown = await cache.get('k').catch((thrown: unknown) => thrown)
+      expect(error).toBeInstanceOf(CacheLoadError)
+      expect((error as CacheLoadError).cause).toBe(reason)
+      expect((error as Error).message).toContain('loading "k" for cache "odd-reasons" failed: ')
+    }
+  })
+
   test('a stale value whose staleIfError window closes while the load runs no longer stands in', async () => {
     const clock = manualClock()
     const slow = deferred<string>()

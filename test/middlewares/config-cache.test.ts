@@ -1,6 +1,7 @@
 import middy from '@middy/core'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { inspect } from 'node:util'
 import { configCache, json } from '../../middlewares/config-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { registeredCaches } from '../../src/index.js'
@@ -86,6 +87,31 @@ describe('configCache against SSM on moto_server', () => {
     expect(requests.count('GetParametersByPathCommand')).toBe(1)
     expect(requests.count('GetParameterCommand')).toBe(0)
     client.destroy()
+  })
+
+  test('decrypted values show as redacted in JSON and util.inspect, the others as they are; property access gives every value', async () => {
+    let context: unknown
+    const handler = middy()
+      .use(
+        configCache({
+          parameters: { table: names.table, apiKey: { name: names.apiKey, decrypt: true } },
+          paths: { features: { path: `${prefix}/features/`, decrypt: true } },
+          prefetch: false,
+          awsSdkV3Client: ssmClient(),
+        }),
+      )
+      .handler((_event, lambda) => {
+        context = lambda
+        return Promise.resolve([lambda.config.apiKey, lambda.config.features.checkout])
+      })
+    expect(await invoke(handler)).toEqual(['k-123', 'on'])
+    for (const shown of [JSON.stringify(context), inspect(context, { depth: 5 })]) {
+      expect(shown).toContain('products')
+      expect(shown).toContain('apiKey')
+      expect(shown).not.toContain('k-123')
+      expect(shown).not.toContain('beta/search')
+    }
+    expect(JSON.parse(JSON.stringify(context))).toMatchObject({ config: { table: 'products', apiKey: '[redacted]', features: '[redacted]' } })
   })
 
   test('100 warm invocations make exactly one SSM call per batch', async () => {

@@ -3,6 +3,7 @@ import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } fr
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { inspect } from 'node:util'
+import { configCache } from '../../middlewares/config-cache.js'
 import { secretsCache, jsonSecret } from '../../middlewares/secrets-cache.js'
 import { CacheOptionsError } from '../../src/index.js'
 import { createSecret, putParameters, uniqueName, updateSecret } from '../harness/index.js'
@@ -96,6 +97,27 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     expect(JSON.parse(json)).toMatchObject({ secrets: { stripeKey: '[redacted]', db: '[redacted]' } })
   })
 
+  test('a configCache sharing the context name keeps the secrets redacted, whichever of the two runs first', async () => {
+    const table = `/${uniqueName('shop')}/table`
+    await putParameters({ [table]: 'orders' })
+    const shared = { name: 'settings', prefetch: false } as const
+    const secrets = secretsCache({ ...shared, secrets: { stripeKey: names.stripe }, secretsManager: { clientConfig: clientConfig() } })
+    const config = configCache({ ...shared, parameters: { table }, clientConfig: clientConfig() })
+    for (const chain of [middy().use(secrets).use(config), middy().use(config).use(secrets)]) {
+      let context: unknown
+      const handler = chain.handler((_event, lambda) => {
+        context = lambda
+        const settings = (lambda as unknown as { settings: Record<string, string> }).settings
+        return Promise.resolve(`${String(settings.table)}/${String(settings.stripeKey)}`)
+      })
+      expect(await invoke(handler)).toBe('orders/sk_live_123')
+      for (const shown of [JSON.stringify(context), inspect(context, { depth: 5 })]) {
+        expect(shown).toContain('stripeKey')
+        expect(shown).not.toContain('sk_live_123')
+      }
+    }
+  })
+
   test('refreshOn drops the cached secrets when the handler fails with a matching error, so the next invocation fetches again', async () => {
     const name = uniqueName('shop/rotating')
     await createSecret(name, 'old-password')
@@ -130,6 +152,36 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     await updateSecret(name, 'v2')
     fail = false
     expect(await invoke(handler)).toBe('v1')
+  })
+
+  test('a secret that is not valid JSON is an error naming it, and neither the error nor its causes quote the value', async () => {
+    const short = uniqueName('shop/plain-key')
+    const long = uniqueName('shop/long-key')
+    await createSecret(short, 'sk_live_4eC39HqLy')
+    await createSecret(long, 'sk_live_4eC39HqLyjWDarjtT1zdp7dc{')
+    for (const [name, value] of [
+      [short, 'sk_live_4eC39HqLy'],
+      [long, 'sk_live_4eC39HqLyjWDarjtT1zdp7dc{'],
+    ] as const) {
+      const handler = middy()
+        .use(secretsCache({ secrets: { key: { name, transform: 'json' } }, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+        .handler(() => Promise.resolve('unreachable'))
+      const error = await invoke(handler).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      )
+      expect((error as Error).message).toContain(`secret "${name}" is not valid JSON`)
+      const shown = inspect(error, { depth: 10 })
+      expect(shown).not.toContain(value.slice(0, 8))
+      expect(shown).not.toContain(value.slice(-8))
+    }
+  })
+
+  test('a binary secret named by its name alone, typed string, is an error saying how to receive its bytes', async () => {
+    const handler = middy()
+      .use(secretsCache({ secrets: { certificate: names.certificate }, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+      .handler((_event, context) => Promise.resolve(context.secrets.certificate.length))
+    await expect(invoke(handler)).rejects.toThrow(`middy-cache: secret "${names.certificate}" for context.secrets.certificate is binary (SecretBinary): declare it as { name: '${names.certificate}' } to receive its bytes`)
   })
 
   test('a missing secret is a clear error naming it', async () => {
