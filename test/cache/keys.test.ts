@@ -34,6 +34,18 @@ describe('keys', () => {
     expect(storeKeyOf(storeKeyOf(long))).not.toBe(storeKeyOf(long))
   })
 
+  test('keys that differ only in lone surrogates, which UTF-8 turns alike, never share an entry, short or long', async () => {
+    const cache = createCache({ name: 'surrogates', load: (key: string) => `${key.length}:${key.charCodeAt(key.length - 2).toString(16)},${key.charCodeAt(key.length - 1).toString(16)}`, ttl: '1h' })
+    for (const stem of ['u', 'u'.repeat(maxPlainKeyLength)]) {
+      const keys = [`${stem}\ud800`, `${stem}\udc00`, `${stem}\ufffd`, `${stem}\ud800\u0080`]
+      const values = await cache.getMany(keys)
+      expect(new Set(values).size).toBe(keys.length)
+      for (const [index, key] of keys.entries()) expect((await cache.lookup(key)).value).toBe(values[index])
+      expect(new Set(keys.map(storeKeyOf)).size).toBe(keys.length)
+    }
+    expect(storeKeyOf('\ud800\u0080')).not.toBe(storeKeyOf('\u0000\u0600\u0000'))
+  })
+
   test('the cache name keeps caches apart: one key, two caches, two values', async () => {
     const users = createCache({ name: 'users', load: (id) => `user ${id}`, ttl: '1h' })
     const orders = createCache({ name: 'orders', load: (id) => `order ${id}`, ttl: '1h' })

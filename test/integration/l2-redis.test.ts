@@ -221,6 +221,16 @@ describe('garbage in Redis is a miss, never an exception', () => {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined()
   })
 
+  test('keys that differ only in lone surrogates, alike in UTF-8, are apart in Redis: each environment reads its own', async () => {
+    const env = environments()
+    const keys = ['cart:u\ud800', 'cart:u\udc00', 'cart:u\ufffd']
+    const a = createCache<string>({ name: 'carts', load: (key) => `cart of ${JSON.stringify(key)}`, ttl: '1m', l2: env.store() })
+    const b = createCache<string>({ name: 'carts', load: () => 'not from L2', ttl: '1m', l2: env.store() })
+    await a.get(keys[0] as string)
+    for (const key of keys.slice(1)) expect(await b.lookup(key)).toMatchObject({ value: 'not from L2', outcome: Outcome.Miss })
+    expect(await b.lookup(keys[0] as string)).toMatchObject({ value: `cart of ${JSON.stringify(keys[0])}`, tier: Tier.L2 })
+  })
+
   test('a well-formed envelope written by hand is read (the checks above are not refusing everything)', async () => {
     const env = environments()
     const cache = createCache({ name: 'garbage', load: () => 'from source', ttl: '1m', l2: env.store() })
