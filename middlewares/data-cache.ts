@@ -5,6 +5,7 @@ import type { Duration } from '../src/cache/duration.js'
 import { pickFromBatch } from '../src/cache/batch.js'
 import { CacheError, CacheOptionsError, keyTypeError, printable } from '../src/cache/errors.js'
 import type { BatchLoadContext, CacheOptions, EntryFreshness, FreshnessOptions, L1Options, LoadContext, Logger } from '../src/cache/options.js'
+import { storeApart } from '../src/cache/namespace.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
 import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
@@ -82,6 +83,9 @@ export type DataCacheLazyContext<N extends string, V> = { readonly caches: { rea
 export type DataCacheContext<N extends string, V> = DataCacheLazyContext<N, V> & { readonly [K in N]: V | undefined }
 
 const engineOptionNames = ['ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger'] as const
+/** Follows the name of a per-principal cache in its shared tier's keys; no cache name has a '~'. */
+const principalNamespace = '~principal'
+
 const optionNames = [...engineOptionNames, 'name', 'key', 'load', 'loadMany', 'scope', 'principal', 'settleBudget'] as const
 /** Names that would hide the Lambda context's own properties, or the handles' object. */
 const reservedNames = new Set([
@@ -272,6 +276,8 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
   const engineOptions = Object.fromEntries(engineOptionNames.filter((option) => raw[option] !== undefined).map((option) => [option, raw[option]]))
   const cache = createCache<V | undefined>({
     ...(engineOptions as Omit<CacheOptions<V | undefined>, 'name' | 'load' | 'loadMany' | 'ttl'>),
+    // Apart from a shared cache of this name on the same store: a shared key (a path parameter, say) could spell a caller's key.
+    ...(byPrincipal && options.l2 !== undefined ? { l2: storeApart(options.l2, principalNamespace) } : {}),
     ttl: options.ttl,
     name,
     ...engineLoaders(name, byPrincipal, load, loadMany),

@@ -64,4 +64,15 @@ describe('dataCache with a shared tier', () => {
     expect(second.counters.map((counters) => counters.l2Hits)).toEqual([0, 1, 0])
     expect(second.counters[2]).toMatchObject({ notCached: 1, l2Misses: 0 })
   })
+
+  test("a shared cache of the same name on the same Redis never reads a caller's value, even by a key that spells the caller's", async () => {
+    const env = environments()
+    const perCaller = environment(env.store(), 'principal')
+    const shared = environment(env.store(), 'shared')
+    expect(await invoke(perCaller.handler, { id: 'me', user: 'alice' })).toEqual({ id: 'me', for: 'alice' })
+    expect(await invoke(shared.handler, { id: '5:alice:me' })).toEqual({ id: '5:alice:me', for: 'everyone' })
+    expect(shared.load).toHaveBeenCalledTimes(1)
+    expect(shared.counters[0]).toMatchObject({ l2Hits: 0, loads: 1 })
+    expect(await invoke(perCaller.handler, { id: 'me', user: 'alice' })).toEqual({ id: 'me', for: 'alice' })
+  })
 })
