@@ -45,6 +45,8 @@ const countIn = (scope: CacheScope, report: SnapshotReport): void => {
 /** Tells the instances of a process apart: each flushes its own snapshot on an early return. */
 let instances = 0
 
+const doNothing = (): undefined => undefined
+
 /**
  * Starts a new execution environment warm: reads a snapshot of the listed caches from S3 at module
  * load (INIT), and restores it before the first invocation's caches run (waiting at most `timeout`),
@@ -63,7 +65,8 @@ let instances = 0
 export const coldStartSnapshot = (options: ColdStartSnapshotOptions): MiddlewareObj<unknown, unknown> => {
   const resolved = resolveSnapshotOptions(options)
   const fn = currentFunction()
-  if (fn === undefined) return { name: 'coldStartSnapshot' }
+  // A hook that does nothing, since Middy refuses a middleware without one.
+  if (fn === undefined) return { name: 'coldStartSnapshot', before: doNothing }
   const snapshot = new EnvironmentSnapshot(resolved, fn, mayLeaveMemory)
 
   // In the request, under a symbol of this instance: `true` once this middleware's `before` saw the

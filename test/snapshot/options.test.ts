@@ -1,7 +1,9 @@
+import middy from '@middy/core'
 import { S3Client } from '@aws-sdk/client-s3'
 import { coldStartSnapshot, type ColdStartSnapshotOptions } from '../../entrypoints/snapshot.js'
 import { CacheKind, CacheOptionsError, createCache, registerCache } from '../../src/index.js'
 import { setEnv } from '../support/env.js'
+import { invoke } from '../support/invoke.js'
 
 const valid: ColdStartSnapshotOptions = { bucket: 'snapshots', caches: ['config', 'products'] }
 
@@ -63,9 +65,10 @@ describe('coldStartSnapshot options are checked at construction, each error nami
     }
   })
 
-  test('valid options with every default; off Lambda the middleware does nothing', () => {
+  test('valid options with every default; off Lambda the middleware does nothing, and Middy takes it', async () => {
     const middleware = coldStartSnapshot(valid)
-    expect(middleware).toEqual({ name: 'coldStartSnapshot' })
+    const handler = middy().use(middleware).handler(() => Promise.resolve('answered'))
+    expect(await invoke(handler)).toBe('answered')
     expect(() => coldStartSnapshot({ ...valid, prefix: 'snapshots/shop', maxAge: '12h', timeout: '150ms', writeTimeout: 1, version: 'v2.1', clientConfig: { region: 'eu-west-1' }, logger: console })).not.toThrow()
   })
 })
