@@ -14,6 +14,8 @@ import {
   optionalBoolean,
   optionalDurationMs,
   ownTtl,
+  refuseReservedName,
+  refuseTierOptions,
   requireRecord,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
@@ -195,7 +197,9 @@ export const configCache = <const N extends string = 'config', const P extends R
   options: ConfigCacheOptions<N, P, Q>,
 ): MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }> => {
   const raw = requireRecord('options', options, "{ parameters: { table: '/shop/table' } }")
+  refuseTierOptions(raw, 'configCache', 'each environment reads its parameters from SSM; values to share through Redis or DynamoDB belong in a dataCache')
   rejectUnknownOptions(raw, optionNames)
+  refuseReservedName(raw.name)
   const parameters = Object.entries(raw.parameters === undefined ? {} : requireRecord('parameters', raw.parameters, "{ table: '/shop/table' }"))
   const paths = Object.entries(raw.paths === undefined ? {} : requireRecord('paths', raw.paths, "{ flags: '/shop/flags/' }"))
   if (parameters.length + paths.length === 0) throw new CacheOptionsError('parameters', "or 'paths' must name at least one value to cache")

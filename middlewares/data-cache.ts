@@ -11,7 +11,7 @@ import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
-import { optionalDurationMs, requireRecord } from './shared/cache-options.js'
+import { optionalDurationMs, refuseReservedName, requireRecord } from './shared/cache-options.js'
 import { defaultSettleBudgetMs, invocationOf, readingBefore, settleIfPending } from './shared/invocation.js'
 import { principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
@@ -88,11 +88,6 @@ const principalNamespace = '~principal'
 
 const optionNames = [...engineOptionNames, 'name', 'key', 'load', 'loadMany', 'scope', 'principal', 'settleBudget'] as const
 /** Names that would hide the Lambda context's own properties, or the handles' object. */
-const reservedNames = new Set([
-  'caches', 'callbackWaitsForEmptyEventLoop', 'functionName', 'functionVersion', 'invokedFunctionArn', 'memoryLimitInMB', 'awsRequestId',
-  'logGroupName', 'logStreamName', 'identity', 'clientContext', 'getRemainingTimeInMillis', 'done', 'fail', 'succeed',
-])
-
 const requireFunctionIfGiven = (option: string, value: unknown): void => {
   if (value !== undefined && typeof value !== 'function') throw new CacheOptionsError(option, `must be a function; got ${printable(value)}`)
 }
@@ -247,7 +242,7 @@ const resolveScope = (value: unknown): boolean => {
 
 const resolveName = (value: unknown): string => {
   if (typeof value !== 'string') throw new CacheOptionsError('name', `is required: the cache's name in metrics, in L2 keys and on the context, such as 'products'; got ${printable(value)}`)
-  if (reservedNames.has(value)) throw new CacheOptionsError('name', `cannot be ${printable(value)}: the context already has a property of that name`)
+  refuseReservedName(value)
   return value
 }
 

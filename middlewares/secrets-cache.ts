@@ -16,6 +16,8 @@ import {
   optionalBoolean,
   optionalDurationMs,
   ownTtl,
+  refuseReservedName,
+  refuseTierOptions,
   requireRecord,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
@@ -154,7 +156,9 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   options: SecretsCacheOptions<N, S>,
 ): MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }> => {
   const raw = requireRecord('options', options, "{ secrets: { stripeKey: 'shop/stripe' } }")
+  refuseTierOptions(raw, 'secretsCache', 'secrets stay in memory, never in a shared tier')
   rejectUnknownOptions(raw, optionNames)
+  refuseReservedName(raw.name)
   const specs = Object.entries(requireRecord('secrets', raw.secrets, "{ stripeKey: 'shop/stripe' }"))
   if (specs.length === 0) throw new CacheOptionsError('secrets', 'must name at least one secret to cache')
   if (options.refreshOn !== undefined && typeof options.refreshOn !== 'function') {

@@ -1,4 +1,5 @@
 import { parseDuration, type Duration } from '../../src/cache/duration.js'
+import { CacheOptionsError, printable } from '../../src/cache/errors.js'
 import type { EntryFreshness, FreshnessOptions } from '../../src/cache/options.js'
 
 /**
@@ -37,6 +38,28 @@ export const ownTtl = (option: string, ttl: unknown): EntryFreshness | undefined
   if (ttl === undefined) return undefined
   parseDuration(option, ttl)
   return { ttl: ttl as Duration }
+}
+
+/** Properties of the Lambda context, and `caches` (where dataCache puts its handles): no cache may take their place. */
+const reservedContextNames = new Set([
+  'caches', 'callbackWaitsForEmptyEventLoop', 'functionName', 'functionVersion', 'invokedFunctionArn', 'memoryLimitInMB', 'awsRequestId',
+  'logGroupName', 'logStreamName', 'identity', 'clientContext', 'getRemainingTimeInMillis', 'done', 'fail', 'succeed',
+])
+
+/** Refuses a `name` (the cache's context property) that the context already has for something else. */
+export const refuseReservedName = (name: unknown): void => {
+  if (typeof name === 'string' && reservedContextNames.has(name)) {
+    throw new CacheOptionsError('name', `cannot be ${printable(name)}: the context already has a property of that name`)
+  }
+}
+
+/**
+ * configCache and secretsCache hold only the values they name, in memory: `l1` and `l2` get an
+ * error that says why, rather than a hint at a name they might have meant.
+ */
+export const refuseTierOptions = (options: Readonly<Record<string, unknown>>, middleware: string, l2Reason: string): void => {
+  if (options.l1 !== undefined) throw new CacheOptionsError('l1', `is not an option of ${middleware}: it holds only the values it names, which need no memory bounds`)
+  if (options.l2 !== undefined) throw new CacheOptionsError('l2', `is not an option of ${middleware}: ${l2Reason}`)
 }
 
 // The engine's option helpers, for the middlewares to share.

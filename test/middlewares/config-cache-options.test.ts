@@ -29,8 +29,21 @@ describe('configCache options', () => {
     ['bad prefetch', { parameters: { a: '/a' }, prefetch: 'no' }, /option "prefetch" must be true or false/],
     ['bad settleBudget', { parameters: { a: '/a' }, settleBudget: 'soon' }, /option "settleBudget"/],
     ['bad retryAfterError', { parameters: { a: '/a' }, retryAfterError: 'soon' }, /option "retryAfterError"/],
+    ['a name the context already has', { parameters: { a: '/a' }, name: 'functionName' }, /option "name" cannot be "functionName": the context already has a property of that name/],
+    ['l1, with why', { parameters: { a: '/a' }, l1: { maxEntries: 10 } }, /option "l1" is not an option of configCache: it holds only the values it names/],
+    ['l2, with why', { parameters: { a: '/a' }, l2: {} }, /option "l2" is not an option of configCache: each environment reads its parameters from SSM/],
   ])('%s', (_case, options, message) => {
     const create = () => configCache({ prefetch: false, awsSdkV3Client: fakeClient(), ...options })
+    expect(create).toThrow(CacheOptionsError)
+    expect(create).toThrow(message)
+  })
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['a name the context already has', { name: 'caches' }, /option "name" cannot be "caches": the context already has a property of that name/],
+    ['l1, with why', { l1: { maxEntries: 10 } }, /option "l1" is not an option of secretsCache: it holds only the values it names/],
+    ['l2, with why', { l2: {} }, /option "l2" is not an option of secretsCache: secrets stay in memory, never in a shared tier/],
+  ])('secretsCache: %s', (_case, options, message) => {
+    const create = () => secretsCache({ secrets: { a: 'a' }, prefetch: false, ...options })
     expect(create).toThrow(CacheOptionsError)
     expect(create).toThrow(message)
   })

@@ -215,7 +215,7 @@ describe('secretsCache options', () => {
   test.each<[string, Record<string, unknown>, RegExp]>([
     ['no secrets', { secrets: {} }, /option "secrets" must name at least one secret/],
     ['secrets not an object', { secrets: 'shop/stripe' }, /option "secrets" must be an object/],
-    ['unknown option', { secrets: { a: 'x' }, l2: {} }, /option "l2" is not an option/],
+    ['unknown option', { secrets: { a: 'x' }, ttls: '1m' }, /option "ttls" is not an option \(did you mean "ttl"\?\)/],
     ['bad source', { secrets: { a: { name: 'x', source: 'vault' } } }, /option "secrets.a.source" must be 'secretsmanager' or 'ssm'/],
     ['bad transform', { secrets: { a: { name: 'x', transform: 'yaml' } } }, /option "secrets.a.transform" must be 'json' or 'binary'/],
     ['empty name', { secrets: { a: '' } }, /option "secrets.a" must be a secret name/],
