@@ -36,7 +36,10 @@ const describe = (value: object): string => {
   return constructorName === '' ? 'an object with a custom prototype' : `a ${constructorName}`
 }
 
-/** Refuses what would not read back as written: class instances (Date, Map...), BigInt, functions, non-finite numbers. */
+/**
+ * Refuses what would not read back as written: class instances (Date, Map...), objects with their
+ * own toJSON (JSON would carry what it returns), BigInt, functions, non-finite numbers.
+ */
 function faithfulJson(this: unknown, key: string, value: unknown): unknown {
   const holder = this as Record<string, unknown>
   const original = holder[key]
@@ -56,6 +59,7 @@ function faithfulJson(this: unknown, key: string, value: unknown): unknown {
       if (original !== null && !Array.isArray(original)) {
         const prototype: unknown = Object.getPrototypeOf(original)
         if (prototype !== Object.prototype && prototype !== null) throw new UnserialisableValue(describe(original))
+        if (typeof (original as { toJSON?: unknown }).toJSON === 'function') throw new UnserialisableValue('an object with its own toJSON')
       }
       break
   }
@@ -69,8 +73,15 @@ const bodyOf = (value: unknown): string => {
     return `"v":${JSON.stringify(value, faithfulJson)}`
   } catch (error) {
     if (error instanceof UnserialisableValue) throw error
-    throw new UnserialisableValue('a circular reference', { cause: error })
+    throw new UnserialisableValue(failureOf(error), { cause: error })
   }
+}
+
+/** What JSON.stringify's own error says, in the words of a warning: a cycle, a length past V8's strings, or what a getter threw. */
+const failureOf = (error: unknown): string => {
+  if (error instanceof TypeError && /circular/i.test(error.message)) return 'a circular reference'
+  if (error instanceof RangeError) return 'a value whose JSON is longer than a string can be'
+  return `a value whose serialisation threw ${error instanceof Error ? `a ${error.name}` : 'a non-Error'}`
 }
 
 /**
@@ -97,7 +108,8 @@ export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: 
   if (!isDuration(createdAtMs) || !isDuration(ttl) || ttl === 0 || !isDuration(revalidate) || !isDuration(fallback)) return undefined
   let value: unknown
   if (Object.hasOwn(envelope, 'v')) value = envelope.v
-  else if (typeof envelope.b === 'string') value = Buffer.from(envelope.b, 'base64')
+  // A Uint8Array, as written: a Buffer (a subclass) would, for one, show otherwise in JSON.
+  else if (typeof envelope.b === 'string') value = new Uint8Array(Buffer.from(envelope.b, 'base64'))
   else if (envelope.n !== 1 || revalidate !== 0 || fallback !== 0) return undefined
   const createdAt = monoNow - Math.max(0, wallNow - createdAtMs)
   const freshUntil = createdAt + ttl

@@ -41,4 +41,16 @@ describe('L1 bounds', () => {
     expect(await cache.get('k')).toBe(circular)
     expect((await cache.lookup('k')).outcome).toBe(Outcome.Hit)
   })
+
+  test('a value with a getter that throws is loaded and cached all the same', async () => {
+    const guarded = {
+      id: 'k',
+      get token(): string {
+        throw new Error('not readable here')
+      },
+    }
+    const cache = createCache({ name: 'guarded-values', load: () => guarded, ttl: '1h' })
+    expect(await cache.get('k')).toBe(guarded)
+    expect((await cache.lookup('k')).outcome).toBe(Outcome.Hit)
+  })
 })

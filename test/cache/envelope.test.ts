@@ -30,6 +30,7 @@ describe('the envelope an entry travels in', () => {
     expect(notFound).toMatchObject({ value: undefined, freshUntil: monoNow + 10_000, fallbackUntil: monoNow + 10_000 })
     const bytes = roundTrip(createEntry(new Uint8Array([1, 2, 3]), monoNow, policy, 0), monoNow, wallNow)
     expect([...(bytes?.value ?? [])]).toEqual([1, 2, 3])
+    expect(Object.getPrototypeOf(bytes?.value)).toBe(Uint8Array.prototype)
     const large = { text: 'abc'.repeat(10_000) }
     const payload = encodeEntry(createEntry(large, monoNow, policy, 0), monoNow, wallNow, 1_024)
     expect(payload.subarray(0, 4).toString()).toBe('mc1z')
@@ -55,6 +56,8 @@ describe('the envelope an entry travels in', () => {
       readonly id = '1'
     })(), /a Product/],
     ['a cycle', (() => { const list: unknown[] = []; list.push(list); return list })(), /a circular reference/],
+    ['an object with its own toJSON', { price: { amount: 5, toJSON: () => 'five' } }, /an object with its own toJSON/],
+    ['a getter that throws', { get broken(): string { throw new Error('no') } }, /a value whose serialisation threw an? Error/],
   ] as [string, unknown, RegExp][])('%s cannot travel as JSON faithfully', (_, value, reason) => {
     expect(() => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow(UnserialisableValue)
     expect(() => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow(reason)

@@ -65,5 +65,8 @@ describe('estimateSize', () => {
     expect(() => estimateSize(node)).not.toThrow()
     expect(estimateSize(node)).toBe(estimateSize({ name: 'x', self: null }))
     expect(estimateSize([10n, Symbol('s'), () => undefined, null, undefined, new Date(0)])).toBeGreaterThan(0)
+    const guarded = { name: 'x', get secret(): string { throw new Error('no access') } }
+    const trapped = new Proxy({}, { ownKeys: () => { throw new Error('no keys') } })
+    expect(estimateSize({ guarded, trapped })).toBeGreaterThan(estimateSize({ name: 'x' }))
   })
 })

@@ -28,25 +28,39 @@ export const estimateSize = (value: unknown): number => {
     }
     if (item === null || seen.has(item)) continue
     seen.add(item)
-    if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) {
-      bytes += item.byteLength
-    } else if (item instanceof Map) {
-      for (const [key, entry] of item) pending.push(key, entry)
-      bytes += item.size * 2 * bytesPerReference
-    } else if (item instanceof Set) {
-      for (const entry of item) pending.push(entry)
-      bytes += item.size * bytesPerReference
-    } else if (Array.isArray(item)) {
-      for (const entry of item) pending.push(entry)
-      bytes += item.length * bytesPerReference
-    } else if (item instanceof Date) {
-      bytes += bytesPerReference
-    } else {
-      for (const key of Object.keys(item)) {
-        bytes += key.length * 2 + bytesPerReference
-        pending.push((item as Record<string, unknown>)[key])
+    bytes += sizeOfObject(item, pending)
+  }
+  return bytes
+}
+
+/**
+ * The bytes of `item` itself, its members pushed onto `pending`. A getter or a proxy trap that
+ * throws leaves what it guards counted as one reference: sizing never fails a load.
+ */
+const sizeOfObject = (item: object, pending: unknown[]): number => {
+  let bytes = 0
+  try {
+      if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) {
+        bytes += item.byteLength
+      } else if (item instanceof Map) {
+        for (const [key, entry] of item) pending.push(key, entry)
+        bytes += item.size * 2 * bytesPerReference
+      } else if (item instanceof Set) {
+        for (const entry of item) pending.push(entry)
+        bytes += item.size * bytesPerReference
+      } else if (Array.isArray(item)) {
+        for (const entry of item) pending.push(entry)
+        bytes += item.length * bytesPerReference
+      } else if (item instanceof Date) {
+        bytes += bytesPerReference
+      } else {
+        for (const key of Object.keys(item)) {
+          bytes += key.length * 2 + bytesPerReference
+          pending.push((item as Record<string, unknown>)[key])
+        }
       }
-    }
+  } catch {
+    bytes += bytesPerReference
   }
   return bytes
 }
