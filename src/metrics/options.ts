@@ -85,9 +85,11 @@ const resolveDimensions = (value: unknown): Record<string, string> => {
 const resolveGroups = (value: unknown): ReadonlySet<MetricGroup> => {
   if (value === undefined) return new Set(metricGroups)
   const known: readonly unknown[] = metricGroups
-  if (!Array.isArray(value) || value.length === 0 || !value.every((group) => known.includes(group))) {
-    throw mustBe('groups', `a non-empty array of ${metricGroups.map((group) => `'${group}'`).join(', ')}`, value)
-  }
+  const allowed = metricGroups.map((group) => `'${group}'`).join(', ')
+  if (!Array.isArray(value) || value.length === 0) throw mustBe('groups', `a non-empty array of ${allowed}`, value)
+  value.forEach((group: unknown, index) => {
+    if (!known.includes(group)) throw mustBe(`groups[${index}]`, `one of ${allowed}`, group)
+  })
   return new Set(value as MetricGroup[])
 }
 

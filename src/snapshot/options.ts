@@ -91,9 +91,8 @@ const resolveVersion = (value: unknown): string => {
 
 /** Secrets never leave memory: a secrets cache already created is refused here; one created later is skipped at run time. */
 const resolveCaches = (value: unknown): string[] => {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new CacheOptionsError('caches', `is required: the names of the caches to snapshot, such as ['config', 'products']; got ${printable(value)}`)
-  }
+  if (!Array.isArray(value)) throw new CacheOptionsError('caches', `is required: the names of the caches to snapshot, such as ['config', 'products']; got ${printable(value)}`)
+  if (value.length === 0) throw new CacheOptionsError('caches', "must name at least one cache, such as ['config', 'products']; got an empty array")
   const secretNames = new Set(registeredCaches().filter((registration) => registration.secret).map((registration) => registration.cache.name))
   const names: string[] = []
   value.forEach((name: unknown, index) => {
