@@ -390,7 +390,7 @@ describe('cacheMetrics options and the Powertools environment', () => {
     [{ service: 7 }, 'service', 'printable ASCII'],
     [{ highResolution: 'yes' }, 'highResolution', 'true or false'],
     [{ groups: [] }, 'groups', "'invocation', 'gets', 'loads', 'l2'"],
-    [{ groups: ['gets', 'hits'] }, 'groups[1]', `one of 'invocation', 'gets', 'loads', 'l2'; got "hits"`],
+    [{ groups: ['gets', 'hits'] }, 'groups[1]', `one of 'invocation', 'gets', 'loads', 'l2', 'snapshot'; got "hits"`],
     [{ defaultDimensions: { cache: 'x' } }, 'defaultDimensions', 'sets it on every per-cache blob'],
     [{ defaultDimensions: { service: 'x' } }, 'defaultDimensions', 'use the service option'],
     [{ defaultDimensions: { HitRate: 'x' } }, 'defaultDimensions', 'the name of a metric'],
