@@ -57,9 +57,14 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
     return (internal[stateKey] ??= { flushed: false, removeEarlyReturnFlush: undefined })
   }
 
+  /** Never throws: a metric that cannot be written costs its figures, never the invocation's answer. */
   const write = (request: Request): void => {
     const invocation = invocationOf(request)
-    writer.write({ start: invocation.start, initializationType: initialization, warmupPing: invocation.warmupPing }, invocation.scope.counters)
+    try {
+      writer.write({ start: invocation.start, initializationType: initialization, warmupPing: invocation.warmupPing }, invocation.scope.counters)
+    } catch (error) {
+      console.warn('middy-cache: cacheMetrics could not write this invocation\'s metrics', error)
+    }
   }
 
   /** Synchronous when no refresh was ever left running: the common warm invocation pays no promise. */

@@ -35,8 +35,8 @@ export interface ResolvedMetricsOptions {
   readonly groups: ReadonlySet<MetricGroup>
 }
 
-/** EMF's limit per dimension set, of which `service` and `cache` take two. */
-const maxDimensions = 30
+/** Powertools Metrics' limit per blob (EMF allows 30, Powertools throws past 29), of which `service` and `cache` take two. */
+const maxDimensions = 29
 const maxOwnDimensions = maxDimensions - 2
 const namespacePattern = /^[0-9A-Za-z.\-_/#: ]{1,255}$/
 /** CloudWatch dimension names and values: printable ASCII with something besides spaces. */
@@ -65,6 +65,8 @@ const checkDimensionName = (option: string, name: string): void => {
   if (name === serviceDimension || name === cacheDimension) {
     throw new CacheOptionsError(option, `may not set the "${name}" dimension: ${name === serviceDimension ? 'use the service option' : 'cacheMetrics sets it on every per-cache blob'}`)
   }
+  // EMF's own root key: a dimension of that name would overwrite the directive, and CloudWatch would drop every blob.
+  if (name === '_aws') throw new CacheOptionsError(option, 'may not name a dimension "_aws", the key of the EMF directive')
   if (metricNames.has(name)) throw new CacheOptionsError(option, `may not name a dimension "${name}", the name of a metric written beside it`)
 }
 
@@ -119,7 +121,7 @@ export const resolveMetricsOptions = (options: CacheMetricsWriterOptions, known:
       ? { namespace: resolveNamespace(raw.namespace), service: resolveService(raw.service), dimensions: own }
       : resolveShared(raw, own)
   if (Object.keys(target.dimensions).length > maxOwnDimensions) {
-    throw new CacheOptionsError(raw.metrics === undefined ? 'defaultDimensions' : 'metrics', `gives more than ${maxOwnDimensions} dimensions: EMF allows ${maxDimensions} per blob, service and cache included`)
+    throw new CacheOptionsError(raw.metrics === undefined ? 'defaultDimensions' : 'metrics', `gives more than ${maxOwnDimensions} dimensions: Powertools Metrics allows ${maxDimensions} per blob, service and cache included`)
   }
   return { ...target, highResolution: optionalBoolean('highResolution', raw.highResolution, false), groups: resolveGroups(raw.groups) }
 }

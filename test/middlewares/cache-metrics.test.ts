@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { cacheMetrics, type CacheMetricsOptions } from '../../middlewares/cache-metrics.js'
 import { invocationOf, runEarlyReturnWork, settleInvocation } from '../../middlewares/shared/invocation.js'
 import { CacheOptionsError, createCache, type Cache } from '../../src/index.js'
+import { MetricsWriter } from '../../src/metrics/writer.js'
 import { manualClock } from '../support/clock.js'
 import { deferred } from '../support/deferred.js'
 import { average, captureOutput, metricNamesOf, samplesOf, sum, unitOf, type Captured, type EmfBlob } from '../support/emf.js'
@@ -67,6 +68,7 @@ beforeEach(() => {
   output = captureOutput()
 })
 afterEach(() => {
+  jest.restoreAllMocks()
   output.restore()
   restoreEnv()
 })
@@ -356,6 +358,27 @@ describe('cacheMetrics options and the Powertools environment', () => {
     }
   })
 
+  test('the most default dimensions it accepts are written, service and cache beside them', async () => {
+    const defaultDimensions = Object.fromEntries(Array.from({ length: 27 }, (_, index) => [`d${index}`, 'x']))
+    const cache = await oneMiss({ ...shop, defaultDimensions, groups: ['gets'] })
+    const [blob, ...others] = output.blobs()
+    expect(others).toEqual([])
+    expect(blob!._aws.CloudWatchMetrics[0]?.Dimensions[0]).toHaveLength(29)
+    expect(blob).toMatchObject({ service, cache: cache.name, d26: 'x', Gets: 1 })
+  })
+
+  test('metrics that cannot be written cost their figures and a warning, never the answer', async () => {
+    const failure = new RangeError('Powertools refused the blob')
+    jest.spyOn(MetricsWriter.prototype, 'write').mockImplementation(() => {
+      throw failure
+    })
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const cache = productsCache()
+    const handler = middy().use(cacheMetrics(shop)).use(reads(cache)).handler(() => Promise.resolve('ok'))
+    expect(await invoke(handler, { keys: ['a'] })).toBe('ok')
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('could not write'), failure)
+  })
+
   test('high resolution, default dimensions and a choice of groups', async () => {
     const cache = await oneMiss({ ...shop, highResolution: true, defaultDimensions: { stage: 'prod' }, groups: ['loads'] })
     const [blob, ...others] = output.blobs()
@@ -395,7 +418,8 @@ describe('cacheMetrics options and the Powertools environment', () => {
     [{ defaultDimensions: { service: 'x' } }, 'defaultDimensions', 'use the service option'],
     [{ defaultDimensions: { HitRate: 'x' } }, 'defaultDimensions', 'the name of a metric'],
     [{ defaultDimensions: { stage: '' } }, 'defaultDimensions', 'value of "stage"'],
-    [{ defaultDimensions: Object.fromEntries(Array.from({ length: 29 }, (_, index) => [`d${index}`, 'x'])) }, 'defaultDimensions', 'more than 28 dimensions'],
+    [{ defaultDimensions: Object.fromEntries(Array.from({ length: 28 }, (_, index) => [`d${index}`, 'x'])) }, 'defaultDimensions', 'more than 27 dimensions'],
+    [{ defaultDimensions: { _aws: 'x' } }, 'defaultDimensions', 'the key of the EMF directive'],
     [{ metrics: { namespace: 'Shop' } }, 'metrics', 'Powertools Metrics instance'],
     [{ metrics: new Metrics({ namespace }), namespace }, 'namespace', 'comes from the shared metrics instance'],
     [{ metrics: new Metrics({ namespace, defaultDimensions: { cache: 'x' } }) }, 'metrics', 'sets it on every per-cache blob'],
