@@ -50,6 +50,8 @@ export class TierSession {
   /** The invocation the session works for, if known: a failure is remembered there. */
   readonly scope: CacheScope | undefined
   failed = false
+  /** The failure was an operation that outlasted the timeout: another would slow the flight by one more. */
+  timedOut = false
 
   constructor(tally: Tally, version: number, scope: CacheScope | undefined) {
     this.tally = tally
@@ -334,15 +336,24 @@ export class SharedTier<V> {
       const leftMs = deadline - monotonicClock()
       if (leftMs <= 0) return noClaim
       try {
-        await sleep(Math.min(pauseMs, leftMs), undefined, { ref: false, signal })
+        // Referenced: the invocation waits on it, and an idle keep-alive socket (DynamoDB's) would
+        // not keep the event loop alive, which the Lambda runtime takes for a handler that never answers.
+        await sleep(Math.min(pauseMs, leftMs), undefined, { signal })
       } catch {
         return noClaim // the flight was abandoned
       }
     }
   }
 
+  /**
+   * Gives the lease back, even after another operation of the flight failed with an answer (its
+   * value could not be written, say): every other environment would otherwise wait it out. Not
+   * after a timeout, which would slow the flight by a second one.
+   */
   async #release(session: TierSession, key: string, token: string): Promise<void> {
-    await this.#run(session, (signal) => this.#store.releaseLease(key, token, signal))
+    const releaseLease = (signal: AbortSignal): Promise<void> => this.#store.releaseLease(key, token, signal)
+    if (session.failed && !session.timedOut) await this.#attempt(session.tally, releaseLease)
+    else await this.#run(session, releaseLease)
   }
 
   /** `k:` + the key, or `h:` + the hash for keys stored hashed, so the two can never meet. */
@@ -367,7 +378,9 @@ export class SharedTier<V> {
 
   async #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>): Promise<R | typeof unavailable> {
     if (session.failed) return unavailable
-    const result = await this.#attempt(session.tally, operation)
+    const result = await this.#attempt(session.tally, operation, () => {
+      session.timedOut = true
+    })
     if (result === unavailable) {
       session.failed = true
       if (session.scope !== undefined) this.#failedIn.add(session.scope)
@@ -376,7 +389,7 @@ export class SharedTier<V> {
   }
 
   /** One operation within the timeout, behind the breaker; a failure or timeout is counted and reads as unavailable. */
-  #attempt<R>(tally: Tally, operation: (signal: AbortSignal) => Promise<R>): Promise<R | typeof unavailable> {
+  #attempt<R>(tally: Tally, operation: (signal: AbortSignal) => Promise<R>, onTimeout?: () => void): Promise<R | typeof unavailable> {
     if (!this.#breaker.allows()) return Promise.resolve(unavailable)
     const controller = new AbortController()
     const startedAt = monotonicClock()
@@ -393,7 +406,10 @@ export class SharedTier<V> {
         settle(unavailable)
       }
       // Whichever comes first settles; the other finds the promise settled and changes nothing.
-      const timer = setTimeout(fail, this.#settings.timeoutMs).unref()
+      const timer = setTimeout(() => {
+        onTimeout?.()
+        fail()
+      }, this.#settings.timeoutMs).unref()
       let running: Promise<R>
       try {
         running = operation(controller.signal)

@@ -91,7 +91,8 @@ export const dynamoItem = <T extends object = Record<string, unknown>>(options: 
     let pending: KeysAndAttributes | undefined = { Keys: [...keys], ConsistentRead: consistentRead, ...projection(Object.keys(keys[0] ?? {})) }
     for (let attempt = 0; pending !== undefined; attempt++) {
       if (attempt > unprocessedRetries) throw new CacheError(`middy-cache: DynamoDB left ${pending.Keys?.length ?? 0} keys of table "${table}" unprocessed`)
-      if (attempt > 0) await sleep(20 * 2 ** attempt, undefined, { ref: false, signal })
+      // Referenced: an idle keep-alive socket would not keep the event loop, and so the invocation, alive.
+      if (attempt > 0) await sleep(20 * 2 ** attempt, undefined, { signal })
       const answer: BatchGetItemCommandOutput = await client().send(new BatchGetItemCommand({ RequestItems: { [table]: pending } }), { abortSignal: signal })
       items.push(...(answer.Responses?.[table] ?? []))
       pending = answer.UnprocessedKeys?.[table]

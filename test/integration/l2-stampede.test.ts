@@ -44,6 +44,22 @@ describe('the lease keeps a miss in many environments to one load', () => {
     expect(loadB).toHaveBeenCalledTimes(1)
   })
 
+  test('a holder whose value cannot be written to L2 still gives the lease back', async () => {
+    const env = environments({ lease: { ttl: '30s', wait: '30s' } })
+    const store = env.store()
+    jest.spyOn(store, 'set').mockRejectedValueOnce(new Error('OOM command not allowed when used memory > maxmemory'))
+    const scope = createScope()
+    const holder = createCache({ name: 'unwritten', load: () => 'loaded', ttl: '1m', l2: store })
+    expect(await holder.get('k', { scope })).toBe('loaded')
+    expect(scope.countersFor('unwritten')).toMatchObject({ l2Errors: 1 })
+    const raw = rawRedis()
+    try {
+      expect(await raw.exists(`${env.prefix}{unwritten:0:k:k}:lease`)).toBe(0)
+    } finally {
+      raw.disconnect()
+    }
+  })
+
   test('a lease whose holder vanished is waited on for at most the lease wait, then the waiter loads itself', async () => {
     const env = environments({ lease: { ttl: '1h', wait: '200ms' } })
     const raw = rawRedis()
