@@ -22,13 +22,13 @@ const entityTagOf = (response: StructuredResponse): string | undefined => {
 
 /**
  * The response with caching headers, or a 304, or `response` itself when it is no cacheable
- * answer: not GET or HEAD, a status not listed, a request with Authorization (unless allowed), a
+ * answer: not GET or HEAD, a status not listed, a request with credentials (unless allowed), a
  * cookie set, or nothing readable as an HTTP response. Never throws, whatever the event holds.
  */
 const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown): unknown => {
   const request = readHttpRequest(event)
   if (request === undefined || !cacheableMethods.has(request.method)) return response
-  if (!policy.authorizedCacheable && request.headers.has('authorization')) return response
+  if (!policy.authorizedCacheable && request.credentialed) return response
   const structured = structuredResponse(response, request.format)
   if (structured === undefined || !policy.statusCodes.has(structured.statusCode)) return response
   const headers = ResponseHeaders.of(structured)

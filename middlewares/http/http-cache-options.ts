@@ -21,7 +21,7 @@ export interface HttpCacheOptions {
   readonly vary?: readonly string[]
   /** The statuses that get caching headers. Default 200, 203, 204, 300, 301, 404, 410. */
   readonly statusCodes?: readonly number[]
-  /** Cache responses to requests carrying Authorization even without `private`. Default false. */
+  /** Cache responses to requests with credentials (Authorization, cookies, a caller API Gateway identified) even without `private`. Default false. */
   readonly cacheAuthorized?: boolean
   /** Add a strong ETag computed from the body when the handler set none. Default true. */
   readonly etag?: boolean
@@ -33,7 +33,7 @@ export interface HttpCachePolicy {
   readonly cacheControl: string
   readonly vary: readonly string[]
   readonly statusCodes: ReadonlySet<number>
-  /** Whether a request with Authorization may get caching headers: `private` or `cacheAuthorized`. */
+  /** Whether a request with credentials (see `HttpRequest.credentialed`) may get caching headers: `private` or `cacheAuthorized`. */
   readonly authorizedCacheable: boolean
   readonly etag: boolean
 }

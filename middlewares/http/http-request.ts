@@ -1,4 +1,5 @@
 import { isRecord } from '../shared/cache-options.js'
+import { principalOf } from '../shared/principal.js'
 import { fieldRecord, HeaderFields } from './header-fields.js'
 
 /** The Lambda HTTP payload formats: REST APIs and ALB send 1.0, HTTP APIs send 1.0 or 2.0, function URLs 2.0. */
@@ -11,6 +12,11 @@ export interface HttpRequest {
   /** Upper case. */
   readonly method: string
   readonly headers: HeaderFields
+  /**
+   * The request says who sends it: an Authorization or Cookie header, payload 2.0's `cookies`, or a
+   * caller API Gateway's authorizer or IAM identified. Its answer may be that caller's own.
+   */
+  readonly credentialed: boolean
 }
 
 const methodOf = (event: Record<string, unknown>): { format: PayloadFormat; method: string } | undefined => {
@@ -20,6 +26,9 @@ const methodOf = (event: Record<string, unknown>): { format: PayloadFormat; meth
   if (typeof event.httpMethod === 'string') return { format: PayloadFormat.V1, method: event.httpMethod.toUpperCase() }
   return undefined
 }
+
+/** Payload 2.0's `cookies`: anything but an absent or empty list counts, since it cannot be read as none. */
+const sendsCookies = (cookies: unknown): boolean => cookies !== undefined && cookies !== null && !(Array.isArray(cookies) && cookies.length === 0)
 
 /**
  * Reads an API Gateway (REST or HTTP API), function URL or ALB event. Undefined for anything else,
@@ -31,5 +40,6 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
   const single = fieldRecord(event.headers)
   const multi = fieldRecord(event.multiValueHeaders)
   if (method === undefined || single === false || multi === false) return undefined
-  return { ...method, headers: new HeaderFields(single, multi) }
+  const headers = new HeaderFields(single, multi)
+  return { ...method, headers, credentialed: headers.has('authorization') || headers.has('cookie') || sendsCookies(event.cookies) || principalOf(event) !== undefined }
 }

@@ -70,6 +70,13 @@ describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: E
     expect(headerOf(result, 'etag')).toBeUndefined()
   })
 
+  test('a request with a Cookie header gets no caching headers by default, and with cacheAuthorized it does', async () => {
+    const response = ok()
+    const withCookie = eventOf({ headers: { Cookie: 'session=7f3a' } })
+    expect(await respond({ maxAge: 60, public: true }, response, withCookie)).toBe(response)
+    expect(headerOf(await respond({ maxAge: 60, cacheAuthorized: true }, response, withCookie), 'cache-control')).toBe('max-age=60')
+  })
+
   test('a request with Authorization is cached by browsers only with private, and by anyone with cacheAuthorized', async () => {
     const authorized = eventOf({ headers: { Authorization: 'Bearer eyJhbGciOi' } })
     const privately = await respond({ maxAge: 60, private: true }, ok(), authorized)
@@ -139,6 +146,22 @@ describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: E
     const result: unknown = await invoke(handler, eventOf())
     expect(statusOf(result)).toBe(404)
     expect(headerNames(result)).toEqual([])
+  })
+})
+
+describe('requests whose caller API Gateway knows, without an Authorization header', () => {
+  const rest = restApiEvent()
+  const http = httpApiEvent()
+  test.each([
+    ['a REST API Lambda authorizer principal', { ...rest, requestContext: { ...rest.requestContext, authorizer: { principalId: 'user-7' } } }],
+    ['a REST API Cognito user pool', { ...rest, requestContext: { ...rest.requestContext, authorizer: { claims: { sub: 'u-7', iss: 'https://cognito' } } } }],
+    ['an HTTP API JWT authorizer', { ...http, requestContext: { ...http.requestContext, authorizer: { jwt: { claims: { sub: 'u-7' }, scopes: [] } } } }],
+    ['an HTTP API IAM caller', { ...http, requestContext: { ...http.requestContext, authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/ann' } } } }],
+    ['payload 2.0 cookies', { ...http, cookies: ['session=7f3a'] }],
+  ])('%s: the answer gets no caching headers by default', async (_case, event) => {
+    const response = ok()
+    expect(await respond({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, event)).toBe(response)
+    expect(headerOf(await respond({ maxAge: 60, private: true }, response, event), 'cache-control')).toBe('private, max-age=60')
   })
 })
 
