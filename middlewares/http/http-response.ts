@@ -24,13 +24,16 @@ const jsonText = (value: unknown): string | undefined => {
   }
 }
 
+/** A Node or web stream, which a streaming handler (Middy's streamifyResponse) answers with: its bytes are not known here. */
+const isStream = (value: unknown): boolean => isRecord(value) && (typeof value.pipe === 'function' || typeof value.getReader === 'function')
+
 /**
  * What API Gateway (payload 2.0) and function URLs make of a response without `statusCode`: a 200
  * with `content-type: application/json` whose body is the string, or the JSON text of the value.
  * An object carrying `body`, `headers` or `cookies` but no `statusCode` is ambiguous and left alone.
  */
 const inferredResponse = (value: unknown): StructuredResponse | undefined => {
-  if (value === undefined || value === null) return undefined
+  if (value === undefined || value === null || isStream(value)) return undefined
   if (isRecord(value) && structuredKeys.some((key) => key in value)) return undefined
   const body = typeof value === 'string' ? value : jsonText(value)
   if (body === undefined) return undefined

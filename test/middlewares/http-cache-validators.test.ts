@@ -170,6 +170,11 @@ describe.each(httpEventFactories)('validators on a %s event', (_shape, eventOf: 
     const current = withHeaders({ 'If-None-Match': expectedTag('{"id":"42"}'), 'If-Modified-Since': 'Thu, 01 Jan 1970 00:00:00 GMT' })
     expect(statusOf(await respond(product(), current))).toBe(304)
   })
+
+  test.each([['empty', ''], ['blank', '   ']])('an %s If-None-Match still sets If-Modified-Since aside (RFC 9110 §13.1.3)', async (_case, ifNoneMatch) => {
+    const request = withHeaders({ 'If-None-Match': ifNoneMatch, 'If-Modified-Since': 'Fri, 01 Jan 2100 00:00:00 GMT' })
+    expect(statusOf(await respond(product(), request))).toBe(200)
+  })
 })
 
 describe('API Gateway REST headers', () => {

@@ -1,6 +1,7 @@
 import middy from '@middy/core'
 import type { MiddlewareObj } from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { Readable } from 'node:stream'
 import { httpCache, type HttpCacheOptions } from '../../middlewares/http-cache.js'
 import { albMultiValueEvent, functionUrlEvent, httpApiEvent, httpEventFactories, restApiEvent, type HttpRequestSpec } from '../support/http-events.js'
 import { bodyOf, headerNames, headerOf, headerValues, statusOf } from '../support/http-results.js'
@@ -189,6 +190,14 @@ describe('Cache-Control for each option', () => {
 })
 
 describe('response shapes', () => {
+  test.each([
+    ['a Node Readable', () => Readable.from(['streamed'])],
+    ['a web ReadableStream', () => new ReadableStream({ start: (controller) => { controller.enqueue('streamed'); controller.close() } })],
+  ])('payload 2.0: %s, as a streaming handler answers, is returned as it is', async (_case, stream) => {
+    const response = stream()
+    expect(await respond({ maxAge: 60 }, response, functionUrlEvent())).toBe(response)
+  })
+
   test('REST API: a field the handler put in multiValueHeaders is replaced there, not repeated in headers', async () => {
     const response = { statusCode: 200, headers: { 'Content-Type': 'text/plain' }, multiValueHeaders: { Vary: ['Origin'] }, body: 'x' }
     const result = (await respond({ maxAge: 60, vary: ['Accept-Encoding'] }, response, restApiEvent())) as Record<string, Record<string, unknown>>
