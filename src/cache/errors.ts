@@ -33,13 +33,12 @@ export const keyTypeError = (cache: string, key: unknown): CacheError =>
 
 const printableKey = (key: string): string => (key.length > 80 ? `${key.slice(0, 77)}...` : key)
 
-/** What a loader threw, in words; never throws itself, whatever was thrown (a null-prototype object has no String()). */
-const reasonOf = (cause: unknown): string => {
-  if (cause instanceof Error) return cause.message
+/** `String(value)`, or its tag when it has none (a null-prototype object, a toString that throws): never throws. */
+export const stringOf = (value: unknown): string => {
   try {
-    return String(cause)
+    return String(value)
   } catch {
-    return Object.prototype.toString.call(cause)
+    return Object.prototype.toString.call(value)
   }
 }
 
@@ -50,7 +49,7 @@ export class CacheLoadError extends CacheError {
   readonly key: string
 
   constructor(cache: string, key: string, cause: unknown) {
-    super(`middy-cache: loading "${printableKey(key)}" for cache "${cache}" failed: ${reasonOf(cause)}`, { cause })
+    super(`middy-cache: loading "${printableKey(key)}" for cache "${cache}" failed: ${cause instanceof Error ? cause.message : stringOf(cause)}`, { cause })
     this.cache = cache
     this.key = key
   }

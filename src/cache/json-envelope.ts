@@ -99,6 +99,12 @@ export const envelopeText = (entry: Entry<unknown>, monoNow: number, wallNow: nu
 const isDuration = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
 
 /**
+ * How far ahead of this process's wall clock another's may be. An entry (or a snapshot) made
+ * further in the future is no honest skew: taken as made now, it would come back fresher than it was.
+ */
+export const maxClockSkewMs = 60_000
+
+/**
  * The entry a parsed envelope describes, its times moved onto the monotonic clock read as `monoNow`;
  * undefined for anything that is not a well-formed envelope, never an exception.
  */
@@ -106,6 +112,7 @@ export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: 
   if (!isRecord(envelope)) return undefined
   const { c: createdAtMs, t: ttl, w: revalidate, e: fallback } = envelope
   if (!isDuration(createdAtMs) || !isDuration(ttl) || ttl === 0 || !isDuration(revalidate) || !isDuration(fallback)) return undefined
+  if (createdAtMs > wallNow + maxClockSkewMs) return undefined
   let value: unknown
   if (Object.hasOwn(envelope, 'v')) value = envelope.v
   // A Uint8Array, as written: a Buffer (a subclass) would, for one, show otherwise in JSON.

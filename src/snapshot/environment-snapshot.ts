@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import { monotonicClock } from '../cache/clock.js'
+import { maxClockSkewMs } from '../cache/json-envelope.js'
 import { hold } from '../lambda/deadline.js'
 import { reasonOf } from '../lambda/reason.js'
 import { decodeSnapshot, encodeSnapshot, type ReadSnapshot } from './codec.js'
@@ -164,6 +165,10 @@ export class EnvironmentSnapshot {
     }
     if (snapshot.version !== version) {
       this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} holds version ${JSON.stringify(snapshot.version)}, not ${JSON.stringify(version)}; ignored, and replaced`)
+      return undefined
+    }
+    if (snapshot.createdAt > Date.now() + maxClockSkewMs) {
+      this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} was made in the future (${new Date(snapshot.createdAt).toISOString()}); ignored, and replaced`)
       return undefined
     }
     if (Date.now() - snapshot.createdAt > maxAgeMs) return undefined

@@ -25,6 +25,10 @@ describe('the envelope an entry travels in', () => {
     expect(read?.createdAt).toBe(100)
   })
 
+  test('an entry made further in the future than clocks can drift is unusable, not taken as made now', () => {
+    expect(roundTrip(createEntry('v', monoNow, policy, 0), 100, wallNow - 2 * 60_000)).toBeUndefined()
+  })
+
   test('"not found", bytes, and large values (deflated) come back as written', () => {
     const notFound = roundTrip(createEntry(undefined, monoNow, policy, 0), monoNow, wallNow)
     expect(notFound).toMatchObject({ value: undefined, freshUntil: monoNow + 10_000, fallbackUntil: monoNow + 10_000 })

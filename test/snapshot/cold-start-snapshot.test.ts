@@ -66,6 +66,7 @@ describe('a snapshot that cannot be used is ignored, counted, and replaced', () 
     ['corrupt', () => Promise.resolve(randomBytes(300)), /is corrupt, truncated or not a snapshot; ignored, and replaced/],
     ['truncated', async () => { const body = await snapshotOf('v1', Date.now()); return body.subarray(0, body.length - 4) }, /is corrupt, truncated or not a snapshot/],
     ['of another version', () => snapshotOf('v0', Date.now()), /holds version "v0", not "v1"; ignored, and replaced/],
+    ['made in the future, which would stop every rewrite until then', () => snapshotOf('v1', Date.now() + 24 * 60 * minute), /was made in the future .*; ignored, and replaced/],
   ])('%s', async (_, body, warning) => {
     await putRawObject(bucket, objectKeyOf(snapshots.functionName), await body())
     const environment = await productFunction({ bucket })
