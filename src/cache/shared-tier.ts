@@ -120,6 +120,7 @@ export class SharedTier<V> {
    */
   #versionUnreadable = false
   #warnedUnserialisable = false
+  #warnedCorruptVersion = false
 
   constructor(store: L2Store, host: TierHost<V>) {
     this.#store = store
@@ -268,7 +269,9 @@ export class SharedTier<V> {
   /** Reads the namespace version; true when it moved on since the last read (another environment cleared the cache). */
   async #readVersion(scope: CacheScope | undefined): Promise<boolean> {
     if (scope !== undefined && this.#failedIn.has(scope)) return false
-    const read = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.readCounter(this.#versionKey, signal))
+    const answer = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.readCounter(this.#versionKey, signal))
+    // A version that is no counter (another program wrote the key) is unreadable: keyed by NaN, every check would see it move.
+    const read = answer !== unavailable && !Number.isSafeInteger(answer) ? this.#corruptVersion(answer) : answer
     this.#versionUnreadable = read === unavailable
     if (read === unavailable) {
       if (scope !== undefined) this.#failedIn.add(scope)
@@ -277,6 +280,14 @@ export class SharedTier<V> {
     const moved = this.#version !== undefined && this.#version !== read
     this.#version = read
     return moved
+  }
+
+  #corruptVersion(found: number): typeof unavailable {
+    if (!this.#warnedCorruptVersion) {
+      this.#warnedCorruptVersion = true
+      this.#host.logger.warn(`middy-cache: cache "${this.#host.cacheName}" skips its shared tier: its namespace version "${this.#versionKey}" holds ${String(found)}, not a counter; delete that key to recover (warned once)`)
+    }
+    return unavailable
   }
 
   async #read(session: TierSession, storeKey: string): Promise<Entry<V> | undefined> {

@@ -231,6 +231,19 @@ describe('garbage in Redis is a miss, never an exception', () => {
     expect(await b.lookup(keys[0] as string)).toMatchObject({ value: `cart of ${JSON.stringify(keys[0])}`, tier: Tier.L2 })
   })
 
+  test('a namespace version that is no counter is skipped with one warning: values load from the source, none is keyed by NaN', async () => {
+    const env = environments()
+    await raw.set(`${env.prefix}versioned:version`, 'abc')
+    const logger = recordingLogger()
+    const load = jest.fn((key: string) => `loaded ${key}`)
+    const cache = createCache({ name: 'versioned', load, ttl: '1m', l2: env.store(), logger })
+    expect(await cache.get('a')).toBe('loaded a')
+    expect(await cache.get('b')).toBe('loaded b')
+    expect(load).toHaveBeenCalledTimes(2)
+    expect(logger.messages).toEqual([expect.stringContaining('holds NaN, not a counter')])
+    expect(await raw.keys(`${env.prefix}*NaN*`)).toEqual([])
+  })
+
   test('a well-formed envelope written by hand is read (the checks above are not refusing everything)', async () => {
     const env = environments()
     const cache = createCache({ name: 'garbage', load: () => 'from source', ttl: '1m', l2: env.store() })
