@@ -36,7 +36,7 @@ const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown)
 
   // The handler's own Cache-Control is its per-response override.
   if (!headers.has('cache-control')) headers.set('Cache-Control', policy.cacheControl)
-  const handlerVary = headers.get('vary')
+  const handlerVary = headers.getFromBoth('vary')
   const vary = mergeVary(handlerVary, policy.vary)
   if (vary !== undefined && vary !== handlerVary) headers.set('Vary', vary)
   if (!isSuccessful(structured.statusCode)) return headers.applyTo(structured)

@@ -18,6 +18,11 @@ const fieldText = (value: unknown): string | undefined => {
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined
 }
 
+const joined = (values: readonly (string | undefined)[]): string | undefined => {
+  const readable = values.filter((value) => value !== undefined)
+  return readable.length === 0 ? undefined : readable.join(', ')
+}
+
 /** The keys of `record` naming the field `lowerName`, in any case. */
 export const keysNaming = (record: FieldRecord | undefined, lowerName: string): string[] =>
   record === undefined ? [] : Object.keys(record).filter((key) => key.toLowerCase() === lowerName)
@@ -45,13 +50,26 @@ export class HeaderFields {
 
   /** The field's values joined by ', ' (RFC 9110 §5.3), or undefined when it has no readable value. */
   get(name: string): string | undefined {
-    const lowerName = name.toLowerCase()
-    const multiValues = keysNaming(this.#multi, lowerName).flatMap((key) => {
+    const multiValues = this.#multiValues(name)
+    return joined(multiValues.length > 0 ? multiValues : this.#singleValues(name))
+  }
+
+  /**
+   * The values of a list field in either record, joined: for `Vary`, whose names a response may
+   * spread over both, and all of which must reach the client.
+   */
+  getFromBoth(name: string): string | undefined {
+    return joined([...this.#singleValues(name), ...this.#multiValues(name)])
+  }
+
+  #multiValues(name: string): (string | undefined)[] {
+    return keysNaming(this.#multi, name.toLowerCase()).flatMap((key) => {
       const values = this.#multi?.[key]
       return Array.isArray(values) ? values.map(fieldText) : [fieldText(values)]
     })
-    const values = multiValues.length > 0 ? multiValues : keysNaming(this.#single, lowerName).map((key) => fieldText(this.#single?.[key]))
-    const readable = values.filter((value) => value !== undefined)
-    return readable.length === 0 ? undefined : readable.join(', ')
+  }
+
+  #singleValues(name: string): (string | undefined)[] {
+    return keysNaming(this.#single, name.toLowerCase()).map((key) => fieldText(this.#single?.[key]))
   }
 }

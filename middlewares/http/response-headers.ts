@@ -29,6 +29,11 @@ export class ResponseHeaders {
     return this.#fields().get(name)
   }
 
+  /** See `HeaderFields.getFromBoth`. */
+  getFromBoth(name: string): string | undefined {
+    return this.#fields().getFromBoth(name)
+  }
+
   /** A view of the records as they are now (`set` may create `headers`). */
   #fields(): HeaderFields {
     return new HeaderFields(this.#single, this.#multi)

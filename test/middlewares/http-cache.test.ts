@@ -205,6 +205,13 @@ describe('response shapes', () => {
     expect(result.headers).toEqual({ 'Content-Type': 'text/plain', 'Cache-Control': 'max-age=60', ETag: expect.stringMatching(/^"/) as unknown })
   })
 
+  test('REST API: a Vary spread over headers and multiValueHeaders keeps every name of both', async () => {
+    const response = { statusCode: 200, headers: { vary: 'Origin' }, multiValueHeaders: { Vary: ['Accept'] }, body: 'x' }
+    const result = (await respond({ maxAge: 60, vary: ['Accept-Encoding'] }, response, restApiEvent())) as Record<string, Record<string, unknown>>
+    expect(result.headers?.vary).toBe('Origin, Accept, Accept-Encoding')
+    expect(result.multiValueHeaders?.Vary).toEqual(['Origin, Accept, Accept-Encoding'])
+  })
+
   test('ALB with multi-value headers: a response using only multiValueHeaders gets its new fields there, as arrays', async () => {
     const response = { statusCode: 200, statusDescription: '200 OK', multiValueHeaders: { 'Content-Type': ['text/plain'] }, body: 'x', isBase64Encoded: false }
     const result = (await respond({ maxAge: 60 }, response, albMultiValueEvent())) as Record<string, unknown>
