@@ -22,8 +22,8 @@ const millisecondsOf = ({ year, month, day, hour, minute, second }: DateParts): 
   const parts = [Number(day), Number(hour), Number(minute), Number(second)] as const
   const time = Date.UTC(year, monthIndex, ...parts)
   const date = new Date(time)
-  // Date.UTC rolls 31 Feb over into March; a date that does not survive the round trip is not a date.
-  const roundTrips = date.getUTCDate() === parts[0] && date.getUTCHours() === parts[1] && date.getUTCMinutes() === parts[2] && date.getUTCSeconds() === parts[3]
+  // Date.UTC rolls 31 Feb over into March, and years 0-99 into 1900-1999: a date that does not survive the round trip is not a date.
+  const roundTrips = date.getUTCFullYear() === year && date.getUTCDate() === parts[0] && date.getUTCHours() === parts[1] && date.getUTCMinutes() === parts[2] && date.getUTCSeconds() === parts[3]
   return roundTrips ? time : undefined
 }
 

@@ -197,6 +197,7 @@ describe('HTTP dates', () => {
     ['Sun Nov  6 08:49:37 1994', '1994-11-06T08:49:37.000Z'],
     ['  Sun, 06 Nov 1994 08:49:37 GMT  ', '1994-11-06T08:49:37.000Z'],
     ['Sun, 06 Nov 1994 24:00:00 GMT', undefined],
+    ['Sat, 01 Jan 0050 00:00:00 GMT', undefined],
     ['Sun, 06 Nov 1994 08:49:37 +0000', undefined],
     ['1994-11-06T08:49:37Z', undefined],
     ['Sun, 6 Nov 1994 08:49:37 GMT', undefined],
