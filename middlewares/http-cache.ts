@@ -31,7 +31,7 @@ const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown)
   if (!policy.authorizedCacheable && request.credentialed) return response
   const structured = structuredResponse(response, request.format)
   if (structured === undefined || !policy.statusCodes.has(structured.statusCode)) return response
-  const headers = ResponseHeaders.of(structured)
+  const headers = ResponseHeaders.of(structured, request.responseHeaderRecords)
   if (headers === undefined || setsCookie(structured, headers)) return response
 
   // The handler's own Cache-Control is its per-response override.

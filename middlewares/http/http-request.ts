@@ -1,14 +1,24 @@
 import { isRecord } from '../shared/cache-options.js'
 import { principalOf } from '../shared/principal.js'
-import { fieldRecord, HeaderFields } from './header-fields.js'
+import { fieldRecord, HeaderFields, type FieldRecord } from './header-fields.js'
 
 /** The Lambda HTTP payload formats: REST APIs and ALB send 1.0, HTTP APIs send 1.0 or 2.0, function URLs 2.0. */
 export const PayloadFormat = { V1: '1.0', V2: '2.0' } as const
 export type PayloadFormat = (typeof PayloadFormat)[keyof typeof PayloadFormat]
 
+/**
+ * The response header records the service in front of the function reads: API Gateway's payload
+ * 1.0 merges `headers` and `multiValueHeaders`, payload 2.0 has only `headers`, and an ALB target
+ * group reads only `multiValueHeaders` when multi-value headers are on, else only `headers`.
+ */
+export const ResponseHeaderRecords = { Both: 'both', Headers: 'headers', MultiValueHeaders: 'multiValueHeaders' } as const
+export type ResponseHeaderRecords = (typeof ResponseHeaderRecords)[keyof typeof ResponseHeaderRecords]
+
 /** What httpCache reads of a request. */
 export interface HttpRequest {
   readonly format: PayloadFormat
+  /** Where the response's header fields must go to reach the client. */
+  readonly responseHeaderRecords: ResponseHeaderRecords
   /** Upper case. */
   readonly method: string
   readonly headers: HeaderFields
@@ -27,6 +37,14 @@ const methodOf = (event: Record<string, unknown>): { format: PayloadFormat; meth
   return undefined
 }
 
+/** An ALB with multi-value headers on sends the request's headers in `multiValueHeaders` (and only there). */
+const responseHeaderRecordsOf = (event: Record<string, unknown>, format: PayloadFormat, multi: FieldRecord | undefined): ResponseHeaderRecords => {
+  if (format === PayloadFormat.V2) return ResponseHeaderRecords.Headers
+  const { requestContext } = event
+  if (!isRecord(requestContext) || !isRecord(requestContext.elb)) return ResponseHeaderRecords.Both
+  return multi === undefined ? ResponseHeaderRecords.Headers : ResponseHeaderRecords.MultiValueHeaders
+}
+
 /** Payload 2.0's `cookies`: anything but an absent or empty list counts, since it cannot be read as none. */
 const sendsCookies = (cookies: unknown): boolean => cookies !== undefined && cookies !== null && !(Array.isArray(cookies) && cookies.length === 0)
 
@@ -41,5 +59,10 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
   const multi = fieldRecord(event.multiValueHeaders)
   if (method === undefined || single === false || multi === false) return undefined
   const headers = new HeaderFields(single, multi)
-  return { ...method, headers, credentialed: headers.has('authorization') || headers.has('cookie') || sendsCookies(event.cookies) || principalOf(event) !== undefined }
+  return {
+    ...method,
+    responseHeaderRecords: responseHeaderRecordsOf(event, method.format, multi),
+    headers,
+    credentialed: headers.has('authorization') || headers.has('cookie') || sendsCookies(event.cookies) || principalOf(event) !== undefined,
+  }
 }

@@ -1,4 +1,12 @@
 import { fieldRecord, HeaderFields, keysNaming, type FieldRecord } from './header-fields.js'
+import { ResponseHeaderRecords } from './http-request.js'
+
+/**
+ * Whether a new field goes to `multiValueHeaders`: where the service reads only that record, or,
+ * where it merges both, when the response uses only that one.
+ */
+const newFieldsInMulti = (records: ResponseHeaderRecords, single: FieldRecord | undefined, multi: FieldRecord | undefined): boolean =>
+  records === ResponseHeaderRecords.MultiValueHeaders || (records === ResponseHeaderRecords.Both && single === undefined && multi !== undefined)
 
 /**
  * The header fields of a structured response (`headers` and `multiValueHeaders`), read and changed
@@ -7,18 +15,25 @@ import { fieldRecord, HeaderFields, keysNaming, type FieldRecord } from './heade
  */
 export class ResponseHeaders {
   #single: Record<string, unknown> | undefined
-  readonly #multi: Record<string, unknown> | undefined
+  #multi: Record<string, unknown> | undefined
+  readonly #readsBoth: boolean
+  readonly #newFieldsInMulti: boolean
 
-  private constructor(single: FieldRecord | undefined, multi: FieldRecord | undefined) {
+  private constructor(single: FieldRecord | undefined, multi: FieldRecord | undefined, records: ResponseHeaderRecords) {
     this.#single = single === undefined ? undefined : { ...single }
     this.#multi = multi === undefined ? undefined : { ...multi }
+    this.#readsBoth = records === ResponseHeaderRecords.Both
+    this.#newFieldsInMulti = newFieldsInMulti(records, single, multi)
   }
 
-  /** The headers of `response`; undefined when they are not records (an array, a string), which cannot be added to safely. */
-  static of(response: FieldRecord): ResponseHeaders | undefined {
+  /**
+   * The headers of `response`, to be sent where `records` says the service reads them; undefined
+   * when they are not records (an array, a string), which cannot be added to safely.
+   */
+  static of(response: FieldRecord, records: ResponseHeaderRecords): ResponseHeaders | undefined {
     const single = fieldRecord(response.headers)
     const multi = fieldRecord(response.multiValueHeaders)
-    return single === false || multi === false ? undefined : new ResponseHeaders(single, multi)
+    return single === false || multi === false ? undefined : new ResponseHeaders(single, multi, records)
   }
 
   has(name: string): boolean {
@@ -34,31 +49,35 @@ export class ResponseHeaders {
     return this.#fields().getFromBoth(name)
   }
 
-  /** A view of the records as they are now (`set` may create `headers`). */
+  /** A view of the records as they are now (`set` may create either). */
   #fields(): HeaderFields {
     return new HeaderFields(this.#single, this.#multi)
   }
 
   /**
-   * Sets a field, under the handler's own spelling wherever the handler already put it, so that no
-   * second spelling of one name reaches the client. A new field goes to `headers`, or to
-   * `multiValueHeaders` when the response uses only that (an ALB target group with multi-value
-   * headers on accepts nothing else).
+   * Sets a field, under the handler's own spelling, so that no second spelling of one name reaches
+   * the client. Where the service reads both records, the field stays where the handler put it; a
+   * new one, and any field for a service reading only one record, goes to a record the service reads
+   * (see `newFieldsInMulti`): the response's own layout may be one it ignores.
    */
   set(name: string, value: string): void {
     const lowerName = name.toLowerCase()
     const singleKey = keysNaming(this.#single, lowerName)[0]
     const multiKey = keysNaming(this.#multi, lowerName)[0]
     this.delete(name)
-    if (singleKey !== undefined && this.#single !== undefined) this.#single[singleKey] = value
-    if (multiKey !== undefined && this.#multi !== undefined) this.#multi[multiKey] = [value]
-    if (singleKey !== undefined || multiKey !== undefined) return
-    if (this.#single === undefined && this.#multi !== undefined) {
-      this.#multi[name] = [value]
+    if (this.#readsBoth && (singleKey !== undefined || multiKey !== undefined)) {
+      if (singleKey !== undefined && this.#single !== undefined) this.#single[singleKey] = value
+      if (multiKey !== undefined && this.#multi !== undefined) this.#multi[multiKey] = [value]
+      return
+    }
+    const spelling = singleKey ?? multiKey ?? name
+    if (this.#newFieldsInMulti) {
+      this.#multi ??= {}
+      this.#multi[spelling] = [value]
       return
     }
     this.#single ??= {}
-    this.#single[name] = value
+    this.#single[spelling] = value
   }
 
   delete(name: string): void {

@@ -3,7 +3,7 @@ import type { MiddlewareObj } from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { Readable } from 'node:stream'
 import { httpCache, type HttpCacheOptions } from '../../middlewares/http-cache.js'
-import { albMultiValueEvent, functionUrlEvent, httpApiEvent, httpEventFactories, restApiEvent, type HttpRequestSpec } from '../support/http-events.js'
+import { albEvent, albMultiValueEvent, functionUrlEvent, httpApiEvent, httpEventFactories, restApiEvent, type HttpRequestSpec } from '../support/http-events.js'
 import { bodyOf, headerNames, headerOf, headerValues, statusOf } from '../support/http-results.js'
 import { invoke } from '../support/invoke.js'
 
@@ -112,12 +112,13 @@ describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: E
   test('vary merges into the handler’s own Vary under its spelling, without repeating a name', async () => {
     const result = await respond({ maxAge: 60, vary: ['accept-encoding', 'Accept-Language'] }, ok({ vary: 'Origin, Accept-Encoding' }), eventOf())
     expect(headerValues(result, 'vary')).toEqual(['Origin, Accept-Encoding, Accept-Language'])
-    expect(Object.keys((result as { headers: object }).headers)).toContain('vary')
+    const { headers, multiValueHeaders } = result as { headers?: object; multiValueHeaders?: object }
+    expect([...Object.keys(headers ?? {}), ...Object.keys(multiValueHeaders ?? {})]).toContain('vary')
     const everything = await respond({ maxAge: 60, vary: ['Accept'] }, ok({ Vary: '*' }), eventOf())
     expect(headerOf(everything, 'vary')).toBe('*')
   })
 
-  test('a response without headers gets a headers object', async () => {
+  test('a response without header records gets one, holding only the added fields', async () => {
     const result = await respond({ maxAge: 60 }, { statusCode: 200, body: 'plain' }, eventOf())
     expect(headerNames(result)).toEqual(['cache-control', 'etag'])
   })
@@ -219,6 +220,44 @@ describe('response shapes', () => {
     expect(result.multiValueHeaders).toEqual({ 'Content-Type': ['text/plain'], 'Cache-Control': ['max-age=60'], ETag: [expect.stringMatching(/^"/)] })
     const notModified = (await respond({ maxAge: 60 }, response, albMultiValueEvent({ headers: { 'If-None-Match': '*' } }))) as Record<string, unknown>
     expect(notModified).toMatchObject({ statusCode: 304, statusDescription: '304 Not Modified', body: '' })
+  })
+
+  test('ALB with multi-value headers: a response without header records gets its fields in multiValueHeaders, and a conditional request its 304', async () => {
+    const response = { statusCode: 200, body: 'x' }
+    const result = (await respond({ maxAge: 60 }, response, albMultiValueEvent())) as Record<string, unknown>
+    expect(result.headers).toBeUndefined()
+    expect(result.multiValueHeaders).toEqual({ 'Cache-Control': ['max-age=60'], ETag: [expect.stringMatching(/^"[A-Za-z0-9_-]{22}"$/)] })
+    const entityTag = String(headerOf(result, 'etag'))
+    const notModified = (await respond({ maxAge: 60 }, response, albMultiValueEvent({ headers: { 'If-None-Match': ['"other"', entityTag] } }))) as Record<string, unknown>
+    expect(notModified).toMatchObject({ statusCode: 304, body: '' })
+    expect(notModified.headers).toBeUndefined()
+    expect(notModified.multiValueHeaders).toEqual({ 'Cache-Control': ['max-age=60'], ETag: [entityTag] })
+  })
+
+  test('ALB without multi-value headers: new fields go to headers, the only record it reads, even beside a response using only multiValueHeaders', async () => {
+    const response = { statusCode: 200, multiValueHeaders: { 'X-Shard': ['7'] }, body: 'x' }
+    const result = (await respond({ maxAge: 60 }, response, albEvent())) as Record<string, unknown>
+    expect(result.multiValueHeaders).toEqual({ 'X-Shard': ['7'] })
+    expect(result.headers).toEqual({ 'Cache-Control': 'max-age=60', ETag: expect.stringMatching(/^"/) as unknown })
+    const conditional = albEvent({ headers: { 'If-None-Match': String(headerOf(result, 'etag')) } })
+    expect(statusOf(await respond({ maxAge: 60 }, response, conditional))).toBe(304)
+  })
+
+  test.each([
+    ['HTTP API', httpApiEvent],
+    ['function URL', functionUrlEvent],
+  ])('%s: every field set goes to headers (payload 2.0 has no multiValueHeaders), even beside a response using only multiValueHeaders', async (_shape, eventOf) => {
+    const response = { statusCode: 200, multiValueHeaders: { Vary: ['Origin'], 'X-Shard': ['7'] }, body: 'x' }
+    const result = (await respond({ maxAge: 60, vary: ['Accept'] }, response, eventOf())) as Record<string, unknown>
+    expect(result.multiValueHeaders).toEqual({ 'X-Shard': ['7'] })
+    expect(result.headers).toEqual({ 'Cache-Control': 'max-age=60', Vary: 'Origin, Accept', ETag: expect.stringMatching(/^"/) as unknown })
+  })
+
+  test('ALB with multi-value headers: a Vary the handler put in headers, which ALB ignores, is merged into multiValueHeaders', async () => {
+    const response = { statusCode: 200, headers: { vary: 'Origin' }, body: 'x' }
+    const result = (await respond({ maxAge: 60, vary: ['Accept'] }, response, albMultiValueEvent())) as Record<string, unknown>
+    expect(result.headers).toEqual({})
+    expect(result.multiValueHeaders).toEqual({ 'Cache-Control': ['max-age=60'], vary: ['Origin, Accept'], ETag: [expect.stringMatching(/^"/)] })
   })
 
   test.each([

@@ -129,20 +129,35 @@ export const httpApiEvent = (spec: HttpRequestSpec = {}): APIGatewayProxyEventV2
 export const functionUrlEvent = (spec: HttpRequestSpec = {}): LambdaFunctionURLEvent =>
   payloadV2Event(spec, 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6.lambda-url.us-east-1.on.aws', '$default')
 
-/** An ALB target group event with multi-value headers on: only `multiValueHeaders`, in and out. */
-export const albMultiValueEvent = (spec: HttpRequestSpec = {}): ALBEvent => ({
+const albHost = 'shop-1234567890.us-east-1.elb.amazonaws.com'
+
+const albRequest = (spec: HttpRequestSpec) => ({
   requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop/0123456789abcdef' } },
   httpMethod: spec.method ?? 'GET',
   path: spec.path ?? '/products/42',
-  multiValueQueryStringParameters: {},
-  multiValueHeaders: payloadV1Headers('shop-1234567890.us-east-1.elb.amazonaws.com', spec).multiValueHeaders,
   body: '',
   isBase64Encoded: false,
 })
 
-/** The three event shapes httpCache serves, by name, for `describe.each`. */
+/** An ALB target group event with multi-value headers off: only `headers` (each field's last value), in and out. */
+export const albEvent = (spec: HttpRequestSpec = {}): ALBEvent => ({
+  ...albRequest(spec),
+  queryStringParameters: {},
+  headers: payloadV1Headers(albHost, spec).headers,
+})
+
+/** An ALB target group event with multi-value headers on: only `multiValueHeaders`, in and out. */
+export const albMultiValueEvent = (spec: HttpRequestSpec = {}): ALBEvent => ({
+  ...albRequest(spec),
+  multiValueQueryStringParameters: {},
+  multiValueHeaders: payloadV1Headers(albHost, spec).multiValueHeaders,
+})
+
+/** The event shapes httpCache serves, by name, for `describe.each`. */
 export const httpEventFactories = [
   ['REST API (payload 1.0)', restApiEvent],
   ['HTTP API (payload 2.0)', httpApiEvent],
   ['function URL (payload 2.0)', functionUrlEvent],
+  ['ALB (payload 1.0)', albEvent],
+  ['ALB with multi-value headers (payload 1.0)', albMultiValueEvent],
 ] as const
