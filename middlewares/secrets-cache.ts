@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import { createCache } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
-import { parseDuration } from '../src/cache/duration.js'
+import { longestWindowMs, parseDuration } from '../src/cache/duration.js'
 import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { EntryFreshness, LoadContext } from '../src/cache/options.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
@@ -142,7 +142,8 @@ const clientOptions = (option: string, value: unknown): Record<string, unknown> 
 const ttlCappedAt = (rotation: Date | undefined, freshness: EntryFreshness | undefined): EntryFreshness | undefined => {
   if (rotation === undefined) return freshness
   const untilRotationMs = rotation.getTime() - Date.now()
-  const ttlMs = freshness?.ttl === undefined ? Number.POSITIVE_INFINITY : parseDuration('ttl', freshness.ttl)
+  // A rotation further off than any entry may live caps nothing (and a ttl past that bound would fail the load).
+  const ttlMs = freshness?.ttl === undefined ? longestWindowMs : parseDuration('ttl', freshness.ttl)
   return untilRotationMs < ttlMs ? { ...freshness, ttl: `${Math.max(1, Math.floor(untilRotationMs))}ms` } : freshness
 }
 

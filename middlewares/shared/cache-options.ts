@@ -1,4 +1,4 @@
-import { parseDuration, type Duration } from '../../src/cache/duration.js'
+import { parseWindow, type Duration } from '../../src/cache/duration.js'
 import { CacheOptionsError, printable } from '../../src/cache/errors.js'
 import type { EntryFreshness, FreshnessOptions } from '../../src/cache/options.js'
 
@@ -36,7 +36,7 @@ export const engineFreshness = (options: CacheMiddlewareOptions<string>, default
 /** The freshness of a value given its own `ttl` option (checked now); undefined when it has none. */
 export const ownTtl = (option: string, ttl: unknown): EntryFreshness | undefined => {
   if (ttl === undefined) return undefined
-  parseDuration(option, ttl)
+  parseWindow(option, ttl)
   return { ttl: ttl as Duration }
 }
 

@@ -477,15 +477,16 @@ export class Cache<V> {
   }
 
   async #loadOne(key: string, signal: AbortSignal, scope: CacheScope | undefined): Promise<Loaded<V>> {
-    let freshness: EntryFreshness | undefined
+    let policy = this.#options.policy
     const context = {
       signal,
+      // Checked at once: a window no option allows (past a year, say) throws at the loader's own call.
       setFreshness: (requested: EntryFreshness) => {
-        freshness = requested
+        policy = policyWith(this.#options.policy, requested)
       },
     }
     const value = await this.#callSource(scope, () => this.#options.load(key, context))
-    return { value, policy: policyWith(this.#options.policy, freshness) }
+    return { value, policy }
   }
 
   /** Starts a flight whose result is kept in memory unless it was abandoned or superseded by `set`/`delete`/`clear`. */
@@ -583,17 +584,17 @@ export class Cache<V> {
     const toLoad = this.#tier === undefined || session === undefined ? misses : await this.#tier.readMany(session, misses, results, batch.isCurrent)
     if (toLoad.length === 0) return results
     const batchKeys = toLoad.map((miss) => miss.key)
-    const freshnessByKey = new Map<string, EntryFreshness>()
+    const policyByKey = new Map<string, FreshnessPolicy>()
     const context = {
       signal: batch.signal,
       setFreshness: (freshness: EntryFreshness, key: string) => {
-        freshnessByKey.set(key, freshness)
+        policyByKey.set(key, policyWith(this.#options.policy, freshness))
       },
     }
     const loaded = await this.#callSource(scope, () => batch.loadMany(batchKeys, context))
     toLoad.forEach(({ key, storeKey }, index) => {
       const value = pickFromBatch(this.name, loaded, key, index)
-      const entry = this.#entryFor(storeKey, value, policyWith(this.#options.policy, freshnessByKey.get(key)))
+      const entry = this.#entryFor(storeKey, value, policyByKey.get(key) ?? this.#options.policy)
       results.set(storeKey, { value, entry, outcome: Outcome.Miss, tier: Tier.Source })
     })
     return results

@@ -29,3 +29,22 @@ export const parseDuration = (option: string, value: unknown): number => {
 /** A duration option that may be left out, in milliseconds: `fallbackMs` when it is. */
 export const optionalDurationMs = (option: string, value: unknown, fallbackMs: number): number =>
   value === undefined ? fallbackMs : parseDuration(option, value)
+
+/**
+ * The longest freshness window (`ttl`, `staleWhileRevalidate`, `staleIfError`, `negativeTtl`) an
+ * option may give: one year. An entry read back from a shared tier or a snapshot with a longer one
+ * was written by no valid option (it is corrupt or forged) and is never used, so this bound is the
+ * one both checks share: a valid option can never write an entry its readers refuse.
+ */
+export const longestWindowMs = 365 * millisecondsPerUnit.d
+
+/** Parses a freshness window into milliseconds, up to `longestWindowMs`, or throws an error naming the option. */
+export const parseWindow = (option: string, value: unknown): number => {
+  const milliseconds = parseDuration(option, value)
+  if (milliseconds > longestWindowMs) throw mustBe(option, "a duration of at most one year ('365d')", value)
+  return milliseconds
+}
+
+/** A freshness window that may be left out, in milliseconds: `fallbackMs` when it is. */
+export const optionalWindowMs = (option: string, value: unknown, fallbackMs: number): number =>
+  value === undefined ? fallbackMs : parseWindow(option, value)

@@ -1,3 +1,4 @@
+import { longestWindowMs } from './duration.js'
 import type { Entry } from './freshness.js'
 import { isRecord } from './options.js'
 
@@ -96,7 +97,10 @@ export const envelopeText = (entry: Entry<unknown>, monoNow: number, wallNow: nu
   return `{"c":${createdAt},"t":${ttl},"w":${revalidate},"e":${fallback},${bodyOf(entry.value)}}`
 }
 
-const isDuration = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
+
+/** A window no valid option could have written (`1e300`, say) would keep a forged or corrupt entry fresh for ever. */
+const isWindow = (value: unknown): value is number => isTime(value) && value <= longestWindowMs
 
 /**
  * How far ahead of this process's wall clock another's may be. An entry (or a snapshot) made
@@ -106,12 +110,13 @@ export const maxClockSkewMs = 60_000
 
 /**
  * The entry a parsed envelope describes, its times moved onto the monotonic clock read as `monoNow`;
- * undefined for anything that is not a well-formed envelope, never an exception.
+ * undefined for anything that is not a well-formed envelope (a window past `longestWindowMs` included),
+ * never an exception.
  */
 export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: number, size: number): Entry<V> | undefined => {
   if (!isRecord(envelope)) return undefined
   const { c: createdAtMs, t: ttl, w: revalidate, e: fallback } = envelope
-  if (!isDuration(createdAtMs) || !isDuration(ttl) || ttl === 0 || !isDuration(revalidate) || !isDuration(fallback)) return undefined
+  if (!isTime(createdAtMs) || !isWindow(ttl) || ttl === 0 || !isWindow(revalidate) || !isWindow(fallback)) return undefined
   if (createdAtMs > wallNow + maxClockSkewMs) return undefined
   let value: unknown
   if (Object.hasOwn(envelope, 'v')) value = envelope.v

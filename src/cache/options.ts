@@ -1,5 +1,5 @@
 import { monotonicClock, type Clock } from './clock.js'
-import { optionalDurationMs, parseDuration, type Duration } from './duration.js'
+import { optionalDurationMs, optionalWindowMs, parseDuration, parseWindow, type Duration } from './duration.js'
 import { CacheOptionsError, mustBe } from './errors.js'
 import type { FreshnessPolicy } from './freshness.js'
 import type { L2Store } from '../stores/l2-store.js'
@@ -52,7 +52,7 @@ export interface Logger {
   warn(message: string): void
 }
 
-/** The freshness vocabulary every cache shares (DESIGN.md). */
+/** The freshness vocabulary every cache shares (DESIGN.md). Each window is at most one year (`longestWindowMs`). */
 export interface FreshnessOptions {
   /** How long a value is fresh. */
   readonly ttl: Duration
@@ -224,13 +224,13 @@ const requireFunction = (option: string, value: unknown): void => {
 export const policyWith = (policy: FreshnessPolicy, freshness: EntryFreshness | undefined): FreshnessPolicy => {
   if (freshness === undefined) return policy
   const { ttl, staleWhileRevalidate, staleIfError } = freshness
-  const ttlMs = ttl === undefined ? policy.ttlMs : parseDuration('ttl', ttl)
+  const ttlMs = ttl === undefined ? policy.ttlMs : parseWindow('ttl', ttl)
   if (ttlMs < 1) throw mustBe('ttl', '1 ms or more', ttl)
   return {
     ...policy,
     ttlMs,
-    staleWhileRevalidateMs: staleWhileRevalidate === undefined ? policy.staleWhileRevalidateMs : parseDuration('staleWhileRevalidate', staleWhileRevalidate),
-    staleIfErrorMs: staleIfError === undefined ? policy.staleIfErrorMs : parseDuration('staleIfError', staleIfError),
+    staleWhileRevalidateMs: optionalWindowMs('staleWhileRevalidate', staleWhileRevalidate, policy.staleWhileRevalidateMs),
+    staleIfErrorMs: optionalWindowMs('staleIfError', staleIfError, policy.staleIfErrorMs),
   }
 }
 
@@ -243,7 +243,7 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
   if (raw.loadMany !== undefined) requireFunction('loadMany', raw.loadMany)
   if (raw.now !== undefined) requireFunction('now', raw.now)
   if (raw.ttl === undefined) throw new CacheOptionsError('ttl', "is required: how long a value is fresh, such as '5m' or 300")
-  const ttlMs = parseDuration('ttl', raw.ttl)
+  const ttlMs = parseWindow('ttl', raw.ttl)
   if (ttlMs < 1) throw mustBe('ttl', '1 ms or more', raw.ttl)
   return {
     name: raw.name,
@@ -251,9 +251,9 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
     loadMany: options.loadMany,
     policy: {
       ttlMs,
-      staleWhileRevalidateMs: optionalDurationMs('staleWhileRevalidate', raw.staleWhileRevalidate, 0),
-      staleIfErrorMs: optionalDurationMs('staleIfError', raw.staleIfError, 0),
-      negativeTtlMs: optionalDurationMs('negativeTtl', raw.negativeTtl, 0),
+      staleWhileRevalidateMs: optionalWindowMs('staleWhileRevalidate', raw.staleWhileRevalidate, 0),
+      staleIfErrorMs: optionalWindowMs('staleIfError', raw.staleIfError, 0),
+      negativeTtlMs: optionalWindowMs('negativeTtl', raw.negativeTtl, 0),
       jitter: resolveJitter(raw.jitter),
     },
     timeoutMs: resolveTimeout(raw.timeout),

@@ -270,7 +270,7 @@ export class SharedTier<V> {
   async #readVersion(scope: CacheScope | undefined): Promise<boolean> {
     if (scope !== undefined && this.#failedIn.has(scope)) return false
     const answer = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.readCounter(this.#versionKey, signal))
-    // A version that is no counter (another program wrote the key) is unreadable: keyed by NaN, every check would see it move.
+    // A version that is no counter (another program wrote the key, or a key of another type) is unreadable: keyed by NaN, every check would see it move.
     const read = answer !== unavailable && !Number.isSafeInteger(answer) ? this.#corruptVersion(answer) : answer
     this.#versionUnreadable = read === unavailable
     if (read === unavailable) {
@@ -285,7 +285,8 @@ export class SharedTier<V> {
   #corruptVersion(found: number): typeof unavailable {
     if (!this.#warnedCorruptVersion) {
       this.#warnedCorruptVersion = true
-      this.#host.logger.warn(`middy-cache: cache "${this.#host.cacheName}" skips its shared tier: its namespace version "${this.#versionKey}" holds ${String(found)}, not a counter; delete that key to recover (warned once)`)
+      const what = Number.isNaN(found) ? 'no number' : String(found)
+      this.#host.logger.warn(`middy-cache: cache "${this.#host.cacheName}" skips its shared tier: its namespace version "${this.#versionKey}" holds ${what}, not a counter; delete that key to recover (warned once)`)
     }
     return unavailable
   }

@@ -32,17 +32,25 @@ export interface L2Store {
   /** Names the store in messages: 'redis', 'dynamodb'. */
   readonly kind: string
   readonly settings: L2Settings
+  /**
+   * The value under `key`; undefined when there is none, and when the key holds something this store
+   * never writes there (another type: another program's data). Such a key is a miss, not a failure,
+   * and `set` replaces it.
+   */
   get(key: string, signal: AbortSignal): Promise<Uint8Array | undefined>
-  /** Values of `keys`, aligned with them; a key the store could not read is undefined. */
+  /** Values of `keys`, aligned with them, each read as `get` reads it; a key the store could not read is undefined. */
   getMany(keys: readonly string[], signal: AbortSignal): Promise<(Uint8Array | undefined)[]>
   /** Stores `payload`, gone from the store after `ttlMs`. */
   set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void>
   delete(key: string, signal: AbortSignal): Promise<void>
-  /** Takes the lease on `key` for `ttlMs` unless another holder has it, then reads `key`. */
+  /** Takes the lease on `key` for `ttlMs` unless another holder has it, then reads `key` as `get` does. */
   acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt>
   /** Gives up the lease on `key` if `token` still holds it. */
   releaseLease(key: string, token: string, signal: AbortSignal): Promise<void>
-  /** The counter under `key`; 0 when it was never incremented. */
+  /**
+   * The counter under `key`; 0 when it was never incremented; NaN when the key holds something that
+   * is no number (another program's value or type): the store answered, so it is no failure.
+   */
   readCounter(key: string, signal: AbortSignal): Promise<number>
   incrementCounter(key: string, signal: AbortSignal): Promise<number>
   /** Closes what the store opened (a connection it created); for scripts and tests, never needed in a function. */

@@ -1,3 +1,4 @@
+import { longestWindowMs, parseWindow } from '../../src/cache/duration.js'
 import { decodeEntry, encodeEntry } from '../../src/cache/envelope.js'
 import { UnserialisableValue } from '../../src/cache/json-envelope.js'
 import { createEntry, type Entry } from '../../src/cache/freshness.js'
@@ -27,6 +28,33 @@ describe('the envelope an entry travels in', () => {
 
   test('an entry made further in the future than clocks can drift is unusable, not taken as made now', () => {
     expect(roundTrip(createEntry('v', monoNow, policy, 0), 100, wallNow - 2 * 60_000)).toBeUndefined()
+  })
+
+  test.each([
+    ['a ttl of 1e300', '"t":1e300,"w":0,"e":0'],
+    ['a ttl JSON reads as Infinity (1e999)', '"t":1e999,"w":0,"e":0'],
+    ['a ttl of -1', '"t":-1,"w":0,"e":0'],
+    ['a NaN ttl, which JSON writes as null', '"t":null,"w":0,"e":0'],
+    ['a staleWhileRevalidate one ms past the longest window', `"t":60000,"w":${longestWindowMs + 1},"e":0`],
+    ['a staleIfError of 1e300', '"t":60000,"w":0,"e":1e300'],
+  ])('%s makes the entry unusable, not fresh for ever', (_, windows) => {
+    const payload = Buffer.from(`mc1j{"c":${wallNow},${windows},"v":"forged"}`)
+    expect(decodeEntry(payload, monoNow, wallNow, 0)).toBeUndefined()
+  })
+
+  test('the longest windows the options accept travel: a valid option never writes an entry its readers refuse', () => {
+    const longestMs = parseWindow('ttl', '365d')
+    expect(longestMs).toBe(longestWindowMs)
+    const longest = { ttlMs: longestMs, staleWhileRevalidateMs: longestMs, staleIfErrorMs: longestMs, negativeTtlMs: longestMs, jitter: 0 }
+    // Made at a clock reading with a fraction, as performance.now() gives.
+    const createdAt = monoNow - 10_000.123
+    expect(roundTrip(createEntry('v', createdAt, longest, 0), monoNow, wallNow)).toMatchObject({
+      freshUntil: monoNow - 10_000 + longestMs,
+      revalidateUntil: monoNow - 10_000 + 2 * longestMs,
+      fallbackUntil: monoNow - 10_000 + 2 * longestMs,
+    })
+    expect(roundTrip(createEntry(undefined, createdAt, longest, 0), monoNow, wallNow)).toMatchObject({ freshUntil: monoNow - 10_000 + longestMs })
+    expect(() => parseWindow('ttl', '366d')).toThrow(/option "ttl" must be a duration of at most one year/)
   })
 
   test('"not found", bytes, and large values (deflated) come back as written', () => {

@@ -38,6 +38,10 @@ describe('option validation at construction', () => {
     ['negative staleWhileRevalidate', { staleWhileRevalidate: '-1m' }, /option "staleWhileRevalidate"/],
     ['bad staleIfError', { staleIfError: {} }, /option "staleIfError".*got an object/],
     ['bad negativeTtl', { negativeTtl: '1y' }, /option "negativeTtl"/],
+    ['ttl past a year', { ttl: '366d' }, /option "ttl" must be a duration of at most one year \('365d'\); got "366d"/],
+    ['staleWhileRevalidate past a year', { staleWhileRevalidate: 365 * 86_400 + 1 }, /option "staleWhileRevalidate" must be a duration of at most one year/],
+    ['staleIfError past a year', { staleIfError: 1e300 }, /option "staleIfError" must be a duration of at most one year \('365d'\); got 1e\+300/],
+    ['negativeTtl past a year', { negativeTtl: '8761h' }, /option "negativeTtl" must be a duration of at most one year/],
     ['jitter of 1', { jitter: 1 }, /option "jitter" must be a fraction from 0 up to \(not including\) 1/],
     ['negative jitter', { jitter: -0.1 }, /option "jitter"/],
     ['jitter as text', { jitter: '10%' }, /option "jitter"/],
@@ -60,6 +64,10 @@ describe('option validation at construction', () => {
   ])('%s', (_case, options, message) => {
     expect(withOptions(options)).toThrow(CacheOptionsError)
     expect(withOptions(options)).toThrow(message)
+  })
+
+  test('every freshness window may be a whole year', () => {
+    expect(withOptions({ ttl: '365d', staleWhileRevalidate: '365d', staleIfError: 365 * 86_400, negativeTtl: '8760h' })).not.toThrow()
   })
 
   test('options that are not an object are rejected', () => {

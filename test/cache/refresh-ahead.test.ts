@@ -85,4 +85,29 @@ describe('setFreshness from the loader', () => {
     })
     await expect(cache.get('k')).rejects.toThrow(/option "ttl" must be/)
   })
+
+  test('a window past a year throws at the loader\'s call, for one key and for a batch: no entry outlives what the options allow', async () => {
+    const seen: unknown[] = []
+    const cache = createCache({
+      name: 'too-long',
+      load: (key: string, { setFreshness }) => {
+        try {
+          setFreshness({ staleIfError: '400d' })
+        } catch (error) {
+          seen.push(error)
+          throw error
+        }
+        return key
+      },
+      loadMany: (keys, { setFreshness }) => {
+        setFreshness({ ttl: '366d' }, 'b')
+        return Promise.resolve(keys.map((key) => key))
+      },
+      ttl: '1h',
+    })
+    await expect(cache.get('a')).rejects.toThrow(/option "staleIfError" must be a duration of at most one year/)
+    expect(seen).toEqual([expect.objectContaining({ name: 'CacheOptionsError', option: 'staleIfError' })])
+    await expect(cache.getMany(['b', 'c'])).rejects.toThrow(/option "ttl" must be a duration of at most one year/)
+    expect(cache.stats().entries).toBe(0)
+  })
 })

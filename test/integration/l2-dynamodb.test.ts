@@ -70,6 +70,32 @@ describe('the DynamoDB store', () => {
     expect(await cache.lookup('k')).toMatchObject({ value: 'fresh', tier: Tier.Source })
   })
 
+  test('an item whose attributes have other types is a miss, not an outage, and the write replaces it', async () => {
+    const prefix = `${uniqueName('t')}:`
+    const pk = `${prefix}foreign:0:k:k`
+    await seedClients().dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, payload: { S: 'another program' }, expiresAt: { S: 'never' } } }))
+    const cache = createCache({ name: 'foreign', load: () => 'fresh', ttl: '1m', l2: storeFor(prefix) })
+    const scope = createScope()
+    expect(await cache.lookup('k', { scope })).toMatchObject({ value: 'fresh', outcome: Outcome.Miss, tier: Tier.Source })
+    expect(scope.countersFor('foreign')).toMatchObject({ l2Misses: 1, l2Errors: 0, loads: 1 })
+    expect(cache.stats().l2Circuit).toBe('closed')
+    expect((await rawItem(pk))?.payload?.B).toBeDefined()
+  })
+
+  test('a namespace version whose counter is of another type is skipped with one warning, not read as version 0', async () => {
+    const prefix = `${uniqueName('t')}:`
+    await seedClients().dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `${prefix}foreign-version:version` }, counter: { S: '3' } } }))
+    const messages: string[] = []
+    const load = jest.fn((key: string) => `loaded ${key}`)
+    const cache = createCache({ name: 'foreign-version', load, ttl: '1m', l2: storeFor(prefix), logger: { warn: (message) => { messages.push(message) } } })
+    const scope = createScope()
+    expect(await cache.get('a', { scope })).toBe('loaded a')
+    expect(await cache.get('b', { scope })).toBe('loaded b')
+    expect(scope.countersFor('foreign-version')).toMatchObject({ l2Errors: 0, loads: 2 })
+    expect(messages).toEqual([expect.stringContaining('holds no number, not a counter')])
+    expect(await rawItem(`${prefix}foreign-version:0:k:a`)).toBeUndefined()
+  })
+
   test('the lease keeps 5 environments x 20 concurrent misses to one load', async () => {
     const prefix = `${uniqueName('t')}:`
     let loads = 0

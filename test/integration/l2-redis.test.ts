@@ -207,6 +207,7 @@ describe('garbage in Redis is a miss, never an exception', () => {
     ['an unknown format byte', Buffer.from('mc1q{}')],
     ['a deflated payload that is not deflate', Buffer.from('mc1z not deflate at all')],
     ['negative times', Buffer.from('mc1j{"c":1,"t":-5,"w":0,"e":0,"v":1}')],
+    ['a ttl no option could set (1e300)', Buffer.from(`mc1j{"c":${Date.now()},"t":1e300,"w":0,"e":0,"v":"forged"}`)],
     ['a __proto__ key', envelope('"v":{"__proto__":{"isAdmin":true}}')],
     ['an escaped __proto__ key', envelope('"v":{"\\u005f_proto__":{"isAdmin":true}}')],
     ['a constructor.prototype key', envelope('"v":{"constructor":{"prototype":{"isAdmin":true}}}')],
@@ -231,17 +232,64 @@ describe('garbage in Redis is a miss, never an exception', () => {
     expect(await b.lookup(keys[0] as string)).toMatchObject({ value: `cart of ${JSON.stringify(keys[0])}`, tier: Tier.L2 })
   })
 
-  test('a namespace version that is no counter is skipped with one warning: values load from the source, none is keyed by NaN', async () => {
+  test.each(['abc', '', '1e3'])('a namespace version that is no counter (%j) is skipped with one warning: values load from the source, none is keyed by NaN', async (version) => {
     const env = environments()
-    await raw.set(`${env.prefix}versioned:version`, 'abc')
+    await raw.set(`${env.prefix}versioned:version`, version)
     const logger = recordingLogger()
     const load = jest.fn((key: string) => `loaded ${key}`)
     const cache = createCache({ name: 'versioned', load, ttl: '1m', l2: env.store(), logger })
     expect(await cache.get('a')).toBe('loaded a')
     expect(await cache.get('b')).toBe('loaded b')
     expect(load).toHaveBeenCalledTimes(2)
-    expect(logger.messages).toEqual([expect.stringContaining('holds NaN, not a counter')])
+    expect(logger.messages).toEqual([expect.stringContaining('holds no number, not a counter')])
     expect(await raw.keys(`${env.prefix}*NaN*`)).toEqual([])
+  })
+
+  test('a value key of another type (a hash) is a miss, not an outage: the invocation keeps L2 and the write replaces the key', async () => {
+    const env = environments()
+    const key = `${env.prefix}{wrongtype:0:k:k}`
+    await raw.hset(key, 'field', 'another program')
+    const load = jest.fn(() => 'from source')
+    // One failure would open the circuit: none may be counted.
+    const cache = createCache({ name: 'wrongtype', load, ttl: '1m', l2: env.store({ breaker: { failures: 1, coolDown: '1h' } }) })
+    const scope = createScope()
+    expect(await cache.lookup('k', { scope })).toMatchObject({ value: 'from source', outcome: Outcome.Miss, tier: Tier.Source })
+    expect(await cache.lookup('other', { scope })).toMatchObject({ outcome: Outcome.Miss, tier: Tier.Source })
+    expect(scope.countersFor('wrongtype')).toMatchObject({ l2Misses: 2, l2Errors: 0, loads: 2 })
+    expect(cache.stats().l2Circuit).toBe('closed')
+    expect(await raw.type(key)).toBe('string')
+    const other = createCache({ name: 'wrongtype', load: () => 'not from L2', ttl: '1m', l2: env.store() })
+    expect(await other.lookup('k')).toMatchObject({ value: 'from source', outcome: Outcome.Hit, tier: Tier.L2 })
+  })
+
+  test('a key of another type in a batch is a miss for that key alone: the others are served from L2, and it is healed', async () => {
+    const env = environments()
+    const writer = createCache({ name: 'wrongtype-many', load: (key: string) => `written ${key}`, ttl: '1m', l2: env.store() })
+    await writer.get('a')
+    await raw.rpush(`${env.prefix}{wrongtype-many:0:k:b}`, 'another program')
+    const load = jest.fn((key: string) => `loaded ${key}`)
+    const reader = createCache({ name: 'wrongtype-many', load, ttl: '1m', l2: env.store({ breaker: { failures: 1, coolDown: '1h' } }) })
+    const scope = createScope()
+    expect(await reader.getMany(['a', 'b'], { scope })).toEqual(['written a', 'loaded b'])
+    expect(scope.countersFor('wrongtype-many')).toMatchObject({ l2Hits: 1, l2Misses: 1, l2Errors: 0, loads: 1 })
+    expect(reader.stats().l2Circuit).toBe('closed')
+    expect(await raw.type(`${env.prefix}{wrongtype-many:0:k:b}`)).toBe('string')
+  })
+
+  test('a namespace version of another type (a hash) is skipped with one warning, as one that is no counter: no failure, no open circuit', async () => {
+    const env = environments()
+    await raw.hset(`${env.prefix}versioned-hash:version`, 'field', '1')
+    const logger = recordingLogger()
+    const load = jest.fn((key: string) => `loaded ${key}`)
+    const cache = createCache({ name: 'versioned-hash', load, ttl: '1m', l2: env.store({ breaker: { failures: 1, coolDown: '1h' } }), logger })
+    const scope = createScope()
+    expect(await cache.get('a', { scope })).toBe('loaded a')
+    expect(await cache.get('b', { scope })).toBe('loaded b')
+    expect(load).toHaveBeenCalledTimes(2)
+    expect(scope.countersFor('versioned-hash')).toMatchObject({ l2Errors: 0, l2Misses: 0, loads: 2 })
+    expect(cache.stats().l2Circuit).toBe('closed')
+    expect(logger.messages).toEqual([expect.stringContaining('holds no number, not a counter; delete that key to recover')])
+    expect(await raw.keys(`${env.prefix}*versioned-hash:*:k:*`)).toEqual([])
   })
 
   test('a well-formed envelope written by hand is read (the checks above are not refusing everything)', async () => {

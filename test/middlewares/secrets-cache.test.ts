@@ -209,6 +209,18 @@ describe('secretsCache rotation cap (DescribeSecret mocked: moto cannot schedule
     expect(await invoke(handler)).toBe('v2')
     mock.restore()
   })
+
+  test('a rotation further off than an entry may live (a year) caps nothing, and the secret loads', async () => {
+    const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+    const mock = mockClient(client)
+    mock.on(GetSecretValueCommand).resolves({ SecretString: 'far from rotation' })
+    mock.on(DescribeSecretCommand).resolves({ RotationEnabled: true, NextRotationDate: new Date(Date.now() + 400 * 86_400_000) })
+    const handler = middy()
+      .use(secretsCache({ secrets: { key: 'rarely-rotated' }, capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
+      .handler((_event, context) => Promise.resolve(context.secrets.key))
+    expect(await invoke(handler)).toBe('far from rotation')
+    mock.restore()
+  })
 })
 
 describe('secretsCache options', () => {
@@ -220,6 +232,7 @@ describe('secretsCache options', () => {
     ['bad transform', { secrets: { a: { name: 'x', transform: 'yaml' } } }, /option "secrets.a.transform" must be 'json' or 'binary'/],
     ['empty name', { secrets: { a: '' } }, /option "secrets.a" must be a secret name/],
     ['bad ttl', { secrets: { a: { name: 'x', ttl: '-1m' } } }, /option "secrets.a.ttl"/],
+    ['ttl past a year', { secrets: { a: { name: 'x', ttl: '400d' } } }, /option "secrets.a.ttl" must be a duration of at most one year/],
     ['refreshOn not a function', { secrets: { a: 'x' }, refreshOn: 'AuthError' }, /option "refreshOn" must be a function/],
     ['unknown client option', { secrets: { a: 'x' }, secretsManager: { region: 'eu-west-1' } }, /option "secretsManager.region" is not an option/],
     ['bad cache ttl', { secrets: { a: 'x' }, ttl: 'forever' }, /option "ttl"/],

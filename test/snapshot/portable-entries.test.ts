@@ -104,6 +104,17 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     expect(reader.stats().entries).toBe(2)
   })
 
+  test('a record whose windows no option could have written (1e300, past a year) is skipped, not kept fresh for ever', async () => {
+    twoProcesses()
+    const load = jest.fn((id: string) => `loaded ${id}`)
+    const reader = createCache({ name: 'forged', load, ttl: '1m', now: manualClock().now })
+    const record = (key: string, windows: Record<string, number>) => ({ key, envelope: { c: wallStart, t: 60_000, w: 0, e: 0, v: 'forged', ...windows } })
+    const records = [record('ttl', { t: 1e300 }), record('swr', { w: 366 * 86_400_000 }), record('sie', { e: 1e300 }), record('negative', { t: -1 }), record('fine', {})]
+    expect(restorePortableEntries(reader, records)).toBe(1)
+    expect(await reader.get('ttl')).toBe('loaded ttl')
+    expect(await reader.get('fine')).toBe('forged')
+  })
+
   test('restoring keeps within the l1 bounds', async () => {
     const time = twoProcesses()
     const writer = createCache({ name: 'big', load: (id: string) => id, ttl: '1m', now: time.writer })

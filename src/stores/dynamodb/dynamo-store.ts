@@ -189,7 +189,9 @@ class DynamoStore implements TieredStore {
       new GetItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key), ConsistentRead: true }),
       { abortSignal: signal },
     )
-    return Number(Item?.[Attribute.Counter]?.N ?? 0)
+    const counter = Item?.[Attribute.Counter]
+    // A counter of another type (a string another program wrote) reads as NaN, which is no counter, rather than as 0.
+    return counter === undefined ? 0 : Number(counter.N)
   }
 
   async incrementCounter(key: string, signal: AbortSignal): Promise<number> {

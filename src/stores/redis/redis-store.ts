@@ -47,6 +47,31 @@ const ignore = (): void => undefined
 
 const orUndefined = (payload: Buffer | null): Buffer | undefined => payload ?? undefined
 
+/** Redis's answer to a read of a key that holds another type (a hash, a list: another program's, say). */
+const isWrongType = (error: unknown): boolean => error instanceof Error && error.message.startsWith('WRONGTYPE')
+
+/**
+ * `read`, or `instead` when the key holds another type: Redis answered, so it is no outage, and the
+ * key holds nothing this store wrote (the next SET, which replaces a key of any type, heals it).
+ */
+const unlessWrongType = async <T>(read: Promise<T>, instead: T): Promise<T> => {
+  try {
+    return await read
+  } catch (error) {
+    if (isWrongType(error)) return instead
+    throw error
+  }
+}
+
+/** A value key's payload; nothing when the key holds another type. */
+const payloadOf = (read: Promise<Buffer | null>): Promise<Buffer | undefined> => unlessWrongType(read.then(orUndefined), undefined)
+
+/** What INCR counts from: an integer's decimal digits. */
+const counterText = /^-?\d+$/
+
+/** A counter key's value: 0 when there is none, NaN when it holds no integer (another string, '' included, or another type). */
+const counterOf = (value: string | null): number => (value === null ? 0 : counterText.test(value) ? Number(value) : Number.NaN)
+
 /**
  * Options for the connection the store owns: lazy (nothing happens at module load), auto-pipelined,
  * failing fast rather than queueing while disconnected, commands bounded by the tier's timeout.
@@ -129,14 +154,13 @@ class RedisStore implements TieredStore {
 
   async get(key: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
-    return orUndefined(await this.#client.getBuffer(this.#valueKey(key)))
+    return payloadOf(this.#client.getBuffer(this.#valueKey(key)))
   }
 
   async getMany(keys: readonly string[], signal: AbortSignal): Promise<(Uint8Array | undefined)[]> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
     // One GET per key, pipelined into one round trip; MGET would fail across cluster slots.
-    const payloads = await Promise.all(keys.map((key) => this.#client.getBuffer(this.#valueKey(key))))
-    return payloads.map(orUndefined)
+    return Promise.all(keys.map((key) => payloadOf(this.#client.getBuffer(this.#valueKey(key)))))
   }
 
   async set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void> {
@@ -154,9 +178,9 @@ class RedisStore implements TieredStore {
     // Sent together, in this order, to one node (the hash tag puts both keys in one slot): one round trip.
     const [taken, payload] = await Promise.all([
       this.#client.set(this.#leaseKey(key), token, 'PX', ttlMs, 'NX'),
-      this.#client.getBuffer(this.#valueKey(key)),
+      payloadOf(this.#client.getBuffer(this.#valueKey(key))),
     ])
-    return { acquired: taken === 'OK', payload: orUndefined(payload) }
+    return { acquired: taken === 'OK', payload }
   }
 
   async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
@@ -166,8 +190,7 @@ class RedisStore implements TieredStore {
 
   async readCounter(key: string, signal: AbortSignal): Promise<number> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
-    const value = await this.#client.get(this.#prefix + key)
-    return value === null ? 0 : Number(value)
+    return unlessWrongType(this.#client.get(this.#prefix + key).then(counterOf), Number.NaN)
   }
 
   async incrementCounter(key: string, signal: AbortSignal): Promise<number> {
