@@ -1,8 +1,7 @@
 import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import { createCache } from '../src/cache/cache.js'
-import type { Duration } from '../src/cache/duration.js'
-import { longestWindowMs, parseDuration } from '../src/cache/duration.js'
+import { parseDuration, type Duration } from '../src/cache/duration.js'
 import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { EntryFreshness, LoadContext } from '../src/cache/options.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
@@ -139,12 +138,11 @@ const clientOptions = (option: string, value: unknown): Record<string, unknown> 
   return options
 }
 
-const ttlCappedAt = (rotation: Date | undefined, freshness: EntryFreshness | undefined): EntryFreshness | undefined => {
+/** `freshness` with its ttl (or, without one, the cache's `cacheTtl`) cut short to end at `rotation`; a later rotation caps nothing. */
+const ttlCappedAt = (rotation: Date | undefined, freshness: EntryFreshness | undefined, cacheTtl: Duration): EntryFreshness | undefined => {
   if (rotation === undefined) return freshness
   const untilRotationMs = rotation.getTime() - Date.now()
-  // A rotation further off than any entry may live caps nothing (and a ttl past that bound would fail the load).
-  const ttlMs = freshness?.ttl === undefined ? longestWindowMs : parseDuration('ttl', freshness.ttl)
-  return untilRotationMs < ttlMs ? { ...freshness, ttl: `${Math.max(1, Math.floor(untilRotationMs))}ms` } : freshness
+  return untilRotationMs < parseDuration('ttl', freshness?.ttl ?? cacheTtl) ? { ...freshness, ttl: `${Math.max(1, Math.floor(untilRotationMs))}ms` } : freshness
 }
 
 /**
@@ -168,6 +166,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)
 
   const contextName = options.name ?? 'secrets'
+  const freshnessOptions = engineFreshness(options, { ttl: '15m', negativeTtl: '1m' })
   const plans = new Map<string, SecretPlan>()
   const entries: ContextEntry[] = specs.map(([property, spec]) => {
     const plan = secretPlan(contextName, property, spec)
@@ -194,14 +193,14 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
       secretsManager.getSecret(plan.name),
       capTtlAtRotation ? secretsManager.nextRotation(plan.name).catch(() => undefined) : undefined,
     ])
-    const freshness = ttlCappedAt(rotation, plan.freshness)
+    const freshness = ttlCappedAt(rotation, plan.freshness, freshnessOptions.ttl)
     if (freshness !== undefined) context.setFreshness(freshness)
     return value === undefined ? undefined : declaredValue(plan, value)
   }
 
   const cache = createCache<unknown>({
     name: contextName,
-    ...engineFreshness(options, { ttl: '15m', negativeTtl: '1m' }),
+    ...freshnessOptions,
     load: loadSecret,
   })
   registerCache({ cache, kind: CacheKind.Secrets, secret: true })

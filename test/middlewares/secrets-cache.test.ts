@@ -210,6 +210,21 @@ describe('secretsCache rotation cap (DescribeSecret mocked: moto cannot schedule
     mock.restore()
   })
 
+  test("a rotation further off than the cache's ttl leaves that ttl as it is, never lengthens it", async () => {
+    const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+    const mock = mockClient(client)
+    let version = 0
+    mock.on(GetSecretValueCommand).callsFake(() => ({ SecretString: `v${++version}` }))
+    mock.on(DescribeSecretCommand).resolves({ RotationEnabled: true, NextRotationDate: new Date(Date.now() + 30 * 86_400_000) })
+    const handler = middy()
+      .use(secretsCache({ secrets: { key: 'monthly' }, ttl: '100ms', capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
+      .handler((_event, context) => Promise.resolve(context.secrets.key))
+    expect(await invoke(handler)).toBe('v1')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(await invoke(handler)).toBe('v2')
+    mock.restore()
+  })
+
   test('a rotation further off than an entry may live (a year) caps nothing, and the secret loads', async () => {
     const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
     const mock = mockClient(client)
