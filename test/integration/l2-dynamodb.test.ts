@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { dynamoStore, type L2Store } from '../../entrypoints/dynamodb.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { createTable, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
@@ -80,6 +80,19 @@ describe('the DynamoDB store', () => {
     expect(scope.countersFor('foreign')).toMatchObject({ l2Misses: 1, l2Errors: 0, loads: 1 })
     expect(cache.stats().l2Circuit).toBe('closed')
     expect((await rawItem(pk))?.payload?.B).toBeDefined()
+  })
+
+  test.each<[string, Record<string, AttributeValue>]>([
+    ['a lease time of another type', { leaseToken: { S: 'another program' }, leaseUntil: { S: 'never' } }],
+    ['no lease time', { leaseToken: { S: 'another program' } }],
+  ])('a lease item with %s is held by no environment: a miss loads without waiting out lease.wait', async (_what, attributes) => {
+    const prefix = `${uniqueName('t')}:`
+    await seedClients().dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `${prefix}#lease#stuck-lease:0:k:k` }, ...attributes } }))
+    const load = jest.fn(() => 'from source')
+    // Waiting out this lease.wait would outlast the test's own timeout.
+    const cache = createCache({ name: 'stuck-lease', load, ttl: '1m', l2: storeFor(prefix, { lease: { ttl: '5s', wait: '3600s' } }) })
+    expect(await cache.lookup('k')).toMatchObject({ value: 'from source', tier: Tier.Source })
+    expect(load).toHaveBeenCalledTimes(1)
   })
 
   test('a namespace version whose counter is of another type is skipped with one warning, not read as version 0', async () => {

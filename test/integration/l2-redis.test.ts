@@ -276,6 +276,22 @@ describe('garbage in Redis is a miss, never an exception', () => {
     expect(await raw.type(`${env.prefix}{wrongtype-many:0:k:b}`)).toBe('string')
   })
 
+  test.each<[string, (key: string) => Promise<unknown>]>([
+    ['a hash', (key) => raw.hset(key, 'field', 'another program')],
+    ['a string without an expiry', (key) => raw.set(key, 'forgotten')],
+  ])('a lease key that never expires (%s) is held by no environment: a miss loads without waiting out lease.wait, and the lease heals', async (_what, write) => {
+    const env = environments()
+    const leaseKey = `${env.prefix}{stuck-lease:0:k:k}:lease`
+    await write(leaseKey)
+    const load = jest.fn(() => 'from source')
+    // Waiting out this lease.wait would outlast the test's own timeout.
+    const cache = createCache({ name: 'stuck-lease', load, ttl: '1m', l2: env.store({ lease: { ttl: '5s', wait: '1h' } }) })
+    expect(await cache.lookup('k')).toMatchObject({ value: 'from source', tier: Tier.Source })
+    expect(load).toHaveBeenCalledTimes(1)
+    // Taken over with an expiry, then given back by its holder.
+    expect(await raw.exists(leaseKey)).toBe(0)
+  })
+
   test('a namespace version of another type (a hash) is skipped with one warning, as one that is no counter: no failure, no open circuit', async () => {
     const env = environments()
     await raw.hset(`${env.prefix}versioned-hash:version`, 'field', '1')

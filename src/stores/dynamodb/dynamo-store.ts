@@ -135,7 +135,7 @@ class DynamoStore implements TieredStore {
     await this.#client().send(new DeleteItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key) }), { abortSignal: signal })
   }
 
-  /** A conditional put (no lease, or one past its time), then a consistent read of the value: a holder writes before it releases. */
+  /** A conditional put (no lease, or one past its time or without one), then a consistent read of the value: a holder writes before it releases. */
   async acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt> {
     const now = Date.now()
     let acquired = true
@@ -149,9 +149,11 @@ class DynamoStore implements TieredStore {
             [Attribute.LeaseUntil]: { N: String(now + ttlMs) },
             [this.#ttlAttribute]: { N: epochSeconds(now + ttlMs) },
           },
-          ConditionExpression: 'attribute_not_exists(#key) OR #until < :now',
+          // A lease item whose time is no number (missing, or another program's string) is held by no
+          // environment: takeable, or every miss on this key would wait out `lease.wait`.
+          ConditionExpression: 'attribute_not_exists(#key) OR NOT attribute_type(#until, :number) OR #until < :now',
           ExpressionAttributeNames: { '#key': this.#keyAttribute, '#until': Attribute.LeaseUntil },
-          ExpressionAttributeValues: { ':now': { N: String(now) } },
+          ExpressionAttributeValues: { ':now': { N: String(now) }, ':number': { S: 'N' } },
         }),
         { abortSignal: signal },
       )

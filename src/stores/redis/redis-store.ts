@@ -66,6 +66,9 @@ const unlessWrongType = async <T>(read: Promise<T>, instead: T): Promise<T> => {
 /** A value key's payload; nothing when the key holds another type. */
 const payloadOf = (read: Promise<Buffer | null>): Promise<Buffer | undefined> => unlessWrongType(read.then(orUndefined), undefined)
 
+/** PTTL's answer for a key that never expires. */
+const foreverMs = -1
+
 /** What INCR counts from: an integer's decimal digits. */
 const counterText = /^-?\d+$/
 
@@ -175,12 +178,19 @@ class RedisStore implements TieredStore {
 
   async acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
+    const leaseKey = this.#leaseKey(key)
     // Sent together, in this order, to one node (the hash tag puts both keys in one slot): one round trip.
-    const [taken, payload] = await Promise.all([
-      this.#client.set(this.#leaseKey(key), token, 'PX', ttlMs, 'NX'),
+    const [taken, leaseTtlMs, payload] = await Promise.all([
+      this.#client.set(leaseKey, token, 'PX', ttlMs, 'NX'),
+      this.#client.pttl(leaseKey),
       payloadOf(this.#client.getBuffer(this.#valueKey(key))),
     ])
-    return { acquired: taken === 'OK', payload }
+    if (taken === 'OK') return { acquired: true, payload }
+    // Every lease is written with an expiry: a lease key without one (of any type) is another
+    // program's, held by no environment, and would make every miss on this key wait out `lease.wait`.
+    if (leaseTtlMs !== foreverMs) return { acquired: false, payload }
+    await this.#client.set(leaseKey, token, 'PX', ttlMs)
+    return { acquired: true, payload }
   }
 
   async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
