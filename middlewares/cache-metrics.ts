@@ -21,19 +21,26 @@ const optionNames = [...cacheMetricsWriterOptionNames, 'settleBudget'] as const
 
 /** What one cacheMetrics instance keeps about one request, in the request. */
 interface FlushState {
+  /** False when another instance writing to the same metrics saw the request first: this one then writes nothing for it. */
+  readonly owner: boolean
   flushed: boolean
   removeEarlyReturnFlush: (() => void) | undefined
 }
 
-/** Two instances with equal keys write the same blobs to the same place. */
-const writerKey = (resolved: ResolvedMetricsOptions): string =>
-  JSON.stringify([
-    resolved.namespace ?? null,
-    resolved.service ?? null,
-    Object.entries(resolved.dimensions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-    resolved.highResolution,
-    [...resolved.groups].sort(),
-  ])
+/** Per instance, its state; per target, the state key of the instance that owns the request. */
+type FlushInternal = Record<symbol, FlushState | symbol | undefined>
+
+/**
+ * Where an instance's figures land: CloudWatch tells metrics apart by namespace, name and
+ * dimensions, so two instances with equal targets (whatever their groups or resolution) would add
+ * every figure they share twice.
+ */
+const targetOf = (resolved: ResolvedMetricsOptions): string =>
+  JSON.stringify({
+    namespace: resolved.namespace,
+    service: resolved.service,
+    defaultDimensions: Object.fromEntries(Object.entries(resolved.dimensions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  })
 
 /**
  * Writes the figures of every cache the invocation used, and the invocation's own (cold start,
@@ -41,7 +48,8 @@ const writerKey = (resolved: ResolvedMetricsOptions): string =>
  * invocation, after the handler, after an error, or on an early return. An early return by a
  * middleware placed after it flushes through the early-return work its `before` registers; a
  * warm-up ping answered by `warmup` placed before it (its `before` never runs then) flushes
- * through the flusher it registers with the process when it is created.
+ * through the flusher it registers with the process when it is created. Of several instances in
+ * one chain writing to the same metrics, the first to see a request writes it; the others warn once.
  */
 export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<unknown, unknown> => {
   const resolved = resolveMetricsOptions(options, optionNames)
@@ -52,9 +60,22 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
   // In the request rather than a WeakMap: weak collections keyed by short-lived objects cost the
   // garbage collector more than the whole flush. A symbol per instance keeps two instances apart.
   const stateKey = Symbol('cacheMetrics')
+  const target = targetOf(resolved)
+  // In the global symbol registry, so that instances from two copies of this module (bundled twice) meet too.
+  const ownerKey = Symbol.for(`middy-cache.cacheMetrics ${target}`)
   const stateOf = (request: Request): FlushState => {
-    const internal = request.internal as Record<symbol, FlushState | undefined>
-    return (internal[stateKey] ??= { flushed: false, removeEarlyReturnFlush: undefined })
+    const internal = request.internal as FlushInternal
+    const existing = internal[stateKey] as FlushState | undefined
+    if (existing !== undefined) return existing
+    const state: FlushState = { owner: (internal[ownerKey] ??= stateKey) === stateKey, flushed: false, removeEarlyReturnFlush: undefined }
+    internal[stateKey] = state
+    return state
+  }
+  let warnedOfDuplicate = false
+  const warnOfDuplicate = (): void => {
+    if (warnedOfDuplicate) return
+    warnedOfDuplicate = true
+    console.warn(`middy-cache: two cacheMetrics in one chain write to ${target}: only the first to run writes an invocation's metrics, since the other would write every figure again; use one`)
   }
 
   /** Never throws: a metric that cannot be written costs its figures, never the invocation's answer. */
@@ -70,7 +91,7 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
   /** Synchronous when no refresh was ever left running: the common warm invocation pays no promise. */
   const flush = (request: Request): Promise<void> | undefined => {
     const state = stateOf(request)
-    if (state.flushed) return undefined
+    if (state.flushed || !state.owner) return undefined
     state.flushed = true
     state.removeEarlyReturnFlush?.()
     // Refreshes started beside the handler are counted once they settle (or are abandoned).
@@ -96,14 +117,16 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
   // Held by `before` below, so that it lives exactly as long as the middleware does.
   const flusher: EarlyReturnFlusher = {
     middleware: 'cacheMetrics',
-    key: writerKey(resolved),
-    ranFor: (request) => (request.internal as Record<symbol, FlushState | undefined>)[stateKey] !== undefined,
+    key: target,
+    ranFor: (request) => (request.internal as FlushInternal)[stateKey] !== undefined,
     flush: flushEarly,
   }
   registerEarlyReturnFlusher(flusher)
 
   const registerEarlyReturnFlush = (request: Request): void => {
-    stateOf(request).removeEarlyReturnFlush = onEarlyReturn(request, () => flusher.flush(request) ?? Promise.resolve())
+    const state = stateOf(request)
+    if (state.owner) state.removeEarlyReturnFlush = onEarlyReturn(request, () => flusher.flush(request) ?? Promise.resolve())
+    else warnOfDuplicate()
   }
 
   return { name: 'cacheMetrics', before: registerEarlyReturnFlush, after: flush, onError: flush }

@@ -28,7 +28,7 @@ export interface EarlyReturnFlusher {
    * Never rejects.
    */
   readonly prepare?: (request: Request) => Promise<void> | undefined
-  /** Flushers with equal keys write the same figures to the same place: one of them flushes a request. */
+  /** Flushers with equal keys write to the same place (the same metrics, say): one of them flushes a request. */
   readonly key: string
   /** Whether the flusher's middleware saw `request` (its `before` ran): it is then known to be in the chain. */
   readonly ranFor: (request: Request) => boolean
@@ -66,7 +66,7 @@ const liveFlushers = (): EarlyReturnFlusher[] => {
  * The registered flushers that stand in for a request answered early, by middleware: when a flusher
  * of a middleware saw the request, that middleware's own are known and flush through the
  * early-return work; otherwise every flusher of that middleware in the process flushes, one per
- * key (a module that builds several handlers with alike cacheMetrics writes once).
+ * key (a module that builds several handlers with cacheMetrics writing to the same metrics writes once).
  */
 const flushersFor = (request: Request): EarlyReturnFlusher[] => {
   const byMiddleware = new Map<string, EarlyReturnFlusher[]>()

@@ -1,4 +1,4 @@
-import middy from '@middy/core'
+import middy, { type MiddlewareObj } from '@middy/core'
 import { createCache, type Cache } from '../../src/index.js'
 import { captureOutput, samplesOf, type Captured, type EmfBlob } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
@@ -6,15 +6,20 @@ import { invoke } from '../support/invoke.js'
 
 type CacheMetricsModule = typeof import('../../middlewares/cache-metrics.js')
 type InvocationModule = typeof import('../../middlewares/shared/invocation.js')
+type FlushOnEarlyReturnModule = typeof import('../../middlewares/flush-on-early-return.js')
+type WarmupModule = typeof import('../../middlewares/warmup.js')
+type Environment = CacheMetricsModule & InvocationModule & FlushOnEarlyReturnModule & Pick<WarmupModule, 'warmup'>
 
 /** A fresh copy of the suite's modules is a fresh execution environment: its first invocation is the cold one. */
-const freshEnvironment = (): CacheMetricsModule & InvocationModule => {
-  let modules: (CacheMetricsModule & InvocationModule) | undefined
+const freshEnvironment = (): Environment => {
+  let modules: Environment | undefined
   jest.isolateModules(() => {
     /* eslint-disable @typescript-eslint/no-require-imports */
     modules = {
       ...(require('../../middlewares/cache-metrics.js') as CacheMetricsModule),
       ...(require('../../middlewares/shared/invocation.js') as InvocationModule),
+      ...(require('../../middlewares/flush-on-early-return.js') as FlushOnEarlyReturnModule),
+      warmup: (require('../../middlewares/warmup.js') as WarmupModule).warmup,
     }
     /* eslint-enable @typescript-eslint/no-require-imports */
   })
@@ -74,6 +79,33 @@ describe('ColdStart and InitDuration', () => {
     await threeInvocations(true)
     const blobs = output.blobs()
     expect(blobs.filter((blob) => 'ColdStart' in blob)).toEqual([expect.objectContaining({ ColdStart: 1, WarmupPing: 1 })])
+  })
+
+  type Event = { invalid?: boolean }
+  /** Answers an invalid event early, as a validator placed ahead of the chain's cacheMetrics does. */
+  const validator: MiddlewareObj<Event> = { before: (request) => (request.event.invalid === true ? { statusCode: 400 } : undefined) }
+
+  // A validator placed first, without the hook, runs none of the suite's code: the next invocation is
+  // then the first the suite sees, and nothing tells it otherwise (see the README).
+  test.each([
+    ['placed before cacheMetrics, with flushOnEarlyReturn', [1], ({ cacheMetrics, flushOnEarlyReturn }: Environment) =>
+      middy<Event>({ requestEnd: flushOnEarlyReturn }).use(validator).use(cacheMetrics({ namespace, service }) as MiddlewareObj<Event>)],
+    ['placed after cacheMetrics, without it', [], ({ cacheMetrics }: Environment) =>
+      middy<Event>().use(cacheMetrics({ namespace, service }) as MiddlewareObj<Event>).use(validator)],
+    ['placed between warmup and cacheMetrics, without it', [], ({ cacheMetrics, warmup }: Environment) =>
+      middy<Event>().use(warmup() as MiddlewareObj<Event>).use(validator).use(cacheMetrics({ namespace, service }) as MiddlewareObj<Event>)],
+  ])('on demand, the first invocation answered early by a validator %s: its cold start is written with it or not at all, never with the next', async (_case, coldOnFirst, chain) => {
+    environment('on-demand')
+    const handler = chain(freshEnvironment()).handler(() => Promise.resolve('ok'))
+    expect(await invoke(handler, { invalid: true })).toEqual({ statusCode: 400 })
+    const first = output.blobs()
+    expect(perInvocation('ColdStart', first)).toEqual(coldOnFirst)
+    expect(perInvocation('InitDuration', first)).toHaveLength(coldOnFirst.length)
+
+    expect(await invoke(handler, {})).toBe('ok')
+    const next = output.blobs().slice(first.length)
+    expect(perInvocation('ColdStart', next)).toEqual([])
+    expect(perInvocation('InitDuration', next)).toEqual([])
   })
 
   test.each([['provisioned-concurrency'], ['snap-start']])('%s: never', async (initializationType) => {

@@ -266,6 +266,51 @@ describe('cacheMetrics: written once per invocation, on every path', () => {
   })
 })
 
+describe('cacheMetrics used twice in one chain', () => {
+  /** Answers every request early, after the cacheMetrics placed before it, as warmup or an idempotency check does. */
+  const answersEarly: MiddlewareObj = {
+    before: async (request) => {
+      await runEarlyReturnWork(request)
+      return 'stored answer'
+    },
+  }
+
+  test.each([
+    ['with equal options, after the handler', shop, [] as MiddlewareObj[], () => Promise.resolve('ok')],
+    ['with equal options, on an error', shop, [], () => Promise.reject(new Error('handler failed'))],
+    ['with equal options, on an early return after both', shop, [answersEarly], () => Promise.resolve('ok')],
+    ['writing to the same metrics with other groups and resolution', { ...shop, groups: ['gets', 'loads'], highResolution: true } satisfies CacheMetricsOptions, [], () => Promise.resolve('ok')],
+  ])('%s: the first to run writes every figure once, and the other warns once, naming where they write', async (_case, secondOptions, after, handle) => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const cache = productsCache()
+    // A list shared by several handlers, and one more cacheMetrics added by mistake.
+    const shared = [cacheMetrics(shop), reads(cache)]
+    const handler = middy().use(shared).use(cacheMetrics(secondOptions)).use(after).handler(handle)
+    for (const key of ['a', 'a']) await invoke(handler, { keys: [key] }).catch(() => undefined)
+
+    const blobs = output.blobs()
+    expect(perCache(cache, 'Gets', blobs)).toEqual([1, 1])
+    expect(perCache(cache, 'Misses', blobs)).toEqual([1])
+    expect(perCache(cache, 'Loads', blobs)).toEqual([1])
+    expect(blobs.flatMap((blob) => blob._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics))).not.toContainEqual(
+      expect.objectContaining({ StorageResolution: 1 }),
+    )
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/two cacheMetrics in one chain write to .*"namespace":"Shop","service":"orders"/))
+  })
+
+  test('one writing elsewhere writes its own figures, without a warning', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const cache = productsCache()
+    const handler = middy().use(cacheMetrics(shop)).use(cacheMetrics({ namespace: 'Elsewhere', service })).use(reads(cache)).handler(() => Promise.resolve('ok'))
+    await invoke(handler, { keys: ['a'] })
+    const blobs = output.blobs()
+    expect(perCache(cache, 'Gets', blobs)).toEqual([1])
+    expect(samplesOf(blobs, { namespace: 'Elsewhere', name: 'Gets', dimensions: { service, cache: cache.name } })).toEqual([1])
+    expect(warn).not.toHaveBeenCalled()
+  })
+})
+
 describe('cacheMetrics beside Powertools logMetrics on one Metrics instance', () => {
   const userMetrics = () => new Metrics({ namespace, serviceName: service, defaultDimensions: { stage: 'prod' } })
   const shared = (blobs: readonly EmfBlob[], name: string): number[] => samplesOf(blobs, { namespace, name, dimensions: { service, stage: 'prod' } })

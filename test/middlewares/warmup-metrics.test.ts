@@ -137,10 +137,13 @@ describe('cacheMetrics writes a ping whatever its place beside warmup', () => {
     }
   })
 
-  test('several handlers in one module, each with its own alike cacheMetrics after warmup: a ping is written once', async () => {
+  test.each([
+    ['alike', { namespace, service }],
+    ['writing to the same metrics with other groups', { namespace, service, groups: ['invocation'] }],
+  ] as const)('several handlers in one module, each with its own cacheMetrics after warmup, %s: a ping is written once', async (_case, otherOptions) => {
     const environment = freshEnvironment()
     const pinged = handlerBehind(environment.warmup(), environment.cacheMetrics({ namespace, service }))
-    handlerBehind(environment.warmup(), environment.cacheMetrics({ namespace, service }))
+    handlerBehind(environment.warmup(), environment.cacheMetrics(otherOptions))
     await invoke(pinged.handler, { warmer: true })
     expect(perInvocation('WarmupPing', output.blobs())).toEqual([1])
   })
