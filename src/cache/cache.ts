@@ -12,7 +12,7 @@ import { Outcome, Tier, type Lookup } from './outcome.js'
 import type { CacheScope } from './scope.js'
 // Types only: the shared tier's code comes with the L2 store (`TieredStore`), never from here.
 import type { SharedTier, TierSession } from './shared-tier.js'
-import { estimateSize, MemoryStore } from '../stores/memory/index.js'
+import { estimateSize, MemoryStore, type MemoryStoreBounds } from '../stores/memory/index.js'
 
 export interface GetOptions {
   /** The invocation this call belongs to: its counters and the loads it leaves running are kept there. */
@@ -260,6 +260,11 @@ export class Cache<V> {
   /** The monotonic millisecond clock this cache reads freshness from. */
   get clock(): Clock {
     return this.#now
+  }
+
+  /** The bounds of its memory (the `l1` option resolved): what a copy from elsewhere need not exceed. */
+  get l1Bounds(): MemoryStoreBounds {
+    return this.#options.bounds
   }
 
   /**

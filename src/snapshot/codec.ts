@@ -1,6 +1,6 @@
 import { promisify } from 'node:util'
 import { gunzip, gzip } from 'node:zlib'
-import { maxInflatedBytes } from '../cache/envelope.js'
+import { CacheError } from '../cache/errors.js'
 import { isRecord } from '../cache/options.js'
 import { parseJsonSafely } from '../cache/safe-json.js'
 import type { PortableEntry } from './portable-entry.js'
@@ -10,6 +10,15 @@ const gunzipAsync = promisify(gunzip)
 
 /** Marks a document as a snapshot of this layout; another layout reads as unreadable. */
 const format = 'middy-cache-snapshot/1'
+
+/**
+ * The most a snapshot's JSON may take, in bytes, written or read (inflated, or still compressed).
+ * Parsing it is synchronous work the first invocation waits for past `timeout`, which bounds only
+ * the wait for S3, and JSON.parse takes about 4-10 ms per MiB. A covered cache at its default
+ * `l1.maxEntries` (10,000) of typical records (a product of ~200 bytes of JSON) takes about 2.5 MiB:
+ * 8 MiB leaves room for three such caches and keeps the parse within tens of ms.
+ */
+export const maxSnapshotBytes = 8 * 1024 * 1024
 
 /** What a snapshot holds: per cache, the entries memory held, with wall-clock times. */
 export interface SnapshotContent {
@@ -31,21 +40,27 @@ export interface ReadSnapshot {
  * The object's body: gzipped JSON,
  * `{"format":"middy-cache-snapshot/1","version":"v1","createdAt":ms,"caches":{"products":[{"key":"42","envelope":{...}}]}}`.
  * Compressed off the main thread (zlib's pool), so a large snapshot does not stall concurrent work.
+ * Rejects with a CacheError when the JSON passes `maxSnapshotBytes`: no reader would take it.
  */
-export const encodeSnapshot = (content: SnapshotContent): Promise<Buffer> =>
-  gzipAsync(JSON.stringify({ format, version: content.version, createdAt: content.createdAt, caches: Object.fromEntries(content.caches) }))
+export const encodeSnapshot = async (content: SnapshotContent): Promise<Buffer> => {
+  const json = Buffer.from(JSON.stringify({ format, version: content.version, createdAt: content.createdAt, caches: Object.fromEntries(content.caches) }))
+  if (json.length > maxSnapshotBytes) {
+    throw new CacheError(`middy-cache: the snapshot would take ${json.length} bytes, more than the ${maxSnapshotBytes} a reader takes; cover fewer caches, or lower their l1.maxEntries`)
+  }
+  return gzipAsync(json)
+}
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
 
 /**
  * The snapshot a body holds; undefined for anything else (corrupt or truncated gzip, which fails its
- * CRC or ends early; a body inflating past 64 MiB; JSON that is malformed, poisoned with `__proto__`,
+ * CRC or ends early; a body inflating past `maxSnapshotBytes`; JSON that is malformed, poisoned with `__proto__`,
  * or of another layout). Never rejects.
  */
 export const decodeSnapshot = async (body: Uint8Array): Promise<ReadSnapshot | undefined> => {
   let text: string
   try {
-    text = (await gunzipAsync(body, { maxOutputLength: maxInflatedBytes })).toString('utf8')
+    text = (await gunzipAsync(body, { maxOutputLength: maxSnapshotBytes })).toString('utf8')
   } catch {
     return undefined
   }

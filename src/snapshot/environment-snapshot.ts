@@ -3,7 +3,7 @@ import { monotonicClock } from '../cache/clock.js'
 import { maxClockSkewMs } from '../cache/json-envelope.js'
 import { hold } from '../lambda/deadline.js'
 import { reasonOf } from '../lambda/reason.js'
-import { decodeSnapshot, encodeSnapshot, type ReadSnapshot } from './codec.js'
+import { decodeSnapshot, encodeSnapshot, maxSnapshotBytes, type ReadSnapshot } from './codec.js'
 import { collectEntries, coveredCaches, loadedWithoutSnapshot, restoreEntries, type EntryFilter } from './covered-caches.js'
 import { snapshotKey, type FunctionIdentity } from './object-key.js'
 import type { ResolvedSnapshotOptions } from './options.js'
@@ -159,8 +159,12 @@ export class EnvironmentSnapshot {
       this.#warn(`middy-cache: reading the cold-start snapshot ${this.#where()} was denied; taken for a missing one, as S3 answers so without s3:ListBucket (grant s3:GetObject on the prefix, and s3:ListBucket to tell the two apart)`)
       return undefined
     }
+    if (snapshot === Absence.TooLarge) {
+      this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} is larger than ${maxSnapshotBytes} bytes, the most a snapshot may take; ignored, and replaced`)
+      return undefined
+    }
     if (snapshot === undefined) {
-      this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} is corrupt, truncated or not a snapshot; ignored, and replaced`)
+      this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} is corrupt, truncated, larger than ${maxSnapshotBytes} bytes inflated, or not a snapshot; ignored, and replaced`)
       return undefined
     }
     if (snapshot.version !== version) {

@@ -74,15 +74,19 @@ export const exportPortableEntries = <V>(cache: Cache<V>): PortableEntry[] => {
 
 /**
  * Puts records from `exportPortableEntries` (of this or another process, read back from JSON) into
- * `cache`'s memory with the freshness they had; returns how many it kept. Skipped, never thrown on:
- * malformed records, entries past staleIfError, and keys memory already holds as recent or more so.
+ * `cache`'s memory with the freshness they had; returns how many it kept. Only the last `l1.maxEntries`
+ * records are read. Skipped, never thrown on: malformed records, entries past staleIfError, and keys
+ * memory already holds as recent or more so.
  */
 export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unknown[]): number => {
   const monoNow = cache.clock()
   const wallNow = Date.now()
   let restored = 0
-  for (const record of records) {
-    const found = restoredEntryOf<V>(record, monoNow, wallNow)
+  // Records come oldest write first, and memory keeps at most maxEntries, evicting the least recent:
+  // the records before the last maxEntries would be evicted by those after them, so they are not
+  // even decoded. This bounds the restore, which the first invocation waits for, by the cache's own bound.
+  for (let index = Math.max(0, records.length - cache.l1Bounds.maxEntries); index < records.length; index++) {
+    const found = restoredEntryOf<V>(records[index], monoNow, wallNow)
     if (found !== undefined && cache.adoptEntry(found.storeKey, found.entry)) restored++
   }
   return restored

@@ -1,8 +1,8 @@
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3'
 import type { Clock } from '../cache/clock.js'
-import { maxInflatedBytes } from '../cache/envelope.js'
 import { CacheError } from '../cache/errors.js'
 import { hold } from '../lambda/deadline.js'
+import { maxSnapshotBytes } from './codec.js'
 
 export interface ObjectLocation {
   readonly bucket: string
@@ -15,6 +15,8 @@ export const Absence = {
   NotFound: 'not-found',
   /** AccessDenied: S3's answer for a missing object to a caller without s3:ListBucket, or no s3:GetObject at all. */
   Denied: 'denied',
+  /** Larger than `maxSnapshotBytes` compressed, so larger still inflated: no reader takes it, so it is not downloaded. */
+  TooLarge: 'too-large',
 } as const
 export type Absence = (typeof Absence)[keyof typeof Absence]
 
@@ -31,9 +33,12 @@ export const getSnapshotObject = async (client: S3Client, location: ObjectLocati
     throw error
   }
   if (answer.Body === undefined) return Absence.NotFound
-  // Checked before the body is buffered: no snapshot this library writes comes near it.
-  if ((answer.ContentLength ?? 0) > maxInflatedBytes) {
-    throw new CacheError(`middy-cache: the snapshot s3://${location.bucket}/${location.key} is ${answer.ContentLength} bytes, more than ${maxInflatedBytes}`)
+  // Checked before the body is buffered: this library never writes one so large.
+  if ((answer.ContentLength ?? 0) > maxSnapshotBytes) {
+    // Left unread, the body would hold its connection.
+    const body = answer.Body as { destroy?: unknown }
+    if (typeof body.destroy === 'function') (body as { destroy: () => void }).destroy()
+    return Absence.TooLarge
   }
   return answer.Body.transformToByteArray()
 }

@@ -15,6 +15,11 @@ describe('L1 bounds', () => {
     expect((await cache.lookup('b')).outcome).toBe(Outcome.Miss)
   })
 
+  test('l1Bounds tells the bounds a cache keeps to, its defaults filled in', () => {
+    expect(createCache({ name: 'told', load: loadKey, ttl: '1h', l1: { maxEntries: 2 } }).l1Bounds).toEqual({ maxEntries: 2, maxBytes: 64 * 1024 * 1024 })
+    expect(createCache({ name: 'defaults', load: loadKey, ttl: '1h' }).l1Bounds).toEqual({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 })
+  })
+
   test('maxBytes evicts by the approximate size of values and keys', async () => {
     const cache = createCache({ name: 'by-bytes', load: (key) => 'x'.repeat(100) + key, ttl: '1h', l1: { maxBytes: 500 } })
     await cache.getMany(['a', 'b', 'c'])

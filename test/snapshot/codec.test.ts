@@ -1,10 +1,17 @@
 import { gzipSync } from 'node:zlib'
-import { decodeSnapshot, encodeSnapshot } from '../../src/snapshot/codec.js'
+import { decodeSnapshot, encodeSnapshot, maxSnapshotBytes } from '../../src/snapshot/codec.js'
 
 const createdAt = 1_800_000_000_000
 const record = { key: '42', envelope: { c: createdAt, t: 60_000, w: 0, e: 0, v: { id: '42' } } }
 const content = { version: 'v1', createdAt, caches: new Map([['products', [record]], ['config', []]]) }
 const document = { format: 'middy-cache-snapshot/1', version: 'v1', createdAt, caches: { products: [record] } }
+
+/** The snapshot's content with one record whose value pads its JSON to exactly `bytes`. */
+const contentOfSize = (bytes: number) => {
+  const padded = (value: string) => ({ ...content, caches: new Map([['products', [{ key: '42', envelope: { ...record.envelope, v: value } }]]]) })
+  const unpadded = JSON.stringify({ ...document, caches: Object.fromEntries(padded('').caches) }).length
+  return padded('x'.repeat(bytes - unpadded))
+}
 
 describe('the snapshot object', () => {
   test('is gzipped JSON that reads back as written', async () => {
@@ -30,9 +37,25 @@ describe('the snapshot object', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 
-  test('a body that would inflate past 64 MiB is refused', async () => {
+  test('a gzip bomb (64 MiB of spaces in under 200 KB) is refused', async () => {
     const bomb = gzipSync(Buffer.alloc(65 * 1024 * 1024, 0x20))
     expect(bomb.length).toBeLessThan(200_000)
     await expect(decodeSnapshot(bomb)).resolves.toBeUndefined()
+  })
+
+  test('a snapshot inflating to maxSnapshotBytes (8 MiB) reads back; one byte more is refused, so parsing it never holds an invocation', async () => {
+    expect(maxSnapshotBytes).toBe(8 * 1024 * 1024)
+    const atTheCap = contentOfSize(maxSnapshotBytes)
+    const read = await decodeSnapshot(gzipSync(JSON.stringify({ ...document, caches: Object.fromEntries(atTheCap.caches) })))
+    expect(read?.caches.get('products')).toEqual(atTheCap.caches.get('products'))
+    const pastTheCap = contentOfSize(maxSnapshotBytes + 1)
+    await expect(decodeSnapshot(gzipSync(JSON.stringify({ ...document, caches: Object.fromEntries(pastTheCap.caches) })))).resolves.toBeUndefined()
+  })
+
+  test('a snapshot no reader would take is not written: encoding it rejects, naming the cap and what to lower', async () => {
+    await expect(encodeSnapshot(contentOfSize(maxSnapshotBytes))).resolves.toBeInstanceOf(Buffer)
+    await expect(encodeSnapshot(contentOfSize(maxSnapshotBytes + 1))).rejects.toThrow(
+      `middy-cache: the snapshot would take ${maxSnapshotBytes + 1} bytes, more than the ${maxSnapshotBytes} a reader takes; cover fewer caches, or lower their l1.maxEntries`,
+    )
   })
 })

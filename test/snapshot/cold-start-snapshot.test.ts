@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { encodeSnapshot } from '../../src/snapshot/codec.js'
+import { gzipSync } from 'node:zlib'
+import { encodeSnapshot, maxSnapshotBytes } from '../../src/snapshot/codec.js'
 import { createSecret, putParameters, uniqueName } from '../harness/index.js'
 import { samplesOf } from '../support/emf.js'
 import { invoke } from '../support/invoke.js'
@@ -56,15 +57,34 @@ describe('a new environment starts warm from the snapshot another one wrote', ()
   })
 })
 
+describe('a snapshot that holds more than a cache keeps in memory', () => {
+  test('restores only the l1.maxEntries entries written last, and counts those', async () => {
+    const ids = ['1', '2', '3', '4', '5']
+    const records = ids.map((id) => ({ key: id, envelope: { c: Date.now(), t: 5 * minute, w: 0, e: 0, v: product(id) } }))
+    await putRawObject(bucket, objectKeyOf(snapshots.functionName), await encodeSnapshot({ version: 'v1', createdAt: Date.now(), caches: new Map([['products', records]]) }))
+    const environment = await productFunction({ bucket, l1: { maxEntries: 3 } })
+    expect(await invoke(environment.handler, { ids: ['3', '4', '5'] })).toEqual([product('3'), product('4'), product('5')])
+    expect(environment.load).not.toHaveBeenCalled()
+    expect(products('SnapshotHydrated')).toEqual([3])
+    expect(environment.entries()).toBe(3)
+    expect(environment.warnings).toEqual([])
+  })
+})
+
 describe('a snapshot that cannot be used is ignored, counted, and replaced', () => {
-  const fresh = () => ({ key: '1', envelope: { c: Date.now(), t: 5 * minute, w: 0, e: 0, v: { id: '1', name: 'from the snapshot' } } })
+  const fresh = (value: unknown = { id: '1', name: 'from the snapshot' }) => ({ key: '1', envelope: { c: Date.now(), t: 5 * minute, w: 0, e: 0, v: value } })
   const snapshotOf = (version: string, createdAt: number): Promise<Buffer> =>
     encodeSnapshot({ version, createdAt, caches: new Map([['products', [fresh()]]]) })
+  /** A well-formed snapshot whose JSON passes maxSnapshotBytes, as a writer without the cap (an older version of this library) made it. */
+  const inflatingPastTheCap = (): Buffer =>
+    gzipSync(JSON.stringify({ format: 'middy-cache-snapshot/1', version: 'v1', createdAt: Date.now(), caches: { products: [fresh({ id: '1', name: 'x'.repeat(maxSnapshotBytes) })] } }))
 
   test.each<[string, () => Promise<Uint8Array>, RegExp | undefined]>([
     ['older than maxAge', () => snapshotOf('v1', Date.now() - 25 * 60 * minute), undefined],
-    ['corrupt', () => Promise.resolve(randomBytes(300)), /is corrupt, truncated or not a snapshot; ignored, and replaced/],
-    ['truncated', async () => { const body = await snapshotOf('v1', Date.now()); return body.subarray(0, body.length - 4) }, /is corrupt, truncated or not a snapshot/],
+    ['corrupt', () => Promise.resolve(randomBytes(300)), /is corrupt, truncated, larger than 8388608 bytes inflated, or not a snapshot; ignored, and replaced/],
+    ['truncated', async () => { const body = await snapshotOf('v1', Date.now()); return body.subarray(0, body.length - 4) }, /is corrupt, truncated, larger than/],
+    ['inflating past maxSnapshotBytes, which the first invocation would wait to parse', () => Promise.resolve(inflatingPastTheCap()), /is corrupt, truncated, larger than 8388608 bytes inflated, or not a snapshot; ignored, and replaced/],
+    ['larger than maxSnapshotBytes compressed: not even downloaded', () => Promise.resolve(randomBytes(maxSnapshotBytes + 1)), /is larger than 8388608 bytes, the most a snapshot may take; ignored, and replaced/],
     ['of another version', () => snapshotOf('v0', Date.now()), /holds version "v0", not "v1"; ignored, and replaced/],
     ['made in the future, which would stop every rewrite until then', () => snapshotOf('v1', Date.now() + 24 * 60 * minute), /was made in the future .*; ignored, and replaced/],
   ])('%s', async (_, body, warning) => {
@@ -115,6 +135,22 @@ describe('when a snapshot is written', () => {
     const refreshed = await readObject(bucket, objectKeyOf(snapshots.functionName))
     expect(refreshed?.createdAt).toBeGreaterThanOrEqual((written?.createdAt ?? 0) + 11 * minute)
     expect(refreshed?.caches.products?.map((record) => record.key)).toEqual(['2'])
+  })
+
+  test('never when no reader would take it: the environment says why, and tries again only after half maxAge', async () => {
+    const time = movableTime()
+    const environment = await productFunction({ bucket, snapshot: { maxAge: '1h' } })
+    // Three values of 3 MiB: more JSON than maxSnapshotBytes.
+    environment.load.mockImplementation((id) => Promise.resolve({ id, name: 'x'.repeat(3 * 1024 * 1024) }))
+    await invoke(environment.handler, { ids: ['1', '2', '3'] })
+    await invoke(environment.handler, { ids: ['1'] })
+    expect(puts(environment.commands)).toBe(0)
+    const tooLarge: unknown = expect.stringMatching(/could not be written to s3:\/\/.*: middy-cache: the snapshot would take \d+ bytes, more than the 8388608 a reader takes; cover fewer caches, or lower their l1\.maxEntries$/)
+    expect(environment.warnings).toEqual([tooLarge])
+    time.advance(30 * minute)
+    await invoke(environment.handler, { ids: ['1', '2', '3'] })
+    expect(puts(environment.commands)).toBe(0)
+    expect(environment.warnings).toEqual([tooLarge, tooLarge])
   })
 
   test('a write the invocation had no time left for is made during the next warm-up ping', async () => {

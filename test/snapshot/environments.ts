@@ -2,6 +2,7 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@a
 import type { Context } from 'aws-lambda'
 import { gunzipSync } from 'node:zlib'
 import type { ColdStartSnapshotOptions } from '../../entrypoints/snapshot.js'
+import type { L1Options } from '../../src/cache/options.js'
 import { createBucket, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
 import { captureOutput, type Captured } from '../support/emf.js'
 import { countCommands } from '../support/aws-commands.js'
@@ -105,6 +106,8 @@ export interface ProductFunction {
   readonly load: jest.Mock<Promise<{ id: string; name: string }>, [string]>
   readonly warnings: string[]
   readonly commands: Map<string, number>
+  /** How many entries the products cache holds in memory now. */
+  readonly entries: () => number
 }
 
 /** Where coldStartSnapshot sits beside cacheMetrics and warmup; the products cache comes last. */
@@ -129,6 +132,8 @@ export interface ProductFunctionOptions {
   readonly endpoint?: string
   /** Every GetObject answers AccessDenied, as S3 answers a missing object to a caller without s3:ListBucket. */
   readonly denyReads?: boolean
+  /** The products cache's memory bounds. Default: the engine's. */
+  readonly l1?: L1Options
 }
 
 const denyReads = (client: S3Client): void => {
@@ -144,13 +149,14 @@ const denyReads = (client: S3Client): void => {
  */
 export const productFunction = (options: ProductFunctionOptions): Promise<ProductFunction> =>
   inEnvironment(async () => {
-    const [{ default: middy }, { coldStartSnapshot }, { cacheMetrics }, { warmup }, { dataCache }, { S3Client }] = await Promise.all([
+    const [{ default: middy }, { coldStartSnapshot }, { cacheMetrics }, { warmup }, { dataCache }, { S3Client }, { registeredCaches }] = await Promise.all([
       import('@middy/core'),
       import('../../entrypoints/snapshot.js'),
       import('../../middlewares/cache-metrics.js'),
       import('../../middlewares/warmup.js'),
       import('../../middlewares/data-cache.js'),
       import('@aws-sdk/client-s3'),
+      import('../../src/cache/registry.js'),
     ])
     const client = new S3Client({ endpoint: options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? '', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
     const commands = countCommands(client)
@@ -165,9 +171,10 @@ export const productFunction = (options: ProductFunctionOptions): Promise<Produc
     const chain = (options.order ?? ChainOrder.SnapshotBeforeWarmup).split(', ').map((name) => byName[name as keyof typeof byName])
     const handler = middy<{ ids?: string[] }>()
       .use(chain)
-      .use(dataCache({ name: 'products', load, ttl: '5m' }))
+      .use(dataCache({ name: 'products', load, ttl: '5m', ...(options.l1 === undefined ? {} : { l1: options.l1 }) }))
       .handler((event, context) => context.caches.products.getMany(event.ids ?? []))
-    return { handler: handler as unknown as ProductFunction['handler'], load, warnings, commands }
+    const entries = (): number => registeredCaches().find(({ cache }) => cache.name === 'products')?.cache.stats().entries ?? 0
+    return { handler: handler as unknown as ProductFunction['handler'], load, warnings, commands, entries }
   })
 
 export interface WrittenSnapshot {

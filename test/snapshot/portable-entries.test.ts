@@ -115,13 +115,24 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     expect(await reader.get('fine')).toBe('forged')
   })
 
-  test('restoring keeps within the l1 bounds', async () => {
+  test('restoring reads no more than l1.maxEntries records: the last ones written, the rest not even decoded', async () => {
     const time = twoProcesses()
     const writer = createCache({ name: 'big', load: (id: string) => id, ttl: '1m', now: time.writer })
     await writer.getMany(['1', '2', '3', '4'])
+    const records = exportPortableEntries(writer)
+    // Records a reader must not touch: reading their key counts.
+    let touched = 0
+    const untouchable = Array.from({ length: 3 }, () => ({
+      get key(): string {
+        touched++
+        return 'never'
+      },
+    }))
     const reader = createCache({ name: 'big', load: (id: string) => id, ttl: '1m', l1: { maxEntries: 2 }, now: time.reader })
-    restorePortableEntries(reader, exportPortableEntries(writer))
-    expect(reader.stats()).toMatchObject({ entries: 2, evictions: 2 })
+    expect(restorePortableEntries(reader, [...untouchable, ...records])).toBe(2)
+    expect(touched).toBe(0)
+    expect(reader.stats()).toMatchObject({ entries: 2, evictions: 0 })
+    expect([...reader.peekEntries()].map(([key]) => key)).toEqual(['3', '4'])
   })
 
   test('exporting leaves recency as it was: the entry read last outlives the one read before it', async () => {
