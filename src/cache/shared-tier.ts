@@ -169,7 +169,9 @@ export class SharedTier<V> {
 
   /** Moves the namespace version on: every environment's entries are gone once it reads the new version. */
   async bumpVersion(scope: CacheScope | undefined): Promise<void> {
-    const bumped = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.incrementCounter(this.#versionKey, signal))
+    // A version key that holds no counter restarts at the wall clock's milliseconds: beyond every
+    // version a count of clears from 0 (or an earlier restart) gave, so no earlier entry comes back.
+    const bumped = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.incrementCounter(this.#versionKey, Date.now(), signal))
     if (bumped === unavailable) {
       if (scope !== undefined) this.#failedIn.add(scope)
     } else {
@@ -286,7 +288,7 @@ export class SharedTier<V> {
     if (!this.#warnedCorruptVersion) {
       this.#warnedCorruptVersion = true
       const what = Number.isNaN(found) ? 'no number' : String(found)
-      this.#host.logger.warn(`middy-cache: cache "${this.#host.cacheName}" skips its shared tier: its namespace version "${this.#versionKey}" holds ${what}, not a counter; delete that key to recover (warned once)`)
+      this.#host.logger.warn(`middy-cache: cache "${this.#host.cacheName}" skips its shared tier: its namespace version "${this.#versionKey}" holds ${what}, not a counter; clear() the cache to replace it (deleting the key would bring back the entries of version 0) (warned once)`)
     }
     return unavailable
   }

@@ -52,7 +52,11 @@ export interface L2Store {
    * is no number (another program's value or type): the store answered, so it is no failure.
    */
   readCounter(key: string, signal: AbortSignal): Promise<number>
-  incrementCounter(key: string, signal: AbortSignal): Promise<number>
+  /**
+   * The counter under `key` moved on by one, from 0 when there is none. A key that holds no counter
+   * (another program's value or type) is replaced by a counter at `restartAt`, which is returned.
+   */
+  incrementCounter(key: string, restartAt: number, signal: AbortSignal): Promise<number>
   /** Closes what the store opened (a connection it created); for scripts and tests, never needed in a function. */
   close(): Promise<void>
 }

@@ -109,6 +109,20 @@ describe('the DynamoDB store', () => {
     expect(await rawItem(`${prefix}foreign-version:0:k:a`)).toBeUndefined()
   })
 
+  test('clear() replaces a namespace version whose counter is of another type by a counter beyond every earlier version', async () => {
+    const prefix = `${uniqueName('t')}:`
+    await seedClients().dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `${prefix}restarted:version` }, counter: { S: '3' } } }))
+    const before = Date.now()
+    const cache = createCache({ name: 'restarted', load: (key: string) => `loaded ${key}`, ttl: '1m', l2: storeFor(prefix), logger: { warn: () => undefined } })
+    const scope = createScope()
+    await cache.clear({ scope })
+    expect(scope.countersFor('restarted')).toMatchObject({ l2Errors: 0 })
+    expect(Number((await rawItem(`${prefix}restarted:version`))?.counter?.N)).toBeGreaterThanOrEqual(before)
+    await cache.get('a')
+    const other = createCache({ name: 'restarted', load: () => 'not from L2', ttl: '1m', l2: storeFor(prefix) })
+    expect(await other.lookup('a')).toMatchObject({ value: 'loaded a', tier: Tier.L2 })
+  })
+
   test('the lease keeps 5 environments x 20 concurrent misses to one load', async () => {
     const prefix = `${uniqueName('t')}:`
     let loads = 0

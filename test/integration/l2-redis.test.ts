@@ -292,6 +292,24 @@ describe('garbage in Redis is a miss, never an exception', () => {
     expect(await raw.exists(leaseKey)).toBe(0)
   })
 
+  test.each<[string, (key: string) => Promise<unknown>]>([
+    ['a string that is no counter', (key) => raw.set(key, 'abc')],
+    ['a hash', (key) => raw.hset(key, 'field', '1')],
+  ])('clear() replaces a namespace version that holds %s by a counter beyond every earlier version, without counting a failure', async (_what, write) => {
+    const env = environments()
+    const versionKey = `${env.prefix}restarted:version`
+    await write(versionKey)
+    const before = Date.now()
+    const cache = createCache({ name: 'restarted', load: (key: string) => `loaded ${key}`, ttl: '1m', l2: env.store({ breaker: { failures: 1, coolDown: '1h' } }), logger: recordingLogger() })
+    const scope = createScope()
+    await cache.clear({ scope })
+    expect(scope.countersFor('restarted')).toMatchObject({ l2Errors: 0 })
+    expect(Number(await raw.get(versionKey))).toBeGreaterThanOrEqual(before)
+    await cache.get('a')
+    const other = createCache({ name: 'restarted', load: () => 'not from L2', ttl: '1m', l2: env.store() })
+    expect(await other.lookup('a')).toMatchObject({ value: 'loaded a', tier: Tier.L2 })
+  })
+
   test('a namespace version of another type (a hash) is skipped with one warning, as one that is no counter: no failure, no open circuit', async () => {
     const env = environments()
     await raw.hset(`${env.prefix}versioned-hash:version`, 'field', '1')
@@ -304,7 +322,7 @@ describe('garbage in Redis is a miss, never an exception', () => {
     expect(load).toHaveBeenCalledTimes(2)
     expect(scope.countersFor('versioned-hash')).toMatchObject({ l2Errors: 0, l2Misses: 0, loads: 2 })
     expect(cache.stats().l2Circuit).toBe('closed')
-    expect(logger.messages).toEqual([expect.stringContaining('holds no number, not a counter; delete that key to recover')])
+    expect(logger.messages).toEqual([expect.stringContaining('holds no number, not a counter; clear() the cache to replace it')])
     expect(await raw.keys(`${env.prefix}*versioned-hash:*:k:*`)).toEqual([])
   })
 

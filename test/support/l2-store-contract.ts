@@ -34,8 +34,8 @@ export const l2StoreContract = (storeWith: () => L2Store): void => {
   test('counters start at 0 and increment', async () => {
     const store = storeWith()
     expect(await store.readCounter('c', signal)).toBe(0)
-    expect(await store.incrementCounter('c', signal)).toBe(1)
-    expect(await store.incrementCounter('c', signal)).toBe(2)
+    expect(await store.incrementCounter('c', 1_000, signal)).toBe(1)
+    expect(await store.incrementCounter('c', 1_000, signal)).toBe(2)
     expect(await store.readCounter('c', signal)).toBe(2)
   })
 }

@@ -196,19 +196,29 @@ class DynamoStore implements TieredStore {
     return counter === undefined ? 0 : Number(counter.N)
   }
 
-  async incrementCounter(key: string, signal: AbortSignal): Promise<number> {
-    const { Attributes } = await this.#client().send(
-      new UpdateItemCommand({
-        TableName: this.#table,
-        Key: this.#keyOf(this.#prefix + key),
-        UpdateExpression: 'ADD #counter :one',
-        ExpressionAttributeNames: { '#counter': Attribute.Counter },
-        ExpressionAttributeValues: { ':one': { N: '1' } },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-      { abortSignal: signal },
-    )
-    return Number(Attributes?.[Attribute.Counter]?.N ?? 0)
+  async incrementCounter(key: string, restartAt: number, signal: AbortSignal): Promise<number> {
+    try {
+      const { Attributes } = await this.#client().send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: this.#keyOf(this.#prefix + key),
+          UpdateExpression: 'ADD #counter :one',
+          ExpressionAttributeNames: { '#counter': Attribute.Counter },
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+        { abortSignal: signal },
+      )
+      return Number(Attributes?.[Attribute.Counter]?.N ?? 0)
+    } catch (error) {
+      // ADD to an attribute of another type (another program's string) is refused with this.
+      if (!(error instanceof Error && error.name === 'ValidationException' && error.message.includes('incorrect data type'))) throw error
+      await this.#client().send(
+        new PutItemCommand({ TableName: this.#table, Item: { ...this.#keyOf(this.#prefix + key), [Attribute.Counter]: { N: String(restartAt) } } }),
+        { abortSignal: signal },
+      )
+      return restartAt
+    }
   }
 
   close(): Promise<void> {

@@ -50,6 +50,9 @@ const orUndefined = (payload: Buffer | null): Buffer | undefined => payload ?? u
 /** Redis's answer to a read of a key that holds another type (a hash, a list: another program's, say). */
 const isWrongType = (error: unknown): boolean => error instanceof Error && error.message.startsWith('WRONGTYPE')
 
+/** Redis's answer to INCR on a key that holds no counter: another type, or a string that is no integer. */
+const holdsNoCounter = (error: unknown): boolean => isWrongType(error) || (error instanceof Error && error.message.startsWith('ERR value is not an integer'))
+
 /**
  * `read`, or `instead` when the key holds another type: Redis answered, so it is no outage, and the
  * key holds nothing this store wrote (the next SET, which replaces a key of any type, heals it).
@@ -203,9 +206,16 @@ class RedisStore implements TieredStore {
     return unlessWrongType(this.#client.get(this.#prefix + key).then(counterOf), Number.NaN)
   }
 
-  async incrementCounter(key: string, signal: AbortSignal): Promise<number> {
+  async incrementCounter(key: string, restartAt: number, signal: AbortSignal): Promise<number> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
-    return this.#client.incr(this.#prefix + key)
+    const counterKey = this.#prefix + key
+    try {
+      return await this.#client.incr(counterKey)
+    } catch (error) {
+      if (!holdsNoCounter(error)) throw error
+      await this.#client.set(counterKey, String(restartAt))
+      return restartAt
+    }
   }
 
   async close(): Promise<void> {
