@@ -51,7 +51,7 @@ const doNothing = (): undefined => undefined
  * Starts a new execution environment warm: reads a snapshot of the listed caches from S3 at module
  * load (INIT), and restores it before the first invocation's caches run (waiting at most `timeout`),
  * each entry with the freshness it had. When no usable snapshot was found, or the one found is
- * past half `maxAge`, writes a new one after an invocation (within its remaining time) or during
+ * past half `maxAge`, writes a new one after an invocation (one with `writeTimeout` left) or during
  * a warm-up ping, at most once per half `maxAge`. Never fails an invocation.
  *
  * Place it before the caches it covers, and after `warmup` (as DESIGN.md chains it) or before it:
@@ -79,6 +79,13 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
   const writeIfDue = (request: Request): Promise<void> | undefined =>
     snapshot.writeIsDue() ? snapshot.write(budgetWithin(request.context, resolved.writeTimeoutMs)) : undefined
 
+  /**
+   * Writes a due snapshot; first, when the caches' own loads let the invocation go on without the
+   * read, waits for it within the write's budget, since the invocation may not end with it pending.
+   */
+  const settleAndWrite = (request: Request): Promise<void> | undefined =>
+    snapshot.reading ? snapshot.settleRead(budgetWithin(request.context, resolved.writeTimeoutMs)).then(() => writeIfDue(request)) : writeIfDue(request)
+
   /** Restores the snapshot (once for the environment); the invocation that waited first counts it. */
   const hydrateFor = async (request: Request): Promise<void> => {
     const report = await snapshot.hydrate()
@@ -99,7 +106,7 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
     try {
       // Restored by `prepare` already, unless the middleware answering early does not call it.
       await prepareEarly(request)
-      await writeIfDue(request)
+      await settleAndWrite(request)
     } catch {
       // write never rejects; nothing here may fail the early answer.
     }
@@ -138,10 +145,11 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
     })
   }
 
-  const after = (request: Request): Promise<void> | undefined => {
+  /** After the handler, or its error: a failed invocation leaves no read pending either. */
+  const finishInvocation = (request: Request): Promise<void> | undefined => {
     takeBackWrite(request)
-    return writeIfDue(request)
+    return settleAndWrite(request)
   }
 
-  return { name: 'coldStartSnapshot', before, after, onError: takeBackWrite }
+  return { name: 'coldStartSnapshot', before, after: finishInvocation, onError: finishInvocation }
 }

@@ -96,13 +96,16 @@ export class EnvironmentSnapshot {
     return (this.#hydrated || this.#overtaken) && this.#schedule.isDue(monotonicClock(), Date.now())
   }
 
-  /** Writes what the covered caches hold, taking at most `budgetMs`, when a write is due and there is something to write. */
+  /**
+   * Writes what the covered caches hold, taking at most `budgetMs`, when a write is due, there is
+   * something to write, and `budgetMs` is the whole `writeTimeout`: collecting and encoding the
+   * entries is synchronous work (up to maxSnapshotBytes of JSON) that no deadline interrupts, so
+   * begun with less time left it could run past the invocation's end, and Lambda would time it out.
+   */
   async write(budgetMs: number): Promise<void> {
     const startedAt = monotonicClock()
-    if (budgetMs <= 0 || !this.writeIsDue()) return
-    // Overtaken by the caches' own loads: the read, under way since INIT, tells whether one is due.
-    if (!this.#hydrated) await this.#restoredWithin(budgetMs)
-    if (!this.#hydrated || !this.writeIsDue()) return
+    // Overtaken by the caches' own loads, the read under way since INIT tells whether one is due: see `settleRead`.
+    if (budgetMs < this.#options.writeTimeoutMs || !this.#hydrated || !this.writeIsDue()) return
     try {
       const entries = collectEntries(coveredCaches(this.#options.caches), this.#keep)
       // Nothing to write is no attempt: the next invocation, with values loaded, may write.
@@ -116,6 +119,20 @@ export class EnvironmentSnapshot {
       this.#schedule.attempt(startedAt)
       this.#warn(`middy-cache: the cold-start snapshot could not be written to ${this.#where()}: ${reasonOf(error)}`)
     }
+  }
+
+  /** Whether the read is still under way after the caches' own loads let an invocation go on without it. */
+  get reading(): boolean {
+    return this.#hydration !== undefined && !this.#hydrated
+  }
+
+  /**
+   * Waits at most `budgetMs` for the read under way and its restore: then its timer (`timeout`) is
+   * over before the invocation ends rather than firing across a freeze, and a write may follow.
+   * Never rejects.
+   */
+  settleRead(budgetMs: number): Promise<void> {
+    return this.#restoredWithin(budgetMs)
   }
 
   /** Waits at most `ms` for the restore under way. Never rejects. */

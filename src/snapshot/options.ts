@@ -15,7 +15,7 @@ export interface SnapshotOptions {
   readonly maxAge?: Duration
   /** How long the first invocation waits for the snapshot. Default '200ms'. */
   readonly timeout?: Duration
-  /** How long writing a snapshot may take, never past the invocation's end. Default '500ms'. */
+  /** How long writing a snapshot may take; an invocation with less time left leaves the write to a later one. Default '500ms'. */
   readonly writeTimeout?: Duration
   /** Part of the object's name; change it when the cached values change shape. Default 'v1'. */
   readonly version?: string

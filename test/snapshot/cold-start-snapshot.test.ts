@@ -165,6 +165,17 @@ describe('when a snapshot is written', () => {
     await invoke(environment.handler, { ids: ['2'] })
     expect(puts(environment.commands)).toBe(1)
   })
+
+  test('never begun with less than writeTimeout left: encoding is work no deadline stops, so the next invocation with time writes it', async () => {
+    const environment = await productFunction({ bucket, snapshot: { writeTimeout: '500ms' } })
+    // 300 ms left, 250 ms past the reserve: time for a PutObject, but not for the whole writeTimeout.
+    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(300))).toEqual([product('1')])
+    expect(puts(environment.commands)).toBe(0)
+    expect(await invoke(environment.handler, { ids: ['2'] })).toEqual([product('2')])
+    expect(puts(environment.commands)).toBe(1)
+    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1', '2'])
+    expect(environment.warnings).toEqual([])
+  })
 })
 
 describe('what a snapshot holds', () => {

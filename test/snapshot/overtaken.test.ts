@@ -39,8 +39,15 @@ interface Gates {
   readonly ssm?: Promise<unknown>
 }
 
+interface SettingsOptions {
+  /** The snapshot's `timeout`. Default '10s'. */
+  readonly timeout?: string
+  /** The handler fails after reading its value. */
+  readonly fails?: boolean
+}
+
 /** A nightly-report-like function: the snapshot covers a configCache that prefetches at module load. */
-const settingsFunction = (gates: Gates) =>
+const settingsFunction = (gates: Gates, options: SettingsOptions = {}) =>
   inEnvironment(async () => {
     const [{ default: middy }, { coldStartSnapshot }, { configCache }, { invocationOf }, { registeredCaches }, { S3Client }, { SSMClient }] = await Promise.all([
       import('@middy/core'),
@@ -64,13 +71,15 @@ const settingsFunction = (gates: Gates) =>
         snapshotReads.push(invocationOf(request).scope.countersFor('config').snapshotReads)
       },
     }
+    const warnings: string[] = []
+    const logger = { warn: (message: string) => void warnings.push(message) }
     const handler = middy()
-      .use(coldStartSnapshot({ bucket, caches: ['config'], client: s3, timeout: '10s', logger: { warn: () => undefined } }))
+      .use(coldStartSnapshot({ bucket, caches: ['config'], client: s3, timeout: options.timeout ?? '10s', logger }))
       .use(readsCounted)
       .use(configCache({ parameters: { table: parameter }, ttl: '1h', staleIfError: '1d', awsSdkV3Client: ssm }))
-      .handler((_event, context) => Promise.resolve(context.config.table))
+      .handler((_event, context) => (options.fails === true ? Promise.reject(new Error(`failed after reading ${context.config.table}`)) : Promise.resolve(context.config.table)))
     const prefetched = (): boolean => registeredCaches().some(({ cache }) => cache.name === 'config' && cache.stats().entries > 0)
-    return { handler, commands, snapshotReads, prefetched, destroy: () => {
+    return { handler, commands, snapshotReads, prefetched, warnings, destroy: () => {
       s3.destroy()
       ssm.destroy()
     } }
@@ -107,6 +116,18 @@ describe('a prefetch that brings every covered value first ends the wait for the
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     expect(fresh.snapshotReads.at(-1)).toBe(1)
+    fresh.destroy()
+  })
+
+  test('a first invocation that fails still settles the read it went on without: its timer never outlives the invocation', async () => {
+    await snapshotWritten('from SSM')
+    await putParameters({ [parameter]: 'newer, from SSM' })
+    const s3 = deferred<undefined>()
+    const fresh = await settingsFunction({ s3: s3.promise }, { timeout: '100ms', fails: true })
+    await expect(invoke(fresh.handler)).rejects.toThrow('failed after reading newer, from SSM')
+    // Judged within the invocation (onError waits, within writeTimeout), not on a timer left for after it.
+    expect(fresh.warnings).toEqual([expect.stringContaining('did not arrive within 100 ms')])
+    s3.resolve(undefined)
     fresh.destroy()
   })
 
