@@ -2,7 +2,7 @@ import type { MiddlewareObj, Request } from '@middy/core'
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda'
 import { createCache, type Cache, type FreshValue, type GetOptions } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
-import { pickFromBatch } from '../src/cache/batch.js'
+import { valuesOfBatch } from '../src/cache/batch.js'
 import { CacheError, CacheOptionsError, keyTypeError, printable } from '../src/cache/errors.js'
 import type { BatchLoadContext, CacheOptions, EntryFreshness, FreshnessOptions, L1Options, LoadContext, Logger } from '../src/cache/options.js'
 import { storeApart } from '../src/cache/namespace.js'
@@ -12,7 +12,7 @@ import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
 import { optionalDurationMs, refuseReservedName, requireRecord } from './shared/cache-options.js'
-import { defaultSettleBudgetMs, invocationOf, readingBefore, settleIfPending } from './shared/invocation.js'
+import { defaultSettleBudgetMs, invocationOf, readingBefore, settleIfPending, settleOnEarlyReturn } from './shared/invocation.js'
 import { principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
 /** Whose values a data cache holds. */
@@ -127,7 +127,8 @@ const engineLoaders = <V>(name: string, byPrincipal: boolean, load: DataLoader<V
             setFreshness: (freshness, key) => { context.setFreshness(freshness, principalKey(principal, key)) },
             principal,
           })
-          group.keys.forEach((key, index) => values.set(group.scopedKeys[index] ?? '', pickFromBatch(name, answer, key, index)))
+          const loaded = valuesOfBatch(name, answer, group.keys)
+          group.scopedKeys.forEach((scopedKey, index) => values.set(scopedKey, loaded[index]))
         }),
       )
       return values
@@ -309,6 +310,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     }
     return handle.get(eventKey).then((value) => {
       context[name] = value
+      settleOnEarlyReturn(request, settleBudgetMs)
     })
   }
   const settle = (request: Request): Promise<void> | undefined => settleIfPending(request, settleBudgetMs)

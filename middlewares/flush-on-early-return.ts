@@ -5,8 +5,9 @@ import { flushSuiteOnEarlyReturn } from './shared/early-return.js'
  * A Middy plugin hook for chains in which a middleware other than `warmup` may answer early (an
  * idempotency check, a validator, an authoriser...): `middy({ requestEnd: flushOnEarlyReturn })`.
  * Middy skips every `after` hook of a request answered early, so without it cacheMetrics would not
- * write that request and coldStartSnapshot would not write a due snapshot. It writes them, once,
- * for a request that ended early, and does nothing for the others. Never rejects.
+ * write that request, coldStartSnapshot would not write a due snapshot, and refreshes the cache
+ * middlewares started in `before` would run on across the freeze. It writes them, once, and settles
+ * those refreshes for a request that ended early, and does nothing for the others. Never rejects.
  */
 export const flushOnEarlyReturn = (request: Request): Promise<void> | undefined =>
   'earlyResponse' in request ? flushSuiteOnEarlyReturn(request) : undefined

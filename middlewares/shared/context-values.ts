@@ -1,7 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Cache } from '../../src/cache/cache.js'
 import { CacheError } from '../../src/cache/errors.js'
-import { invocationOf, readingBefore, settleIfPending } from './invocation.js'
+import { invocationOf, readingBefore, settleIfPending, settleOnEarlyReturn } from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
 export interface ContextEntry {
@@ -100,6 +100,7 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     }
     return cache.getMany(keys, { scope }).then((loaded) => {
       placeOnContext(request, loaded)
+      settleOnEarlyReturn(request, settleBudgetMs)
     })
   }
 

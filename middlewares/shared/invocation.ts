@@ -89,6 +89,16 @@ export const settleIfPending = (request: RequestLike, budgetMs: number): Promise
 
 const ignore = (): void => undefined
 
+/**
+ * Has the loads `request` left running settled (see `settleInvocation`) should a middleware answer
+ * early: Middy then skips every `after` and `onError`, which would have settled them, and they would
+ * run on across the freeze. Registers nothing while none is running, so a warm invocation pays nothing.
+ */
+export const settleOnEarlyReturn = (request: RequestLike, budgetMs: number): void => {
+  if (invocationOf(request).pending === 0) return
+  onEarlyReturn(request, () => settleInvocation(request, budgetMs).then(ignore))
+}
+
 /** Registers work to run if a middleware answers early; remove it with the returned function once done normally. */
 export const onEarlyReturn = (request: RequestLike, work: () => Promise<void>): (() => void) => {
   const invocation = invocationOf(request)

@@ -3,9 +3,18 @@ import { CacheError } from './errors.js'
 /** What a batch loader answers: values by key, or an array aligned with the keys it was given. */
 export type BatchAnswer<V> = ReadonlyMap<string, V> | readonly (V | undefined)[]
 
-/** The value a batch answer holds for `key`, asked at `index`; a key left out is "not found". */
-export const pickFromBatch = <V>(cache: string, answer: BatchAnswer<V>, key: string, index: number): V => {
-  if (answer instanceof Map) return (answer as ReadonlyMap<string, V>).get(key) as V
-  if (Array.isArray(answer)) return (answer as readonly V[])[index] as V
-  throw new CacheError(`middy-cache: loadMany of cache "${cache}" must return a Map or an array aligned with the keys`)
+/**
+ * The values a batch answer holds for `keys`, in their order; a key a Map leaves out is "not found".
+ * An array must hold one value per key: one of another length (only the rows found, say) is not
+ * aligned, and read by position it would give keys each other's values.
+ */
+export const valuesOfBatch = <V>(cache: string, answer: BatchAnswer<V>, keys: readonly string[]): readonly V[] => {
+  if (answer instanceof Map) return keys.map((key) => (answer as ReadonlyMap<string, V>).get(key) as V)
+  if (!Array.isArray(answer)) throw new CacheError(`middy-cache: loadMany of cache "${cache}" must return a Map or an array aligned with the keys`)
+  if (answer.length !== keys.length) {
+    throw new CacheError(
+      `middy-cache: loadMany of cache "${cache}" answered ${answer.length} values for ${keys.length} keys: an array must hold one value per key, in their order (undefined for "not found"); or answer a Map by key`,
+    )
+  }
+  return answer as readonly V[]
 }

@@ -2,7 +2,7 @@ import { settleFlights, type SettleReport } from './background.js'
 import type { CircuitState } from './breaker.js'
 import type { Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
-import { pickFromBatch } from './batch.js'
+import { valuesOfBatch } from './batch.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { Flight, timedOut } from './flight.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
@@ -468,11 +468,12 @@ export class Cache<V> {
 
   /** `freshBeyond`: an L2 value found while taking the lease serves only if it stays fresh past this moment. */
   #flightFor(key: string, storeKey: string, scope: CacheScope | undefined, read: SharedRead, freshBeyond = Number.NEGATIVE_INFINITY): Flight<Fetched<V>> {
-    return (
-      this.#inFlight.get(storeKey) ??
-      this.#startFlight(storeKey, scope, (control) =>
-        this.#tier === undefined ? this.#loadFetched(key, storeKey, control.signal, scope) : this.#tier.fetch(key, storeKey, control, scope, read, freshBeyond),
-      )
+    const running = this.#inFlight.get(storeKey)
+    // An abandoned flight stays listed until its rejection has run its course: joined meanwhile, it
+    // would fail a caller (another invocation) whose own load nobody abandoned.
+    if (running !== undefined && !running.signal.aborted) return running
+    return this.#startFlight(storeKey, scope, (control) =>
+      this.#tier === undefined ? this.#loadFetched(key, storeKey, control.signal, scope) : this.#tier.fetch(key, storeKey, control, scope, read, freshBeyond),
     )
   }
 
@@ -596,9 +597,10 @@ export class Cache<V> {
         policyByKey.set(key, policyWith(this.#options.policy, freshness))
       },
     }
-    const loaded = await this.#callSource(scope, () => batch.loadMany(batchKeys, context))
+    // Checked within the call: an answer that cannot be read counts as the loader's failure.
+    const loaded = await this.#callSource(scope, async () => valuesOfBatch(this.name, await batch.loadMany(batchKeys, context), batchKeys))
     toLoad.forEach(({ key, storeKey }, index) => {
-      const value = pickFromBatch(this.name, loaded, key, index)
+      const value = loaded[index] as V
       const entry = this.#entryFor(storeKey, value, policyByKey.get(key) ?? this.#options.policy)
       results.set(storeKey, { value, entry, outcome: Outcome.Miss, tier: Tier.Source })
     })

@@ -32,8 +32,8 @@ export interface BatchLoadContext {
 }
 
 /**
- * Loads many keys in one call: a Map by key, or an array aligned with `keys`. A key missing from
- * the result is "not found".
+ * Loads many keys in one call: a Map by key, or an array aligned with `keys` (one value per key, in
+ * their order). A key the Map leaves out, or undefined in the array, is "not found".
  */
 export type BatchLoader<V> = (
   keys: readonly string[],

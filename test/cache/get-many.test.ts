@@ -30,6 +30,14 @@ describe('getMany', () => {
     expect(await cache.getMany(['one', 'missing', 'three'])).toEqual([3, undefined, 5])
   })
 
+  test('an array of another length than the keys (only the rows found, say) is refused as a failed load, never read by position', async () => {
+    const rows = new Map([['a', 'row a'], ['c', 'row c']])
+    const loadMany = (keys: readonly string[]) => Promise.resolve(keys.flatMap((key) => rows.get(key) ?? []))
+    const cache = createCache({ name: 'unaligned', load: (key: string) => rows.get(key), loadMany, ttl: '1m' })
+    await expect(cache.getMany(['a', 'b', 'c'])).rejects.toThrow('loadMany of cache "unaligned" answered 2 values for 3 keys')
+    expect(cache.stats()).toMatchObject({ loadErrors: 1, entries: 0 })
+  })
+
   test('a single get during a batch joins it instead of loading again', async () => {
     const load = jest.fn(() => 'single')
     let release: (() => void) | undefined

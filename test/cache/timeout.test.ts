@@ -85,6 +85,27 @@ describe('load timeout', () => {
     expect(cache.stats()).toMatchObject({ loadErrors: 1, staleServed: 1, errors: 0 })
   })
 
+  test('a get made as another invocation abandons the load loads afresh: it never joins the abandoned one', async () => {
+    const clock = manualClock()
+    let meanwhile: Promise<string> | undefined
+    let calls = 0
+    const load = (key: string, { signal }: LoadContext): Promise<string> => {
+      calls++
+      if (calls !== 2) return Promise.resolve(`${key} v${calls}`)
+      // Another invocation (of a Managed Instance) asks for the key at the very moment this refresh is abandoned.
+      signal.addEventListener('abort', () => { meanwhile = cache.get(key) })
+      return new Promise(() => undefined)
+    }
+    const cache = createCache({ name: 'abandoned-join', load, ttl: '1s', staleWhileRevalidate: '1s', now: clock.now })
+    await cache.get('k')
+    clock.advance(1_500)
+    const scope = createScope()
+    expect(await cache.get('k', { scope })).toBe('k v1')
+    clock.advance(1_000)
+    expect(await scope.settle(0)).toEqual({ completed: 0, abandoned: 1 })
+    expect(await meanwhile).toBe('k v3')
+  })
+
   test('settle leaves running a load that another caller still waits for', async () => {
     const gate = deferred<string>()
     const cache = createCache({ name: 'shared-wait', load: () => gate.promise, ttl: '1m' })

@@ -1,9 +1,11 @@
-import type { Request } from '@middy/core'
+import middy, { type Request } from '@middy/core'
 import { createCache } from '../../src/index.js'
+import { flushOnEarlyReturn } from '../../middlewares/flush-on-early-return.js'
 import { contextValuesMiddleware, type ContextEntry } from '../../middlewares/shared/context-values.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { deferred } from '../support/deferred.js'
 import { manualClock } from '../support/clock.js'
+import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
 
 const entries: ContextEntry[] = [
@@ -68,6 +70,27 @@ describe('the values middleware behind configCache and secretsCache', () => {
     expect(run.before(next)).toBeUndefined()
     expect(contextOf(next).config).toMatchObject({ table: 'v2' })
     expect(contextOf(request).config).toMatchObject({ table: 'v1' })
+  })
+
+  test('a request another middleware answers early still has the refresh begun in before settled (with flushOnEarlyReturn)', async () => {
+    const clock = manualClock()
+    const refreshes: AbortSignal[] = []
+    const load = (key: string, { signal }: { signal: AbortSignal }): unknown => {
+      if (clock.now() === 1_000) return `${key} v1`
+      refreshes.push(signal)
+      return new Promise(() => undefined)
+    }
+    const cache = createCache<unknown>({ name: 'answered-early', load, ttl: '1m', staleWhileRevalidate: '1m', now: clock.now })
+    const middleware = contextValuesMiddleware({ cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 10, holderFor: () => ({}) })
+    const handler = middy({ requestEnd: flushOnEarlyReturn })
+      .use(middleware)
+      .use({ before: () => 'the stored answer' })
+      .handler(() => Promise.resolve('handled'))
+    await invoke(handler)
+    clock.advance(61_000)
+    expect(await invoke(handler)).toBe('the stored answer')
+    expect(refreshes).toHaveLength(2)
+    expect(refreshes.every((signal) => signal.aborted)).toBe(true)
   })
 
   test('a missing required value fails before with its name, and leaves the context untouched', async () => {

@@ -238,6 +238,14 @@ describe("scope: 'principal'", () => {
     expect(loadMany).toHaveBeenCalledTimes(2)
   })
 
+  test("a batch loader's array of another length than the keys is refused, never read by position", async () => {
+    const loadMany = (keys: readonly string[]) => Promise.resolve(keys.filter((key) => key !== 'b').map((key) => `row ${key}`))
+    const handler = middy()
+      .use(dataCache({ name: 'unalignedPrincipal', load: (key: string) => key, loadMany, ttl: '5m', scope: 'principal', principal: () => 'alice' }))
+      .handler((_event, context) => context.caches.unalignedPrincipal.getMany(['a', 'b', 'c']))
+    await expect(invoke(handler)).rejects.toThrow('loadMany of cache "unalignedPrincipal" answered 2 values for 3 keys')
+  })
+
   test("keys cannot be forged across principals: principal 'a:b' with key 'c' is not principal 'a' with key 'b:c'", async () => {
     const handler = middy()
       .use(

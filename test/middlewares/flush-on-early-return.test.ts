@@ -70,6 +70,28 @@ describe('flushOnEarlyReturn', () => {
     expect(gets()).toEqual([])
   })
 
+  test('a refresh dataCache began in before is settled, not left to run on across the freeze', async () => {
+    const suite = freshSuite()
+    const refreshes: AbortSignal[] = []
+    let loads = 0
+    const load = (key: string, { signal }: { signal: AbortSignal }): Promise<string> => {
+      if (++loads === 1) return Promise.resolve(`product ${key}`)
+      refreshes.push(signal)
+      return new Promise(() => undefined)
+    }
+    const handler = middy<Event>({ requestEnd: suite.flushOnEarlyReturn })
+      .use([
+        suite.dataCache({ name: 'products', key: () => 'a', load, ttl: '20ms', staleWhileRevalidate: '1m', settleBudget: '10ms' }) as MiddlewareObj<Event>,
+        { before: (request) => (request.event.repeated === true ? 'the stored answer' : undefined) },
+      ])
+      .handler(() => Promise.resolve('handled'))
+    await invoke(handler, {})
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(await invoke(handler, { repeated: true })).toBe('the stored answer')
+    expect(refreshes).toHaveLength(1)
+    expect(refreshes[0]?.aborted).toBe(true)
+  })
+
   test('a ping warmup answers is written once, with the hook too', async () => {
     const suite = freshSuite()
     const handler = middy({ requestEnd: suite.flushOnEarlyReturn }).use(suite.warmup()).use(suite.cacheMetrics({ namespace, service })).handler(() => Promise.resolve('handled'))

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import type { Request } from '@middy/core'
+import type { Duration } from '../../src/cache/duration.js'
 import { putParameters, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
@@ -41,7 +42,7 @@ interface Gates {
 
 interface SettingsOptions {
   /** The snapshot's `timeout`. Default '10s'. */
-  readonly timeout?: string
+  readonly timeout?: Duration
   /** The handler fails after reading its value. */
   readonly fails?: boolean
 }
