@@ -34,6 +34,27 @@ export const settleFlights = async (flights: Iterable<Flight<unknown>>, budgetMs
   return { completed, abandoned }
 }
 
+/**
+ * `work`'s result, or undefined as soon as `signal` aborts, whichever comes first; the same as
+ * awaiting `work` without a signal. Leaves no listener behind.
+ */
+export const unlessAborted = <T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> => {
+  if (signal === undefined) return work
+  return new Promise<T | undefined>((resolve, reject) => {
+    const aborted = (): void => {
+      resolve(undefined)
+    }
+    // Handled whichever comes first, so that `work` failing later is never an unhandled rejection.
+    work
+      .finally(() => {
+        signal.removeEventListener('abort', aborted)
+      })
+      .then(resolve, reject)
+    if (signal.aborted) aborted()
+    else signal.addEventListener('abort', aborted, { once: true })
+  })
+}
+
 /** Loads started or joined on behalf of one owner that may still be running when the owner is done. */
 export class BackgroundWork {
   readonly #flights = new Set<Flight<unknown>>()

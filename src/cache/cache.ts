@@ -1,4 +1,4 @@
-import { settleFlights, type SettleReport } from './background.js'
+import { settleFlights, unlessAborted, type SettleReport } from './background.js'
 import type { CircuitState } from './breaker.js'
 import type { Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
@@ -26,6 +26,11 @@ export interface FreshReadOptions extends GetOptions {
 
 /** Freshness for one entry written with `set`, overriding the cache's options. */
 export interface SetOptions extends EntryFreshness, GetOptions {}
+
+export interface RefreshAheadOptions extends GetOptions {
+  /** The caller's deadline: once it aborts, no reload starts, since one would outlive the caller. */
+  readonly signal?: AbortSignal
+}
 
 /** What a refresh ahead came to. */
 export interface RefreshReport {
@@ -332,17 +337,25 @@ export class Cache<V> {
   /**
    * Reloads every entry that stops being fresh within `horizonMs` and waits for the reloads, so that
    * no caller meets them stale (a warm-up ping's work). Entries stored under a hashed key are left
-   * to refresh on their next get. A reload that fails or outlives `timeout` keeps the old value.
+   * to refresh on their next get. A reload that fails or outlives `timeout` keeps the old value, as
+   * does an entry left unreloaded because `signal` aborted first: both count as failed.
    */
-  async refreshAhead(horizonMs: number, options?: GetOptions): Promise<RefreshReport> {
+  async refreshAhead(horizonMs: number, options?: RefreshAheadOptions): Promise<RefreshReport> {
     const scope = options?.scope
+    const signal = options?.signal
     const versionSync = this.#versionSync(scope)
-    if (versionSync !== undefined) await versionSync
+    // A version check on a slow L2 can outlast the caller's deadline: no reason to wait past it.
+    if (versionSync !== undefined) await unlessAborted(versionSync, signal)
     const horizon = this.#now() + horizonMs
     const reloads: Promise<unknown>[] = []
+    let outOfTime = 0
     for (const [storeKey, entry] of this.#store.entries()) {
       const key = callerKeyOf(storeKey)
       if (key === undefined || entry.freshUntil > horizon) continue
+      if (signal?.aborted === true) {
+        outOfTime++
+        continue
+      }
       // A copy in L2 as old as ours would only hand back the same freshness: only a newer one will do.
       const flight = this.#flightFor(key, storeKey, scope, 'skip', horizon)
       scope?.track(flight)
@@ -350,7 +363,7 @@ export class Cache<V> {
     }
     const results = await Promise.allSettled(reloads)
     const refreshed = results.filter((result) => result.status === 'fulfilled' && result.value !== timedOut).length
-    return { refreshed, failed: results.length - refreshed }
+    return { refreshed, failed: results.length - refreshed + outOfTime }
   }
 
   /**

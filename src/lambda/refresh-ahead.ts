@@ -1,4 +1,5 @@
 import type { RefreshReport } from '../cache/cache.js'
+import { monotonicClock } from '../cache/clock.js'
 import { registeredCaches } from '../cache/registry.js'
 import type { CacheScope } from '../cache/scope.js'
 
@@ -9,6 +10,7 @@ import type { CacheScope } from '../cache/scope.js'
  * (after `budgetMs`) are abandoned and count as failed, so none outlives the invocation. Never rejects.
  */
 export const refreshRegisteredCaches = async (horizonMs: number, budgetMs: number, scope: CacheScope, deadline: AbortSignal): Promise<RefreshReport> => {
+  const startedAt = monotonicClock()
   // The reloads are tracked in the scope; those a cache starts only after an await of its own (a
   // shared-tier version check) escape its settle below, so the deadline abandons them there.
   const abandonReloads = (): void => {
@@ -18,10 +20,13 @@ export const refreshRegisteredCaches = async (horizonMs: number, budgetMs: numbe
   try {
     const reports = await Promise.allSettled(
       registeredCaches().map(async ({ cache }) => {
-        const [report] = await Promise.all([cache.refreshAhead(horizonMs, { scope }), cache.settle(budgetMs)])
+        const [report] = await Promise.all([cache.refreshAhead(horizonMs, { scope, signal: deadline }), cache.settle(budgetMs)])
         return report
       }),
     )
+    // A refresh stops waiting for a reload that outlives its cache's `timeout`; one that escaped
+    // its cache's settle would otherwise run on after the answer, across the freeze.
+    await scope.settle(Math.max(0, budgetMs - (monotonicClock() - startedAt)))
     let refreshed = 0
     let failed = 0
     for (const report of reports) {

@@ -36,6 +36,19 @@ describe('refreshAhead', () => {
     expect(await cache.refreshAhead(5 * 60_000)).toEqual({ refreshed: 0, failed: 1 })
     await cache.settle(0)
   })
+
+  test('once the signal has aborted (the caller is out of time) no reload starts: the entries due count as failed and keep their value', async () => {
+    const clock = manualClock()
+    const load = jest.fn((key: string) => `${key}@${clock.now()}`)
+    const cache = createCache({ name: 'ahead-out-of-time', load, ttl: '1m', now: clock.now })
+    await cache.getMany(['a', 'b'])
+    load.mockClear()
+    const deadline = new AbortController()
+    deadline.abort()
+    expect(await cache.refreshAhead(5 * 60_000, { signal: deadline.signal })).toEqual({ refreshed: 0, failed: 2 })
+    expect(load).not.toHaveBeenCalled()
+    expect(cache.stats().inFlight).toBe(0)
+  })
 })
 
 describe('setFreshness from the loader', () => {

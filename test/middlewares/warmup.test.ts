@@ -4,7 +4,9 @@ import middy, { type MiddlewareObj } from '@middy/core'
 import { invocationOf, onEarlyReturn } from '../../middlewares/shared/invocation.js'
 import { warmup, type WarmupAnswer } from '../../middlewares/warmup.js'
 import type { WarmupOptions } from '../../src/lambda/warmup-options.js'
-import { CacheKind, createCache, registerCache, type Cache, type CacheOptions } from '../../src/index.js'
+import { CacheKind, createCache, registerCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js'
+import { redisStore, type L2Store } from '../../entrypoints/redis.js'
+import { startTcpProxy, uniqueName, type TcpProxy } from '../harness/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 import { captureOutput, metricNamesOf, type EmfBlob } from '../support/emf.js'
@@ -185,6 +187,71 @@ describe('warmup: refresh ahead', () => {
     const answer = await ping({}, { warmer: true }, lambdaContext(150))
     expect(answer.refreshFailed).toBe(1)
     expect(answer.durationMs).toBeLessThan(150)
+  })
+})
+
+describe('warmup: refresh ahead with a shared tier (redis, through a proxy that can go silent)', () => {
+  let proxy: TcpProxy
+  let store: L2Store | undefined
+
+  beforeAll(async () => {
+    const redis = new URL(process.env.REDIS_URL ?? '')
+    proxy = await startTcpProxy({ target: { host: redis.hostname, port: Number(redis.port) } })
+  })
+
+  afterEach(async () => {
+    proxy.setBlackhole(false)
+    await store?.close()
+    store = undefined
+  })
+
+  afterAll(async () => {
+    await proxy.close()
+  })
+
+  /** A registered cache on L2 whose first load answers and every later one hangs until abandoned; its namespace version is due for a check. */
+  const hangingOnL2 = (timeout: Duration, cacheOptions: Partial<CacheOptions<string>> = {}) => {
+    store = redisStore({ url: proxy.url('redis'), prefix: `${uniqueName('warm')}:`, timeout })
+    const clock = manualClock()
+    const reloads: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
+      if (load.mock.calls.length === 1) return Promise.resolve('old')
+      reloads.push(signal)
+      return new Promise<string>(() => undefined)
+    })
+    const cache = registered<string>({ name: uniqueName('shared'), load, ttl: '1m', now: clock.now, l2: store, ...cacheOptions })
+    return { cache, clock, load, reloads }
+  }
+
+  test('a reload that outlives its timeout is waited for within maxDuration, then abandoned: none runs on after the answer', async () => {
+    const { cache, clock, reloads } = hangingOnL2('500ms', { timeout: '20ms', staleIfError: '1h' })
+    await cache.get('table')
+    // Past the version check's interval: the refresh reads the namespace version before it reloads.
+    clock.advance(10_000)
+
+    const answer = await ping({ maxDuration: '200ms' })
+
+    expect(answer).toMatchObject({ refreshed: 0, refreshFailed: 1 })
+    expect(answer.durationMs).toBeGreaterThanOrEqual(190)
+    expect(reloads.map((signal) => signal.aborted)).toEqual([true])
+    expect(cache.stats().inFlight).toBe(0)
+    expect(await cache.get('table')).toBe('old')
+  })
+
+  test('a version check that outlasts the ping does not hold the answer past maxDuration, and no reload starts after it', async () => {
+    const { cache, clock, load } = hangingOnL2('300ms')
+    await cache.get('table')
+    clock.advance(10_000)
+    proxy.setBlackhole(true)
+
+    const answer = await ping({ maxDuration: '50ms' })
+
+    expect(answer).toMatchObject({ refreshed: 0, refreshFailed: 1 })
+    expect(answer.durationMs).toBeLessThan(250)
+    // The version check times out on its own, after the answer: still no reload.
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(cache.stats().inFlight).toBe(0)
   })
 })
 
