@@ -5,6 +5,7 @@ import { CacheCounters, Tally } from './counters.js'
 import { valuesOfBatch } from './batch.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { Flight, timedOut } from './flight.js'
+import { freezeShared } from './freeze.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
 import { callerKeyOf, storeKeyOf } from './keys.js'
 import { policyWith, resolveCacheOptions, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
@@ -638,7 +639,7 @@ export class Cache<V> {
   /** The entry a value is kept as; undefined for "not found" when `negativeTtl` does not ask to remember it. */
   #entryFor(storeKey: string, value: V, policy: FreshnessPolicy): Entry<V> | undefined {
     if (value === undefined && policy.negativeTtlMs === 0) return undefined
-    return createEntry(value, this.#now(), policy, estimateSize(value) + storeKey.length * 2)
+    return createEntry(freezeShared(value), this.#now(), policy, estimateSize(value) + storeKey.length * 2)
   }
 
   /** Keeps an entry in memory (undefined forgets the key); one larger than `l1.maxBytes` is counted instead. */

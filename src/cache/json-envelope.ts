@@ -1,4 +1,5 @@
 import { longestWindowMs } from './duration.js'
+import { freezeShared } from './freeze.js'
 import type { Entry } from './freshness.js'
 import { isRecord } from './options.js'
 
@@ -126,7 +127,7 @@ export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: 
   const createdAt = monoNow - Math.max(0, wallNow - createdAtMs)
   const freshUntil = createdAt + ttl
   return {
-    value: value as V,
+    value: freezeShared(value) as V,
     createdAt,
     freshUntil,
     revalidateUntil: freshUntil + revalidate,

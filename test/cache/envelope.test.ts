@@ -21,6 +21,13 @@ describe('the envelope an entry travels in', () => {
     expect(read?.fallbackUntil).toBe(900 - 12_000 + 3_660_000)
   })
 
+  test('a value read back is frozen, as every cached value is: it is shared by whoever reads it next', () => {
+    const read = roundTrip(createEntry({ id: '1', tags: ['a'] }, monoNow, policy, 0), monoNow, wallNow)
+    const value = read?.value as { tags: string[] }
+    expect(Object.isFrozen(value)).toBe(true)
+    expect(Object.isFrozen(value.tags)).toBe(true)
+  })
+
   test('a reader whose wall clock lags the writer\'s takes the entry as just made, never as made in the future', () => {
     const read = roundTrip(createEntry('v', monoNow, policy, 0), 100, wallNow - 5_000)
     expect(read?.createdAt).toBe(100)

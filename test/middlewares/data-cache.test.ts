@@ -33,6 +33,23 @@ describe('eager: the event key is loaded before the handler onto context[name]',
     expect(counters.map((count) => [count.misses, count.hits])).toEqual([[1, 0], [0, 1]])
   })
 
+  test('a handler cannot change the cached value in place: the change throws, and the next caller reads the value as loaded', async () => {
+    const load = (id: string) => ({ id, price: 10, tags: ['new'] })
+    const handler = middy()
+      .use(dataCache({ name: 'priced', key: (event: { pathParameters: { id: string } | null }) => event.pathParameters?.id, load, ttl: '5m' }))
+      .handler((_event, context) => {
+        const priced = context.priced as { price: number; tags: string[] }
+        priced.price = 99
+        priced.tags.push('personal discount')
+        return Promise.resolve(priced)
+      })
+    await expect(invoke(handler, byId('1'))).rejects.toThrow(TypeError)
+    const reader = middy()
+      .use(dataCache({ name: 'priced', key: (event: { pathParameters: { id: string } | null }) => event.pathParameters?.id, load, ttl: '5m' }))
+      .handler((_event, context) => Promise.resolve(context.priced))
+    expect(await invoke(reader, byId('1'))).toEqual({ id: '1', price: 10, tags: ['new'] })
+  })
+
   test('a warm invocation: before puts the fresh value on the context synchronously, and after has nothing to wait for', async () => {
     const middleware = dataCache({ name: 'warm', key: (event: { id: string }) => event.id, load: (id: string) => product(id), ttl: '5m' })
     const requestFor = (id: string) => ({ event: { id }, context: {}, response: undefined, error: undefined, internal: {} }) as unknown as Parameters<NonNullable<typeof middleware.before>>[0]

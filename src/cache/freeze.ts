@@ -1,0 +1,31 @@
+/** Whether `value` is data as JSON writes it, not yet frozen: a plain object or an array. */
+const isOpenPlainData = (value: unknown): value is object => {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return false
+  if (Array.isArray(value)) return true
+  const prototype: unknown = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
+
+/**
+ * Freezes the plain objects and arrays `value` is made of, however deep, and returns it. A cached
+ * value is shared by every later invocation and by concurrent ones: a handler that changed it in
+ * place (a price, a flag set for one caller) would change what the others read. Anything else (a
+ * class instance, a Map, bytes) is left as it is, since freezing could break its own workings;
+ * so is an object that refuses to be frozen (a proxy). Getters are not called.
+ */
+export const freezeShared = <V>(value: V): V => {
+  const open: unknown[] = [value]
+  for (let next = open.pop(); next !== undefined || open.length > 0; next = open.pop()) {
+    if (!isOpenPlainData(next)) continue
+    try {
+      Object.freeze(next)
+    } catch {
+      continue
+    }
+    for (const name of Object.getOwnPropertyNames(next)) {
+      const descriptor = Object.getOwnPropertyDescriptor(next, name)
+      if (descriptor !== undefined && 'value' in descriptor) open.push(descriptor.value)
+    }
+  }
+  return value
+}

@@ -1,0 +1,38 @@
+import { freezeShared } from '../../src/cache/freeze.js'
+
+class Counter {
+  count = 0
+  increment(): number {
+    return ++this.count
+  }
+}
+
+describe('freezeShared', () => {
+  test('freezes plain objects and arrays however deep, cycles included', () => {
+    const inner = { tags: ['a', { deep: true }] }
+    const value: Record<string, unknown> = { inner, list: [inner], bare: Object.assign(Object.create(null) as object, { x: 1 }) }
+    value.self = value
+    expect(freezeShared(value)).toBe(value)
+    for (const part of [value, inner, inner.tags, inner.tags[1], value.list, value.bare]) expect(Object.isFrozen(part)).toBe(true)
+  })
+
+  test('leaves alone what freezing could break: class instances, Maps, bytes, and what they hold', () => {
+    const counter = new Counter()
+    const map = new Map([['k', { open: true }]])
+    const bytes = new Uint8Array([1, 2])
+    freezeShared({ counter, map, bytes })
+    expect(counter.increment()).toBe(1)
+    expect(Object.isFrozen(map.get('k'))).toBe(false)
+    bytes[0] = 9
+    expect(bytes[0]).toBe(9)
+  })
+
+  test('calls no getter, and a proxy that refuses to be frozen is left as it is', () => {
+    const getter = jest.fn(() => ({ open: true }))
+    const withGetter = Object.defineProperty({}, 'lazy', { get: getter, enumerable: true })
+    const stubborn = new Proxy({ a: 1 }, { preventExtensions: () => false })
+    expect(() => freezeShared({ withGetter, stubborn, scalars: [1, 'two', null, undefined] })).not.toThrow()
+    expect(getter).not.toHaveBeenCalled()
+    expect(Object.isFrozen(withGetter)).toBe(true)
+  })
+})
