@@ -210,10 +210,28 @@ const resolveL2 = (value: unknown): TieredStore | undefined => {
   return value as unknown as TieredStore
 }
 
+/**
+ * `call`, its own failure swallowed: a logger that throws (a closed transport, a formatter that
+ * chokes) must never fail an invocation, nor the work it reports on.
+ */
+export const neverThrowing =
+  <A extends unknown[]>(call: (...args: A) => unknown) =>
+  (...args: A): void => {
+    try {
+      call(...args)
+    } catch {
+      // Nothing left to tell it to.
+    }
+  }
+
 export const resolveLogger = (value: unknown): Logger => {
-  if (value === undefined) return console
-  if (!isRecord(value) || typeof value.warn !== 'function') throw mustBe('logger', 'an object with a warn(message) method, such as console', value)
-  return value as unknown as Logger
+  if (value !== undefined && (!isRecord(value) || typeof value.warn !== 'function')) throw mustBe('logger', 'an object with a warn(message) method, such as console', value)
+  const logger = (value ?? console) as Logger
+  return {
+    warn: neverThrowing((message: string) => {
+      logger.warn(message)
+    }),
+  }
 }
 
 const requireFunction = (option: string, value: unknown): void => {

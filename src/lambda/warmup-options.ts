@@ -2,7 +2,7 @@ import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
 import type { Context } from 'aws-lambda'
 import { parseDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
-import { rejectUnknownOptions } from '../cache/options.js'
+import { neverThrowing, rejectUnknownOptions } from '../cache/options.js'
 import type { Invoke } from './fan-out.js'
 import { sdkInvoke } from './lambda-invoke.js'
 import { isScheduleRule, type PingRules } from './warmup-detection.js'
@@ -118,7 +118,15 @@ const loggerOf = (value: unknown): WarmupLogger | undefined => {
   if (!isRecord(value) || typeof value.info !== 'function' || typeof value.warn !== 'function') {
     throw new CacheOptionsError('logger', `must have info and warn methods (Powertools' Logger or console); got ${printable(value)}`)
   }
-  return value as unknown as WarmupLogger
+  const logger = value as unknown as WarmupLogger
+  return {
+    info: neverThrowing((message: string, details: object) => {
+      logger.info(message, details)
+    }),
+    warn: neverThrowing((message: string, details: object) => {
+      logger.warn(message, details)
+    }),
+  }
 }
 
 const isMetricsInstance = (value: unknown): value is FlushableMetrics =>

@@ -1,5 +1,6 @@
 import { CacheOptionsError, createCache, parseDuration } from '../../src/index.js'
 import type { CacheOptions } from '../../src/index.js'
+import { resolveLogger } from '../../src/cache/options.js'
 
 const valid: CacheOptions<string> = { name: 'products', load: () => 'v', ttl: '5m' }
 const withOptions = (options: Record<string, unknown>) => () => createCache({ ...valid, ...options })
@@ -82,5 +83,18 @@ describe('option validation at construction', () => {
       error = thrown
     }
     expect(error).toMatchObject({ name: 'CacheOptionsError', option: 'jitter' })
+  })
+})
+
+describe('the logger option', () => {
+  test('a logger that throws never fails what it reports on', () => {
+    const logger = resolveLogger({
+      warn: () => {
+        throw new Error('transport closed')
+      },
+    })
+    expect(() => {
+      logger.warn('middy-cache: something to report')
+    }).not.toThrow()
   })
 })

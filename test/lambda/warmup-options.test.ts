@@ -26,9 +26,18 @@ describe('warmup options', () => {
       interval: '15m', source: 'my-warmer', schedules: ['warm', 'arn:aws:events:eu-west-1:123456789012:rule/warm-too'], isPing,
       maxConcurrency: 10, childDelay: '100ms', maxDuration: 30, awsSdkV3Client: client, logger: console,
     })
-    expect(resolved).toMatchObject({ intervalMs: 900_000, childDelayMs: 100, maxConcurrency: 10, maxDurationMs: 30_000, logger: console })
+    expect(resolved).toMatchObject({ intervalMs: 900_000, childDelayMs: 100, maxConcurrency: 10, maxDurationMs: 30_000, logger: { info: expect.any(Function) as unknown, warn: expect.any(Function) as unknown } })
     expect(resolved.rules).toMatchObject({ pluginSource: 'my-warmer', schedules: new Set(['warm', 'arn:aws:events:eu-west-1:123456789012:rule/warm-too']), isPing })
     client.destroy()
+  })
+
+  test('a logger that throws never fails what it reports on', () => {
+    const closed = (): never => {
+      throw new Error('transport closed')
+    }
+    const { logger } = resolveWarmupOptions({ logger: { info: closed, warn: closed } })
+    expect(() => logger?.info('middy-cache: warm-up ping answered', {})).not.toThrow()
+    expect(() => logger?.warn('middy-cache: warmup isPing threw', {})).not.toThrow()
   })
 
   test.each<[string, unknown, string, RegExp]>([
