@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { inspect } from 'node:util'
 import { configCache } from '../../middlewares/config-cache.js'
 import { secretsCache, jsonSecret } from '../../middlewares/secrets-cache.js'
-import { CacheOptionsError } from '../../src/index.js'
+import { CacheOptionsError, type Duration } from '../../src/index.js'
 import { createSecret, putParameters, uniqueName, updateSecret } from '../harness/index.js'
 import { invoke } from '../support/invoke.js'
 import { countRequests } from '../support/sdk-requests.js'
@@ -194,47 +194,45 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
 })
 
 describe('secretsCache rotation cap (DescribeSecret mocked: moto cannot schedule rotations without a rotation Lambda)', () => {
-  test("NextRotationDate caps a secret's ttl", async () => {
+  /** A handler reading secret `key`, which loads as v1, v2, ... and rotates next in `untilRotationMs`. */
+  const rotatingSecret = (untilRotationMs: number, ttl?: Duration) => {
     const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
     const mock = mockClient(client)
     let version = 0
     mock.on(GetSecretValueCommand).callsFake(() => ({ SecretString: `v${++version}` }))
-    mock.on(DescribeSecretCommand).resolves({ RotationEnabled: true, NextRotationDate: new Date(Date.now() + 150) })
+    mock.on(DescribeSecretCommand).resolves({ RotationEnabled: true, NextRotationDate: new Date(Date.now() + untilRotationMs) })
     const handler = middy()
-      .use(secretsCache({ secrets: { key: 'rotating' }, ttl: '1h', capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
+      .use(secretsCache({ secrets: { key: 'rotating' }, ...(ttl === undefined ? {} : { ttl }), capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
       .handler((_event, context) => Promise.resolve(context.secrets.key))
+    return {
+      handler,
+      restore: () => {
+        mock.restore()
+      },
+    }
+  }
+
+  test("NextRotationDate caps a secret's ttl", async () => {
+    const { handler, restore } = rotatingSecret(150, '1h')
     expect(await invoke(handler)).toBe('v1')
     expect(await invoke(handler)).toBe('v1')
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(await invoke(handler)).toBe('v2')
-    mock.restore()
+    restore()
   })
 
   test("a rotation further off than the cache's ttl leaves that ttl as it is, never lengthens it", async () => {
-    const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
-    const mock = mockClient(client)
-    let version = 0
-    mock.on(GetSecretValueCommand).callsFake(() => ({ SecretString: `v${++version}` }))
-    mock.on(DescribeSecretCommand).resolves({ RotationEnabled: true, NextRotationDate: new Date(Date.now() + 30 * 86_400_000) })
-    const handler = middy()
-      .use(secretsCache({ secrets: { key: 'monthly' }, ttl: '100ms', capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
-      .handler((_event, context) => Promise.resolve(context.secrets.key))
+    const { handler, restore } = rotatingSecret(30 * 86_400_000, '100ms')
     expect(await invoke(handler)).toBe('v1')
     await new Promise((resolve) => setTimeout(resolve, 150))
     expect(await invoke(handler)).toBe('v2')
-    mock.restore()
+    restore()
   })
 
   test('a rotation further off than an entry may live (a year) caps nothing, and the secret loads', async () => {
-    const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
-    const mock = mockClient(client)
-    mock.on(GetSecretValueCommand).resolves({ SecretString: 'far from rotation' })
-    mock.on(DescribeSecretCommand).resolves({ RotationEnabled: true, NextRotationDate: new Date(Date.now() + 400 * 86_400_000) })
-    const handler = middy()
-      .use(secretsCache({ secrets: { key: 'rarely-rotated' }, capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
-      .handler((_event, context) => Promise.resolve(context.secrets.key))
-    expect(await invoke(handler)).toBe('far from rotation')
-    mock.restore()
+    const { handler, restore } = rotatingSecret(400 * 86_400_000)
+    expect(await invoke(handler)).toBe('v1')
+    restore()
   })
 })
 
