@@ -348,23 +348,35 @@ export class Cache<V> {
     // A version check on a slow L2 can outlast the caller's deadline: no reason to wait past it.
     if (versionSync !== undefined) await unlessAborted(versionSync, signal)
     const horizon = this.#now() + horizonMs
-    const reloads: Promise<unknown>[] = []
-    let outOfTime = 0
+    const due: Miss[] = []
     for (const [storeKey, entry] of this.#store.entries()) {
       const key = callerKeyOf(storeKey)
-      if (key === undefined || entry.freshUntil > horizon) continue
-      if (signal?.aborted === true) {
-        outOfTime++
-        continue
-      }
-      // A copy in L2 as old as ours would only hand back the same freshness: only a newer one will do.
-      const flight = this.#flightFor(key, storeKey, scope, 'skip', horizon)
-      scope?.track(flight)
-      reloads.push(flight.timedOut === undefined ? flight.promise : Promise.race([flight.promise, flight.timedOut]))
+      if (key !== undefined && entry.freshUntil <= horizon) due.push({ key, storeKey, read: 'skip' })
     }
+    if (signal?.aborted === true) return { refreshed: 0, failed: due.length }
+    const reloads = this.#reloadFlights(due, scope, horizon).map((flight) => {
+      scope?.track(flight)
+      return flight.timedOut === undefined ? flight.promise : Promise.race([flight.promise, flight.timedOut])
+    })
     const results = await Promise.allSettled(reloads)
     const refreshed = results.filter((result) => result.status === 'fulfilled' && result.value !== timedOut).length
-    return { refreshed, failed: results.length - refreshed + outOfTime }
+    return { refreshed, failed: results.length - refreshed }
+  }
+
+  /**
+   * A flight reloading each of `due`: a key already loading is joined; without a shared tier, the
+   * others load together through `loadMany` when the cache has one, as getMany's misses do (a
+   * source that throttles sees one call per batch, not one per key). With one, each key takes its
+   * lease, so that a ping fanned out to many environments still loads each key once among them; a
+   * copy in L2 as old as ours would only hand back the same freshness: only one fresh past
+   * `horizon` will do.
+   */
+  #reloadFlights(due: readonly Miss[], scope: CacheScope | undefined, horizon: number): Flight<Fetched<V>>[] {
+    const loadMany = this.#options.loadMany
+    const toLoad = due.filter(({ storeKey }) => this.#joinable(storeKey) === undefined)
+    // The batch's flights are in flight now: `#flightFor` below joins them.
+    if (this.#tier === undefined && loadMany !== undefined && toLoad.length > 1) this.#startBatch(toLoad, loadMany, scope)
+    return due.map(({ key, storeKey }) => this.#flightFor(key, storeKey, scope, 'skip', horizon))
   }
 
   /**
@@ -482,13 +494,17 @@ export class Cache<V> {
 
   /** `freshBeyond`: an L2 value found while taking the lease serves only if it stays fresh past this moment. */
   #flightFor(key: string, storeKey: string, scope: CacheScope | undefined, read: SharedRead, freshBeyond = Number.NEGATIVE_INFINITY): Flight<Fetched<V>> {
+    return this.#joinable(storeKey) ?? this.#startFlight(storeKey, scope, (control) =>
+      this.#tier === undefined ? this.#loadFetched(key, storeKey, control.signal, scope) : this.#tier.fetch(key, storeKey, control, scope, read, freshBeyond),
+    )
+  }
+
+  /** The flight loading `storeKey` that a new caller may join, if any. */
+  #joinable(storeKey: string): Flight<Fetched<V>> | undefined {
     const running = this.#inFlight.get(storeKey)
     // An abandoned flight stays listed until its rejection has run its course: joined meanwhile, it
     // would fail a caller (another invocation) whose own load nobody abandoned.
-    if (running !== undefined && !running.signal.aborted) return running
-    return this.#startFlight(storeKey, scope, (control) =>
-      this.#tier === undefined ? this.#loadFetched(key, storeKey, control.signal, scope) : this.#tier.fetch(key, storeKey, control, scope, read, freshBeyond),
-    )
+    return running === undefined || running.signal.aborted ? undefined : running
   }
 
   async #loadFetched(key: string, storeKey: string, signal: AbortSignal, scope: CacheScope | undefined): Promise<Fetched<V>> {
@@ -572,7 +588,11 @@ export class Cache<V> {
       if (this.#inFlight.has(storeKey) || phase === Phase.Fresh || this.#backingOff(entry, now)) continue
       misses.push({ key, storeKey, read: phase === Phase.Revalidate ? 'fresh' : 'usable' })
     }
-    if (misses.length < 2) return
+    if (misses.length > 1) this.#startBatch(misses, loadMany, scope)
+  }
+
+  /** One flight per miss, all served by one L2 read and one `loadMany` call. */
+  #startBatch(misses: readonly Miss[], loadMany: BatchLoader<V>, scope: CacheScope | undefined): void {
     const controller = new AbortController()
     const flights = new Map<string, Flight<Fetched<V>>>()
     const tier = this.#tier

@@ -1,5 +1,6 @@
-import { createCache, createScope, Outcome } from '../../src/index.js'
+import { createCache, createScope, Outcome, type BatchLoadContext, type FreshnessOptions } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
+import { deferred, flushPromises } from '../support/deferred.js'
 
 describe('refreshAhead', () => {
   test('reloads exactly the entries that stop being fresh within the horizon, and waits for them', async () => {
@@ -48,6 +49,101 @@ describe('refreshAhead', () => {
     expect(await cache.refreshAhead(5 * 60_000, { signal: deadline.signal })).toEqual({ refreshed: 0, failed: 2 })
     expect(load).not.toHaveBeenCalled()
     expect(cache.stats().inFlight).toBe(0)
+  })
+})
+
+describe('refreshAhead with a batch loader', () => {
+  /** A cache whose single-key loader and batch loader both answer `key@now`, each counted. */
+  const batchedCache = (name: string, options: Pick<FreshnessOptions, 'staleWhileRevalidate'> = {}) => {
+    const clock = manualClock()
+    const load = jest.fn((key: string) => Promise.resolve(`${key}@${clock.now()}`))
+    const loadMany = jest.fn((keys: readonly string[], _context: BatchLoadContext) => Promise.resolve(keys.map((key) => `${key}@${clock.now()}`)))
+    const cache = createCache({ name, load, loadMany, ttl: '10m', ...options, now: clock.now })
+    return { cache, clock, load, loadMany }
+  }
+
+  test('reloads the due entries in one loadMany call, as a getMany of misses loads them, and counts each entry', async () => {
+    const { cache, clock, load, loadMany } = batchedCache('ahead-batched')
+    const hashed = 'h'.repeat(300)
+    await cache.getMany(['a', 'b', 'c', 'd', 'e', hashed])
+    clock.advance(6 * 60_000)
+    await cache.get('young')
+    load.mockClear()
+    loadMany.mockClear()
+    const scope = createScope()
+
+    expect(await cache.refreshAhead(5 * 60_000, { scope })).toEqual({ refreshed: 5, failed: 0 })
+
+    // Entries stored under a hashed key are left to their next get, as with a single-key loader.
+    expect(loadMany.mock.calls.map(([keys]) => [...keys].sort())).toEqual([['a', 'b', 'c', 'd', 'e']])
+    expect(load).not.toHaveBeenCalled()
+    expect(scope.countersFor('ahead-batched')).toMatchObject({ loads: 1, loadErrors: 0, hits: 0, misses: 0 })
+    clock.advance(4 * 60_000)
+    expect(await cache.lookup('c')).toMatchObject({ outcome: Outcome.Hit, value: `c@${1_000 + 6 * 60_000}` })
+  })
+
+  test('a due key already loading is joined, not loaded again; the others load in one batch', async () => {
+    const { cache, clock, load, loadMany } = batchedCache('ahead-batched-joins', { staleWhileRevalidate: '10m' })
+    await cache.getMany(['a', 'b', 'c'])
+    clock.advance(11 * 60_000)
+    const running = deferred<string>()
+    load.mockReturnValueOnce(running.promise)
+    expect(await cache.get('a')).toBe('a@1000')
+    loadMany.mockClear()
+
+    const refreshing = cache.refreshAhead(5 * 60_000)
+    await flushPromises()
+    running.resolve('a, refreshed beside a get')
+
+    expect(await refreshing).toEqual({ refreshed: 3, failed: 0 })
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(loadMany.mock.calls.map(([keys]) => [...keys].sort())).toEqual([['b', 'c']])
+    expect(await cache.get('a')).toBe('a, refreshed beside a get')
+  })
+
+  test('a batch that fails counts every entry it held as failed; each keeps its last good value', async () => {
+    const { cache, clock, load, loadMany } = batchedCache('ahead-batched-fails')
+    await cache.getMany(['a', 'b'])
+    clock.advance(6 * 60_000)
+    loadMany.mockRejectedValueOnce(new Error('ThrottlingException'))
+
+    expect(await cache.refreshAhead(5 * 60_000)).toEqual({ refreshed: 0, failed: 2 })
+    expect(load).not.toHaveBeenCalled()
+    expect(await cache.getMany(['a', 'b'])).toEqual(['a@1000', 'b@1000'])
+  })
+
+  test('once the signal has aborted no batch starts: the due entries count as failed', async () => {
+    const { cache, clock, load, loadMany } = batchedCache('ahead-batched-out-of-time')
+    await cache.getMany(['a', 'b'])
+    clock.advance(6 * 60_000)
+    loadMany.mockClear()
+    const deadline = new AbortController()
+    deadline.abort()
+
+    expect(await cache.refreshAhead(5 * 60_000, { signal: deadline.signal })).toEqual({ refreshed: 0, failed: 2 })
+    expect(loadMany).not.toHaveBeenCalled()
+    expect(load).not.toHaveBeenCalled()
+    expect(cache.stats().inFlight).toBe(0)
+  })
+
+  test("the batch is tracked in the scope: its settle abandons it (the loader's signal aborts) and the entries count as failed", async () => {
+    const { cache, clock, loadMany } = batchedCache('ahead-batched-settled')
+    await cache.getMany(['a', 'b'])
+    clock.advance(6 * 60_000)
+    let batchSignal: AbortSignal | undefined
+    loadMany.mockImplementationOnce((_keys, { signal }) => {
+      batchSignal = signal
+      return new Promise<string[]>(() => undefined)
+    })
+    const scope = createScope()
+
+    const refreshing = cache.refreshAhead(5 * 60_000, { scope })
+    await scope.settle(0)
+
+    expect(await refreshing).toEqual({ refreshed: 0, failed: 2 })
+    expect(batchSignal?.aborted).toBe(true)
+    expect(cache.stats().inFlight).toBe(0)
+    expect(await cache.getMany(['a', 'b'])).toEqual(['a@1000', 'b@1000'])
   })
 })
 

@@ -199,6 +199,37 @@ describe('configCache against SSM on moto_server', () => {
     expect(requests.count('GetParametersCommand')).toBe(2)
     client.destroy()
   })
+
+  test('a warm-up ping refreshes the parameters in GetParameters batches, as a request loads them: 12 parameters, 2 calls', async () => {
+    let modules: { configCache: typeof configCache; warmup: typeof import('../../middlewares/warmup.js').warmup } | undefined
+    jest.isolateModules(() => {
+      // A fresh registry: the ping refreshes this test's cache alone, not those of the tests before.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      modules = {
+        configCache: (require('../../middlewares/config-cache.js') as typeof import('../../middlewares/config-cache.js')).configCache,
+        warmup: (require('../../middlewares/warmup.js') as typeof import('../../middlewares/warmup.js')).warmup,
+      }
+      /* eslint-enable @typescript-eslint/no-require-imports */
+    })
+    if (modules === undefined) throw new Error('isolateModules did not run')
+    const parameters = Object.fromEntries(Array.from({ length: 12 }, (_, index) => [`p${index}`, `${prefix}/batch/p${index}`]))
+    await putParameters(Object.fromEntries(Object.values(parameters).map((name) => [name, `value of ${name}`])))
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const handler = middy()
+      .use(modules.warmup())
+      .use(modules.configCache({ parameters, ttl: '1m', prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve(context.config))
+    expect(await invoke(handler)).toMatchObject({ p11: `value of ${prefix}/batch/p11` })
+    expect(requests.count('GetParametersCommand')).toBe(2)
+    requests.counts.clear()
+
+    // Every entry stops being fresh before the next ping (ttl 1m, interval 5m): all 12 reload.
+    expect(await invoke(handler, { warmer: true })).toMatchObject({ warmed: true, refreshed: 12, refreshFailed: 0 })
+    expect(requests.count('GetParametersCommand')).toBe(2)
+    expect(requests.total()).toBe(2)
+    client.destroy()
+  })
 })
 
 describe('configCache when SSM fails or is slow', () => {
