@@ -3,9 +3,8 @@ import type { Duration } from '../src/cache/duration.js'
 import { initializationType } from '../src/lambda/environment.js'
 import { cacheMetricsWriterOptionNames, resolveMetricsOptions, type CacheMetricsWriterOptions, type ResolvedMetricsOptions } from '../src/metrics/options.js'
 import { MetricsWriter } from '../src/metrics/writer.js'
-import { optionalDurationMs } from './shared/cache-options.js'
 import { registerEarlyReturnFlusher, type EarlyReturnFlusher } from './shared/early-return.js'
-import { defaultSettleBudgetMs, invocationOf, onEarlyReturn, settleIfPending } from './shared/invocation.js'
+import { invocationOf, onEarlyReturn, resolveSettleBudget, settleIfPending } from './shared/invocation.js'
 
 export { MetricGroup } from '../src/metrics/catalog.js'
 
@@ -53,7 +52,7 @@ const targetOf = (resolved: ResolvedMetricsOptions): string =>
  */
 export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<unknown, unknown> => {
   const resolved = resolveMetricsOptions(options, optionNames)
-  const settleBudgetMs = optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs)
+  const settleBudgetMs = resolveSettleBudget(options.settleBudget)
   const writer = new MetricsWriter(resolved)
   // Read once, as Powertools does: the runtime sets it before INIT and never changes it.
   const initialization = initializationType()

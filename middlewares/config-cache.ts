@@ -12,7 +12,6 @@ import {
   cacheMiddlewareOptionNames,
   engineFreshness,
   optionalBoolean,
-  optionalDurationMs,
   ownTtl,
   refuseReservedName,
   refuseTierOptions,
@@ -20,7 +19,7 @@ import {
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
 import { contextValuesMiddleware, type ContextEntry } from './shared/context-values.js'
-import { defaultSettleBudgetMs } from './shared/invocation.js'
+import { resolveSettleBudget } from './shared/invocation.js'
 import { holderHiding } from './shared/redacted.js'
 
 declare const jsonType: unique symbol
@@ -235,7 +234,7 @@ export const configCache = <const N extends string = 'config', const P extends R
     contextName: cache.name,
     entries,
     prefetch: optionalBoolean('prefetch', options.prefetch, true),
-    settleBudgetMs: optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs),
+    settleBudgetMs: resolveSettleBudget(options.settleBudget),
     holderFor: (existing) => holderHiding(existing, decrypted),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }>
 }

@@ -11,8 +11,8 @@ import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
-import { optionalDurationMs, refuseReservedName, requireRecord } from './shared/cache-options.js'
-import { defaultSettleBudgetMs, invocationOf, readingBefore, settleIfPending, settleOnEarlyReturn } from './shared/invocation.js'
+import { refuseReservedName, requireRecord } from './shared/cache-options.js'
+import { invocationOf, readingBefore, resolveSettleBudget, settleIfPending, settleOnEarlyReturn } from './shared/invocation.js'
 import { principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
 /** Whose values a data cache holds. */
@@ -267,7 +267,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
   const loadMany = options.loadMany ?? load.loadMany
   const byPrincipal = resolveScope(raw.scope)
   if (principalFrom !== undefined && !byPrincipal) throw new CacheOptionsError('principal', "applies only with scope: 'principal'")
-  const settleBudgetMs = optionalDurationMs('settleBudget', raw.settleBudget, defaultSettleBudgetMs)
+  const settleBudgetMs = resolveSettleBudget(raw.settleBudget)
 
   const engineOptions = Object.fromEntries(engineOptionNames.filter((option) => raw[option] !== undefined).map((option) => [option, raw[option]]))
   const cache = createCache<V | undefined>({

@@ -13,7 +13,6 @@ import {
   cacheMiddlewareOptionNames,
   engineFreshness,
   optionalBoolean,
-  optionalDurationMs,
   ownTtl,
   refuseReservedName,
   refuseTierOptions,
@@ -21,7 +20,7 @@ import {
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
 import { contextValuesMiddleware, type ContextEntry } from './shared/context-values.js'
-import { defaultSettleBudgetMs } from './shared/invocation.js'
+import { resolveSettleBudget } from './shared/invocation.js'
 import { holderHiding } from './shared/redacted.js'
 
 declare const jsonType: unique symbol
@@ -211,7 +210,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     contextName: cache.name,
     entries,
     prefetch: optionalBoolean('prefetch', options.prefetch, true),
-    settleBudgetMs: optionalDurationMs('settleBudget', options.settleBudget, defaultSettleBudgetMs),
+    settleBudgetMs: resolveSettleBudget(options.settleBudget),
     holderFor: (existing) => holderHiding(existing, 'all'),
     ...(refreshOn === undefined
       ? {}

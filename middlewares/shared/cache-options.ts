@@ -63,5 +63,4 @@ export const refuseTierOptions = (options: Readonly<Record<string, unknown>>, mi
 }
 
 // The engine's option helpers, for the middlewares to share.
-export { optionalDurationMs } from '../../src/cache/duration.js'
 export { isRecord, optionalBoolean, requireRecord } from '../../src/cache/options.js'

@@ -1,6 +1,7 @@
 import { CacheScope, type SettleReport } from '../../src/cache/index.js'
 import { monotonicClock, type Clock } from '../../src/cache/clock.js'
-import { budgetWithin, countInvocation, invocationStart, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
+import { boundedDuration } from '../../src/cache/duration.js'
+import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
 /**
  * This suite's state for one invocation, kept in the Middy request so that invocations never mix.
@@ -37,7 +38,13 @@ export class Invocation extends CacheScope {
 const invocationKey = Symbol('middy-cache.invocation')
 
 /** How long `after`/`onError` wait for refreshes still running beside the handler, unless told otherwise. */
-export const defaultSettleBudgetMs = 100
+const defaultSettleBudgetMs = 100
+
+/**
+ * The `settleBudget` option, in milliseconds. Bounded by Lambda's longest timeout: a longer wait
+ * could never end within an invocation, and off Lambda one past setTimeout's ceiling would fire at once.
+ */
+export const resolveSettleBudget = (value: unknown): number => boundedDuration('settleBudget', value, defaultSettleBudgetMs, 0, longestInvocationMs)
 
 /** The part of a Middy request this module reads: every Middy version's request fits. */
 interface RequestLike {

@@ -50,6 +50,11 @@ export class CircuitBreaker {
     this.#probing = false
   }
 
+  /** An operation that tells nothing of the store's health ended: were it the probe, the next operation probes. */
+  inconclusive(): void {
+    this.#probing = false
+  }
+
   failed(): void {
     this.#probing = false
     if (this.#openedAt !== undefined) {

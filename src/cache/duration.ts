@@ -30,6 +30,14 @@ export const parseDuration = (option: string, value: unknown): number => {
 export const optionalDurationMs = (option: string, value: unknown, fallbackMs: number): number =>
   value === undefined ? fallbackMs : parseDuration(option, value)
 
+/** A duration option that may be left out (`fallbackMs`), from `minMs` to `maxMs`, or an error naming the option. */
+export const boundedDuration = (option: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number): number => {
+  if (value === undefined) return fallbackMs
+  const ms = parseDuration(option, value)
+  if (ms < minMs || ms > maxMs) throw mustBe(option, `between ${minMs} ms and ${maxMs} ms`, value)
+  return ms
+}
+
 /**
  * The longest freshness window (`ttl`, `staleWhileRevalidate`, `staleIfError`, `negativeTtl`) an
  * option may give: one year. An entry read back from a shared tier or a snapshot with a longer one

@@ -36,6 +36,13 @@ const healthOf = (store: L2Store): StoreHealth => {
 }
 
 const unavailable: unique symbol = Symbol('middy-cache.l2Unavailable')
+/**
+ * An operation that failed this many timeouts after it started was not watched by a running
+ * process: its own timer could not fire on time. Lambda froze the environment with it pending (an
+ * abandoned load's lease release, say), and at the thaw every due timer (its own, ioredis's
+ * command timeout) runs before any socket is read, an answer that came meanwhile included.
+ */
+const unwatchedAfterTimeouts = 2
 /** Polls while another environment holds the lease: quick at first, then every 50 ms. */
 const firstPollMs = 5
 const longestPollMs = 50
@@ -415,7 +422,9 @@ export class SharedTier<V> {
       }
       const fail = (): void => {
         controller.abort()
-        this.#breaker.failed()
+        // Counted toward the breaker only when the store had its timeout of running time to answer.
+        if (monotonicClock() - startedAt < unwatchedAfterTimeouts * this.#settings.timeoutMs) this.#breaker.failed()
+        else this.#breaker.inconclusive()
         tally.add('l2Errors')
         settle(unavailable)
       }

@@ -1,3 +1,6 @@
+/** Lambda's longest timeout: no wait within an invocation can be longer. */
+export const longestInvocationMs = 15 * 60_000
+
 /** Time kept back at the end of an invocation for Middy, the runtime and the response. */
 export const reservedMs = 50
 

@@ -30,5 +30,14 @@ export const countInvocation = (): number => {
 export const invocationStart = (sequence: number): InvocationStart =>
   sequence === 1 ? { coldStart: true, initDurationMs, sequence } : { coldStart: false, initDurationMs: undefined, sequence }
 
-/** `AWS_LAMBDA_INITIALIZATION_TYPE`: on-demand, provisioned-concurrency or snap-start; undefined off Lambda. */
+/** `AWS_LAMBDA_INITIALIZATION_TYPE`: on-demand, provisioned-concurrency, snap-start or lambda-managed-instances; undefined off Lambda. */
 export const initializationType = (): string | undefined => process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+
+/**
+ * The one rule for a cold start, in the warm-up answer and in the metrics alike, and Powertools'
+ * own (so that its `ColdStart` and ours agree): the first invocation of an environment started on
+ * demand, for a caller. Provisioned concurrency, SnapStart and Managed Instances initialise ahead of
+ * any caller, and off Lambda, with the variable unset, no caller waited for an INIT.
+ */
+export const isColdStart = (start: InvocationStart, initialization: string | undefined): boolean =>
+  start.coldStart && initialization === 'on-demand'

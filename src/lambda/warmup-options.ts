@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda'
 import { parseDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
 import { neverThrowing, rejectUnknownOptions } from '../cache/options.js'
+import { longestInvocationMs } from './budget.js'
 import type { Invoke } from './fan-out.js'
 import { sdkInvoke } from './lambda-invoke.js'
 import { isScheduleRule, type PingRules } from './warmup-detection.js'
@@ -66,8 +67,6 @@ const optionNames = [
 const mostConcurrency = 1_000
 /** A child's hold costs its whole duration; more than this is a mistake such as `childDelay: 75` (seconds). */
 const longestChildDelayMs = 5_000
-/** Lambda's longest timeout. */
-const longestDurationMs = 15 * 60_000
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -178,7 +177,7 @@ export const resolveWarmupOptions = (options: unknown): ResolvedWarmupOptions =>
     intervalMs: durationMs('interval', raw.interval, '5m', 1, Number.MAX_SAFE_INTEGER),
     childDelayMs: durationMs('childDelay', raw.childDelay, '75ms', 0, longestChildDelayMs),
     maxConcurrency: maxConcurrencyOf(raw.maxConcurrency),
-    maxDurationMs: durationMs('maxDuration', raw.maxDuration, '10s', 1, longestDurationMs),
+    maxDurationMs: durationMs('maxDuration', raw.maxDuration, '10s', 1, longestInvocationMs),
     invoke: invokeOf(raw),
     logger,
     metrics: metricsOf(raw.metrics),

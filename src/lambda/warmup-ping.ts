@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { CacheScope } from '../cache/scope.js'
 import { deadlineAfter, hold } from './deadline.js'
-import { environmentId, initializationType, type InvocationStart } from './environment.js'
+import { environmentId, initializationType, isColdStart, type InvocationStart } from './environment.js'
 import { fanOut, type FanOutReport, type Invoke } from './fan-out.js'
 import { refreshRegisteredCaches } from './refresh-ahead.js'
 import { PingSource, type ChildMarker, type Ping } from './warmup-detection.js'
@@ -11,7 +11,7 @@ export interface WarmupAnswer {
   readonly warmed: true
   /** How the ping was recognised. */
   readonly source: PingSource
-  /** The ping is the first invocation of this environment (not counting one readied by provisioned concurrency). */
+  /** The ping is this environment's cold start: its first invocation, in an environment started on demand. */
   readonly coldStart: boolean
   /** Tells environments apart: N pings that landed in N environments show N ids. */
   readonly environmentId: string
@@ -82,7 +82,7 @@ export const answerPing = async (invocation: PingInvocation, settings: PingSetti
     return {
       warmed: true,
       source: ping.source,
-      coldStart: invocation.start.coldStart && initializationType() !== 'provisioned-concurrency',
+      coldStart: isColdStart(invocation.start, initializationType()),
       environmentId,
       refreshed: refresh.refreshed,
       refreshFailed: refresh.failed,

@@ -1,5 +1,5 @@
 import type { CacheCounters } from '../cache/counters.js'
-import type { InvocationStart } from '../lambda/environment.js'
+import { isColdStart, type InvocationStart } from '../lambda/environment.js'
 import { CacheMetric, InvocationMetric, MetricGroup, Unit } from './catalog.js'
 
 /** One metric value to write. */
@@ -19,13 +19,12 @@ export interface InvocationFacts {
 }
 
 /**
- * A cold start is the first invocation of an environment started for a caller. Provisioned
- * concurrency initialises ahead of any caller, so (as Powertools does) it never reports one, and
- * its "INIT to first invocation" time is idle time, not INIT: InitDuration goes with ColdStart.
+ * InitDuration goes with ColdStart: in an environment initialised ahead of any caller, "INIT to
+ * first invocation" is idle time, not INIT.
  */
 export const invocationFigures = (facts: InvocationFacts): Figure[] => {
   const figures: Figure[] = []
-  if (facts.start.coldStart && facts.initializationType === 'on-demand') {
+  if (isColdStart(facts.start, facts.initializationType)) {
     figures.push({ name: InvocationMetric.ColdStart, unit: Unit.Count, value: 1 })
     if (facts.start.initDurationMs !== undefined) {
       figures.push({ name: InvocationMetric.InitDuration, unit: Unit.Milliseconds, value: facts.start.initDurationMs })

@@ -36,8 +36,19 @@ const optionNames = ['table', 'key', 'attributes', 'consistentRead', 'client', '
 const batchGetLimit = 100
 const unprocessedRetries = 3
 
+/**
+ * A key attribute the same way whether sent or answered: DynamoDB answers a number in its own form
+ * (1e21 as 1000000000000000000000), and bytes as a Uint8Array whatever was sent (a Buffer, say).
+ */
+const attributeIdentity = (value: AttributeValue | undefined): unknown => {
+  if (value?.N !== undefined) return { N: String(Number(value.N)) }
+  if (value?.B !== undefined) return { B: Buffer.from(value.B).toString('base64') }
+  return value
+}
+
+/** One string per item key, whatever the order of its attributes. */
 const canonical = (key: Readonly<Record<string, AttributeValue>>): string =>
-  JSON.stringify(Object.keys(key).sort().map((name) => [name, key[name]]))
+  JSON.stringify(Object.keys(key).sort().map((name) => [name, attributeIdentity(key[name])]))
 
 const validate = (options: DynamoItemOptions): void => {
   if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { table: 'products', key: 'id' }; got ${printable(options)}`)
@@ -101,22 +112,26 @@ export const dynamoItem = <T extends object = Record<string, unknown>>(options: 
   }
 
   const loadMany: BatchLoader<T | undefined> = async (cacheKeys, { signal }) => {
-    const keyByCanonical = new Map<string, string>()
-    const itemKeys = cacheKeys.map((cacheKey) => {
+    // Several cache keys may name one item (a key function that ignores case, say): each gets it,
+    // and the item is asked for once, since BatchGetItem refuses a request that names a key twice.
+    const requested = new Map<string, { readonly itemKey: Record<string, AttributeValue>; readonly cacheKeys: string[] }>()
+    for (const cacheKey of cacheKeys) {
       const itemKey = keyOf(cacheKey)
-      keyByCanonical.set(canonical(itemKey), cacheKey)
-      return itemKey
-    })
-    const keyNames = Object.keys(itemKeys[0] ?? {})
-    const unique = [...new Map(itemKeys.map((itemKey) => [canonical(itemKey), itemKey])).values()]
+      const identity = canonical(itemKey)
+      const request = requested.get(identity)
+      if (request === undefined) requested.set(identity, { itemKey, cacheKeys: [cacheKey] })
+      else request.cacheKeys.push(cacheKey)
+    }
+    const unique = [...requested.values()].map((request) => request.itemKey)
+    const keyNames = Object.keys(unique[0] ?? {})
     const chunks: Record<string, AttributeValue>[][] = []
     for (let start = 0; start < unique.length; start += batchGetLimit) chunks.push(unique.slice(start, start + batchGetLimit))
     const found = new Map<string, T>()
     for (const items of await Promise.all(chunks.map((chunk) => loadChunk(chunk, signal)))) {
       for (const item of items) {
         const itemKey = Object.fromEntries(keyNames.map((name) => [name, item[name] as AttributeValue]))
-        const cacheKey = keyByCanonical.get(canonical(itemKey))
-        if (cacheKey !== undefined) found.set(cacheKey, fromAttributes(item) as T)
+        const value = fromAttributes(item) as T
+        for (const cacheKey of requested.get(canonical(itemKey))?.cacheKeys ?? []) found.set(cacheKey, value)
       }
     }
     return found

@@ -1,4 +1,4 @@
-import { parseDuration, type Duration } from '../cache/duration.js'
+import { boundedDuration, type Duration } from '../cache/duration.js'
 import { mustBe } from '../cache/errors.js'
 import { positiveInteger, rejectUnknownOptions, requireRecord } from '../cache/options.js'
 import type { L2Settings } from './l2-store.js'
@@ -32,13 +32,6 @@ export interface L2Defaults {
 
 /** An operation's timeout has to be a timer's: 1 ms up to a minute. */
 const maxTimeoutMs = 60_000
-
-const boundedDuration = (option: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number): number => {
-  if (value === undefined) return fallbackMs
-  const ms = parseDuration(option, value)
-  if (ms < minMs || ms > maxMs) throw mustBe(option, `between ${minMs} ms and ${maxMs} ms`, value)
-  return ms
-}
 
 const section = (option: string, value: unknown, known: readonly string[], example: string): Record<string, unknown> => {
   if (value === undefined) return {}

@@ -33,6 +33,20 @@ describe('the circuit breaker of a shared tier', () => {
     expect(breaker.state).toBe(CircuitState.HalfOpen)
   })
 
+  test('an operation that tells nothing (it spanned a freeze) neither counts nor clears failures; were it the probe, the next operation probes', () => {
+    const { breaker, clock } = breakerWith(2, 1_000)
+    breaker.failed()
+    breaker.inconclusive()
+    breaker.failed()
+    expect(breaker.state).toBe(CircuitState.Open)
+    clock.advance(1_000)
+    expect(breaker.allows()).toBe(true)
+    breaker.inconclusive()
+    expect(breaker.state).toBe(CircuitState.HalfOpen)
+    expect(breaker.allows()).toBe(true)
+    expect(breaker.allows()).toBe(false)
+  })
+
   test('a successful probe closes the circuit; a failed one opens it for another cool-down', () => {
     const { breaker, clock } = breakerWith(1, 1_000)
     breaker.failed()

@@ -155,6 +155,31 @@ describe('two environments sharing Redis', () => {
   })
 })
 
+describe('an L2 operation pending when Lambda freezes the environment', () => {
+  /** A freeze as the event loop sees it: no callback runs for `ms`, then its due timers run before its sockets are read. */
+  const freeze = (ms: number): void => {
+    const thawAt = performance.now() + ms
+    while (performance.now() < thawAt) {
+      // frozen
+    }
+  }
+
+  test('fails at the thaw, its timers first, but counts nothing toward the breaker: the next invocation still reads L2', async () => {
+    const env = environments()
+    const writer = createCache({ name: 'thawed', load: (id: string) => product(id), ttl: '1m', l2: env.store() })
+    await writer.getMany(['42', '43'])
+    const reader = createCache({ name: 'thawed', load: (id: string) => product(id), ttl: '1m', l2: env.store({ timeout: '50ms', breaker: { failures: 1, coolDown: '1h' } }) })
+    await reader.get('warm-up')
+    const pending = reader.lookup('42')
+    // Frozen once the read is sent (a turn of the event loop later): its answer arrives meanwhile.
+    await new Promise((resolve) => setImmediate(resolve))
+    freeze(200)
+    expect(await pending).toMatchObject({ value: product('42') })
+    expect(reader.stats().l2Circuit).toBe('closed')
+    expect(await reader.lookup('43')).toMatchObject({ value: product('43'), outcome: Outcome.Hit, tier: Tier.L2 })
+  })
+})
+
 describe('what goes into L2', () => {
   test('bytes and large values travel (large ones compressed); keys over 250 characters are hashed', async () => {
     const env = environments({ compressAbove: 1_024 })

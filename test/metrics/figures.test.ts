@@ -54,7 +54,7 @@ describe('per-invocation figures', () => {
     expect(invocationFigures({ start: later, initializationType: 'on-demand', warmupPing: false })).toEqual([])
   })
 
-  test.each([['provisioned-concurrency'], ['snap-start'], [undefined]])('never a cold start when initialised as %s', (initializationType) => {
+  test.each([['provisioned-concurrency'], ['snap-start'], ['lambda-managed-instances'], [undefined]])('never a cold start when initialised as %s', (initializationType) => {
     expect(invocationFigures({ start: first, initializationType, warmupPing: false })).toEqual([])
   })
 

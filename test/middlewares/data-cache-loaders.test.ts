@@ -22,15 +22,19 @@ afterAll(() => {
 describe('dynamoItem', () => {
   const products = uniqueName('products')
   const counters = uniqueName('counters')
+  const blobs = uniqueName('blobs')
 
   beforeAll(async () => {
     await createTable(products, 'id')
     await createTable(counters, 'n', { keyType: 'N' })
+    await createTable(blobs, 'b', { keyType: 'B' })
     await putItems(products, [
       { id: 'p1', name: 'Lamp', price: 12.5, stock: 3, active: true, discontinued: null, tags: ['desk', 'light'], size: { w: 10, h: 30 } },
       ...Array.from({ length: 150 }, (_, index) => ({ id: `bulk-${index}`, name: `Bulk ${index}`, price: index })),
     ])
-    await putItems(counters, [{ n: 7, label: 'seven' }])
+    // Written as DynamoDB answers it: 10^21 in full, where JavaScript writes 1e+21.
+    await putItems(counters, [{ n: 7, label: 'seven' }, { n: 10n ** 21n, label: 'sextillion' }])
+    await putItems(blobs, [{ b: Buffer.from('a'), label: 'a' }])
   })
 
   test('eagerly loads an item by its string partition key, as plain values; a missing item is undefined', async () => {
@@ -62,6 +66,32 @@ describe('dynamoItem', () => {
       .use(dataCache({ name: 'counter', load: dynamoItem({ table: counters, key: (id) => ({ n: Number(id) }), clientConfig: clientConfig() }), ttl: '1m' }))
       .handler(async (_event, context) => ({ one: await context.caches.counter.get('7'), many: await context.caches.counter.getMany(['7', '8']) }))
     expect(await invoke(handler)).toEqual({ one: { n: 7, label: 'seven' }, many: [{ n: 7, label: 'seven' }, undefined] })
+  })
+
+  test('cache keys that name one item each get it; the item is asked for once, as BatchGetItem refuses a key named twice', async () => {
+    const client = new DynamoDBClient(clientConfig())
+    const sent = countCommands(client)
+    const handler = middy()
+      .use(dataCache({ name: 'counterAliases', load: dynamoItem({ table: counters, key: (id) => ({ n: Number(id) }), client }), ttl: '1m' }))
+      .handler((_event, context) => context.caches.counterAliases.getMany(['7', '7.0', '07', '8']))
+    const seven = { n: 7, label: 'seven' }
+    expect(await invoke(handler)).toEqual([seven, seven, seven, undefined])
+    expect(Object.fromEntries(sent)).toEqual({ BatchGetItemCommand: 1 })
+    client.destroy()
+  })
+
+  test('getMany finds an item whatever form DynamoDB answers its key in: a number in full, bytes sent as a Buffer', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'bigCounter', load: dynamoItem({ table: counters, key: (id) => ({ n: Number(id) }), clientConfig: clientConfig() }), ttl: '1m' }))
+      .use(dataCache({ name: 'blob', load: dynamoItem({ table: blobs, key: (id) => ({ b: Buffer.from(id) }), clientConfig: clientConfig() }), ttl: '1m' }))
+      .handler(async (_event, context) => ({
+        counters: await context.caches.bigCounter.getMany(['1e21', '7']),
+        blobs: await context.caches.blob.getMany(['a', 'z']),
+      }))
+    expect(await invoke(handler)).toEqual({
+      counters: [{ n: 1e21, label: 'sextillion' }, { n: 7, label: 'seven' }],
+      blobs: [{ b: new Uint8Array(Buffer.from('a')), label: 'a' }, undefined],
+    })
   })
 
   test('options are checked at construction', () => {

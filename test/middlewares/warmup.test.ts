@@ -372,6 +372,13 @@ describe('warmup: cold start', () => {
     const answer = (await withInitializationType('provisioned-concurrency', () => invoke(provisionedHandler, { warmer: true }))) as WarmupAnswer
     expect(answer).toMatchObject({ coldStart: false })
   })
+
+  test.each([['snap-start'], ['lambda-managed-instances'], [undefined]])('the first ping of an environment initialised as %s is no cold start, as the ColdStart metric has it', async (type) => {
+    const environment = freshEnvironment()
+    const handler = environment.middy().use(environment.warmup()).handler(() => Promise.resolve('handled'))
+    const answer = (await withInitializationType(type, () => invoke(handler, { warmer: true }))) as WarmupAnswer
+    expect(answer).toMatchObject({ warmed: true, coldStart: false })
+  })
 })
 
 describe('warmup: fan-out to N environments (moto Lambda, through a recording proxy)', () => {

@@ -49,7 +49,7 @@ describe.each(orders)('%s', (order) => {
     const second = await productFunction({ bucket, order })
     // Restored before warmup's refresh, whatever the order: the ping reloads the 3 restored entries
     // that would stop being fresh (5-minute ttl) before the next ping (5 minutes).
-    expect(await invoke(second.handler, { warmer: true })).toMatchObject({ warmed: true, coldStart: true, refreshed: 3 })
+    expect(await invoke(second.handler, { warmer: true })).toMatchObject({ warmed: true, refreshed: 3 })
     // Restored and counted by the ping itself.
     expect(products('SnapshotHydrated')).toEqual([3])
     expect(products('SnapshotLoadLatency')).toHaveLength(2)
@@ -72,7 +72,7 @@ describe.each(orders)('%s', (order) => {
 
     const environment = await productFunction({ bucket, order })
     // Fresh for an hour: nothing for warmup to refresh, so only the restore can spare the loads below.
-    expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true, coldStart: true, refreshed: 0 })
+    expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true, refreshed: 0 })
     expect(products('SnapshotHydrated')).toEqual([3])
     expect(await invoke(environment.handler, { ids: ['1', '2', '3'] })).toEqual(['1', '2', '3'].map((id) => ({ id, name: `Snapshot product ${id}` })))
     expect(environment.load).not.toHaveBeenCalled()
@@ -82,7 +82,7 @@ describe.each(orders)('%s', (order) => {
 
   test("a ping as an environment's first invocation finds no snapshot: counted as a miss on the ping; the first request with values writes one", async () => {
     const environment = await productFunction({ bucket, order })
-    expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true, coldStart: true })
+    expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true })
     expect(products('SnapshotMisses')).toEqual([1])
     // The caches hold nothing yet: nothing is written, and no attempt is spent.
     expect(puts(environment.commands)).toBe(0)
