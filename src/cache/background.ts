@@ -4,15 +4,18 @@ import type { Flight } from './flight.js'
 export interface SettleReport {
   /** Loads that finished within the budget. */
   readonly completed: number
-  /** Loads still running when the budget ran out, now aborted and dropped. */
+  /**
+   * Loads still running when the budget ran out, now aborted and dropped. One that another scope
+   * still tracks, or another caller still waits for, is counted in neither: it runs on for them.
+   */
   readonly abandoned: number
 }
 
 /**
- * Waits at most `budgetMs` for the flights still running, then abandons them, except those another
- * caller is still waiting for (another invocation of a Managed Instance). Never rejects.
+ * Waits at most `budgetMs` for the flights still running, then gives up on those that are not done
+ * by `giveUp`, which tells whether it abandoned the flight. Never rejects.
  */
-export const settleFlights = async (flights: Iterable<Flight<unknown>>, budgetMs: number): Promise<SettleReport> => {
+export const settleFlights = async (flights: Iterable<Flight<unknown>>, budgetMs: number, giveUp: (flight: Flight<unknown>) => boolean): Promise<SettleReport> => {
   const running = [...flights].filter((flight) => !flight.settled)
   if (running.length === 0) return { completed: 0, abandoned: 0 }
   let timer: NodeJS.Timeout | undefined
@@ -24,12 +27,8 @@ export const settleFlights = async (flights: Iterable<Flight<unknown>>, budgetMs
   let completed = 0
   let abandoned = 0
   for (const flight of running) {
-    if (flight.settled) {
-      completed++
-    } else if (flight.waiters === 0) {
-      flight.abandon()
-      abandoned++
-    }
+    if (flight.settled) completed++
+    else if (giveUp(flight)) abandoned++
   }
   return { completed, abandoned }
 }
@@ -55,12 +54,18 @@ export const unlessAborted = <T>(work: Promise<T>, signal: AbortSignal | undefin
   })
 }
 
-/** Loads started or joined on behalf of one owner that may still be running when the owner is done. */
+/**
+ * Loads started or joined on behalf of one owner (a scope) that may still be running when the owner
+ * is done. The owner holds each until it settles: a load several owners share (concurrent
+ * invocations of a Managed Instance) is abandoned only when the last of them gives up on it.
+ */
 export class BackgroundWork {
   readonly #flights = new Set<Flight<unknown>>()
 
   track(flight: Flight<unknown>): void {
-    if (!flight.settled) this.#flights.add(flight)
+    if (flight.settled || this.#flights.has(flight)) return
+    this.#flights.add(flight)
+    flight.hold()
   }
 
   get pending(): number {
@@ -69,9 +74,12 @@ export class BackgroundWork {
     return pending
   }
 
+  /** Waits at most `budgetMs` for the loads tracked, then gives up on those still running, abandoning the ones no one else wants. */
   settle(budgetMs: number): Promise<SettleReport> {
     const flights = [...this.#flights]
     this.#flights.clear()
-    return settleFlights(flights, budgetMs)
+    return settleFlights(flights, budgetMs, release)
   }
 }
+
+const release = (flight: Flight<unknown>): boolean => flight.release()

@@ -119,6 +119,7 @@ interface FreshRead<V> {
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
 const ignore = (): void => undefined
+const abandonIfUnwanted = (flight: Flight<unknown>): boolean => flight.abandonIfUnwanted()
 
 /**
  * A cache in front of a loader: fresh values from memory, stale ones while they refresh, one load
@@ -330,16 +331,21 @@ export class Cache<V> {
     return Promise.allSettled([...this.#inFlight.values()].map((flight) => flight.promise)).then((outcomes) => outcomes.every((outcome) => outcome.status === 'fulfilled'))
   }
 
-  /** Waits at most `budgetMs` for every load of this cache still running, then abandons them. */
+  /**
+   * Waits at most `budgetMs` for every load of this cache still running, then abandons those that
+   * no scope tracks and no caller waits for: a load an invocation started or joined is its scope's
+   * to give up on, never another invocation's.
+   */
   settle(budgetMs: number): Promise<SettleReport> {
-    return settleFlights([...this.#inFlight.values()], budgetMs)
+    return settleFlights([...this.#inFlight.values()], budgetMs, abandonIfUnwanted)
   }
 
   /**
    * Reloads every entry that stops being fresh within `horizonMs` and waits for the reloads, so that
    * no caller meets them stale (a warm-up ping's work). Entries stored under a hashed key are left
    * to refresh on their next get. A reload that fails or outlives `timeout` keeps the old value, as
-   * does an entry left unreloaded because `signal` aborted first: both count as failed.
+   * does an entry left unreloaded because `signal` aborted first: both count as failed, as does a
+   * reload still running when `signal` aborts, which is not waited for any longer.
    */
   async refreshAhead(horizonMs: number, options?: RefreshAheadOptions): Promise<RefreshReport> {
     const scope = options?.scope
@@ -356,10 +362,12 @@ export class Cache<V> {
     if (signal?.aborted === true) return { refreshed: 0, failed: due.length }
     const reloads = this.#reloadFlights(due, scope, horizon).map((flight) => {
       scope?.track(flight)
-      return flight.timedOut === undefined ? flight.promise : Promise.race([flight.promise, flight.timedOut])
+      // Undefined once the caller is out of time: a reload that another invocation also tracks is
+      // left running for it rather than abandoned, and the caller must not wait for it past its deadline.
+      return unlessAborted(flight.wait(), signal)
     })
     const results = await Promise.allSettled(reloads)
-    const refreshed = results.filter((result) => result.status === 'fulfilled' && result.value !== timedOut).length
+    const refreshed = results.filter((result) => result.status === 'fulfilled' && result.value !== undefined && result.value !== timedOut).length
     return { refreshed, failed: results.length - refreshed }
   }
 
@@ -457,15 +465,17 @@ export class Cache<V> {
 
   /** Waits for `flight`; `storeKey` undefined for a load that is not cached (nothing may stand in, nothing refreshes). */
   async #waitFor(key: string, storeKey: string | undefined, flight: Flight<Fetched<V>>, fallback: Entry<V> | undefined, scope: CacheScope | undefined): Promise<Lookup<V>> {
-    scope?.track(flight)
-    flight.waiters++
+    // A scope holds the flight for its caller until the scope settles (so a get the handler never
+    // awaited does not keep the load past the invocation); a caller without one holds it while it waits.
+    if (scope === undefined) flight.waiters++
+    else scope.track(flight)
     let result: Fetched<V> | typeof timedOut
     try {
-      result = flight.timedOut === undefined ? await flight.promise : await Promise.race([flight.promise, flight.timedOut])
+      result = await flight.wait()
     } catch (error) {
       return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error), scope)
     } finally {
-      flight.waiters--
+      if (scope === undefined) flight.waiters--
     }
     if (result === timedOut) {
       return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheTimeoutError(this.name, key, this.#options.timeoutMs ?? 0), scope)

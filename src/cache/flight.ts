@@ -7,14 +7,17 @@ const ignore = (): void => undefined
 /**
  * One load in progress, shared by every caller that wants the same key (single-flight). It can
  * outlive its `timeout` (callers then stop waiting) and can be abandoned: its signal aborts, its
- * promise rejects at once, and whatever the loader returns afterwards is dropped.
+ * promise rejects at once, and whatever the loader returns afterwards is dropped. It is abandoned
+ * only once nobody wants it any more: every scope that tracks it has given up on it, and no caller
+ * without a scope waits for it.
  */
 export class Flight<V> {
   readonly promise: Promise<V>
-  /** Resolves when the load outlives its timeout; undefined when loads have no timeout. */
-  readonly timedOut: Promise<typeof timedOut> | undefined
-  /** Callers currently waiting for the result; a flight with waiters is not abandoned. */
+  /** Callers without a scope waiting for the result: no scope gives up on their behalf, so they keep it running. */
   waiters = 0
+  /** Scopes tracking the flight (invocations that started or joined it); see `release`. */
+  #holders = 0
+  readonly #timeoutMs: number | undefined
   readonly #controller = new AbortController()
   #timer: NodeJS.Timeout | undefined
   #settled = false
@@ -25,14 +28,11 @@ export class Flight<V> {
     timeoutMs: number | undefined,
     hooks: { onTimeout: () => void; onSettled: () => void },
   ) {
-    if (timeoutMs !== undefined) {
-      this.timedOut = new Promise((resolve) => {
-        this.#timer = setTimeout(() => {
-          hooks.onTimeout()
-          resolve(timedOut)
-        }, timeoutMs).unref()
-      })
-    }
+    this.#timeoutMs = timeoutMs
+    // Referenced, so that a loader hung on nothing that holds the event loop still times out rather
+    // than letting the process exit (or a Lambda invocation end on an empty loop). It holds the
+    // loop no longer than the load, and at most `timeout`.
+    if (timeoutMs !== undefined) this.#timer = setTimeout(hooks.onTimeout, timeoutMs)
     this.promise = this.#run(run, hooks.onSettled)
     this.promise.catch(ignore)
   }
@@ -45,16 +45,47 @@ export class Flight<V> {
     return this.#controller.signal
   }
 
-  abandon(): void {
-    if (this.#settled) return
+  /**
+   * The result, or `timedOut` once this caller has waited `timeout`: measured from the call, so a
+   * caller that joins a load already running longer than that still waits its own `timeout` for it.
+   */
+  wait(): Promise<V | typeof timedOut> {
+    const timeoutMs = this.#timeoutMs
+    if (timeoutMs === undefined || this.#settled) return this.promise
+    return new Promise((resolve, reject) => {
+      // Referenced for the same reason as the flight's own timer; cleared once the load settles.
+      const timer = setTimeout(resolve, timeoutMs, timedOut)
+      this.promise
+        .finally(() => {
+          clearTimeout(timer)
+        })
+        .then(resolve, reject)
+    })
+  }
+
+  /** A scope starts tracking the flight: it is not abandoned before that scope gives up on it (`release`). */
+  hold(): void {
+    this.#holders++
+  }
+
+  /** A scope that tracked the flight gives up on it; the last one to do so abandons it (see `abandonIfUnwanted`). */
+  release(): boolean {
+    this.#holders--
+    return this.abandonIfUnwanted()
+  }
+
+  /** Abandons the flight if it is still running and no scope tracks it and no caller waits for it; returns whether it did. */
+  abandonIfUnwanted(): boolean {
+    if (this.#settled || this.#controller.signal.aborted || this.#holders > 0 || this.waiters > 0) return false
     const reason = new CacheError('middy-cache: load abandoned at the end of the invocation')
     this.#controller.abort(reason)
     this.#rejectNow?.(reason)
+    return true
   }
 
   async #run(run: (signal: AbortSignal) => Promise<V>, onSettled: () => void): Promise<V> {
     try {
-      // Settled by the load, or at once by `abandon`, whichever comes first.
+      // Settled by the load, or at once by abandoning it, whichever comes first.
       return await new Promise<V>((resolve, reject) => {
         this.#rejectNow = reject
         run(this.#controller.signal).then(resolve, reject)

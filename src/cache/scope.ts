@@ -63,7 +63,10 @@ export class CacheScope {
     return this.#background?.pending ?? 0
   }
 
-  /** Waits at most `budgetMs` for the loads this scope left running, then abandons them. */
+  /**
+   * Waits at most `budgetMs` for the loads this scope left running, then gives up on them: each is
+   * abandoned unless another scope still tracks it or a caller without a scope waits for it.
+   */
   settle(budgetMs: number): Promise<SettleReport> {
     return this.#background?.settle(budgetMs) ?? nothingToSettle
   }

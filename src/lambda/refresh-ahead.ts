@@ -7,14 +7,17 @@ import type { CacheScope } from '../cache/scope.js'
  * Refreshes, in every registered cache, the entries that would stop being fresh within
  * `horizonMs`, and waits for them and for any load still running (a prefetch started during
  * INIT, say), since no caller is waiting on a ping. Loads still running when `deadline` aborts
- * (after `budgetMs`) are abandoned and count as failed, so none outlives the invocation. Never rejects.
+ * (after `budgetMs`) count as failed and are abandoned, so none outlives the invocation; one that
+ * a concurrent invocation (of a Managed Instance) also tracks is left for it to settle. Never rejects.
  */
 export const refreshRegisteredCaches = async (horizonMs: number, budgetMs: number, scope: CacheScope, deadline: AbortSignal): Promise<RefreshReport> => {
   const startedAt = monotonicClock()
-  // The reloads are tracked in the scope; those a cache starts only after an await of its own (a
-  // shared-tier version check) escape its settle below, so the deadline abandons them there.
+  // The reloads are tracked in the scope, so the deadline gives up on them there: a cache's settle
+  // below abandons only loads nobody tracks (a prefetch's leftovers), and misses those a cache
+  // starts after an await of its own (a shared-tier version check).
+  let givingUp: Promise<unknown> | undefined
   const abandonReloads = (): void => {
-    void scope.settle(0)
+    givingUp = scope.settle(0)
   }
   deadline.addEventListener('abort', abandonReloads, { once: true })
   try {
@@ -27,6 +30,8 @@ export const refreshRegisteredCaches = async (horizonMs: number, budgetMs: numbe
     // A refresh stops waiting for a reload that outlives its cache's `timeout`; one that escaped
     // its cache's settle would otherwise run on after the answer, across the freeze.
     await scope.settle(Math.max(0, budgetMs - (monotonicClock() - startedAt)))
+    // The refreshes stop waiting at the deadline, maybe before its settle has given up on what they left.
+    await givingUp
     let refreshed = 0
     let failed = 0
     for (const report of reports) {

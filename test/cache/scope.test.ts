@@ -1,6 +1,7 @@
-import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
+import { CacheLoadError, createCache, createScope, Outcome, Tier } from '../../src/index.js'
+import type { FreshnessOptions, LoadContext } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
-import { deferred } from '../support/deferred.js'
+import { deferred, flushPromises } from '../support/deferred.js'
 
 describe('outcomes and counters', () => {
   test('each get reports its outcome and tier, and the scope counts them per cache', async () => {
@@ -86,5 +87,96 @@ describe('CacheScope counters', () => {
 
   test('a scope that counted nothing has no counters', () => {
     expect(createScope().counters.size).toBe(0)
+  })
+})
+
+describe('loads shared by scopes (concurrent invocations of a Managed Instance)', () => {
+  /** A cache whose entry 'k' is stale, and whose next load waits for `refresh`, seeing `signal` abort when abandoned. */
+  const staleWithHeldRefresh = async (name: string, window: Pick<FreshnessOptions, 'staleWhileRevalidate' | 'staleIfError'>) => {
+    const clock = manualClock()
+    const refresh = deferred<string>()
+    const seen: { signal?: AbortSignal } = {}
+    const load = jest.fn((_key: string, { signal }: LoadContext) => {
+      if (load.mock.calls.length === 1) return Promise.resolve('old')
+      seen.signal = signal
+      return refresh.promise
+    })
+    const cache = createCache({ name, load, ttl: '1s', ...window, now: clock.now })
+    await cache.get('k')
+    clock.advance(1_500)
+    return { cache, load, refresh, seen }
+  }
+
+  test('a refresh two scopes track runs on when one gives up, and is abandoned when the last one does', async () => {
+    const { cache, load, refresh, seen } = await staleWithHeldRefresh('shared-refresh', { staleWhileRevalidate: '1m' })
+    const started = createScope()
+    const joined = createScope()
+    expect(await cache.get('k', { scope: started })).toBe('old')
+    expect(await cache.get('k', { scope: joined })).toBe('old')
+    expect(load).toHaveBeenCalledTimes(2)
+
+    expect(await joined.settle(0)).toEqual({ completed: 0, abandoned: 0 })
+    expect(seen.signal?.aborted).toBe(false)
+    expect(await started.settle(0)).toEqual({ completed: 0, abandoned: 1 })
+    expect(seen.signal?.aborted).toBe(true)
+    refresh.resolve('too late')
+    await flushPromises()
+    expect(await cache.lookup('k')).toMatchObject({ value: 'old', outcome: Outcome.Stale })
+  })
+
+  test('whichever scope gives up first, the refresh finishes for the one still tracking it', async () => {
+    const { cache, refresh, seen } = await staleWithHeldRefresh('shared-refresh-kept', { staleWhileRevalidate: '1m' })
+    const started = createScope()
+    const joined = createScope()
+    await cache.get('k', { scope: started })
+    await cache.get('k', { scope: joined })
+
+    expect(await started.settle(0)).toEqual({ completed: 0, abandoned: 0 })
+    refresh.resolve('new')
+    expect(await joined.settle(100)).toEqual({ completed: 1, abandoned: 0 })
+    expect(seen.signal?.aborted).toBe(false)
+    expect(await cache.lookup('k')).toMatchObject({ value: 'new', outcome: Outcome.Hit })
+  })
+
+  test('a get the handler never awaited is given up on by its scope: the load is abandoned and the get fails with CacheLoadError', async () => {
+    let signal: AbortSignal | undefined
+    const load = (_key: string, context: LoadContext): Promise<string> => {
+      signal = context.signal
+      return new Promise(() => undefined)
+    }
+    const cache = createCache({ name: 'forgotten-get', load, ttl: '1m' })
+    const scope = createScope()
+    const forgotten = cache.get('k', { scope }).catch((error: unknown) => error)
+
+    expect(await scope.settle(5)).toEqual({ completed: 0, abandoned: 1 })
+    expect(signal?.aborted).toBe(true)
+    const error = await forgotten
+    expect(error).toBeInstanceOf(CacheLoadError)
+    expect(error).toMatchObject({ cache: 'forgotten-get', key: 'k', message: expect.stringMatching(/abandoned/) as string })
+    expect(cache.stats().inFlight).toBe(0)
+  })
+
+  test('a get the handler never awaited, with a stale value to fall back on, gets that value once its scope gives up', async () => {
+    const { cache, seen } = await staleWithHeldRefresh('forgotten-fallback', { staleIfError: '1m' })
+    const scope = createScope()
+    const forgotten = cache.lookup('k', { scope })
+
+    expect(await scope.settle(5)).toEqual({ completed: 0, abandoned: 1 })
+    expect(seen.signal?.aborted).toBe(true)
+    expect(await forgotten).toMatchObject({ value: 'old', outcome: Outcome.StaleOnError })
+  })
+
+  test('a get another scope still waits for keeps the load running when the scope that started it gives up', async () => {
+    const gate = deferred<string>()
+    const cache = createCache({ name: 'awaited-elsewhere', load: () => gate.promise, ttl: '1m' })
+    const started = createScope()
+    const waiting = createScope()
+    const forgotten = cache.get('k', { scope: started }).catch((error: unknown) => error)
+    const awaited = cache.get('k', { scope: waiting })
+
+    expect(await started.settle(0)).toEqual({ completed: 0, abandoned: 0 })
+    gate.resolve('v')
+    expect(await awaited).toBe('v')
+    expect(await forgotten).toBe('v')
   })
 })

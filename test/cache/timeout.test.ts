@@ -1,7 +1,9 @@
+import { join } from 'node:path'
 import { CacheTimeoutError, createCache, createScope, Outcome } from '../../src/index.js'
 import type { LoadContext } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
+import { runScript } from '../support/node-script.js'
 
 describe('load timeout', () => {
   test('hard when nothing stale exists: a CacheTimeoutError naming the cache and the key', async () => {
@@ -13,6 +15,10 @@ describe('load timeout', () => {
     expect((error as Error).message).toMatch(/"\/shop\/flags".*"slow-source".*20 ms/)
     expect(cache.stats()).toMatchObject({ loadTimeouts: 1, errors: 1 })
     await cache.settle(0)
+  })
+
+  test('a load that hangs on nothing holding the event loop still times out: its timer keeps the process alive until then', async () => {
+    expect(await runScript(join(__dirname, 'fixtures', 'hung-load.ts'))).toBe('CacheTimeoutError\n')
   })
 
   test('soft when a stale value may stand in: served at the timeout, and the load may still finish within the invocation', async () => {
@@ -114,5 +120,52 @@ describe('load timeout', () => {
     gate.resolve('v')
     expect(await waiting).toBe('v')
     expect(cache.stats().entries).toBe(1)
+  })
+})
+
+describe('load timeout per caller', () => {
+  // Fake timers, so that "not before its own timeout" is asserted without measuring real time.
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] })
+  })
+  afterEach(() => {
+    jest.useRealTimers()
+  })
+
+  test('a get that joins a load already timed out for another caller waits its own timeout, on the same load', async () => {
+    const gate = deferred<string>()
+    const load = jest.fn(() => gate.promise)
+    const cache = createCache({ name: 'late-joiner', load, ttl: '1m', timeout: '50ms' })
+    const first = cache.get('k').catch((error: unknown) => error)
+    await jest.advanceTimersByTimeAsync(50)
+    expect(await first).toBeInstanceOf(CacheTimeoutError)
+
+    let late: unknown
+    void cache.get('k').then(
+      (value) => (late = value),
+      (error: unknown) => (late = error),
+    )
+    await jest.advanceTimersByTimeAsync(49)
+    expect(late).toBeUndefined()
+    await jest.advanceTimersByTimeAsync(1)
+    expect(late).toBeInstanceOf(CacheTimeoutError)
+    expect(late).toMatchObject({ timeoutMs: 50 })
+    expect(load).toHaveBeenCalledTimes(1)
+  })
+
+  test('a late joiner the load answers within its own timeout gets the value', async () => {
+    const gate = deferred<string>()
+    const load = jest.fn(() => gate.promise)
+    const cache = createCache({ name: 'late-answer', load, ttl: '1m', timeout: '50ms' })
+    const first = cache.get('k').catch((error: unknown) => error)
+    await jest.advanceTimersByTimeAsync(50)
+    expect(await first).toBeInstanceOf(CacheTimeoutError)
+
+    const late = cache.get('k')
+    await jest.advanceTimersByTimeAsync(30)
+    gate.resolve('v')
+    expect(await late).toBe('v')
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(cache.stats()).toMatchObject({ loadTimeouts: 1, errors: 1, misses: 1 })
   })
 })
