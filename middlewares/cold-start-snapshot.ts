@@ -50,9 +50,10 @@ const doNothing = (): undefined => undefined
 /**
  * Starts a new execution environment warm: reads a snapshot of the listed caches from S3 at module
  * load (INIT), and restores it before the first invocation's caches run (waiting at most `timeout`),
- * each entry with the freshness it had. When no usable snapshot was found, or the one found is
- * past half `maxAge`, writes a new one after an invocation (one with `writeTimeout` left) or during
- * a warm-up ping, at most once per half `maxAge`. Never fails an invocation.
+ * each entry with the freshness it had (held to its cache's options when a deploy changed them).
+ * When no usable snapshot was found, or the one found is past half `maxAge` (and a delay drawn per
+ * environment), writes a new one after an invocation (one with `writeTimeout` left) or during a
+ * warm-up ping, at most once per half `maxAge`. Never fails an invocation.
  *
  * Place it before the caches it covers, and after `warmup` (as DESIGN.md chains it) or before it:
  * a warm-up ping does the same either way. A ping answered by a `warmup` placed before it skips

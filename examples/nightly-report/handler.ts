@@ -66,7 +66,7 @@ export const handler = middy<ScheduledEvent, StockReport>()
     bucket: requiredEnv('SNAPSHOT_BUCKET'),
     prefix: requiredEnv('SNAPSHOT_PREFIX'),
     caches: ['config'],
-    // Last night's snapshot is a day old: usable, and past half maxAge, so each run writes a newer one.
+    // Last night's snapshot is a day old: usable, and past half maxAge and its spread (0.6 maxAge at most), so each run writes a newer one.
     maxAge: '36h',
   }))
   // A day-old value is past its ttl, but within staleIfError: served only when SSM fails.

@@ -274,6 +274,11 @@ export class Cache<V> {
     return this.#options.bounds
   }
 
+  /** The freshness its options give an entry that sets none of its own: what a copy from elsewhere is held to when its writer's options are unknown or differ. */
+  get policy(): FreshnessPolicy {
+    return this.#options.policy
+  }
+
   /**
    * Loads `key` without caching it anywhere (say, per-user data with no user to key it by): one
    * loader call, within `timeout`, counted as not cached. Joins no other load and is joined by none.

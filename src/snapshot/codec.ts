@@ -3,12 +3,16 @@ import { gunzip, gzip } from 'node:zlib'
 import { CacheError } from '../cache/errors.js'
 import { isRecord } from '../cache/options.js'
 import { parseJsonSafely } from '../cache/safe-json.js'
+import type { PolicyWindows } from './policy-windows.js'
 import type { PortableEntry } from './portable-entry.js'
 
 const gzipAsync = promisify(gzip)
 const gunzipAsync = promisify(gunzip)
 
-/** Marks a document as a snapshot of this layout; another layout reads as unreadable. */
+/**
+ * Marks a document as a snapshot of this layout; another layout reads as unreadable. `policies` came
+ * later without a new mark: an older reader ignores it, and a snapshot without it still reads.
+ */
 const format = 'middy-cache-snapshot/1'
 
 /**
@@ -26,6 +30,11 @@ export interface SnapshotContent {
   readonly version: string
   /** When it was written, ms since the epoch. */
   readonly createdAt: number
+  /**
+   * Per cache, the windows its options gave entries. Left out for a cache whose instances disagreed,
+   * and by writers older than this field: a reader then holds the entries to its own options.
+   */
+  readonly policies?: ReadonlyMap<string, PolicyWindows>
   readonly caches: ReadonlyMap<string, readonly PortableEntry[]>
 }
 
@@ -33,17 +42,29 @@ export interface SnapshotContent {
 export interface ReadSnapshot {
   readonly version: string
   readonly createdAt: number
+  /** Unchecked too: `sameWindows` tells a policy that matches from anything else. */
+  readonly policies: ReadonlyMap<string, unknown>
   readonly caches: ReadonlyMap<string, readonly unknown[]>
 }
 
+const documentText = ({ version, createdAt, policies, caches }: SnapshotContent): string =>
+  JSON.stringify({ format, version, createdAt, ...(policies === undefined ? {} : { policies: Object.fromEntries(policies) }), caches: Object.fromEntries(caches) })
+
 /**
- * The object's body: gzipped JSON,
- * `{"format":"middy-cache-snapshot/1","version":"v1","createdAt":ms,"caches":{"products":[{"key":"42","envelope":{...}}]}}`.
+ * How many bytes of records a snapshot of the caches `names` may hold: `maxSnapshotBytes` less the
+ * JSON around them (`frame`, and each cache's empty list). A record takes its own JSON and a comma.
+ */
+export const recordBudgetBytes = (frame: Omit<SnapshotContent, 'caches'>, names: Iterable<string>): number =>
+  maxSnapshotBytes - Buffer.byteLength(documentText({ ...frame, caches: new Map([...names].map((name) => [name, []])) }))
+
+/**
+ * The object's body: gzipped JSON, `{"format":"middy-cache-snapshot/1","version":"v1","createdAt":ms,
+ * "policies":{"products":{"ttlMs":300000,...}},"caches":{"products":[{"key":"42","envelope":{...}}]}}`.
  * Compressed off the main thread (zlib's pool), so a large snapshot does not stall concurrent work.
  * Rejects with a CacheError when the JSON passes `maxSnapshotBytes`: no reader would take it.
  */
 export const encodeSnapshot = async (content: SnapshotContent): Promise<Buffer> => {
-  const json = Buffer.from(JSON.stringify({ format, version: content.version, createdAt: content.createdAt, caches: Object.fromEntries(content.caches) }))
+  const json = Buffer.from(documentText(content))
   if (json.length > maxSnapshotBytes) {
     throw new CacheError(`middy-cache: the snapshot would take ${json.length} bytes, more than the ${maxSnapshotBytes} a reader takes; cover fewer caches, or lower their l1.maxEntries`)
   }
@@ -72,5 +93,7 @@ export const decodeSnapshot = async (body: Uint8Array): Promise<ReadSnapshot | u
     if (!Array.isArray(records)) return undefined
     caches.set(name, records as unknown[])
   }
-  return { version: document.version, createdAt: document.createdAt, caches }
+  // Malformed policies spoil no entry: each cache is then held to the reader's options.
+  const policies = new Map(isRecord(document.policies) ? Object.entries(document.policies) : [])
+  return { version: document.version, createdAt: document.createdAt, policies, caches }
 }

@@ -1,6 +1,7 @@
 import { registeredCaches, type CacheRegistration } from '../cache/registry.js'
 import type { ReadSnapshot } from './codec.js'
-import { exportPortableEntries, restorePortableEntries, type PortableEntry } from './portable-entry.js'
+import { sameWindows, windowsOf, type PolicyWindows } from './policy-windows.js'
+import { exportPortableEntries, restorePortableEntries, type MeasuredEntry } from './portable-entry.js'
 
 /** Whether an entry of a covered cache may be written; the middleware keeps per-user and decrypted values out. */
 export type EntryFilter = (registration: CacheRegistration, key: string) => boolean
@@ -14,21 +15,43 @@ export const coveredCaches = (names: readonly string[]): CacheRegistration[] =>
   registeredCaches().filter((registration) => !registration.secret && registration.scope !== 'principal' && names.includes(registration.cache.name))
 
 /** What may be written of each covered cache, by name (caches that share a name share a list). */
-export const collectEntries = (registrations: readonly CacheRegistration[], keep: EntryFilter): Map<string, PortableEntry[]> => {
-  const entries = new Map<string, PortableEntry[]>()
+export const collectEntries = (registrations: readonly CacheRegistration[], keep: EntryFilter): Map<string, MeasuredEntry[]> => {
+  const entries = new Map<string, MeasuredEntry[]>()
   for (const registration of registrations) {
-    const kept = exportPortableEntries(registration.cache).filter((record) => keep(registration, record.key))
+    const kept = exportPortableEntries(registration.cache).filter(({ record }) => keep(registration, record.key))
     entries.set(registration.cache.name, [...(entries.get(registration.cache.name) ?? []), ...kept])
   }
   return entries
 }
 
-/** Puts a snapshot's records back into the covered caches; how many each name took (0 for one the snapshot lacks). */
+/** The windows each covered cache's options give, by name; none for a name whose caches disagree (their shared list has no one policy). */
+export const collectPolicies = (registrations: readonly CacheRegistration[]): Map<string, PolicyWindows> => {
+  const policies = new Map<string, PolicyWindows>()
+  const disagreeing = new Set<string>()
+  for (const { cache } of registrations) {
+    if (disagreeing.has(cache.name)) continue
+    const known = policies.get(cache.name)
+    if (known === undefined) policies.set(cache.name, windowsOf(cache.policy))
+    else if (!sameWindows(known, cache.policy)) {
+      policies.delete(cache.name)
+      disagreeing.add(cache.name)
+    }
+  }
+  return policies
+}
+
+/**
+ * Puts a snapshot's records back into the covered caches; how many each name took (0 for one the
+ * snapshot lacks). Entries keep the freshness they had only when the writer's cache had the windows
+ * this one has; otherwise (a deploy changed the options, or the snapshot does not say) no window of
+ * theirs outlasts this cache's own.
+ */
 export const restoreEntries = (registrations: readonly CacheRegistration[], snapshot: ReadSnapshot | undefined): Map<string, number> => {
   const restored = new Map<string, number>()
   for (const { cache } of registrations) {
     const records = snapshot?.caches.get(cache.name)
-    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : restorePortableEntries(cache, records)))
+    const cap = sameWindows(snapshot?.policies.get(cache.name), cache.policy) ? undefined : cache.policy
+    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : restorePortableEntries(cache, records, cap)))
   }
   return restored
 }

@@ -3,12 +3,13 @@ import { monotonicClock } from '../cache/clock.js'
 import { maxClockSkewMs } from '../cache/json-envelope.js'
 import { hold } from '../lambda/deadline.js'
 import { reasonOf } from '../lambda/reason.js'
-import { decodeSnapshot, encodeSnapshot, maxSnapshotBytes, type ReadSnapshot } from './codec.js'
-import { collectEntries, coveredCaches, loadedWithoutSnapshot, restoreEntries, type EntryFilter } from './covered-caches.js'
+import { decodeSnapshot, encodeSnapshot, maxSnapshotBytes, recordBudgetBytes, type ReadSnapshot } from './codec.js'
+import { collectEntries, collectPolicies, coveredCaches, loadedWithoutSnapshot, restoreEntries, type EntryFilter } from './covered-caches.js'
 import { snapshotKey, type FunctionIdentity } from './object-key.js'
 import type { ResolvedSnapshotOptions } from './options.js'
 import { Absence, getSnapshotObject, TimedRead, type ObjectLocation, type ReadOutcome } from './s3-read.js'
 import { putSnapshotObject } from './s3-write.js'
+import { trimToFit } from './trim-to-fit.js'
 import { WriteSchedule } from './write-schedule.js'
 
 /** What the snapshot brought this environment, told to the one invocation that waited for it first. */
@@ -28,7 +29,8 @@ type Read = ReadSnapshot | undefined | Absence
  * The cold-start snapshot of one execution environment: read from S3 as soon as it is made (at
  * INIT), restored once into the covered caches when the first invocation has waited for it at most
  * `timeout`, and written again when none usable was found or the one found ages past half
- * `maxAge`. Never throws, never rejects: what goes wrong is told to the logger and counted as a miss.
+ * `maxAge` (and this environment's random delay, see WriteSchedule). Never throws, never rejects:
+ * what goes wrong is told to the logger and counted as a miss.
  */
 export class EnvironmentSnapshot {
   readonly #options: ResolvedSnapshotOptions
@@ -107,14 +109,18 @@ export class EnvironmentSnapshot {
     // Overtaken by the caches' own loads, the read under way since INIT tells whether one is due: see `settleRead`.
     if (budgetMs < this.#options.writeTimeoutMs || !this.#hydrated || !this.writeIsDue()) return
     try {
-      const entries = collectEntries(coveredCaches(this.#options.caches), this.#keep)
+      const registrations = coveredCaches(this.#options.caches)
+      const entries = collectEntries(registrations, this.#keep)
       // Nothing to write is no attempt: the next invocation, with values loaded, may write.
       if (![...entries.values()].some((records) => records.length > 0)) return
       this.#schedule.attempt(startedAt)
-      const createdAt = Date.now()
-      const body = await encodeSnapshot({ version: this.#options.version, createdAt, caches: entries })
+      const frame = { version: this.#options.version, createdAt: Date.now(), policies: collectPolicies(registrations) }
+      const { caches, kept, dropped } = trimToFit(entries, recordBudgetBytes(frame, entries.keys()))
+      if (dropped > 0) this.#warnTrimmed(kept, dropped)
+      if (kept === 0) return
+      const body = await encodeSnapshot({ ...frame, caches })
       await putSnapshotObject(this.#client, this.#location, body, Math.max(1, budgetMs - (monotonicClock() - startedAt)))
-      this.#schedule.found(createdAt)
+      this.#schedule.found(frame.createdAt)
     } catch (error) {
       this.#schedule.attempt(startedAt)
       this.#warn(`middy-cache: the cold-start snapshot could not be written to ${this.#where()}: ${reasonOf(error)}`)
@@ -195,6 +201,13 @@ export class EnvironmentSnapshot {
     if (Date.now() - snapshot.createdAt > maxAgeMs) return undefined
     this.#schedule.found(snapshot.createdAt)
     return snapshot
+  }
+
+  #warnTrimmed(kept: number, dropped: number): void {
+    const advice = 'cover fewer caches, or lower their l1.maxEntries'
+    this.#warn(kept === 0
+      ? `middy-cache: the cold-start snapshot ${this.#where()} is not written: its ${dropped} entries would pass the ${maxSnapshotBytes} bytes a reader takes, and even each cache's newest takes more than its share; ${advice}`
+      : `middy-cache: the cold-start snapshot ${this.#where()} is written without its ${dropped} oldest entries (of ${kept + dropped}), which would pass the ${maxSnapshotBytes} bytes a reader takes; ${advice}`)
   }
 
   #warnAboutUncovered(covered: readonly string[]): void {

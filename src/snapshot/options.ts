@@ -11,7 +11,7 @@ export interface SnapshotOptions {
   readonly prefix?: string
   /** The names of the caches the snapshot holds, such as ['config', 'products']; never a secrets cache. */
   readonly caches: readonly string[]
-  /** A snapshot older than this is ignored, and refreshed by environments that find it past half of it. Default '24h'. */
+  /** A snapshot older than this is ignored, and refreshed by environments that find it past half of it (each later by up to a tenth of it, at random). Default '24h'. */
   readonly maxAge?: Duration
   /** How long the first invocation waits for the snapshot. Default '200ms'. */
   readonly timeout?: Duration

@@ -1,9 +1,10 @@
 import type { Cache } from '../cache/cache.js'
-import { phaseOf, Phase, type Entry } from '../cache/freshness.js'
+import { phaseOf, Phase, type Entry, type FreshnessPolicy } from '../cache/freshness.js'
 import { entryOfEnvelope, envelopeText, UnserialisableValue, type Envelope } from '../cache/json-envelope.js'
 import { callerKeyOf, storeKeyOf } from '../cache/keys.js'
 import { isRecord } from '../cache/options.js'
 import { estimateSize } from '../stores/memory/index.js'
+import { cappedEntry } from './policy-windows.js'
 
 /**
  * Turning a cache's entries into JSON and back lives here, with the snapshot, rather than in the
@@ -20,6 +21,15 @@ export interface PortableEntry {
   readonly envelope: Envelope
 }
 
+/** A record with the bytes its JSON takes in a snapshot, measured from the text it was made of. */
+export interface MeasuredEntry {
+  readonly record: PortableEntry
+  readonly bytes: number
+}
+
+/** What JSON.stringify writes around a record's key and envelope: `{"key":` `,"envelope":` `}`. */
+const recordFrameBytes = '{"key":,"envelope":}'.length
+
 /** An entry brought back, under the key memory keeps it by. */
 interface RestoredEntry<V> {
   readonly storeKey: string
@@ -30,7 +40,7 @@ interface RestoredEntry<V> {
  * The portable form of an entry; undefined for one that cannot travel: stored under a hashed key (the
  * caller's key is gone), already past staleIfError, or holding a value JSON would not bring back as it was.
  */
-const portableEntryOf = (storeKey: string, entry: Entry<unknown>, monoNow: number, wallNow: number): PortableEntry | undefined => {
+const portableEntryOf = (storeKey: string, entry: Entry<unknown>, monoNow: number, wallNow: number): MeasuredEntry | undefined => {
   const key = callerKeyOf(storeKey)
   if (key === undefined || phaseOf(entry, monoNow) === Phase.Expired) return undefined
   let text: string
@@ -41,30 +51,35 @@ const portableEntryOf = (storeKey: string, entry: Entry<unknown>, monoNow: numbe
     throw error
   }
   // Our own text: parsed back into plain JSON, which also leaves the snapshot no reference to a live value.
-  return { key, envelope: JSON.parse(text) as Envelope }
+  // JSON.stringify writes that JSON back as this very text, so its length is the record's share of the snapshot.
+  const bytes = recordFrameBytes + Buffer.byteLength(JSON.stringify(key)) + Buffer.byteLength(text)
+  return { record: { key, envelope: JSON.parse(text) as Envelope }, bytes }
 }
 
 /**
  * The entry a record (from `portableEntryOf`, read back from JSON by anyone) describes, its times on
- * the monotonic clock read as `monoNow`; undefined for a malformed record or an entry past staleIfError.
+ * the monotonic clock read as `monoNow`, its windows no longer than `cap`'s when given; undefined for
+ * a malformed record or an entry past staleIfError.
  */
-const restoredEntryOf = <V>(record: unknown, monoNow: number, wallNow: number): RestoredEntry<V> | undefined => {
+const restoredEntryOf = <V>(record: unknown, monoNow: number, wallNow: number, cap: FreshnessPolicy | undefined): RestoredEntry<V> | undefined => {
   if (!isRecord(record) || typeof record.key !== 'string') return undefined
   const storeKey = storeKeyOf(record.key)
   const decoded = entryOfEnvelope<V>(record.envelope, monoNow, wallNow, 0)
-  if (decoded === undefined || phaseOf(decoded, monoNow) === Phase.Expired) return undefined
-  return { storeKey, entry: { ...decoded, size: estimateSize(decoded.value) + storeKey.length * 2 } }
+  if (decoded === undefined) return undefined
+  const entry = cap === undefined ? decoded : cappedEntry(decoded, cap)
+  if (phaseOf(entry, monoNow) === Phase.Expired) return undefined
+  return { storeKey, entry: { ...entry, size: estimateSize(entry.value) + storeKey.length * 2 } }
 }
 
 /**
- * What `cache` holds in memory, as plain JSON records with wall-clock times, oldest write first;
- * reading them leaves recency as it was. Left out: entries under a hashed key (their key cannot be
- * recovered), entries past staleIfError, and values JSON would not bring back as they were.
+ * What `cache` holds in memory, as plain JSON records with wall-clock times and their size, oldest
+ * write first; reading them leaves recency as it was. Left out: entries under a hashed key (their key
+ * cannot be recovered), entries past staleIfError, and values JSON would not bring back as they were.
  */
-export const exportPortableEntries = <V>(cache: Cache<V>): PortableEntry[] => {
+export const exportPortableEntries = <V>(cache: Cache<V>): MeasuredEntry[] => {
   const monoNow = cache.clock()
   const wallNow = Date.now()
-  const records: PortableEntry[] = []
+  const records: MeasuredEntry[] = []
   for (const [storeKey, entry] of cache.peekEntries()) {
     const record = portableEntryOf(storeKey, entry, monoNow, wallNow)
     if (record !== undefined) records.push(record)
@@ -74,11 +89,11 @@ export const exportPortableEntries = <V>(cache: Cache<V>): PortableEntry[] => {
 
 /**
  * Puts records from `exportPortableEntries` (of this or another process, read back from JSON) into
- * `cache`'s memory with the freshness they had; returns how many it kept. Only the last `l1.maxEntries`
- * records are read. Skipped, never thrown on: malformed records, entries past staleIfError, and keys
- * memory already holds as recent or more so.
+ * `cache`'s memory with the freshness they had, each window cut to `cap`'s when given; returns how
+ * many it kept. Only the last `l1.maxEntries` records are read. Skipped, never thrown on: malformed
+ * records, entries past staleIfError (or past `cap`'s), and keys memory already holds as recent or more so.
  */
-export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unknown[]): number => {
+export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unknown[], cap?: FreshnessPolicy): number => {
   const monoNow = cache.clock()
   const wallNow = Date.now()
   let restored = 0
@@ -86,7 +101,7 @@ export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unk
   // the records before the last maxEntries would be evicted by those after them, so they are not
   // even decoded. This bounds the restore, which the first invocation waits for, by the cache's own bound.
   for (let index = Math.max(0, records.length - cache.l1Bounds.maxEntries); index < records.length; index++) {
-    const found = restoredEntryOf<V>(records[index], monoNow, wallNow)
+    const found = restoredEntryOf<V>(records[index], monoNow, wallNow, cap)
     if (found !== undefined && cache.adoptEntry(found.storeKey, found.entry)) restored++
   }
   return restored

@@ -5,7 +5,8 @@ import { createSecret, putParameters, uniqueName } from '../harness/index.js'
 import { samplesOf } from '../support/emf.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
-import { inEnvironment, movableTime, snapshotTests, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service } from './environments.js'
+import type { DataLoadContext } from '../../middlewares/data-cache.js'
+import { inEnvironment, movableTime, snapshotTests, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service, type WrittenSnapshot } from './environments.js'
 
 const product = (id: string) => ({ id, name: `Product ${id}` })
 const minute = 60_000
@@ -54,6 +55,51 @@ describe('a new environment starts warm from the snapshot another one wrote', ()
     time.advance(61_000)
     await invoke(second.handler, { ids: ['1'] })
     expect(second.load.mock.calls.map(([id]) => id)).toEqual(['1'])
+  })
+})
+
+describe('a restored entry is held to the options of the deploy that reads it', () => {
+  test('a deploy that shortens ttl under the same function version ($LATEST) restores entries fresh no longer than the new ttl', async () => {
+    const time = movableTime()
+    const before = await productFunction({ bucket, freshness: { ttl: '1h' } })
+    await invoke(before.handler, { ids: ['1'] })
+
+    const after = await productFunction({ bucket, freshness: { ttl: '1m' } })
+    await invoke(after.handler, { ids: ['1'] })
+    expect(after.load).not.toHaveBeenCalled()
+    expect(products('SnapshotHydrated')).toEqual([1])
+    // Past the new deploy's ttl: loaded again, where the old deploy's hour would have kept it fresh.
+    time.advance(61_000)
+    await invoke(after.handler, { ids: ['1'] })
+    expect(after.load.mock.calls.map(([id]) => id)).toEqual(['1'])
+  })
+
+  test('under unchanged options, the freshness an entry set for itself comes back whole, past the cache\'s ttl too', async () => {
+    const time = movableTime()
+    const loadLonger = (id: string, { setFreshness }: DataLoadContext) => {
+      setFreshness({ ttl: '1h' })
+      return Promise.resolve(product(id))
+    }
+    const first = await productFunction({ bucket })
+    first.load.mockImplementation(loadLonger)
+    await invoke(first.handler, { ids: ['1'] })
+
+    const second = await productFunction({ bucket })
+    time.advance(10 * minute)
+    await invoke(second.handler, { ids: ['1'] })
+    expect(second.load).not.toHaveBeenCalled()
+  })
+
+  test('a snapshot that does not say what options wrote it (an older writer) is held to the reader\'s', async () => {
+    const time = movableTime()
+    const record = { key: '1', envelope: { c: Date.now(), t: 60 * minute, w: 0, e: 0, v: { id: '1', name: 'from the snapshot' } } }
+    const olderLayout = gzipSync(JSON.stringify({ format: 'middy-cache-snapshot/1', version: 'v1', createdAt: Date.now(), caches: { products: [record] } }))
+    await putRawObject(bucket, objectKeyOf(snapshots.functionName), olderLayout)
+    const environment = await productFunction({ bucket })
+    expect(await invoke(environment.handler, { ids: ['1'] })).toEqual([{ id: '1', name: 'from the snapshot' }])
+    time.advance(5 * minute + 1_000)
+    expect(await invoke(environment.handler, { ids: ['1'] })).toEqual([product('1')])
+    expect(environment.load).toHaveBeenCalledTimes(1)
   })
 })
 
@@ -113,12 +159,13 @@ describe('when a snapshot is written', () => {
     time.advance(29 * minute)
     await invoke(environment.handler, { ids: ['3'] })
     expect(puts(environment.commands)).toBe(1)
-    time.advance(minute)
+    // Past half maxAge and the spread (a tenth of maxAge) that keeps environments from writing at once.
+    time.advance(7 * minute)
     await invoke(environment.handler, { ids: ['4'] })
     await invoke(environment.handler, { ids: ['5'] })
     expect(puts(environment.commands)).toBe(2)
-    // 1 and 2 expired 25 minutes ago (5-minute ttl): what is written is what could still serve.
-    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['3', '4'])
+    // 1, 2 and 3 expired (5-minute ttl): what is written is what could still serve.
+    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['4'])
   })
 
   test('an environment that finds a snapshot past half maxAge hydrates from it and writes a newer one', async () => {
@@ -126,29 +173,50 @@ describe('when a snapshot is written', () => {
     const first = await productFunction({ bucket, snapshot: { maxAge: '20m' } })
     await invoke(first.handler, { ids: ['1'] })
     const written = await readObject(bucket, objectKeyOf(snapshots.functionName))
-    time.advance(11 * minute)
+    // Past half maxAge and its spread of a tenth.
+    time.advance(12 * minute)
 
     const second = await productFunction({ bucket, snapshot: { maxAge: '20m' } })
     await invoke(second.handler, { ids: ['2'] })
     expect(products('SnapshotMisses')).toEqual([1])
     expect(puts(second.commands)).toBe(1)
     const refreshed = await readObject(bucket, objectKeyOf(snapshots.functionName))
-    expect(refreshed?.createdAt).toBeGreaterThanOrEqual((written?.createdAt ?? 0) + 11 * minute)
+    expect(refreshed?.createdAt).toBeGreaterThanOrEqual((written?.createdAt ?? 0) + 12 * minute)
     expect(refreshed?.caches.products?.map((record) => record.key)).toEqual(['2'])
   })
 
-  test('never when no reader would take it: the environment says why, and tries again only after half maxAge', async () => {
-    const time = movableTime()
+  test('trimmed to what a reader takes: the newest entries that fit are written, and the environment says how many it left out', async () => {
     const environment = await productFunction({ bucket, snapshot: { maxAge: '1h' } })
-    // Three values of 3 MiB: more JSON than maxSnapshotBytes.
+    // Three values of 3 MiB: more JSON than maxSnapshotBytes, two of them less.
     environment.load.mockImplementation((id) => Promise.resolve({ id, name: 'x'.repeat(3 * 1024 * 1024) }))
     await invoke(environment.handler, { ids: ['1', '2', '3'] })
     await invoke(environment.handler, { ids: ['1'] })
+    expect(puts(environment.commands)).toBe(1)
+    expect(environment.warnings).toEqual([
+      expect.stringMatching(/^middy-cache: the cold-start snapshot s3:\/\/.* is written without its 1 oldest entries \(of 3\), which would pass the 8388608 bytes a reader takes; cover fewer caches, or lower their l1\.maxEntries$/),
+    ])
+    const text = await objectText(bucket, objectKeyOf(snapshots.functionName))
+    expect(Buffer.byteLength(text ?? '')).toBeLessThanOrEqual(maxSnapshotBytes)
+    expect((JSON.parse(text ?? '{}') as WrittenSnapshot).caches.products?.map((record) => record.key)).toEqual(['2', '3'])
+
+    // A partial warm start: the entries written are restored, the one left out is loaded.
+    const next = await productFunction({ bucket, snapshot: { maxAge: '1h' } })
+    await invoke(next.handler, { ids: ['1', '2', '3'] })
+    expect(next.load.mock.calls.map(([id]) => id)).toEqual(['1'])
+    expect(products('SnapshotHydrated')).toEqual([2])
+  })
+
+  test('never when not even the newest entry fits: the environment says so, and tries again only after half maxAge', async () => {
+    const time = movableTime()
+    const environment = await productFunction({ bucket, snapshot: { maxAge: '1h' } })
+    environment.load.mockImplementation((id) => Promise.resolve({ id, name: 'x'.repeat(maxSnapshotBytes) }))
+    await invoke(environment.handler, { ids: ['1'] })
+    await invoke(environment.handler, { ids: ['1'] })
     expect(puts(environment.commands)).toBe(0)
-    const tooLarge: unknown = expect.stringMatching(/could not be written to s3:\/\/.*: middy-cache: the snapshot would take \d+ bytes, more than the 8388608 a reader takes; cover fewer caches, or lower their l1\.maxEntries$/)
+    const tooLarge: unknown = expect.stringMatching(/^middy-cache: the cold-start snapshot s3:\/\/.* is not written: its 1 entries would pass the 8388608 bytes a reader takes/)
     expect(environment.warnings).toEqual([tooLarge])
     time.advance(30 * minute)
-    await invoke(environment.handler, { ids: ['1', '2', '3'] })
+    await invoke(environment.handler, { ids: ['1'] })
     expect(puts(environment.commands)).toBe(0)
     expect(environment.warnings).toEqual([tooLarge, tooLarge])
   })

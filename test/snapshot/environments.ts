@@ -2,7 +2,8 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@a
 import type { Context } from 'aws-lambda'
 import { gunzipSync } from 'node:zlib'
 import type { ColdStartSnapshotOptions } from '../../entrypoints/snapshot.js'
-import type { L1Options } from '../../src/cache/options.js'
+import type { DataLoadContext } from '../../middlewares/data-cache.js'
+import type { FreshnessOptions, L1Options } from '../../src/cache/options.js'
 import { createBucket, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
 import { captureOutput, type Captured } from '../support/emf.js'
 import { countCommands } from '../support/aws-commands.js'
@@ -103,7 +104,7 @@ export const inEnvironment = async <T>(build: () => Promise<T>): Promise<T> => {
 export interface ProductFunction {
   /** Reads `ids` from the products cache (a dataCache), as a handler finds them itself. */
   readonly handler: (event: unknown, context: Context) => Promise<unknown>
-  readonly load: jest.Mock<Promise<{ id: string; name: string }>, [string]>
+  readonly load: jest.Mock<Promise<{ id: string; name: string }>, [string, DataLoadContext]>
   readonly warnings: string[]
   readonly commands: Map<string, number>
   /** How many entries the products cache holds in memory now. */
@@ -134,6 +135,8 @@ export interface ProductFunctionOptions {
   readonly denyReads?: boolean
   /** The products cache's memory bounds. Default: the engine's. */
   readonly l1?: L1Options
+  /** The products cache's freshness options, as this deploy sets them. Default: a ttl of 5 minutes. */
+  readonly freshness?: Pick<FreshnessOptions, 'ttl' | 'staleWhileRevalidate' | 'staleIfError' | 'negativeTtl'>
 }
 
 const denyReads = (client: S3Client): void => {
@@ -162,7 +165,7 @@ export const productFunction = (options: ProductFunctionOptions): Promise<Produc
     const commands = countCommands(client)
     if (options.denyReads === true) denyReads(client)
     const warnings: string[] = []
-    const load = jest.fn((id: string) => Promise.resolve({ id, name: `Product ${id}` }))
+    const load = jest.fn((id: string, _context: DataLoadContext) => Promise.resolve({ id, name: `Product ${id}` }))
     const byName = {
       cacheMetrics: cacheMetrics({ namespace, service }),
       coldStartSnapshot: coldStartSnapshot({ bucket: options.bucket, caches: ['products'], client, logger: { warn: (message) => { warnings.push(message) } }, ...options.snapshot }),
@@ -171,7 +174,7 @@ export const productFunction = (options: ProductFunctionOptions): Promise<Produc
     const chain = (options.order ?? ChainOrder.SnapshotBeforeWarmup).split(', ').map((name) => byName[name as keyof typeof byName])
     const handler = middy<{ ids?: string[] }>()
       .use(chain)
-      .use(dataCache({ name: 'products', load, ttl: '5m', ...(options.l1 === undefined ? {} : { l1: options.l1 }) }))
+      .use(dataCache({ name: 'products', load, ...(options.freshness ?? { ttl: '5m' }), ...(options.l1 === undefined ? {} : { l1: options.l1 }) }))
       .handler((event, context) => context.caches.products.getMany(event.ids ?? []))
     const entries = (): number => registeredCaches().find(({ cache }) => cache.name === 'products')?.cache.stats().entries ?? 0
     return { handler: handler as unknown as ProductFunction['handler'], load, warnings, commands, entries }

@@ -1,6 +1,10 @@
+import type { Cache } from '../../src/cache/cache.js'
 import { createCache, Outcome, Tier } from '../../src/index.js'
 import { exportPortableEntries, restorePortableEntries } from '../../src/snapshot/portable-entry.js'
 import { manualClock } from '../support/clock.js'
+
+/** The records a snapshot would hold of `cache`, without their sizes. */
+const recordsOf = <V>(cache: Cache<V>) => exportPortableEntries(cache).map(({ record }) => record)
 
 const policy = { ttl: '1m', staleWhileRevalidate: '30s', staleIfError: '1h' } as const
 const wallStart = 1_800_000_000_000
@@ -34,7 +38,7 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     time.advance(20_000)
     const load = jest.fn((id: string) => `fresh ${id}`)
     const reader = createCache({ name: 'products', load, ...policy, now: time.reader })
-    expect(restorePortableEntries(reader, exportPortableEntries(writer))).toBe(1)
+    expect(restorePortableEntries(reader, recordsOf(writer))).toBe(1)
 
     expect(await reader.lookup('42')).toMatchObject({ value: 'product 42', outcome: Outcome.Hit, tier: Tier.L1 })
     time.advance(39_000)
@@ -52,7 +56,7 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     await writer.getMany(['a', 'b'])
     time.advance(30 * 60_000)
     await writer.set('b', 'newer')
-    const records = exportPortableEntries(writer)
+    const records = recordsOf(writer)
     time.advance(45 * 60_000)
     const reader = createCache<string>({ name: 'old', load: () => Promise.reject(new Error('source down')), ...policy, now: time.reader })
     // a: 75 minutes old, past 1 m + 1 h. b: 45 minutes old, within staleIfError.
@@ -73,7 +77,7 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     ])
     const writer = createCache<unknown>({ name: 'mixed', load: (key) => values.get(key), ttl: '1m', negativeTtl: '30s', now: time.writer })
     await writer.getMany([...values.keys(), 'missing'])
-    const records = exportPortableEntries(writer)
+    const records = recordsOf(writer)
     expect(records.map((record) => record.key).sort()).toEqual(['bytes', 'missing', 'plain'])
     expect(JSON.parse(JSON.stringify(records))).toEqual(records)
 
@@ -86,14 +90,14 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     expect(load).not.toHaveBeenCalled()
 
     time.advance(2 * 60_000)
-    expect(exportPortableEntries(writer)).toEqual([])
+    expect(recordsOf(writer)).toEqual([])
   })
 
   test('what memory holds already, as recent or more so, is kept; malformed records are skipped, never thrown on', async () => {
     const time = twoProcesses()
     const writer = createCache({ name: 'race', load: (id: string) => `old ${id}`, ttl: '1m', now: time.writer })
     await writer.getMany(['a', 'b'])
-    const records = exportPortableEntries(writer)
+    const records = recordsOf(writer)
     time.advance(1_000)
     const reader = createCache({ name: 'race', load: (id: string) => `new ${id}`, ttl: '1m', now: time.reader })
     await reader.get('a')
@@ -119,7 +123,7 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     const time = twoProcesses()
     const writer = createCache({ name: 'big', load: (id: string) => id, ttl: '1m', now: time.writer })
     await writer.getMany(['1', '2', '3', '4'])
-    const records = exportPortableEntries(writer)
+    const records = recordsOf(writer)
     // Records a reader must not touch: reading their key counts.
     let touched = 0
     const untouchable = Array.from({ length: 3 }, () => ({
@@ -141,8 +145,46 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     await cache.get('a')
     await cache.get('b')
     await cache.get('a')
-    expect(exportPortableEntries(cache).map((record) => record.key)).toEqual(['a', 'b'])
+    expect(recordsOf(cache).map((record) => record.key)).toEqual(['a', 'b'])
     await cache.set('c', 'c')
     expect([...cache.peekEntries()].map(([key]) => key)).toEqual(['a', 'c'])
+  })
+
+  test('each record is measured as the bytes its JSON takes, whatever characters it holds', async () => {
+    const time = twoProcesses()
+    const writer = createCache<unknown>({ name: 'measured', load: (key) => ({ key, text: 'é€😀 "quoted" \u2028 \\', bytes: key === 'b' ? new Uint8Array([1]) : undefined }), ttl: '1m', now: time.writer })
+    await writer.getMany(['a', 'ключ'])
+    await writer.set('bytes', new Uint8Array([1, 2, 3]))
+    const measured = exportPortableEntries(writer)
+    expect(measured).toHaveLength(3)
+    for (const { record, bytes } of measured) expect(bytes).toBe(Buffer.byteLength(JSON.stringify(record)))
+  })
+
+  test('with a cap (the reader\'s options, when the writer\'s differ or are unknown), no window outlasts the cap\'s; "not found" is held to its negativeTtl', async () => {
+    const time = twoProcesses()
+    const values = new Map([['a', 'value a']])
+    const writer = createCache<string | undefined>({ name: 'capped', load: (key) => values.get(key), ttl: '1h', staleWhileRevalidate: '1h', staleIfError: '1d', negativeTtl: '1h', now: time.writer })
+    await writer.getMany(['a', 'missing'])
+    const records = recordsOf(writer)
+    const load = jest.fn((key: string) => `reloaded ${key}`)
+    const cap = { ttl: '1m', staleWhileRevalidate: '30s', staleIfError: '2m', negativeTtl: '10s' } as const
+    const reader = createCache<string | undefined>({ name: 'capped', load, ...cap, now: time.reader })
+    expect(restorePortableEntries(reader, records, reader.policy)).toBe(2)
+    const entries = new Map(reader.peekEntries())
+    const entry = entries.get('a')
+    expect(entry === undefined ? undefined : [entry.freshUntil - entry.createdAt, entry.revalidateUntil - entry.freshUntil, entry.fallbackUntil - entry.freshUntil]).toEqual([60_000, 30_000, 120_000])
+    const missing = entries.get('missing')
+    expect(missing === undefined ? undefined : [missing.freshUntil - missing.createdAt, missing.fallbackUntil - missing.createdAt]).toEqual([10_000, 10_000])
+
+    // Within the windows the cap leaves, past those it cut.
+    time.advance(11_000)
+    expect(await reader.lookup('a')).toMatchObject({ value: 'value a', outcome: Outcome.Hit })
+    expect(await reader.get('missing')).toBe('reloaded missing')
+    time.advance(60_000)
+    expect(await reader.lookup('a')).toMatchObject({ value: 'value a', outcome: Outcome.Stale })
+
+    // A reader that remembers no "not found" takes none back; an entry the cap puts past staleIfError is not restored.
+    const noNegative = createCache<string | undefined>({ name: 'capped', load, ttl: '1m', now: time.reader })
+    expect(restorePortableEntries(noNegative, records, noNegative.policy)).toBe(0)
   })
 })

@@ -70,7 +70,8 @@ describe.each(orders)('%s', (order) => {
     const records = ['1', '2', '3'].map((id) => ({ key: id, envelope: { c: Date.now(), t: hour, w: 0, e: 0, v: { id, name: `Snapshot product ${id}` } } }))
     await putRawObject(bucket, objectKeyOf(snapshots.functionName), await encodeSnapshot({ version: 'v1', createdAt: Date.now(), caches: new Map([['products', records]]) }))
 
-    const environment = await productFunction({ bucket, order })
+    // A snapshot that records no options is held to the reader's: here an hour too.
+    const environment = await productFunction({ bucket, order, freshness: { ttl: '1h' } })
     // Fresh for an hour: nothing for warmup to refresh, so only the restore can spare the loads below.
     expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true, refreshed: 0 })
     expect(products('SnapshotHydrated')).toEqual([3])
