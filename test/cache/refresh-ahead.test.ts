@@ -1,6 +1,6 @@
 import { createCache, createScope, Outcome, type BatchLoadContext, type FreshnessOptions } from '../../src/index.js'
-import type { LoadContext } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
+import { staleWithHeldRefresh } from '../support/held-refresh.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 
 describe('refreshAhead', () => {
@@ -149,24 +149,8 @@ describe('refreshAhead with a batch loader', () => {
 })
 
 describe('refreshAhead beside requests (a ping and requests in one Managed Instance)', () => {
-  /** A cache whose entry 'k' is stale (within staleWhileRevalidate), and whose next load waits for `reload`. */
-  const staleWithHeldReload = async (name: string) => {
-    const clock = manualClock()
-    const reload = deferred<string>()
-    const seen: { signal?: AbortSignal } = {}
-    const load = jest.fn((_key: string, { signal }: LoadContext) => {
-      if (load.mock.calls.length === 1) return Promise.resolve('old')
-      seen.signal = signal
-      return reload.promise
-    })
-    const cache = createCache({ name, load, ttl: '1m', staleWhileRevalidate: '1h', now: clock.now })
-    await cache.get('k')
-    clock.advance(2 * 60_000)
-    return { cache, load, reload, seen }
-  }
-
   test("a ping that gives up on a request's refresh it joined leaves it running for the request", async () => {
-    const { cache, load, reload, seen } = await staleWithHeldReload('ping-joins-request')
+    const { cache, load, refresh, seen } = await staleWithHeldRefresh('ping-joins-request', { staleWhileRevalidate: '1h' })
     const request = createScope()
     expect(await cache.get('k', { scope: request })).toBe('old')
     const ping = createScope()
@@ -174,14 +158,14 @@ describe('refreshAhead beside requests (a ping and requests in one Managed Insta
 
     expect(await ping.settle(0)).toEqual({ completed: 0, abandoned: 0 })
     expect(seen.signal?.aborted).toBe(false)
-    reload.resolve('new')
+    refresh.resolve('new')
     expect(await pinged).toEqual({ refreshed: 1, failed: 0 })
     expect(load).toHaveBeenCalledTimes(2)
     expect(await cache.lookup('k', { scope: request })).toMatchObject({ value: 'new', outcome: Outcome.Hit })
   })
 
-  test("a ping out of time stops waiting for a reload it left to a request, and counts it as failed", async () => {
-    const { cache, reload, seen } = await staleWithHeldReload('ping-out-of-time')
+  test("a ping out of time stops waiting for a refresh it left to a request, and counts it as failed", async () => {
+    const { cache, refresh, seen } = await staleWithHeldRefresh('ping-out-of-time', { staleWhileRevalidate: '1h' })
     const request = createScope()
     expect(await cache.get('k', { scope: request })).toBe('old')
     const ping = createScope()
@@ -194,23 +178,23 @@ describe('refreshAhead beside requests (a ping and requests in one Managed Insta
     await flushPromises()
     expect(report).toEqual({ refreshed: 0, failed: 1 })
     expect(seen.signal?.aborted).toBe(false)
-    reload.resolve('new')
+    refresh.resolve('new')
     expect(await request.settle(100)).toEqual({ completed: 1, abandoned: 0 })
   })
 
   test("a ping's wait for every load of a cache (a prefetch from INIT, say) leaves a request's refresh to the request", async () => {
-    const { cache, reload, seen } = await staleWithHeldReload('ping-settles-cache')
+    const { cache, refresh, seen } = await staleWithHeldRefresh('ping-settles-cache', { staleWhileRevalidate: '1h' })
     const request = createScope()
     expect(await cache.get('k', { scope: request })).toBe('old')
 
     expect(await cache.settle(0)).toEqual({ completed: 0, abandoned: 0 })
     expect(seen.signal?.aborted).toBe(false)
-    reload.resolve('new')
+    refresh.resolve('new')
     expect(await request.settle(100)).toEqual({ completed: 1, abandoned: 0 })
   })
 
-  test("a request that joins a ping's reload and gives up on it leaves it running for the ping", async () => {
-    const { cache, load, reload, seen } = await staleWithHeldReload('request-joins-ping')
+  test("a request that joins a ping's refresh and gives up on it leaves it running for the ping", async () => {
+    const { cache, load, refresh, seen } = await staleWithHeldRefresh('request-joins-ping', { staleWhileRevalidate: '1h' })
     const ping = createScope()
     const pinged = cache.refreshAhead(5 * 60_000, { scope: ping })
     const request = createScope()
@@ -218,7 +202,7 @@ describe('refreshAhead beside requests (a ping and requests in one Managed Insta
 
     expect(await request.settle(0)).toEqual({ completed: 0, abandoned: 0 })
     expect(seen.signal?.aborted).toBe(false)
-    reload.resolve('new')
+    refresh.resolve('new')
     expect(await pinged).toEqual({ refreshed: 1, failed: 0 })
     expect(load).toHaveBeenCalledTimes(2)
   })

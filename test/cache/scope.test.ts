@@ -1,5 +1,6 @@
 import { CacheLoadError, createCache, createScope, Outcome, Tier } from '../../src/index.js'
-import type { FreshnessOptions, LoadContext } from '../../src/index.js'
+import type { LoadContext } from '../../src/index.js'
+import { staleWithHeldRefresh } from '../support/held-refresh.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 
@@ -91,22 +92,6 @@ describe('CacheScope counters', () => {
 })
 
 describe('loads shared by scopes (concurrent invocations of a Managed Instance)', () => {
-  /** A cache whose entry 'k' is stale, and whose next load waits for `refresh`, seeing `signal` abort when abandoned. */
-  const staleWithHeldRefresh = async (name: string, window: Pick<FreshnessOptions, 'staleWhileRevalidate' | 'staleIfError'>) => {
-    const clock = manualClock()
-    const refresh = deferred<string>()
-    const seen: { signal?: AbortSignal } = {}
-    const load = jest.fn((_key: string, { signal }: LoadContext) => {
-      if (load.mock.calls.length === 1) return Promise.resolve('old')
-      seen.signal = signal
-      return refresh.promise
-    })
-    const cache = createCache({ name, load, ttl: '1s', ...window, now: clock.now })
-    await cache.get('k')
-    clock.advance(1_500)
-    return { cache, load, refresh, seen }
-  }
-
   test('a refresh two scopes track runs on when one gives up, and is abandoned when the last one does', async () => {
     const { cache, load, refresh, seen } = await staleWithHeldRefresh('shared-refresh', { staleWhileRevalidate: '1m' })
     const started = createScope()

@@ -132,13 +132,19 @@ describe('load timeout per caller', () => {
     jest.useRealTimers()
   })
 
-  test('a get that joins a load already timed out for another caller waits its own timeout, on the same load', async () => {
+  /** A cache (timeout 50 ms) whose load of 'k', held by `gate`, has just timed out for a first caller. */
+  const timedOutForFirstCaller = async (name: string) => {
     const gate = deferred<string>()
     const load = jest.fn(() => gate.promise)
-    const cache = createCache({ name: 'late-joiner', load, ttl: '1m', timeout: '50ms' })
+    const cache = createCache({ name, load, ttl: '1m', timeout: '50ms' })
     const first = cache.get('k').catch((error: unknown) => error)
     await jest.advanceTimersByTimeAsync(50)
     expect(await first).toBeInstanceOf(CacheTimeoutError)
+    return { cache, gate, load }
+  }
+
+  test('a get that joins a load already timed out for another caller waits its own timeout, on the same load', async () => {
+    const { cache, load } = await timedOutForFirstCaller('late-joiner')
 
     let late: unknown
     void cache.get('k').then(
@@ -154,12 +160,7 @@ describe('load timeout per caller', () => {
   })
 
   test('a late joiner the load answers within its own timeout gets the value', async () => {
-    const gate = deferred<string>()
-    const load = jest.fn(() => gate.promise)
-    const cache = createCache({ name: 'late-answer', load, ttl: '1m', timeout: '50ms' })
-    const first = cache.get('k').catch((error: unknown) => error)
-    await jest.advanceTimersByTimeAsync(50)
-    expect(await first).toBeInstanceOf(CacheTimeoutError)
+    const { cache, gate, load } = await timedOutForFirstCaller('late-answer')
 
     const late = cache.get('k')
     await jest.advanceTimersByTimeAsync(30)
