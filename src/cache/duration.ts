@@ -1,4 +1,4 @@
-import { mustBe } from './errors.js'
+import { CacheOptionsError, mustBe, printable } from './errors.js'
 
 /** A duration as users write it: a number of seconds, or a string such as '500ms', '30s', '5m', '1h', '1d'. */
 export type Duration = number | `${number}${DurationUnit}`
@@ -34,7 +34,7 @@ export const optionalDurationMs = (option: string, value: unknown, fallbackMs: n
 export const boundedDuration = (option: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number): number => {
   if (value === undefined) return fallbackMs
   const ms = parseDuration(option, value)
-  if (ms < minMs || ms > maxMs) throw mustBe(option, `between ${minMs} ms and ${maxMs} ms`, value)
+  if (ms < minMs || ms > maxMs) throw new CacheOptionsError(option, `must be from ${minMs} ms to ${maxMs} ms; got ${printable(value)} (a number is seconds)`)
   return ms
 }
 

@@ -1,5 +1,5 @@
 import { monotonicClock, type Clock } from './clock.js'
-import { optionalDurationMs, optionalWindowMs, parseDuration, parseWindow, type Duration } from './duration.js'
+import { boundedDuration, optionalDurationMs, optionalWindowMs, parseWindow, type Duration } from './duration.js'
 import { CacheOptionsError, mustBe } from './errors.js'
 import type { FreshnessPolicy } from './freshness.js'
 import type { L2Store } from '../stores/l2-store.js'
@@ -184,14 +184,8 @@ const resolveBounds = (l1: unknown): MemoryStoreBounds => {
   }
 }
 
-const resolveTimeout = (value: unknown): number | undefined => {
-  if (value === undefined) return undefined
-  const timeoutMs = parseDuration('timeout', value)
-  if (timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
-    throw mustBe('timeout', `between 1 ms and ${maxTimeoutMs} ms`, value)
-  }
-  return timeoutMs
-}
+/** No timeout unless given: a given one is bounded. */
+const resolveTimeout = (value: unknown): number | undefined => (value === undefined ? undefined : boundedDuration('timeout', value, maxTimeoutMs, 1, maxTimeoutMs))
 
 const resolveJitter = (value: unknown): number => {
   if (value === undefined) return 0

@@ -1,6 +1,6 @@
 import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
 import type { Context } from 'aws-lambda'
-import { parseDuration, type Duration } from '../cache/duration.js'
+import { boundedDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
 import { neverThrowing, rejectUnknownOptions } from '../cache/options.js'
 import { longestInvocationMs } from './budget.js'
@@ -70,14 +70,6 @@ const longestChildDelayMs = 5_000
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
-
-const durationMs = (option: string, value: unknown, fallback: Duration, least: number, most: number): number => {
-  const ms = parseDuration(option, value === undefined ? fallback : value)
-  if (ms < least || ms > most) {
-    throw new CacheOptionsError(option, `must be from ${least} ms to ${most} ms; got ${printable(value)} (a number is seconds)`)
-  }
-  return ms
-}
 
 const pluginSourceOf = (value: unknown): string => {
   if (value === undefined) return 'serverless-plugin-warmup'
@@ -174,10 +166,10 @@ export const resolveWarmupOptions = (options: unknown): ResolvedWarmupOptions =>
         logger?.warn('middy-cache: warmup isPing threw; the event is taken for no ping', { error })
       },
     },
-    intervalMs: durationMs('interval', raw.interval, '5m', 1, Number.MAX_SAFE_INTEGER),
-    childDelayMs: durationMs('childDelay', raw.childDelay, '75ms', 0, longestChildDelayMs),
+    intervalMs: boundedDuration('interval', raw.interval, 300_000, 1, Number.MAX_SAFE_INTEGER),
+    childDelayMs: boundedDuration('childDelay', raw.childDelay, 75, 0, longestChildDelayMs),
     maxConcurrency: maxConcurrencyOf(raw.maxConcurrency),
-    maxDurationMs: durationMs('maxDuration', raw.maxDuration, '10s', 1, longestInvocationMs),
+    maxDurationMs: boundedDuration('maxDuration', raw.maxDuration, 10_000, 1, longestInvocationMs),
     invoke: invokeOf(raw),
     logger,
     metrics: metricsOf(raw.metrics),

@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
-import { parseDuration, type Duration } from '../cache/duration.js'
+import { boundedDuration, parseDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
 import { cacheNameRule, isCacheName, isRecord, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
 import { registeredCaches } from '../cache/registry.js'
@@ -51,14 +51,6 @@ const maxCachesKeyLength = 256
 /** INIT may take 10 s at most on demand; a first invocation waiting longer is a mistake such as `timeout: 200` (seconds). */
 const longestTimeoutMs = 10_000
 const longestWriteTimeoutMs = 60_000
-
-const durationMs = (option: string, value: unknown, fallback: Duration, leastMs: number, mostMs: number): number => {
-  const ms = parseDuration(option, value ?? fallback)
-  if (ms < leastMs || ms > mostMs) {
-    throw new CacheOptionsError(option, `must be from ${leastMs} ms to ${mostMs} ms; got ${printable(value)} (a number is seconds)`)
-  }
-  return ms
-}
 
 const resolveMaxAge = (value: unknown): number => {
   const ms = parseDuration('maxAge', value ?? '24h')
@@ -128,8 +120,8 @@ export const resolveSnapshotOptions = (options: unknown): ResolvedSnapshotOption
     prefix: resolvePrefix(options.prefix),
     caches: resolveCaches(options.caches),
     maxAgeMs: resolveMaxAge(options.maxAge),
-    timeoutMs: durationMs('timeout', options.timeout, '200ms', 1, longestTimeoutMs),
-    writeTimeoutMs: durationMs('writeTimeout', options.writeTimeout, '500ms', 1, longestWriteTimeoutMs),
+    timeoutMs: boundedDuration('timeout', options.timeout, 200, 1, longestTimeoutMs),
+    writeTimeoutMs: boundedDuration('writeTimeout', options.writeTimeout, 500, 1, longestWriteTimeoutMs),
     version: resolveVersion(options.version),
     ...resolveClient(options),
     logger: resolveLogger(options.logger),

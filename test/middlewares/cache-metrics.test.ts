@@ -453,7 +453,7 @@ describe('cacheMetrics options and the Powertools environment', () => {
     [{ namespaces: 'Shop' }, 'namespaces', 'did you mean "namespace"'],
     [{ settleBudjet: '50ms' }, 'settleBudjet', 'did you mean "settleBudget"'],
     [{ settleBudget: 'soon' }, 'settleBudget', "'500ms'"],
-    [{ settleBudget: '1h' }, 'settleBudget', 'between 0 ms and 900000 ms'],
+    [{ settleBudget: '1h' }, 'settleBudget', 'from 0 ms to 900000 ms'],
     [{ namespace: 'AWS/Lambda' }, 'namespace', 'not starting with "AWS/"'],
     [{ namespace: '' }, 'namespace', '1 to 255'],
     [{ service: 7 }, 'service', 'printable ASCII'],

@@ -28,7 +28,7 @@ describe('configCache options', () => {
     ['bad name', { parameters: { a: '/a' }, name: 'has space' }, /option "name"/],
     ['bad prefetch', { parameters: { a: '/a' }, prefetch: 'no' }, /option "prefetch" must be true or false/],
     ['bad settleBudget', { parameters: { a: '/a' }, settleBudget: 'soon' }, /option "settleBudget"/],
-    ['settleBudget longer than any invocation', { parameters: { a: '/a' }, settleBudget: '16m' }, /option "settleBudget" must be between 0 ms and 900000 ms; got "16m"/],
+    ['settleBudget longer than any invocation', { parameters: { a: '/a' }, settleBudget: '16m' }, /option "settleBudget" must be from 0 ms to 900000 ms; got "16m"/],
     ['bad retryAfterError', { parameters: { a: '/a' }, retryAfterError: 'soon' }, /option "retryAfterError"/],
     ['a name the context already has', { parameters: { a: '/a' }, name: 'functionName' }, /option "name" cannot be "functionName": the context already has a property of that name/],
     ['l1, with why', { parameters: { a: '/a' }, l1: { maxEntries: 10 } }, /option "l1" is not an option of configCache: it holds only the values it names/],
@@ -43,7 +43,7 @@ describe('configCache options', () => {
     ['a name the context already has', { name: 'caches' }, /option "name" cannot be "caches": the context already has a property of that name/],
     ['l1, with why', { l1: { maxEntries: 10 } }, /option "l1" is not an option of secretsCache: it holds only the values it names/],
     ['l2, with why', { l2: {} }, /option "l2" is not an option of secretsCache: secrets stay in memory, never in a shared tier/],
-    ['settleBudget longer than any invocation', { settleBudget: 3_000_000 }, /option "settleBudget" must be between 0 ms and 900000 ms; got 3000000/],
+    ['settleBudget longer than any invocation', { settleBudget: 3_000_000 }, /option "settleBudget" must be from 0 ms to 900000 ms; got 3000000/],
   ])('secretsCache: %s', (_case, options, message) => {
     const create = () => secretsCache({ secrets: { a: 'a' }, prefetch: false, ...options })
     expect(create).toThrow(CacheOptionsError)

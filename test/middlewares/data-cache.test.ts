@@ -299,7 +299,7 @@ describe('options are checked at construction', () => {
     ['an l2 that is not a store', { name: 'x', load, ttl: '1m', l2: { get: () => undefined } }, /option "l2" must be a store made by redisStore/],
     ['a bad settle budget', { name: 'x', load, ttl: '1m', settleBudget: 'soon' }, /option "settleBudget"/],
     // Past setTimeout's ceiling (2^31-1 ms), which off Lambda would fire at once.
-    ['a settle budget longer than any invocation', { name: 'x', load, ttl: '1m', settleBudget: '25d' }, /option "settleBudget" must be between 0 ms and 900000 ms; got "25d"/],
+    ['a settle budget longer than any invocation', { name: 'x', load, ttl: '1m', settleBudget: '25d' }, /option "settleBudget" must be from 0 ms to 900000 ms; got "25d"/],
     ['a bad retryAfterError', { name: 'x', load, ttl: '1m', retryAfterError: -1 }, /option "retryAfterError"/],
   ]
   test.each(cases)('%s', (_, options, message) => {
