@@ -613,16 +613,22 @@ export class Cache<V> {
     const tier = this.#tier
     const session = tier?.open(scope)
     const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
-    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent })
+    const releases = new Map<string, () => Promise<void>>()
+    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases })
     let abandoned = 0
     for (const { storeKey } of misses) {
       const flight = this.#startFlight(storeKey, scope, async (control) => {
         // The batch is aborted only once every key it serves has been abandoned.
         control.signal.addEventListener('abort', () => { if (++abandoned === misses.length) controller.abort(control.signal.reason) }, { once: true })
-        const fetched = (await batch).get(storeKey)
-        if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
-        if (session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) await tier?.write(session, storeKey, fetched.entry)
-        return fetched
+        try {
+          const fetched = (await batch).get(storeKey)
+          if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
+          if (session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) await tier?.write(session, storeKey, fetched.entry)
+          return fetched
+        } finally {
+          // After the write (or the load's failure): another environment waiting for the key then reads it, or takes over.
+          await releases.get(storeKey)?.()
+        }
       })
       flights.set(storeKey, flight)
     }
@@ -633,10 +639,16 @@ export class Cache<V> {
     misses: readonly Miss[],
     session: TierSession | undefined,
     scope: CacheScope | undefined,
-    batch: { readonly signal: AbortSignal; readonly loadMany: BatchLoader<V>; readonly isCurrent: (storeKey: string) => () => boolean },
+    batch: {
+      readonly signal: AbortSignal
+      readonly loadMany: BatchLoader<V>
+      readonly isCurrent: (storeKey: string) => () => boolean
+      /** Filled with the lease of each key left to load, for its flight to give back. */
+      readonly releases: Map<string, () => Promise<void>>
+    },
   ): Promise<Map<string, Fetched<V>>> {
     const results = new Map<string, Fetched<V>>()
-    const toLoad = this.#tier === undefined || session === undefined ? misses : await this.#tier.readMany(session, misses, results, batch.isCurrent)
+    const toLoad = this.#tier === undefined || session === undefined ? misses : await this.#claimedMisses(this.#tier, session, misses, results, batch)
     if (toLoad.length === 0) return results
     const batchKeys = toLoad.map((miss) => miss.key)
     const policyByKey = new Map<string, FreshnessPolicy>()
@@ -654,6 +666,21 @@ export class Cache<V> {
       results.set(storeKey, { value, entry, outcome: Outcome.Miss, tier: Tier.Source })
     })
     return results
+  }
+
+  /** The misses of a batch L2 could not serve, read together, then leased: see `SharedTier.claimMany`. */
+  async #claimedMisses(
+    tier: SharedTier<V>,
+    session: TierSession,
+    misses: readonly Miss[],
+    results: Map<string, Fetched<V>>,
+    batch: { readonly signal: AbortSignal; readonly isCurrent: (storeKey: string) => () => boolean; readonly releases: Map<string, () => Promise<void>> },
+  ): Promise<readonly Miss[]> {
+    const unread = await tier.readMany(session, misses, results, batch.isCurrent)
+    if (unread.length === 0) return unread
+    const { toLoad, releases } = await tier.claimMany(session, unread, results, batch.signal)
+    for (const [storeKey, release] of releases) batch.releases.set(storeKey, release)
+    return toLoad
   }
 
   /** Calls the source, counting the call, its duration and its failure. */

@@ -338,6 +338,33 @@ export class SharedTier<V> {
    * the caller loads itself. Returns an entry found on the way that stays fresh past `freshBeyond`
    * (a refresh ahead wants a newer copy than its own), or the lease to release.
    */
+  /**
+   * Takes, together, the lease of every miss a batch would load (see `#claim`), so that a batch in
+   * many environments still loads each key once: a key another environment holds is waited for
+   * (within `lease.wait`) and, once written, served from L2 into `results`. Returns the misses left
+   * to load, and for each the release of its lease, due once its value is written.
+   */
+  async claimMany(
+    session: TierSession,
+    misses: readonly Miss[],
+    results: Map<string, Fetched<V>>,
+    signal: AbortSignal,
+  ): Promise<{ readonly toLoad: readonly Miss[]; readonly releases: ReadonlyMap<string, () => Promise<void>> }> {
+    const claims = await Promise.all(misses.map((miss) => this.#claim(session, miss.storeKey, signal, Number.NEGATIVE_INFINITY)))
+    const toLoad: Miss[] = []
+    const releases = new Map<string, () => Promise<void>>()
+    misses.forEach((miss, index) => {
+      const claim = claims[index] ?? noClaim
+      if (claim.entry === undefined) {
+        toLoad.push(miss)
+        releases.set(miss.storeKey, () => claim.release())
+      } else {
+        results.set(miss.storeKey, { value: claim.entry.value, entry: claim.entry, outcome: Outcome.Hit, tier: Tier.L2 })
+      }
+    })
+    return { toLoad, releases }
+  }
+
   async #claim(session: TierSession, storeKey: string, signal: AbortSignal, freshBeyond: number): Promise<Claim<V>> {
     const lease = this.#settings.lease
     if (lease === undefined) return noClaim

@@ -23,6 +23,20 @@ describe('the lease keeps a miss in many environments to one load', () => {
     expect(servedFromL2).toBe(9)
   })
 
+  test('batches too: 5 environments x getMany of 3 keys through loadMany load each key once among them', async () => {
+    const env = environments({ lease: { ttl: '5s', wait: '5s' } })
+    const loaded: string[] = []
+    const loadMany = async (keys: readonly string[]): Promise<string[]> => {
+      loaded.push(...keys)
+      await sleep(100)
+      return keys.map((key) => `value of ${key}`)
+    }
+    const caches = Array.from({ length: 5 }, () => createCache({ name: 'batch-stampede', load: (key: string) => `single ${key}`, loadMany, ttl: '1m', l2: env.store() }))
+    const answers = await Promise.all(caches.map((cache) => cache.getMany(['a', 'b', 'c'])))
+    expect(answers).toEqual(Array.from({ length: 5 }, () => ['value of a', 'value of b', 'value of c']))
+    expect(loaded.sort()).toEqual(['a', 'b', 'c'])
+  })
+
   test('a holder whose load fails gives the lease back: a waiting environment takes over at once', async () => {
     const env = environments({ lease: { ttl: '30s', wait: '30s' } })
     const failing = createCache({
