@@ -695,6 +695,7 @@ export class Cache<V> {
       throw error
     } finally {
       tally.add('loadTimeMs', this.#now() - startedAt)
+      tally.add('loadsEnded')
     }
   }
 

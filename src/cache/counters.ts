@@ -21,6 +21,8 @@ export class CacheCounters {
   misses = 0
   /** Gets served a stale value while it was refreshed in the background. */
   staleServed = 0
+  /** Of `staleServed`, those memory could not answer: the stale value came from L2. */
+  l2StaleServed = 0
   /** Gets served a stale value because the load failed or timed out. */
   staleOnError = 0
   /** Gets that threw. */
@@ -35,6 +37,11 @@ export class CacheCounters {
   notCached = 0
   /** Time spent in loader calls, in milliseconds. */
   loadTimeMs = 0
+  /**
+   * Loader calls that have ended, whose durations `loadTimeMs` adds up. Fewer than `loads` while
+   * some still run: a refresh given up when its invocation ended has no duration to count.
+   */
+  loadsEnded = 0
   /** Cold-start snapshot reads reported (by the invocation that waited for the read). */
   snapshotReads = 0
   /** Reads that brought this cache nothing: no usable snapshot, or none in time. */
@@ -55,6 +62,7 @@ export class CacheCounters {
         break
       case Outcome.Stale:
         this.staleServed++
+        if (tier === Tier.L2) this.l2StaleServed++
         break
       case Outcome.StaleOnError:
         this.staleOnError++

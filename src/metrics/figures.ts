@@ -46,7 +46,7 @@ const pushCount = (figures: Figure[], name: string, value: number): void => {
 const pushGets = (figures: Figure[], counters: CacheCounters): void => {
   const gets = counters.gets
   if (gets === 0) return
-  const servedFromMemory = counters.hits + counters.staleServed
+  const servedFromMemory = counters.hits + counters.staleServed - counters.l2StaleServed
   figures.push({ name: CacheMetric.Gets, unit: Unit.Count, value: gets })
   pushCount(figures, CacheMetric.L1Hits, counters.hits)
   pushCount(figures, CacheMetric.L1Misses, gets - servedFromMemory)
@@ -55,7 +55,7 @@ const pushGets = (figures: Figure[], counters: CacheCounters): void => {
   pushCount(figures, CacheMetric.StaleOnError, counters.staleOnError)
   pushCount(figures, CacheMetric.GetErrors, counters.errors)
   // A hit is a get that did not wait for the source: fresh from memory or L2, or stale while revalidating.
-  const hits = servedFromMemory + counters.l2Hits
+  const hits = counters.hits + counters.l2Hits + counters.staleServed
   figures.push({ name: CacheMetric.HitRate, unit: Unit.Percent, value: (100 * hits) / gets })
 }
 
@@ -64,7 +64,8 @@ const pushLoads = (figures: Figure[], counters: CacheCounters): void => {
   pushCount(figures, CacheMetric.LoadErrors, counters.loadErrors)
   pushCount(figures, CacheMetric.LoadTimeouts, counters.loadTimeouts)
   pushCount(figures, CacheMetric.NotCached, counters.notCached)
-  if (counters.loads > 0) figures.push({ name: CacheMetric.LoadLatency, unit: Unit.Milliseconds, value: counters.loadTimeMs / counters.loads })
+  // Over the loads that ended: one still running (a refresh given up at the flush) has no duration yet, not 0 ms.
+  if (counters.loadsEnded > 0) figures.push({ name: CacheMetric.LoadLatency, unit: Unit.Milliseconds, value: counters.loadTimeMs / counters.loadsEnded })
 }
 
 const pushL2 = (figures: Figure[], counters: CacheCounters, warmupPing: boolean): void => {
@@ -75,7 +76,7 @@ const pushL2 = (figures: Figure[], counters: CacheCounters, warmupPing: boolean)
   pushCount(figures, CacheMetric.L2Errors, counters.l2Errors)
   // The engine times every L2 operation but counts gets, not operations: the latency is per get
   // that reached L2, its read and whatever write or lease followed a miss included.
-  const reads = counters.l2Hits + counters.l2Misses + counters.l2Errors
+  const reads = counters.l2Hits + counters.l2StaleServed + counters.l2Misses + counters.l2Errors
   if (reads > 0) figures.push({ name: CacheMetric.L2Latency, unit: Unit.Milliseconds, value: counters.l2TimeMs / reads })
 }
 

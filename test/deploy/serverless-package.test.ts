@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { metricsNamespace } from '../../examples/shared/settings.js'
-import { cacheDimension, metricNames, serviceDimension } from '../../src/metrics/catalog.js'
+import { cacheDimension, serviceDimension } from '../../src/metrics/catalog.js'
 import { detectPing } from '../../src/lambda/warmup-detection.js'
 import { resolveWarmupOptions } from '../../src/lambda/warmup-options.js'
 import { snapshotKey } from '../../src/snapshot/object-key.js'
+import { emittedMetrics } from '../support/emitted-metrics.js'
 import { lambdaContext } from '../support/lambda-context.js'
 
 // `osls package` (serverless-esbuild bundling the examples) offline, then cfn-lint on the template
@@ -165,31 +166,48 @@ const dashboardOf = (template: Template): JsonObject => {
   return JSON.parse(body['Fn::Sub'].replaceAll('${AWS::Region}', 'us-east-1').replaceAll('${ProductsHitRateAlarm.Arn}', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:x')) as JsonObject
 }
 
-const searchPattern = /^SEARCH\('\{([^}]+)\} MetricName="(\w+)"', '\w+', 300\)$/
+const searchPattern = /^SEARCH\('\{([^}]+)\} MetricName="(\w+)"', '([\w.]+)', 300\)$/
 
-/** Namespace, dimension names and metric name of every metric a dashboard widget draws. */
-const dashboardMetrics = (dashboard: JsonObject): { namespace: string; dimensions: string[]; name: string }[] => {
-  const widgets = dashboard.widgets as { type: string; properties: { metrics?: Json[][] } }[]
+interface DrawnMetric {
+  readonly namespace: string
+  readonly dimensions: string[]
+  readonly name: string
+  readonly stat: string
+}
+
+/** Namespace, dimension names, metric name and statistic of every metric a dashboard widget draws. */
+const dashboardMetrics = (dashboard: JsonObject): DrawnMetric[] => {
+  const widgets = dashboard.widgets as { type: string; properties: { metrics?: Json[][]; stat?: string } }[]
   return widgets.flatMap((widget) =>
     (widget.properties.metrics ?? []).map((row) => {
       const [first, second, ...rest] = row
       if (typeof first === 'string' && typeof second === 'string') {
         const dimensionPairs = rest.filter((entry): entry is string => typeof entry === 'string')
-        return { namespace: first, name: second, dimensions: dimensionPairs.filter((_, index) => index % 2 === 0) }
+        const rowStat = (rest.find((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry)) as { stat?: string } | undefined)?.stat
+        return { namespace: first, name: second, dimensions: dimensionPairs.filter((_, index) => index % 2 === 0), stat: rowStat ?? widget.properties.stat ?? 'Average' }
       }
       const expression = typeof first === 'object' && first !== null && !Array.isArray(first) ? first.expression : undefined
       const match = typeof expression === 'string' ? searchPattern.exec(expression) : null
-      if (match?.[1] === undefined || match[2] === undefined) throw new Error(`unexpected metric ${JSON.stringify(row)}`)
+      if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) throw new Error(`unexpected metric ${JSON.stringify(row)}`)
       const [namespace = '', ...dimensions] = match[1].split(',')
-      return { namespace, dimensions, name: match[2] }
+      return { namespace, dimensions, name: match[2], stat: match[3] }
     }),
   )
 }
+
+/**
+ * The statistics that mean something for a unit: counts add up (a count of zero is not written, so
+ * its Average would be over the invocations that had one), a rate per invocation is averaged, and
+ * a duration is averaged or taken at a percentile.
+ */
+const statsFor: Record<string, RegExp> = { Count: /^Sum$/, Percent: /^Average$/, Milliseconds: /^(Average|p\d+(\.\d+)?)$/ }
 
 describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () => {
   let workDir: string
   let plain: Packaged
   let withRedis: Packaged
+  // What the examples' cacheMetrics writes (their namespace, no default dimensions), from the EMF itself.
+  const emitted = emittedMetrics({ namespace: metricsNamespace, service: 'product-api' })
 
   beforeAll(async () => {
     requireCfnLint()
@@ -268,31 +286,47 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
     expect(settings.intervalMs).toBe(5 * 60_000)
   })
 
-  test("the dashboard draws cacheMetrics' metrics, by their names, namespace and dimensions", () => {
+  test("the dashboard draws cacheMetrics' metrics as they are written: names, namespace, dimension sets, and a statistic fit for each unit", () => {
     const metrics = dashboardMetrics(dashboardOf(plain.template))
     expect(metrics.length).toBeGreaterThanOrEqual(10)
     for (const metric of metrics) {
       expect(metric.namespace).toBe(metricsNamespace)
-      expect(metricNames.has(metric.name)).toBe(true)
-      expect(metric.dimensions).toEqual(metric.name === 'ColdStart' || metric.name === 'InitDuration' || metric.name === 'WarmupPing' ? [serviceDimension] : [serviceDimension, cacheDimension])
+      const written = emitted.get(metric.name)
+      expect({ name: metric.name, dimensions: metric.dimensions }).toEqual({ name: metric.name, dimensions: written?.dimensions })
+      const fitsUnit = statsFor[written?.unit ?? '']?.test(metric.stat) ?? false
+      expect({ name: metric.name, stat: metric.stat, fitsUnit }).toEqual({ name: metric.name, stat: metric.stat, fitsUnit: true })
     }
     expect(new Set(metrics.map((metric) => metric.name))).toEqual(
       new Set(['HitRate', 'L1Hits', 'L2Hits', 'StaleServed', 'StaleOnError', 'Misses', 'ColdStart', 'WarmupPing', 'InitDuration', 'LoadLatency', 'L2Latency', 'LoadErrors', 'L2Errors', 'GetErrors']),
     )
   })
 
-  test('the hit-rate alarm weighs hits by gets, over the products cache of product-api', () => {
+  test('the hit-rate alarm weighs hits by gets, over the products cache of product-api, as cacheMetrics writes them', () => {
     const alarm = resource(plain.template, 'ProductsHitRateAlarm').Properties
+    // No gets is no traffic: no data, which must not breach (counts of zero are not written).
     expect(alarm).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 80, TreatMissingData: 'notBreaching' })
-    const queries = alarm.Metrics as { Id: string; ReturnData: boolean; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string } }[]
+    const queries = alarm.Metrics as { Id: string; ReturnData: boolean; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string; Period: number } }[]
     expect(queries.filter((query) => query.ReturnData).map((query) => query.Id)).toEqual(['hitRate'])
-    for (const { MetricStat } of queries.filter((query) => query.MetricStat !== undefined)) {
-      expect(MetricStat?.Metric.Namespace).toBe(metricsNamespace)
-      expect(metricNames.has(MetricStat?.Metric.MetricName ?? '')).toBe(true)
-      expect(MetricStat?.Metric.Dimensions).toEqual([{ Name: serviceDimension, Value: 'product-api' }, { Name: cacheDimension, Value: 'products' }])
-      expect(MetricStat?.Stat).toBe('Sum')
+    const metricById = new Map<string, string>()
+    for (const { Id, MetricStat } of queries) {
+      if (MetricStat === undefined) continue
+      metricById.set(Id, MetricStat.Metric.MetricName)
+      const written = emitted.get(MetricStat.Metric.MetricName)
+      expect(MetricStat.Metric.Namespace).toBe(metricsNamespace)
+      expect(MetricStat.Metric.Dimensions.map((dimension) => dimension.Name)).toEqual(written?.dimensions)
+      expect(MetricStat.Metric.Dimensions).toEqual([{ Name: serviceDimension, Value: 'product-api' }, { Name: cacheDimension, Value: 'products' }])
+      expect(written?.unit).toBe('Count')
+      expect(MetricStat).toMatchObject({ Stat: 'Sum', Period: 300 })
     }
-    expect(queries.find((query) => query.Expression !== undefined)?.Expression).toBe('100 * (FILL(l1Hits, 0) + FILL(l2Hits, 0) + FILL(staleServed, 0)) / gets')
+    // HitRate's own formula over sums: every hit count FILLed with 0 (a count of zero is not
+    // written), Gets not, so that a period without gets stays without data.
+    const expression = queries.find((query) => query.Expression !== undefined)?.Expression ?? ''
+    const match = /^100 \* \(((?:FILL\(\w+, 0\)(?: \+ )?)+)\) \/ (\w+)$/.exec(expression)
+    if (match?.[1] === undefined || match[2] === undefined) throw new Error(`unexpected hit-rate expression: ${expression}`)
+    const hitIds = [...match[1].matchAll(/FILL\((\w+), 0\)/g)].map(([, id]) => id ?? '')
+    expect(hitIds.map((id) => metricById.get(id)).sort()).toEqual(['L1Hits', 'L2Hits', 'StaleServed'])
+    expect(metricById.get(match[2])).toBe('Gets')
+    expect([...metricById.keys()].sort()).toEqual([...hitIds, match[2]].sort())
   })
 
   test('with Redis in a VPC, the params become stack parameters whose conditions give product-api REDIS_URL and the VPC, and take the cache table away', () => {

@@ -1,4 +1,5 @@
 import { createCache, createScope, CacheKind, Outcome, registerCache, Tier } from '../../src/index.js'
+import { cacheFigures, metricGroups } from '../../src/metrics/index.js'
 import { closeEnvironments, environments, linkedTime, rawRedis, recordingLogger } from './l2-support.js'
 import type { Redis } from 'ioredis'
 
@@ -69,6 +70,23 @@ describe('two environments sharing Redis', () => {
     await writerScope.settle(2_000)
     expect(writerScope.countersFor('swr')).toMatchObject({ loads: 0 })
     expect(await writer.lookup('k')).toMatchObject({ value: 'v2', outcome: Outcome.Hit, tier: Tier.L1 })
+  })
+
+  test("a get served stale from L2 is an L1 miss in cacheMetrics' figures, and its L2 time is spread over it", async () => {
+    const env = environments()
+    const time = linkedTime()
+    const writer = createCache({ name: 'swr_figures', load: () => 'v1', ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    await writer.get('k')
+    time.advance(15_000)
+    const reader = createCache({ name: 'swr_figures', load: () => 'v2', ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    const scope = createScope()
+    expect(await reader.lookup('k', { scope })).toMatchObject({ outcome: Outcome.Stale, tier: Tier.L2 })
+    await scope.settle(2_000)
+
+    const counters = scope.countersFor('swr_figures')
+    const figures = Object.fromEntries(cacheFigures(counters, false, new Set(metricGroups)).map((figure) => [figure.name, figure.value]))
+    expect(figures).toMatchObject({ Gets: 1, L1Misses: 1, StaleServed: 1, HitRate: 100 })
+    expect(figures.L2Latency).toBe(counters.l2TimeMs)
   })
 
   test('a stale L2 value served to a caller without a scope is refreshed all the same', async () => {

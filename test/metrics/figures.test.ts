@@ -15,27 +15,37 @@ describe('per-cache figures', () => {
     expect(byName(cacheFigures(counters({ errors: 1 }), false, allGroups))).toEqual({ Gets: 1, L1Misses: 1, GetErrors: 1, HitRate: 0 })
   })
 
+  test('a stale value served from L2 is an L1 miss, a hit of the hit rate, and an L2 read of L2Latency', () => {
+    const figures = cacheFigures(counters({ hits: 1, staleServed: 3, l2StaleServed: 2, l2Misses: 1, misses: 1, l2TimeMs: 9 }), false, allGroups)
+    expect(byName(figures)).toEqual({ Gets: 5, L1Hits: 1, L1Misses: 3, Misses: 1, StaleServed: 3, HitRate: 80, L2Misses: 1, L2Latency: 3 })
+  })
+
   test('a rate of 0 is written; counts of 0 are not', () => {
-    expect(byName(cacheFigures(counters({ misses: 2, loads: 2, loadTimeMs: 30 }), false, allGroups))).toEqual({
+    expect(byName(cacheFigures(counters({ misses: 2, loads: 2, loadsEnded: 2, loadTimeMs: 30 }), false, allGroups))).toEqual({
       Gets: 2, L1Misses: 2, Misses: 2, HitRate: 0, Loads: 2, LoadLatency: 15,
     })
     expect(cacheFigures(new CacheCounters(), false, allGroups)).toEqual([])
   })
 
   test('latencies are the mean per load and per L2 read, in milliseconds, even when 0', () => {
-    const figures = cacheFigures(counters({ loads: 4, loadErrors: 1, loadTimeouts: 1, notCached: 1, loadTimeMs: 100, l2Misses: 3, l2Errors: 1, l2TimeMs: 8 }), false, allGroups)
+    const figures = cacheFigures(counters({ loads: 4, loadsEnded: 4, loadErrors: 1, loadTimeouts: 1, notCached: 1, loadTimeMs: 100, l2Misses: 3, l2Errors: 1, l2TimeMs: 8 }), false, allGroups)
     expect(byName(figures)).toEqual({ Loads: 4, LoadErrors: 1, LoadTimeouts: 1, NotCached: 1, LoadLatency: 25, L2Misses: 3, L2Errors: 1, L2Latency: 2 })
     expect(figures.filter((figure) => figure.name.endsWith('Latency')).map((figure) => figure.unit)).toEqual(['Milliseconds', 'Milliseconds'])
-    expect(byName(cacheFigures(counters({ loads: 1, loadTimeMs: 0 }), false, allGroups))).toEqual({ Loads: 1, LoadLatency: 0 })
+    expect(byName(cacheFigures(counters({ loads: 1, loadsEnded: 1, loadTimeMs: 0 }), false, allGroups))).toEqual({ Loads: 1, LoadLatency: 0 })
+  })
+
+  test('load latency is the mean of the loads that ended: one still running has no duration, not 0 ms', () => {
+    expect(byName(cacheFigures(counters({ loads: 3, loadsEnded: 2, loadTimeMs: 80 }), false, allGroups))).toEqual({ Loads: 3, LoadLatency: 40 })
+    expect(byName(cacheFigures(counters({ loads: 1 }), false, allGroups))).toEqual({ Loads: 1 })
   })
 
   test('a warm-up ping writes no hits, misses or hit rate of any tier; its loads and L2 errors stay', () => {
-    const ping = counters({ hits: 3, misses: 1, l2Hits: 1, l2Misses: 1, l2Errors: 1, l2TimeMs: 9, loads: 2, loadTimeMs: 10 })
+    const ping = counters({ hits: 3, misses: 1, l2Hits: 1, l2Misses: 1, l2Errors: 1, l2TimeMs: 9, loads: 2, loadsEnded: 2, loadTimeMs: 10 })
     expect(byName(cacheFigures(ping, true, allGroups))).toEqual({ Loads: 2, LoadLatency: 5, L2Errors: 1, L2Latency: 3 })
   })
 
   test('only the groups asked for', () => {
-    const busy = counters({ hits: 1, misses: 1, loads: 1, loadTimeMs: 4, l2Misses: 1, l2TimeMs: 1 })
+    const busy = counters({ hits: 1, misses: 1, loads: 1, loadsEnded: 1, loadTimeMs: 4, l2Misses: 1, l2TimeMs: 1 })
     expect(Object.keys(byName(cacheFigures(busy, false, new Set([MetricGroup.Loads]))))).toEqual(['Loads', 'LoadLatency'])
     expect(Object.keys(byName(cacheFigures(busy, false, new Set([MetricGroup.L2]))))).toEqual(['L2Misses', 'L2Latency'])
     expect(Object.keys(byName(cacheFigures(busy, false, new Set([MetricGroup.Gets]))))).toEqual(['Gets', 'L1Hits', 'L1Misses', 'Misses', 'HitRate'])

@@ -241,6 +241,31 @@ describe('cacheMetrics: written once per invocation, on every path', () => {
     expect(perCache(cache, 'LoadLatency', blobs)).toEqual([40])
   })
 
+  test('a refresh given up after settleBudget counts as a load, but its unknown duration stays out of LoadLatency', async () => {
+    const clock = manualClock()
+    const slowRefresh = deferred<string>()
+    const cache = createCache({
+      name: `abandoned-${++nextCache}`,
+      ttl: '1s',
+      staleWhileRevalidate: '1m',
+      now: clock.now,
+      load: (key) => {
+        if (key === 'stale') return slowRefresh.promise
+        clock.advance(40)
+        return `product ${key}`
+      },
+    })
+    await cache.set('stale', 'old')
+    clock.advance(2_000)
+    const handler = middy().use(cacheMetrics({ ...shop, settleBudget: '10ms' })).use(reads(cache)).handler(() => Promise.resolve('ok'))
+    await invoke(handler, { keys: ['stale', 'fresh'] })
+    slowRefresh.resolve('new')
+
+    const blobs = output.blobs()
+    expect(perCache(cache, 'Loads', blobs)).toEqual([2])
+    expect(perCache(cache, 'LoadLatency', blobs)).toEqual([40])
+  })
+
   test('two invocations running at once keep their own counts', async () => {
     const cache = productsCache()
     await cache.get('warm')
