@@ -176,6 +176,9 @@ export class SharedTier<V> {
 
   /** Moves the namespace version on: every environment's entries are gone once it reads the new version. */
   async bumpVersion(scope: CacheScope | undefined): Promise<void> {
+    // Skipped, as every operation is, in an invocation that met a failure of the store: it would
+    // pay a second L2 timeout, and the store had its chance to answer.
+    if (scope !== undefined && this.#failedIn.has(scope)) return
     // A version key that holds no counter restarts at the wall clock's milliseconds: beyond every
     // version a count of clears from 0 (or an earlier restart) gave, so no earlier entry comes back.
     const bumped = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.incrementCounter(this.#versionKey, Date.now(), signal))

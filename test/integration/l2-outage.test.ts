@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { redisStore } from '../../entrypoints/redis.js'
 import type { Duration } from '../../src/index.js'
 import { startRedis, type RedisHandle } from '../harness/index.js'
 import { manualClock } from '../support/clock.js'
+import { flushPromises } from '../support/deferred.js'
 
 const timeoutMs = 100
 
@@ -76,6 +78,44 @@ describe('a private redis-server that stalls, dies and comes back', () => {
       expect(first.loads + second.loads).toBe(4)
     }
     expect(products.stats().l2Circuit).toBe('closed')
+  })
+
+  test('stopped: set, delete and clear() in an invocation that already met the timeout skip the store too; the invocation meets one L2 timeout in all', async () => {
+    const cache = createCache({ name: 'writes-stalled', load: (key: string) => `value of ${key}`, ttl: '1m', l2: storeFor({ failures: 10, coolDown: '1h' }) })
+    await cache.get('warm-up')
+    redis.pause()
+    const scope = createScope()
+    expect(await cache.get('a', { scope })).toBe('value of a')
+    await cache.set('b', 'set value', { scope })
+    await cache.delete('b', { scope })
+    await cache.clear({ scope })
+    const counters = scope.countersFor('writes-stalled')
+    expect(counters.l2Errors).toBe(1)
+    expect(counters.l2TimeMs).toBeLessThan(2 * timeoutMs)
+  })
+
+  test('reconnecting to a stalled server: the operations of many concurrent invocations share one wait for the connection, not a listener each (no MaxListenersExceededWarning)', async () => {
+    // A client of ours, to count its listeners; the store waits for any connection the same way.
+    const client = new Redis(redis.url, { disconnectTimeout: 100 })
+    client.on('error', () => undefined)
+    const cache = createCache({ name: 'reconnecting', load: (key: string) => `value of ${key}`, ttl: '1m', l2: redisStore({ client, timeout: `${timeoutMs}ms`, breaker: { failures: 100, coolDown: '1h' }, versionCheck: '1h' }) })
+    await cache.get('warm-up')
+    redis.pause()
+    client.disconnect(true)
+    // The new connection is accepted by the stopped server's backlog; its handshake is never answered.
+    for (let attempt = 0; attempt < 100 && client.status !== 'connect'; attempt++) await sleep(10)
+    expect(client.status).toBe('connect')
+    const [readyBefore, errorBefore] = [client.listenerCount('ready'), client.listenerCount('error')]
+    try {
+      const invocations = Array.from({ length: 20 }, (_, index) => cache.get(`key ${index}`, { scope: createScope() }))
+      await flushPromises()
+      expect(client.listenerCount('ready') - readyBefore).toBeLessThanOrEqual(1)
+      expect(client.listenerCount('error') - errorBefore).toBeLessThanOrEqual(1)
+      expect(await Promise.all(invocations)).toEqual(Array.from({ length: 20 }, (_, index) => `value of key ${index}`))
+    } finally {
+      redis.resume()
+      client.disconnect()
+    }
   })
 
   test('killed (SIGKILL), then restarted: invocations go on without L2, and a half-open probe brings it back', async () => {

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
+import { unlessAborted } from '../../cache/background.js'
 import type { Duration } from '../../cache/duration.js'
 import { parseDuration } from '../../cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
@@ -143,6 +144,12 @@ class RedisStore implements TieredStore {
   readonly #client: Redis | Cluster
   readonly #owned: boolean
   readonly #prefix: string
+  /**
+   * The wait for the connection being made, shared by every operation that needs it: one listener on
+   * the client however many operations wait (concurrent invocations would each add one, and Node
+   * warns of a leak past ten). Settles at the next 'ready' or 'error'.
+   */
+  #ready: Promise<void> | undefined
 
   constructor(settings: L2Settings, client: Redis | Cluster, owned: boolean, prefix: string) {
     this.settings = settings
@@ -246,7 +253,13 @@ class RedisStore implements TieredStore {
       default:
         throw new Error(`Redis is not connected (${client.status})`)
     }
-    await once(client, 'ready', { signal })
+    this.#ready ??= once(client, 'ready')
+      .then(ignore)
+      .finally(() => {
+        this.#ready = undefined
+      })
+    await unlessAborted(this.#ready, signal)
+    signal.throwIfAborted()
   }
 
   /** `{key}`: a hash tag, so that an entry and its lease live in one cluster slot. */
