@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { L2Settings, L2Store } from '../stores/l2-store.js'
 import type { MemoryStore } from '../stores/memory/index.js'
-import { CircuitBreaker, type CircuitState } from './breaker.js'
+import { CircuitBreaker, CircuitState } from './breaker.js'
 import type { Fetched, FlightControl, Miss, SharedRead } from './cache.js'
 import { monotonicClock, type Clock } from './clock.js'
 import type { Tally } from './counters.js'
@@ -452,9 +452,14 @@ export class SharedTier<V> {
       }
       const fail = (): void => {
         controller.abort()
+        const elapsedMs = monotonicClock() - startedAt
         // Counted toward the breaker only when the store had its timeout of running time to answer.
-        if (monotonicClock() - startedAt < unwatchedAfterTimeouts * this.#settings.timeoutMs) this.#breaker.failed()
-        else this.#breaker.inconclusive()
+        if (elapsedMs < unwatchedAfterTimeouts * this.#settings.timeoutMs) {
+          this.#breaker.failed()
+          if (elapsedMs >= this.#settings.timeoutMs - 1 && this.#breaker.state === CircuitState.Open) this.#store.unanswered?.()
+        } else {
+          this.#breaker.inconclusive()
+        }
         tally.add('l2Errors')
         settle(unavailable)
       }

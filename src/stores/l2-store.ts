@@ -57,6 +57,12 @@ export interface L2Store {
    * (another program's value or type) is replaced by a counter at `restartAt`, which is returned.
    */
   incrementCounter(key: string, restartAt: number, signal: AbortSignal): Promise<number>
+  /**
+   * Operations went unanswered for the tier's timeout while the process ran, often enough to open
+   * the circuit: a connection that looks open may be dead (a failover, a lost NAT mapping, which
+   * no packet announces), and the store may replace it before the next probe.
+   */
+  unanswered?(): void
   /** Closes what the store opened (a connection it created); for scripts and tests, never needed in a function. */
   close(): Promise<void>
 }

@@ -89,6 +89,15 @@ describe('startTcpProxy', () => {
     await expect(redis.ping()).resolves.toBe('PONG')
   })
 
+  test('silenceOpenConnections: an open connection gets nothing back, ever, and stays open; a new one works', async () => {
+    const redis = client({ commandTimeout: 200 })
+    await redis.ping()
+    proxy.silenceOpenConnections()
+    await expect(redis.ping()).rejects.toThrow(/timed out/i)
+    expect(redis.status).toBe('ready')
+    await expect(redisPing(proxy.host, proxy.port, 1_000)).resolves.toBeUndefined()
+  })
+
   test('setRefusing closes the port, and opens it again on the same port', async () => {
     await proxy.setRefusing(true)
     expect(await tryConnect(proxy.port)).toBe('ECONNREFUSED')

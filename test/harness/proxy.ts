@@ -34,6 +34,11 @@ export interface TcpProxy {
    * Turning it off listens again on the same port.
    */
   setRefusing(on: boolean): Promise<void>
+  /**
+   * Bytes on the connections open now vanish from here on, both ways, and the sockets stay open:
+   * a failover or a lost NAT mapping, which neither side hears of. New connections work.
+   */
+  silenceOpenConnections(): void
   /** Destroys every open connection, both sides; the clients see the socket close. */
   dropConnections(): void
   /** Stops listening and destroys every connection. Idempotent. */
@@ -72,6 +77,11 @@ interface Settings {
   readonly gate: Gate
 }
 
+/** One client connection and its upstream: once silenced, what either sends is dropped. */
+interface Pair {
+  silenced: boolean
+}
+
 const delayUntil = async (dueAt: number): Promise<void> => {
   // setTimeout may wake a fraction of a millisecond early; the delay is a promised lower bound.
   for (let wait = dueAt - performance.now(); wait > 0; wait = dueAt - performance.now()) {
@@ -91,7 +101,7 @@ const drained = (socket: Socket): Promise<void> =>
   })
 
 /** Moves bytes from `source` to `sink` one way, applying latency and the blackhole in arrival order. */
-function pump(source: Socket, sink: Socket, settings: Settings): void {
+function pump(source: Socket, sink: Socket, settings: Settings, pair: Pair): void {
   const queue: { readonly chunk: Buffer | null; readonly dueAt: number }[] = []
   let running = false
 
@@ -103,6 +113,7 @@ function pump(source: Socket, sink: Socket, settings: Settings): void {
         while (!settings.gate.isOpen) await settings.gate.whenOpen()
         if (sink.destroyed) return
         queue.shift()
+        if (pair.silenced) continue
         if (item.chunk === null) {
           sink.end() // half-close travels in order, after the data before it
         } else if (!sink.write(item.chunk)) {
@@ -135,12 +146,15 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   const host = options.host ?? LOOPBACK
   const settings: Settings = { latencyMs: options.latencyMs ?? 0, gate: new Gate() }
   const sockets = new Set<Socket>()
+  const pairs = new Set<Pair>()
   let clients = 0
   let server: Server | undefined
   let closed = false
 
   const onConnection = (client: Socket): void => {
     const upstream = connect({ host: options.target.host, port: options.target.port, allowHalfOpen: true })
+    const pair: Pair = { silenced: false }
+    pairs.add(pair)
     clients++
     for (const socket of [client, upstream]) {
       sockets.add(socket)
@@ -152,13 +166,14 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
       })
       socket.on('close', () => {
         sockets.delete(socket)
+        pairs.delete(pair)
         if (socket === client) clients--
         client.destroy()
         upstream.destroy()
       })
     }
-    pump(client, upstream, settings)
-    pump(upstream, client, settings)
+    pump(client, upstream, settings, pair)
+    pump(upstream, client, settings, pair)
   }
 
   const listen = (port: number): Promise<Server> =>
@@ -208,6 +223,9 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
       } else if (server === undefined) {
         server = await listen(port)
       }
+    },
+    silenceOpenConnections() {
+      for (const pair of pairs) pair.silenced = true
     },
     dropConnections,
     async close() {

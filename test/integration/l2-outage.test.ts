@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { redisStore } from '../../entrypoints/redis.js'
 import type { Duration } from '../../src/index.js'
-import { startRedis, type RedisHandle } from '../harness/index.js'
+import { startRedis, startTcpProxy, type RedisHandle } from '../harness/index.js'
 import { manualClock } from '../support/clock.js'
 import { flushPromises } from '../support/deferred.js'
 
@@ -31,6 +31,29 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     stores.push(store)
     return store
   }
+
+  test('a connection that dies without a word (failover, lost NAT mapping) is replaced when the circuit opens: the next probe closes it', async () => {
+    const target = new URL(redis.url)
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    try {
+      const store = redisStore({ url: proxy.url('redis'), timeout: `${timeoutMs}ms`, breaker: { failures: 1, coolDown: '200ms' }, versionCheck: '1h' })
+      stores.push(store)
+      const cache = createCache({ name: 'silent-socket', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store })
+      expect(await cache.lookup('warm-up')).toMatchObject({ tier: Tier.Source })
+      proxy.silenceOpenConnections()
+      const dead = createScope()
+      expect(await cache.get('a', { scope: dead })).toBe('value of a')
+      expect(dead.countersFor('silent-socket')).toMatchObject({ l2Errors: 1 })
+      expect(cache.stats().l2Circuit).toBe('open')
+      await sleep(250)
+      // The probe goes out on a new connection, which works.
+      expect(await cache.lookup('warm-up')).toMatchObject({ tier: Tier.L1 })
+      expect(await cache.lookup('b')).toMatchObject({ tier: Tier.Source })
+      expect(cache.stats().l2Circuit).toBe('closed')
+    } finally {
+      await proxy.close()
+    }
+  })
 
   test.each([
     ['the namespace version known', '1h', 0],

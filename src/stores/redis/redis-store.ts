@@ -225,6 +225,15 @@ class RedisStore implements TieredStore {
     }
   }
 
+  /**
+   * A connection that says 'ready' but answers nothing is replaced: a dead socket (a failover, a
+   * lost NAT mapping) would otherwise stay until the kernel gives up retransmitting, some fifteen
+   * minutes, and every probe would time out on it. Only a connection this store made: yours is yours.
+   */
+  unanswered(): void {
+    if (this.#owned && this.#client.status === 'ready') this.#client.disconnect(true)
+  }
+
   async close(): Promise<void> {
     if (!this.#owned) return
     if (this.#client.status === 'wait' || this.#client.status === 'end') {
