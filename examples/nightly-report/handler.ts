@@ -9,7 +9,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import type { ScheduledEvent } from 'aws-lambda'
 import { cacheMetrics, configCache, json } from 'middy-cache'
 import { coldStartSnapshot } from 'middy-cache/snapshot'
-import { metricsNamespace, requiredEnv } from '../shared/settings.js'
+import { metricsNamespace, requiredEnv, serviceNames } from '../shared/settings.js'
 
 export interface ReportSettings {
   /** Where reports go in the bucket, such as 'reports/'. */
@@ -61,7 +61,7 @@ const reportOf = (date: string, lines: readonly StockLine[], settings: ReportSet
 })
 
 export const handler = middy<ScheduledEvent, StockReport>()
-  .use(cacheMetrics({ namespace: metricsNamespace, service: 'nightly-report' }))
+  .use(cacheMetrics({ namespace: metricsNamespace, service: serviceNames.nightlyReport }))
   .use(coldStartSnapshot({
     bucket: requiredEnv('SNAPSHOT_BUCKET'),
     prefix: requiredEnv('SNAPSHOT_PREFIX'),

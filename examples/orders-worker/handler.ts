@@ -6,7 +6,7 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 
 import { cacheMetrics, configCache, dataCache, json } from 'middy-cache'
 import { dynamoItem } from 'middy-cache/dynamodb'
 import type { Product, Storefront } from '../product-api/handler.js'
-import { metricsNamespace, requiredEnv } from '../shared/settings.js'
+import { metricsNamespace, requiredEnv, serviceNames } from '../shared/settings.js'
 
 export interface OrderLine {
   sku: string
@@ -56,7 +56,7 @@ const priced = (order: Order, prices: ReadonlyMap<string, PricedProduct | undefi
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(cacheMetrics({ namespace: metricsNamespace, service: 'orders-worker' }))
+  .use(cacheMetrics({ namespace: metricsNamespace, service: serviceNames.ordersWorker }))
   .use(configCache({ parameters: { storefront: json<Storefront>(requiredEnv('STOREFRONT_PARAMETER')) }, ttl: '5m', staleWhileRevalidate: '1m', staleIfError: '1h' }))
   .use(dataCache({
     name: 'products',

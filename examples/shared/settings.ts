@@ -1,6 +1,16 @@
 /** The CloudWatch namespace every example writes its cache metrics to; serverless.yml's dashboard and alarm read it. */
 export const metricsNamespace = 'MiddyCacheExamples'
 
+/** The `service` dimension each example's cacheMetrics writes; serverless.yml's dashboard and alarm read product-api's. */
+export const serviceNames = {
+  productApi: 'product-api',
+  ordersWorker: 'orders-worker',
+  nightlyReport: 'nightly-report',
+} as const
+
+/** product-api's per-product cache: its name is the `cache` dimension serverless.yml's dashboard and alarm read. */
+export const productsCacheName = 'products'
+
 /**
  * The value of an environment variable serverless.yml sets. Read at module load, so that a
  * function deployed without it fails during INIT with a message that names it, never at the first

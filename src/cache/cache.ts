@@ -87,6 +87,7 @@ export interface CacheStats {
   readonly l2Misses: number
   readonly l2Errors: number
   readonly l2TimeMs: number
+  readonly l2Operations: number
   readonly l2Skipped: number
   /** The shared tier's circuit; undefined without one. */
   readonly l2Circuit: CircuitState | undefined
@@ -427,6 +428,7 @@ export class Cache<V> {
       l2Misses: lifetime.l2Misses,
       l2Errors: lifetime.l2Errors,
       l2TimeMs: lifetime.l2TimeMs,
+      l2Operations: lifetime.l2Operations,
       l2Skipped: lifetime.l2Skipped,
       l2Circuit: this.#tier?.circuit,
       misses: lifetime.misses,

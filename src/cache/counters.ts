@@ -15,6 +15,11 @@ export class CacheCounters {
   l2Errors = 0
   /** Time spent in L2 operations, in milliseconds. */
   l2TimeMs = 0
+  /**
+   * L2 operations that ran and ended, whose durations `l2TimeMs` adds up: reads, writes, leases
+   * and their releases, namespace-version reads. One skipped by the open breaker never ran.
+   */
+  l2Operations = 0
   /** Values kept out of L2 (in L1 only): too large for the store, or not serialisable as JSON. */
   l2Skipped = 0
   /** Gets that waited for a load. */

@@ -448,6 +448,7 @@ export class SharedTier<V> {
       const settle = (result: R | typeof unavailable): void => {
         clearTimeout(timer)
         tally.add('l2TimeMs', monotonicClock() - startedAt)
+        tally.add('l2Operations')
         resolve(result)
       }
       const fail = (): void => {

@@ -74,10 +74,9 @@ const pushL2 = (figures: Figure[], counters: CacheCounters, warmupPing: boolean)
     pushCount(figures, CacheMetric.L2Misses, counters.l2Misses)
   }
   pushCount(figures, CacheMetric.L2Errors, counters.l2Errors)
-  // The engine times every L2 operation but counts gets, not operations: the latency is per get
-  // that reached L2, its read and whatever write or lease followed a miss included.
-  const reads = counters.l2Hits + counters.l2StaleServed + counters.l2Misses + counters.l2Errors
-  if (reads > 0) figures.push({ name: CacheMetric.L2Latency, unit: Unit.Milliseconds, value: counters.l2TimeMs / reads })
+  // Per operation, not per get: gets that share one flight share its read, and one get may make
+  // several operations (a read, a lease, a write).
+  if (counters.l2Operations > 0) figures.push({ name: CacheMetric.L2Latency, unit: Unit.Milliseconds, value: counters.l2TimeMs / counters.l2Operations })
 }
 
 const pushSnapshot = (figures: Figure[], counters: CacheCounters): void => {

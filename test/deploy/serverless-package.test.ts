@@ -4,8 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { metricsNamespace } from '../../examples/shared/settings.js'
-import { cacheDimension, serviceDimension } from '../../src/metrics/catalog.js'
+import { metricsNamespace, productsCacheName, serviceNames } from '../../examples/shared/settings.js'
+import { CacheCounters } from '../../src/cache/counters.js'
+import { cacheDimension, metricGroups, serviceDimension } from '../../src/metrics/catalog.js'
+import { cacheFigures } from '../../src/metrics/figures.js'
 import { detectPing } from '../../src/lambda/warmup-detection.js'
 import { resolveWarmupOptions } from '../../src/lambda/warmup-options.js'
 import { snapshotKey } from '../../src/snapshot/object-key.js'
@@ -167,6 +169,47 @@ const dashboardOf = (template: Template): JsonObject => {
 }
 
 const searchPattern = /^SEARCH\('\{([^}]+)\} MetricName="(\w+)"', '([\w.]+)', 300\)$/
+const fillPattern = /^FILL\((\w+), 0\)$/
+
+interface Widget {
+  readonly properties: { readonly metrics?: Json[][]; readonly stat?: string; readonly stacked?: boolean }
+}
+
+/** A metric a widget names itself (not through SEARCH), with its dimensions' values and its options. */
+interface MetricRow {
+  readonly namespace: string
+  readonly name: string
+  readonly dimensions: Record<string, string>
+  readonly id: string | undefined
+  readonly visible: boolean
+  readonly stat: string | undefined
+}
+
+/** A metric-math row: SEARCH, or an expression over the widget's own metric rows. */
+interface ExpressionRow {
+  readonly expression: string
+  readonly visible: boolean
+}
+
+const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const stringOrNothing = (value: Json | undefined): string | undefined => (typeof value === 'string' ? value : undefined)
+
+const parseRow = (row: Json[]): MetricRow | ExpressionRow => {
+  const [first, second, ...rest] = row
+  if (typeof first === 'string' && typeof second === 'string') {
+    const pairs = rest.filter((entry): entry is string => typeof entry === 'string')
+    const dimensions = Object.fromEntries(pairs.flatMap((entry, index) => (index % 2 === 0 ? [[entry, pairs[index + 1] ?? '']] : [])))
+    const options = rest.find(isObject) ?? {}
+    return { namespace: first, name: second, dimensions, id: stringOrNothing(options.id), visible: options.visible !== false, stat: stringOrNothing(options.stat) }
+  }
+  if (isObject(first) && typeof first.expression === 'string') return { expression: first.expression, visible: first.visible !== false }
+  throw new Error(`unexpected metric ${JSON.stringify(row)}`)
+}
+
+const isMetricRow = (row: MetricRow | ExpressionRow): row is MetricRow => 'name' in row
+
+const widgetsOf = (dashboard: JsonObject): Widget[] => dashboard.widgets as unknown as Widget[]
 
 interface DrawnMetric {
   readonly namespace: string
@@ -175,25 +218,32 @@ interface DrawnMetric {
   readonly stat: string
 }
 
-/** Namespace, dimension names, metric name and statistic of every metric a dashboard widget draws. */
-const dashboardMetrics = (dashboard: JsonObject): DrawnMetric[] => {
-  const widgets = dashboard.widgets as { type: string; properties: { metrics?: Json[][]; stat?: string } }[]
-  return widgets.flatMap((widget) =>
-    (widget.properties.metrics ?? []).map((row) => {
-      const [first, second, ...rest] = row
-      if (typeof first === 'string' && typeof second === 'string') {
-        const dimensionPairs = rest.filter((entry): entry is string => typeof entry === 'string')
-        const rowStat = (rest.find((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry)) as { stat?: string } | undefined)?.stat
-        return { namespace: first, name: second, dimensions: dimensionPairs.filter((_, index) => index % 2 === 0), stat: rowStat ?? widget.properties.stat ?? 'Average' }
-      }
-      const expression = typeof first === 'object' && first !== null && !Array.isArray(first) ? first.expression : undefined
-      const match = typeof expression === 'string' ? searchPattern.exec(expression) : null
-      if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) throw new Error(`unexpected metric ${JSON.stringify(row)}`)
+/**
+ * Namespace, dimension names, metric name and statistic of every metric a dashboard widget reads:
+ * those it names, and those it finds with SEARCH. Any other expression must FILL one of the
+ * widget's own metrics.
+ */
+const dashboardMetrics = (dashboard: JsonObject): DrawnMetric[] =>
+  widgetsOf(dashboard).flatMap((widget) => {
+    const rows = (widget.properties.metrics ?? []).map(parseRow)
+    const ids = new Set(rows.filter(isMetricRow).map((row) => row.id))
+    return rows.flatMap((row): DrawnMetric[] => {
+      if (isMetricRow(row)) return [{ namespace: row.namespace, name: row.name, dimensions: Object.keys(row.dimensions), stat: row.stat ?? widget.properties.stat ?? 'Average' }]
+      const filled = fillPattern.exec(row.expression)?.[1]
+      if (filled !== undefined && ids.has(filled)) return []
+      const match = searchPattern.exec(row.expression)
+      if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) throw new Error(`unexpected expression ${row.expression}`)
       const [namespace = '', ...dimensions] = match[1].split(',')
-      return { namespace, dimensions, name: match[2], stat: match[3] }
-    }),
-  )
-}
+      return [{ namespace, dimensions, name: match[2], stat: match[3] }]
+    })
+  })
+
+/**
+ * Counters whose figures tell which metrics add up to Gets: each get outcome a distinct power of
+ * two, and beside them counts that are no gets, which no partition of Gets may include.
+ */
+const distinctCounters = (): CacheCounters =>
+  Object.assign(new CacheCounters(), { hits: 1, l2Hits: 2, misses: 4, staleServed: 8, staleOnError: 16, errors: 32, l2Misses: 64, l2Errors: 128, loads: 256 })
 
 /**
  * The statistics that mean something for a unit: counts add up (a count of zero is not written, so
@@ -207,7 +257,7 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
   let plain: Packaged
   let withRedis: Packaged
   // What the examples' cacheMetrics writes (their namespace, no default dimensions), from the EMF itself.
-  const emitted = emittedMetrics({ namespace: metricsNamespace, service: 'product-api' })
+  const emitted = emittedMetrics({ namespace: metricsNamespace, service: serviceNames.productApi })
 
   beforeAll(async () => {
     requireCfnLint()
@@ -301,6 +351,30 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
     )
   })
 
+  test("a stacked widget draws counts of product-api's products cache, each FILLed with 0, and its series add up to Gets", () => {
+    const stacked = widgetsOf(dashboardOf(plain.template)).filter((widget) => widget.properties.stacked === true)
+    expect(stacked.length).toBeGreaterThan(0)
+    const figures = new Map(cacheFigures(distinctCounters(), false, new Set(metricGroups)).map((figure) => [figure.name, figure.value]))
+    for (const widget of stacked) {
+      const rows = (widget.properties.metrics ?? []).map(parseRow)
+      const metrics = rows.filter(isMetricRow)
+      const series = rows.filter((row): row is ExpressionRow => !isMetricRow(row) && row.visible)
+      // Drawn only through FILL: a count of zero is not written, and a gap in one series breaks the stack.
+      expect(metrics.map((row) => row.visible)).toEqual(metrics.map(() => false))
+      const filledIds = series.map((row) => fillPattern.exec(row.expression)?.[1])
+      expect(filledIds.sort()).toEqual(metrics.map((row) => row.id).sort())
+      for (const row of metrics) {
+        expect({ name: row.name, unit: emitted.get(row.name)?.unit }).toEqual({ name: row.name, unit: 'Count' })
+        expect(row.dimensions).toEqual({ [serviceDimension]: serviceNames.productApi, [cacheDimension]: productsCacheName })
+      }
+      const names = metrics.map((row) => row.name)
+      expect(new Set(names).size).toBe(names.length)
+      // The series partition Gets: with each outcome a distinct power of two, a get outcome left out, one
+      // drawn twice over (L1Misses beside Misses) or a count that is no get (L2Misses, Loads) misses the sum.
+      expect(names.reduce((sum, name) => sum + (figures.get(name) ?? Number.NaN), 0)).toBe(figures.get('Gets'))
+    }
+  })
+
   test('the hit-rate alarm weighs hits by gets, over the products cache of product-api, as cacheMetrics writes them', () => {
     const alarm = resource(plain.template, 'ProductsHitRateAlarm').Properties
     // No gets is no traffic: no data, which must not breach (counts of zero are not written).
@@ -314,7 +388,7 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
       const written = emitted.get(MetricStat.Metric.MetricName)
       expect(MetricStat.Metric.Namespace).toBe(metricsNamespace)
       expect(MetricStat.Metric.Dimensions.map((dimension) => dimension.Name)).toEqual(written?.dimensions)
-      expect(MetricStat.Metric.Dimensions).toEqual([{ Name: serviceDimension, Value: 'product-api' }, { Name: cacheDimension, Value: 'products' }])
+      expect(MetricStat.Metric.Dimensions).toEqual([{ Name: serviceDimension, Value: serviceNames.productApi }, { Name: cacheDimension, Value: productsCacheName }])
       expect(written?.unit).toBe('Count')
       expect(MetricStat).toMatchObject({ Stat: 'Sum', Period: 300 })
     }
