@@ -1,4 +1,5 @@
 import type { MiddlewareObj, Request } from '@middy/core'
+import { processWide } from '../src/cache/process-state.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import { CacheKind, type CacheRegistration } from '../src/cache/registry.js'
 import { budgetWithin } from '../src/lambda/budget.js'
@@ -42,8 +43,11 @@ const countIn = (scope: CacheScope, report: SnapshotReport): void => {
   }
 }
 
-/** Tells the instances of a process apart: each flushes its own snapshot on an early return. */
-let instances = 0
+/**
+ * Tells the instances of a process apart, whichever copy of the package made them (their flushers
+ * are registered together): each flushes its own snapshot on an early return.
+ */
+const instances = processWide('coldStartSnapshots', () => ({ made: 0 }))
 
 const doNothing = (): undefined => undefined
 
@@ -118,7 +122,7 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
   const flusher: EarlyReturnFlusher = {
     middleware: 'coldStartSnapshot',
     // Each instance flushes its own snapshot: instances alike still keep their own schedules.
-    key: `coldStartSnapshot#${++instances}`,
+    key: `coldStartSnapshot#${++instances.made}`,
     ranFor: (request) => internalOf(request)[stateKey] !== undefined,
     prepare: prepareEarly,
     flush: flushEarly,

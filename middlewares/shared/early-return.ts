@@ -1,4 +1,5 @@
 import type { Request } from '@middy/core'
+import { processWide } from '../../src/cache/process-state.js'
 import type { FlushableMetrics } from '../../src/lambda/warmup-options.js'
 import { runEarlyReturnWork } from './invocation.js'
 
@@ -37,12 +38,16 @@ export interface EarlyReturnFlusher {
 }
 
 /**
- * Every flusher of the process, held weakly: one whose middleware is gone (a handler built per
- * test, or by mistake per invocation) is collected and drops out, so the set never grows without bound.
+ * Every flusher of the process, whichever copy of the package registered it, held weakly: one whose
+ * middleware is gone (a handler built per test, or by mistake per invocation) is collected and
+ * drops out, so the set never grows without bound.
  */
-const flushers = new Set<WeakRef<EarlyReturnFlusher>>()
-const forget = new FinalizationRegistry<WeakRef<EarlyReturnFlusher>>((reference) => {
-  flushers.delete(reference)
+const { flushers, forget } = processWide('earlyReturnFlushers', () => {
+  const references = new Set<WeakRef<EarlyReturnFlusher>>()
+  const forgetCollected = new FinalizationRegistry<WeakRef<EarlyReturnFlusher>>((reference) => {
+    references.delete(reference)
+  })
+  return { flushers: references, forget: forgetCollected }
 })
 
 /** Registers `flusher` for the early returns of every request; the caller must hold it as long as its middleware lives. */

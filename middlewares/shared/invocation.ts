@@ -1,6 +1,7 @@
 import { CacheScope, type SettleReport } from '../../src/cache/index.js'
 import { monotonicClock, type Clock } from '../../src/cache/clock.js'
 import { boundedDuration } from '../../src/cache/duration.js'
+import { processWideKey } from '../../src/cache/process-state.js'
 import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
 /**
@@ -34,8 +35,9 @@ export class Invocation extends CacheScope {
 }
 
 // On the request itself rather than in Middy's `internal`: that one is a dictionary
-// (Object.create(null)), and this state is read by every hook of every cache middleware.
-const invocationKey = Symbol('middy-cache.invocation')
+// (Object.create(null)), and this state is read by every hook of every cache middleware. A key
+// every copy of the package in the process shares: one request, one invocation state.
+const invocationKey = processWideKey('invocation')
 
 /** How long `after`/`onError` wait for refreshes still running beside the handler, unless told otherwise. */
 const defaultSettleBudgetMs = 100
@@ -52,7 +54,7 @@ interface RequestLike {
 }
 
 interface RequestWithInvocation extends RequestLike {
-  [invocationKey]?: Invocation
+  [invocationKey: symbol]: Invocation | undefined
 }
 
 /** The invocation state of `request`, created by whichever of this suite's middlewares runs first. */

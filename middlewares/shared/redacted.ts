@@ -1,5 +1,9 @@
+import { processWideKey } from '../../src/cache/process-state.js'
+
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom')
-const hiddenKey = Symbol('middy-cache.hidden')
+// Shared by every copy of the package in the process: a copy that adds values to a holder another
+// made still finds what that one hid.
+const hiddenKey = processWideKey('hidden')
 const redactedMark = '[redacted]'
 
 /** What a redacted object hides: every value it holds, or the values of the names listed. */
@@ -37,7 +41,7 @@ const redacted = <T extends Record<string, unknown>>(values: T, hidden: Hidden =
 
 /** The names whose values `holder` hides; none unless it is a redacted object. */
 const hiddenNamesOf = (holder: object): ReadonlySet<string> => {
-  const hidden = (holder as { readonly [hiddenKey]?: Hidden })[hiddenKey]
+  const hidden = (holder as { readonly [hiddenKey: symbol]: Hidden | undefined })[hiddenKey]
   if (hidden === undefined) return new Set()
   return hidden === 'all' ? new Set(Object.keys(holder)) : hidden
 }

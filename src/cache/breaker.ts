@@ -15,6 +15,14 @@ export interface BreakerPolicy {
   readonly coolDownMs: number
 }
 
+declare const admissionBrand: unique symbol
+/**
+ * What `admit` hands an operation it lets through, to report the operation's outcome with: the
+ * circuit's opening it was let through in, so that the outcome of one let through before the
+ * circuit last opened (it tells of the store before the outage) changes nothing.
+ */
+export type Admission = number & { readonly [admissionBrand]: true }
+
 /**
  * Takes a failing shared tier out of the path. No timer: the cool-down is read from the clock
  * when an operation asks, so a frozen environment simply finds it over after a thaw.
@@ -25,6 +33,8 @@ export class CircuitBreaker {
   #consecutiveFailures = 0
   #openedAt: number | undefined
   #probing = false
+  /** How many times the circuit opened from closed: the admission of every operation let through since. */
+  #openings = 0
 
   constructor(policy: BreakerPolicy, now: Clock) {
     this.#policy = policy
@@ -36,32 +46,42 @@ export class CircuitBreaker {
     return this.#probing || this.#now() - this.#openedAt >= this.#policy.coolDownMs ? CircuitState.HalfOpen : CircuitState.Open
   }
 
-  /** Whether an operation may go to the store now; past the cool-down, the first caller becomes the probe. */
-  allows(): boolean {
-    if (this.#openedAt === undefined) return true
-    if (this.#probing || this.#now() - this.#openedAt < this.#policy.coolDownMs) return false
-    this.#probing = true
-    return true
+  /**
+   * Lets an operation go to the store now, or not (undefined); past the cool-down, the first caller
+   * becomes the probe. Report its outcome with the admission returned.
+   */
+  admit(): Admission | undefined {
+    if (this.#openedAt !== undefined) {
+      if (this.#probing || this.#now() - this.#openedAt < this.#policy.coolDownMs) return undefined
+      this.#probing = true
+    }
+    return this.#openings as Admission
   }
 
-  succeeded(): void {
+  succeeded(admission: Admission): void {
+    if (admission !== this.#openings) return
     this.#consecutiveFailures = 0
     this.#openedAt = undefined
     this.#probing = false
   }
 
   /** An operation that tells nothing of the store's health ended: were it the probe, the next operation probes. */
-  inconclusive(): void {
-    this.#probing = false
+  inconclusive(admission: Admission): void {
+    if (admission === this.#openings) this.#probing = false
   }
 
-  failed(): void {
-    this.#probing = false
+  /** Returns whether this failure opened the circuit, or kept it open (a failed probe). */
+  failed(admission: Admission): boolean {
+    if (admission !== this.#openings) return false
     if (this.#openedAt !== undefined) {
-      // A failed probe, or a call let through before the circuit opened: cool down again.
+      // While the circuit is open, only the probe is let through: it failed, cool down again.
       this.#openedAt = this.#now()
-      return
+      this.#probing = false
+      return true
     }
-    if (++this.#consecutiveFailures >= this.#policy.failures) this.#openedAt = this.#now()
+    if (++this.#consecutiveFailures < this.#policy.failures) return false
+    this.#openedAt = this.#now()
+    this.#openings++
+    return true
   }
 }

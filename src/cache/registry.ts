@@ -1,5 +1,6 @@
 import type { Cache } from './cache.js'
 import { CacheOptionsError } from './errors.js'
+import { processWide } from './process-state.js'
 
 /** What a cache holds, which decides where its values may go. */
 export const CacheKind = {
@@ -23,9 +24,9 @@ export interface CacheRegistration {
 
 /**
  * Every cache the middlewares created in this process, so that warm-up, metrics and snapshots
- * reach them whatever the order of the chain. Module state on purpose: one per process.
+ * reach them whatever the order of the chain. One per process, whichever copy of the package made the cache.
  */
-const registrations = new Set<CacheRegistration>()
+const registrations = processWide('caches', () => new Set<CacheRegistration>())
 
 /** Adds a cache to the registry; returns the function that removes it again. Refuses a secret cache with a shared tier. */
 export const registerCache = (registration: CacheRegistration): (() => void) => {

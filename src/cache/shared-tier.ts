@@ -441,7 +441,8 @@ export class SharedTier<V> {
 
   /** One operation within the timeout, behind the breaker; a failure or timeout is counted and reads as unavailable. */
   #attempt<R>(tally: Tally, operation: (signal: AbortSignal) => Promise<R>, onTimeout?: () => void): Promise<R | typeof unavailable> {
-    if (!this.#breaker.allows()) return Promise.resolve(unavailable)
+    const admission = this.#breaker.admit()
+    if (admission === undefined) return Promise.resolve(unavailable)
     const controller = new AbortController()
     const startedAt = monotonicClock()
     return new Promise((resolve) => {
@@ -456,10 +457,10 @@ export class SharedTier<V> {
         const elapsedMs = monotonicClock() - startedAt
         // Counted toward the breaker only when the store had its timeout of running time to answer.
         if (elapsedMs < unwatchedAfterTimeouts * this.#settings.timeoutMs) {
-          this.#breaker.failed()
-          if (elapsedMs >= this.#settings.timeoutMs - 1 && this.#breaker.state === CircuitState.Open) this.#store.unanswered?.()
+          // A timeout that opened the circuit (or failed its probe), not a leftover operation's.
+          if (this.#breaker.failed(admission) && elapsedMs >= this.#settings.timeoutMs - 1) this.#store.unanswered?.()
         } else {
-          this.#breaker.inconclusive()
+          this.#breaker.inconclusive(admission)
         }
         tally.add('l2Errors')
         settle(unavailable)
@@ -479,7 +480,7 @@ export class SharedTier<V> {
       running.then(
         (result) => {
           if (controller.signal.aborted) return
-          this.#breaker.succeeded()
+          this.#breaker.succeeded(admission)
           settle(result)
         },
         () => {

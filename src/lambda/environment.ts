@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { processWide } from '../cache/process-state.js'
 
 /** How an invocation stands in the life of its execution environment. */
 export interface InvocationStart {
@@ -10,25 +11,32 @@ export interface InvocationStart {
   readonly sequence: number
 }
 
+/** The execution environment as every copy of the package in the process sees it: one cold start, one count. */
+interface EnvironmentState {
+  readonly id: string
+  invocations: number
+  /** Module load (process start) to the first invocation, in ms. */
+  initDurationMs: number | undefined
+}
+
+const environment = processWide('environment', (): EnvironmentState => ({ id: randomUUID(), invocations: 0, initDurationMs: undefined }))
+
 /** Identifies this execution environment in warm-up answers and logs. */
-export const environmentId = randomUUID()
-let invocations = 0
-/** Module load (process start) to the first invocation, in ms. */
-let initDurationMs: number | undefined
+export const environmentId = environment.id
 
 /**
  * Counts in the start of an invocation and gives its sequence number; call once per invocation.
  * `performance.now()` counts from the start of the process, which on Lambda is the start of INIT.
  */
 export const countInvocation = (): number => {
-  const sequence = ++invocations
-  if (sequence === 1) initDurationMs = performance.now()
+  const sequence = ++environment.invocations
+  if (sequence === 1) environment.initDurationMs = performance.now()
   return sequence
 }
 
 /** How the invocation numbered `sequence` by `countInvocation` stands in the life of its environment. */
 export const invocationStart = (sequence: number): InvocationStart =>
-  sequence === 1 ? { coldStart: true, initDurationMs, sequence } : { coldStart: false, initDurationMs: undefined, sequence }
+  sequence === 1 ? { coldStart: true, initDurationMs: environment.initDurationMs, sequence } : { coldStart: false, initDurationMs: undefined, sequence }
 
 /** `AWS_LAMBDA_INITIALIZATION_TYPE`: on-demand, provisioned-concurrency, snap-start or lambda-managed-instances; undefined off Lambda. */
 export const initializationType = (): string | undefined => process.env.AWS_LAMBDA_INITIALIZATION_TYPE

@@ -1,9 +1,11 @@
 import { budgetWithin, reservedMs } from '../../src/lambda/index.js'
+import { forgetProcessWideState } from '../support/process-state.js'
 
 describe('the execution environment', () => {
   test('only the first invocation is a cold start, and it carries the INIT duration', () => {
+    forgetProcessWideState()
     jest.isolateModules(() => {
-      // A fresh copy of the module is a fresh environment.
+      // A fresh copy of the module, without the process-wide state, is a fresh environment.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { countInvocation, invocationStart } = require('../../src/lambda/environment.js') as typeof import('../../src/lambda/environment.js')
       const first = invocationStart(countInvocation())

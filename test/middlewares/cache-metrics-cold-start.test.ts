@@ -3,6 +3,7 @@ import { createCache, type Cache } from '../../src/index.js'
 import { captureOutput, samplesOf, type Captured, type EmfBlob } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
+import { forgetProcessWideState } from '../support/process-state.js'
 
 type CacheMetricsModule = typeof import('../../middlewares/cache-metrics.js')
 type InvocationModule = typeof import('../../middlewares/shared/invocation.js')
@@ -10,9 +11,10 @@ type FlushOnEarlyReturnModule = typeof import('../../middlewares/flush-on-early-
 type WarmupModule = typeof import('../../middlewares/warmup.js')
 type Environment = CacheMetricsModule & InvocationModule & FlushOnEarlyReturnModule & Pick<WarmupModule, 'warmup'>
 
-/** A fresh copy of the suite's modules is a fresh execution environment: its first invocation is the cold one. */
+/** A fresh copy of the suite's modules, without the process-wide state, is a fresh execution environment: its first invocation is the cold one. */
 const freshEnvironment = (): Environment => {
   let modules: Environment | undefined
+  forgetProcessWideState()
   jest.isolateModules(() => {
     /* eslint-disable @typescript-eslint/no-require-imports */
     modules = {

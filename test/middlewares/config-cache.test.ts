@@ -7,6 +7,7 @@ import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { registeredCaches } from '../../src/index.js'
 import { putParameters, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
 import { invoke } from '../support/invoke.js'
+import { forgetProcessWideState } from '../support/process-state.js'
 import { countRequests } from '../support/sdk-requests.js'
 
 interface Flags {
@@ -202,6 +203,7 @@ describe('configCache against SSM on moto_server', () => {
 
   test('a warm-up ping refreshes the parameters in GetParameters batches, as a request loads them: 12 parameters, 2 calls', async () => {
     let modules: { configCache: typeof configCache; warmup: typeof import('../../middlewares/warmup.js').warmup } | undefined
+    forgetProcessWideState()
     jest.isolateModules(() => {
       // A fresh registry: the ping refreshes this test's cache alone, not those of the tests before.
       /* eslint-disable @typescript-eslint/no-require-imports */

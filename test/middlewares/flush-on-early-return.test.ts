@@ -2,6 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core'
 import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
+import { forgetProcessWideState } from '../support/process-state.js'
 
 /**
  * flushOnEarlyReturn, Middy's requestEnd plugin hook: a middleware other than warmup that answers
@@ -13,6 +14,7 @@ type Suite = typeof import('../../entrypoints/index.js')
 /** A fresh copy of the suite: its own registry and registered flushers, as a new environment has. */
 const freshSuite = (): Suite => {
   let suite: Suite | undefined
+  forgetProcessWideState()
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     suite = require('../../entrypoints/index.js') as Suite

@@ -5,6 +5,7 @@ import { manualClock } from '../support/clock.js'
 import { captureOutput, metricNamesOf, samplesOf, type Captured, type EmfBlob } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
+import { forgetProcessWideState } from '../support/process-state.js'
 
 /**
  * warmup and the metrics flushes, in both orders: a ping ends the chain in warmup's `before`, so
@@ -19,11 +20,12 @@ type EngineModule = typeof import('../../src/index.js')
 type Environment = Pick<WarmupModule, 'warmup'> & Pick<CacheMetricsModule, 'cacheMetrics'> & Pick<InvocationModule, 'invocationOf'> & EngineModule
 
 /**
- * A fresh copy of the suite's modules is a fresh execution environment: its first invocation is the
+ * A fresh copy of the suite's modules, without the process-wide state, is a fresh execution environment: its first invocation is the
  * cold one, its cache registry and its registered metrics flushers are its own.
  */
 const freshEnvironment = (): Environment => {
   let modules: Environment | undefined
+  forgetProcessWideState()
   jest.isolateModules(() => {
     /* eslint-disable @typescript-eslint/no-require-imports */
     modules = {

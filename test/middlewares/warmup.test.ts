@@ -14,6 +14,7 @@ import { recordedMotoFunction } from '../support/invoke-recorder.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
 import { withoutFunctionArn } from '../support/lambda-functions.js'
+import { forgetProcessWideState } from '../support/process-state.js'
 
 const unregisters: (() => void)[] = []
 
@@ -325,8 +326,9 @@ describe('warmup: metrics still flush on a ping', () => {
 describe('warmup: cold start', () => {
   const freshEnvironment = (): { middy: typeof middy; warmup: typeof warmup } => {
     let fresh: { middy: typeof middy; warmup: typeof warmup } | undefined
+    forgetProcessWideState()
     jest.isolateModules(() => {
-      // A fresh copy of the modules is a fresh execution environment.
+      // A fresh copy of the modules, without the process-wide state, is a fresh execution environment.
       /* eslint-disable @typescript-eslint/no-require-imports */
       fresh = {
         middy: (require('@middy/core') as { default: typeof middy }).default,

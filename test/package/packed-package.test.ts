@@ -30,6 +30,18 @@ describe('the packed package', () => {
     expect(required).toBe(expected)
   })
 
+  test('a process that both imports and requires it has two copies that share one registry of caches', () => {
+    const script = [
+      "import { createRequire } from 'node:module'",
+      "const imported = await import('middy-cache')",
+      "const required = createRequire(import.meta.url)('middy-cache')",
+      "const cache = imported.createCache({ name: 'shared', load: () => 1, ttl: 60 })",
+      'imported.registerCache({ cache, kind: imported.CacheKind.Data, secret: false })',
+      'console.log(imported.createCache !== required.createCache, required.registeredCaches().some((registration) => registration.cache === cache))',
+    ].join('\n')
+    expect(runNode(['--input-type=module', '-e', script])).toBe('true true\n')
+  })
+
   test('middy-cache alone loads neither ioredis nor the DynamoDB, S3 or Lambda clients', () => {
     const loaded = runNode(['--input-type=commonjs', '-e', "require('middy-cache'); console.log(Object.keys(require.cache).join('\\n'))"])
     for (const heavy of ['/ioredis/', '/@aws-sdk/client-dynamodb/', '/@aws-sdk/client-s3/', '/@aws-sdk/client-lambda/']) expect(loaded).not.toContain(heavy)

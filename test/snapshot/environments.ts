@@ -7,6 +7,7 @@ import type { FreshnessOptions, L1Options } from '../../src/cache/options.js'
 import { createBucket, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
 import { captureOutput, type Captured } from '../support/emf.js'
 import { countCommands } from '../support/aws-commands.js'
+import { forgetProcessWideState } from '../support/process-state.js'
 import { setEnv } from '../support/env.js'
 
 export const namespace = 'Snapshots'
@@ -91,7 +92,16 @@ export const movableTime = (): { advance: (ms: number) => void } => {
  * Builds one simulated execution environment: every module loaded afresh (the cache registry, the
  * caches, the SDK), as a new Lambda process loads them, so environments share nothing but S3.
  */
-export const inEnvironment = async <T>(build: () => Promise<T>): Promise<T> => {
+export const inEnvironment = <T>(build: () => Promise<T>): Promise<T> => {
+  forgetProcessWideState()
+  return withAnotherCopy(build)
+}
+
+/**
+ * Builds with one more copy of every module, in the environment built last: as a process that
+ * loads the package twice (import beside require, or two bundles) shares its process-wide state.
+ */
+export const withAnotherCopy = async <T>(build: () => Promise<T>): Promise<T> => {
   let built: { value: T } | undefined
   await jest.isolateModulesAsync(async () => {
     built = { value: await build() }

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda'
 import { invoke } from '../support/invoke.js'
-import { inEnvironment, objectKeyOf, readObject, snapshotTests } from './environments.js'
+import { inEnvironment, objectKeyOf, readObject, snapshotTests, withAnotherCopy } from './environments.js'
 
 /**
  * Two handlers built in one module, each with a coldStartSnapshot of its own caches, as a module
@@ -13,36 +13,63 @@ const { bucket } = snapshots
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>
 
+type CacheName = 'products' | 'prices'
+
 interface Module {
   readonly products: Handler
   readonly prices: Handler
-  readonly loads: { products: jest.Mock; prices: jest.Mock }
+  readonly loads: Record<CacheName, jest.Mock>
+  /** The entries each handler's cache holds. */
+  readonly entries: (name: CacheName) => number
 }
 
-/** The module: a products handler and a prices handler, each with warmup first, its snapshot, and its dataCache. */
+/** The modules a handler is built from, in the copy of the package being loaded. */
+const loadModules = () =>
+  Promise.all([
+    import('@middy/core'),
+    import('../../entrypoints/snapshot.js'),
+    import('../../middlewares/warmup.js'),
+    import('../../middlewares/data-cache.js'),
+    import('../../src/cache/registry.js'),
+  ])
+type Modules = Awaited<ReturnType<typeof loadModules>>
+
+const loadsOf = (): Record<CacheName, jest.Mock> => ({
+  products: jest.fn((id: string) => Promise.resolve(`product ${id}`)),
+  prices: jest.fn((id: string) => Promise.resolve(`price ${id}`)),
+})
+
+/** The handler of `name`: warmup first, its snapshot, and its dataCache. */
+const handlerOf = ([{ default: middy }, { coldStartSnapshot }, { warmup }, { dataCache }]: Modules, name: CacheName, load: jest.Mock): Handler =>
+  middy<{ ids?: string[] }>()
+    .use(warmup())
+    .use(coldStartSnapshot({ bucket, caches: [name], logger: { warn: () => undefined } }))
+    .use(dataCache({ name, load, ttl: '5m' }))
+    .handler((event, context) => {
+      const { caches } = context as unknown as { caches: Record<string, { getMany: (keys: readonly string[]) => Promise<unknown[]> }> }
+      return caches[name]?.getMany(event.ids ?? [])
+    }) as unknown as Handler
+
+const entriesIn =
+  ([, , , , { registeredCaches }]: Modules) =>
+  (name: CacheName): number =>
+    registeredCaches().find(({ cache }) => cache.name === name)?.cache.stats().entries ?? 0
+
+/** The module: a products handler and a prices handler. */
 const twoHandlerModule = (): Promise<Module> =>
   inEnvironment(async () => {
-    const [{ default: middy }, { coldStartSnapshot }, { warmup }, { dataCache }] = await Promise.all([
-      import('@middy/core'),
-      import('../../entrypoints/snapshot.js'),
-      import('../../middlewares/warmup.js'),
-      import('../../middlewares/data-cache.js'),
-    ])
-    const loads = {
-      products: jest.fn((id: string) => Promise.resolve(`product ${id}`)),
-      prices: jest.fn((id: string) => Promise.resolve(`price ${id}`)),
-    }
-    const handlerOf = (name: 'products' | 'prices'): Handler =>
-      middy<{ ids?: string[] }>()
-        .use(warmup())
-        .use(coldStartSnapshot({ bucket, caches: [name], logger: { warn: () => undefined } }))
-        .use(dataCache({ name, load: loads[name], ttl: '5m' }))
-        .handler((event, context) => {
-          const { caches } = context as unknown as { caches: Record<string, { getMany: (keys: readonly string[]) => Promise<unknown[]> }> }
-          return caches[name]?.getMany(event.ids ?? [])
-        }) as unknown as Handler
-    return { products: handlerOf('products'), prices: handlerOf('prices'), loads }
+    const modules = await loadModules()
+    const loads = loadsOf()
+    return { products: handlerOf(modules, 'products', loads.products), prices: handlerOf(modules, 'prices', loads.prices), loads, entries: entriesIn(modules) }
   })
+
+/** The same two handlers in a new environment, each built from a copy of the package of its own. */
+const twoCopiesModule = async (): Promise<Module> => {
+  const loads = loadsOf()
+  const productsModules = await inEnvironment(loadModules)
+  const pricesModules = await withAnotherCopy(loadModules)
+  return { products: handlerOf(productsModules, 'products', loads.products), prices: handlerOf(pricesModules, 'prices', loads.prices), loads, entries: entriesIn(pricesModules) }
+}
 
 test('each writes its own object, so neither replaces the snapshot of the other', async () => {
   const first = await twoHandlerModule()
@@ -64,4 +91,16 @@ test('each writes its own object, so neither replaces the snapshot of the other'
   expect(await invoke(next.prices, { ids: ['9'] })).toEqual(['price 9'])
   expect(next.loads.products).not.toHaveBeenCalled()
   expect(next.loads.prices).not.toHaveBeenCalled()
+})
+
+test('built from two copies of the package, a first warm-up ping restores the snapshot of each', async () => {
+  const first = await twoHandlerModule()
+  await invoke(first.products, { ids: ['1', '2'] })
+  await invoke(first.prices, { ids: ['9'] })
+
+  // Neither coldStartSnapshot sees the ping (warmup answers before them): each restores through its flusher.
+  const next = await twoCopiesModule()
+  expect(await invoke(next.products, { warmer: true })).toMatchObject({ warmed: true })
+  expect(next.entries('products')).toBe(2)
+  expect(next.entries('prices')).toBe(1)
 })

@@ -1,0 +1,104 @@
+import middy from '@middy/core'
+import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
+import { setEnv } from '../support/env.js'
+import { invoke } from '../support/invoke.js'
+import { forgetProcessWideState } from '../support/process-state.js'
+
+/**
+ * Two copies of the package in one process, as an ESM import beside a CommonJS require of it, or a
+ * bundle that inlines it twice, load them: what one copy registers or counts, the other sees.
+ */
+
+type Copy = typeof import('../../entrypoints/index.js') &
+  Pick<typeof import('../../middlewares/shared/invocation.js'), 'invocationOf'> &
+  Pick<typeof import('../../middlewares/shared/redacted.js'), 'holderHiding'>
+
+/** One more copy of the package's modules, beside those loaded before it. */
+const loadCopy = (): Copy => {
+  let copy: Copy | undefined
+  jest.isolateModules(() => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    copy = {
+      ...(require('../../entrypoints/index.js') as typeof import('../../entrypoints/index.js')),
+      invocationOf: (require('../../middlewares/shared/invocation.js') as typeof import('../../middlewares/shared/invocation.js')).invocationOf,
+      holderHiding: (require('../../middlewares/shared/redacted.js') as typeof import('../../middlewares/shared/redacted.js')).holderHiding,
+    }
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  })
+  if (copy === undefined) throw new Error('isolateModules did not run')
+  return copy
+}
+
+const namespace = 'Shop'
+const service = 'orders'
+
+let first: Copy
+let second: Copy
+let output: Captured
+let restoreEnv: () => void
+beforeEach(() => {
+  // Each test a new environment, in which two copies load.
+  forgetProcessWideState()
+  first = loadCopy()
+  second = loadCopy()
+  restoreEnv = setEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', POWERTOOLS_DEV: undefined, POWERTOOLS_METRICS_DISABLED: undefined, POWERTOOLS_METRICS_NAMESPACE: undefined })
+  output = captureOutput()
+})
+afterEach(() => {
+  output.restore()
+  restoreEnv()
+})
+
+const samples = (name: string, dimensions: Record<string, string> = {}): number[] => samplesOf(output.blobs(), { namespace, name, dimensions: { service, ...dimensions } })
+
+describe('two copies of the package in one process', () => {
+  test('the copies are apart, as the rest of this file needs them', () => {
+    expect(second.dataCache).not.toBe(first.dataCache)
+  })
+
+  test("a cache made by one copy is counted by the other's cacheMetrics and refreshed by its warm-up ping", async () => {
+    const load = jest.fn((id: string) => `product ${id}`)
+    const handler = middy()
+      .use(second.warmup())
+      .use(second.cacheMetrics({ namespace, service }))
+      .use(first.dataCache({ name: 'products', key: () => 'a', load, ttl: '1m' }))
+      .handler(() => Promise.resolve('handled'))
+
+    expect(await invoke(handler)).toBe('handled')
+    expect(samples('Gets', { cache: 'products' })).toEqual([1])
+    // Its entry stops being fresh before the next ping (ttl 1m, interval 5m): the ping reloads it.
+    expect(await invoke(handler, { warmer: true })).toMatchObject({ warmed: true, refreshed: 1 })
+    expect(load).toHaveBeenCalledTimes(2)
+  })
+
+  test("a warm-up ping answered by one copy's warmup is written by the other's cacheMetrics placed after it", async () => {
+    const handler = middy()
+      .use(first.warmup())
+      .use(second.cacheMetrics({ namespace, service }))
+      .handler(() => Promise.resolve('handled'))
+
+    expect(await invoke(handler, { warmer: true })).toMatchObject({ warmed: true })
+    expect(samples('WarmupPing')).toEqual([1])
+  })
+
+  test('one request has one invocation state, and the environment one cold start, whichever copy counts it', async () => {
+    const handlerOf = (copy: Copy) =>
+      middy()
+        .use(copy.cacheMetrics({ namespace, service }))
+        .handler(() => Promise.resolve('handled'))
+    await invoke(handlerOf(first))
+    await invoke(handlerOf(second))
+    expect(samples('ColdStart')).toEqual([1])
+
+    const request = { context: {} }
+    expect(second.invocationOf(request)).toBe(first.invocationOf(request))
+  })
+
+  test('values one copy hid on the context stay hidden when the other adds to them', () => {
+    const held = first.holderHiding(undefined, new Set(['password']))
+    Object.assign(held, { password: 'hunter2', table: 'products' })
+    const added = second.holderHiding(held, new Set(['apiKey']))
+    Object.assign(added, { apiKey: 'k-123' })
+    expect(JSON.stringify(added)).toBe('{"password":"[redacted]","table":"products","apiKey":"[redacted]"}')
+  })
+})

@@ -1,0 +1,11 @@
+/**
+ * Drops the state the package keeps once per process (on globalThis, see src/cache/process-state.ts),
+ * as a new execution environment starts without it. A test that loads a fresh copy of the modules
+ * to stand for a new environment calls it first: the copy then makes its own registry, counters and
+ * flushers, while copies loaded before keep those they hold.
+ */
+export const forgetProcessWideState = (): void => {
+  for (const key of Object.getOwnPropertySymbols(globalThis)) {
+    if (Symbol.keyFor(key)?.startsWith('middy-cache.') === true) Reflect.deleteProperty(globalThis, key)
+  }
+}
