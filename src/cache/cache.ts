@@ -616,14 +616,17 @@ export class Cache<V> {
     const session = tier?.open(scope)
     const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
     const releases = new Map<string, () => Promise<void>>()
-    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases })
+    const heldElsewhere = new Set<string>()
+    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere })
     let abandoned = 0
-    for (const { storeKey } of misses) {
+    for (const { key, storeKey } of misses) {
       const flight = this.#startFlight(storeKey, scope, async (control) => {
         // The batch is aborted only once every key it serves has been abandoned.
         control.signal.addEventListener('abort', () => { if (++abandoned === misses.length) controller.abort(control.signal.reason) }, { once: true })
         try {
           const fetched = (await batch).get(storeKey)
+          // Waited for as a lone miss waits, now that the batch has loaded the rest and given their leases back.
+          if (fetched === undefined && tier !== undefined && heldElsewhere.has(storeKey)) return await tier.fetch(key, storeKey, control, scope, 'skip', Number.NEGATIVE_INFINITY)
           if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
           if (session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) await tier?.write(session, storeKey, fetched.entry)
           return fetched
@@ -647,11 +650,15 @@ export class Cache<V> {
       readonly isCurrent: (storeKey: string) => () => boolean
       /** Filled with the lease of each key left to load, for its flight to give back. */
       readonly releases: Map<string, () => Promise<void>>
+      /** Filled with the keys whose lease another environment holds: neither loaded nor served by the batch. */
+      readonly heldElsewhere: Set<string>
     },
   ): Promise<Map<string, Fetched<V>>> {
     const results = new Map<string, Fetched<V>>()
     const toLoad = this.#tier === undefined || session === undefined ? misses : await this.#claimedMisses(this.#tier, session, misses, results, batch)
     if (toLoad.length === 0) return results
+    // Abandoned while L2 was asked: nobody wants the load any more, and it would run past the invocation.
+    batch.signal.throwIfAborted()
     const batchKeys = toLoad.map((miss) => miss.key)
     const policyByKey = new Map<string, FreshnessPolicy>()
     const context = {
@@ -676,12 +683,17 @@ export class Cache<V> {
     session: TierSession,
     misses: readonly Miss[],
     results: Map<string, Fetched<V>>,
-    batch: { readonly signal: AbortSignal; readonly isCurrent: (storeKey: string) => () => boolean; readonly releases: Map<string, () => Promise<void>> },
+    batch: {
+      readonly isCurrent: (storeKey: string) => () => boolean
+      readonly releases: Map<string, () => Promise<void>>
+      readonly heldElsewhere: Set<string>
+    },
   ): Promise<readonly Miss[]> {
     const unread = await tier.readMany(session, misses, results, batch.isCurrent)
     if (unread.length === 0) return unread
-    const { toLoad, releases } = await tier.claimMany(session, unread, results, batch.signal)
+    const { toLoad, releases, heldElsewhere } = await tier.claimMany(session, unread, results)
     for (const [storeKey, release] of releases) batch.releases.set(storeKey, release)
+    for (const { storeKey } of heldElsewhere) batch.heldElsewhere.add(storeKey)
     return toLoad
   }
 

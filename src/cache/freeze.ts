@@ -1,6 +1,6 @@
-/** Whether `value` is data as JSON writes it, not yet frozen: a plain object or an array. */
-const isOpenPlainData = (value: unknown): value is object => {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return false
+/** Whether `value` is data as JSON writes it: a plain object or an array. */
+const isPlainData = (value: unknown): value is object => {
+  if (typeof value !== 'object' || value === null) return false
   if (Array.isArray(value)) return true
   const prototype: unknown = Object.getPrototypeOf(value)
   return prototype === Object.prototype || prototype === null
@@ -14,9 +14,14 @@ const isOpenPlainData = (value: unknown): value is object => {
  * so is an object that refuses to be frozen (a proxy). Getters are not called.
  */
 export const freezeShared = <V>(value: V): V => {
-  const open: unknown[] = [value]
-  for (let next = open.pop(); next !== undefined || open.length > 0; next = open.pop()) {
-    if (!isOpenPlainData(next)) continue
+  if (!isPlainData(value)) return value
+  // Parts already frozen are walked too: `Object.freeze` (a loader's own, on a config object, say)
+  // goes one level deep, and what such a part holds may still be open. Each part once, cycles included.
+  const seen = new Set<object>()
+  const open: object[] = [value]
+  for (let next = open.pop(); next !== undefined; next = open.pop()) {
+    if (seen.has(next)) continue
+    seen.add(next)
     try {
       Object.freeze(next)
     } catch {
@@ -24,7 +29,7 @@ export const freezeShared = <V>(value: V): V => {
     }
     for (const name of Object.getOwnPropertyNames(next)) {
       const descriptor = Object.getOwnPropertyDescriptor(next, name)
-      if (descriptor !== undefined && 'value' in descriptor) open.push(descriptor.value)
+      if (descriptor !== undefined && 'value' in descriptor && isPlainData(descriptor.value)) open.push(descriptor.value)
     }
   }
   return value

@@ -75,6 +75,8 @@ interface Claim<V> {
 
 const nothingToRelease = (): Promise<void> => Promise.resolve()
 const noClaim: Claim<never> = { entry: undefined, release: nothingToRelease }
+/** A lease attempt that found the lease taken by another environment, and nothing fresh enough written yet. */
+const heldByAnother: unique symbol = Symbol('middy-cache.heldByAnother')
 
 /** What a cache lends its shared tier. */
 export interface TierHost<V> {
@@ -336,54 +338,48 @@ export class SharedTier<V> {
   }
 
   /**
-   * Takes the lease on `storeKey` so that one environment loads it. When another holds it, polls for
-   * the value it will write (or for the lease, should it give up) for at most the lease's wait; then
-   * the caller loads itself. Returns an entry found on the way that stays fresh past `freshBeyond`
-   * (a refresh ahead wants a newer copy than its own), or the lease to release.
-   */
-  /**
-   * Takes, together, the lease of every miss a batch would load (see `#claim`), so that a batch in
-   * many environments still loads each key once: a key another environment holds is waited for
-   * (within `lease.wait`) and, once written, served from L2 into `results`. Returns the misses left
-   * to load, and for each the release of its lease, due once its value is written.
+   * Tries, together and once each, the lease of every miss a batch would load (see `#claim`), so that
+   * a batch in many environments still loads each key once: a key another environment wrote is
+   * served from L2 into `results`. Returns the misses left to load, each with the release of its
+   * lease, due once its value is written; and those another environment holds. The batch waits for
+   * none of these while it holds its own leases: two batches that took each other's keys (asked in
+   * another order) would each wait out `lease.wait` for the other, then both load everything.
    */
   async claimMany(
     session: TierSession,
     misses: readonly Miss[],
     results: Map<string, Fetched<V>>,
-    signal: AbortSignal,
-  ): Promise<{ readonly toLoad: readonly Miss[]; readonly releases: ReadonlyMap<string, () => Promise<void>> }> {
-    const claims = await Promise.all(misses.map((miss) => this.#claim(session, miss.storeKey, signal, Number.NEGATIVE_INFINITY)))
+  ): Promise<{ readonly toLoad: readonly Miss[]; readonly releases: ReadonlyMap<string, () => Promise<void>>; readonly heldElsewhere: readonly Miss[] }> {
+    const attempts = await Promise.all(misses.map((miss) => this.#tryLease(session, miss.storeKey, randomUUID(), Number.NEGATIVE_INFINITY)))
     const toLoad: Miss[] = []
+    const heldElsewhere: Miss[] = []
     const releases = new Map<string, () => Promise<void>>()
     misses.forEach((miss, index) => {
-      const claim = claims[index] ?? noClaim
-      if (claim.entry === undefined) {
+      const claim = attempts[index] ?? noClaim
+      if (claim === heldByAnother) {
+        heldElsewhere.push(miss)
+      } else if (claim.entry === undefined) {
         toLoad.push(miss)
         releases.set(miss.storeKey, () => claim.release())
       } else {
         results.set(miss.storeKey, { value: claim.entry.value, entry: claim.entry, outcome: Outcome.Hit, tier: Tier.L2 })
       }
     })
-    return { toLoad, releases }
+    return { toLoad, releases, heldElsewhere }
   }
 
+  /**
+   * Takes the lease on `storeKey` so that one environment loads it. When another holds it, polls for
+   * the value it will write (or for the lease, should it give up) for at most the lease's wait; then
+   * the caller loads itself. Returns an entry found on the way that stays fresh past `freshBeyond`
+   * (a refresh ahead wants a newer copy than its own), or the lease to release.
+   */
   async #claim(session: TierSession, storeKey: string, signal: AbortSignal, freshBeyond: number): Promise<Claim<V>> {
-    const lease = this.#settings.lease
-    if (lease === undefined) return noClaim
-    const key = this.#keyOf(session, storeKey)
     const token = randomUUID()
     const deadline = monotonicClock() + this.#leaseWaitMs
     for (let pauseMs = firstPollMs; ; pauseMs = Math.min(pauseMs * 2, longestPollMs)) {
-      const attempt = await this.#run(session, (operationSignal) => this.#store.acquireLease(key, token, lease.ttlMs, operationSignal))
-      if (attempt === unavailable) return noClaim
-      const found = attempt.payload === undefined ? undefined : this.#decode(attempt.payload, storeKey)
-      const release = (): Promise<void> => this.#release(session, key, token)
-      if (found !== undefined && phaseOf(found, this.#host.now()) === Phase.Fresh && found.freshUntil > freshBeyond) {
-        if (attempt.acquired) await release()
-        return { entry: found, release: nothingToRelease }
-      }
-      if (attempt.acquired) return { entry: undefined, release }
+      const claim = await this.#tryLease(session, storeKey, token, freshBeyond)
+      if (claim !== heldByAnother) return claim
       const leftMs = deadline - monotonicClock()
       if (leftMs <= 0) return noClaim
       try {
@@ -394,6 +390,22 @@ export class SharedTier<V> {
         return noClaim // the flight was abandoned
       }
     }
+  }
+
+  /** One attempt at the lease on `storeKey` under `token` (see `#claim`); `heldByAnother` when another environment has it and nothing fresh enough is there yet. */
+  async #tryLease(session: TierSession, storeKey: string, token: string, freshBeyond: number): Promise<Claim<V> | typeof heldByAnother> {
+    const lease = this.#settings.lease
+    if (lease === undefined) return noClaim
+    const key = this.#keyOf(session, storeKey)
+    const attempt = await this.#run(session, (operationSignal) => this.#store.acquireLease(key, token, lease.ttlMs, operationSignal))
+    if (attempt === unavailable) return noClaim
+    const found = attempt.payload === undefined ? undefined : this.#decode(attempt.payload, storeKey)
+    const release = (): Promise<void> => this.#release(session, key, token)
+    if (found !== undefined && phaseOf(found, this.#host.now()) === Phase.Fresh && found.freshUntil > freshBeyond) {
+      if (attempt.acquired) await release()
+      return { entry: found, release: nothingToRelease }
+    }
+    return attempt.acquired ? { entry: undefined, release } : heldByAnother
   }
 
   /**

@@ -16,6 +16,14 @@ describe('freezeShared', () => {
     for (const part of [value, inner, inner.tags, inner.tags[1], value.list, value.bare]) expect(Object.isFrozen(part)).toBe(true)
   })
 
+  test('freezes what a part already frozen holds: Object.freeze, as a loader may call it, goes one level deep', () => {
+    const nested = { flag: true, tags: ['a'] }
+    const element = Object.freeze({ inner: { x: 1 } })
+    const value = Object.freeze({ nested, list: [element] })
+    freezeShared(value)
+    for (const part of [nested, nested.tags, value.list, element.inner]) expect(Object.isFrozen(part)).toBe(true)
+  })
+
   test('leaves alone what freezing could break: class instances, Maps, bytes, and what they hold', () => {
     const counter = new Counter()
     const map = new Map([['k', { open: true }]])

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { redisStore } from '../../entrypoints/redis.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
-import { closeEnvironments, environments, rawRedis } from './l2-support.js'
+import { startTcpProxy, uniqueName } from '../harness/index.js'
+import { closeEnvironments, environments, rawRedis, sharedRedisUrl } from './l2-support.js'
 
 afterEach(async () => {
   await closeEnvironments()
@@ -35,6 +37,58 @@ describe('the lease keeps a miss in many environments to one load', () => {
     const answers = await Promise.all(caches.map((cache) => cache.getMany(['a', 'b', 'c'])))
     expect(answers).toEqual(Array.from({ length: 5 }, () => ['value of a', 'value of b', 'value of c']))
     expect(loaded.sort()).toEqual(['a', 'b', 'c'])
+  })
+
+  test('a batch does not hold the leases it took while another environment holds one of its keys: an environment waiting on it is not kept waiting too', async () => {
+    // Two batches asking for keys in another order could each hold a key the other waits for: both
+    // would wait out lease.wait, then both load everything.
+    const env = environments({ lease: { ttl: '1h', wait: '5s' } })
+    const raw = rawRedis()
+    try {
+      const heldLease = `${env.prefix}{held-elsewhere:0:k:b}:lease`
+      await raw.set(heldLease, 'another environment, mid-batch', 'PX', 3_600_000)
+      const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys.map((key) => `batch ${key}`)))
+      const load = jest.fn((key: string) => `single ${key}`)
+      const batching = createCache({ name: 'held-elsewhere', load, loadMany, ttl: '1m', l2: env.store() })
+      const waitingLoad = jest.fn((key: string) => `second environment ${key}`)
+      const waiting = createCache({ name: 'held-elsewhere', load: waitingLoad, ttl: '1m', l2: env.store() })
+      const batch = batching.getMany(['a', 'b'])
+      await sleep(20)
+      const startedAt = Date.now()
+      expect(await waiting.lookup('a')).toMatchObject({ value: 'batch a', outcome: Outcome.Hit, tier: Tier.L2 })
+      expect(Date.now() - startedAt).toBeLessThan(2_000)
+      expect(waitingLoad).not.toHaveBeenCalled()
+      // The holder of b gives up: the batch's b, waiting for it as a lone miss does, takes the lease and loads it.
+      await raw.del(heldLease)
+      expect(await batch).toEqual(['batch a', 'single b'])
+      expect(loadMany.mock.calls.map(([keys]) => keys)).toEqual([['a']])
+      expect(load.mock.calls.map(([key]) => key)).toEqual(['b'])
+    } finally {
+      raw.disconnect()
+    }
+  })
+
+  test('a batch abandoned while it asked L2 does not call loadMany once L2 answers', async () => {
+    const target = new URL(sharedRedisUrl())
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    try {
+      const store = redisStore({ url: proxy.url('redis'), prefix: `${uniqueName('l2')}:`, timeout: '2s' })
+      const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys.map((key) => `batch ${key}`)))
+      const cache = createCache({ name: 'abandoned-batch', load: (key: string) => `single ${key}`, loadMany, ttl: '1m', l2: store })
+      expect(await cache.lookup('warm-up')).toMatchObject({ tier: Tier.Source })
+      proxy.setLatency(150)
+      const scope = createScope()
+      const values = cache.getMany(['a', 'b'], { scope }).catch((error: unknown) => error)
+      await sleep(50)
+      expect(await scope.settle(0)).toEqual({ completed: 0, abandoned: 2 })
+      expect(await values).toMatchObject({ name: 'CacheLoadError' })
+      // Past the L2 read and the lease attempts (each a round trip of 300 ms) the batch would load.
+      await sleep(1_000)
+      expect(loadMany).not.toHaveBeenCalled()
+      await store.close()
+    } finally {
+      await proxy.close()
+    }
   })
 
   test('a holder whose load fails gives the lease back: a waiting environment takes over at once', async () => {
