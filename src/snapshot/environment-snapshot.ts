@@ -12,6 +12,9 @@ import { putSnapshotObject } from './s3-write.js'
 import { trimToFit } from './trim-to-fit.js'
 import { WriteSchedule } from './write-schedule.js'
 
+/** How long a read just given up takes to come to its outcome: its request is aborted at once. */
+const abandonedReadSettleMs = 50
+
 /** What the snapshot brought this environment, told to the one invocation that waited for it first. */
 export interface SnapshotReport {
   /** A usable snapshot arrived in time. */
@@ -133,12 +136,16 @@ export class EnvironmentSnapshot {
   }
 
   /**
-   * Waits at most `budgetMs` for the read under way and its restore: then its timer (`timeout`) is
-   * over before the invocation ends rather than firing across a freeze, and a write may follow.
-   * Never rejects.
+   * Waits at most `budgetMs` for the read under way and its restore, then gives the read up: no
+   * request or timer of it outlives the invocation, to fire or hang across a freeze. A read given up
+   * counts as one that failed (a write is put off). Never rejects.
    */
-  settleRead(budgetMs: number): Promise<void> {
-    return this.#restoredWithin(budgetMs)
+  async settleRead(budgetMs: number): Promise<void> {
+    await this.#restoredWithin(budgetMs)
+    if (!this.reading) return
+    this.#read.giveUp()
+    // Settled by the abort, in a few ticks; bounded all the same.
+    await this.#restoredWithin(abandonedReadSettleMs)
   }
 
   /** Waits at most `ms` for the restore under way. Never rejects. */

@@ -67,6 +67,15 @@ export class TimedRead<T> {
     this.#outcome = this.#run(read)
   }
 
+  /**
+   * Aborts the request if it is still under way: its outcome is then `failed`, at once, and no
+   * timer of its wait is left. For an invocation that ends before the read did: across a freeze,
+   * the timer would fire at the thaw and the request would hang on a socket that may be dead.
+   */
+  giveUp(): void {
+    this.#controller.abort(new CacheError('middy-cache: the snapshot read was given up: the invocation that went on without it ended first'))
+  }
+
   /** The outcome, waited for at most `timeoutMs` from the first call; every caller gets the same one. */
   outcome(timeoutMs: number): Promise<ReadOutcome<T>> {
     this.#waited ??= this.#waitAtMost(timeoutMs)
@@ -74,8 +83,17 @@ export class TimedRead<T> {
   }
 
   async #run(read: (signal: AbortSignal) => Promise<T>): Promise<ReadOutcome<T>> {
+    const { signal } = this.#controller
     try {
-      const value = await read(this.#controller.signal)
+      // Over at the abort, whether or not the request notices it.
+      const value = await new Promise<T>((resolve, reject) => {
+        // Aborted only with an Error: `giveUp`'s, or the wait's timeout's.
+        const aborted = (): void => {
+          reject(signal.reason as Error)
+        }
+        signal.addEventListener('abort', aborted, { once: true })
+        read(signal).then(resolve, reject)
+      })
       return { status: 'done', value, durationMs: this.#now() - this.#startedAt }
     } catch (error) {
       return { status: 'failed', error, durationMs: this.#now() - this.#startedAt }

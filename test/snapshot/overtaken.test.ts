@@ -96,7 +96,7 @@ const snapshotWritten = async (value: string): Promise<void> => {
 }
 
 describe('a prefetch that brings every covered value first ends the wait for the snapshot', () => {
-  test('the first invocation answers from its own load while S3 holds the read; the snapshot is restored, and counted, later', async () => {
+  test('the first invocation answers from its own load while S3 holds the read, and gives the read up when it ends: no request or timer of it outlives the invocation', async () => {
     // A snapshot with an older value.
     await snapshotWritten('from SSM')
 
@@ -108,14 +108,11 @@ describe('a prefetch that brings every covered value first ends the wait for the
     expect(fresh.commands.get('GetObjectCommand')).toBe(1)
     expect(fresh.snapshotReads).toEqual([0])
 
+    // Given up within the first invocation (after writeTimeout), not left to fire or hang across a freeze.
+    expect(fresh.warnings).toEqual([expect.stringContaining('the snapshot read was given up')])
     s3.resolve(undefined)
-    // The read completes beside later invocations; the first one after the restore counts it, and
-    // the older snapshot value never replaces the newer one loaded.
-    let invocations = 0
-    while (fresh.snapshotReads.at(-1) === 0 && invocations++ < 50) {
-      expect(await invoke(fresh.handler)).toBe('newer, from SSM')
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    // The next invocation counts the read; the older snapshot value never replaced the newer one loaded.
+    expect(await invoke(fresh.handler)).toBe('newer, from SSM')
     expect(fresh.snapshotReads.at(-1)).toBe(1)
     fresh.destroy()
   })
