@@ -52,14 +52,20 @@ describe('two environments sharing Redis', () => {
     expect(expiresInMs).toBeLessThanOrEqual(3_600_000 + 60_000)
   })
 
-  test('a stale L2 value within staleWhileRevalidate is served at once and refreshed beside the caller', async () => {
+  /** A writer environment that put v1 in L2, 15 s ago (ttl 10 s, staleWhileRevalidate 1 m), and a new reader environment loading with `load`. */
+  const staleInL2 = async (name: string, load: () => string) => {
     const env = environments()
     const time = linkedTime()
-    const writer = createCache({ name: 'swr', load: () => 'v1', ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    const writer = createCache({ name, load: () => 'v1', ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
     await writer.get('k')
     time.advance(15_000)
+    const reader = createCache({ name, load, ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    return { writer, reader }
+  }
+
+  test('a stale L2 value within staleWhileRevalidate is served at once and refreshed beside the caller', async () => {
     const load = jest.fn(() => 'v2')
-    const reader = createCache({ name: 'swr', load, ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    const { writer, reader } = await staleInL2('swr', load)
     const scope = createScope()
     expect(await reader.lookup('k', { scope })).toMatchObject({ value: 'v1', outcome: Outcome.Stale, tier: Tier.L2 })
     expect(await scope.settle(2_000)).toEqual({ completed: 1, abandoned: 0 })
@@ -74,12 +80,7 @@ describe('two environments sharing Redis', () => {
   })
 
   test("a get served stale from L2 is an L1 miss in cacheMetrics' figures, and L2Latency is the mean of its L2 operations", async () => {
-    const env = environments()
-    const time = linkedTime()
-    const writer = createCache({ name: 'swr_figures', load: () => 'v1', ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
-    await writer.get('k')
-    time.advance(15_000)
-    const reader = createCache({ name: 'swr_figures', load: () => 'v2', ttl: '10s', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() })
+    const { reader } = await staleInL2('swr_figures', () => 'v2')
     const scope = createScope()
     expect(await reader.lookup('k', { scope })).toMatchObject({ outcome: Outcome.Stale, tier: Tier.L2 })
     await scope.settle(2_000)
