@@ -33,6 +33,7 @@ describe('redisStore options, checked at construction', () => {
     ['a prefix with a hash-tag brace', { url: 'redis://127.0.0.1:1', prefix: 'app{1}:' }, /option "prefix" must be up to 64 characters without '\{' or '\}'/],
     ['a misspelt option', { url: 'redis://127.0.0.1:1', timout: '10ms' }, /option "timout" is not an option \(did you mean "timeout"\?\)/],
     ['a timeout of 0', { url: 'redis://127.0.0.1:1', timeout: 0 }, /option "timeout" must be from 1 ms to 60000 ms/],
+    ['a connectTimeout past setTimeout\'s range', { url: 'redis://127.0.0.1:1', connectTimeout: '25d' }, /option "connectTimeout" must be from 1 ms to 60000 ms; got "25d"/],
     ['a bad breaker', { url: 'redis://127.0.0.1:1', breaker: { failures: 0 } }, /option "breaker.failures" must be a whole number of 1 or more/],
     ['a misspelt lease option', { url: 'redis://127.0.0.1:1', lease: { wiat: '1s' } }, /option "lease.wiat" is not an option \(did you mean "lease.wait"\?\)/],
     ['a lease that is true', { url: 'redis://127.0.0.1:1', lease: true }, /option "lease" must be an object such as/],

@@ -1,8 +1,7 @@
 import { once } from 'node:events'
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { unlessAborted } from '../../cache/background.js'
-import type { Duration } from '../../cache/duration.js'
-import { parseDuration } from '../../cache/duration.js'
+import { boundedDuration, type Duration } from '../../cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
@@ -36,6 +35,7 @@ export interface RedisStoreOptions extends L2Options {
 }
 
 const optionNames = [...l2OptionNames, 'url', 'client', 'cluster', 'redis', 'connectTimeout', 'prefix'] as const
+const longestConnectTimeoutMs = 60_000
 const clusterOptionNames = ['nodes', 'options'] as const
 const defaultTimeoutMs = 50
 /** Redis's own limit for a string value. */
@@ -110,7 +110,8 @@ const connectionOf = (options: Record<string, unknown>, settings: L2Settings): {
     return { client: options.client, owned: false }
   }
   if (options.redis !== undefined && !isRecord(options.redis)) throw mustBe('redis', 'ioredis options such as { tls: {} }', options.redis)
-  const connectTimeoutMs = options.connectTimeout === undefined ? 1_000 : parseDuration('connectTimeout', options.connectTimeout)
+  // Past a minute, no invocation would wait for it; past 2^31-1 ms, setTimeout would fire at once.
+  const connectTimeoutMs = boundedDuration('connectTimeout', options.connectTimeout, 1_000, 1, longestConnectTimeoutMs)
   const redisOptions: RedisConnectionOptions = { ...ownedConnectionOptions(settings, connectTimeoutMs), ...(options.redis as RedisConnectionOptions | undefined) }
   if (options.url !== undefined) {
     if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
