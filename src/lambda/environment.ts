@@ -39,7 +39,7 @@ export const invocationStart = (sequence: number): InvocationStart =>
   sequence === 1 ? { coldStart: true, initDurationMs: environment.initDurationMs, sequence } : { coldStart: false, initDurationMs: undefined, sequence }
 
 /** `AWS_LAMBDA_INITIALIZATION_TYPE`: on-demand, provisioned-concurrency, snap-start or lambda-managed-instances; undefined off Lambda. */
-export const initializationType = (): string | undefined => process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+export const initializationType = (): string | undefined => process.env.AWS_LAMBDA_INITIALIZATION_TYPE?.trim()
 
 /**
  * The one rule for a cold start, in the warm-up answer and in the metrics alike, and Powertools'

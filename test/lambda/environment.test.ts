@@ -1,3 +1,4 @@
+import { initializationType, isColdStart } from '../../src/lambda/environment.js'
 import { budgetWithin, reservedMs } from '../../src/lambda/index.js'
 import { forgetProcessWideState } from '../support/process-state.js'
 
@@ -15,6 +16,18 @@ describe('the execution environment', () => {
       expect(second).toEqual({ coldStart: false, initDurationMs: undefined, sequence: 2 })
       expect(invocationStart(1)).toEqual(first)
     })
+  })
+
+  test('the initialization type is read trimmed, as Powertools reads it', () => {
+    const saved = process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = ' on-demand\n'
+    try {
+      expect(initializationType()).toBe('on-demand')
+      expect(isColdStart({ coldStart: true, initDurationMs: 1, sequence: 1 }, initializationType())).toBe(true)
+    } finally {
+      if (saved === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+      else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = saved
+    }
   })
 })
 
