@@ -61,9 +61,15 @@ export const unlessAborted = <T>(work: Promise<T>, signal: AbortSignal | undefin
  */
 export class BackgroundWork {
   readonly #flights = new Set<Flight<unknown>>()
+  /**
+   * Once settled, the owner is done (its invocation ended): a load it starts or joins afterwards (a
+   * get the handler did not await, which went on past an L2 read) is not held for it, since no
+   * settle of its would ever let go; it stays anyone's to abandon (`cache.settle`, another scope).
+   */
+  #settled = false
 
   track(flight: Flight<unknown>): void {
-    if (flight.settled || this.#flights.has(flight)) return
+    if (this.#settled || flight.settled || this.#flights.has(flight)) return
     this.#flights.add(flight)
     flight.hold()
   }
@@ -76,6 +82,7 @@ export class BackgroundWork {
 
   /** Waits at most `budgetMs` for the loads tracked, then gives up on those still running, abandoning the ones no one else wants. */
   settle(budgetMs: number): Promise<SettleReport> {
+    this.#settled = true
     const flights = [...this.#flights]
     this.#flights.clear()
     return settleFlights(flights, budgetMs, release)

@@ -68,10 +68,9 @@ export class CacheScope {
    * abandoned unless another scope still tracks it or a caller without a scope waits for it.
    */
   settle(budgetMs: number): Promise<SettleReport> {
-    return this.#background?.settle(budgetMs) ?? nothingToSettle
+    this.#background ??= new BackgroundWork()
+    return this.#background.settle(budgetMs)
   }
 }
-
-const nothingToSettle: Promise<SettleReport> = Promise.resolve({ completed: 0, abandoned: 0 })
 
 export const createScope = (): CacheScope => new CacheScope()

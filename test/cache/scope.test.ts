@@ -92,6 +92,22 @@ describe('CacheScope counters', () => {
 })
 
 describe('loads shared by scopes (concurrent invocations of a Managed Instance)', () => {
+  test('a load a scope starts after it settled is not held for it: cache.settle can still abandon it', async () => {
+    const gate = deferred<string>()
+    const seen: { signal?: AbortSignal } = {}
+    const load = (_key: string, { signal }: LoadContext): Promise<string> => {
+      seen.signal = signal
+      return gate.promise
+    }
+    const cache = createCache({ name: 'after-settle', load, ttl: '1m' })
+    const scope = createScope()
+    expect(await scope.settle(0)).toEqual({ completed: 0, abandoned: 0 })
+    const late = cache.get('k', { scope }).catch((error: unknown) => error)
+    expect(await cache.settle(0)).toEqual({ completed: 0, abandoned: 1 })
+    expect(seen.signal?.aborted).toBe(true)
+    expect(await late).toBeInstanceOf(CacheLoadError)
+  })
+
   test('a refresh two scopes track runs on when one gives up, and is abandoned when the last one does', async () => {
     const { cache, load, refresh, seen } = await staleWithHeldRefresh('shared-refresh', { staleWhileRevalidate: '1m' })
     const started = createScope()
