@@ -1,3 +1,4 @@
+import { endedAfterFreeze, monotonicClock } from './clock.js'
 import { CacheError } from './errors.js'
 
 export const timedOut: unique symbol = Symbol('middy-cache.timedOut')
@@ -31,8 +32,15 @@ export class Flight<V> {
     this.#timeoutMs = timeoutMs
     // Referenced, so that a loader hung on nothing that holds the event loop still times out rather
     // than letting the process exit (or a Lambda invocation end on an empty loop). It holds the
-    // loop no longer than the load, and at most `timeout`.
-    if (timeoutMs !== undefined) this.#timer = setTimeout(hooks.onTimeout, timeoutMs)
+    // loop no longer than the load, and at most `timeout`. A load left running at a freeze (a
+    // prefetch when provisioned concurrency or SnapStart freezes INIT) is not judged by a timer that
+    // fires at the thaw: the load had no time to run meanwhile.
+    if (timeoutMs !== undefined) {
+      const startedAt = monotonicClock()
+      this.#timer = setTimeout(() => {
+        if (!endedAfterFreeze(startedAt, timeoutMs)) hooks.onTimeout()
+      }, timeoutMs)
+    }
     this.promise = this.#run(run, hooks.onSettled)
     this.promise.catch(ignore)
   }

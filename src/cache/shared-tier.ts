@@ -4,7 +4,7 @@ import type { L2Settings, L2Store } from '../stores/l2-store.js'
 import type { MemoryStore } from '../stores/memory/index.js'
 import { CircuitBreaker, CircuitState } from './breaker.js'
 import type { Fetched, FlightControl, Miss, SharedRead } from './cache.js'
-import { monotonicClock, type Clock } from './clock.js'
+import { endedAfterFreeze, monotonicClock, type Clock } from './clock.js'
 import type { Tally } from './counters.js'
 import { decodeEntry, encodeEntry } from './envelope.js'
 import { Phase, phaseOf, type Entry } from './freshness.js'
@@ -36,13 +36,6 @@ const healthOf = (store: L2Store): StoreHealth => {
 }
 
 const unavailable: unique symbol = Symbol('middy-cache.l2Unavailable')
-/**
- * An operation that failed this many timeouts after it started was not watched by a running
- * process: its own timer could not fire on time. Lambda froze the environment with it pending (an
- * abandoned load's lease release, say), and at the thaw every due timer (its own, ioredis's
- * command timeout) runs before any socket is read, an answer that came meanwhile included.
- */
-const unwatchedAfterTimeouts = 2
 /** Polls while another environment holds the lease: quick at first, then every 50 ms. */
 const firstPollMs = 5
 const longestPollMs = 50
@@ -466,13 +459,13 @@ export class SharedTier<V> {
       }
       const fail = (): void => {
         controller.abort()
-        const elapsedMs = monotonicClock() - startedAt
-        // Counted toward the breaker only when the store had its timeout of running time to answer.
-        if (elapsedMs < unwatchedAfterTimeouts * this.#settings.timeoutMs) {
-          // A timeout that opened the circuit (or failed its probe), not a leftover operation's.
-          if (this.#breaker.failed(admission) && elapsedMs >= this.#settings.timeoutMs - 1) this.#store.unanswered?.()
-        } else {
+        // Counted toward the breaker only when the store had its timeout of running time to answer
+        // (an operation pending at a freeze, an abandoned load's lease release say, fails at the thaw).
+        if (endedAfterFreeze(startedAt, this.#settings.timeoutMs)) {
           this.#breaker.inconclusive(admission)
+        } else if (this.#breaker.failed(admission) && monotonicClock() - startedAt >= this.#settings.timeoutMs - 1) {
+          // A timeout that opened the circuit (or failed its probe), not a leftover operation's.
+          this.#store.unanswered?.()
         }
         tally.add('l2Errors')
         settle(unavailable)

@@ -17,6 +17,23 @@ describe('load timeout', () => {
     await cache.settle(0)
   })
 
+  test('a load left running at a freeze (a prefetch when INIT is frozen) is not counted as timed out by its timer firing at the thaw', async () => {
+    const gate = deferred<string>()
+    const cache = createCache({ name: 'frozen-load', load: () => gate.promise, ttl: '1m', timeout: '50ms' })
+    const prefetch = cache.get('k').catch(() => undefined)
+    // The environment frozen for three timeouts: no timer runs meanwhile, then every due one at once.
+    const thawAt = performance.now() + 150
+    while (performance.now() < thawAt) {
+      // frozen
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    gate.resolve('v')
+    await prefetch
+    await flushPromises()
+    expect(cache.stats()).toMatchObject({ loadTimeouts: 0, entries: 1 })
+    expect(await cache.get('k')).toBe('v')
+  })
+
   test('a load that hangs on nothing holding the event loop still times out: its timer keeps the process alive until then', async () => {
     expect(await runScript(join(__dirname, 'fixtures', 'hung-load.ts'))).toBe('CacheTimeoutError\n')
   })
