@@ -602,7 +602,7 @@ export class Cache<V> {
       const storeKey = storeKeyOf(key)
       const entry = this.#store.get(storeKey)
       const phase = phaseOf(entry, now)
-      if (this.#inFlight.has(storeKey) || phase === Phase.Fresh || this.#backingOff(entry, now)) continue
+      if (this.#joinable(storeKey) !== undefined || phase === Phase.Fresh || this.#backingOff(entry, now)) continue
       misses.push({ key, storeKey, read: phase === Phase.Revalidate ? 'fresh' : 'usable' })
     }
     if (misses.length > 1) this.#startBatch(misses, loadMany, scope)

@@ -87,6 +87,32 @@ describe('getMany', () => {
     expect(signal?.aborted).toBe(true)
   })
 
+  test('a key whose load was just abandoned, still listed while its rejection runs, joins the next batch rather than loading alone', async () => {
+    const load = jest.fn((key: string) => `one ${key}`)
+    const batches: string[][] = []
+    let next: Promise<string[]> | undefined
+    const cache = createCache({
+      name: 'batch-after-abandon',
+      load,
+      loadMany: (keys: readonly string[], context: BatchLoadContext) => {
+        batches.push([...keys])
+        if (batches.length > 1) return Promise.resolve(keys.map((key) => `batch ${key}`))
+        // At the abort, the abandoned flights of 'a' and 'b' are still listed.
+        context.signal.addEventListener('abort', () => {
+          next = cache.getMany(['a', 'c'])
+        })
+        return new Promise<string[]>(() => keys)
+      },
+      ttl: '1m',
+      timeout: '5ms',
+    })
+    await expect(cache.getMany(['a', 'b'])).rejects.toThrow(/timed out/)
+    expect(await cache.settle(0)).toEqual({ completed: 0, abandoned: 2 })
+    expect(await next).toEqual(['batch a', 'batch c'])
+    expect(batches).toEqual([['a', 'b'], ['a', 'c']])
+    expect(load).not.toHaveBeenCalled()
+  })
+
   test('getMany needs an array', async () => {
     const cache = createCache({ name: 'array-only', load: (key) => key, ttl: '1m' })
     await expect(cache.getMany('abc' as unknown as string[])).rejects.toThrow(/getMany needs an array/)
