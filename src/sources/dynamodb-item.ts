@@ -50,6 +50,25 @@ const attributeIdentity = (value: AttributeValue | undefined): unknown => {
 const canonical = (key: Readonly<Record<string, AttributeValue>>): string =>
   JSON.stringify(Object.keys(key).sort().map((name) => [name, attributeIdentity(key[name])]))
 
+/**
+ * The attribute names every item key of a batch has: one table has one key schema, and an item an
+ * answer holds is matched to its cache keys by those names. A key function that names others for
+ * some cache keys is a clear error rather than items matched by the wrong attributes.
+ */
+const sameKeyNames = (table: string, requests: Iterable<{ readonly itemKey: Record<string, AttributeValue>; readonly cacheKeys: readonly string[] }>): string[] => {
+  let first: { readonly names: string[]; readonly cacheKey: string | undefined } | undefined
+  for (const { itemKey, cacheKeys } of requests) {
+    const names = Object.keys(itemKey).sort()
+    if (first === undefined) first = { names, cacheKey: cacheKeys[0] }
+    else if (names.join('\0') !== first.names.join('\0')) {
+      throw new CacheError(
+        `middy-cache: the key function of dynamoItem for table "${table}" gave cache key ${JSON.stringify(first.cacheKey)} the attributes [${first.names.join(', ')}] and ${JSON.stringify(cacheKeys[0])} the attributes [${names.join(', ')}]; the items of one table have one key schema`,
+      )
+    }
+  }
+  return first?.names ?? []
+}
+
 const validate = (options: DynamoItemOptions): void => {
   if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { table: 'products', key: 'id' }; got ${printable(options)}`)
   rejectUnknownOptions(options, optionNames)
@@ -123,7 +142,7 @@ export const dynamoItem = <T extends object = Record<string, unknown>>(options: 
       else request.cacheKeys.push(cacheKey)
     }
     const unique = [...requested.values()].map((request) => request.itemKey)
-    const keyNames = Object.keys(unique[0] ?? {})
+    const keyNames = sameKeyNames(table, requested.values())
     const chunks: Record<string, AttributeValue>[][] = []
     for (let start = 0; start < unique.length; start += batchGetLimit) chunks.push(unique.slice(start, start + batchGetLimit))
     const found = new Map<string, T>()

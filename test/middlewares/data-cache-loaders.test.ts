@@ -94,6 +94,20 @@ describe('dynamoItem', () => {
     })
   })
 
+  test('a key function naming other attributes for some cache keys fails the batch with an error naming both, never matching items by the wrong attributes', async () => {
+    const client = new DynamoDBClient(clientConfig())
+    const sent = countCommands(client)
+    const byKind = (id: string) => (id.startsWith('sku-') ? { sku: id } : { id })
+    const handler = middy()
+      .use(dataCache({ name: 'mixedKeys', load: dynamoItem({ table: products, key: byKind, client }), ttl: '1m' }))
+      .handler((_event, context) => context.caches.mixedKeys.getMany(['p1', 'sku-1']))
+    await expect(invoke(handler)).rejects.toThrow(
+      'the key function of dynamoItem for table "' + products + '" gave cache key "p1" the attributes [id] and "sku-1" the attributes [sku]',
+    )
+    expect(Object.fromEntries(sent)).toEqual({})
+    client.destroy()
+  })
+
   test('options are checked at construction', () => {
     expect(() => dynamoItem({ table: products, key: '' })).toThrow(/option "key" must be the partition key's attribute name/)
     expect(() => dynamoItem({ table: products, key: 'id', consistent: true } as unknown as Parameters<typeof dynamoItem>[0])).toThrow(/option "consistent" is not an option \(did you mean "consistentRead"\?\)/)
