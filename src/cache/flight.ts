@@ -56,13 +56,23 @@ export class Flight<V> {
   /**
    * The result, or `timedOut` once this caller has waited `timeout`: measured from the call, so a
    * caller that joins a load already running longer than that still waits its own `timeout` for it.
+   * Time spent frozen does not count: a timer that fires at the thaw starts the wait over, as the
+   * load had no time to run meanwhile.
    */
   wait(): Promise<V | typeof timedOut> {
     const timeoutMs = this.#timeoutMs
     if (timeoutMs === undefined || this.#settled) return this.promise
     return new Promise((resolve, reject) => {
-      // Referenced for the same reason as the flight's own timer; cleared once the load settles.
-      const timer = setTimeout(resolve, timeoutMs, timedOut)
+      let timer: NodeJS.Timeout | undefined
+      const waitOnce = (): void => {
+        const startedAt = monotonicClock()
+        // Referenced for the same reason as the flight's own timer; cleared once the load settles.
+        timer = setTimeout(() => {
+          if (endedAfterFreeze(startedAt, timeoutMs)) waitOnce()
+          else resolve(timedOut)
+        }, timeoutMs)
+      }
+      waitOnce()
       this.promise
         .finally(() => {
           clearTimeout(timer)

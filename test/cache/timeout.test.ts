@@ -34,6 +34,33 @@ describe('load timeout', () => {
     expect(await cache.get('k')).toBe('v')
   })
 
+  test('a caller waiting at a freeze is not timed out by its timer firing at the thaw: it waits its timeout again for the load', async () => {
+    const gate = deferred<string>()
+    const cache = createCache({ name: 'frozen-caller', load: () => gate.promise, ttl: '1m', timeout: '50ms' })
+    const waiting = cache.get('k')
+    const thawAt = performance.now() + 150
+    while (performance.now() < thawAt) {
+      // frozen
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    gate.resolve('v')
+    expect(await waiting).toBe('v')
+    expect(cache.stats()).toMatchObject({ errors: 0, loadTimeouts: 0 })
+  })
+
+  test('a caller whose load stays silent after a thaw still times out, one timeout after the thaw', async () => {
+    const cache = createCache({ name: 'frozen-silent', load: () => new Promise<string>(() => undefined), ttl: '1m', timeout: '50ms' })
+    const waiting = cache.get('k')
+    const thawAt = performance.now() + 150
+    while (performance.now() < thawAt) {
+      // frozen
+    }
+    const thawed = performance.now()
+    await expect(waiting).rejects.toThrow(/timed out/)
+    expect(performance.now() - thawed).toBeGreaterThanOrEqual(45)
+    await cache.settle(0)
+  })
+
   test('a load that hangs on nothing holding the event loop still times out: its timer keeps the process alive until then', async () => {
     expect(await runScript(join(__dirname, 'fixtures', 'hung-load.ts'))).toBe('CacheTimeoutError\n')
   })
