@@ -7,7 +7,7 @@ import { getParameter } from '@aws-lambda-powertools/parameters/ssm'
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets'
 import { configCache, secretsCache } from '../entrypoints/index.js'
 import { lambdaContexts } from '../test/support/lambda-context.js'
-import { measureSideBySide } from './support/measure.js'
+import { measureRatio } from './support/measure.js'
 
 type InvokeHandler = (event: unknown, context: Context) => Promise<unknown>
 
@@ -101,6 +101,8 @@ export const contenderNames = Object.keys(contenders) as ContenderName[]
 export interface PairMeasured {
   readonly bareNs: number
   readonly contenderNs: number
+  /** The median over the rounds of the contender's time over the bare handler's around it. */
+  readonly ratio: number
 }
 
 /**
@@ -116,17 +118,11 @@ const measurePair = async (name: ContenderName, invocations: number, rounds: num
   const contender = contenders[name]()
   const answer = await contender({}, nextContext())
   if (name !== 'two empty middlewares' && answer !== expectedAnswer) throw new Error(`bench: ${name} answered ${String(answer)}`)
-  const [bareMeasured, contenderMeasured] = await measureSideBySide(
-    [bare, contender].map((handler, index) => ({
-      name: index === 0 ? 'bare' : name,
-      run: async () => {
-        for (let invocation = 0; invocation < invocations; invocation++) await handler({}, nextContext())
-      },
-    })),
-    invocations,
-    rounds,
-  )
-  return { bareNs: bareMeasured?.nsPerOp ?? Number.NaN, contenderNs: contenderMeasured?.nsPerOp ?? Number.NaN }
+  const runOf = (handler: InvokeHandler) => async (): Promise<void> => {
+    for (let invocation = 0; invocation < invocations; invocation++) await handler({}, nextContext())
+  }
+  const measured = await measureRatio(runOf(bare), runOf(contender), invocations, rounds)
+  return { bareNs: measured.baselineNs, contenderNs: measured.contenderNs, ratio: measured.ratio }
 }
 
 // Run as a script by the warm-invocation bench: `<name> <invocations> <rounds>`, against the

@@ -5,8 +5,8 @@ import { median, writeResult } from './support/measure.js'
 import { formatNs, infoRow, type Row } from './support/results.js'
 import { contenderNames, parameters, secret, type ContenderName, type PairMeasured } from './warm-contenders.js'
 
-const invocations = 20_000
-const rounds = 7
+const invocations = 4_000
+const rounds = 41
 /** Processes per contender, taking turns with the other contenders': one process's figures move with the moment it ran. */
 const passes = 3
 const bar = { maxRatioToBare: 1.15 }
@@ -36,7 +36,7 @@ export const benchWarmInvocation = async (): Promise<Row[]> => {
     for (let pass = 0; pass < passes; pass++) for (const name of contenderNames) measured.get(name)?.push(measureInOwnProcess(name, env))
     const rows = contenderNames.map((name) => {
       const pairs = measured.get(name) ?? []
-      const ratios = pairs.map(({ bareNs, contenderNs }) => contenderNs / bareNs)
+      const ratios = pairs.map((pair) => pair.ratio)
       return { name, bareNs: median(pairs.map((pair) => pair.bareNs)), nsPerInvocation: median(pairs.map((pair) => pair.contenderNs)), ratioToBare: median(ratios), ratios }
     })
     const bareNs = median(rows.map((row) => row.bareNs))
@@ -49,7 +49,7 @@ export const benchWarmInvocation = async (): Promise<Row[]> => {
       invocationsPerRound: invocations,
       rounds,
       passes,
-      method: 'each contender in its own process, side by side with a bare Middy handler, in each of the passes; a new context per invocation; the ratio is the median over the passes',
+      method: 'each contender in its own process, in rounds each run between two runs of a bare Middy handler, in each of the passes; a new context per invocation; the ratio of a process is the median over its rounds, the ratio shown the median over the passes',
       rows,
       bar,
       withinBar: suiteRatio <= bar.maxRatioToBare,

@@ -39,6 +39,45 @@ export const measureSideBySide = async (contenders: readonly Contender[], operat
   })
 }
 
+/** A contender measured against a baseline: their medians, and the median of the per-round ratios. */
+export interface RatioMeasured {
+  readonly baselineNs: number
+  readonly contenderNs: number
+  /** Median over the rounds of the contender's time over the mean of the two baseline runs around it. */
+  readonly ratio: number
+}
+
+/**
+ * Measures `contender` against `baseline` in many short rounds, each contender run between two
+ * baseline runs: the ratio of each round compares runs a few milliseconds apart, so a neighbour
+ * that slows the machine for a while moves both sides of it alike, and the median over the rounds
+ * leaves out the rounds a collection or a burst of load fell into.
+ */
+export const measureRatio = async (baseline: () => Promise<void>, contender: () => Promise<void>, operations: number, rounds: number): Promise<RatioMeasured> => {
+  const timed = async (run: () => Promise<void>): Promise<number> => {
+    const startedAt = process.hrtime.bigint()
+    await run()
+    return Number(process.hrtime.bigint() - startedAt) / operations
+  }
+  for (let warmUp = 0; warmUp < 5; warmUp++) {
+    await baseline()
+    await contender()
+  }
+  const baselines: number[] = []
+  const contenders: number[] = []
+  const ratios: number[] = []
+  let before = await timed(baseline)
+  for (let round = 0; round < rounds; round++) {
+    const during = await timed(contender)
+    const after = await timed(baseline)
+    baselines.push(before)
+    contenders.push(during)
+    ratios.push((2 * during) / (before + after))
+    before = after
+  }
+  return { baselineNs: median(baselines), contenderNs: median(contenders), ratio: median(ratios) }
+}
+
 export const writeResult = (file: string, result: unknown): string => {
   const folder = join(import.meta.dirname, '..', 'results')
   mkdirSync(folder, { recursive: true })
