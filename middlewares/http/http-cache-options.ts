@@ -114,11 +114,13 @@ export const resolveHttpCacheOptions = (options: unknown): HttpCachePolicy => {
   const isPublic = optionalBoolean('public', raw.public, false)
   const isPrivate = optionalBoolean('private', raw.private, false)
   if (isPublic && isPrivate) throw new CacheOptionsError('private', 'cannot be combined with public: true; choose one')
+  // Read whether or not private already allows it: a bad value is refused either way.
+  const cacheAuthorized = optionalBoolean('cacheAuthorized', raw.cacheAuthorized, false)
   return {
     cacheControl: cacheControlOf(raw, isPublic, isPrivate),
     vary: resolveVary(raw.vary),
     statusCodes: resolveStatusCodes(raw.statusCodes),
-    authorizedCacheable: isPrivate || optionalBoolean('cacheAuthorized', raw.cacheAuthorized, false),
+    authorizedCacheable: isPrivate || cacheAuthorized,
     etag: optionalBoolean('etag', raw.etag, true),
   }
 }

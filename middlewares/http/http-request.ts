@@ -24,7 +24,8 @@ export interface HttpRequest {
   readonly headers: HeaderFields
   /**
    * The request says who sends it: an Authorization or Cookie header, payload 2.0's `cookies`, or a
-   * caller API Gateway's authorizer or IAM identified. Its answer may be that caller's own.
+   * caller API Gateway's authorizer or IAM identified, or one an HTTP API Lambda authorizer admitted.
+   * Its answer may be that caller's own.
    */
   readonly credentialed: boolean
 }
@@ -49,6 +50,15 @@ const responseHeaderRecordsOf = (event: Record<string, unknown>, format: Payload
 const sendsCookies = (cookies: unknown): boolean => cookies !== undefined && cookies !== null && !(Array.isArray(cookies) && cookies.length === 0)
 
 /**
+ * An HTTP API Lambda authorizer admitted the request: it hands over only its own `context`
+ * (`requestContext.authorizer.lambda`), no principal, but the caller it checked may be anyone's.
+ */
+const admittedByLambdaAuthorizer = (event: Record<string, unknown>): boolean => {
+  const { requestContext } = event
+  return isRecord(requestContext) && isRecord(requestContext.authorizer) && isRecord(requestContext.authorizer.lambda)
+}
+
+/**
  * Reads an API Gateway (REST or HTTP API), function URL or ALB event. Undefined for anything else,
  * and for an event whose headers cannot be read: without them, an Authorization header could hide.
  */
@@ -63,6 +73,6 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
     ...method,
     responseHeaderRecords: responseHeaderRecordsOf(event, method.format, multi),
     headers,
-    credentialed: headers.has('authorization') || headers.has('cookie') || sendsCookies(event.cookies) || principalOf(event) !== undefined,
+    credentialed: headers.has('authorization') || headers.has('cookie') || sendsCookies(event.cookies) || principalOf(event) !== undefined || admittedByLambdaAuthorizer(event),
   }
 }

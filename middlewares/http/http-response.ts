@@ -66,11 +66,30 @@ export const setsCookie = (response: StructuredResponse, headers: ResponseHeader
   return hasCookies || headers.has('set-cookie')
 }
 
+const ignore = (): void => undefined
+
+/**
+ * Lets go of a streamed body that will not be sent (a streaming handler's `{ statusCode, body: stream }`):
+ * left unread, a stream such as an S3 object's would hold its socket, and a place in its SDK
+ * client's pool, past the invocation.
+ */
+const releaseBody = (body: unknown): void => {
+  if (!isRecord(body)) return
+  try {
+    if (typeof body.destroy === 'function') (body as { destroy: () => void }).destroy()
+    else if (typeof body.cancel === 'function') Promise.resolve((body as { cancel: () => unknown }).cancel()).catch(ignore)
+  } catch {
+    // A stream that cannot be let go of is the handler's; a 304 is still the answer.
+  }
+}
+
 /**
  * The 304 for `response`: no body and none of the fields describing one, every other field kept
- * (RFC 9110 §15.4.5 asks for ETag, Cache-Control, Vary, Content-Location and Expires).
+ * (RFC 9110 §15.4.5 asks for ETag, Cache-Control, Vary, Content-Location and Expires). A streamed
+ * body is released, since it will not be sent.
  */
 export const notModifiedResponse = (response: StructuredResponse, headers: ResponseHeaders): StructuredResponse => {
+  if (isStream(response.body)) releaseBody(response.body)
   for (const name of bodyFields) headers.delete(name)
   const notModified = { ...headers.applyTo(response), statusCode: 304, body: '', isBase64Encoded: false }
   // An ALB target's status line; a stale '200 OK' beside statusCode 304 would contradict it.

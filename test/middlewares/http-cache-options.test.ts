@@ -29,6 +29,7 @@ describe('httpCache options are validated at construction', () => {
     ['public that is no boolean', { public: 'yes' }, 'public', /true or false/],
     ['private that is no boolean', { private: 1 }, 'private', /true or false/],
     ['cacheAuthorized that is no boolean', { cacheAuthorized: 'true' }, 'cacheAuthorized', /true or false/],
+    ['cacheAuthorized that is no boolean, beside private', { private: true, cacheAuthorized: 'no' }, 'cacheAuthorized', /true or false/],
     ['etag that is no boolean', { etag: 0 }, 'etag', /true or false/],
     ['vary as one string', { vary: 'Accept-Encoding' }, 'vary', /array of request header names/],
     ['vary with *', { vary: ['Accept', '*'] }, 'vary[1]', /cannot be '\*'/],
