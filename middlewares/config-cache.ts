@@ -10,6 +10,7 @@ import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/s
 import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
+  checkClientOptions,
   engineFreshness,
   optionalBoolean,
   ownTtl,
@@ -199,6 +200,7 @@ export const configCache = <const N extends string = 'config', const P extends R
   refuseTierOptions(raw, 'configCache', 'each environment reads its parameters from SSM; values to share through Redis or DynamoDB belong in a dataCache')
   rejectUnknownOptions(raw, optionNames)
   refuseReservedName(raw.name)
+  checkClientOptions('', raw, 'an SSMClient')
   const parameters = Object.entries(raw.parameters === undefined ? {} : requireRecord('parameters', raw.parameters, "{ table: '/shop/table' }"))
   const paths = Object.entries(raw.paths === undefined ? {} : requireRecord('paths', raw.paths, "{ flags: '/shop/flags/' }"))
   if (parameters.length + paths.length === 0) throw new CacheOptionsError('parameters', "or 'paths' must name at least one value to cache")

@@ -11,6 +11,7 @@ import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/s
 import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
+  checkClientOptions,
   engineFreshness,
   optionalBoolean,
   ownTtl,
@@ -130,17 +131,23 @@ const declaredValue = (plan: SecretPlan, value: string | Uint8Array): unknown =>
   return decodeValue(value, plan.transform, plan.label)
 }
 
-const clientOptions = (option: string, value: unknown): Record<string, unknown> => {
+const clientOptions = (option: string, value: unknown, client: string): Record<string, unknown> => {
   if (value === undefined) return {}
   const options = requireRecord(option, value, '{ clientConfig: { region: "eu-west-1" } }')
   rejectUnknownOptions(options, clientOptionNames, `${option}.`)
+  checkClientOptions(`${option}.`, options, client)
   return options
 }
 
-/** `freshness` with its ttl (or, without one, the cache's `cacheTtl`) cut short to end at `rotation`; a later rotation caps nothing. */
+/**
+ * `freshness` with its ttl (or, without one, the cache's `cacheTtl`) cut short to end at `rotation`;
+ * a later rotation caps nothing, nor does one already past (Secrets Manager says a rotation that
+ * failed may leave NextRotationDate in the past: capping at it would reload on every invocation).
+ */
 const ttlCappedAt = (rotation: Date | undefined, freshness: EntryFreshness | undefined, cacheTtl: Duration): EntryFreshness | undefined => {
   if (rotation === undefined) return freshness
   const untilRotationMs = rotation.getTime() - Date.now()
+  if (!(untilRotationMs > 0)) return freshness
   return untilRotationMs < parseDuration('ttl', freshness?.ttl ?? cacheTtl) ? { ...freshness, ttl: `${Math.max(1, Math.floor(untilRotationMs))}ms` } : freshness
 }
 
@@ -175,8 +182,8 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
 
   let secretsManager: SecretsSource | undefined
   let ssm: SsmSource | undefined
-  const secretsManagerOptions = clientOptions('secretsManager', options.secretsManager) as SecretsClientOptions
-  const ssmOptions = clientOptions('ssm', options.ssm) as SsmClientOptions
+  const secretsManagerOptions = clientOptions('secretsManager', options.secretsManager, 'a SecretsManagerClient') as SecretsClientOptions
+  const ssmOptions = clientOptions('ssm', options.ssm, 'an SSMClient') as SsmClientOptions
   const loadSecret = async (key: string, context: LoadContext): Promise<unknown> => {
     const plan = plans.get(key)
     if (plan === undefined) return undefined
@@ -216,7 +223,16 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
       ? {}
       : {
           onHandlerError: (error: unknown) => {
-            if (refreshOn(error)) void cache.clear()
+            // The user's predicate: one that throws (an error of a shape it did not expect) keeps the
+            // secrets, rather than replacing the handler's error and cutting Middy's onError chain short.
+            let accepted: boolean
+            try {
+              accepted = refreshOn(error)
+            } catch (predicateError) {
+              console.warn('middy-cache: secretsCache refreshOn threw; the cached secrets are kept', predicateError)
+              return
+            }
+            if (accepted) void cache.clear()
           },
         }),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }>

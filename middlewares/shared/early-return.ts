@@ -106,11 +106,14 @@ const runRegisteredFlushers = async (request: Request): Promise<void> => {
 }
 
 /**
- * This suite's part of what Middy skips when a middleware answers early: the early-return work of
- * its middlewares placed before the one answering, then the registered flushers of those placed
- * after it. Each flushes a request at most once, so a second call does nothing. Never rejects.
+ * This suite's part of what Middy skips when a middleware answers early: what the registered
+ * flushers of the middlewares placed after the one answering prepare (coldStartSnapshot's restore,
+ * whose figures belong to this request's metrics: done before any flush writes them), the
+ * early-return work of its middlewares placed before it, then those flushers. Each flushes a
+ * request at most once, so a second call does nothing. Never rejects.
  */
 export const flushSuiteOnEarlyReturn = async (request: Request): Promise<void> => {
+  await prepareEarlyReturn(request)
   await runEarlyReturnWork(request)
   await runRegisteredFlushers(request)
 }
