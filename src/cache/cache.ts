@@ -53,6 +53,8 @@ export interface Fetched<V> {
   readonly entry: Entry<V> | undefined
   readonly outcome: Outcome
   readonly tier: Tier
+  /** An L2 operation of the flight outlasted the store's timeout: every caller that waited for the flight waited that out too. */
+  readonly l2TimedOut?: true
 }
 
 export interface FlightControl {
@@ -487,6 +489,9 @@ export class Cache<V> {
     if (result === timedOut) {
       return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheTimeoutError(this.name, key, this.#options.timeoutMs ?? 0), scope)
     }
+    // A caller that joined a flight another invocation started waited out its L2 timeout too: the
+    // rest of its invocation skips the store, as the starter's does, so that it meets one L2 timeout in all.
+    if (result.l2TimedOut === true && scope !== undefined) this.#tier?.skipFor(scope)
     if (result.outcome === Outcome.Stale && storeKey !== undefined) {
       // Served stale from L2: refreshed beside the caller, as a stale L1 entry is.
       // Started whether or not a scope tracks it (`scope?.track(start())` would skip the start).
@@ -629,7 +634,7 @@ export class Cache<V> {
           if (fetched === undefined && tier !== undefined && heldElsewhere.has(storeKey)) return await tier.fetch(key, storeKey, control, scope, 'skip', Number.NEGATIVE_INFINITY)
           if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
           if (session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) await tier?.write(session, storeKey, fetched.entry)
-          return fetched
+          return session?.timedOut === true ? { ...fetched, l2TimedOut: true } : fetched
         } finally {
           // After the write (or the load's failure): another environment waiting for the key then reads it, or takes over.
           await releases.get(storeKey)?.()

@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import type { Entry } from './freshness.js'
-import { entryOfEnvelope, envelopeText } from './json-envelope.js'
+import { entryOfEnvelope, envelopeText, UnserialisableValue } from './json-envelope.js'
 import { parseJsonSafely } from './safe-json.js'
 
 /**
@@ -15,10 +15,15 @@ export const maxInflatedBytes = 64 * 1024 * 1024
 
 /**
  * The payload for `entry` (whose times are on the monotonic clock read as `monoNow`), compressed
- * above `compressAboveBytes`. Throws UnserialisableValue for a value JSON cannot carry.
+ * above `compressAboveBytes`. Throws UnserialisableValue for a value JSON cannot carry, and for one
+ * whose JSON, compressed, would inflate past what a reader accepts (`maxInflatedBytes`): written, it
+ * would read as a miss in every environment.
  */
 export const encodeEntry = (entry: Entry<unknown>, monoNow: number, wallNow: number, compressAboveBytes: number): Buffer => {
   const json = Buffer.from(envelopeText(entry, monoNow, wallNow))
+  if (json.length > compressAboveBytes && json.length > maxInflatedBytes) {
+    throw new UnserialisableValue(`a value whose JSON is over ${maxInflatedBytes / 1024 / 1024} MiB, more than a reader inflates`)
+  }
   return json.length > compressAboveBytes
     ? Buffer.concat([magic, Buffer.of(Format.Deflated), deflateRawSync(json)])
     : Buffer.concat([magic, Buffer.of(Format.Json), json])

@@ -6,7 +6,7 @@ import { isRecord } from './options.js'
 /**
  * An entry as JSON carries it, its times on the wall clock, so every process agrees on when it goes stale:
  *   {"c":createdAtMs,"t":ttlMs,"w":staleWhileRevalidateMs,"e":staleIfErrorMs,"v":value}
- * `"b":base64` instead of `"v"` holds bytes, `"n":1` a remembered "not found". A shared tier's
+ * `"b":base64` instead of `"v"` holds bytes (a Uint8Array), `"B":base64` a Buffer's, `"n":1` a remembered "not found". A shared tier's
  * payload (`envelope.ts`) and a cold-start snapshot's record (`src/snapshot/portable-entry.ts`)
  * both carry it. The engine's core (`cache.ts`) never imports it, so only `middy-cache/redis`,
  * `middy-cache/dynamodb` and `middy-cache/snapshot` bundle it.
@@ -21,8 +21,10 @@ export interface Envelope {
   readonly w: number
   readonly e: number
   readonly v?: unknown
-  /** Bytes, base64. */
+  /** Bytes, base64: a Uint8Array. */
   readonly b?: string
+  /** Bytes, base64: a Buffer. */
+  readonly B?: string
   /** A remembered "not found". */
   readonly n?: 1
 }
@@ -68,9 +70,21 @@ function faithfulJson(this: unknown, key: string, value: unknown): unknown {
   return value
 }
 
+/**
+ * Bytes, read back as the type they were written as: a Buffer as a Buffer (its `toString()` decodes
+ * text, where a Uint8Array's lists numbers), a Uint8Array as a Uint8Array. Another subclass of
+ * Uint8Array would read back as neither.
+ */
+const bytesOf = (value: Uint8Array): string => {
+  const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
+  if (Buffer.isBuffer(value)) return `"B":"${base64}"`
+  if (Object.getPrototypeOf(value) !== Uint8Array.prototype) throw new UnserialisableValue(describe(value))
+  return `"b":"${base64}"`
+}
+
 const bodyOf = (value: unknown): string => {
   if (value === undefined) return '"n":1'
-  if (value instanceof Uint8Array) return `"b":"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}"`
+  if (value instanceof Uint8Array) return bytesOf(value)
   try {
     return `"v":${JSON.stringify(value, faithfulJson)}`
   } catch (error) {
@@ -123,6 +137,8 @@ export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: 
   if (Object.hasOwn(envelope, 'v')) value = envelope.v
   // A Uint8Array, as written: a Buffer (a subclass) would, for one, show otherwise in JSON.
   else if (typeof envelope.b === 'string') value = new Uint8Array(Buffer.from(envelope.b, 'base64'))
+  // A Buffer of its own memory, not a slice of Node's shared pool.
+  else if (typeof envelope.B === 'string') value = Buffer.from(new Uint8Array(Buffer.from(envelope.B, 'base64')).buffer)
   else if (envelope.n !== 1 || revalidate !== 0 || fallback !== 0) return undefined
   const createdAt = monoNow - Math.max(0, wallNow - createdAtMs)
   const freshUntil = createdAt + ttl

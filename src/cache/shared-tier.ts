@@ -121,6 +121,14 @@ export class SharedTier<V> {
    * for that read has met its one L2 timeout, and the version it would key its reads by is in doubt.
    */
   #versionUnreadable = false
+  /**
+   * The move of the namespace version under way (`clear()`). Until it is known, every get, set and
+   * delete waits for it: a session opened meanwhile would read, and keep in memory, or write the
+   * entries `clear()` is removing, under the version being left.
+   */
+  #bump: Promise<void> | undefined
+  /** Moves of the version begun: a version read answered after one began tells an older version. */
+  #bumps = 0
   #warnedUnserialisable = false
   #warnedCorruptVersion = false
 
@@ -134,6 +142,11 @@ export class SharedTier<V> {
     this.#versionKey = `${host.cacheName}:version`
     this.#leaseWaitMs = Math.min(this.#settings.lease?.waitMs ?? 0, host.loadTimeoutMs ?? Number.POSITIVE_INFINITY)
     host.versionDue(this.#versionDueAt)
+  }
+
+  /** `scope` waited for a flight whose L2 operation timed out: the rest of it skips the store, as the flight's own scope does. */
+  skipFor(scope: CacheScope): void {
+    this.#failedIn.add(scope)
   }
 
   get circuit(): CircuitState {
@@ -158,15 +171,22 @@ export class SharedTier<V> {
    * again at the next call (the breaker keeps that cheap).
    */
   syncVersion(scope: CacheScope | undefined): Promise<void> {
-    this.#versionSync ??= this.#readVersion(scope)
+    if (this.#bump !== undefined) return this.#afterBumps()
+    const sync: Promise<void> = (this.#versionSync ??= this.#readVersion(scope)
       .then((moved) => {
         if (moved) this.#host.forget()
         this.#versionChecked()
       })
       .finally(() => {
         this.#versionSync = undefined
-      })
-    return this.#versionSync
+      }))
+    // A clear() begun while the version was read is waited for too.
+    return sync.then(() => this.#afterBumps())
+  }
+
+  /** Once no move of the version (`clear()`) is under way, however many began meanwhile. */
+  async #afterBumps(): Promise<void> {
+    while (this.#bump !== undefined) await this.#bump
   }
 
   /** Moves the namespace version on: every environment's entries are gone once it reads the new version. */
@@ -174,16 +194,30 @@ export class SharedTier<V> {
     // Skipped, as every operation is, in an invocation that met a failure of the store: it would
     // pay a second L2 timeout, and the store had its chance to answer.
     if (scope !== undefined && this.#failedIn.has(scope)) return
+    this.#bumps++
+    const bump: Promise<void> = this.#moveVersion(scope).finally(() => {
+      if (this.#bump === bump) this.#bump = undefined
+      this.#versionChecked()
+    })
+    this.#bump = bump
+    // Due at once: gets, sets and deletes from now on wait for the new version (`syncVersion`).
+    this.#versionChecked()
+    await bump
+  }
+
+  async #moveVersion(scope: CacheScope | undefined): Promise<void> {
     // A version key that holds no counter restarts at the wall clock's milliseconds: beyond every
     // version a count of clears from 0 (or an earlier restart) gave, so no earlier entry comes back.
     const bumped = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.incrementCounter(this.#versionKey, Date.now(), signal))
     if (bumped === unavailable) {
       if (scope !== undefined) this.#failedIn.add(scope)
+      // Whether it moved is unknown (a timed-out INCR may have run), and every get that waited for it
+      // met its failure: L2 is skipped, as after a failed version read, until the next check.
+      this.#versionUnreadable = true
     } else {
       this.#version = bumped
       this.#versionUnreadable = false
     }
-    this.#versionChecked()
   }
 
   /** L2 (within its timeout), then the lease, then the source; a loaded value is written back to L2. */
@@ -203,7 +237,7 @@ export class SharedTier<V> {
       control.signal.throwIfAborted()
       const fetched = await this.#host.load(key, storeKey, control.signal, scope)
       if (control.isCurrent()) await this.write(session, storeKey, fetched.entry)
-      return fetched
+      return session.timedOut ? { ...fetched, l2TimedOut: true } : fetched
     } finally {
       await claim.release()
     }
@@ -269,21 +303,22 @@ export class SharedTier<V> {
 
   #versionChecked(): void {
     const now = this.#host.now()
-    this.#versionDueAt = this.#version === undefined ? now : now + this.#settings.versionCheckMs
+    this.#versionDueAt = this.#bump !== undefined ? Number.NEGATIVE_INFINITY : this.#version === undefined ? now : now + this.#settings.versionCheckMs
     this.#host.versionDue(this.#versionDueAt)
   }
 
   /** Reads the namespace version; true when it moved on since the last read (another environment cleared the cache). */
   async #readVersion(scope: CacheScope | undefined): Promise<boolean> {
     if (scope !== undefined && this.#failedIn.has(scope)) return false
+    const bumps = this.#bumps
     const answer = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.readCounter(this.#versionKey, signal))
     // A version that is no counter (another program wrote the key, or a key of another type) is unreadable: keyed by NaN, every check would see it move.
     const read = answer !== unavailable && !Number.isSafeInteger(answer) ? this.#corruptVersion(answer) : answer
+    if (read === unavailable && scope !== undefined) this.#failedIn.add(scope)
+    // A clear() began meanwhile: its version is the newer, whatever this read (sent before it, perhaps answered after) says.
+    if (bumps !== this.#bumps) return false
     this.#versionUnreadable = read === unavailable
-    if (read === unavailable) {
-      if (scope !== undefined) this.#failedIn.add(scope)
-      return false
-    }
+    if (read === unavailable) return false
     const moved = this.#version !== undefined && this.#version !== read
     this.#version = read
     return moved

@@ -45,6 +45,7 @@ const attributeNamePattern = /^[A-Za-z0-9_.-]{1,255}$/
 const tableNamePattern = /^[A-Za-z0-9_.-]{3,255}$/
 /** Leases sit beside the values under a marker no value key can start with (cache names start with a letter or digit). */
 const leaseMarker = '#lease#'
+const ignore = (): void => undefined
 
 const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
 
@@ -161,11 +162,19 @@ class DynamoStore implements TieredStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error
       acquired = false
     }
-    const { Item } = await this.#client().send(
-      new GetItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key), ConsistentRead: true }),
-      { abortSignal: signal },
-    )
-    return { acquired, payload: this.#payloadOf(Item) }
+    try {
+      const { Item } = await this.#client().send(
+        new GetItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key), ConsistentRead: true }),
+        { abortSignal: signal },
+      )
+      return { acquired, payload: this.#payloadOf(Item) }
+    } catch (error) {
+      // The lease was taken but the attempt fails (a throttled read, say): the engine never learns it
+      // holds it, so it neither writes nor releases, and every other environment would wait out
+      // `lease.wait` for a value that never comes. Given back within the same operation.
+      if (acquired) await this.releaseLease(key, token, signal).catch(ignore)
+      throw error
+    }
   }
 
   async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
