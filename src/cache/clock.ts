@@ -7,9 +7,20 @@ const { performance: performanceOfProcess } = globalThis
 export const monotonicClock: Clock = () => performanceOfProcess.now()
 
 /**
- * Whether a wait given `timeoutMs` from `startedAt` ended two timeouts or more after it began: no
- * running process watched it, as its own timer would have fired on time. Lambda froze the
- * environment with it pending, and at the thaw every due timer runs before any socket is read;
- * what the timer reports then tells nothing of the work it was timing.
+ * How late a timer must fire to be taken for a freeze rather than a busy process. A Lambda function
+ * with little memory gets a fraction of a vCPU: its timers can fire tens of milliseconds late while
+ * it runs, and those are real timeouts. The freezes this judgement is for (an INIT frozen under
+ * provisioned concurrency or SnapStart, an environment idle between invocations) last far longer.
  */
-export const endedAfterFreeze = (startedAt: number, timeoutMs: number): boolean => monotonicClock() - startedAt >= 2 * timeoutMs
+const shortestFreezeMs = 1_000
+
+/**
+ * Whether a wait given `timeoutMs` from `startedAt` ended two timeouts or more, and a second or more
+ * past its timeout, after it began: no running process watched it, as its own timer would have fired
+ * on time. Lambda froze the environment with it pending, and at the thaw every due timer runs before
+ * any socket is read; what the timer reports then tells nothing of the work it was timing.
+ */
+export const endedAfterFreeze = (startedAt: number, timeoutMs: number): boolean => {
+  const elapsedMs = monotonicClock() - startedAt
+  return elapsedMs >= 2 * timeoutMs && elapsedMs - timeoutMs >= shortestFreezeMs
+}

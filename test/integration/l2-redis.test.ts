@@ -220,7 +220,7 @@ describe('an L2 operation pending when Lambda freezes the environment', () => {
     const pending = reader.lookup('42')
     // Frozen once the read is sent (a turn of the event loop later): its answer arrives meanwhile.
     await new Promise((resolve) => setImmediate(resolve))
-    freeze(200)
+    freeze(1_100)
     expect(await pending).toMatchObject({ value: product('42') })
     expect(reader.stats().l2Circuit).toBe('closed')
     expect(await reader.lookup('43')).toMatchObject({ value: product('43'), outcome: Outcome.Hit, tier: Tier.L2 })
