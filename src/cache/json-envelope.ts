@@ -1,5 +1,5 @@
 import { longestWindowMs } from './duration.js'
-import { freezeShared } from './freeze.js'
+import { freezeParsed } from './freeze.js'
 import type { Entry } from './freshness.js'
 import { isRecord } from './options.js'
 
@@ -143,7 +143,7 @@ export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: 
   const createdAt = monoNow - Math.max(0, wallNow - createdAtMs)
   const freshUntil = createdAt + ttl
   return {
-    value: freezeShared(value) as V,
+    value: freezeParsed(value) as V,
     createdAt,
     freshUntil,
     revalidateUntil: freshUntil + revalidate,

@@ -1,4 +1,4 @@
-import { freezeShared } from '../../src/cache/freeze.js'
+import { freezeParsed, freezeShared } from '../../src/cache/freeze.js'
 
 class Counter {
   count = 0
@@ -42,5 +42,33 @@ describe('freezeShared', () => {
     expect(() => freezeShared({ withGetter, stubborn, scalars: [1, 'two', null, undefined] })).not.toThrow()
     expect(getter).not.toHaveBeenCalled()
     expect(Object.isFrozen(withGetter)).toBe(true)
+  })
+})
+
+describe('freezeParsed', () => {
+  test('freezes every object and array JSON.parse made, however deep; primitives and null pass through', () => {
+    const value = JSON.parse('{"a":{"b":[1,{"c":null}],"__proto__":{"x":1}},"list":[[["deep"]]],"n":null}') as Record<string, unknown>
+    expect(freezeParsed(value)).toBe(value)
+    const parts: unknown[] = [value]
+    for (let next = parts.pop(); next !== undefined; next = parts.pop()) {
+      if (typeof next !== 'object' || next === null) continue
+      expect(Object.isFrozen(next)).toBe(true)
+      parts.push(...(Object.values(next) as unknown[]))
+    }
+    for (const scalar of ['text', 42, true, null, undefined]) expect(freezeParsed(scalar)).toBe(scalar)
+  })
+
+  test('bytes are left as they are, as freezeShared leaves them', () => {
+    const bytes = new Uint8Array([1, 2])
+    expect(freezeParsed(bytes)).toBe(bytes)
+    bytes[0] = 9
+    expect(bytes[0]).toBe(9)
+  })
+
+  test('a nesting far deeper than the call stack allows is frozen without recursion', () => {
+    const depth = 100_000
+    const value = JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown[]
+    expect(() => freezeParsed(value)).not.toThrow()
+    expect(Object.isFrozen(value)).toBe(true)
   })
 })
