@@ -6,12 +6,14 @@ import { redisStore } from '../entrypoints/redis.js'
 import { createCache, createScope } from '../src/index.js'
 import { startRedis } from '../test/harness/index.js'
 import { lambdaContexts } from '../test/support/lambda-context.js'
-import { measureSideBySide, writeResult } from './support/measure.js'
+import { measureRatio, measureSideBySide, writeResult } from './support/measure.js'
 import { formatNs, infoRow, type Row } from './support/results.js'
 
 const keyCount = 1_000
 const seedBatch = 50
-const l2Operations = 5_000
+const l2Operations = 1_000
+/** Short rounds, each between two raw ones: see `measureRatio`. */
+const l2Rounds = 31
 const l1Operations = 200_000
 const invocations = 20_000
 const rounds = 9
@@ -36,34 +38,34 @@ export const benchL2Hit = async (): Promise<Row[]> => {
     for (let start = 0; start < keyCount; start += seedBatch) await writer.getMany(keys.slice(start, start + seedBatch))
     if (writer.stats().l2Errors !== 0) throw new Error(`bench: seeding L2 failed ${writer.stats().l2Errors} times`)
     const reader = createCache<ReturnType<typeof product>>({ name: 'products', load: () => { throw new Error('bench: the L2 path loaded') }, ttl: '1h', l2: store, l1: { maxEntries: 1 } })
-    const raw = new Redis(redis.url, { enableAutoPipelining: true })
+    // ioredis as it comes, as the store's own connection is (not auto-pipelined).
+    const raw = new Redis(redis.url)
     for (const key of keys) await raw.set(`raw:${key}`, JSON.stringify(product(key)))
     const scope = createScope()
 
     let rawChecksum = 0
     let engineChecksum = 0
-    const [l2Get, rawGet] = await measureSideBySide(
-      [
-        {
-          name: 'middy-cache get, L2 hit',
-          run: async () => {
-            for (let index = 0; index < l2Operations; index++) engineChecksum += (await reader.get(keys[index % keyCount] ?? '', { scope })).stock
-          },
-        },
-        {
-          name: 'ioredis GET + JSON.parse',
-          run: async () => {
-            for (let index = 0; index < l2Operations; index++) {
-              const text = await raw.get(`raw:${keys[index % keyCount] ?? ''}`)
-              rawChecksum += (JSON.parse(text ?? '{}') as { stock: number }).stock
-            }
-          },
-        },
-      ],
+    let rawRuns = 0
+    let engineRuns = 0
+    const l2Measured = await measureRatio(
+      async () => {
+        for (let index = 0; index < l2Operations; index++) {
+          const text = await raw.get(`raw:${keys[index % keyCount] ?? ''}`)
+          rawChecksum += (JSON.parse(text ?? '{}') as { stock: number }).stock
+        }
+        rawRuns++
+      },
+      async () => {
+        for (let index = 0; index < l2Operations; index++) engineChecksum += (await reader.get(keys[index % keyCount] ?? '', { scope })).stock
+        engineRuns++
+      },
       l2Operations,
-      rounds,
+      l2Rounds,
     )
-    if (l2Get === undefined || rawGet === undefined || rawChecksum !== engineChecksum) throw new Error('bench: the contenders did not read the same values')
+    const l2Get = { name: 'middy-cache get, L2 hit', nsPerOp: l2Measured.contenderNs }
+    const rawGet = { name: 'ioredis GET + JSON.parse', nsPerOp: l2Measured.baselineNs }
+    // The raw runs, twice as many, read the same values as the engine's.
+    if (rawChecksum / rawRuns !== engineChecksum / engineRuns) throw new Error('bench: the contenders did not read the same values')
     const stats = reader.stats()
     if (stats.loads !== 0 || stats.hits !== 0 || stats.l2Hits === 0) throw new Error('bench: the measured gets were not all L2 hits')
 
@@ -106,14 +108,14 @@ export const benchL2Hit = async (): Promise<Row[]> => {
     const invocationNs = invocation.nsPerOp
     const bareNs = bareInvocation.nsPerOp
 
-    const ratio = l2Get.nsPerOp / rawGet.nsPerOp
+    const ratio = l2Measured.ratio
     const result = {
       bench: 'l2-hit',
       node: process.version,
       date: new Date().toISOString(),
       keys: keyCount,
       rounds,
-      l2: { operationsPerRound: l2Operations, nsPerGet: { middyCache: l2Get.nsPerOp, rawIoredisGetJsonParse: rawGet.nsPerOp }, ratioToRawGet: ratio },
+      l2: { operationsPerRound: l2Operations, rounds: l2Rounds, nsPerGet: { middyCache: l2Get.nsPerOp, rawIoredisGetJsonParse: rawGet.nsPerOp }, ratioToRawGet: ratio },
       l1: {
         operationsPerRound: l1Operations,
         invocationsPerRound: invocations,
@@ -125,7 +127,7 @@ export const benchL2Hit = async (): Promise<Row[]> => {
     }
     const path = writeResult('l2-hit.json', result)
     const format = (ns: number): string => `${ns.toFixed(0).padStart(7)} ns`
-    console.log(`L2 hit (L1 miss, Redis on loopback), ${keyCount} keys rotating, median of ${rounds} rounds of ${l2Operations} sequential gets (${process.version})`)
+    console.log(`L2 hit (L1 miss, Redis on loopback), ${keyCount} keys rotating, the median of ${l2Rounds} rounds of ${l2Operations} sequential gets, each between two raw rounds (${process.version})`)
     console.log(`  ${l2Get.name.padEnd(30)} ${format(l2Get.nsPerOp)} per get`)
     console.log(`  ${rawGet.name.padEnd(30)} ${format(rawGet.nsPerOp)} per get`)
     console.log(`  ratio                          ${ratio.toFixed(2)}x (bar <= ${bars.maxRatioToRawGet}x: ${result.withinBars ? 'met' : 'NOT met'})`)
