@@ -119,6 +119,11 @@ interface FreshRead<V> {
   readonly freshUntil: number
 }
 
+/** Whether a timeout of one `loadMany` call was counted: its keys' flights time out together. */
+interface BatchTimeout {
+  counted: boolean
+}
+
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
 const ignore = (): void => undefined
@@ -405,15 +410,36 @@ export class Cache<V> {
   }
 
   /**
-   * Keeps `entry`, made elsewhere (read back from a cold-start snapshot, its times moved onto
-   * `clock`), under `storeKey`, unless memory holds one created as recently or more so: a copy from
-   * elsewhere never replaces a newer value. Returns whether it was kept: false too when it alone
-   * exceeds the l1 `maxBytes`.
+   * Keeps entries made elsewhere (read back from a cold-start snapshot, their times moved onto
+   * `clock`), given oldest first: each unless memory holds one under its key created as recently or
+   * more so, and only as many as fit within the l1 bounds beside what memory holds, the newest
+   * first. None of them evicts a value memory held (one loaded after they were made) nor a newer one
+   * of them. Returns how many it kept.
    */
-  adoptEntry(storeKey: string, entry: Entry<V>): boolean {
-    const held = this.#store.get(storeKey)
-    if (held !== undefined && held.createdAt >= entry.createdAt) return false
-    return this.#store.set(storeKey, entry)
+  adoptEntries(entries: readonly (readonly [storeKey: string, entry: Entry<V>])[]): number {
+    const { maxEntries, maxBytes } = this.#options.bounds
+    let count = this.#store.size
+    let bytes = this.#store.bytes
+    const chosen = new Set<number>()
+    const decided = new Set<string>()
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const [storeKey, entry] = entries[index] as readonly [string, Entry<V>]
+      if (decided.has(storeKey)) continue
+      decided.add(storeKey)
+      const held = this.#store.peek(storeKey)
+      if (held !== undefined && held.createdAt >= entry.createdAt) continue
+      const nextCount = count + (held === undefined ? 1 : 0)
+      const nextBytes = bytes - (held?.size ?? 0) + entry.size
+      if (nextCount > maxEntries || nextBytes > maxBytes) continue
+      count = nextCount
+      bytes = nextBytes
+      chosen.add(index)
+    }
+    let adopted = 0
+    entries.forEach(([storeKey, entry], index) => {
+      if (chosen.has(index) && this.#store.set(storeKey, entry)) adopted++
+    })
+    return adopted
   }
 
   /** Counters over the cache's lifetime, and what it holds now. */
@@ -548,7 +574,7 @@ export class Cache<V> {
   }
 
   /** Starts a flight whose result is kept in memory unless it was abandoned or superseded by `set`/`delete`/`clear`. */
-  #startFlight(storeKey: string, scope: CacheScope | undefined, run: (control: FlightControl) => Promise<Fetched<V>>): Flight<Fetched<V>> {
+  #startFlight(storeKey: string, scope: CacheScope | undefined, run: (control: FlightControl) => Promise<Fetched<V>>, batch?: BatchTimeout): Flight<Fetched<V>> {
     const flight: Flight<Fetched<V>> = new Flight(
       async (signal) => {
         const isCurrent = (): boolean => !signal.aborted && this.#inFlight.get(storeKey) === flight
@@ -568,7 +594,11 @@ export class Cache<V> {
         () => {
           if (this.#inFlight.get(storeKey) === flight) this.#inFlight.delete(storeKey)
         },
-        storeKey,
+        // A load superseded by `set`/`delete`/`clear` backs off nothing: the entry now held is not the one it was refreshing.
+        () => {
+          if (!flight.signal.aborted && this.#inFlight.get(storeKey) === flight) this.#backOff(storeKey)
+        },
+        batch,
       ),
     )
     this.#inFlight.set(storeKey, flight)
@@ -586,12 +616,17 @@ export class Cache<V> {
     if (entry !== undefined && this.#options.retryAfterErrorMs > 0) this.#retryAfter.set(entry, this.#now() + this.#options.retryAfterErrorMs)
   }
 
-  /** `storeKey`: the key a cached load is for; a load that outlives `timeout` then backs off as a failed one does. */
-  #flightHooks(scope: CacheScope | undefined, onSettled: () => void, storeKey?: string): { onTimeout: () => void; onSettled: () => void } {
+  /**
+   * `backOff`: for a cached load, which then backs off as a failed one does once it outlives
+   * `timeout`. `batch`: shared by the flights of one `loadMany` call, which counts one timeout, as
+   * it counts one load.
+   */
+  #flightHooks(scope: CacheScope | undefined, onSettled: () => void, backOff = ignore, batch?: BatchTimeout): { onTimeout: () => void; onSettled: () => void } {
     return {
       onTimeout: () => {
-        this.#tally(scope).add('loadTimeouts')
-        if (storeKey !== undefined) this.#backOff(storeKey)
+        if (batch === undefined || !batch.counted) this.#tally(scope).add('loadTimeouts')
+        if (batch !== undefined) batch.counted = true
+        backOff()
       },
       onSettled,
     }
@@ -624,6 +659,7 @@ export class Cache<V> {
     const heldElsewhere = new Set<string>()
     const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere })
     let abandoned = 0
+    const timeout: BatchTimeout = { counted: false }
     for (const { key, storeKey } of misses) {
       const flight = this.#startFlight(storeKey, scope, async (control) => {
         // The batch is aborted only once every key it serves has been abandoned.
@@ -639,7 +675,7 @@ export class Cache<V> {
           // After the write (or the load's failure): another environment waiting for the key then reads it, or takes over.
           await releases.get(storeKey)?.()
         }
-      })
+      }, timeout)
       flights.set(storeKey, flight)
     }
   }

@@ -91,18 +91,21 @@ export const exportPortableEntries = <V>(cache: Cache<V>): MeasuredEntry[] => {
  * Puts records from `exportPortableEntries` (of this or another process, read back from JSON) into
  * `cache`'s memory with the freshness they had, each window cut to `cap`'s when given; returns how
  * many it kept. Only the last `l1.maxEntries` records are read. Skipped, never thrown on: malformed
- * records, entries past staleIfError (or past `cap`'s), and keys memory already holds as recent or more so.
+ * records, entries past staleIfError (or past `cap`'s), keys memory already holds as recent or more
+ * so, and records that do not fit in memory's bounds beside what it holds and the newer records.
  */
 export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unknown[], cap?: FreshnessPolicy): number => {
   const monoNow = cache.clock()
   const wallNow = Date.now()
-  let restored = 0
-  // Records come oldest write first, and memory keeps at most maxEntries, evicting the least recent:
-  // the records before the last maxEntries would be evicted by those after them, so they are not
-  // even decoded. This bounds the restore, which the first invocation waits for, by the cache's own bound.
+  const found: (readonly [string, Entry<V>])[] = []
+  // Records come oldest write first, and memory keeps at most maxEntries: the records before the
+  // last maxEntries would not fit beside those after them, so they are not even decoded. This bounds
+  // the restore, which the first invocation waits for, by the cache's own bound. Memory takes back
+  // as many as fit beside what it holds, the newest first: a record evicts neither a value memory
+  // held (loaded after the snapshot was written) nor a newer record, and the count is what it keeps.
   for (let index = Math.max(0, records.length - cache.l1Bounds.maxEntries); index < records.length; index++) {
-    const found = restoredEntryOf<V>(records[index], monoNow, wallNow, cap)
-    if (found !== undefined && cache.adoptEntry(found.storeKey, found.entry)) restored++
+    const restored = restoredEntryOf<V>(records[index], monoNow, wallNow, cap)
+    if (restored !== undefined) found.push([restored.storeKey, restored.entry])
   }
-  return restored
+  return cache.adoptEntries(found)
 }

@@ -58,6 +58,11 @@ export class MemoryStore<E extends Sized> {
     return true
   }
 
+  /** `key`'s entry, without changing its recency. */
+  peek(key: string): E | undefined {
+    return this.#nodes.get(key)?.entry
+  }
+
   delete(key: string): boolean {
     const node = this.#nodes.get(key)
     if (node === undefined) return false
