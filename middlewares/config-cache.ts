@@ -46,11 +46,15 @@ export interface JsonParameterOptions<T> extends ParameterOptions {
   readonly [jsonType]?: T
 }
 
-export const json = <T>(name: string, options: Omit<ParameterOptions, 'name' | 'transform' | 'type'> = {}): JsonParameterOptions<T> => ({
-  ...options,
-  name,
-  transform: Transform.Json,
-})
+/** What `json<T>(name, options)` takes besides the name. */
+export type JsonParameterArguments = Omit<ParameterOptions, 'name' | 'transform' | 'type'>
+
+/** `optional: true` types the value `T | undefined`, as it does for a parameter given as `{ name, optional: true }`. */
+export function json<T>(name: string, options: JsonParameterArguments & { readonly optional: true }): JsonParameterOptions<T> & { readonly optional: true }
+export function json<T>(name: string, options?: JsonParameterArguments): JsonParameterOptions<T>
+export function json<T>(name: string, options: JsonParameterArguments = {}): JsonParameterOptions<T> {
+  return { ...options, name, transform: Transform.Json }
+}
 
 /** Every parameter under a path, as an object keyed by the name relative to the path. */
 export interface PathOptions {

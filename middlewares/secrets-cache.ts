@@ -51,11 +51,15 @@ export interface JsonSecretOptions<T> extends SecretOptions {
   readonly [jsonType]?: T
 }
 
-export const jsonSecret = <T>(name: string, options: Omit<SecretOptions, 'name' | 'transform'> = {}): JsonSecretOptions<T> => ({
-  ...options,
-  name,
-  transform: Transform.Json,
-})
+/** What `jsonSecret<T>(name, options)` takes besides the name. */
+export type JsonSecretArguments = Omit<SecretOptions, 'name' | 'transform'>
+
+/** `optional: true` types the value `T | undefined`, as it does for a secret given as `{ name, optional: true }`. */
+export function jsonSecret<T>(name: string, options: JsonSecretArguments & { readonly optional: true }): JsonSecretOptions<T> & { readonly optional: true }
+export function jsonSecret<T>(name: string, options?: JsonSecretArguments): JsonSecretOptions<T>
+export function jsonSecret<T>(name: string, options: JsonSecretArguments = {}): JsonSecretOptions<T> {
+  return { ...options, name, transform: Transform.Json }
+}
 
 export type SecretSpec = string | SecretOptions
 

@@ -60,7 +60,7 @@ const resolveMaxAge = (value: unknown): number => {
 
 const resolveBucket = (value: unknown): string => {
   if (typeof value !== 'string' || !bucketPattern.test(value)) {
-    throw new CacheOptionsError('bucket', `is required: an S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-'); got ${printable(value)}`)
+    throw new CacheOptionsError('bucket', `${value === undefined ? 'is required: an' : 'must be an'} S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-'); got ${printable(value)}`)
   }
   return value
 }
@@ -83,7 +83,7 @@ const resolveVersion = (value: unknown): string => {
 
 /** Secrets never leave memory: a secrets cache already created is refused here; one created later is skipped at run time. */
 const resolveCaches = (value: unknown): string[] => {
-  if (!Array.isArray(value)) throw new CacheOptionsError('caches', `is required: the names of the caches to snapshot, such as ['config', 'products']; got ${printable(value)}`)
+  if (!Array.isArray(value)) throw new CacheOptionsError('caches', `${value === undefined ? 'is required:' : 'must be'} the names of the caches to snapshot, such as ['config', 'products']; got ${printable(value)}`)
   if (value.length === 0) throw new CacheOptionsError('caches', "must name at least one cache, such as ['config', 'products']; got an empty array")
   const secretNames = new Set(registeredCaches().filter((registration) => registration.secret).map((registration) => registration.cache.name))
   const names: string[] = []

@@ -1,5 +1,5 @@
 import middy from '@middy/core'
-import type { SQSEvent } from 'aws-lambda'
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, SQSEvent } from 'aws-lambda'
 import { dataCache, type DataCacheHandle } from '../../middlewares/data-cache.js'
 import { dynamoItem } from '../../entrypoints/dynamodb.js'
 import { invoke } from '../support/invoke.js'
@@ -53,5 +53,23 @@ describe('types of what dataCache adds to the context', () => {
         return context.caches.prices.get('3')
       })
     expect(await invoke(handler, { Records: [] })).toBe(3)
+  })
+
+  test("README's principal for an HTTP API Lambda authorizer: the annotated event types it, and the loader is told the caller", async () => {
+    type AuthorizedEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<{ userId: string }>
+    const handler = middy<AuthorizedEvent>()
+      .use(dataCache({
+        name: 'cart',
+        key: () => 'cart',
+        load: (key, { principal }) => `${key} of ${principal ?? 'nobody'}`,
+        ttl: '30s',
+        scope: 'principal',
+        principal: (event: AuthorizedEvent) => event.requestContext.authorizer.lambda.userId,
+      }))
+      .handler((_event, context) => {
+        expect(typeIs<Equal<typeof context.cart, string | undefined>>(true)).toBe(true)
+        return Promise.resolve(context.cart)
+      })
+    expect(await invoke(handler, { requestContext: { authorizer: { lambda: { userId: 'u-1' } } } })).toBe('cart of u-1')
   })
 })

@@ -1,0 +1,94 @@
+import middy from '@middy/core'
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { mockClient } from 'aws-sdk-client-mock'
+import { configCache, json } from '../../middlewares/config-cache.js'
+import { jsonSecret, secretsCache } from '../../middlewares/secrets-cache.js'
+import { invoke } from '../support/invoke.js'
+
+// Compile-time checks, enforced by `npm run typecheck` (which includes test/): what configCache and
+// secretsCache put on the context is typed as README.md's configCache and secretsCache section says.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the standard exact type-equality idiom
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+const typeIs = <T extends true>(value: T): T => value
+
+interface Flags {
+  newCheckout: boolean
+}
+interface DbCredentials {
+  username: string
+  password: string
+}
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
+
+describe('types of what configCache and secretsCache add to the context', () => {
+  test("README's example: each parameter, path and secret is typed as its comment says, and read-only", () => {
+    const handler = middy()
+      .use(configCache({
+        parameters: {
+          table: '/shop/table',
+          flags: json<Flags>('/shop/flags', { ttl: '1m' }),
+          regions: { name: '/shop/regions', type: 'StringList' },
+          apiKey: { name: '/shop/api-key', decrypt: true },
+          banner: { name: '/shop/banner', optional: true },
+        },
+        paths: { limits: '/shop/limits/' },
+        ttl: '5m',
+        prefetch: false,
+      }))
+      .use(secretsCache({ secrets: { stripeKey: 'shop/stripe', db: jsonSecret<DbCredentials>('shop/db'), cert: { name: 'shop/cert' } }, prefetch: false }))
+      .handler((_event, context) => {
+        typeIs<Equal<typeof context.config.table, string>>(true)
+        typeIs<Equal<typeof context.config.flags, Flags>>(true)
+        typeIs<Equal<typeof context.config.regions, string[]>>(true)
+        typeIs<Equal<typeof context.config.apiKey, string>>(true)
+        typeIs<Equal<typeof context.config.banner, string | undefined>>(true)
+        typeIs<Equal<typeof context.config.limits, Record<string, string>>>(true)
+        typeIs<Equal<typeof context.secrets.stripeKey, string>>(true)
+        typeIs<Equal<typeof context.secrets.db, DbCredentials>>(true)
+        typeIs<Equal<typeof context.secrets.cert, string | Uint8Array>>(true)
+        // @ts-expect-error context.config is read-only
+        context.config.table = 'other'
+        // @ts-expect-error context.secrets is read-only
+        context.secrets.stripeKey = 'other'
+        return Promise.resolve()
+      })
+    expect(typeof handler).toBe('function')
+  })
+
+  test('json<T>() and jsonSecret<T>() with optional: true type the value T | undefined, which is what a missing one gives', async () => {
+    const ssm = new SSMClient({ region: 'us-east-1', credentials })
+    const secretsManager = new SecretsManagerClient({ region: 'us-east-1', credentials })
+    const ssmMock = mockClient(ssm)
+    const secretsMock = mockClient(secretsManager)
+    try {
+      ssmMock.on(GetParametersCommand).resolves({ Parameters: [], InvalidParameters: ['/shop/flags'] })
+      secretsMock.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'no such secret', $metadata: {} }))
+      const handler = middy()
+        .use(configCache({ name: 'optionalJson', parameters: { flags: json<Flags>('/shop/flags', { optional: true }) }, prefetch: false, awsSdkV3Client: ssm }))
+        .use(secretsCache({ name: 'optionalSecrets', secrets: { db: jsonSecret<DbCredentials>('shop/db', { optional: true }) }, prefetch: false, secretsManager: { awsSdkV3Client: secretsManager } }))
+        .handler((_event, context) => {
+          typeIs<Equal<typeof context.optionalJson.flags, Flags | undefined>>(true)
+          typeIs<Equal<typeof context.optionalSecrets.db, DbCredentials | undefined>>(true)
+          return Promise.resolve([context.optionalJson.flags, context.optionalSecrets.db])
+        })
+      expect(await invoke(handler)).toEqual([undefined, undefined])
+    } finally {
+      ssmMock.restore()
+      secretsMock.restore()
+    }
+  })
+
+  test('json<T>() and jsonSecret<T>() without optional keep T', () => {
+    const handler = middy()
+      .use(configCache({ name: 'requiredJson', parameters: { flags: json<Flags>('/shop/flags', { optional: false }) }, prefetch: false }))
+      .use(secretsCache({ name: 'requiredSecrets', secrets: { db: jsonSecret<DbCredentials>('shop/db', { ttl: '1h' }) }, prefetch: false }))
+      .handler((_event, context) => {
+        typeIs<Equal<typeof context.requiredJson.flags, Flags>>(true)
+        typeIs<Equal<typeof context.requiredSecrets.db, DbCredentials>>(true)
+        return Promise.resolve([context.requiredJson.flags.newCheckout, context.requiredSecrets.db.username])
+      })
+    expect(typeof handler).toBe('function')
+  })
+})
