@@ -2,8 +2,12 @@ import middy, { type MiddlewareObj } from '@middy/core'
 import { cleanupMiddlewares } from '@aws-lambda-powertools/commons'
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { mockClient } from 'aws-sdk-client-mock'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { cacheMetrics, type CacheMetricsOptions } from '../../middlewares/cache-metrics.js'
+import { flushOnEarlyReturn } from '../../middlewares/flush-on-early-return.js'
+import { secretsCache } from '../../middlewares/secrets-cache.js'
 import { invocationOf, runEarlyReturnWork, settleInvocation } from '../../middlewares/shared/invocation.js'
 import { CacheOptionsError, createCache, type Cache } from '../../src/index.js'
 import { MetricsWriter } from '../../src/metrics/writer.js'
@@ -499,5 +503,62 @@ describe('cacheMetrics options and the Powertools environment', () => {
     expect(construct).toThrow(CacheOptionsError)
     expect(construct).toThrow(`option "${option}"`)
     expect(construct).toThrow(message)
+  })
+})
+
+let nextSecretsName = 0
+/** A Secrets Manager client answered by a mock: a secret's value changes on every fetch. */
+const mockedSecrets = (): { client: SecretsManagerClient; restore: () => void } => {
+  const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+  const mock = mockClient(client)
+  let gets = 0
+  mock.on(GetSecretValueCommand).callsFake(() => ({ SecretString: `sk_live_${++gets}` }))
+  mock.on(DescribeSecretCommand).resolves({ RotationEnabled: false })
+  return { client, restore: () => { mock.restore() } }
+}
+
+describe('secretsCache refreshOn that throws', () => {
+  test('the handler error reaches the caller, cacheMetrics placed before still writes the invocation', async () => {
+    const { client, restore } = mockedSecrets()
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const name = `secrets-hooks-${++nextSecretsName}`
+    const handler = middy()
+      .use(cacheMetrics({ namespace, service }))
+      .use(
+        secretsCache({
+          name,
+          secrets: { stripeKey: 'shop/stripe' },
+          // A predicate written for AWS SDK errors, as users write it: a plain Error has no $metadata.
+          refreshOn: (error) => (error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 401,
+          prefetch: false,
+          secretsManager: { awsSdkV3Client: client },
+        }),
+      )
+      .handler(() => Promise.reject(new Error('boom')))
+    await expect(invoke(handler)).rejects.toThrow('boom')
+    expect(samplesOf(output.blobs(), { namespace, name: 'Gets', dimensions: { service, cache: name } })).toEqual([1])
+    expect(warn).toHaveBeenCalledTimes(1)
+    warn.mockRestore()
+    restore()
+  })
+})
+
+describe('cacheMetrics before logMetrics with throwOnEmptyMetrics', () => {
+  test('a request whose handler adds no metric still writes the cache metrics (with flushOnEarlyReturn)', async () => {
+    const { client, restore } = mockedSecrets()
+    const name = `secrets-hooks-${++nextSecretsName}`
+    const metrics = new Metrics({ namespace, serviceName: service })
+    const handler = middy({ requestEnd: flushOnEarlyReturn })
+      .use(cacheMetrics({ metrics }))
+      .use(logMetrics(metrics, { throwOnEmptyMetrics: true }))
+      .use(secretsCache({ name, secrets: { stripeKey: 'shop/stripe' }, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
+      .handler((event) => {
+        if ((event as { add?: boolean }).add === true) metrics.addMetric('Orders', MetricUnit.Count, 1)
+        return Promise.resolve('ok')
+      })
+    await expect(invoke(handler, { add: true })).resolves.toBe('ok')
+    await expect(invoke(handler, { add: false })).rejects.toThrow('The number of metrics recorded must be higher than zero')
+    expect(samplesOf(output.blobs(), { namespace, name: 'Gets', dimensions: { service, cache: name } })).toEqual([1, 1])
+    restore()
   })
 })

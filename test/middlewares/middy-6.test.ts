@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import middy6 from 'middy-core-6'
 import { cacheMetrics, configCache, dataCache, httpCache, secretsCache, warmup } from '../../entrypoints/index.js'
 import { createSecret, putParameters, uniqueName } from '../harness/index.js'
+import { motoClientConfig } from '../support/aws-client-config.js'
 import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
 import { httpApiEvent } from '../support/http-events.js'
@@ -19,12 +20,6 @@ import { countRequests } from '../support/sdk-requests.js'
  * Middy 7's, hence the casts; what runs is the same objects.
  */
 
-const clientConfig = () => ({
-  endpoint: process.env.AWS_ENDPOINT_URL ?? '',
-  region: 'us-east-1',
-  maxAttempts: 1,
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-})
 
 class AuthenticationError extends Error {}
 
@@ -63,14 +58,14 @@ describe('the suite on @middy/core 6', () => {
 
   test('values on the context, a warm-up ping answered with its metrics written, the handler error seen by secretsCache, and httpCache answering 304', async () => {
     const load = jest.fn((id: string) => ({ id, name: `product ${id}` }))
-    const secretsClient = new SecretsManagerClient(clientConfig())
+    const secretsClient = new SecretsManagerClient(motoClientConfig())
     const secretRequests = countRequests(secretsClient)
     let failWith: Error | undefined
     const handler = middy6()
       .use(onMiddy6(warmup()))
       .use(onMiddy6(cacheMetrics({ namespace, service })))
       .use(onMiddy6(httpCache({ maxAge: '1m' })))
-      .use(onMiddy6(configCache({ parameters: { table }, clientConfig: clientConfig() })))
+      .use(onMiddy6(configCache({ parameters: { table }, clientConfig: motoClientConfig() })))
       .use(onMiddy6(secretsCache({ secrets: { stripeKey: secretName }, refreshOn: (error) => error instanceof AuthenticationError, secretsManager: { awsSdkV3Client: secretsClient } })))
       .use(onMiddy6(dataCache({ name: 'product', key: (event: { pathParameters?: { id?: string } }) => event.pathParameters?.id, load, ttl: '1m' })))
       .handler((_event: unknown, context: Context) => {

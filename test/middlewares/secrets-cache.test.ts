@@ -7,6 +7,7 @@ import { configCache } from '../../middlewares/config-cache.js'
 import { secretsCache, jsonSecret } from '../../middlewares/secrets-cache.js'
 import { CacheOptionsError, type Duration } from '../../src/index.js'
 import { createSecret, putParameters, uniqueName, updateSecret } from '../harness/index.js'
+import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
 import { countRequests } from '../support/sdk-requests.js'
 
@@ -15,12 +16,6 @@ interface DbCredentials {
   password: string
 }
 
-const clientConfig = () => ({
-  endpoint: process.env.AWS_ENDPOINT_URL ?? '',
-  region: 'us-east-1',
-  maxAttempts: 1,
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-})
 
 class AuthenticationError extends Error {}
 
@@ -40,7 +35,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
   })
 
   test('secrets arrive on context.secrets with the declared types, one GetSecretValue per secret over 100 warm invocations', async () => {
-    const client = new SecretsManagerClient(clientConfig())
+    const client = new SecretsManagerClient(motoClientConfig())
     const requests = countRequests(client)
     type Received = [string, DbCredentials, string | Uint8Array, string, string | Uint8Array | undefined]
     const handler = middy<unknown, Received>()
@@ -55,7 +50,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
           },
           prefetch: false,
           secretsManager: { awsSdkV3Client: client },
-          ssm: { clientConfig: clientConfig() },
+          ssm: { clientConfig: motoClientConfig() },
         }),
       )
       .handler((_event, context) => {
@@ -79,7 +74,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
   test('JSON.stringify and util.inspect of the context show the names, redacted; property access gives the values', async () => {
     let context: unknown
     const handler = middy()
-      .use(secretsCache({ secrets: { stripeKey: names.stripe, db: jsonSecret<DbCredentials>(names.db) }, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+      .use(secretsCache({ secrets: { stripeKey: names.stripe, db: jsonSecret<DbCredentials>(names.db) }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
       .handler((_event, lambda) => {
         context = lambda
         return Promise.resolve(lambda.secrets.stripeKey)
@@ -101,8 +96,8 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     const table = `/${uniqueName('shop')}/table`
     await putParameters({ [table]: 'orders' })
     const shared = { name: 'settings', prefetch: false } as const
-    const secrets = secretsCache({ ...shared, secrets: { stripeKey: names.stripe }, secretsManager: { clientConfig: clientConfig() } })
-    const config = configCache({ ...shared, parameters: { table }, clientConfig: clientConfig() })
+    const secrets = secretsCache({ ...shared, secrets: { stripeKey: names.stripe }, secretsManager: { clientConfig: motoClientConfig() } })
+    const config = configCache({ ...shared, parameters: { table }, clientConfig: motoClientConfig() })
     for (const chain of [middy().use(secrets).use(config), middy().use(config).use(secrets)]) {
       let context: unknown
       const handler = chain.handler((_event, lambda) => {
@@ -128,7 +123,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
           secrets: { password: name },
           refreshOn: (error) => error instanceof AuthenticationError,
           prefetch: false,
-          secretsManager: { clientConfig: clientConfig() },
+          secretsManager: { clientConfig: motoClientConfig() },
         }),
       )
       .handler((_event, context) => {
@@ -146,7 +141,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     await createSecret(name, 'v1')
     let fail = true
     const handler = middy()
-      .use(secretsCache({ secrets: { value: name }, refreshOn: (error) => error instanceof AuthenticationError, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+      .use(secretsCache({ secrets: { value: name }, refreshOn: (error) => error instanceof AuthenticationError, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
       .handler((_event, context) => (fail ? Promise.reject(new Error('unrelated')) : Promise.resolve(context.secrets.value)))
     await expect(invoke(handler)).rejects.toThrow('unrelated')
     await updateSecret(name, 'v2')
@@ -164,7 +159,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
       [long, 'sk_live_4eC39HqLyjWDarjtT1zdp7dc{'],
     ] as const) {
       const handler = middy()
-        .use(secretsCache({ secrets: { key: { name, transform: 'json' } }, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+        .use(secretsCache({ secrets: { key: { name, transform: 'json' } }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
         .handler(() => Promise.resolve('unreachable'))
       const error = await invoke(handler).then(
         () => undefined,
@@ -179,7 +174,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
 
   test('a binary secret named by its name alone, typed string, is an error saying how to receive its bytes', async () => {
     const handler = middy()
-      .use(secretsCache({ secrets: { certificate: names.certificate }, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+      .use(secretsCache({ secrets: { certificate: names.certificate }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
       .handler((_event, context) => Promise.resolve(context.secrets.certificate.length))
     await expect(invoke(handler)).rejects.toThrow(`middy-cache: secret "${names.certificate}" for context.secrets.certificate is binary (SecretBinary): declare it as { name: '${names.certificate}' } to receive its bytes`)
   })
@@ -187,7 +182,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
   test('a missing secret is a clear error naming it', async () => {
     const name = uniqueName('shop/nope')
     const handler = middy()
-      .use(secretsCache({ secrets: { key: name }, prefetch: false, secretsManager: { clientConfig: clientConfig() } }))
+      .use(secretsCache({ secrets: { key: name }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
       .handler(() => Promise.resolve('unreachable'))
     await expect(invoke(handler)).rejects.toThrow(`middy-cache: secret "${name}" for context.secrets.key was not found`)
   })
@@ -258,7 +253,7 @@ describe('secretsCache options', () => {
   test('an SSM client for SecureStrings can be passed in', async () => {
     const name = `/${uniqueName('shop')}/passed-client`
     await putParameters({ [name]: { value: 'from-passed-client', type: 'SecureString' } })
-    const client = new SSMClient(clientConfig())
+    const client = new SSMClient(motoClientConfig())
     const requests = countRequests(client)
     const handler = middy()
       .use(secretsCache({ secrets: { key: { name, source: 'ssm' } }, prefetch: false, ssm: { awsSdkV3Client: client } }))
@@ -266,5 +261,26 @@ describe('secretsCache options', () => {
     expect(await invoke(handler)).toBe('from-passed-client')
     expect(requests.total()).toBe(1)
     client.destroy()
+  })
+})
+
+describe('secretsCache capTtlAtRotation with a NextRotationDate in the past (a rotation that failed)', () => {
+  test('the secret is not reloaded on every invocation', async () => {
+    const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+    const mock = mockClient(client)
+    let version = 0
+    mock.on(GetSecretValueCommand).callsFake(() => ({ SecretString: `v${++version}` }))
+    // AWS: "If rotation is unsuccessful, this date may be in the past."
+    mock.on(DescribeSecretCommand).resolves({ RotationEnabled: true, NextRotationDate: new Date(Date.now() - 3_600_000) })
+    const handler = middy()
+      .use(secretsCache({ secrets: { key: 'rotating' }, ttl: '15m', capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
+      .handler((_event, context) => Promise.resolve(context.secrets.key))
+    expect(await invoke(handler)).toBe('v1')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await invoke(handler)).toBe('v1')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await invoke(handler)).toBe('v1')
+    expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(1)
+    mock.restore()
   })
 })
