@@ -575,14 +575,18 @@ export class Cache<V> {
 
   /** Starts a flight whose result is kept in memory unless it was abandoned or superseded by `set`/`delete`/`clear`. */
   #startFlight(storeKey: string, scope: CacheScope | undefined, run: (control: FlightControl) => Promise<Fetched<V>>, batch?: BatchTimeout): Flight<Fetched<V>> {
+    // Neither abandoned nor superseded by `set`/`delete`/`clear`: what it brings, or its failure, is still the key's.
+    const isCurrent = (): boolean => !flight.signal.aborted && this.#inFlight.get(storeKey) === flight
+    const backOffIfCurrent = (): void => {
+      if (isCurrent()) this.#backOff(storeKey)
+    }
     const flight: Flight<Fetched<V>> = new Flight(
       async (signal) => {
-        const isCurrent = (): boolean => !signal.aborted && this.#inFlight.get(storeKey) === flight
         let fetched: Fetched<V>
         try {
           fetched = await run({ signal, isCurrent })
         } catch (error) {
-          if (isCurrent()) this.#backOff(storeKey)
+          backOffIfCurrent()
           throw error
         }
         if (isCurrent()) this.#keep(storeKey, fetched.entry, scope)
@@ -594,10 +598,7 @@ export class Cache<V> {
         () => {
           if (this.#inFlight.get(storeKey) === flight) this.#inFlight.delete(storeKey)
         },
-        // A load superseded by `set`/`delete`/`clear` backs off nothing: the entry now held is not the one it was refreshing.
-        () => {
-          if (!flight.signal.aborted && this.#inFlight.get(storeKey) === flight) this.#backOff(storeKey)
-        },
+        backOffIfCurrent,
         batch,
       ),
     )
