@@ -32,6 +32,16 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     return store
   }
 
+  test('close() on a stalled server gives up on QUIT after the timeout and drops the connection, rather than hanging', async () => {
+    const store = redisStore({ url: redis.url, timeout: `${timeoutMs}ms` })
+    const cache = createCache({ name: 'closing', load: () => 'v', ttl: '1m', l2: store })
+    await cache.get('k')
+    redis.pause()
+    const startedAt = performance.now()
+    await store.close()
+    expect(performance.now() - startedAt).toBeLessThan(5_000)
+  })
+
   test('a connection that dies without a word (failover, lost NAT mapping) is replaced when the circuit opens: the next probe closes it', async () => {
     const target = new URL(redis.url)
     const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })

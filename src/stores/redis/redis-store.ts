@@ -246,9 +246,18 @@ class RedisStore implements TieredStore {
       this.#client.disconnect()
       return
     }
-    await this.#client.quit().catch(() => {
-      this.#client.disconnect()
+    // A server that stopped answering never answers QUIT either: given up on after the tier's timeout.
+    const quit = this.#client.quit().then(
+      () => 'quit' as const,
+      () => 'failed' as const,
+    )
+    let timer: NodeJS.Timeout | undefined
+    const gaveUp = new Promise<'gave up'>((resolve) => {
+      timer = setTimeout(resolve, this.settings.timeoutMs, 'gave up')
     })
+    const ended = await Promise.race([quit, gaveUp])
+    clearTimeout(timer)
+    if (ended !== 'quit') this.#client.disconnect()
   }
 
   /**
