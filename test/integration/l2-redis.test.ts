@@ -1,5 +1,6 @@
 import { createCache, createScope, CacheKind, Outcome, registerCache, Tier } from '../../src/index.js'
 import { cacheFigures, metricGroups } from '../../src/metrics/index.js'
+import { redisStore, type L2Store } from '../../entrypoints/redis.js'
 import { startTcpProxy } from '../harness/index.js'
 import { closeEnvironments, environments, linkedTime, rawRedis, recordingLogger, sharedRedisUrl } from './l2-support.js'
 import type { Redis } from 'ioredis'
@@ -199,6 +200,38 @@ describe('two environments sharing Redis', () => {
     expect(loadMany.mock.calls[0]?.[0]).toEqual(['3', '4'])
     expect(scope.countersFor('batch')).toMatchObject({ l2Hits: 2, l2Misses: 2, misses: 2, loads: 1 })
     expect(await writer.lookup('4')).toMatchObject({ tier: Tier.L2 })
+  })
+})
+
+describe('a lease whose answer comes after the L2 timeout', () => {
+  const stores: L2Store[] = []
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()))
+  })
+
+  test('is given back as soon as the late answer shows it was taken: another environment refreshing the key does not wait out lease.wait', async () => {
+    const target = new URL(sharedRedisUrl())
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    try {
+      const env = environments({ versionCheck: '1h' })
+      const lease = { ttl: '10s', wait: '3s' } as const
+      const slowStore = redisStore({ url: proxy.url('redis'), prefix: env.prefix, versionCheck: '1h', timeout: '50ms', lease })
+      stores.push(slowStore)
+      const slow = createCache({ name: 'late_lease', load: () => 'from slow', ttl: '1m', l2: slowStore })
+      const other = createCache({ name: 'late_lease', load: () => 'from other', ttl: '1m', l2: env.store({ lease }) })
+      expect(await slow.get('k')).toBe('from slow')
+      expect(await other.get('k')).toBe('from slow')
+      // A warm-up ping's refresh goes straight to the lease. Answers take 60 ms each way: the lease
+      // is taken on Redis, its answer arrives after the 50 ms timeout.
+      proxy.setLatency(60)
+      await slow.refreshAhead(Number.POSITIVE_INFINITY)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const startedAt = performance.now()
+      expect(await other.refreshAhead(Number.POSITIVE_INFINITY)).toEqual({ refreshed: 1, failed: 0 })
+      expect(performance.now() - startedAt).toBeLessThan(1_000)
+    } finally {
+      await proxy.close()
+    }
   })
 })
 

@@ -201,11 +201,16 @@ class RedisStore implements TieredStore {
       this.#client.pttl(leaseKey),
       payloadOf(this.#client.getBuffer(this.#valueKey(key))),
     ])
-    if (taken === 'OK') return { acquired: true, payload }
-    // Every lease is written with an expiry: a lease key without one (of any type) is another
-    // program's, held by no environment, and would make every miss on this key wait out `lease.wait`.
-    if (leaseTtlMs !== foreverMs) return { acquired: false, payload }
-    await this.#client.set(leaseKey, token, 'PX', ttlMs)
+    if (taken !== 'OK') {
+      // Every lease is written with an expiry: a lease key without one (of any type) is another
+      // program's, held by no environment, and would make every miss on this key wait out `lease.wait`.
+      if (leaseTtlMs !== foreverMs) return { acquired: false, payload }
+      await this.#client.set(leaseKey, token, 'PX', ttlMs)
+    }
+    // Taken, but the answer came after the engine stopped waiting (its timeout): it will neither
+    // write the value nor give the lease back, and every other environment would wait out
+    // `lease.wait` for it. Given back as soon as the answer shows it was taken.
+    if (signal.aborted) this.#client.eval(releaseScript, 1, leaseKey, token).catch(ignore)
     return { acquired: true, payload }
   }
 
