@@ -2,7 +2,7 @@ import { DynamoDBClient, GetItemCommand, ProvisionedThroughputExceededException 
 import { dynamoStore, type L2Store } from '../../entrypoints/dynamodb.js'
 import { redisStore } from '../../entrypoints/redis.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
-import { createTable, destroySeedClients, startRedis, uniqueName, type RedisHandle } from '../harness/index.js'
+import { createTable, destroySeedClients, startRedis, startTcpProxy, uniqueName, type RedisHandle } from '../harness/index.js'
 import { closeEnvironments, environments } from './l2-support.js'
 
 afterEach(async () => {
@@ -163,5 +163,61 @@ describe('DynamoDB: a lease taken by an attempt that then failed with an answer'
     const startedAt = performance.now()
     expect(await b.lookup('k')).toMatchObject({ value: 'b: k', outcome: Outcome.Miss, tier: Tier.Source })
     expect(performance.now() - startedAt).toBeLessThan(1_000)
+  })
+})
+
+describe('DynamoDB: a conditional put DynamoDB refused', () => {
+  test('takes no lease, so nothing is deleted after it: a throttled table is not sent a second request', async () => {
+    const client = new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL ?? '', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 })
+    const sent: string[] = []
+    jest.spyOn(client, 'send').mockImplementation(((command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name)
+      return Promise.reject(new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds the allowed throughput', $metadata: {} }))
+    }) as never)
+    const store = dynamoStore({ table: 'never-reached', client })
+    await expect(store.acquireLease('k', 'token', 60_000, new AbortController().signal)).rejects.toThrow(ProvisionedThroughputExceededException)
+    expect(sent).toEqual(['PutItemCommand'])
+    client.destroy()
+  })
+})
+
+describe('DynamoDB: a lease taken by an attempt the engine stopped waiting for', () => {
+  const table = uniqueName('lease-abort')
+  const opened: L2Store[] = []
+  const clientConfig = (endpoint = process.env.AWS_ENDPOINT_URL ?? '') => ({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+  beforeAll(async () => {
+    await createTable(table, 'pk', { ttlAttribute: 'expiresAt' })
+  })
+  afterAll(async () => {
+    await Promise.all(opened.map((store) => store.close()))
+    destroySeedClients()
+  })
+
+  /** Acquires `key` under `token` every 100 ms until taken or `withinMs` passed; whether it was taken. */
+  const takenWithin = async (store: L2Store, key: string, token: string, withinMs: number): Promise<boolean> => {
+    for (const deadline = performance.now() + withinMs; performance.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      if ((await store.acquireLease(key, token, 60_000, new AbortController().signal)).acquired) return true
+    }
+    return false
+  }
+
+  // Every chunk is held 400 ms each way: the conditional put reaches moto after 400 ms and its answer
+  // comes back no sooner than 800 ms, the read that follows it no sooner than 1,600 ms.
+  test.each([
+    ['while the answer to its conditional put was on its way', 700],
+    ['while the read that follows the put was on its way', 1_100],
+  ])('%s is given back: another environment takes it at once, not after its 60 s', async (_, abortAfterMs) => {
+    const target = new URL(process.env.AWS_ENDPOINT_URL ?? '')
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) }, latencyMs: 400 })
+    try {
+      const prefix = `${uniqueName('t')}:`
+      const slow = dynamoStore({ table, prefix, clientConfig: clientConfig(proxy.url('http')), timeout: '5s' })
+      const other = dynamoStore({ table, prefix, clientConfig: clientConfig(), timeout: '5s' })
+      opened.push(slow, other)
+      await expect(slow.acquireLease('k', 'abandoned', 60_000, AbortSignal.timeout(abortAfterMs))).rejects.toThrow()
+      expect(await takenWithin(other, 'k', 'next', 5_000)).toBe(true)
+    } finally {
+      await proxy.close()
+    }
   })
 })

@@ -3,6 +3,7 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
+  DynamoDBServiceException,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -46,6 +47,9 @@ const tableNamePattern = /^[A-Za-z0-9_.-]{3,255}$/
 /** Leases sit beside the values under a marker no value key can start with (cache names start with a letter or digit). */
 const leaseMarker = '#lease#'
 const ignore = (): void => undefined
+
+/** An error DynamoDB answered as the caller's fault: the request was not applied. */
+const refusedByDynamo = (error: unknown): boolean => error instanceof DynamoDBServiceException && error.$fault === 'client'
 
 const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
 
@@ -159,7 +163,13 @@ class DynamoStore implements TieredStore {
         { abortSignal: signal },
       )
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        // Unless DynamoDB refused it (throttled, say), the put may have been applied unanswered
+        // (aborted at the engine's timeout, a dropped connection), and a lease no one knows it holds
+        // makes every other environment wait out `lease.wait`. Deleted under our token only.
+        if (!refusedByDynamo(error)) await this.#giveBack(key, token, ttlMs, signal)
+        throw error
+      }
       acquired = false
     }
     try {
@@ -172,7 +182,7 @@ class DynamoStore implements TieredStore {
       // The lease was taken but the attempt fails (a throttled read, say): the engine never learns it
       // holds it, so it neither writes nor releases, and every other environment would wait out
       // `lease.wait` for a value that never comes. Given back within the same operation.
-      if (acquired) await this.releaseLease(key, token, signal).catch(ignore)
+      if (acquired) await this.#giveBack(key, token, ttlMs, signal)
       throw error
     }
   }
@@ -193,6 +203,16 @@ class DynamoStore implements TieredStore {
       // Another holder took over a lease that outlived its time: it is theirs to release.
       if (!(error instanceof ConditionalCheckFailedException)) throw error
     }
+  }
+
+  /**
+   * Releases a lease an attempt that failed may hold: within the attempt while its signal holds;
+   * once aborted (the engine stopped waiting), in the background, for no longer than the lease
+   * would last anyway.
+   */
+  async #giveBack(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<void> {
+    if (!signal.aborted) return this.releaseLease(key, token, signal).catch(ignore)
+    this.releaseLease(key, token, AbortSignal.timeout(ttlMs)).catch(ignore)
   }
 
   async readCounter(key: string, signal: AbortSignal): Promise<number> {
