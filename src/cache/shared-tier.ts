@@ -486,7 +486,9 @@ export class SharedTier<V> {
     const controller = new AbortController()
     const startedAt = monotonicClock()
     return new Promise((resolve) => {
+      let settled = false
       const settle = (result: R | typeof unavailable): void => {
+        settled = true
         clearTimeout(timer)
         tally.add('l2TimeMs', monotonicClock() - startedAt)
         tally.add('l2Operations')
@@ -507,8 +509,14 @@ export class SharedTier<V> {
       }
       // Whichever comes first settles; the other finds the promise settled and changes nothing.
       const timer = setTimeout(() => {
-        onTimeout?.()
-        fail()
+        // Judged a turn of the event loop later, once the sockets have been read: a process short of
+        // CPU runs its timers late, every due one before any socket is read, and would take an answer
+        // already there for a timeout (a lease that answer took would then be given back by nobody).
+        setImmediate(() => {
+          if (settled) return
+          onTimeout?.()
+          fail()
+        })
       }, this.#settings.timeoutMs).unref()
       let running: Promise<R>
       try {
@@ -519,12 +527,12 @@ export class SharedTier<V> {
       }
       running.then(
         (result) => {
-          if (controller.signal.aborted) return
+          if (settled) return
           this.#breaker.succeeded(admission)
           settle(result)
         },
         () => {
-          if (!controller.signal.aborted) fail()
+          if (!settled) fail()
         },
       )
     })

@@ -2,6 +2,7 @@ import { createCache, createScope, CacheKind, Outcome, registerCache, Tier } fro
 import { cacheFigures, metricGroups } from '../../src/metrics/index.js'
 import { redisStore, type L2Store } from '../../entrypoints/redis.js'
 import { startTcpProxy } from '../harness/index.js'
+import { blockEventLoop } from '../support/event-loop.js'
 import { closeEnvironments, environments, linkedTime, rawRedis, recordingLogger, sharedRedisUrl } from './l2-support.js'
 import type { Redis } from 'ioredis'
 
@@ -236,15 +237,7 @@ describe('a lease whose answer comes after the L2 timeout', () => {
 })
 
 describe('an L2 operation pending when Lambda freezes the environment', () => {
-  /** A freeze as the event loop sees it: no callback runs for `ms`, then its due timers run before its sockets are read. */
-  const freeze = (ms: number): void => {
-    const thawAt = performance.now() + ms
-    while (performance.now() < thawAt) {
-      // frozen
-    }
-  }
-
-  test('fails at the thaw, its timers first, but counts nothing toward the breaker: the next invocation still reads L2', async () => {
+  test('answered while frozen, it is read at the thaw before its timer, due first, is judged: served from L2', async () => {
     const env = environments()
     const writer = createCache({ name: 'thawed', load: (id: string) => product(id), ttl: '1m', l2: env.store() })
     await writer.getMany(['42', '43'])
@@ -253,10 +246,34 @@ describe('an L2 operation pending when Lambda freezes the environment', () => {
     const pending = reader.lookup('42')
     // Frozen once the read is sent (a turn of the event loop later): its answer arrives meanwhile.
     await new Promise((resolve) => setImmediate(resolve))
-    freeze(1_100)
-    expect(await pending).toMatchObject({ value: product('42') })
+    blockEventLoop(1_100)
+    expect(await pending).toMatchObject({ value: product('42'), outcome: Outcome.Hit, tier: Tier.L2 })
     expect(reader.stats().l2Circuit).toBe('closed')
-    expect(await reader.lookup('43')).toMatchObject({ value: product('43'), outcome: Outcome.Hit, tier: Tier.L2 })
+  })
+
+  test('unanswered, it fails at the thaw but counts nothing toward the breaker: the next invocation still reads L2', async () => {
+    const env = environments()
+    const writer = createCache({ name: 'thawed_silent', load: (id: string) => product(id), ttl: '1m', l2: env.store() })
+    await writer.getMany(['42', '43'])
+    const target = new URL(sharedRedisUrl())
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    try {
+      const store = redisStore({ url: proxy.url('redis'), prefix: env.prefix, timeout: '50ms', breaker: { failures: 1, coolDown: '1h' } })
+      const reader = createCache({ name: 'thawed_silent', load: (id: string) => product(id), ttl: '1m', l2: store })
+      await reader.get('warm-up')
+      proxy.setBlackhole(true)
+      const pending = reader.lookup('42')
+      // Frozen once the read is sent; no answer arrives meanwhile.
+      await new Promise((resolve) => setImmediate(resolve))
+      blockEventLoop(1_100)
+      expect(await pending).toMatchObject({ value: product('42'), tier: Tier.Source })
+      expect(reader.stats().l2Circuit).toBe('closed')
+      proxy.setBlackhole(false)
+      expect(await reader.lookup('43')).toMatchObject({ value: product('43'), outcome: Outcome.Hit, tier: Tier.L2 })
+      await store.close()
+    } finally {
+      await proxy.close()
+    }
   })
 })
 

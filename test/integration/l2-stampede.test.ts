@@ -1,12 +1,35 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { redisStore } from '../../entrypoints/redis.js'
+import { redisStore, type L2Store } from '../../entrypoints/redis.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { startTcpProxy, uniqueName } from '../harness/index.js'
+import { deferred } from '../support/deferred.js'
+import { blockEventLoop } from '../support/event-loop.js'
 import { closeEnvironments, environments, rawRedis, sharedRedisUrl } from './l2-support.js'
 
 afterEach(async () => {
+  jest.restoreAllMocks()
   await closeEnvironments()
 })
+
+/**
+ * A starved vCPU: once the lease requests sent together are on their way, the event loop runs
+ * nothing for `ms`; Redis answers meanwhile, and the requests' timers are long due by the time
+ * the loop runs again.
+ */
+const stallOnceLeasesAreAsked = (store: L2Store, ms: number): void => {
+  const acquireLease = store.acquireLease.bind(store)
+  let stalled = false
+  jest.spyOn(store, 'acquireLease').mockImplementation((...request) => {
+    if (!stalled) {
+      stalled = true
+      // A microtask: it runs once every request of this turn has been sent.
+      queueMicrotask(() => {
+        blockEventLoop(ms)
+      })
+    }
+    return acquireLease(...request)
+  })
+}
 
 describe('the lease keeps a miss in many environments to one load', () => {
   test('10 environments x 100 concurrent misses on one key: exactly one load', async () => {
@@ -126,6 +149,42 @@ describe('the lease keeps a miss in many environments to one load', () => {
     } finally {
       raw.disconnect()
     }
+  })
+
+  test('a warm-up ping fanned out to two environments refreshes each key once, even when one stalls just after asking for its leases: answered meanwhile, it holds them, and the other waits for its values, not out lease.wait', async () => {
+    const leaseWaitMs = 3_000
+    // Redis's default timeout; lease.wait past the test's bound, so that a lease nobody gives back shows.
+    const env = environments({ timeout: '50ms', lease: { ttl: '10s', wait: `${leaseWaitMs}ms` }, versionCheck: '1h' })
+    const keys = Array.from({ length: 35 }, (_, index) => `p-${index}`)
+    let refreshing = deferred<undefined>()
+    const loaded: string[] = []
+    const load = async (key: string): Promise<string> => {
+      loaded.push(key)
+      refreshing.resolve(undefined)
+      await sleep(100)
+      return `value of ${key}`
+    }
+    const stalledStore = env.store()
+    const stalling = createCache({ name: 'fanned-out', load, ttl: '5m', l2: stalledStore })
+    const other = createCache({ name: 'fanned-out', load, ttl: '5m', l2: env.store() })
+    await stalling.getMany(keys)
+    await other.getMany(keys)
+    loaded.length = 0
+    refreshing = deferred<undefined>()
+    stallOnceLeasesAreAsked(stalledStore, 200)
+    const [stallingScope, otherScope] = [createScope(), createScope()]
+    // The ping's horizon is its interval, here the ttl: every entry is due.
+    const horizonMs = 5 * 60_000
+    const stallingRefresh = stalling.refreshAhead(horizonMs, { scope: stallingScope })
+    // The other environment's ping lands while the first one loads.
+    await refreshing.promise
+    const startedAt = performance.now()
+    expect(await other.refreshAhead(horizonMs, { scope: otherScope })).toEqual({ refreshed: keys.length, failed: 0 })
+    expect(performance.now() - startedAt).toBeLessThan(leaseWaitMs)
+    expect(await stallingRefresh).toEqual({ refreshed: keys.length, failed: 0 })
+    expect(loaded.sort()).toEqual([...keys].sort())
+    expect(stallingScope.countersFor('fanned-out')).toMatchObject({ l2Errors: 0, loads: keys.length })
+    expect(otherScope.countersFor('fanned-out')).toMatchObject({ l2Errors: 0, loads: 0 })
   })
 
   test('a lease whose holder vanished is waited on for at most the lease wait, then the waiter loads itself', async () => {
