@@ -1,3 +1,4 @@
+import { timeoutAfterPendingIo } from './clock.js'
 import type { Flight } from './flight.js'
 
 /** What settling background work came to. */
@@ -19,8 +20,9 @@ export const settleFlights = async (flights: Iterable<Flight<unknown>>, budgetMs
   const running = [...flights].filter((flight) => !flight.settled)
   if (running.length === 0) return { completed: 0, abandoned: 0 }
   let timer: NodeJS.Timeout | undefined
+  // A load whose answer already waits to be read when a late budget timer fires is done, not abandoned.
   const budget = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, budgetMs).unref()
+    timer = timeoutAfterPendingIo(resolve, budgetMs).unref()
   })
   await Promise.race([Promise.allSettled(running.map((flight) => flight.promise)), budget])
   clearTimeout(timer)

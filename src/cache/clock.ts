@@ -24,3 +24,14 @@ export const endedAfterFreeze = (startedAt: number, timeoutMs: number): boolean 
   const elapsedMs = monotonicClock() - startedAt
   return elapsedMs >= 2 * timeoutMs && elapsedMs - timeoutMs >= shortestFreezeMs
 }
+
+/**
+ * Calls `onTimeout` once `ms` have passed and the event loop has then read its sockets. A process
+ * short of CPU runs its timers late, every due one before any socket is read, and would take an
+ * answer already waiting there for a timeout. Returns the timer, for clearTimeout; work that
+ * settles in that last turn of the loop finds `onTimeout` called all the same, and must check.
+ */
+export const timeoutAfterPendingIo = (onTimeout: () => void, ms: number): NodeJS.Timeout =>
+  setTimeout(() => {
+    setImmediate(onTimeout)
+  }, ms)

@@ -1,4 +1,4 @@
-import { endedAfterFreeze, monotonicClock } from './clock.js'
+import { endedAfterFreeze, monotonicClock, timeoutAfterPendingIo } from './clock.js'
 import { CacheError } from './errors.js'
 
 export const timedOut: unique symbol = Symbol('middy-cache.timedOut')
@@ -34,11 +34,12 @@ export class Flight<V> {
     // than letting the process exit (or a Lambda invocation end on an empty loop). It holds the
     // loop no longer than the load, and at most `timeout`. A load left running at a freeze (a
     // prefetch when provisioned concurrency or SnapStart freezes INIT) is not judged by a timer that
-    // fires at the thaw: the load had no time to run meanwhile.
+    // fires at the thaw: the load had no time to run meanwhile. Nor is one whose answer was already
+    // waiting to be read when a late timer fired.
     if (timeoutMs !== undefined) {
       const startedAt = monotonicClock()
-      this.#timer = setTimeout(() => {
-        if (!endedAfterFreeze(startedAt, timeoutMs)) hooks.onTimeout()
+      this.#timer = timeoutAfterPendingIo(() => {
+        if (!this.#settled && !endedAfterFreeze(startedAt, timeoutMs)) hooks.onTimeout()
       }, timeoutMs)
     }
     this.promise = this.#run(run, hooks.onSettled)
@@ -67,7 +68,8 @@ export class Flight<V> {
       const waitOnce = (): void => {
         const startedAt = monotonicClock()
         // Referenced for the same reason as the flight's own timer; cleared once the load settles.
-        timer = setTimeout(() => {
+        timer = timeoutAfterPendingIo(() => {
+          if (this.#settled) return
           if (endedAfterFreeze(startedAt, timeoutMs)) waitOnce()
           else resolve(timedOut)
         }, timeoutMs)

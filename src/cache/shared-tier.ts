@@ -4,7 +4,7 @@ import type { L2Settings, L2Store } from '../stores/l2-store.js'
 import type { MemoryStore } from '../stores/memory/index.js'
 import { CircuitBreaker, CircuitState } from './breaker.js'
 import type { Fetched, FlightControl, Miss, SharedRead } from './cache.js'
-import { endedAfterFreeze, monotonicClock, type Clock } from './clock.js'
+import { endedAfterFreeze, monotonicClock, timeoutAfterPendingIo, type Clock } from './clock.js'
 import type { Tally } from './counters.js'
 import { decodeEntry, encodeEntry } from './envelope.js'
 import { Phase, phaseOf, type Entry } from './freshness.js'
@@ -508,15 +508,11 @@ export class SharedTier<V> {
         settle(unavailable)
       }
       // Whichever comes first settles; the other finds the promise settled and changes nothing.
-      const timer = setTimeout(() => {
-        // Judged a turn of the event loop later, once the sockets have been read: a process short of
-        // CPU runs its timers late, every due one before any socket is read, and would take an answer
-        // already there for a timeout (a lease that answer took would then be given back by nobody).
-        setImmediate(() => {
-          if (settled) return
-          onTimeout?.()
-          fail()
-        })
+      // An answer already there when a late timer fires wins: a lease it took would otherwise be given back by nobody.
+      const timer = timeoutAfterPendingIo(() => {
+        if (settled) return
+        onTimeout?.()
+        fail()
       }, this.#settings.timeoutMs).unref()
       let running: Promise<R>
       try {

@@ -1,3 +1,4 @@
+import { timeoutAfterPendingIo } from '../cache/clock.js'
 import { CacheError } from '../cache/errors.js'
 
 /** A signal that aborts after a time; `clear` it once the work is done so that no timer outlives the invocation. */
@@ -13,15 +14,17 @@ export interface Deadline {
  * Node.js runtime then ends the invocation with an error (its beforeExit listener).
  */
 
-/** Aborts with a CacheError saying `what` took more than `ms`. */
+/** Aborts with a CacheError saying `what` took more than `ms`; not work whose answer was already there to be read (see `timeoutAfterPendingIo`). */
 export const deadlineAfter = (ms: number, what: string): Deadline => {
   const controller = new AbortController()
-  const timer = setTimeout(() => {
-    controller.abort(new CacheError(`middy-cache: ${what} took more than ${ms} ms`))
+  let cleared = false
+  const timer = timeoutAfterPendingIo(() => {
+    if (!cleared) controller.abort(new CacheError(`middy-cache: ${what} took more than ${ms} ms`))
   }, ms)
   return {
     signal: controller.signal,
     clear: () => {
+      cleared = true
       clearTimeout(timer)
     },
   }

@@ -3,7 +3,9 @@ import { CacheTimeoutError, createCache, createScope, Outcome } from '../../src/
 import type { LoadContext } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
+import { blockEventLoop } from '../support/event-loop.js'
 import { runScript } from '../support/node-script.js'
+import { socketPair } from '../support/socket-pair.js'
 
 describe('load timeout', () => {
   test('hard when nothing stale exists: a CacheTimeoutError naming the cache and the key', async () => {
@@ -22,10 +24,7 @@ describe('load timeout', () => {
     const cache = createCache({ name: 'frozen-load', load: () => gate.promise, ttl: '1m', timeout: '50ms' })
     const prefetch = cache.get('k').catch(() => undefined)
     // The environment frozen for over a second: no timer runs meanwhile, then every due one at once.
-    const thawAt = performance.now() + 1_100
-    while (performance.now() < thawAt) {
-      // frozen
-    }
+    blockEventLoop(1_100)
     await new Promise((resolve) => setTimeout(resolve, 0))
     gate.resolve('v')
     await prefetch
@@ -37,23 +36,34 @@ describe('load timeout', () => {
   test('a timer a busy process fires late (a fraction of a vCPU, say) is still a timeout: only one a second or more late is taken for a freeze', async () => {
     const cache = createCache({ name: 'busy-process', load: () => new Promise<string>(() => undefined), ttl: '1m', timeout: '20ms' })
     const waiting = cache.get('k')
-    const busyUntil = performance.now() + 150
-    while (performance.now() < busyUntil) {
-      // busy: the timers fire over a hundred milliseconds late
-    }
+    // Busy: the timers fire over a hundred milliseconds late.
+    blockEventLoop(150)
     await expect(waiting).rejects.toThrow(/timed out/)
     expect(cache.stats()).toMatchObject({ loadTimeouts: 1 })
     await cache.settle(0)
+  })
+
+  test('a load whose answer already waits in its socket when its late timer fires is served, not timed out: a timeout is judged once the sockets are read', async () => {
+    const sockets = await socketPair()
+    try {
+      const load = (): Promise<string> => sockets.nextText()
+      const cache = createCache({ name: 'starved', load, ttl: '1m', timeout: '20ms' })
+      const waiting = cache.get('k')
+      sockets.writer.write('v')
+      // Starved past the timeout: the answer arrives meanwhile, and the timer is long due when the loop runs again.
+      blockEventLoop(150)
+      expect(await waiting).toBe('v')
+      expect(cache.stats()).toMatchObject({ loadTimeouts: 0, errors: 0 })
+    } finally {
+      sockets.close()
+    }
   })
 
   test('a caller waiting at a freeze is not timed out by its timer firing at the thaw: it waits its timeout again for the load', async () => {
     const gate = deferred<string>()
     const cache = createCache({ name: 'frozen-caller', load: () => gate.promise, ttl: '1m', timeout: '50ms' })
     const waiting = cache.get('k')
-    const thawAt = performance.now() + 1_100
-    while (performance.now() < thawAt) {
-      // frozen
-    }
+    blockEventLoop(1_100)
     await new Promise((resolve) => setTimeout(resolve, 0))
     gate.resolve('v')
     expect(await waiting).toBe('v')
@@ -63,10 +73,7 @@ describe('load timeout', () => {
   test('a caller whose load stays silent after a thaw still times out, one timeout after the thaw', async () => {
     const cache = createCache({ name: 'frozen-silent', load: () => new Promise<string>(() => undefined), ttl: '1m', timeout: '50ms' })
     const waiting = cache.get('k')
-    const thawAt = performance.now() + 1_100
-    while (performance.now() < thawAt) {
-      // frozen
-    }
+    blockEventLoop(1_100)
     const thawed = performance.now()
     await expect(waiting).rejects.toThrow(/timed out/)
     expect(performance.now() - thawed).toBeGreaterThanOrEqual(45)
@@ -166,6 +173,26 @@ describe('load timeout', () => {
     clock.advance(1_000)
     expect(await scope.settle(0)).toEqual({ completed: 0, abandoned: 1 })
     expect(await meanwhile).toBe('k v3')
+  })
+
+  test('settle counts as completed a load whose answer already waits in its socket when its late budget timer fires: its value is kept, not abandoned', async () => {
+    const sockets = await socketPair()
+    try {
+      const clock = manualClock()
+      const load = jest.fn().mockResolvedValueOnce('old').mockImplementationOnce(() => sockets.nextText())
+      const cache = createCache({ name: 'starved-settle', load, ttl: '1s', staleWhileRevalidate: '1m', now: clock.now })
+      await cache.get('k')
+      clock.advance(2_000)
+      const scope = createScope()
+      expect(await cache.get('k', { scope })).toBe('old')
+      const settling = scope.settle(20)
+      sockets.writer.write('new')
+      blockEventLoop(150)
+      expect(await settling).toEqual({ completed: 1, abandoned: 0 })
+      expect(await cache.lookup('k')).toMatchObject({ value: 'new', outcome: Outcome.Hit })
+    } finally {
+      sockets.close()
+    }
   })
 
   test('settle leaves running a load that another caller still waits for', async () => {
