@@ -100,28 +100,29 @@ describe('the values middleware behind configCache and secretsCache', () => {
     expect(contextOf(request).config).toBeUndefined()
   })
 
-  test('what another middleware put under the name is merged; what this one put there before is not merged again', async () => {
+  // A default name is read and written at code of its own; any other name through the code all share.
+  test.each(['config', 'settings'])('what another middleware put under the name (%s) is merged; what this one put there before is not merged again', async (name) => {
     const cache = createCache<unknown>({ name: 'merged', load: (key: string) => `value of ${key}`, ttl: '1m' })
     const spreading = (existing: unknown): Record<string, unknown> => (typeof existing === 'object' && existing !== null ? { ...existing } : {})
-    const middleware = contextValuesMiddleware({ cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 100, holderFor: spreading })
+    const middleware = contextValuesMiddleware({ cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: spreading })
     const before = (request: Request): unknown => middleware.before?.(request) as unknown
 
     const fresh = requestFor()
     await before(fresh)
-    const shared = contextOf(fresh).config
+    const shared = contextOf(fresh)[name]
 
     const withOther = requestFor()
-    contextOf(withOther).config = { region: 'eu-west-1' }
+    contextOf(withOther)[name] = { region: 'eu-west-1' }
     await before(withOther)
-    expect(contextOf(withOther).config).toEqual({ region: 'eu-west-1', table: 'value of /t', flag: 'value of /f' })
+    expect(contextOf(withOther)[name]).toEqual({ region: 'eu-west-1', table: 'value of /t', flag: 'value of /f' })
 
     // The runtime hands each invocation a new context; a test harness may hand the same one again.
     const reused = { ...requestFor(), context: fresh.context }
     await before(reused)
-    expect(contextOf(reused).config).toBe(shared)
-    contextOf(reused).config = { region: 'us-east-1' }
+    expect(contextOf(reused)[name]).toBe(shared)
+    contextOf(reused)[name] = { region: 'us-east-1' }
     await before(reused)
-    expect(contextOf(reused).config).toEqual({ region: 'us-east-1', table: 'value of /t', flag: 'value of /f' })
+    expect(contextOf(reused)[name]).toEqual({ region: 'us-east-1', table: 'value of /t', flag: 'value of /f' })
   })
 
   test('a warm invocation of two such middlewares over the default clock reads the clock once, when its state is made', async () => {
