@@ -236,6 +236,35 @@ describe('a lease whose answer comes after the L2 timeout', () => {
   })
 })
 
+describe('a lease whose answer never comes: the connection drops with the commands sent', () => {
+  test('is given back once the store has reconnected: another environment takes it at once, not after its 60 s', async () => {
+    const target = new URL(sharedRedisUrl())
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    try {
+      const env = environments()
+      const dropping = redisStore({ url: proxy.url('redis'), prefix: env.prefix, timeout: '5s' })
+      await dropping.get('warm-up', new AbortController().signal)
+      // Commands reach Redis after 200 ms and their answers come back after 400 ms: dropped at 300 ms,
+      // the lease is taken on Redis and its holder never hears of it.
+      proxy.setLatency(200)
+      const attempt = dropping.acquireLease('k', 'unanswered', 60_000, new AbortController().signal)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      proxy.setLatency(0)
+      proxy.dropConnections()
+      await expect(attempt).rejects.toThrow()
+      const other = env.store()
+      let taken = false
+      for (const deadline = performance.now() + 5_000; !taken && performance.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+        taken = (await other.acquireLease('k', 'next', 60_000, new AbortController().signal)).acquired
+      }
+      expect(taken).toBe(true)
+      await dropping.close()
+    } finally {
+      await proxy.close()
+    }
+  })
+})
+
 describe('an L2 operation pending when Lambda freezes the environment', () => {
   test('answered while frozen, it is read at the thaw before its timer, due first, is judged: served from L2', async () => {
     const env = environments()

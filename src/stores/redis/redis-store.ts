@@ -195,12 +195,21 @@ class RedisStore implements TieredStore {
   async acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
     const leaseKey = this.#leaseKey(key)
-    // Sent together, in this order, to one node (the hash tag puts both keys in one slot): one round trip.
-    const [taken, leaseTtlMs, payload] = await Promise.all([
-      this.#client.set(leaseKey, token, 'PX', ttlMs, 'NX'),
-      this.#client.pttl(leaseKey),
-      payloadOf(this.#client.getBuffer(this.#valueKey(key))),
-    ])
+    let answer: [string | null, number, Uint8Array | undefined]
+    try {
+      // Sent together, in this order, to one node (the hash tag puts both keys in one slot): one round trip.
+      answer = await Promise.all([
+        this.#client.set(leaseKey, token, 'PX', ttlMs, 'NX'),
+        this.#client.pttl(leaseKey),
+        payloadOf(this.#client.getBuffer(this.#valueKey(key))),
+      ])
+    } catch (error) {
+      // No answer (the connection dropped with the commands sent, say): the lease may have been
+      // taken, by an attempt that can neither write the value nor release it.
+      this.#giveBackLater(key, token, ttlMs)
+      throw error
+    }
+    const [taken, leaseTtlMs, payload] = answer
     if (taken !== 'OK') {
       // Every lease is written with an expiry: a lease key without one (of any type) is another
       // program's, held by no environment, and would make every miss on this key wait out `lease.wait`.
@@ -210,8 +219,19 @@ class RedisStore implements TieredStore {
     // Taken, but the answer came after the engine stopped waiting (its timeout): it will neither
     // write the value nor give the lease back, and every other environment would wait out
     // `lease.wait` for it. Given back as soon as the answer shows it was taken.
-    if (signal.aborted) this.#client.eval(releaseScript, 1, leaseKey, token).catch(ignore)
+    if (signal.aborted) this.#giveBackLater(key, token, ttlMs)
     return { acquired: true, payload }
+  }
+
+  /**
+   * Releases in the background a lease an attempt the engine no longer follows may hold, over the
+   * connection as it comes back if it dropped (the breaker replaces one that stopped answering),
+   * for no longer than the lease would last anyway. Under its token: no one else's lease is touched.
+   */
+  #giveBackLater(key: string, token: string, ttlMs: number): void {
+    const signal = AbortSignal.timeout(ttlMs)
+    const reconnected = this.#client.status === 'ready' ? Promise.resolve() : once(this.#client, 'ready', { signal })
+    reconnected.then(() => this.releaseLease(key, token, signal)).catch(ignore)
   }
 
   async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
