@@ -240,9 +240,9 @@ describe('a lease whose answer never comes: the connection drops with the comman
   test('is given back once the store has reconnected: another environment takes it at once, not after its 60 s', async () => {
     const target = new URL(sharedRedisUrl())
     const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    const env = environments()
+    const dropping = redisStore({ url: proxy.url('redis'), prefix: env.prefix, timeout: '5s' })
     try {
-      const env = environments()
-      const dropping = redisStore({ url: proxy.url('redis'), prefix: env.prefix, timeout: '5s' })
       await dropping.get('warm-up', new AbortController().signal)
       // Commands reach Redis after 200 ms and their answers come back after 400 ms: dropped at 300 ms,
       // the lease is taken on Redis and its holder never hears of it.
@@ -258,8 +258,8 @@ describe('a lease whose answer never comes: the connection drops with the comman
         taken = (await other.acquireLease('k', 'next', 60_000, new AbortController().signal)).acquired
       }
       expect(taken).toBe(true)
-      await dropping.close()
     } finally {
+      await dropping.close()
       await proxy.close()
     }
   })
