@@ -205,7 +205,12 @@ describe('the lease keeps a miss in many environments to one load', () => {
     const raw = rawRedis()
     await raw.set(`${env.prefix}{bounded:0:k:k}:lease`, 'a crashed environment', 'PX', 3_600_000)
     raw.disconnect()
-    const cache = createCache({ name: 'bounded', load: () => 'loaded', ttl: '1m', timeout: '300ms', l2: env.store() })
+    // The load, begun once the lease wait (capped at the timeout) runs out, takes longer than what is left of the timeout.
+    const load = async (): Promise<string> => {
+      await sleep(300)
+      return 'loaded'
+    }
+    const cache = createCache({ name: 'bounded', load, ttl: '1m', timeout: '300ms', l2: env.store() })
     const scope = createScope()
     const error: unknown = await cache.get('k', { scope }).catch((thrown: unknown) => thrown)
     expect(error).toMatchObject({ name: 'CacheTimeoutError' })
