@@ -27,7 +27,15 @@ interface LeastWorkRequest {
   readonly context: Record<string, unknown>
   [leastWork]?: { readonly now: number; hits: number }
 }
-const leastContextMiddleware = (property: string, values: Readonly<Record<string, string>>, freshUntil: number) => {
+type PlaceOnContext = (context: Record<string, unknown>, values: Readonly<Record<string, string>>) => void
+/** Each names its property in code of its own: one shared `context[property]` would see two names, which V8 looks up the generic way. */
+const placeConfig: PlaceOnContext = (context, values) => {
+  context.config = values
+}
+const placeSecrets: PlaceOnContext = (context, values) => {
+  context.secrets = values
+}
+const leastContextMiddleware = (place: PlaceOnContext, values: Readonly<Record<string, string>>, freshUntil: number) => {
   const count = Object.keys(values).length
   return {
     before: (request: LeastWorkRequest): undefined => {
@@ -38,7 +46,7 @@ const leastContextMiddleware = (property: string, values: Readonly<Record<string
       }
       if (state.now >= freshUntil) throw new Error('bench: the least-work values expired')
       state.hits += count
-      request.context[property] = values
+      place(request.context, values)
       return undefined
     },
     after: (request: LeastWorkRequest): undefined => {
@@ -83,8 +91,8 @@ const contenders = {
   'least work, two middlewares': (): InvokeHandler => {
     const freshUntil = performance.now() + 3_600_000
     return middy()
-      .use(leastContextMiddleware('config', { table: parameters['/bench/table'], currency: parameters['/bench/currency'] }, freshUntil))
-      .use(leastContextMiddleware('secrets', { stripeKey: secret.value }, freshUntil))
+      .use(leastContextMiddleware(placeConfig, { table: parameters['/bench/table'], currency: parameters['/bench/currency'] }, freshUntil))
+      .use(leastContextMiddleware(placeSecrets, { stripeKey: secret.value }, freshUntil))
       .handler(fromContext) as unknown as InvokeHandler
   },
   'two empty middlewares': (): InvokeHandler =>
