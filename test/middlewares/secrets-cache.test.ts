@@ -1,11 +1,12 @@
 import middy from '@middy/core'
-import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { inspect } from 'node:util'
 import { configCache } from '../../middlewares/config-cache.js'
 import { secretsCache, jsonSecret } from '../../middlewares/secrets-cache.js'
 import { CacheOptionsError, type Duration } from '../../src/index.js'
+import { registeredCaches } from '../../src/cache/registry.js'
 import { createSecret, putParameters, uniqueName, updateSecret } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
@@ -188,7 +189,28 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
   })
 })
 
-describe('secretsCache rotation cap (DescribeSecret mocked: moto cannot schedule rotations without a rotation Lambda)', () => {
+describe('secretsCache rotation cap on moto', () => {
+  test("a rotation scheduled a day away (DescribeSecret's NextRotationDate) caps a two-day ttl at that day", async () => {
+    const name = uniqueName('shop/rotating')
+    await createSecret(name, 'v1')
+    const client = new SecretsManagerClient(motoClientConfig())
+    await client.send(new RotateSecretCommand({ SecretId: name, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }))
+    const cacheName = uniqueName('rotationCapped').replace(/[^A-Za-z0-9]/g, '')
+    const handler = middy()
+      .use(secretsCache({ name: cacheName, secrets: { key: name }, ttl: '2d', capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
+      .handler((_event, context) => Promise.resolve((context as unknown as Record<string, Record<string, string>>)[cacheName]?.key))
+    expect(await invoke(handler)).toBe('v1')
+    const cache = registeredCaches().find((registration) => registration.cache.name === cacheName)?.cache
+    const [[, entry] = []] = [...(cache?.peekEntries() ?? [])]
+    const freshForMs = (entry?.freshUntil ?? 0) - performance.now()
+    const dayMs = 86_400_000
+    expect(freshForMs).toBeLessThanOrEqual(dayMs)
+    expect(freshForMs).toBeGreaterThan(dayMs - 60_000)
+    client.destroy()
+  })
+})
+
+describe('secretsCache rotation cap, timed (DescribeSecret mocked: a rotation moto schedules is a day away or more)', () => {
   /** A handler reading secret `key`, which loads as v1, v2, ... and rotates next in `untilRotationMs`. */
   const rotatingSecret = (untilRotationMs: number, ttl?: Duration) => {
     const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
