@@ -3,7 +3,7 @@ import { dynamoStore, type L2Store } from '../../entrypoints/dynamodb.js'
 import { redisStore } from '../../entrypoints/redis.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { createTable, destroySeedClients, startRedis, startTcpProxy, uniqueName, type RedisHandle } from '../harness/index.js'
-import { closeEnvironments, environments } from './l2-support.js'
+import { closeEnvironments, environments, leaseTakenWithin } from './l2-support.js'
 
 afterEach(async () => {
   jest.restoreAllMocks()
@@ -193,14 +193,6 @@ describe('DynamoDB: a lease taken by an attempt the engine stopped waiting for',
     destroySeedClients()
   })
 
-  /** Acquires `key` under `token` every 100 ms until taken or `withinMs` passed; whether it was taken. */
-  const takenWithin = async (store: L2Store, key: string, token: string, withinMs: number): Promise<boolean> => {
-    for (const deadline = performance.now() + withinMs; performance.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
-      if ((await store.acquireLease(key, token, 60_000, new AbortController().signal)).acquired) return true
-    }
-    return false
-  }
-
   // Every chunk is held 400 ms each way: the conditional put reaches moto after 400 ms and its answer
   // comes back no sooner than 800 ms, the read that follows it no sooner than 1,600 ms.
   test.each([
@@ -215,7 +207,7 @@ describe('DynamoDB: a lease taken by an attempt the engine stopped waiting for',
       const other = dynamoStore({ table, prefix, clientConfig: clientConfig(), timeout: '5s' })
       opened.push(slow, other)
       await expect(slow.acquireLease('k', 'abandoned', 60_000, AbortSignal.timeout(abortAfterMs))).rejects.toThrow()
-      expect(await takenWithin(other, 'k', 'next', 5_000)).toBe(true)
+      expect(await leaseTakenWithin(other, 'k', 'next', 5_000)).toBe(true)
     } finally {
       await proxy.close()
     }

@@ -66,3 +66,11 @@ export const linkedTime = () => {
     },
   }
 }
+
+/** Acquires the lease on `key` under `token` every 100 ms until taken or `withinMs` passed; whether it was taken. */
+export const leaseTakenWithin = async (store: L2Store, key: string, token: string, withinMs: number): Promise<boolean> => {
+  for (const deadline = performance.now() + withinMs; performance.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    if ((await store.acquireLease(key, token, 60_000, new AbortController().signal)).acquired) return true
+  }
+  return false
+}
