@@ -17,9 +17,10 @@ import {
   refuseReservedName,
   refuseTierOptions,
   requireRecord,
+  ssmName,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
-import { contextValuesMiddleware, type ContextEntry } from './shared/context-values.js'
+import { contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
 import { resolveSettleBudget } from './shared/invocation.js'
 import { holderHiding } from './shared/redacted.js'
 
@@ -90,7 +91,6 @@ export interface ConfigCacheOptions<N extends string, P, Q> extends CacheMiddlew
 const optionNames = [...cacheMiddlewareOptionNames, 'parameters', 'paths', 'awsSdkV3Client', 'clientConfig'] as const
 const parameterOptionNames = ['name', 'transform', 'decrypt', 'optional', 'type', 'ttl'] as const
 const pathOptionNames = ['path', 'recursive', 'decrypt', 'transform', 'ttl'] as const
-const ssmNamePattern = /^[A-Za-z0-9_.\-/:]{1,2048}$/
 
 /** What one cache key loads: a parameter or a path, with how to decode it. */
 interface Source {
@@ -108,13 +108,6 @@ const keyOf = (source: Omit<Source, 'label' | 'freshness'>): string =>
   [source.kind === 'path' ? `${source.name}*` : source.name, source.transform, source.decrypt ? 'decrypt' : undefined, source.list ? 'list' : undefined, source.kind === 'path' && !source.recursive ? 'flat' : undefined]
     .filter((part) => part !== undefined)
     .join('#')
-
-const ssmName = (option: string, value: unknown): string => {
-  if (typeof value !== 'string' || !ssmNamePattern.test(value)) {
-    throw mustBe(option, 'an SSM parameter name or ARN (letters, digits, _ . - / :)', value)
-  }
-  return value
-}
 
 const parameterSource = (property: string, spec: unknown): Source & { optional: boolean } => {
   const option = `parameters.${property}`
@@ -220,6 +213,7 @@ export const configCache = <const N extends string = 'config', const P extends R
     entries.push({ property, key: keyOf(source), optional: source.optional, label: source.label })
   }
   for (const [property, spec] of paths) {
+    if (parameters.some(([parameterProperty]) => parameterProperty === property)) throw new CacheOptionsError(`paths.${property}`, `lands on the same context property as parameters.${property}: give one of them another name`)
     const source = pathSource(property, spec)
     if (source.decrypt) decrypted.add(property)
     sources.set(keyOf(source), source)
@@ -227,8 +221,10 @@ export const configCache = <const N extends string = 'config', const P extends R
   }
 
   const ssm = createSsmSource(options)
+  const contextName = options.name ?? 'config'
   const cache = createCache<unknown>({
-    name: options.name ?? 'config',
+    name: contextName,
+    describeKey: describeEntryKeys(contextName, entries),
     ...engineFreshness(options, { ttl: '5m', negativeTtl: '1m' }),
     load: (key: string, context: LoadContext) => loadMany(ssm, sources, [key], { signal: context.signal, setFreshness: (freshness) => { context.setFreshness(freshness) } }).then((values) => values.get(key)),
     loadMany: (keys, context) => loadMany(ssm, sources, keys, context),

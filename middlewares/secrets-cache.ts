@@ -18,9 +18,10 @@ import {
   refuseReservedName,
   refuseTierOptions,
   requireRecord,
+  ssmName,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
-import { contextValuesMiddleware, type ContextEntry } from './shared/context-values.js'
+import { contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
 import { resolveSettleBudget } from './shared/invocation.js'
 import { holderHiding } from './shared/redacted.js'
 
@@ -104,17 +105,24 @@ interface SecretPlan {
   readonly target: string
 }
 
+const secretNamePattern = /^[A-Za-z0-9/_+=.@:-]{1,2048}$/
+
+/** A Secrets Manager name or ARN, in the characters Secrets Manager allows: checked at construction, not at the first invocation. */
+const secretName = (option: string, value: unknown): string => {
+  if (typeof value !== 'string' || !secretNamePattern.test(value)) throw mustBe(option, 'a secret name or ARN (letters, digits, / _ + = . @ - :)', value)
+  return value
+}
+
 const keyOf = (plan: SecretPlan): string => [plan.source, plan.name, plan.transform, plan.textOnly ? 'text' : undefined].filter((part) => part !== undefined).join('#')
 
 const secretPlan = (contextName: string, property: string, spec: unknown): SecretPlan => {
   const option = `secrets.${property}`
   const options = typeof spec === 'string' ? { name: spec } : requireRecord(option, spec, "'shop/stripe' or { name: 'shop/db', transform: 'json' }")
   rejectUnknownOptions(options, secretOptionNames, `${option}.`)
-  const { name, source = SecretSource.SecretsManager, transform, ttl } = options
-  if (typeof name !== 'string' || name.length === 0 || name.length > 2048) {
-    throw mustBe(typeof spec === 'string' ? option : `${option}.name`, 'a secret name or ARN', name)
-  }
+  const { source = SecretSource.SecretsManager, transform, ttl } = options
   if (typeof source !== 'string' || !sources.includes(source)) throw mustBe(`${option}.source`, "'secretsmanager' or 'ssm'", source)
+  const nameOption = typeof spec === 'string' ? option : `${option}.name`
+  const name = source === SecretSource.Ssm ? ssmName(nameOption, options.name) : secretName(nameOption, options.name)
   return {
     name,
     source: source as SecretSource,
@@ -210,6 +218,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
 
   const cache = createCache<unknown>({
     name: contextName,
+    describeKey: describeEntryKeys(contextName, entries),
     ...freshnessOptions,
     load: loadSecret,
   })

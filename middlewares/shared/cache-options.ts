@@ -1,5 +1,5 @@
 import { parseWindow, type Duration } from '../../src/cache/duration.js'
-import { CacheOptionsError, printable } from '../../src/cache/errors.js'
+import { CacheOptionsError, mustBe, printable } from '../../src/cache/errors.js'
 import { isRecord } from '../../src/cache/options.js'
 import type { EntryFreshness, FreshnessOptions } from '../../src/cache/options.js'
 
@@ -82,4 +82,14 @@ export const checkClientOptions = (prefix: string, options: Readonly<Record<stri
 }
 
 // The engine's option helpers, for the middlewares to share.
+const ssmNamePattern = /^[A-Za-z0-9_.\-/:]{1,2048}$/
+
+/** An SSM parameter name, path or ARN: checked at construction, not by SSM at the first invocation. */
+export const ssmName = (option: string, value: unknown): string => {
+  if (typeof value !== 'string' || !ssmNamePattern.test(value)) {
+    throw mustBe(option, 'an SSM parameter name or ARN (letters, digits, _ . - / :)', value)
+  }
+  return value
+}
+
 export { isRecord, optionalBoolean, requireRecord } from '../../src/cache/options.js'

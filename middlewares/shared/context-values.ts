@@ -1,6 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Cache } from '../../src/cache/cache.js'
-import { CacheError } from '../../src/cache/errors.js'
+import { CacheError, quotedKey } from '../../src/cache/errors.js'
 import { invocationOf, readingBefore, settleIfPending, settleOnEarlyReturn } from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
@@ -10,6 +10,21 @@ export interface ContextEntry {
   readonly optional: boolean
   /** Names the value in errors, e.g. `parameter "/shop/table"`. */
   readonly label: string
+}
+
+/**
+ * Names a cache key in load and timeout errors by what it holds and where it lands, as in
+ * `parameter "/shop/table" (context.config.table)`, rather than by the cache's internal key.
+ */
+export const describeEntryKeys = (contextName: string, entries: readonly ContextEntry[]): ((key: string) => string) => {
+  const targets = new Map<string, { readonly label: string; readonly properties: string[] }>()
+  for (const entry of entries) {
+    const target = targets.get(entry.key)
+    if (target === undefined) targets.set(entry.key, { label: entry.label, properties: [entry.property] })
+    else target.properties.push(entry.property)
+  }
+  const descriptions = new Map([...targets].map(([key, { label, properties }]) => [key, `${label} (${properties.map((property) => `context.${contextName}.${property}`).join(', ')})`]))
+  return (key) => descriptions.get(key) ?? quotedKey(key)
 }
 
 export interface ContextValuesOptions {

@@ -508,12 +508,12 @@ export class Cache<V> {
     try {
       result = await flight.wait()
     } catch (error) {
-      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error), scope)
+      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error, this.#options.describeKey(key)), scope)
     } finally {
       if (scope === undefined) flight.waiters--
     }
     if (result === timedOut) {
-      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheTimeoutError(this.name, key, this.#options.timeoutMs ?? 0), scope)
+      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheTimeoutError(this.name, key, this.#options.timeoutMs ?? 0, this.#options.describeKey(key)), scope)
     }
     // A caller that joined a flight another invocation started waited out its L2 timeout too: the
     // rest of its invocation skips the store, as the starter's does, so that it meets one L2 timeout in all.

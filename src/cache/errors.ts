@@ -33,6 +33,9 @@ export const keyTypeError = (cache: string, key: unknown): CacheError =>
 
 const printableKey = (key: string): string => (key.length > 80 ? `${key.slice(0, 77)}...` : key)
 
+/** How the engine's errors name a key unless a cache says otherwise (`describeKey`): the key, quoted and cut short. */
+export const quotedKey = (key: string): string => `"${printableKey(key)}"`
+
 /** `String(value)`, or its tag when it has none (a null-prototype object, a toString that throws): never throws. */
 export const stringOf = (value: unknown): string => {
   try {
@@ -48,8 +51,9 @@ export class CacheLoadError extends CacheError {
   readonly cache: string
   readonly key: string
 
-  constructor(cache: string, key: string, cause: unknown) {
-    super(`middy-cache: loading "${printableKey(key)}" for cache "${cache}" failed: ${cause instanceof Error ? cause.message : stringOf(cause)}`, { cause })
+  /** `subject` names the key in the message: by default the key itself, quoted. */
+  constructor(cache: string, key: string, cause: unknown, subject = quotedKey(key)) {
+    super(`middy-cache: loading ${subject} for cache "${cache}" failed: ${cause instanceof Error ? cause.message : stringOf(cause)}`, { cause })
     this.cache = cache
     this.key = key
   }
@@ -62,8 +66,9 @@ export class CacheTimeoutError extends CacheError {
   readonly key: string
   readonly timeoutMs: number
 
-  constructor(cache: string, key: string, timeoutMs: number) {
-    super(`middy-cache: loading "${printableKey(key)}" for cache "${cache}" timed out after ${timeoutMs} ms`)
+  /** `subject` names the key in the message: by default the key itself, quoted. */
+  constructor(cache: string, key: string, timeoutMs: number, subject = quotedKey(key)) {
+    super(`middy-cache: loading ${subject} for cache "${cache}" timed out after ${timeoutMs} ms`)
     this.cache = cache
     this.key = key
     this.timeoutMs = timeoutMs

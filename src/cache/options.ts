@@ -1,6 +1,6 @@
 import { monotonicClock, type Clock } from './clock.js'
 import { boundedDuration, optionalDurationMs, optionalWindowMs, parseWindow, type Duration } from './duration.js'
-import { CacheOptionsError, mustBe } from './errors.js'
+import { CacheOptionsError, mustBe, quotedKey } from './errors.js'
 import type { FreshnessPolicy } from './freshness.js'
 import type { L2Store } from '../stores/l2-store.js'
 import type { MemoryStoreBounds } from '../stores/memory/index.js'
@@ -87,6 +87,11 @@ export interface CacheOptions<V> extends FreshnessOptions {
   readonly logger?: Logger
   /** The monotonic millisecond clock freshness is read from; replace it to simulate frozen time. */
   readonly now?: Clock
+  /**
+   * How load and timeout errors name a key: by default the key, quoted. configCache and secretsCache
+   * name the parameter or secret and where it lands on the context.
+   */
+  readonly describeKey?: (key: string) => string
 }
 
 export interface ResolvedOptions<V> {
@@ -100,10 +105,12 @@ export interface ResolvedOptions<V> {
   readonly l2: TieredStore | undefined
   readonly logger: Logger
   readonly now: Clock
+  /** Never throws: a describer that fails falls back to the quoted key. */
+  readonly describeKey: (key: string) => string
 }
 
 export const cacheOptionNames = [
-  'name', 'load', 'loadMany', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger', 'now',
+  'name', 'load', 'loadMany', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger', 'now', 'describeKey',
 ] as const
 const l1OptionNames = ['maxEntries', 'maxBytes'] as const
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
@@ -254,6 +261,7 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
   requireFunction('load', raw.load)
   if (raw.loadMany !== undefined) requireFunction('loadMany', raw.loadMany)
   if (raw.now !== undefined) requireFunction('now', raw.now)
+  if (raw.describeKey !== undefined) requireFunction('describeKey', raw.describeKey)
   if (raw.ttl === undefined) throw new CacheOptionsError('ttl', "is required: how long a value is fresh, such as '5m' or 300")
   const ttlMs = parseWindow('ttl', raw.ttl)
   if (ttlMs < 1) throw mustBe('ttl', '1 ms or more', raw.ttl)
@@ -274,5 +282,18 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
     l2: resolveL2(raw.l2),
     logger: resolveLogger(raw.logger),
     now: options.now ?? monotonicClock,
+    describeKey: safeDescriber(options.describeKey),
   }
 }
+
+/** An error about a key must still be raised when the function naming the key fails. */
+const safeDescriber =
+  (describeKey: ((key: string) => string) | undefined) =>
+  (key: string): string => {
+    if (describeKey === undefined) return quotedKey(key)
+    try {
+      return describeKey(key)
+    } catch {
+      return quotedKey(key)
+    }
+  }

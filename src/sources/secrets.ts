@@ -1,3 +1,4 @@
+import { GetParameterError } from '@aws-lambda-powertools/parameters/errors'
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets'
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
 
@@ -26,8 +27,9 @@ export const createSecretsSource = (options: SecretsClientOptions): SecretsSourc
       try {
         return await provider.get(secretId, { forceFetch: true, maxAge: 0 })
       } catch (error) {
-        if (isNotFound(error)) return undefined
-        throw error
+        const sdkError = unwrapped(error)
+        if (sdkError instanceof ResourceNotFoundException) return undefined
+        throw sdkError
       }
     },
     async nextRotation(secretId) {
@@ -37,6 +39,8 @@ export const createSecretsSource = (options: SecretsClientOptions): SecretsSourc
   }
 }
 
-/** Powertools wraps the SDK's error; "not found" is a value (undefined), not a failure. */
-const isNotFound = (error: unknown): boolean =>
-  error instanceof ResourceNotFoundException || (error instanceof Error && error.cause instanceof ResourceNotFoundException)
+/**
+ * The SDK's error, which Powertools wraps in a GetParameterError of the same message: the SDK's, with
+ * its name and `$metadata`, is what a load error's `cause` should be, as configCache's is.
+ */
+const unwrapped = (error: unknown): unknown => (error instanceof GetParameterError && error.cause instanceof Error ? error.cause : error)

@@ -131,6 +131,20 @@ describe('freshness', () => {
     }
   })
 
+  test('describeKey names the key in load errors; one that throws leaves the quoted key', async () => {
+    const reason = new Error('denied')
+    const load = (): Promise<string> => Promise.reject(reason)
+    const described = createCache({ name: 'described', load, ttl: '10s', describeKey: (key) => `parameter "${key.toUpperCase()}" (context.config.k)` })
+    const error: unknown = await described.get('k').catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(CacheLoadError)
+    expect((error as CacheLoadError).key).toBe('k')
+    expect((error as Error).message).toBe('middy-cache: loading parameter "K" (context.config.k) for cache "described" failed: denied')
+    const failing = createCache({ name: 'describer-fails', load, ttl: '10s', describeKey: () => { throw new Error('describer bug') } })
+    const fallback: unknown = await failing.get('k').catch((thrown: unknown) => thrown)
+    expect((fallback as Error).message).toBe('middy-cache: loading "k" for cache "describer-fails" failed: denied')
+    expect((fallback as CacheLoadError).cause).toBe(reason)
+  })
+
   test('a stale value whose staleIfError window closes while the load runs no longer stands in', async () => {
     const clock = manualClock()
     const slow = deferred<string>()

@@ -19,6 +19,13 @@ describe('load timeout', () => {
     await cache.settle(0)
   })
 
+  test('describeKey names the key in a timeout error', async () => {
+    const cache = createCache({ name: 'slow-described', load: () => new Promise<string>(() => undefined), ttl: '1m', timeout: '20ms', describeKey: (key) => `parameter "${key}" (context.config.flags)` })
+    const error: unknown = await cache.get('/shop/flags#json').catch((thrown: unknown) => thrown)
+    expect((error as Error).message).toBe('middy-cache: loading parameter "/shop/flags#json" (context.config.flags) for cache "slow-described" timed out after 20 ms')
+    await cache.settle(0)
+  })
+
   test('a load left running at a freeze (a prefetch when INIT is frozen) is not counted as timed out by its timer firing at the thaw', async () => {
     const gate = deferred<string>()
     const cache = createCache({ name: 'frozen-load', load: () => gate.promise, ttl: '1m', timeout: '50ms' })

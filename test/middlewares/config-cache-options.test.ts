@@ -22,6 +22,7 @@ describe('configCache options', () => {
     ['bad parameter ttl', { parameters: { a: { name: '/a', ttl: '1 hour' } } }, /option "parameters.a.ttl"/],
     ['bad path', { paths: { flags: 'flags with spaces' } }, /option "paths.flags" must be an SSM parameter name/],
     ['unknown path option', { paths: { flags: { path: '/f/', recursively: false } } }, /option "paths.flags.recursively" is not an option/],
+    ['one property in parameters and paths', { parameters: { flags: '/a' }, paths: { flags: '/f/' } }, /option "paths.flags" lands on the same context property as parameters.flags/],
     ['unknown option', { parameters: { a: '/a' }, parameter: {} }, /option "parameter" is not an option \(did you mean "parameters"\?\)/],
     ['bad ttl', { parameters: { a: '/a' }, ttl: -5 }, /option "ttl"/],
     ['bad jitter', { parameters: { a: '/a' }, jitter: 2 }, /option "jitter"/],
@@ -44,6 +45,8 @@ describe('configCache options', () => {
     ['l1, with why', { l1: { maxEntries: 10 } }, /option "l1" is not an option of secretsCache: it holds only the values it names/],
     ['l2, with why', { l2: {} }, /option "l2" is not an option of secretsCache: secrets stay in memory, never in a shared tier/],
     ['settleBudget longer than any invocation', { settleBudget: 3_000_000 }, /option "settleBudget" must be from 0 ms to 900000 ms; got 3000000/],
+    ['a secret name Secrets Manager refuses', { secrets: { a: 'shop stripe' } }, /option "secrets.a" must be a secret name or ARN \(letters, digits, \/ _ \+ = \. @ - :\); got "shop stripe"/],
+    ['an SSM name SSM refuses', { secrets: { a: { name: 'has space', source: 'ssm' } } }, /option "secrets.a.name" must be an SSM parameter name or ARN.*got "has space"/],
   ])('secretsCache: %s', (_case, options, message) => {
     const create = () => secretsCache({ secrets: { a: 'a' }, prefetch: false, ...options })
     expect(create).toThrow(CacheOptionsError)
@@ -71,7 +74,7 @@ describe('configCache with SSM errors injected (rare errors, mocked)', () => {
       .use(configCache({ parameters: { table: '/shop/table' }, prefetch: false, awsSdkV3Client: client }))
       .handler(() => Promise.resolve('unreachable'))
     const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
-    expect((error as Error).message).toMatch(/loading "\/shop\/table" for cache "config" failed: .*not authorized/)
+    expect((error as Error).message).toMatch(/loading parameter "\/shop\/table" \(context.config.table\) for cache "config" failed: .*not authorized/)
     expect(error).toHaveProperty('cause')
     mock.restore()
   })
