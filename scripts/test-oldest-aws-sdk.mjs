@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 
-const awsTests = ['test/stores', 'test/integration', 'test/sources', 'test/snapshot', 'test/middlewares', 'test/lambda', 'test/harness/seed.test.ts', 'test/harness/moto.test.ts']
+const awsTests = ['test/stores', 'test/integration', 'test/sources', 'test/snapshot', 'test/middlewares', 'test/lambda', 'test/harness/seed.test.ts', 'test/harness/moto.test.ts', 'test/harness/fault-proxy.test.ts']
 
 const { peerDependencies } = JSON.parse(readFileSync('package.json', 'utf8'))
 const floors = Object.entries(peerDependencies)

@@ -15,6 +15,15 @@ export {
 } from './services.js'
 export { startTcpProxy, type TcpProxy, type TcpProxyOptions } from './proxy.js'
 export {
+  awsJsonError,
+  startHttpFaultProxy,
+  type FaultAnswer,
+  type HttpFault,
+  type HttpFaultProxy,
+  type HttpFaultProxyOptions,
+  type RequestCounts,
+} from './fault-proxy.js'
+export {
   createBucket,
   createSecret,
   createTable,

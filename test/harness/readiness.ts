@@ -1,4 +1,4 @@
-import { request } from 'node:http'
+import { request, type IncomingHttpHeaders } from 'node:http'
 import { connect } from 'node:net'
 import { sleep } from './processes.js'
 
@@ -34,6 +34,7 @@ export function redisPing(host: string, port: number, timeoutMs = 1000): Promise
 
 export interface HttpResponse {
   readonly status: number
+  readonly headers: IncomingHttpHeaders
   readonly body: string
 }
 
@@ -43,10 +44,10 @@ export interface HttpResponse {
  */
 export function httpRequest(
   url: string,
-  options: { readonly method?: string; readonly body?: string; readonly timeoutMs?: number } = {},
+  options: { readonly method?: string; readonly headers?: Readonly<Record<string, string>>; readonly body?: string; readonly timeoutMs?: number } = {},
 ): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
-    const headers: Record<string, string> = { connection: 'close' }
+    const headers: Record<string, string> = { ...options.headers, connection: 'close' }
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json'
       headers['content-length'] = String(Buffer.byteLength(options.body))
@@ -56,7 +57,7 @@ export function httpRequest(
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.once('error', reject)
       res.once('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') })
       })
     })
     req.setTimeout(options.timeoutMs ?? 2000, () => {

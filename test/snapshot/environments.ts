@@ -10,6 +10,8 @@ import { countCommands } from '../support/aws-commands.js'
 import { forgetProcessWideState } from '../support/process-state.js'
 import { setEnv } from '../support/env.js'
 
+export { movableTime } from '../support/clock.js'
+
 export const namespace = 'Snapshots'
 export const service = 'shop'
 export const functionVersion = '7'
@@ -74,19 +76,6 @@ export const snapshotTests = (bucketPrefix: string): SnapshotTests => {
 export const objectKeyOf = (name: string, caches: readonly string[] = ['products'], prefix = 'middy-cache', version = 'v1'): string =>
   `${prefix}/${name}/${functionVersion}/${version}/${[...caches].sort().join('+')}.json.gz`
 
-/** The wall clock and the monotonic clock the caches read, moved together for the whole test process. */
-export const movableTime = (): { advance: (ms: number) => void } => {
-  const realDate = Date.now.bind(Date)
-  const realPerformance = performance.now.bind(performance)
-  let offset = 0
-  jest.spyOn(Date, 'now').mockImplementation(() => realDate() + offset)
-  jest.spyOn(performance, 'now').mockImplementation(() => realPerformance() + offset)
-  return {
-    advance: (ms) => {
-      offset += ms
-    },
-  }
-}
 
 /**
  * Builds one simulated execution environment: every module loaded afresh (the cache registry, the

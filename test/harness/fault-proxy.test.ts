@@ -1,0 +1,91 @@
+import { once } from 'node:events'
+import { connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { localClientConfig } from '../support/aws-client-config.js'
+import { awsJsonError, httpRequest, putParameters, startHttpFaultProxy, uniqueName, type HttpFaultProxy } from './index.js'
+
+const getParameter = 'AmazonSSM.GetParameter'
+
+describe('startHttpFaultProxy in front of moto_server', () => {
+  const name = `/${uniqueName('fault-proxy')}/table`
+  let proxy: HttpFaultProxy
+  let ssm: SSMClient
+
+  beforeAll(async () => {
+    await putParameters({ [name]: 'orders' })
+  })
+
+  beforeEach(async () => {
+    proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+    // One attempt: each send is one request, so the counts below are the sends.
+    ssm = new SSMClient({ ...localClientConfig(proxy.url), maxAttempts: 1 })
+  })
+
+  afterEach(async () => {
+    ssm.destroy()
+    await proxy.close()
+  })
+
+  const read = async (): Promise<string | undefined> => (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value
+
+  test('forwards what no fault answers, and counts it by X-Amz-Target', async () => {
+    expect(await read()).toBe('orders')
+    expect(proxy.requests(getParameter)).toEqual({ seen: 1, answered: 0 })
+    expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 0, answered: 0 })
+    expect(proxy.requests()).toEqual({ seen: 1, answered: 0 })
+  })
+
+  test('answers the next N matching requests itself with the given status, headers and body, then forwards again', async () => {
+    proxy.inject({ target: getParameter, times: 2, status: 400, headers: { 'x-amzn-errortype': 'Chosen' }, body: '{"__type":"Chosen","message":"chosen"}' })
+    const raw = await httpRequest(proxy.url, { method: 'POST', headers: { 'x-amz-target': getParameter }, body: '{}' })
+    expect(raw).toMatchObject({ status: 400, headers: { 'x-amzn-errortype': 'Chosen' }, body: '{"__type":"Chosen","message":"chosen"}' })
+    await expect(read()).rejects.toMatchObject({ name: 'Chosen', message: 'chosen', $metadata: { httpStatusCode: 400 } })
+    expect(await read()).toBe('orders')
+    expect(proxy.requests(getParameter)).toEqual({ seen: 3, answered: 2 })
+  })
+
+  test('a fault answers only its target: other operations pass through meanwhile', async () => {
+    proxy.inject({ target: getParameter, ...awsJsonError('ThrottlingException', 'Rate exceeded') })
+    const { Parameters } = await ssm.send(new GetParametersCommand({ Names: [name] }))
+    expect(Parameters?.map((parameter) => parameter.Value)).toEqual(['orders'])
+    expect(proxy.requests()).toEqual({ seen: 1, answered: 0 })
+  })
+
+  test('a fault without times answers every match until clearFaults()', async () => {
+    proxy.inject({ target: getParameter, ...awsJsonError('ThrottlingException', 'Rate exceeded') })
+    for (let attempt = 0; attempt < 3; attempt++) await expect(read()).rejects.toMatchObject({ name: 'ThrottlingException' })
+    proxy.clearFaults()
+    expect(await read()).toBe('orders')
+    expect(proxy.requests(getParameter)).toEqual({ seen: 4, answered: 3 })
+  })
+
+  // The two places the SDK's JSON protocol reads an error's name from; a fault may use either.
+  test.each([
+    ['the body field __type', awsJsonError('AccessDeniedException', 'not authorized')],
+    ['the x-amzn-errortype header', { status: 400, headers: { 'x-amzn-errortype': 'AccessDeniedException:http://internal.amazon.com/' }, body: '{"message":"not authorized"}' }],
+  ])('the SDK names the error from %s', async (_where, answer) => {
+    proxy.inject({ target: getParameter, times: 1, ...answer })
+    await expect(read()).rejects.toMatchObject({ name: 'AccessDeniedException', message: 'not authorized', $fault: 'client' })
+  })
+
+  test('close() ends every connection, idle keep-alive or mid-request, and frees the port', async () => {
+    expect(await read()).toBe('orders') // leaves the SDK client's keep-alive connection open and idle
+    const midRequest = connect({ host: proxy.host, port: proxy.port })
+    midRequest.on('error', () => undefined) // the proxy resets it: that is the point
+    const ended = once(midRequest, 'close')
+    midRequest.write(`POST / HTTP/1.1\r\nHost: ${proxy.host}\r\nX-Amz-Target: ${getParameter}\r\nContent-Length: 100\r\n\r\n{`)
+    while (proxy.requests().seen < 2) await sleep(5)
+    // server.close() alone waits for a connection that is in the middle of a request.
+    await proxy.close()
+    await ended
+    await expect(httpRequest(proxy.url)).rejects.toThrow(/ECONNREFUSED/)
+    await expect(proxy.close()).resolves.toBeUndefined()
+  })
+
+  test('times must be a count', () => {
+    expect(() => {
+      proxy.inject({ times: Number.NaN, status: 500 })
+    }).toThrow(/times must be a number >= 0/)
+  })
+})

@@ -1,0 +1,184 @@
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import { LOOPBACK } from './ports.js'
+
+/** An answer the proxy gives in place of the target. */
+export interface FaultAnswer {
+  readonly status: number
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: string
+}
+
+export interface HttpFault extends FaultAnswer {
+  /**
+   * The X-Amz-Target of the requests to answer, e.g. 'AmazonSSM.GetParameters' or
+   * 'secretsmanager.GetSecretValue' (AWS JSON protocol services name the operation there).
+   * Default: every request.
+   */
+  readonly target?: string
+  /** How many matching requests to answer; later ones are forwarded again. Default: all, until clearFaults(). */
+  readonly times?: number
+}
+
+export interface RequestCounts {
+  /** Requests that reached the proxy. */
+  readonly seen: number
+  /** Of those, the ones a fault answered (the others went on to the target). */
+  readonly answered: number
+}
+
+/** An HTTP proxy in front of an AWS endpoint that answers chosen requests itself. */
+export interface HttpFaultProxy {
+  readonly host: string
+  readonly port: number
+  /** `http://host:port`: the endpoint to give an SDK client. */
+  readonly url: string
+  /** Adds a fault; the earliest added fault that matches a request answers it. */
+  inject(fault: HttpFault): void
+  /** Drops every fault: all requests are forwarded from here on. */
+  clearFaults(): void
+  /** Counts of the requests whose X-Amz-Target is `target`, or of every request. */
+  requests(target?: string): RequestCounts
+  /** Stops listening, ends every connection (keep-alive ones too) and every forwarded request. Idempotent. */
+  close(): Promise<void>
+}
+
+export interface HttpFaultProxyOptions {
+  /** Where requests no fault answers go, e.g. process.env.AWS_ENDPOINT_URL. */
+  readonly target: string
+  /** Default 127.0.0.1. */
+  readonly host?: string
+}
+
+/**
+ * The error answer of an AWS JSON protocol service (SSM, Secrets Manager). The SDK reads the error's
+ * name from the body's `__type`, then from an `x-amzn-errortype` header; the name decides what it
+ * retries (ThrottlingException: yes, AccessDeniedException: no).
+ */
+export const awsJsonError = (type: string, message: string, status = 400): FaultAnswer => ({
+  status,
+  headers: { 'content-type': 'application/x-amz-json-1.1' },
+  body: JSON.stringify({ __type: type, message }),
+})
+
+/** Hop-by-hop headers belong to one connection, not to the message: never passed through. */
+const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade'])
+const endToEnd = (headers: IncomingHttpHeaders): IncomingHttpHeaders =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name)))
+
+const targetOf = (message: IncomingMessage): string => {
+  const header = message.headers['x-amz-target']
+  return typeof header === 'string' ? header : ''
+}
+
+interface ArmedFault {
+  readonly fault: HttpFault
+  remaining: number
+}
+
+/** Starts an HTTP fault proxy on a loopback port the kernel picks (port 0: no race for a free port). */
+export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promise<HttpFaultProxy> {
+  const target = new URL(options.target)
+  const host = options.host ?? LOOPBACK
+  const faults: ArmedFault[] = []
+  const counts = new Map<string, { seen: number; answered: number }>()
+  let closing: Promise<void> | undefined
+
+  const countFor = (operation: string): { seen: number; answered: number } => {
+    let count = counts.get(operation)
+    if (count === undefined) {
+      count = { seen: 0, answered: 0 }
+      counts.set(operation, count)
+    }
+    return count
+  }
+
+  const takeFault = (operation: string): HttpFault | undefined => {
+    const armed = faults.find((candidate) => candidate.remaining > 0 && (candidate.fault.target === undefined || candidate.fault.target === operation))
+    if (armed === undefined) return undefined
+    armed.remaining--
+    return armed.fault
+  }
+
+  const answer = (incoming: IncomingMessage, response: ServerResponse, fault: FaultAnswer): void => {
+    // Read the whole request first, as a server would: the client must not be answered mid-upload.
+    incoming.resume()
+    incoming.once('end', () => {
+      const body = fault.body ?? ''
+      response.writeHead(fault.status, { ...fault.headers, 'content-length': String(Buffer.byteLength(body)) })
+      response.end(body)
+    })
+  }
+
+  const forward = (incoming: IncomingMessage, response: ServerResponse): void => {
+    // One upstream connection per request (agent: false): nothing pooled outlives close().
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...endToEnd(incoming.headers), connection: 'close' }, agent: false },
+      (upstreamResponse) => {
+        response.writeHead(upstreamResponse.statusCode ?? 502, endToEnd(upstreamResponse.headers))
+        upstreamResponse.pipe(response)
+      },
+    )
+    // A client gone mid-request (or ended by close()) takes its upstream request with it.
+    response.once('close', () => {
+      upstream.destroy()
+    })
+    upstream.once('error', (error) => {
+      if (response.headersSent) response.destroy(error)
+      else response.writeHead(502, { 'content-type': 'text/plain' }).end(`fault proxy: ${error.message}`)
+    })
+    incoming.pipe(upstream)
+  }
+
+  const server = createServer((incoming, response) => {
+    const operation = targetOf(incoming)
+    const count = countFor(operation)
+    count.seen++
+    const fault = takeFault(operation)
+    if (fault === undefined) {
+      forward(incoming, response)
+      return
+    }
+    count.answered++
+    answer(incoming, response, fault)
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host, port: 0, exclusive: true }, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('fault proxy: unexpected listen address')
+  const { port } = address
+
+  return {
+    host,
+    port,
+    url: `http://${host}:${port}`,
+    inject(fault) {
+      const times = fault.times ?? Number.POSITIVE_INFINITY
+      if (!(times >= 0)) throw new Error(`fault proxy: times must be a number >= 0, got ${times}`)
+      faults.push({ fault, remaining: times })
+    },
+    clearFaults() {
+      faults.length = 0
+    },
+    requests(operation) {
+      if (operation !== undefined) return { ...(counts.get(operation) ?? { seen: 0, answered: 0 }) }
+      const all = [...counts.values()]
+      return { seen: all.reduce((sum, count) => sum + count.seen, 0), answered: all.reduce((sum, count) => sum + count.answered, 0) }
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve()
+        })
+        // An SDK client keeps its connection open between requests; close() alone would wait for it.
+        server.closeAllConnections()
+      })
+      return closing
+    },
+  }
+}

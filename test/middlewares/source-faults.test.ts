@@ -1,0 +1,128 @@
+import middy from '@middy/core'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { configCache } from '../../middlewares/config-cache.js'
+import { secretsCache } from '../../middlewares/secrets-cache.js'
+import type { Duration } from '../../src/index.js'
+import { awsJsonError, createSecret, destroySeedClients, putParameters, startHttpFaultProxy, uniqueName, updateSecret, type HttpFaultProxy } from '../harness/index.js'
+import { localClientConfig } from '../support/aws-client-config.js'
+import { invoke } from '../support/invoke.js'
+
+/**
+ * DESIGN/issue 4: "Access denied gives a clear error. Throttling is retried by the SDK, then
+ * staleIfError applies." The SDK clients here are real and reach moto_server through a fault proxy
+ * that answers chosen requests as AWS does, so the SDK's own error parsing and retry policy run.
+ */
+
+type ClientConfig = ReturnType<typeof localClientConfig> & { readonly maxAttempts?: number }
+
+interface Freshness {
+  readonly ttl?: Duration
+  readonly staleIfError?: Duration
+}
+
+/** A middleware that puts one value from its AWS source on the context, set up as a user would. */
+interface Source {
+  readonly middleware: string
+  /** The X-Amz-Target of the call that loads the value. */
+  readonly operation: string
+  /** How its errors name the value called `name` and where it lands. */
+  described(name: string): string
+  /** Stores a value under a new name in moto, and returns the name. */
+  create(value: string): Promise<string>
+  /** Stores a new value under an existing name. */
+  update(name: string, value: string): Promise<void>
+  /** One invocation of a handler that returns the value from the context. */
+  invocation(name: string, clientConfig: ClientConfig, freshness?: Freshness): () => Promise<unknown>
+}
+
+const sources: readonly Source[] = [
+  {
+    middleware: 'configCache',
+    operation: 'AmazonSSM.GetParameters',
+    described: (name) => `parameter "${name}" (context.config.value)`,
+    create: async (value) => {
+      const name = `/${uniqueName('faults')}/table`
+      await putParameters({ [name]: value })
+      return name
+    },
+    update: (name, value) => putParameters({ [name]: value }),
+    invocation: (name, clientConfig, freshness = {}) => {
+      const handler = middy()
+        .use(configCache({ parameters: { value: name }, prefetch: false, clientConfig, ...freshness }))
+        .handler((_event, context) => Promise.resolve(context.config.value))
+      return () => invoke(handler)
+    },
+  },
+  {
+    middleware: 'secretsCache',
+    operation: 'secretsmanager.GetSecretValue',
+    described: (name) => `secret "${name}" (context.secrets.value)`,
+    create: async (value) => {
+      const name = uniqueName('faults/stripe')
+      await createSecret(name, value)
+      return name
+    },
+    update: (name, value) => updateSecret(name, value),
+    invocation: (name, clientConfig, freshness = {}) => {
+      const handler = middy()
+        .use(secretsCache({ secrets: { value: name }, prefetch: false, secretsManager: { clientConfig }, ...freshness }))
+        .handler((_event, context) => Promise.resolve(context.secrets.value))
+      return () => invoke(handler)
+    },
+  },
+]
+
+const throttled = awsJsonError('ThrottlingException', 'Rate exceeded')
+const accessDenied = (name: string) => awsJsonError('AccessDeniedException', `User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform this action on resource: ${name}`)
+
+describe.each(sources)('$middleware when its AWS source answers with errors', (source) => {
+  let proxy: HttpFaultProxy
+
+  beforeEach(async () => {
+    proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+  })
+
+  afterEach(async () => {
+    await proxy.close()
+  })
+
+  afterAll(() => {
+    destroySeedClients()
+  })
+
+  test('throttled twice, then answered: the SDK retries on its own and the value arrives', async () => {
+    const name = await source.create('products')
+    proxy.inject({ target: source.operation, times: 2, ...throttled })
+    // No maxAttempts: the SDK's default policy (3 attempts), as a user's client has it.
+    expect(await source.invocation(name, localClientConfig(proxy.url))()).toBe('products')
+    expect(proxy.requests(source.operation)).toEqual({ seen: 3, answered: 2 })
+  })
+
+  test('throttled beyond the SDK attempts while an expired value refreshes: within staleIfError the last good value is served', async () => {
+    const name = await source.create('v1')
+    // Two attempts still show the SDK retrying, then giving up; the default three would only add a
+    // second, longer throttling back-off (random, up to 2 s on today's SDK) to the test's run time.
+    const invocation = source.invocation(name, { ...localClientConfig(proxy.url), maxAttempts: 2 }, { ttl: '100ms', staleIfError: '1h' })
+    expect(await invocation()).toBe('v1')
+    // A refresh that got through would bring v2: v1 after this can only be the stale value.
+    await source.update(name, 'v2')
+    await sleep(150)
+    proxy.inject({ target: source.operation, ...throttled })
+    expect(await invocation()).toBe('v1')
+    expect(proxy.requests(source.operation)).toEqual({ seen: 3, answered: 2 })
+  })
+
+  test('access denied fails the invocation at once, with an error that names what it loads and has the SDK error as its cause', async () => {
+    const name = await source.create('never seen')
+    proxy.inject({ target: source.operation, ...accessDenied(name) })
+    const error: unknown = await source.invocation(name, localClientConfig(proxy.url))().catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(Error)
+    const { message, cause } = error as Error
+    // Not a retryable error: one request, no back-off.
+    expect(proxy.requests(source.operation)).toEqual({ seen: 1, answered: 1 })
+    expect(message).toContain(`loading ${source.described(name)} for cache`)
+    expect(message).toContain('is not authorized')
+    // The SDK's error itself, so `error.cause.name` tells access denied from throttling or an outage.
+    expect(cause).toMatchObject({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } })
+  })
+})
