@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import { configCache, json } from '../../middlewares/config-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
-import { putParameters, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
+import { putParameters, startHttpFaultProxy, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
+import { motoClientConfig } from '../support/aws-client-config.js'
 import { flushPromises } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { forgetProcessWideState } from '../support/process-state.js'
@@ -16,8 +17,7 @@ interface Flags {
   limit: number
 }
 
-const ssmClient = (endpoint = process.env.AWS_ENDPOINT_URL ?? '') =>
-  new SSMClient({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+const ssmClient = (endpoint?: string) => new SSMClient(motoClientConfig(endpoint))
 
 describe('configCache against SSM on moto_server', () => {
   const prefix = `/${uniqueName('shop')}`
@@ -109,15 +109,22 @@ describe('configCache against SSM on moto_server', () => {
     expect(JSON.parse(JSON.stringify(context))).toMatchObject({ config: { table: 'products', apiKey: '[redacted]', features: '[redacted]' } })
   })
 
-  test('100 warm invocations make exactly one SSM call per batch', async () => {
-    const client = ssmClient()
+  test('100 warm invocations make exactly one SSM call per batch, counted where it reaches moto', async () => {
+    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    const client = ssmClient(proxy.url)
     const requests = countRequests(client)
-    const handler = middy()
-      .use(configCache({ parameters: { table: names.table, flags: json<Flags>(names.flags) }, ttl: '5m', prefetch: false, awsSdkV3Client: client }))
-      .handler((_event, context) => Promise.resolve(context.config.flags.limit))
-    for (let invocation = 0; invocation < 100; invocation++) expect(await invoke(handler)).toBe(5)
-    expect(requests.total()).toBe(1)
-    client.destroy()
+    try {
+      const handler = middy()
+        .use(configCache({ parameters: { table: names.table, flags: json<Flags>(names.flags) }, ttl: '5m', prefetch: false, awsSdkV3Client: client }))
+        .handler((_event, context) => Promise.resolve(context.config.flags.limit))
+      for (let invocation = 0; invocation < 100; invocation++) expect(await invoke(handler)).toBe(5)
+      expect(requests.total()).toBe(1)
+      expect(proxy.requests()).toEqual({ seen: 1, answered: 0 })
+      expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 0 })
+    } finally {
+      client.destroy()
+      await proxy.close()
+    }
   })
 
   test('prefetch at INIT: the first invocation makes no new SSM call when the prefetch finished', async () => {

@@ -7,7 +7,7 @@ import { configCache } from '../../middlewares/config-cache.js'
 import { secretsCache, jsonSecret } from '../../middlewares/secrets-cache.js'
 import { CacheOptionsError, type Duration } from '../../src/index.js'
 import { registeredCaches } from '../../src/cache/registry.js'
-import { createSecret, putParameters, uniqueName, updateSecret } from '../harness/index.js'
+import { createSecret, putParameters, startHttpFaultProxy, uniqueName, updateSecret } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
 import { countRequests } from '../support/sdk-requests.js'
@@ -35,41 +35,49 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     await putParameters({ [names.ssmKey]: { value: 'ssm-secret', type: 'SecureString' } })
   })
 
-  test('secrets arrive on context.secrets with the declared types, one GetSecretValue per secret over 100 warm invocations', async () => {
-    const client = new SecretsManagerClient(motoClientConfig())
+  test('secrets arrive on context.secrets with the declared types, one GetSecretValue per secret over 100 warm invocations, counted where they reach moto', async () => {
+    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    const client = new SecretsManagerClient(motoClientConfig(proxy.url))
     const requests = countRequests(client)
-    type Received = [string, DbCredentials, string | Uint8Array, string, string | Uint8Array | undefined]
-    const handler = middy<unknown, Received>()
-      .use(
-        secretsCache({
-          secrets: {
-            stripeKey: names.stripe,
-            db: jsonSecret<DbCredentials>(names.db),
-            certificate: { name: names.certificate },
-            signingKey: { name: names.ssmKey, source: 'ssm' },
-            absent: { name: uniqueName('shop/absent'), optional: true },
-          },
-          prefetch: false,
-          secretsManager: { awsSdkV3Client: client },
-          ssm: { clientConfig: motoClientConfig() },
-        }),
-      )
-      .handler((_event, context) => {
-        const { stripeKey, db, certificate, signingKey, absent } = context.secrets
-        const typed: Received = [stripeKey, db, certificate, signingKey, absent]
-        return Promise.resolve(typed)
-      })
+    try {
+      type Received = [string, DbCredentials, string | Uint8Array, string, string | Uint8Array | undefined]
+      const handler = middy<unknown, Received>()
+        .use(
+          secretsCache({
+            secrets: {
+              stripeKey: names.stripe,
+              db: jsonSecret<DbCredentials>(names.db),
+              certificate: { name: names.certificate },
+              signingKey: { name: names.ssmKey, source: 'ssm' },
+              absent: { name: uniqueName('shop/absent'), optional: true },
+            },
+            prefetch: false,
+            secretsManager: { awsSdkV3Client: client },
+            ssm: { clientConfig: motoClientConfig(proxy.url) },
+          }),
+        )
+        .handler((_event, context) => {
+          const { stripeKey, db, certificate, signingKey, absent } = context.secrets
+          const typed: Received = [stripeKey, db, certificate, signingKey, absent]
+          return Promise.resolve(typed)
+        })
 
-    let result = await invoke(handler)
-    for (let invocation = 1; invocation < 100; invocation++) result = await invoke(handler)
-    const [stripeKey, db, certificate, signingKey, absent] = result
-    expect(stripeKey).toBe('sk_live_123')
-    expect(db).toEqual({ user: 'app', password: 'hunter2' })
-    expect(Buffer.from(certificate as Uint8Array)).toEqual(Buffer.from([1, 2, 3]))
-    expect(signingKey).toBe('ssm-secret')
-    expect(absent).toBeUndefined()
-    expect(requests.count('GetSecretValueCommand')).toBe(4)
-    client.destroy()
+      let result = await invoke(handler)
+      for (let invocation = 1; invocation < 100; invocation++) result = await invoke(handler)
+      const [stripeKey, db, certificate, signingKey, absent] = result
+      expect(stripeKey).toBe('sk_live_123')
+      expect(db).toEqual({ user: 'app', password: 'hunter2' })
+      expect(Buffer.from(certificate as Uint8Array)).toEqual(Buffer.from([1, 2, 3]))
+      expect(signingKey).toBe('ssm-secret')
+      expect(absent).toBeUndefined()
+      expect(requests.count('GetSecretValueCommand')).toBe(4)
+      expect(proxy.requests('secretsmanager.GetSecretValue')).toEqual({ seen: 4, answered: 0 })
+      expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 0 })
+      expect(proxy.requests()).toEqual({ seen: 5, answered: 0 })
+    } finally {
+      client.destroy()
+      await proxy.close()
+    }
   })
 
   test('JSON.stringify and util.inspect of the context show the names, redacted; property access gives the values', async () => {
