@@ -2,7 +2,7 @@ import { settleFlights, unlessAborted, type SettleReport } from './background.js
 import type { CircuitState } from './breaker.js'
 import type { Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
-import { valuesOfBatch } from './batch.js'
+import { failedLoadSubject, rememberFailedBatch, valuesOfBatch } from './batch.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { Flight, timedOut } from './flight.js'
 import { freezeShared } from './freeze.js'
@@ -508,7 +508,7 @@ export class Cache<V> {
     try {
       result = await flight.wait()
     } catch (error) {
-      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error, this.#options.describeKey(key)), scope)
+      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error, failedLoadSubject(key, error, this.#options.describeKey)), scope)
     } finally {
       if (scope === undefined) flight.waiters--
     }
@@ -710,7 +710,10 @@ export class Cache<V> {
       },
     }
     // Checked within the call: an answer that cannot be read counts as the loader's failure.
-    const loaded = await this.#callSource(scope, async () => valuesOfBatch(this.name, await batch.loadMany(batchKeys, context), batchKeys))
+    const loaded = await this.#callSource(scope, async () => valuesOfBatch(this.name, await batch.loadMany(batchKeys, context), batchKeys)).catch((error: unknown) => {
+      rememberFailedBatch(error, batchKeys)
+      throw error
+    })
     toLoad.forEach(({ key, storeKey }, index) => {
       const value = loaded[index] as V
       const entry = this.#entryFor(storeKey, value, policyByKey.get(key) ?? this.#options.policy)

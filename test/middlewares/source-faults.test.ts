@@ -75,6 +75,10 @@ const sources: readonly Source[] = [
 const throttled = awsJsonError('ThrottlingException', 'Rate exceeded')
 const accessDenied = (name: string) => awsJsonError('AccessDeniedException', `User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform this action on resource: ${name}`)
 
+afterAll(() => {
+  destroySeedClients()
+})
+
 describe.each(sources)('$middleware when its AWS source answers with errors', (source) => {
   let proxy: HttpFaultProxy
 
@@ -84,10 +88,6 @@ describe.each(sources)('$middleware when its AWS source answers with errors', (s
 
   afterEach(async () => {
     await proxy.close()
-  })
-
-  afterAll(() => {
-    destroySeedClients()
   })
 
   test('throttled twice, then answered: the SDK retries on its own and the value arrives', async () => {
@@ -124,5 +124,26 @@ describe.each(sources)('$middleware when its AWS source answers with errors', (s
     expect(message).toContain('is not authorized')
     // The SDK's error itself, so `error.cause.name` tells access denied from throttling or an outage.
     expect(cause).toMatchObject({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } })
+  })
+})
+
+describe('configCache when one GetParameters call for several parameters is refused', () => {
+  test("the error names every parameter of the call and where each lands, since the SDK's message names only the resource it refused", async () => {
+    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+    try {
+      const table = `/${uniqueName('faults')}/table`
+      const key = `/${uniqueName('faults')}/key`
+      await putParameters({ [table]: 'products', [key]: 'k-1' })
+      proxy.inject({ target: 'AmazonSSM.GetParameters', ...accessDenied(key) })
+      const handler = middy()
+        .use(configCache({ parameters: { table, key }, prefetch: false, clientConfig: localClientConfig(proxy.url) }))
+        .handler((_event, context) => Promise.resolve(context.config.table))
+      const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
+      expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 1 })
+      expect((error as Error).message).toContain(`loading parameter "${table}" (context.config.table), loaded in one call with parameter "${key}" (context.config.key), for cache "config" failed: `)
+      expect((error as Error).message).toContain(`is not authorized to perform this action on resource: ${key}`)
+    } finally {
+      await proxy.close()
+    }
   })
 })
