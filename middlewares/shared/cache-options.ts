@@ -81,7 +81,6 @@ export const checkClientOptions = (prefix: string, options: Readonly<Record<stri
   }
 }
 
-// The engine's option helpers, for the middlewares to share.
 const ssmNamePattern = /^[A-Za-z0-9_.\-/:]{1,2048}$/
 
 /** An SSM parameter name, path or ARN: checked at construction, not by SSM at the first invocation. */
@@ -92,4 +91,5 @@ export const ssmName = (option: string, value: unknown): string => {
   return value
 }
 
+// The engine's option helpers, for the middlewares to share.
 export { isRecord, optionalBoolean, requireRecord } from '../../src/cache/options.js'
