@@ -105,11 +105,15 @@ interface SecretPlan {
   readonly target: string
 }
 
-const secretNamePattern = /^[A-Za-z0-9/_+=.@:-]{1,2048}$/
+const secretIdPattern = /^[\x21-\x7e]{1,2048}$/
 
-/** A Secrets Manager name or ARN, in the characters Secrets Manager allows: checked at construction, not at the first invocation. */
+/**
+ * A Secrets Manager name or ARN: checked at construction, not at the first invocation. Printable
+ * ASCII with no spaces rather than the characters a user may choose (letters, digits, / _ + = . @ -):
+ * secrets AWS makes for other services are named `rds!db-...` or `events!connection/...`.
+ */
 const secretName = (option: string, value: unknown): string => {
-  if (typeof value !== 'string' || !secretNamePattern.test(value)) throw mustBe(option, 'a secret name or ARN (letters, digits, / _ + = . @ - :)', value)
+  if (typeof value !== 'string' || !secretIdPattern.test(value)) throw mustBe(option, 'a secret name or ARN (printable characters, no spaces)', value)
   return value
 }
 

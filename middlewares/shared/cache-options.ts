@@ -81,7 +81,11 @@ export const checkClientOptions = (prefix: string, options: Readonly<Record<stri
   }
 }
 
-const ssmNamePattern = /^[A-Za-z0-9_.\-/:]{1,2048}$/
+/**
+ * SSM's own names (letters, digits, _ . - / :), or a Secrets Manager secret read through SSM's
+ * reference path, in the characters of a secret's name (see secretsCache's `secretName`).
+ */
+const ssmNamePattern = /^(?:[A-Za-z0-9_.\-/:]{1,2048}|\/aws\/reference\/secretsmanager\/[\x21-\x7e]{1,2048})$/
 
 /** An SSM parameter name, path or ARN: checked at construction, not by SSM at the first invocation. */
 export const ssmName = (option: string, value: unknown): string => {

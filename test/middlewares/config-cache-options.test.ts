@@ -45,12 +45,22 @@ describe('configCache options', () => {
     ['l1, with why', { l1: { maxEntries: 10 } }, /option "l1" is not an option of secretsCache: it holds only the values it names/],
     ['l2, with why', { l2: {} }, /option "l2" is not an option of secretsCache: secrets stay in memory, never in a shared tier/],
     ['settleBudget longer than any invocation', { settleBudget: 3_000_000 }, /option "settleBudget" must be from 0 ms to 900000 ms; got 3000000/],
-    ['a secret name Secrets Manager refuses', { secrets: { a: 'shop stripe' } }, /option "secrets.a" must be a secret name or ARN \(letters, digits, \/ _ \+ = \. @ - :\); got "shop stripe"/],
+    ['a secret name with a space', { secrets: { a: 'shop stripe' } }, /option "secrets.a" must be a secret name or ARN \(printable characters, no spaces\); got "shop stripe"/],
     ['an SSM name SSM refuses', { secrets: { a: { name: 'has space', source: 'ssm' } } }, /option "secrets.a.name" must be an SSM parameter name or ARN.*got "has space"/],
   ])('secretsCache: %s', (_case, options, message) => {
     const create = () => secretsCache({ secrets: { a: 'a' }, prefetch: false, ...options })
     expect(create).toThrow(CacheOptionsError)
     expect(create).toThrow(message)
+  })
+
+  test('names AWS gives secrets it makes for other services, ARNs and SSM reference paths are accepted', () => {
+    const rdsSecret = 'rds!db-0123abcd-4567-89ef-0123-456789abcdef'
+    const secretNames = [rdsSecret, 'events!connection/orders/0123abcd', `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${rdsSecret}-AbCdEf`, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/stripe', 'shop/db+ro=1@eu']
+    for (const name of secretNames) expect(() => secretsCache({ secrets: { a: name }, prefetch: false })).not.toThrow()
+    const referencePath = `/aws/reference/secretsmanager/${rdsSecret}`
+    expect(() => secretsCache({ secrets: { a: { name: referencePath, source: 'ssm' } }, prefetch: false })).not.toThrow()
+    expect(() => configCache({ parameters: { a: { name: referencePath, decrypt: true } }, prefetch: false, awsSdkV3Client: fakeClient() })).not.toThrow()
+    expect(() => configCache({ parameters: { a: '/shop/rds!db' }, prefetch: false, awsSdkV3Client: fakeClient() })).toThrow(/option "parameters.a" must be an SSM parameter name/)
   })
 
   test('both middlewares register their caches, secrets marked as secret', () => {
