@@ -1,6 +1,6 @@
-import { GetParameterError } from '@aws-lambda-powertools/parameters/errors'
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets'
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
+import { sdkErrorOf } from './powertools-errors.js'
 
 /** A client the caller built, or options to build one with (region, endpoint, credentials...). */
 export interface SecretsClientOptions {
@@ -27,7 +27,7 @@ export const createSecretsSource = (options: SecretsClientOptions): SecretsSourc
       try {
         return await provider.get(secretId, { forceFetch: true, maxAge: 0 })
       } catch (error) {
-        const sdkError = unwrapped(error)
+        const sdkError = sdkErrorOf(error)
         if (sdkError instanceof ResourceNotFoundException) return undefined
         throw sdkError
       }
@@ -38,9 +38,3 @@ export const createSecretsSource = (options: SecretsClientOptions): SecretsSourc
     },
   }
 }
-
-/**
- * The SDK's error, which Powertools wraps in a GetParameterError of the same message: the SDK's, with
- * its name and `$metadata`, is what a load error's `cause` should be, as configCache's is.
- */
-const unwrapped = (error: unknown): unknown => (error instanceof GetParameterError && error.cause instanceof Error ? error.cause : error)

@@ -1,5 +1,6 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm'
+import { withSdkError } from './powertools-errors.js'
 
 /** A client the caller built, or options to build one with (region, endpoint, credentials...). */
 export interface SsmClientOptions {
@@ -32,7 +33,7 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
     async getByNames(names, decrypt) {
       provider.clearCache()
       const request = Object.fromEntries(names.map((name) => [name, { decrypt, maxAge: 0 }]))
-      const found = (await provider.getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false })) as Record<string, unknown>
+      const found = (await withSdkError(() => provider.getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false }))) as Record<string, unknown>
       const values = new Map<string, string | undefined>()
       for (const name of names) {
         const value = found[name]
@@ -42,7 +43,7 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
       return values
     },
     async getByPath(path, { decrypt, recursive }) {
-      const found = await provider.getMultiple(path, { decrypt, recursive, forceFetch: true, maxAge: 0 })
+      const found = await withSdkError(() => provider.getMultiple(path, { decrypt, recursive, forceFetch: true, maxAge: 0 }))
       return { ...found }
     },
   }

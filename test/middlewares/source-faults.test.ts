@@ -127,7 +127,7 @@ describe.each(sources)('$middleware when its AWS source answers with errors', (s
   })
 })
 
-describe('configCache when one GetParameters call for several parameters is refused', () => {
+describe('configCache when SSM refuses a read of several parameters', () => {
   test("the error names every parameter of the call and where each lands, since the SDK's message names only the resource it refused", async () => {
     const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
     try {
@@ -142,6 +142,23 @@ describe('configCache when one GetParameters call for several parameters is refu
       expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 1 })
       expect((error as Error).message).toContain(`loading parameter "${table}" (context.config.table), loaded in one call with parameter "${key}" (context.config.key), for cache "config" failed: `)
       expect((error as Error).message).toContain(`is not authorized to perform this action on resource: ${key}`)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test('a refused path read fails with the SDK error as its cause, not the wrapper of the provider that read it', async () => {
+    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+    try {
+      const path = `/${uniqueName('faults')}/limits/`
+      await putParameters({ [`${path}max-items`]: '10' })
+      proxy.inject({ target: 'AmazonSSM.GetParametersByPath', ...accessDenied(path) })
+      const handler = middy()
+        .use(configCache({ paths: { limits: path }, prefetch: false, clientConfig: localClientConfig(proxy.url) }))
+        .handler((_event, context) => Promise.resolve(context.config.limits))
+      const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
+      expect((error as Error).message).toContain(`loading path "${path}" (context.config.limits) for cache "config" failed: `)
+      expect((error as Error).cause).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } })
     } finally {
       await proxy.close()
     }
