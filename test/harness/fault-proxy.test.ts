@@ -1,9 +1,10 @@
 import { once } from 'node:events'
-import { connect } from 'node:net'
+import { createServer } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { localClientConfig } from '../support/aws-client-config.js'
-import { awsJsonError, httpRequest, putParameters, startHttpFaultProxy, uniqueName, type HttpFaultProxy } from './index.js'
+import { awsJsonError, httpRequest, LOOPBACK, putParameters, startHttpFaultProxy, uniqueName, type HttpFaultProxy } from './index.js'
 
 const getParameter = 'AmazonSSM.GetParameter'
 
@@ -75,7 +76,11 @@ describe('startHttpFaultProxy in front of moto_server', () => {
     midRequest.on('error', () => undefined) // the proxy resets it: that is the point
     const ended = once(midRequest, 'close')
     midRequest.write(`POST / HTTP/1.1\r\nHost: ${proxy.host}\r\nX-Amz-Target: ${getParameter}\r\nContent-Length: 100\r\n\r\n{`)
-    while (proxy.requests().seen < 2) await sleep(5)
+    const deadline = Date.now() + 5_000
+    while (proxy.requests().seen < 2) {
+      if (Date.now() > deadline) throw new Error('the proxy never saw the second request')
+      await sleep(5)
+    }
     // server.close() alone waits for a connection that is in the middle of a request.
     await proxy.close()
     await ended
@@ -86,6 +91,32 @@ describe('startHttpFaultProxy in front of moto_server', () => {
   test('times must be a count', () => {
     expect(() => {
       proxy.inject({ times: Number.NaN, status: 500 })
-    }).toThrow(/times must be a number >= 0/)
+    }).toThrow(/times must be a whole number >= 0/)
+    expect(() => {
+      proxy.inject({ times: 1.5, status: 500 })
+    }).toThrow(/times must be a whole number >= 0, got 1.5/)
+  })
+})
+
+describe('startHttpFaultProxy in front of a target that dies mid-answer', () => {
+  test('the client sees its response end in an error rather than waiting for the rest', async () => {
+    const target = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      // Headers and part of the body reach the proxy first: it has begun answering its client.
+      response.write('{"partial":', () => {
+        setTimeout(() => response.socket?.destroy(), 20)
+      })
+    })
+    target.listen(0, LOOPBACK)
+    await once(target, 'listening')
+    const { port } = target.address() as AddressInfo
+    const proxy = await startHttpFaultProxy({ target: `http://${LOOPBACK}:${port}` })
+    try {
+      await expect(httpRequest(proxy.url, { timeoutMs: 5_000 })).rejects.toThrow(/aborted|socket hang up|ECONNRESET/)
+    } finally {
+      await proxy.close()
+      target.closeAllConnections()
+      target.close()
+    }
   })
 })

@@ -1,4 +1,5 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream'
 import { LOOPBACK } from './ports.js'
 
 /** An answer the proxy gives in place of the target. */
@@ -61,9 +62,12 @@ export const awsJsonError = (type: string, message: string, status = 400): Fault
 })
 
 /** Hop-by-hop headers belong to one connection, not to the message: never passed through. */
-const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade'])
-const endToEnd = (headers: IncomingHttpHeaders): IncomingHttpHeaders =>
-  Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name)))
+const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer'])
+/** Without the hop-by-hop headers, and those the Connection header names as such. */
+const endToEnd = (headers: IncomingHttpHeaders): IncomingHttpHeaders => {
+  const named = new Set((headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase()))
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name) && !named.has(name)))
+}
 
 const targetOf = (message: IncomingMessage): string => {
   const header = message.headers['x-amz-target']
@@ -115,14 +119,17 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
       { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...endToEnd(incoming.headers), connection: 'close' }, agent: false },
       (upstreamResponse) => {
         response.writeHead(upstreamResponse.statusCode ?? 502, endToEnd(upstreamResponse.headers))
-        upstreamResponse.pipe(response)
+        // A target that dies mid-answer ends the client's response too, rather than leaving it waiting.
+        pipeline(upstreamResponse, response, (error) => {
+          if (error) response.destroy(error)
+        })
       },
     )
     // A client gone mid-request (or ended by close()) takes its upstream request with it.
     response.once('close', () => {
       upstream.destroy()
     })
-    upstream.once('error', (error) => {
+    upstream.on('error', (error) => {
       if (response.headersSent) response.destroy(error)
       else response.writeHead(502, { 'content-type': 'text/plain' }).end(`fault proxy: ${error.message}`)
     })
@@ -159,7 +166,7 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
     url: `http://${host}:${port}`,
     inject(fault) {
       const times = fault.times ?? Number.POSITIVE_INFINITY
-      if (!(times >= 0)) throw new Error(`fault proxy: times must be a number >= 0, got ${times}`)
+      if (!(times === Number.POSITIVE_INFINITY || (Number.isInteger(times) && times >= 0))) throw new Error(`fault proxy: times must be a whole number >= 0, got ${times}`)
       faults.push({ fault, remaining: times })
     },
     clearFaults() {
