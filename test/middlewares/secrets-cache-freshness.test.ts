@@ -9,6 +9,7 @@ import { movableTime } from '../support/clock.js'
 import { deferred } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { lastRegisteredCache } from '../support/registered-caches.js'
+import { testClients } from '../support/sdk-clients.js'
 import { countRequests } from '../support/sdk-requests.js'
 
 const minuteMs = 60_000
@@ -19,7 +20,10 @@ const secretReader = (secret: string, options: Omit<SecretsCacheOptions<'secrets
     .use(secretsCache({ ...options, secrets: { key: secret } }))
     .handler((_event, context) => Promise.resolve(context.secrets.key))
 
+const clients = testClients()
+
 afterEach(() => {
+  clients.destroyAll()
   jest.restoreAllMocks()
 })
 
@@ -28,7 +32,7 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
     const name = uniqueName('shop/expiring')
     await createSecret(name, 'v1')
     const time = movableTime()
-    const client = new SecretsManagerClient(motoClientConfig())
+    const client = clients.made(new SecretsManagerClient(motoClientConfig()))
     const requests = countRequests(client)
     const handler = secretReader(name, { ttl: '1m', prefetch: false, secretsManager: { awsSdkV3Client: client } })
     for (let invocation = 0; invocation < 3; invocation++) expect(await invoke(handler)).toBe('v1')
@@ -39,14 +43,13 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
     expect(await Promise.all(Array.from({ length: 5 }, () => invoke(handler)))).toEqual(['v2', 'v2', 'v2', 'v2', 'v2'])
     for (let invocation = 0; invocation < 3; invocation++) expect(await invoke(handler)).toBe('v2')
     expect(requests.count('GetSecretValueCommand')).toBe(2)
-    client.destroy()
   })
 
   test('inside staleWhileRevalidate the stale secret is served, and the refresh it starts is answered only after the handler saw that value', async () => {
     const name = uniqueName('shop/revalidated')
     await createSecret(name, 'v1')
     const time = movableTime()
-    const client = new SecretsManagerClient(motoClientConfig())
+    const client = clients.made(new SecretsManagerClient(motoClientConfig()))
     const requests = countRequests(client)
     const events: string[] = []
     let handlerRan = deferred<undefined>()
@@ -88,20 +91,18 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
 
     expect(await invoke(handler)).toBe('v2')
     expect(requests.count('GetSecretValueCommand')).toBe(2)
-    client.destroy()
   })
 
   test('prefetch at construction: the first invocation makes no new GetSecretValue when the prefetch finished', async () => {
     const name = uniqueName('shop/prefetched')
     await createSecret(name, 'ready')
-    const client = new SecretsManagerClient(motoClientConfig())
+    const client = clients.made(new SecretsManagerClient(motoClientConfig()))
     const requests = countRequests(client)
     const handler = secretReader(name, { secretsManager: { awsSdkV3Client: client } })
     expect(await lastRegisteredCache().settle(5_000)).toEqual({ completed: 1, abandoned: 0 })
     expect(requests.count('GetSecretValueCommand')).toBe(1)
     expect(await invoke(handler)).toBe('ready')
     expect(requests.total()).toBe(1)
-    client.destroy()
   })
 
   test("the default ttl (15 minutes) outlasts configCache's (5 minutes): in one chain the parameter reloads first", async () => {
@@ -110,8 +111,8 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
     await createSecret(secret, 'v1')
     await putParameters({ [parameter]: 'p1' })
     const time = movableTime()
-    const secretsClient = new SecretsManagerClient(motoClientConfig())
-    const ssmClient = new SSMClient(motoClientConfig())
+    const secretsClient = clients.made(new SecretsManagerClient(motoClientConfig()))
+    const ssmClient = clients.made(new SSMClient(motoClientConfig()))
     const secretRequests = countRequests(secretsClient)
     const parameterRequests = countRequests(ssmClient)
     const handler = middy()
@@ -127,15 +128,14 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
     expect(parameterRequests.count('GetParametersCommand')).toBe(2)
     expect(secretRequests.count('GetSecretValueCommand')).toBe(1)
 
-    time.advance(9 * minuteMs + 58_000)
+    // 14.5 minutes in: the movable time runs on top of real time, so leave real time its margin.
+    time.advance(9 * minuteMs + 29_000)
     expect(await invoke(handler)).toBe('p2/v1')
     expect(secretRequests.count('GetSecretValueCommand')).toBe(1)
 
-    time.advance(2_000)
+    time.advance(minuteMs)
     expect(await invoke(handler)).toBe('p2/v2')
     expect(secretRequests.count('GetSecretValueCommand')).toBe(2)
-    secretsClient.destroy()
-    ssmClient.destroy()
   })
 
   test("transform: 'binary' hands over a SecretBinary as its bytes, not decoded to text", async () => {
@@ -167,7 +167,7 @@ describe('secretsCache when Secrets Manager is down (a private moto, stopped mid
     const name = uniqueName('shop/outage')
     await createSecret(name, 'last-good', { endpoint: moto.endpoint })
     const time = movableTime()
-    const client = new SecretsManagerClient(motoClientConfig(moto.endpoint))
+    const client = clients.made(new SecretsManagerClient(motoClientConfig(moto.endpoint)))
     const requests = countRequests(client)
     const handler = secretReader(name, { ttl: '1m', staleIfError: '10m', prefetch: false, secretsManager: { awsSdkV3Client: client } })
     expect(await invoke(handler)).toBe('last-good')
@@ -181,6 +181,5 @@ describe('secretsCache when Secrets Manager is down (a private moto, stopped mid
     time.advance(10 * minuteMs)
     const beyond = invoke(handler)
     await expect(beyond).rejects.toThrow(`loading secret "${name}" (context.secrets.key) for cache "secrets" failed`)
-    client.destroy()
   })
 })
