@@ -21,7 +21,7 @@ import {
   ssmName,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
-import { contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
+import { contextPath, contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
 import { resolveSettleBudget } from './shared/invocation.js'
 import { holderHiding } from './shared/redacted.js'
 
@@ -135,7 +135,7 @@ const secretPlan = (contextName: string, property: string, spec: unknown): Secre
     optional: optionalBoolean(`${option}.optional`, options.optional, false),
     label: source === SecretSource.Ssm ? `SecureString "${name}"` : `secret "${name}"`,
     textOnly: typeof spec === 'string',
-    target: `context.${contextName}.${property}`,
+    target: contextPath(contextName, property),
   }
 }
 

@@ -12,6 +12,9 @@ export interface ContextEntry {
   readonly label: string
 }
 
+/** Where a value lands, as errors name it: `context.config.table`. */
+export const contextPath = (contextName: string, property: string): string => `context.${contextName}.${property}`
+
 /**
  * Names a cache key in load and timeout errors by what it holds and where it lands, as in
  * `parameter "/shop/table" (context.config.table)`, rather than by the cache's internal key.
@@ -23,7 +26,7 @@ export const describeEntryKeys = (contextName: string, entries: readonly Context
     if (target === undefined) targets.set(entry.key, { label: entry.label, properties: [entry.property] })
     else target.properties.push(entry.property)
   }
-  const descriptions = new Map([...targets].map(([key, { label, properties }]) => [key, `${label} (${properties.map((property) => `context.${contextName}.${property}`).join(', ')})`]))
+  const descriptions = new Map([...targets].map(([key, { label, properties }]) => [key, `${label} (${properties.map((property) => contextPath(contextName, property)).join(', ')})`]))
   return (key) => descriptions.get(key) ?? quotedKey(key)
 }
 
@@ -107,7 +110,7 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
       const entry = entries[index] as ContextEntry
       const value = loaded[index]
       if (value === undefined && !entry.optional) {
-        throw new CacheError(`middy-cache: ${entry.label} for context.${contextName}.${entry.property} was not found`)
+        throw new CacheError(`middy-cache: ${entry.label} for ${contextPath(contextName, entry.property)} was not found`)
       }
       values[entry.property] = value
     }

@@ -286,14 +286,18 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
   }
 }
 
-/** An error about a key must still be raised when the function naming the key fails. */
-const safeDescriber =
-  (describeKey: ((key: string) => string) | undefined) =>
-  (key: string): string => {
-    if (describeKey === undefined) return quotedKey(key)
+/**
+ * An error about a key must still be raised, and read, when the function naming the key fails: one
+ * that throws, or (called from JavaScript) answers no string, leaves the quoted key.
+ */
+const safeDescriber = (describeKey: ((key: string) => string) | undefined): ((key: string) => string) => {
+  if (describeKey === undefined) return quotedKey
+  return (key) => {
     try {
-      return describeKey(key)
+      const described: unknown = describeKey(key)
+      return typeof described === 'string' ? described : quotedKey(key)
     } catch {
       return quotedKey(key)
     }
   }
+}

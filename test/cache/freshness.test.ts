@@ -143,6 +143,8 @@ describe('freshness', () => {
     const fallback: unknown = await failing.get('k').catch((thrown: unknown) => thrown)
     expect((fallback as Error).message).toBe('middy-cache: loading "k" for cache "describer-fails" failed: denied')
     expect((fallback as CacheLoadError).cause).toBe(reason)
+    const answersNoString = createCache({ name: 'describer-odd', load, ttl: '10s', describeKey: (() => 42) as unknown as (key: string) => string })
+    expect(await answersNoString.get('k').catch((thrown: unknown) => (thrown as Error).message)).toBe('middy-cache: loading "k" for cache "describer-odd" failed: denied')
   })
 
   test('a stale value whose staleIfError window closes while the load runs no longer stands in', async () => {

@@ -27,8 +27,7 @@ describe("README's TypeScript examples", () => {
     diagnostics = typecheckVirtualFiles(new Map([...blocks].map(([heading, block]) => [virtualFileName(heading), block.code])))
   })
 
-  test.each(selfContainedExamples)('the example under "%s" typechecks with tsconfig.json, middy-cache being entrypoints/', (heading) => {
-    const block = blocks.get(heading)!
+  test.each([...blocks])('the example under "%s" typechecks with tsconfig.json, middy-cache being entrypoints/', (heading, block) => {
     const found = diagnostics.get(virtualFileName(heading)) ?? []
     expect(found.map((diagnostic) => describeAt(block, diagnostic))).toEqual([])
   })
