@@ -19,27 +19,17 @@ export const valuesOfBatch = <V>(cache: string, answer: BatchAnswer<V>, keys: re
   return answer as readonly V[]
 }
 
-/** The keys of the `loadMany` call each failure came from, held weakly by the error. */
-const failedBatches = new WeakMap<object, readonly string[]>()
-
-/** Remembers that `error` failed the `loadMany` call of `keys`; an error that is no object is not remembered. */
-export const rememberFailedBatch = (error: unknown, keys: readonly string[]): void => {
-  if (typeof error === 'object' && error !== null) failedBatches.set(error, keys)
-}
-
 const namedBesideAtMost = 3
 
 /**
- * How a load error names `key`: with the other keys of the `loadMany` call that failed with
- * `error`, if any, since the source's own message (access denied on one resource, say) may be
- * about any of them. A loader that rejects every call with one error object is named by the call
- * it failed last, and only when that call had `key`.
+ * How a load error names `key` when the `loadMany` call for `keys` failed: with the others the
+ * loader was given together with it, since the source's own message (access denied on one
+ * resource, say) may be about any of them.
  */
-export const failedLoadSubject = (key: string, error: unknown, describe: (key: string) => string): string => {
-  const batch = typeof error === 'object' && error !== null ? failedBatches.get(error) : undefined
-  const others = batch?.includes(key) === true ? batch.filter((other) => other !== key) : []
+export const batchSubject = (key: string, keys: readonly string[], describe: (key: string) => string): string => {
+  const others = keys.filter((other) => other !== key)
   if (others.length === 0) return describe(key)
   const named = others.slice(0, namedBesideAtMost).map(describe).join(', ')
   const more = others.length > namedBesideAtMost ? ` and ${others.length - namedBesideAtMost} more` : ''
-  return `${describe(key)}, loaded in one call with ${named}${more},`
+  return `${describe(key)}, loaded together with ${named}${more},`
 }

@@ -2,7 +2,7 @@ import { settleFlights, unlessAborted, type SettleReport } from './background.js
 import type { CircuitState } from './breaker.js'
 import type { Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
-import { failedLoadSubject, rememberFailedBatch, valuesOfBatch } from './batch.js'
+import { batchSubject, valuesOfBatch } from './batch.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { Flight, timedOut } from './flight.js'
 import { freezeShared } from './freeze.js'
@@ -119,9 +119,12 @@ interface FreshRead<V> {
   readonly freshUntil: number
 }
 
-/** Whether a timeout of one `loadMany` call was counted: its keys' flights time out together. */
-interface BatchTimeout {
-  counted: boolean
+/** What the flights of one `loadMany` call share. */
+interface Batch {
+  /** Whether a timeout of the call was counted: its keys' flights time out together. */
+  timeoutCounted: boolean
+  /** The call's failure and the keys it asked for, for each key's error to name the others. */
+  failure: { readonly error: unknown; readonly keys: readonly string[] } | undefined
 }
 
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
@@ -152,6 +155,8 @@ export class Cache<V> {
    * entry, so a value that replaces one ends its backoff, and a forgotten entry takes its time along.
    */
   readonly #retryAfter = new WeakMap<Entry<V>, number>()
+  /** The `loadMany` call each flight of a batch loads with. */
+  readonly #batchOf = new WeakMap<Flight<Fetched<V>>, Batch>()
 
   constructor(options: CacheOptions<V>) {
     this.#options = resolveCacheOptions(options)
@@ -246,6 +251,12 @@ export class Cache<V> {
     this.#lifetime.hits += keys.length
     options?.scope?.countHits(this.name, keys.length)
     return values
+  }
+
+  /** How the error of `key`'s failed `flight` names it: with the other keys of its `loadMany` call when that call failed with `error`. */
+  #failedLoadSubject(key: string, flight: Flight<Fetched<V>>, error: unknown): string {
+    const failure = this.#batchOf.get(flight)?.failure
+    return failure !== undefined && failure.error === error ? batchSubject(key, failure.keys, this.#options.describeKey) : this.#options.describeKey(key)
   }
 
   /** Whether `entry` is fresh at `now`, with no check of the L2 namespace version due; if so, counted as a hit. */
@@ -508,7 +519,7 @@ export class Cache<V> {
     try {
       result = await flight.wait()
     } catch (error) {
-      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error, failedLoadSubject(key, error, this.#options.describeKey)), scope)
+      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error, this.#failedLoadSubject(key, flight, error)), scope)
     } finally {
       if (scope === undefined) flight.waiters--
     }
@@ -574,7 +585,7 @@ export class Cache<V> {
   }
 
   /** Starts a flight whose result is kept in memory unless it was abandoned or superseded by `set`/`delete`/`clear`. */
-  #startFlight(storeKey: string, scope: CacheScope | undefined, run: (control: FlightControl) => Promise<Fetched<V>>, batch?: BatchTimeout): Flight<Fetched<V>> {
+  #startFlight(storeKey: string, scope: CacheScope | undefined, run: (control: FlightControl) => Promise<Fetched<V>>, batch?: Batch): Flight<Fetched<V>> {
     // Neither abandoned nor superseded by `set`/`delete`/`clear`: what it brings, or its failure, is still the key's.
     const isCurrent = (): boolean => !flight.signal.aborted && this.#inFlight.get(storeKey) === flight
     const backOffIfCurrent = (): void => {
@@ -622,11 +633,11 @@ export class Cache<V> {
    * `timeout`. `batch`: shared by the flights of one `loadMany` call, which counts one timeout, as
    * it counts one load.
    */
-  #flightHooks(scope: CacheScope | undefined, onSettled: () => void, backOff = ignore, batch?: BatchTimeout): { onTimeout: () => void; onSettled: () => void } {
+  #flightHooks(scope: CacheScope | undefined, onSettled: () => void, backOff = ignore, batch?: Batch): { onTimeout: () => void; onSettled: () => void } {
     return {
       onTimeout: () => {
-        if (batch === undefined || !batch.counted) this.#tally(scope).add('loadTimeouts')
-        if (batch !== undefined) batch.counted = true
+        if (batch === undefined || !batch.timeoutCounted) this.#tally(scope).add('loadTimeouts')
+        if (batch !== undefined) batch.timeoutCounted = true
         backOff()
       },
       onSettled,
@@ -658,9 +669,9 @@ export class Cache<V> {
     const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
     const releases = new Map<string, () => Promise<void>>()
     const heldElsewhere = new Set<string>()
-    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere })
+    const together: Batch = { timeoutCounted: false, failure: undefined }
+    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere, together })
     let abandoned = 0
-    const timeout: BatchTimeout = { counted: false }
     for (const { key, storeKey } of misses) {
       const flight = this.#startFlight(storeKey, scope, async (control) => {
         // The batch is aborted only once every key it serves has been abandoned.
@@ -676,7 +687,8 @@ export class Cache<V> {
           // After the write (or the load's failure): another environment waiting for the key then reads it, or takes over.
           await releases.get(storeKey)?.()
         }
-      }, timeout)
+      }, together)
+      this.#batchOf.set(flight, together)
       flights.set(storeKey, flight)
     }
   }
@@ -694,6 +706,8 @@ export class Cache<V> {
       readonly releases: Map<string, () => Promise<void>>
       /** Filled with the keys whose lease another environment holds: neither loaded nor served by the batch. */
       readonly heldElsewhere: Set<string>
+      /** What the flights of the call share: its failure is recorded there. */
+      readonly together: Batch
     },
   ): Promise<Map<string, Fetched<V>>> {
     const results = new Map<string, Fetched<V>>()
@@ -711,7 +725,7 @@ export class Cache<V> {
     }
     // Checked within the call: an answer that cannot be read counts as the loader's failure.
     const loaded = await this.#callSource(scope, async () => valuesOfBatch(this.name, await batch.loadMany(batchKeys, context), batchKeys)).catch((error: unknown) => {
-      rememberFailedBatch(error, batchKeys)
+      batch.together.failure = { error, keys: batchKeys }
       throw error
     })
     toLoad.forEach(({ key, storeKey }, index) => {

@@ -140,7 +140,7 @@ describe('configCache when SSM refuses a read of several parameters', () => {
         .handler((_event, context) => Promise.resolve(context.config.table))
       const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
       expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 1 })
-      expect((error as Error).message).toContain(`loading parameter "${table}" (context.config.table), loaded in one call with parameter "${key}" (context.config.key), for cache "config" failed: `)
+      expect((error as Error).message).toContain(`loading parameter "${table}" (context.config.table), loaded together with parameter "${key}" (context.config.key), for cache "config" failed: `)
       expect((error as Error).message).toContain(`is not authorized to perform this action on resource: ${key}`)
     } finally {
       await proxy.close()
