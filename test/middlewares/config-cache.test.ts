@@ -10,6 +10,7 @@ import { flushPromises } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { forgetProcessWideState } from '../support/process-state.js'
 import { lastRegisteredCache } from '../support/registered-caches.js'
+import { testClients } from '../support/sdk-clients.js'
 import { countRequests } from '../support/sdk-requests.js'
 
 interface Flags {
@@ -17,7 +18,13 @@ interface Flags {
   limit: number
 }
 
-const ssmClient = (endpoint?: string) => new SSMClient(motoClientConfig(endpoint))
+const clients = testClients()
+/** A client of the harness's moto (or of `endpoint`), destroyed after the test. */
+const ssmClient = (endpoint?: string) => clients.made(new SSMClient(motoClientConfig(endpoint)))
+
+afterEach(() => {
+  clients.destroyAll()
+})
 
 describe('configCache against SSM on moto_server', () => {
   const prefix = `/${uniqueName('shop')}`
@@ -81,7 +88,6 @@ describe('configCache against SSM on moto_server', () => {
     expect(requests.count('GetParametersCommand')).toBe(2)
     expect(requests.count('GetParametersByPathCommand')).toBe(1)
     expect(requests.count('GetParameterCommand')).toBe(0)
-    client.destroy()
   })
 
   test('decrypted values show as redacted in JSON and util.inspect, the others as they are; property access gives every value', async () => {
@@ -136,7 +142,6 @@ describe('configCache against SSM on moto_server', () => {
     const handler = middy().use(middleware).handler((_event, context) => Promise.resolve(context.config.table))
     expect(await invoke(handler)).toBe('products')
     expect(requests.total()).toBe(1)
-    client.destroy()
   })
 
   // An unhandled rejection fails the test that is running: Jest's own handler takes it (a listener
@@ -152,7 +157,6 @@ describe('configCache against SSM on moto_server', () => {
     const handler = middy().use(middleware).handler((_event, context) => Promise.resolve(context.config.table))
     await expect(invoke(handler)).rejects.toThrow(/loading parameter "\/.*\/table" \(context.config.table\) for cache "config" failed/)
     expect(requests.total()).toBe(2)
-    client.destroy()
   })
 
   test('expiry leads to exactly one refetch; inside staleWhileRevalidate the invocation is served at once', async () => {
@@ -170,7 +174,6 @@ describe('configCache against SSM on moto_server', () => {
     await Promise.all(Array.from({ length: 5 }, () => invoke(handler)))
     expect(requests.total()).toBe(2)
     expect(seen.slice(1)).toEqual(['1', '1', '1', '1', '1'])
-    client.destroy()
   })
 
   test('a missing parameter is a clear error naming it and the context property', async () => {
@@ -206,7 +209,6 @@ describe('configCache against SSM on moto_server', () => {
     await sleep(250)
     await invoke(handler)
     expect(requests.count('GetParametersCommand')).toBe(2)
-    client.destroy()
   })
 
   test('a warm-up ping refreshes the parameters in GetParameters batches, as a request loads them: 12 parameters, 2 calls', async () => {
@@ -238,7 +240,6 @@ describe('configCache against SSM on moto_server', () => {
     expect(await invoke(handler, { warmer: true })).toMatchObject({ warmed: true, refreshed: 12, refreshFailed: 0 })
     expect(requests.count('GetParametersCommand')).toBe(2)
     expect(requests.total()).toBe(2)
-    client.destroy()
   })
 })
 
