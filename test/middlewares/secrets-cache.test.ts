@@ -10,6 +10,7 @@ import { registeredCaches } from '../../src/cache/registry.js'
 import { createSecret, putParameters, startHttpFaultProxy, uniqueName, updateSecret } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
+import { testClients } from '../support/sdk-clients.js'
 import { countRequests } from '../support/sdk-requests.js'
 
 interface DbCredentials {
@@ -19,6 +20,12 @@ interface DbCredentials {
 
 
 class AuthenticationError extends Error {}
+
+const clients = testClients()
+
+afterEach(() => {
+  clients.destroyAll()
+})
 
 describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
   const names = {
@@ -37,7 +44,7 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
 
   test('secrets arrive on context.secrets with the declared types, one GetSecretValue per secret over 100 warm invocations, counted where they reach moto', async () => {
     const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
-    const client = new SecretsManagerClient(motoClientConfig(proxy.url))
+    const client = clients.made(new SecretsManagerClient(motoClientConfig(proxy.url)))
     const requests = countRequests(client)
     try {
       type Received = [string, DbCredentials, string | Uint8Array, string, string | Uint8Array | undefined]
@@ -75,7 +82,6 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
       expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 0 })
       expect(proxy.requests()).toEqual({ seen: 5, answered: 0 })
     } finally {
-      client.destroy()
       await proxy.close()
     }
   })
@@ -201,7 +207,7 @@ describe('secretsCache rotation cap on moto', () => {
   test("a rotation scheduled a day away (DescribeSecret's NextRotationDate) caps a two-day ttl at that day", async () => {
     const name = uniqueName('shop/rotating')
     await createSecret(name, 'v1')
-    const client = new SecretsManagerClient(motoClientConfig())
+    const client = clients.made(new SecretsManagerClient(motoClientConfig()))
     await client.send(new RotateSecretCommand({ SecretId: name, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }))
     const cacheName = uniqueName('rotationCapped').replace(/[^A-Za-z0-9]/g, '')
     const handler = middy()
@@ -214,7 +220,6 @@ describe('secretsCache rotation cap on moto', () => {
     const dayMs = 86_400_000
     expect(freshForMs).toBeLessThanOrEqual(dayMs)
     expect(freshForMs).toBeGreaterThan(dayMs - 60_000)
-    client.destroy()
   })
 })
 
@@ -283,14 +288,13 @@ describe('secretsCache options', () => {
   test('an SSM client for SecureStrings can be passed in', async () => {
     const name = `/${uniqueName('shop')}/passed-client`
     await putParameters({ [name]: { value: 'from-passed-client', type: 'SecureString' } })
-    const client = new SSMClient(motoClientConfig())
+    const client = clients.made(new SSMClient(motoClientConfig()))
     const requests = countRequests(client)
     const handler = middy()
       .use(secretsCache({ secrets: { key: { name, source: 'ssm' } }, prefetch: false, ssm: { awsSdkV3Client: client } }))
       .handler((_event, context) => Promise.resolve(context.secrets.key))
     expect(await invoke(handler)).toBe('from-passed-client')
     expect(requests.total()).toBe(1)
-    client.destroy()
   })
 })
 
