@@ -6,10 +6,10 @@ import { secretsCache, type SecretsCacheOptions } from '../../middlewares/secret
 import { createSecret, putParameters, startMoto, uniqueName, updateSecret, type MotoHandle } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { movableTime } from '../support/clock.js'
-import { deferred } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { lastRegisteredCache } from '../support/registered-caches.js'
 import { testClients } from '../support/sdk-clients.js'
+import { holdRefreshes } from '../support/held-sdk-refresh.js'
 import { countRequests } from '../support/sdk-requests.js'
 
 const minuteMs = 60_000
@@ -52,35 +52,17 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
     const client = clients.made(new SecretsManagerClient(motoClientConfig()))
     const requests = countRequests(client)
     const events: string[] = []
-    let handlerRan = deferred<undefined>()
-    let secretReads = 0
-    // Holds the refresh until the handler has run: were the invocation to wait for the refresh, the
-    // handler would run only after it, once the fallback opens the gate, and the order would show it.
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName !== 'GetSecretValueCommand' || ++secretReads === 1) return next(args)
-        const fallback = setTimeout(() => {
-          handlerRan.resolve(undefined)
-        }, 5_000)
-        await handlerRan.promise
-        clearTimeout(fallback)
-        const answer = await next(args)
-        events.push('refresh answered')
-        return answer
-      },
-      { step: 'initialize', name: 'holdRefreshUntilTheHandlerRan' },
-    )
+    const refreshes = holdRefreshes(client, 'GetSecretValueCommand', () => events.push('refresh answered'))
     const handler = middy()
       .use(secretsCache({ secrets: { key: name }, ttl: '1m', staleWhileRevalidate: '1h', settleBudget: '10s', prefetch: false, secretsManager: { awsSdkV3Client: client } }))
       .handler((_event, context) => {
         events.push(`handler saw ${context.secrets.key}`)
-        handlerRan.resolve(undefined)
+        refreshes.release()
         return Promise.resolve(context.secrets.key)
       })
     expect(await invoke(handler)).toBe('v1')
     events.length = 0
-    // A gate of its own for the invocation that finds the secret stale: the first one opened the last.
-    handlerRan = deferred<undefined>()
+    refreshes.holdNext()
 
     await updateSecret(name, 'v2')
     time.advance(minuteMs + 1_000)
