@@ -6,13 +6,11 @@ import { configCache, json } from '../../middlewares/config-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { putParameters, startHttpFaultProxy, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
-import { movableTime } from '../support/clock.js'
 import { flushPromises } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { forgetProcessWideState } from '../support/process-state.js'
 import { lastRegisteredCache } from '../support/registered-caches.js'
 import { testClients } from '../support/sdk-clients.js'
-import { holdRefreshes } from '../support/held-sdk-refresh.js'
 import { countRequests } from '../support/sdk-requests.js'
 
 interface Flags {
@@ -26,7 +24,6 @@ const ssmClient = (endpoint?: string) => clients.made(new SSMClient(motoClientCo
 
 afterEach(() => {
   clients.destroyAll()
-  jest.restoreAllMocks()
 })
 
 describe('configCache against SSM on moto_server', () => {
@@ -159,34 +156,6 @@ describe('configCache against SSM on moto_server', () => {
     expect(requests.total()).toBe(1)
     const handler = middy().use(middleware).handler((_event, context) => Promise.resolve(context.config.table))
     await expect(invoke(handler)).rejects.toThrow(/loading parameter "\/.*\/table" \(context.config.table\) for cache "config" failed/)
-    expect(requests.total()).toBe(2)
-  })
-
-  test('inside staleWhileRevalidate the refresh runs beside the handler: SSM answers it only after the handler saw the stale value', async () => {
-    const name = `${prefix}/revalidated`
-    await putParameters({ [name]: 'p1' })
-    const time = movableTime()
-    const client = ssmClient()
-    const requests = countRequests(client)
-    const events: string[] = []
-    const refreshes = holdRefreshes(client, 'GetParametersCommand', () => events.push('refresh answered'))
-    const handler = middy()
-      .use(configCache({ parameters: { value: name }, ttl: '1m', staleWhileRevalidate: '1h', settleBudget: '10s', prefetch: false, awsSdkV3Client: client }))
-      .handler((_event, context) => {
-        events.push(`handler saw ${context.config.value}`)
-        refreshes.release()
-        return Promise.resolve(context.config.value)
-      })
-    expect(await invoke(handler)).toBe('p1')
-    events.length = 0
-    refreshes.holdNext()
-
-    await putParameters({ [name]: 'p2' })
-    time.advance(61_000)
-    expect(await invoke(handler)).toBe('p1')
-    // Were the invocation to wait for the refresh, the handler would run after its answer (the hold gives up after 5 s).
-    expect(events).toEqual(['handler saw p1', 'refresh answered'])
-    expect(await invoke(handler)).toBe('p2')
     expect(requests.total()).toBe(2)
   })
 

@@ -9,7 +9,6 @@ import { movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
 import { lastRegisteredCache } from '../support/registered-caches.js'
 import { testClients } from '../support/sdk-clients.js'
-import { holdRefreshes } from '../support/held-sdk-refresh.js'
 import { countRequests } from '../support/sdk-requests.js'
 
 const minuteMs = 60_000
@@ -42,36 +41,6 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
     time.advance(minuteMs + 1_000)
     expect(await Promise.all(Array.from({ length: 5 }, () => invoke(handler)))).toEqual(['v2', 'v2', 'v2', 'v2', 'v2'])
     for (let invocation = 0; invocation < 3; invocation++) expect(await invoke(handler)).toBe('v2')
-    expect(requests.count('GetSecretValueCommand')).toBe(2)
-  })
-
-  test('inside staleWhileRevalidate the stale secret is served, and the refresh it starts is answered only after the handler saw that value', async () => {
-    const name = uniqueName('shop/revalidated')
-    await createSecret(name, 'v1')
-    const time = movableTime()
-    const client = clients.made(new SecretsManagerClient(motoClientConfig()))
-    const requests = countRequests(client)
-    const events: string[] = []
-    const refreshes = holdRefreshes(client, 'GetSecretValueCommand', () => events.push('refresh answered'))
-    const handler = middy()
-      .use(secretsCache({ secrets: { key: name }, ttl: '1m', staleWhileRevalidate: '1h', settleBudget: '10s', prefetch: false, secretsManager: { awsSdkV3Client: client } }))
-      .handler((_event, context) => {
-        events.push(`handler saw ${context.secrets.key}`)
-        refreshes.release()
-        return Promise.resolve(context.secrets.key)
-      })
-    expect(await invoke(handler)).toBe('v1')
-    events.length = 0
-    refreshes.holdNext()
-
-    await updateSecret(name, 'v2')
-    time.advance(minuteMs + 1_000)
-    expect(await invoke(handler)).toBe('v1')
-    // The refresh ran beside the handler and was settled in `after`, within settleBudget.
-    expect(events).toEqual(['handler saw v1', 'refresh answered'])
-    expect(requests.count('GetSecretValueCommand')).toBe(2)
-
-    expect(await invoke(handler)).toBe('v2')
     expect(requests.count('GetSecretValueCommand')).toBe(2)
   })
 
