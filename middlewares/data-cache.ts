@@ -166,7 +166,7 @@ class CachedHandle<V> implements DataCacheHandle<V> {
 
   /** For the middleware's own read of the event's key: the value at once when it is fresh in memory. */
   getIfFresh(key: string, now: number): FreshValue<V | undefined> | undefined {
-    return this.#cache.getIfFresh(this.#keyOf(key), { scope: this.#scope, now })
+    return this.#cache.getIfFresh(this.#keyOf(key), this.#scope, now)
   }
 
   getMany(keys: readonly string[]): Promise<(V | undefined)[]> {

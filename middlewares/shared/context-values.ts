@@ -150,7 +150,7 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
   const putValuesOnContext = (request: Request): Promise<void> | undefined => {
     const invocation = invocationOf(request)
     const scope = invocation.scope
-    const fresh = cache.getManyIfFresh(keys, { scope, now: readingBefore(invocation, cache.clock) })
+    const fresh = cache.getManyIfFresh(keys, scope, readingBefore(invocation, cache.clock))
     if (fresh !== undefined) {
       placeOnContext(request, fresh)
       return undefined

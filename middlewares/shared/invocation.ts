@@ -91,8 +91,8 @@ export const readingBefore = (invocation: Invocation, clock: Clock): number => (
  * of a warm invocation stays synchronous.
  */
 export const settleIfPending = (request: RequestLike, budgetMs: number): Promise<void> | undefined => {
-  const invocation = invocationOf(request)
-  if (invocation.settled === undefined && invocation.pending === 0) return undefined
+  const invocation = (request as RequestWithInvocation)[invocationKey]
+  if (invocation === undefined || (invocation.settled === undefined && invocation.pending === 0)) return undefined
   return settleInvocation(request, budgetMs).then(ignore)
 }
 

@@ -1,4 +1,4 @@
-export { Cache, createCache, type CacheStats, type FreshReadOptions, type GetOptions, type RefreshAheadOptions, type RefreshReport, type SetOptions } from './cache.js'
+export { Cache, createCache, type CacheStats, type GetOptions, type RefreshAheadOptions, type RefreshReport, type SetOptions } from './cache.js'
 export { CircuitState } from './breaker.js'
 export { CacheCounters } from './counters.js'
 export { parseDuration, type Duration } from './duration.js'
