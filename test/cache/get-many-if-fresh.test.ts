@@ -129,6 +129,16 @@ describe('getIfFresh: the synchronous warm read of one key', () => {
     expect(load).toHaveBeenCalledTimes(1)
   })
 
+  test('a reading passed as `now` decides freshness instead of the clock', async () => {
+    const clock = manualClock()
+    const cache = createCache({ name: 'single', load: (key: string) => key.toUpperCase(), ttl: '1m', now: clock.now })
+    await cache.get('a')
+    expect(cache.getIfFresh('a', undefined, clock.now() + 61_000)).toBeUndefined()
+    clock.advance(61_000)
+    expect(cache.getIfFresh('a', undefined, clock.now() - 61_000)).toMatchObject({ value: 'A' })
+    expect(cache.getIfFresh('a')).toBeUndefined()
+  })
+
   test('"not found" remembered by negativeTtl is fresh: its value is undefined, told apart from no answer', async () => {
     const cache = createCache<string | undefined>({ name: 'negative-single', load: () => undefined, ttl: '1m', negativeTtl: '30s' })
     await cache.get('gone')
