@@ -28,7 +28,7 @@ export class Invocation {
 
   /** Made when asked (metrics, a warm-up answer): a warm invocation that asks nothing makes nothing. */
   get start(): InvocationStart {
-    return invocationStart(this.sequence)
+    return invocationStart(this.sequence, this.startedAt)
   }
 }
 

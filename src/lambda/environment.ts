@@ -15,28 +15,23 @@ export interface InvocationStart {
 interface EnvironmentState {
   readonly id: string
   invocations: number
-  /** Module load (process start) to the first invocation, in ms. */
-  initDurationMs: number | undefined
 }
 
-const environment = processWide('environment', (): EnvironmentState => ({ id: randomUUID(), invocations: 0, initDurationMs: undefined }))
+const environment = processWide('environment', (): EnvironmentState => ({ id: randomUUID(), invocations: 0 }))
 
 /** Identifies this execution environment in warm-up answers and logs. */
 export const environmentId = environment.id
 
-/**
- * Counts in the start of an invocation and gives its sequence number; call once per invocation.
- * `performance.now()` counts from the start of the process, which on Lambda is the start of INIT.
- */
-export const countInvocation = (): number => {
-  const sequence = ++environment.invocations
-  if (sequence === 1) environment.initDurationMs = performance.now()
-  return sequence
-}
+/** Counts in the start of an invocation and gives its sequence number; call once per invocation. */
+export const countInvocation = (): number => ++environment.invocations
 
-/** How the invocation numbered `sequence` by `countInvocation` stands in the life of its environment. */
-export const invocationStart = (sequence: number): InvocationStart =>
-  sequence === 1 ? { coldStart: true, initDurationMs: environment.initDurationMs, sequence } : { coldStart: false, initDurationMs: undefined, sequence }
+/**
+ * How the invocation numbered `sequence` by `countInvocation`, which began at `startedAtMs` by
+ * `performance.now()`, stands in the life of its environment. That clock counts from the start of
+ * the process, which on Lambda is the start of INIT: the first invocation's start is INIT's duration.
+ */
+export const invocationStart = (sequence: number, startedAtMs: number): InvocationStart =>
+  sequence === 1 ? { coldStart: true, initDurationMs: startedAtMs, sequence } : { coldStart: false, initDurationMs: undefined, sequence }
 
 /** `AWS_LAMBDA_INITIALIZATION_TYPE`: on-demand, provisioned-concurrency, snap-start or lambda-managed-instances; undefined off Lambda. */
 export const initializationType = (): string | undefined => process.env.AWS_LAMBDA_INITIALIZATION_TYPE?.trim()
