@@ -16,6 +16,7 @@ import {
   ownTtl,
   refuseReservedName,
   refuseTierOptions,
+  refuseUnholdableProperty,
   requireRecord,
   ssmName,
   type CacheMiddlewareOptions,
@@ -111,6 +112,7 @@ const keyOf = (source: Omit<Source, 'label' | 'freshness'>): string =>
 
 const parameterSource = (property: string, spec: unknown): Source & { optional: boolean } => {
   const option = `parameters.${property}`
+  refuseUnholdableProperty(option, property)
   const options = typeof spec === 'string' ? { name: spec } : requireRecord(option, spec, "'/shop/table' or { name: '/shop/flags', transform: 'json' }")
   rejectUnknownOptions(options, parameterOptionNames, `${option}.`)
   if (options.type !== undefined && options.type !== 'StringList') throw mustBe(`${option}.type`, "'StringList' when given", options.type)
@@ -132,6 +134,7 @@ const parameterSource = (property: string, spec: unknown): Source & { optional: 
 
 const pathSource = (property: string, spec: unknown): Source => {
   const option = `paths.${property}`
+  refuseUnholdableProperty(option, property)
   const options = typeof spec === 'string' ? { path: spec } : requireRecord(option, spec, "'/shop/flags/' or { path: '/shop/flags/', decrypt: true }")
   rejectUnknownOptions(options, pathOptionNames, `${option}.`)
   const path = ssmName(typeof spec === 'string' ? option : `${option}.path`, options.path)

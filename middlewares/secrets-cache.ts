@@ -17,6 +17,7 @@ import {
   ownTtl,
   refuseReservedName,
   refuseTierOptions,
+  refuseUnholdableProperty,
   requireRecord,
   ssmName,
   type CacheMiddlewareOptions,
@@ -121,6 +122,7 @@ const keyOf = (plan: SecretPlan): string => [plan.source, plan.name, plan.transf
 
 const secretPlan = (contextName: string, property: string, spec: unknown): SecretPlan => {
   const option = `secrets.${property}`
+  refuseUnholdableProperty(option, property)
   const options = typeof spec === 'string' ? { name: spec } : requireRecord(option, spec, "'shop/stripe' or { name: 'shop/db', transform: 'json' }")
   rejectUnknownOptions(options, secretOptionNames, `${option}.`)
   const { source = SecretSource.SecretsManager, transform, ttl } = options

@@ -24,8 +24,8 @@ export interface HttpRequest {
   readonly headers: HeaderFields
   /**
    * The request says who sends it: an Authorization or Cookie header, payload 2.0's `cookies`, or a
-   * caller API Gateway's authorizer or IAM identified, or one an HTTP API Lambda authorizer admitted.
-   * Its answer may be that caller's own.
+   * caller API Gateway's authorizer or IAM identified, or one an HTTP API Lambda or JWT authorizer
+   * admitted. Its answer may be that caller's own.
    */
   readonly credentialed: boolean
 }
@@ -50,12 +50,16 @@ const responseHeaderRecordsOf = (event: Record<string, unknown>, format: Payload
 const sendsCookies = (cookies: unknown): boolean => cookies !== undefined && cookies !== null && !(Array.isArray(cookies) && cookies.length === 0)
 
 /**
- * An HTTP API Lambda authorizer admitted the request: it hands over only its own `context`
- * (`requestContext.authorizer.lambda`), no principal, but the caller it checked may be anyone's.
+ * An authorizer admitted the request without naming a principal: an HTTP API Lambda authorizer hands
+ * over only its own `context` (`requestContext.authorizer.lambda`), and a JWT's claims (`jwt.claims`,
+ * or `claims` in payload 1.0) need not hold `sub`, nor its token come in an Authorization header; but
+ * the caller either checked may be anyone's.
  */
-const admittedByLambdaAuthorizer = (event: Record<string, unknown>): boolean => {
+const admittedByAuthorizer = (event: Record<string, unknown>): boolean => {
   const { requestContext } = event
-  return isRecord(requestContext) && isRecord(requestContext.authorizer) && isRecord(requestContext.authorizer.lambda)
+  if (!isRecord(requestContext) || !isRecord(requestContext.authorizer)) return false
+  const { lambda, jwt, claims } = requestContext.authorizer
+  return isRecord(lambda) || isRecord(jwt) || isRecord(claims)
 }
 
 /**
@@ -73,6 +77,6 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
     ...method,
     responseHeaderRecords: responseHeaderRecordsOf(event, method.format, multi),
     headers,
-    credentialed: headers.has('authorization') || headers.has('cookie') || sendsCookies(event.cookies) || principalOf(event) !== undefined || admittedByLambdaAuthorizer(event),
+    credentialed: headers.has('authorization') || headers.has('cookie') || sendsCookies(event.cookies) || principalOf(event) !== undefined || admittedByAuthorizer(event),
   }
 }

@@ -55,6 +55,20 @@ export const refuseReservedName = (name: unknown): void => {
 }
 
 /**
+ * Names a value on the context cannot take: the object holding the values keeps `toJSON` on its
+ * prototype (redacting secrets), and `__proto__` would replace that prototype, so that JSON and
+ * util.inspect would show every secret beside it.
+ */
+const unholdableProperties: ReadonlySet<string> = new Set(['__proto__', 'toJSON'])
+
+/** Refuses a value's context property (`option` names it, as `secrets.stripeKey`) that its holder cannot keep. */
+export const refuseUnholdableProperty = (option: string, property: string): void => {
+  if (unholdableProperties.has(property)) {
+    throw new CacheOptionsError(option, `cannot be named ${printable(property)}: the object holding the values needs that name itself; choose another`)
+  }
+}
+
+/**
  * configCache and secretsCache hold only the values they name, in memory: `l1` and `l2` get an
  * error that says why, rather than a hint at a name they might have meant.
  */

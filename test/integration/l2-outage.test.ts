@@ -65,6 +65,32 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     }
   })
 
+  test('a new connection whose handshake is lost the same way (made during the outage) is replaced too: the circuit closes once the network is back', async () => {
+    const target = new URL(redis.url)
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    try {
+      const store = redisStore({ url: proxy.url('redis'), timeout: `${timeoutMs}ms`, connectTimeout: '300ms', breaker: { failures: 1, coolDown: '200ms' }, versionCheck: '1h' })
+      stores.push(store)
+      const cache = createCache({ name: 'silent-handshake', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store })
+      expect(await cache.lookup('warm-up')).toMatchObject({ tier: Tier.Source })
+      proxy.setBlackhole(true)
+      expect(await cache.get('a')).toBe('value of a')
+      expect(cache.stats().l2Circuit).toBe('open')
+      // The connection is replaced; the new one is accepted, but its ready check is held, then lost with it:
+      // unanswered for longer than the connect timeout, which ioredis stops once the socket connects.
+      await sleep(400)
+      proxy.silenceOpenConnections()
+      proxy.setBlackhole(false)
+      for (let attempt = 0; attempt < 10 && cache.stats().l2Circuit !== 'closed'; attempt++) {
+        await sleep(250)
+        expect(await cache.get(`probe-${attempt}`)).toBe(`value of probe-${attempt}`)
+      }
+      expect(cache.stats().l2Circuit).toBe('closed')
+    } finally {
+      await proxy.close()
+    }
+  })
+
   test.each([
     ['the namespace version known', '1h', 0],
     // The version check is an L2 read of its own: a get that finds it due must not pay a second timeout for its value read.

@@ -259,6 +259,31 @@ describe('a lease whose answer never comes: the connection drops with the comman
       await proxy.close()
     }
   })
+
+  test('is given back too when reconnecting fails at first (Redis refuses connections for a while)', async () => {
+    const target = new URL(sharedRedisUrl())
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    const env = environments()
+    const dropping = redisStore({ url: proxy.url('redis'), prefix: env.prefix, timeout: '5s' })
+    try {
+      await dropping.get('warm-up', new AbortController().signal)
+      proxy.setLatency(200)
+      const attempt = dropping.acquireLease('k', 'unanswered', 60_000, new AbortController().signal)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      proxy.setLatency(0)
+      await proxy.setRefusing(true)
+      proxy.dropConnections()
+      await expect(attempt).rejects.toThrow()
+      // ioredis's first attempts to reconnect are refused, each an 'error' event.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      await proxy.setRefusing(false)
+      const other = env.store()
+      expect(await leaseTakenWithin(other, 'k', 'next', 5_000)).toBe(true)
+    } finally {
+      await dropping.close()
+      await proxy.close()
+    }
+  })
 })
 
 describe('an L2 operation pending when Lambda freezes the environment', () => {

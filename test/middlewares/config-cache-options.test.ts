@@ -34,6 +34,9 @@ describe('configCache options', () => {
     ['a name the context already has', { parameters: { a: '/a' }, name: 'functionName' }, /option "name" cannot be "functionName": the context already has a property of that name/],
     ['l1, with why', { parameters: { a: '/a' }, l1: { maxEntries: 10 } }, /option "l1" is not an option of configCache: it holds only the values it names/],
     ['l2, with why', { parameters: { a: '/a' }, l2: {} }, /option "l2" is not an option of configCache: each environment reads its parameters from SSM/],
+    ['a parameter named toJSON', { parameters: { key: { name: '/k', decrypt: true }, toJSON: '/a' } }, /option "parameters.toJSON" cannot be named "toJSON"/],
+    ['a parameter named __proto__', { parameters: { key: { name: '/k', decrypt: true }, ['__proto__']: '/a' } }, /option "parameters.__proto__" cannot be named "__proto__"/],
+    ['a path named __proto__', { paths: { ['__proto__']: '/f/' } }, /option "paths.__proto__" cannot be named "__proto__"/],
   ])('%s', (_case, options, message) => {
     const create = () => configCache({ prefetch: false, awsSdkV3Client: fakeClient(), ...options })
     expect(create).toThrow(CacheOptionsError)
@@ -47,6 +50,10 @@ describe('configCache options', () => {
     ['settleBudget longer than any invocation', { settleBudget: 3_000_000 }, /option "settleBudget" must be from 0 ms to 900000 ms; got 3000000/],
     ['a secret name with a space', { secrets: { a: 'shop stripe' } }, /option "secrets.a" must be a secret name or ARN \(printable characters, no spaces\); got "shop stripe"/],
     ['an SSM name SSM refuses', { secrets: { a: { name: 'has space', source: 'ssm' } } }, /option "secrets.a.name" must be an SSM parameter name or ARN.*got "has space"/],
+    // The holder of the values could not keep either as its own: `toJSON` is its prototype's, and `__proto__` would
+    // replace that prototype, and with it what keeps the other secrets out of JSON and util.inspect.
+    ['a secret named toJSON', { secrets: { a: 'a', toJSON: 'b' } }, /option "secrets.toJSON" cannot be named "toJSON"/],
+    ['a secret named __proto__', { secrets: { a: 'a', ['__proto__']: { name: 'b', transform: 'json' } } }, /option "secrets.__proto__" cannot be named "__proto__"/],
   ])('secretsCache: %s', (_case, options, message) => {
     const create = () => secretsCache({ secrets: { a: 'a' }, prefetch: false, ...options })
     expect(create).toThrow(CacheOptionsError)

@@ -158,6 +158,9 @@ describe('requests whose caller API Gateway knows, without an Authorization head
     ['a REST API Lambda authorizer principal', { ...rest, requestContext: { ...rest.requestContext, authorizer: { principalId: 'user-7' } } }],
     ['a REST API Cognito user pool', { ...rest, requestContext: { ...rest.requestContext, authorizer: { claims: { sub: 'u-7', iss: 'https://cognito' } } } }],
     ['an HTTP API JWT authorizer', { ...http, requestContext: { ...http.requestContext, authorizer: { jwt: { claims: { sub: 'u-7' }, scopes: [] } } } }],
+    // `sub` is optional in a JWT, and the token may come from a query string or a custom header the authorizer reads.
+    ['an HTTP API JWT authorizer, a token without sub', { ...http, requestContext: { ...http.requestContext, authorizer: { jwt: { claims: { client_id: 'reports' }, scopes: ['orders/read'] } } } }],
+    ['a JWT authorizer in payload 1.0, a token without sub', { ...rest, requestContext: { ...rest.requestContext, authorizer: { claims: { client_id: 'reports' }, scopes: null } } }],
     ['an HTTP API IAM caller', { ...http, requestContext: { ...http.requestContext, authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/ann' } } } }],
     ['payload 2.0 cookies', { ...http, cookies: ['session=7f3a'] }],
   ])('%s: the answer gets no caching headers by default', async (_case, event) => {

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { unlessAborted } from '../../cache/background.js'
+import { monotonicClock } from '../../cache/clock.js'
 import { boundedDuration, type Duration } from '../../cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
@@ -100,7 +101,10 @@ const ownedConnectionOptions = (connectTimeoutMs: number): RedisConnectionOption
   retryStrategy: (attempt: number) => Math.min(attempt * 100, 2_000),
 })
 
-const connectionOf = (options: Record<string, unknown>): { client: Redis | Cluster; owned: boolean } => {
+/** The connection the store uses; `connectTimeoutMs` for one it made, which it may replace. */
+type Connection = { client: Redis | Cluster; owned: false } | { client: Redis | Cluster; owned: true; connectTimeoutMs: number }
+
+const connectionOf = (options: Record<string, unknown>): Connection => {
   const given = ['url', 'client', 'cluster'].filter((name) => options[name] !== undefined)
   if (given.length !== 1) {
     throw new CacheOptionsError('url', `or 'client' or 'cluster': exactly one must say where Redis is; got ${given.length === 0 ? 'none' : given.join(' and ')}`)
@@ -122,7 +126,7 @@ const connectionOf = (options: Record<string, unknown>): { client: Redis | Clust
     if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
       throw mustBe('url', 'a redis:// or rediss:// URL', options.url)
     }
-    return { client: new Redis(options.url, redisOptions), owned: true }
+    return { client: new Redis(options.url, redisOptions), owned: true, connectTimeoutMs }
   }
   if (!isRecord(options.cluster)) throw mustBe('cluster', 'an object such as { nodes: [{ host, port }] }', options.cluster)
   rejectUnknownOptions(options.cluster, clusterOptionNames, 'cluster.')
@@ -140,7 +144,7 @@ const connectionOf = (options: Record<string, unknown>): { client: Redis | Clust
     ...chosen,
     redisOptions: { ...perNode, ...chosen?.redisOptions },
   })
-  return { client: cluster, owned: true }
+  return { client: cluster, owned: true, connectTimeoutMs }
 }
 
 /** The shared tier on Redis (or Valkey, ElastiCache, cluster mode) through ioredis. */
@@ -148,8 +152,11 @@ class RedisStore implements TieredStore {
   readonly kind = 'redis'
   readonly settings: L2Settings
   readonly #client: Redis | Cluster
-  readonly #owned: boolean
+  /** How long a connection the store made may take to get ready; undefined for yours, which the store neither replaces nor closes. */
+  readonly #connectTimeoutMs: number | undefined
   readonly #prefix: string
+  /** When the connection last reached 'connect': its handshake (AUTH, the ready check) began. */
+  #handshakeBegan = Number.POSITIVE_INFINITY
   /**
    * The wait for the connection being made, shared by every operation that needs it: one listener on
    * the client however many operations wait (concurrent invocations would each add one, and Node
@@ -157,13 +164,19 @@ class RedisStore implements TieredStore {
    */
   #ready: Promise<void> | undefined
 
-  constructor(settings: L2Settings, client: Redis | Cluster, owned: boolean, prefix: string) {
+  constructor(settings: L2Settings, connection: Connection, prefix: string) {
+    const { client } = connection
     this.settings = settings
     this.#client = client
-    this.#owned = owned
+    this.#connectTimeoutMs = connection.owned ? connection.connectTimeoutMs : undefined
     this.#prefix = prefix
-    // Connection errors reach the engine as failed operations; without a listener ioredis would also log each one.
-    if (owned) client.on('error', ignore)
+    if (connection.owned) {
+      // Connection errors reach the engine as failed operations; without a listener ioredis would also log each one.
+      client.on('error', ignore)
+      client.on('connect', () => {
+        this.#handshakeBegan = monotonicClock()
+      })
+    }
   }
 
   /** The engine's shared-tier code comes with the store: a cache without L2 neither bundles nor loads it. */
@@ -230,8 +243,18 @@ class RedisStore implements TieredStore {
    */
   #giveBackLater(key: string, token: string, ttlMs: number): void {
     const signal = AbortSignal.timeout(ttlMs)
-    const reconnected = this.#client.status === 'ready' ? Promise.resolve() : once(this.#client, 'ready', { signal })
-    reconnected.then(() => this.releaseLease(key, token, signal)).catch(ignore)
+    this.#readyAgain(signal).then(() => this.releaseLease(key, token, signal)).catch(ignore)
+  }
+
+  /** Once the connection is ready, through the failed attempts (each an 'error') ioredis may make first; rejects when `signal` aborts. */
+  async #readyAgain(signal: AbortSignal): Promise<void> {
+    while (this.#client.status !== 'ready') {
+      try {
+        await once(this.#client, 'ready', { signal })
+      } catch {
+        signal.throwIfAborted()
+      }
+    }
   }
 
   async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
@@ -259,14 +282,19 @@ class RedisStore implements TieredStore {
   /**
    * A connection that says 'ready' but answers nothing is replaced: a dead socket (a failover, a
    * lost NAT mapping) would otherwise stay until the kernel gives up retransmitting, some fifteen
-   * minutes, and every probe would time out on it. Only a connection this store made: yours is yours.
+   * minutes, and every probe would time out on it. So is one whose handshake has gone unanswered
+   * for the connect timeout: ioredis stops that timeout once the socket connects, and would wait
+   * for the ready check as long. Only a connection this store made: yours is yours.
    */
   unanswered(): void {
-    if (this.#owned && this.#client.status === 'ready') this.#client.disconnect(true)
+    if (this.#connectTimeoutMs === undefined) return
+    const status = this.#client.status
+    const handshakeStalled = status === 'connect' && monotonicClock() - this.#handshakeBegan >= this.#connectTimeoutMs
+    if (status === 'ready' || handshakeStalled) this.#client.disconnect(true)
   }
 
   async close(): Promise<void> {
-    if (!this.#owned) return
+    if (this.#connectTimeoutMs === undefined) return
     if (this.#client.status === 'wait' || this.#client.status === 'end') {
       this.#client.disconnect()
       return
@@ -333,6 +361,5 @@ export const redisStore = (options: RedisStoreOptions): L2Store => {
     throw mustBe('prefix', "up to 64 characters without '{' or '}'", prefix)
   }
   const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
-  const { client, owned } = connectionOf(options)
-  return new RedisStore(settings, client, owned, prefix)
+  return new RedisStore(settings, connectionOf(options), prefix)
 }
