@@ -116,9 +116,10 @@ export class SharedTier<V> {
   /** When the namespace version is next read (it tells that another environment cleared the cache). */
   #versionDueAt = Number.NEGATIVE_INFINITY
   /**
-   * The last read of the namespace version failed: until a version read or bump succeeds (at the
-   * next check, at most `versionCheck` later), sessions start failed and skip L2. A get that waited
-   * for that read has met its one L2 timeout, and the version it would key its reads by is in doubt.
+   * The last read of the namespace version failed: until a version read or bump succeeds, sessions
+   * start failed and skip L2. A get that waited for that read has met its one L2 timeout, and the
+   * version it would key its reads by is in doubt. The version is read again at the next call, not
+   * `versionCheck` later: L2 comes back as soon as the breaker lets a read through and it is answered.
    */
   #versionUnreadable = false
   /**
@@ -171,7 +172,15 @@ export class SharedTier<V> {
    * again at the next call (the breaker keeps that cheap).
    */
   syncVersion(scope: CacheScope | undefined): Promise<void> {
-    if (this.#bump !== undefined) return this.#afterBumps()
+    const synced = this.#bump !== undefined ? this.#afterBumps() : this.#readVersionOnce(scope)
+    // A caller that waited for a read or a move of the version that failed met its one L2 timeout
+    // there: the rest of its invocation skips the store, rather than read the version again at once.
+    return synced.then(() => {
+      if (this.#versionUnreadable && scope !== undefined) this.#failedIn.add(scope)
+    })
+  }
+
+  #readVersionOnce(scope: CacheScope | undefined): Promise<void> {
     const sync: Promise<void> = (this.#versionSync ??= this.#readVersion(scope)
       .then((moved) => {
         if (moved) this.#host.forget()
@@ -212,7 +221,7 @@ export class SharedTier<V> {
     if (bumped === unavailable) {
       if (scope !== undefined) this.#failedIn.add(scope)
       // Whether it moved is unknown (a timed-out INCR may have run), and every get that waited for it
-      // met its failure: L2 is skipped, as after a failed version read, until the next check.
+      // met its failure: L2 is skipped, as after a failed version read, until the version is read again.
       this.#versionUnreadable = true
     } else {
       this.#version = bumped
@@ -303,7 +312,7 @@ export class SharedTier<V> {
 
   #versionChecked(): void {
     const now = this.#host.now()
-    this.#versionDueAt = this.#bump !== undefined ? Number.NEGATIVE_INFINITY : this.#version === undefined ? now : now + this.#settings.versionCheckMs
+    this.#versionDueAt = this.#bump !== undefined ? Number.NEGATIVE_INFINITY : this.#version === undefined || this.#versionUnreadable ? now : now + this.#settings.versionCheckMs
     this.#host.versionDue(this.#versionDueAt)
   }
 

@@ -91,6 +91,27 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     }
   })
 
+  test('a namespace version left in doubt (a clear() that met the timeout) is read again at the next call the breaker lets through, not a versionCheck later: L2 is back with Redis', async () => {
+    const name = 'version-in-doubt'
+    const cache = createCache({ name, load: (key: string) => `value of ${key}`, ttl: '1m', l2: storeFor({ failures: 1, coolDown: '200ms' }, '1h') })
+    expect(await cache.lookup('warm-up')).toMatchObject({ tier: Tier.Source })
+    redis.pause()
+    const outage = createScope()
+    await cache.clear({ scope: outage })
+    expect(await cache.get('a', { scope: outage })).toBe('value of a')
+    expect(outage.countersFor(name)).toMatchObject({ l2Errors: 1, loads: 1 })
+    expect(cache.stats().l2Circuit).toBe('open')
+    redis.resume()
+    await sleep(250)
+    const back = createScope()
+    expect(await cache.get('b', { scope: back })).toBe('value of b')
+    // The probe read the version; the value was then looked for in L2, and written back there.
+    expect(back.countersFor(name)).toMatchObject({ l2Errors: 0, l2Misses: 1, loads: 1 })
+    expect(cache.stats().l2Circuit).toBe('closed')
+    const otherEnvironment = createCache({ name, load: (key: string) => `reloaded ${key}`, ttl: '1m', l2: storeFor({ failures: 1, coolDown: '200ms' }, '1h') })
+    expect(await otherEnvironment.lookup('b')).toMatchObject({ tier: Tier.L2, value: 'value of b' })
+  })
+
   test.each([
     ['the namespace version known', '1h', 0],
     // The version check is an L2 read of its own: a get that finds it due must not pay a second timeout for its value read.
