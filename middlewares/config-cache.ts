@@ -19,6 +19,7 @@ import {
   refuseUnholdableProperty,
   requireRecord,
   ssmName,
+  ttlPart,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
 import { contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
@@ -51,8 +52,12 @@ export interface JsonParameterOptions<T> extends ParameterOptions {
 /** What `json<T>(name, options)` takes besides the name. */
 export type JsonParameterArguments = Omit<ParameterOptions, 'name' | 'transform' | 'type'>
 
-/** `optional: true` types the value `T | undefined`, as it does for a parameter given as `{ name, optional: true }`. */
-export function json<T>(name: string, options: JsonParameterArguments & { readonly optional: true }): JsonParameterOptions<T> & { readonly optional: true }
+/**
+ * `optional: true` types the value `T | undefined`, as it does for a parameter given as `{ name, optional: true }`;
+ * so does an `optional` known only at run time (`optional: stage !== 'prod'`).
+ */
+export function json<T>(name: string, options: JsonParameterArguments & { readonly optional: false }): JsonParameterOptions<T>
+export function json<T>(name: string, options: JsonParameterArguments & { readonly optional: boolean }): JsonParameterOptions<T> & { readonly optional: boolean }
 export function json<T>(name: string, options?: JsonParameterArguments): JsonParameterOptions<T>
 export function json<T>(name: string, options: JsonParameterArguments = {}): JsonParameterOptions<T> {
   return { ...options, name, transform: Transform.Json }
@@ -78,7 +83,8 @@ type ParameterBase<S> = S extends string
     : S extends { readonly transform: 'json' }
       ? S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
       : string
-type ParameterValue<S> = S extends { readonly optional: true } ? ParameterBase<S> | undefined : ParameterBase<S>
+/** `optional` that may be true (`true`, or a boolean known only at run time) may leave the value out. */
+type ParameterValue<S> = S extends { readonly optional: infer O } ? (true extends O ? ParameterBase<S> | undefined : ParameterBase<S>) : ParameterBase<S>
 type PathValue<S> = S extends { readonly transform: 'json' } ? Record<string, unknown> : Record<string, string>
 
 /** What lands on the context, inferred from the options. */
@@ -105,8 +111,16 @@ interface Source {
   readonly label: string
 }
 
-const keyOf = (source: Omit<Source, 'label' | 'freshness'>): string =>
-  [source.kind === 'path' ? `${source.name}*` : source.name, source.transform, source.decrypt ? 'decrypt' : undefined, source.list ? 'list' : undefined, source.kind === 'path' && !source.recursive ? 'flat' : undefined]
+/** One cache entry per parameter or path and what shapes its entry: decoding, and its own ttl, so two properties naming one parameter with two ttls each get theirs. */
+const keyOf = (source: Omit<Source, 'label'>): string =>
+  [
+    source.kind === 'path' ? `${source.name}*` : source.name,
+    source.transform,
+    source.decrypt ? 'decrypt' : undefined,
+    source.list ? 'list' : undefined,
+    source.kind === 'path' && !source.recursive ? 'flat' : undefined,
+    ttlPart(source.freshness),
+  ]
     .filter((part) => part !== undefined)
     .join('#')
 
@@ -158,7 +172,9 @@ const decodeParameter = (source: Source, raw: string | undefined): unknown => {
 const loadPath = async (ssm: SsmSource, source: Source): Promise<Record<string, unknown>> => {
   const found = await ssm.getByPath(source.name, { decrypt: source.decrypt, recursive: source.recursive })
   const values: Record<string, unknown> = {}
-  for (const [name, raw] of Object.entries(found)) values[name] = decodeValue(raw, source.transform, `parameter "${source.name}${name}"`)
+  // Names come relative to the path, which may be given with or without its trailing slash.
+  const under = source.name.endsWith('/') ? source.name : `${source.name}/`
+  for (const [name, raw] of Object.entries(found)) values[name] = decodeValue(raw, source.transform, `parameter "${under}${name}"`)
   return values
 }
 

@@ -20,6 +20,7 @@ import {
   refuseUnholdableProperty,
   requireRecord,
   ssmName,
+  ttlPart,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
 import { contextPath, contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
@@ -56,8 +57,12 @@ export interface JsonSecretOptions<T> extends SecretOptions {
 /** What `jsonSecret<T>(name, options)` takes besides the name. */
 export type JsonSecretArguments = Omit<SecretOptions, 'name' | 'transform'>
 
-/** `optional: true` types the value `T | undefined`, as it does for a secret given as `{ name, optional: true }`. */
-export function jsonSecret<T>(name: string, options: JsonSecretArguments & { readonly optional: true }): JsonSecretOptions<T> & { readonly optional: true }
+/**
+ * `optional: true` types the value `T | undefined`, as it does for a secret given as `{ name, optional: true }`;
+ * so does an `optional` known only at run time (`optional: stage !== 'prod'`).
+ */
+export function jsonSecret<T>(name: string, options: JsonSecretArguments & { readonly optional: false }): JsonSecretOptions<T>
+export function jsonSecret<T>(name: string, options: JsonSecretArguments & { readonly optional: boolean }): JsonSecretOptions<T> & { readonly optional: boolean }
 export function jsonSecret<T>(name: string, options?: JsonSecretArguments): JsonSecretOptions<T>
 export function jsonSecret<T>(name: string, options: JsonSecretArguments = {}): JsonSecretOptions<T> {
   return { ...options, name, transform: Transform.Json }
@@ -73,7 +78,8 @@ type SecretBase<S> = S extends string
     : S extends { readonly source: 'ssm' }
       ? string
       : string | Uint8Array
-type SecretValue<S> = S extends { readonly optional: true } ? SecretBase<S> | undefined : SecretBase<S>
+/** `optional` that may be true (`true`, or a boolean known only at run time) may leave the value out. */
+type SecretValue<S> = S extends { readonly optional: infer O } ? (true extends O ? SecretBase<S> | undefined : SecretBase<S>) : SecretBase<S>
 
 /** What lands on the context, inferred from the options. */
 export type SecretValues<S> = { readonly [K in keyof S]: SecretValue<S[K]> }
@@ -118,7 +124,8 @@ const secretName = (option: string, value: unknown): string => {
   return value
 }
 
-const keyOf = (plan: SecretPlan): string => [plan.source, plan.name, plan.transform, plan.textOnly ? 'text' : undefined].filter((part) => part !== undefined).join('#')
+const keyOf = (plan: SecretPlan): string =>
+  [plan.source, plan.name, plan.transform, plan.textOnly ? 'text' : undefined, ttlPart(plan.freshness)].filter((part) => part !== undefined).join('#')
 
 const secretPlan = (contextName: string, property: string, spec: unknown): SecretPlan => {
   const option = `secrets.${property}`

@@ -1,6 +1,6 @@
-import { parseWindow, type Duration } from '../../src/cache/duration.js'
+import type { Duration } from '../../src/cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../src/cache/errors.js'
-import { isRecord } from '../../src/cache/options.js'
+import { isRecord, parseTtl } from '../../src/cache/options.js'
 import type { EntryFreshness, FreshnessOptions } from '../../src/cache/options.js'
 
 /**
@@ -37,14 +37,17 @@ export const engineFreshness = (options: CacheMiddlewareOptions<string>, default
 /** The freshness of a value given its own `ttl` option (checked now); undefined when it has none. */
 export const ownTtl = (option: string, ttl: unknown): EntryFreshness | undefined => {
   if (ttl === undefined) return undefined
-  parseWindow(option, ttl)
+  parseTtl(option, ttl)
   return { ttl: ttl as Duration }
 }
+
+/** An entry's own ttl as part of its cache key, so one source named twice with two ttls is kept twice, each refreshed on its own. */
+export const ttlPart = (freshness: EntryFreshness | undefined): string | undefined => (freshness?.ttl === undefined ? undefined : `ttl=${String(freshness.ttl)}`)
 
 /** Properties of the Lambda context, and `caches` (where dataCache puts its handles): no cache may take their place. */
 const reservedContextNames = new Set([
   'caches', 'callbackWaitsForEmptyEventLoop', 'functionName', 'functionVersion', 'invokedFunctionArn', 'memoryLimitInMB', 'awsRequestId',
-  'logGroupName', 'logStreamName', 'identity', 'clientContext', 'getRemainingTimeInMillis', 'done', 'fail', 'succeed',
+  'logGroupName', 'logStreamName', 'identity', 'clientContext', 'tenantId', 'getRemainingTimeInMillis', 'done', 'fail', 'succeed',
 ])
 
 /** Refuses a `name` (the cache's context property) that the context already has for something else. */

@@ -239,12 +239,18 @@ const requireFunction = (option: string, value: unknown): void => {
   if (typeof value !== 'function') throw mustBe(option, 'a function', value)
 }
 
+/** A `ttl` in milliseconds: a freshness window of 1 ms or more, or an error naming the option. */
+export const parseTtl = (option: string, value: unknown): number => {
+  const ttlMs = parseWindow(option, value)
+  if (ttlMs < 1) throw mustBe(option, '1 ms or more', value)
+  return ttlMs
+}
+
 /** The cache's policy with an entry's own freshness applied; throws a CacheOptionsError for a bad duration. */
 export const policyWith = (policy: FreshnessPolicy, freshness: EntryFreshness | undefined): FreshnessPolicy => {
   if (freshness === undefined) return policy
   const { ttl, staleWhileRevalidate, staleIfError } = freshness
-  const ttlMs = ttl === undefined ? policy.ttlMs : parseWindow('ttl', ttl)
-  if (ttlMs < 1) throw mustBe('ttl', '1 ms or more', ttl)
+  const ttlMs = ttl === undefined ? policy.ttlMs : parseTtl('ttl', ttl)
   return {
     ...policy,
     ttlMs,
@@ -263,8 +269,7 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
   if (raw.now !== undefined) requireFunction('now', raw.now)
   if (raw.describeKey !== undefined) requireFunction('describeKey', raw.describeKey)
   if (raw.ttl === undefined) throw new CacheOptionsError('ttl', "is required: how long a value is fresh, such as '5m' or 300")
-  const ttlMs = parseWindow('ttl', raw.ttl)
-  if (ttlMs < 1) throw mustBe('ttl', '1 ms or more', raw.ttl)
+  const ttlMs = parseTtl('ttl', raw.ttl)
   return {
     name: raw.name,
     load: options.load,

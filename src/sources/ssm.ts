@@ -10,8 +10,9 @@ export interface SsmClientOptions {
 
 export interface SsmSource {
   /**
-   * Values of `names`, read with GetParameters (10 names a call, as Powertools batches them);
-   * a name SSM does not know maps to undefined.
+   * Values of `names`, read with GetParameters (10 names a call, as Powertools batches them), or
+   * with GetParameter where a batch cannot be matched (see `readOneByOne`); a name SSM does not
+   * know maps to undefined.
    */
   getByNames(names: readonly string[], decrypt: boolean): Promise<Map<string, string | undefined>>
   /** Every parameter under `path` (GetParametersByPath, paged), keyed by name relative to the path. */
@@ -19,6 +20,16 @@ export interface SsmSource {
 }
 
 const errorsKey = '_errors'
+
+/**
+ * Names Powertools' getParametersByName cannot read, so read with GetParameter: GetParameters
+ * answers one given by ARN, or with a version or label selector (`/shop/table:3`,
+ * `/shop/table:prod`), under its bare name, which Powertools fails to match to the request (with a
+ * TypeError); and `_errors` is the key its graceful mode keeps for its own use.
+ */
+const readOneByOne = (name: string): boolean => name.includes(':') || name === errorsKey
+
+const notFoundErrors: readonly string[] = ['ParameterNotFound', 'ParameterVersionNotFound']
 
 /**
  * SSM Parameter Store through Powertools' SSMProvider, with Powertools' own cache emptied before
@@ -29,17 +40,39 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
     options.awsSdkV3Client === undefined
       ? new SSMProvider({ clientConfig: options.clientConfig ?? {} })
       : new SSMProvider({ awsSdkV3Client: options.awsSdkV3Client })
+
+  const getOne = async (name: string, decrypt: boolean): Promise<string | undefined> => {
+    try {
+      const value = await withSdkError(() => provider.get(name, { decrypt, forceFetch: true, maxAge: 0 }))
+      return typeof value === 'string' ? value : undefined
+    } catch (error) {
+      if (error instanceof Error && notFoundErrors.includes(error.name)) return undefined
+      throw error
+    }
+  }
+
+  const getBatch = async (names: readonly string[], decrypt: boolean, values: Map<string, string | undefined>): Promise<void> => {
+    if (names.length === 0) return
+    const request = Object.fromEntries(names.map((name) => [name, { decrypt, maxAge: 0 }]))
+    const found = (await withSdkError(() => provider.getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false }))) as Record<string, unknown>
+    for (const name of names) {
+      const value = found[name]
+      values.set(name, typeof value === 'string' ? value : undefined)
+    }
+    Reflect.deleteProperty(found, errorsKey)
+  }
+
   return {
     async getByNames(names, decrypt) {
       provider.clearCache()
-      const request = Object.fromEntries(names.map((name) => [name, { decrypt, maxAge: 0 }]))
-      const found = (await withSdkError(() => provider.getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false }))) as Record<string, unknown>
       const values = new Map<string, string | undefined>()
-      for (const name of names) {
-        const value = found[name]
-        values.set(name, typeof value === 'string' ? value : undefined)
-      }
-      Reflect.deleteProperty(found, errorsKey)
+      const oneByOne = names.filter(readOneByOne)
+      await Promise.all([
+        getBatch(names.filter((name) => !readOneByOne(name)), decrypt, values),
+        ...oneByOne.map(async (name) => {
+          values.set(name, await getOne(name, decrypt))
+        }),
+      ])
       return values
     },
     async getByPath(path, { decrypt, recursive }) {

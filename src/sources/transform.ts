@@ -18,6 +18,16 @@ export const transformOption = (option: string, value: unknown): Transform | und
 }
 
 const utf8 = new TextDecoder()
+/** Padded base64, checked once whitespace is dropped (the `base64` tool wraps its output at 76 characters). */
+const base64Text = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const whitespace = /\s+/g
+
+/** Text from base64: Buffer would skip what is not base64 and decode the rest, handing over noise as the value. */
+const fromBase64 = (raw: string, label: string): string => {
+  const text = raw.replace(whitespace, '')
+  if (!base64Text.test(text)) throw new CacheError(`middy-cache: ${label} is not valid base64`)
+  return utf8.decode(Buffer.from(text, 'base64'))
+}
 
 /**
  * Decodes `raw` once, at load time, so every cached read is free. `label` names the value in the
@@ -28,7 +38,7 @@ export const decodeValue = (raw: string | Uint8Array, transform: Transform | und
     case undefined:
       return raw
     case Transform.Binary:
-      return typeof raw === 'string' ? utf8.decode(Buffer.from(raw, 'base64')) : raw
+      return typeof raw === 'string' ? fromBase64(raw, label) : raw
     case Transform.Json:
       try {
         return JSON.parse(typeof raw === 'string' ? raw : utf8.decode(raw)) as unknown

@@ -1,11 +1,12 @@
 import middy from '@middy/core'
-import { SSMClient } from '@aws-sdk/client-ssm'
+import { LabelParameterVersionCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import { configCache, json } from '../../middlewares/config-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
-import { putParameters, startHttpFaultProxy, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
+import { putParameters, seedClients, startHttpFaultProxy, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
+import { movableTime } from '../support/clock.js'
 import { flushPromises } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { forgetProcessWideState } from '../support/process-state.js'
@@ -24,6 +25,7 @@ const ssmClient = (endpoint?: string) => clients.made(new SSMClient(motoClientCo
 
 afterEach(() => {
   clients.destroyAll()
+  jest.restoreAllMocks()
 })
 
 describe('configCache against SSM on moto_server', () => {
@@ -191,6 +193,71 @@ describe('configCache against SSM on moto_server', () => {
     await expect(invoke(handler)).rejects.toThrow(/parameter ".*\/broken" is not valid JSON/)
   })
 
+  test("a value that is not base64 under transform: 'binary' is a clear error naming the parameter, not text decoded from noise", async () => {
+    const name = `${prefix}/plain-banner`
+    await putParameters({ [name]: 'Welcome to the shop!' })
+    const handler = middy()
+      .use(configCache({ parameters: { banner: { name, transform: 'binary' } }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler((_event, context) => Promise.resolve(context.config.banner))
+    const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toMatch(/parameter ".*\/plain-banner" is not valid base64/)
+    expect((error as Error).message).not.toContain('Welcome')
+  })
+
+  test("base64 wrapped at 76 characters, as the base64 tool writes it, still decodes under transform: 'binary'", async () => {
+    const name = `${prefix}/wrapped-banner`
+    const text = 'Welcome to the shop! '.repeat(8)
+    await putParameters({ [name]: Buffer.from(text).toString('base64').replace(/.{76}/g, '$&\n') })
+    const handler = middy()
+      .use(configCache({ parameters: { banner: { name, transform: 'binary' } }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler((_event, context) => Promise.resolve(context.config.banner))
+    expect(await invoke(handler)).toBe(text)
+  })
+
+  test('a path given without its trailing slash names the parameter under it in errors as SSM does', async () => {
+    const path = `${prefix}/broken-limits`
+    await putParameters({ [`${path}/max`]: '{not json' })
+    const handler = middy()
+      .use(configCache({ paths: { limits: { path, transform: 'json' } }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler(() => Promise.resolve('unreachable'))
+    await expect(invoke(handler)).rejects.toThrow(`parameter "${path}/max" is not valid JSON`)
+  })
+
+  test('parameters named by ARN, by version or label selector, and "_errors" arrive beside batched ones', async () => {
+    const name = `${prefix}/versioned`
+    await putParameters({ [name]: 'first' })
+    await seedClients().ssm.send(new LabelParameterVersionCommand({ Name: name, ParameterVersion: 1, Labels: ['launch'] }))
+    await putParameters({ [name]: 'second', _errors: 'a parameter Powertools reserves a key for' })
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const handler = middy()
+      .use(
+        configCache({
+          parameters: {
+            table: names.table,
+            byArn: `arn:aws:ssm:us-east-1:123456789012:parameter${name}`,
+            version: `${name}:1`,
+            label: { name: `${name}:launch`, decrypt: true },
+            missingVersion: { name: `${name}:9`, optional: true },
+            errors: '_errors',
+          },
+          prefetch: false,
+          awsSdkV3Client: client,
+        }),
+      )
+      .handler((_event, context) => Promise.resolve({ ...context.config }))
+    expect(await invoke(handler)).toEqual({
+      table: 'products',
+      byArn: 'second',
+      version: 'first',
+      label: 'first',
+      missingVersion: undefined,
+      errors: 'a parameter Powertools reserves a key for',
+    })
+    expect(requests.count('GetParametersCommand')).toBe(1)
+  })
+
   test('the property name is an option, and two instances in one chain never collide', async () => {
     const handler = middy()
       .use(configCache({ name: 'settings', parameters: { table: names.table }, prefetch: false, awsSdkV3Client: ssmClient() }))
@@ -209,6 +276,19 @@ describe('configCache against SSM on moto_server', () => {
     await sleep(250)
     await invoke(handler)
     expect(requests.count('GetParametersCommand')).toBe(2)
+  })
+
+  test('one parameter under two properties with ttls of their own: each is refreshed on its own ttl', async () => {
+    const name = `${prefix}/two-ttls`
+    await putParameters({ [name]: 'v1' })
+    const time = movableTime()
+    const handler = middy()
+      .use(configCache({ parameters: { often: { name, ttl: '1m' }, seldom: { name, ttl: '1h' } }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler((_event, context) => Promise.resolve([context.config.often, context.config.seldom]))
+    expect(await invoke(handler)).toEqual(['v1', 'v1'])
+    await putParameters({ [name]: 'v2' })
+    time.advance(61_000)
+    expect(await invoke(handler)).toEqual(['v2', 'v1'])
   })
 
   test('a warm-up ping refreshes the parameters in GetParameters batches, as a request loads them: 12 parameters, 2 calls', async () => {

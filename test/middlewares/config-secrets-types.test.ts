@@ -4,6 +4,8 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { mockClient } from 'aws-sdk-client-mock'
 import { configCache, json } from '../../middlewares/config-cache.js'
 import { jsonSecret, secretsCache } from '../../middlewares/secrets-cache.js'
+import { uniqueName } from '../harness/index.js'
+import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
 
 // Compile-time checks, enforced by `npm run typecheck` (which includes test/): what configCache and
@@ -77,6 +79,38 @@ describe('types of what configCache and secretsCache add to the context', () => 
     } finally {
       ssmMock.restore()
       secretsMock.restore()
+    }
+  })
+
+  test('an optional known only at run time types the value T | undefined, which is what a missing one gives (moto)', async () => {
+    const optionalOutsideProduction: boolean = process.env.STAGE !== 'production'
+    const missing = uniqueName('missing')
+    const ssm = new SSMClient(motoClientConfig())
+    try {
+      const handler = middy()
+        .use(configCache({
+          name: 'stageConfig',
+          parameters: { banner: { name: `/${missing}/banner`, optional: optionalOutsideProduction }, flags: json<Flags>(`/${missing}/flags`, { optional: optionalOutsideProduction }) },
+          prefetch: false,
+          awsSdkV3Client: ssm,
+        }))
+        .use(secretsCache({
+          name: 'stageSecrets',
+          secrets: { stripeKey: { name: missing, source: 'ssm', optional: optionalOutsideProduction }, db: jsonSecret<DbCredentials>(missing, { optional: optionalOutsideProduction }) },
+          prefetch: false,
+          ssm: { awsSdkV3Client: ssm },
+          secretsManager: { clientConfig: motoClientConfig() },
+        }))
+        .handler((_event, context) => {
+          typeIs<Equal<typeof context.stageConfig.banner, string | undefined>>(true)
+          typeIs<Equal<typeof context.stageConfig.flags, Flags | undefined>>(true)
+          typeIs<Equal<typeof context.stageSecrets.stripeKey, string | undefined>>(true)
+          typeIs<Equal<typeof context.stageSecrets.db, DbCredentials | undefined>>(true)
+          return Promise.resolve([context.stageConfig.banner, context.stageConfig.flags, context.stageSecrets.stripeKey, context.stageSecrets.db])
+        })
+      expect(await invoke(handler)).toEqual([undefined, undefined, undefined, undefined])
+    } finally {
+      ssm.destroy()
     }
   })
 

@@ -44,6 +44,19 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
     expect(requests.count('GetSecretValueCommand')).toBe(2)
   })
 
+  test('one secret under two properties with ttls of their own: each is refreshed on its own ttl', async () => {
+    const name = uniqueName('shop/two-ttls')
+    await createSecret(name, 'v1')
+    const time = movableTime()
+    const handler = middy()
+      .use(secretsCache({ secrets: { often: { name, ttl: '1m' }, seldom: { name, ttl: '1h' } }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+      .handler((_event, context) => Promise.resolve([context.secrets.often, context.secrets.seldom]))
+    expect(await invoke(handler)).toEqual(['v1', 'v1'])
+    await updateSecret(name, 'v2')
+    time.advance(minuteMs + 1_000)
+    expect(await invoke(handler)).toEqual(['v2', 'v1'])
+  })
+
   test('prefetch at construction: the first invocation makes no new GetSecretValue when the prefetch finished', async () => {
     const name = uniqueName('shop/prefetched')
     await createSecret(name, 'ready')
