@@ -193,13 +193,19 @@ const loadMany = async (ssm: SsmSource, sources: ReadonlyMap<string, Source>, ke
     if (source.kind === 'path') paths.push([key, source])
     else byDecrypt.set(source.decrypt, [...(byDecrypt.get(source.decrypt) ?? []), source])
   }
+  // A value that cannot be decoded, or a path SSM refuses, fails its own key: the others are served.
+  const settle = async (key: string, value: () => unknown): Promise<void> => {
+    try {
+      values.set(key, await value())
+    } catch (error) {
+      context.fail(key, error)
+    }
+  }
   const parameterBatches = [...byDecrypt].map(async ([decrypt, batch]) => {
     const found = await ssm.getByNames([...new Set(batch.map((source) => source.name))], decrypt)
-    for (const source of batch) values.set(keyOf(source), decodeParameter(source, found.get(source.name)))
+    await Promise.all(batch.map((source) => settle(keyOf(source), () => decodeParameter(source, found.get(source.name)))))
   })
-  const pathLoads = paths.map(async ([key, source]) => {
-    values.set(key, await loadPath(ssm, source))
-  })
+  const pathLoads = paths.map(([key, source]) => settle(key, () => loadPath(ssm, source)))
   await Promise.all([...parameterBatches, ...pathLoads])
   return values
 }
@@ -245,7 +251,12 @@ export const configCache = <const N extends string = 'config', const P extends R
     name: contextName,
     describeKey: describeEntryKeys(contextName, entries),
     ...engineFreshness(options, { ttl: '5m', negativeTtl: '1m' }),
-    load: (key: string, context: LoadContext) => loadMany(ssm, sources, [key], { signal: context.signal, setFreshness: (freshness) => { context.setFreshness(freshness) } }).then((values) => values.get(key)),
+    load: (key: string, context: LoadContext) =>
+      loadMany(ssm, sources, [key], {
+        signal: context.signal,
+        setFreshness: (freshness) => { context.setFreshness(freshness) },
+        fail: (_key, error) => { throw error },
+      }).then((values) => values.get(key)),
     loadMany: (keys, context) => loadMany(ssm, sources, keys, context),
   })
   registerCache({ cache, kind: CacheKind.Config, secret: false })

@@ -125,6 +125,7 @@ const engineLoaders = <V>(name: string, byPrincipal: boolean, load: DataLoader<V
           const answer = await loadMany(group.keys, {
             signal: context.signal,
             setFreshness: (freshness, key) => { context.setFreshness(freshness, principalKey(principal, key)) },
+            fail: (key, error) => { context.fail(principalKey(principal, key), error) },
             principal,
           })
           const loaded = valuesOfBatch(name, answer, group.keys)

@@ -3,12 +3,12 @@ import type { CircuitState } from './breaker.js'
 import type { Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
 import { batchSubject, valuesOfBatch } from './batch.js'
-import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
+import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError, quotedKey } from './errors.js'
 import { Flight, timedOut } from './flight.js'
 import { freezeShared } from './freeze.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
 import { callerKeyOf, storeKeyOf } from './keys.js'
-import { policyWith, resolveCacheOptions, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
+import { policyWith, resolveCacheOptions, type BatchLoadContext, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
 import { Outcome, Tier, type Lookup } from './outcome.js'
 import type { CacheScope } from './scope.js'
 // Types only: the shared tier's code comes with the L2 store (`TieredStore`), never from here.
@@ -665,8 +665,9 @@ export class Cache<V> {
     const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
     const releases = new Map<string, () => Promise<void>>()
     const heldElsewhere = new Set<string>()
+    const failures = new Map<string, unknown>()
     const together: Batch = { timeoutCounted: false, failure: undefined }
-    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere, together })
+    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere, failures, together })
     let abandoned = 0
     for (const { key, storeKey } of misses) {
       const flight = this.#startFlight(storeKey, scope, async (control) => {
@@ -674,6 +675,7 @@ export class Cache<V> {
         control.signal.addEventListener('abort', () => { if (++abandoned === misses.length) controller.abort(control.signal.reason) }, { once: true })
         try {
           const fetched = (await batch).get(storeKey)
+          if (failures.has(storeKey)) throw failures.get(storeKey)
           // Waited for as a lone miss waits, now that the batch has loaded the rest and given their leases back.
           if (fetched === undefined && tier !== undefined && heldElsewhere.has(storeKey)) return await tier.fetch(key, storeKey, control, scope, 'skip', Number.NEGATIVE_INFINITY)
           if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
@@ -702,6 +704,8 @@ export class Cache<V> {
       readonly releases: Map<string, () => Promise<void>>
       /** Filled with the keys whose lease another environment holds: neither loaded nor served by the batch. */
       readonly heldElsewhere: Set<string>
+      /** Filled with the keys the loader failed alone (`fail`), and their errors. */
+      readonly failures: Map<string, unknown>
       /** What the flights of the call share: its failure is recorded there. */
       readonly together: Batch
     },
@@ -713,10 +717,15 @@ export class Cache<V> {
     batch.signal.throwIfAborted()
     const batchKeys = toLoad.map((miss) => miss.key)
     const policyByKey = new Map<string, FreshnessPolicy>()
-    const context = {
+    const failedKeys = new Map<string, unknown>()
+    const context: BatchLoadContext = {
       signal: batch.signal,
-      setFreshness: (freshness: EntryFreshness, key: string) => {
+      setFreshness: (freshness, key) => {
         policyByKey.set(key, policyWith(this.#options.policy, freshness))
+      },
+      fail: (key, error) => {
+        if (!batchKeys.includes(key)) throw new CacheError(`middy-cache: loadMany of cache "${this.name}" failed ${quotedKey(key)}, a key it was not given`)
+        failedKeys.set(key, error)
       },
     }
     // Checked within the call: an answer that cannot be read counts as the loader's failure.
@@ -724,7 +733,13 @@ export class Cache<V> {
       batch.together.failure = { error, keys: batchKeys }
       throw error
     })
+    // A call that failed some of its keys failed, as LoadErrors counts calls; the others are served.
+    if (failedKeys.size > 0) this.#tally(scope).add('loadErrors')
     toLoad.forEach(({ key, storeKey }, index) => {
+      if (failedKeys.has(key)) {
+        batch.failures.set(storeKey, failedKeys.get(key))
+        return
+      }
       const value = loaded[index] as V
       const entry = this.#entryFor(storeKey, value, policyByKey.get(key) ?? this.#options.policy)
       results.set(storeKey, { value, entry, outcome: Outcome.Miss, tier: Tier.Source })

@@ -29,6 +29,11 @@ export interface BatchLoadContext {
   readonly signal: AbortSignal
   /** Overrides the freshness of the entry stored for `key`. */
   readonly setFreshness: (freshness: EntryFreshness, key: string) => void
+  /**
+   * Fails `key` alone with `error` (a value that cannot be decoded, say), as a failed `load` would:
+   * the other keys of the call keep the values answered for them.
+   */
+  readonly fail: (key: string, error: unknown) => void
 }
 
 /**

@@ -80,6 +80,37 @@ describe('getMany', () => {
     await expect(cache.getMany(['a', 'new1', 'new2'])).rejects.toThrow(/cache "batch-fail" failed: batch down/)
   })
 
+  test('a key the batch loader fails alone (fail) fails alone: the others of the call are served and kept fresh, and the call counts as one load error', async () => {
+    const clock = manualClock()
+    let round = 1
+    const undecodable = new Error('not valid JSON')
+    const loadMany = (keys: readonly string[], { fail }: BatchLoadContext) => {
+      if (round > 1) fail('b', undecodable)
+      return Promise.resolve(keys.map((key) => `${key}${round}`))
+    }
+    const cache = createCache({ name: 'one-key-fails', load: (key) => key, loadMany, ttl: '1s', staleIfError: '1m', now: clock.now, retryAfterError: 0 })
+    expect(await cache.getMany(['a', 'b', 'c'])).toEqual(['a1', 'b1', 'c1'])
+    clock.advance(2_000)
+    round = 2
+    // b keeps its last good value (stale on error); a and c are refreshed, not held back by b.
+    expect(await cache.getMany(['a', 'b', 'c'])).toEqual(['a2', 'b1', 'c2'])
+    expect(cache.stats()).toMatchObject({ loads: 2, loadErrors: 1, staleOnError: 1 })
+    expect((await cache.lookup('a')).outcome).toBe(Outcome.Hit)
+    // Past staleIfError, nothing to fall back on: the key's own error, named alone.
+    clock.advance(120_000)
+    await expect(cache.getMany(['y', 'b'])).rejects.toMatchObject({ message: 'middy-cache: loading "b" for cache "one-key-fails" failed: not valid JSON', cause: undecodable })
+    expect(await cache.get('y')).toBe('y2')
+  })
+
+  test('a batch loader that fails a key it was not given fails its call with a clear error', async () => {
+    const loadMany = (keys: readonly string[], { fail }: BatchLoadContext) => {
+      fail('other', new Error('?'))
+      return Promise.resolve(keys)
+    }
+    const cache = createCache({ name: 'fails-a-stranger', load: (key) => key, loadMany, ttl: '1m' })
+    await expect(cache.getMany(['a', 'b'])).rejects.toThrow('middy-cache: loadMany of cache "fails-a-stranger" failed "other", a key it was not given')
+  })
+
   test('a batch answer of the wrong shape is a clear error', async () => {
     const loadMany = () => Promise.resolve('nope' as unknown as string[])
     const cache = createCache({ name: 'bad-batch', load: (key) => key, loadMany, ttl: '1m' })

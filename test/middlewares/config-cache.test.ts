@@ -291,6 +291,22 @@ describe('configCache against SSM on moto_server', () => {
     expect(await invoke(handler)).toEqual(['v2', 'v1'])
   })
 
+  test('a parameter that stops decoding keeps its last good value (staleIfError) and does not hold back the others of its batch', async () => {
+    const [plain, flags] = [`${prefix}/batch-plain`, `${prefix}/batch-flags`]
+    await putParameters({ [plain]: 'v1', [flags]: JSON.stringify({ checkout: true, limit: 1 }) })
+    const time = movableTime()
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const handler = middy()
+      .use(configCache({ parameters: { plain, flags: json<Flags>(flags) }, ttl: '1m', staleIfError: '1h', prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve([context.config.plain, context.config.flags.limit]))
+    expect(await invoke(handler)).toEqual(['v1', 1])
+    await putParameters({ [plain]: 'v2', [flags]: '{broken' })
+    time.advance(61_000)
+    expect(await invoke(handler)).toEqual(['v2', 1])
+    expect(requests.count('GetParametersCommand')).toBe(2)
+  })
+
   test('a warm-up ping refreshes the parameters in GetParameters batches, as a request loads them: 12 parameters, 2 calls', async () => {
     let modules: { configCache: typeof configCache; warmup: typeof import('../../middlewares/warmup.js').warmup } | undefined
     forgetProcessWideState()

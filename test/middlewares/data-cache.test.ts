@@ -1,5 +1,5 @@
 import middy, { type MiddlewareObj } from '@middy/core'
-import { dataCache, DataScope, type DataCacheHandle } from '../../middlewares/data-cache.js'
+import { dataCache, DataScope, type DataBatchLoadContext, type DataCacheHandle } from '../../middlewares/data-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { CacheKind, CacheLoadError, Outcome, registeredCaches, Tier, type CacheCounters } from '../../src/index.js'
 import { invoke } from '../support/invoke.js'
@@ -253,6 +253,23 @@ describe("scope: 'principal'", () => {
     expect(await invoke(handler, { tenant: 't2' })).toEqual(['a@t2', 'b@t2'])
     expect(await invoke(handler, { tenant: 't1' })).toEqual(['a@t1', 'b@t1'])
     expect(loadMany).toHaveBeenCalledTimes(2)
+  })
+
+  test('a batch loader that fails one key alone fails that key only, for its principal', async () => {
+    const loadMany = (keys: readonly string[], { principal, fail }: DataBatchLoadContext) => {
+      fail('b', new Error(`no b for ${principal ?? '?'}`))
+      return Promise.resolve(keys.map((key) => `${key}@${principal ?? '?'}`))
+    }
+    const handler = middy()
+      .use(dataCache({ name: 'oneFailsPrincipal', load: (key: string) => key, loadMany, ttl: '5m', scope: 'principal', principal: () => 'alice' }))
+      .handler(async (_event, context) => {
+        const cache = context.caches.oneFailsPrincipal
+        const [many, a] = await Promise.allSettled([cache.getMany(['a', 'b', 'c']), cache.get('a')])
+        return [many.status === 'rejected' ? String(many.reason) : 'resolved', a.status === 'fulfilled' ? a.value : 'rejected', await cache.get('c')]
+      })
+    const [manyFailed, a, c] = (await invoke(handler)) as string[]
+    expect(manyFailed).toMatch(/no b for alice/)
+    expect([a, c]).toEqual(['a@alice', 'c@alice'])
   })
 
   test("a batch loader's array of another length than the keys is refused, never read by position", async () => {
