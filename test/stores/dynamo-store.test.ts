@@ -56,6 +56,14 @@ describe('the DynamoDB store on moto', () => {
     expect((await store.acquireLease('old', 'third', 60_000, signal)).acquired).toBe(false)
   })
 
+  test('once closed, an operation (a lease given back late, say) fails with a clear error rather than make a client nobody destroys', async () => {
+    const store = storeWith()
+    await store.set('k', new Uint8Array([1]), 60_000, signal)
+    await store.close()
+    await expect(store.get('k', signal)).rejects.toThrow('middy-cache: this dynamoStore was closed')
+    await expect(store.releaseLease('k', 'token', signal)).rejects.toThrow('middy-cache: this dynamoStore was closed')
+  })
+
   test('an aborted operation rejects', async () => {
     const store = storeWith()
     const controller = new AbortController()

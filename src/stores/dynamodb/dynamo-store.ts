@@ -10,7 +10,7 @@ import {
   type AttributeValue,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb'
-import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
+import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
@@ -73,6 +73,7 @@ class DynamoStore implements TieredStore {
   readonly #given: DynamoDBClient | undefined
   readonly #clientConfig: DynamoDBClientConfig
   #made: DynamoDBClient | undefined
+  #closed = false
 
   constructor(settings: L2Settings, options: DynamoStoreOptions & { keyAttribute: string; ttlAttribute: string; prefix: string }) {
     this.settings = settings
@@ -251,14 +252,20 @@ class DynamoStore implements TieredStore {
   }
 
   close(): Promise<void> {
+    this.#closed = true
     this.#made?.destroy()
     this.#made = undefined
     return Promise.resolve()
   }
 
-  /** Made at first use, so that a function that never reaches L2 never builds a client. */
+  /**
+   * Made at first use, so that a function that never reaches L2 never builds a client. Once the
+   * store is closed, an operation fails (a lease given back late, say) rather than make a client
+   * nobody would destroy.
+   */
   #client(): DynamoDBClient {
     if (this.#given !== undefined) return this.#given
+    if (this.#closed) throw new CacheError('middy-cache: this dynamoStore was closed')
     this.#made ??= new DynamoDBClient({ maxAttempts: 1, ...this.#clientConfig })
     return this.#made
   }
