@@ -151,7 +151,9 @@ const pathSource = (property: string, spec: unknown): Source => {
   refuseUnholdableProperty(option, property)
   const options = typeof spec === 'string' ? { path: spec } : requireRecord(option, spec, "'/shop/flags/' or { path: '/shop/flags/', decrypt: true }")
   rejectUnknownOptions(options, pathOptionNames, `${option}.`)
-  const path = ssmName(typeof spec === 'string' ? option : `${option}.path`, options.path)
+  const pathOption = typeof spec === 'string' ? option : `${option}.path`
+  const path = ssmName(pathOption, options.path)
+  if (!path.startsWith('/')) throw mustBe(pathOption, "a hierarchy starting with '/', as SSM's paths do", path)
   return {
     kind: 'path',
     name: path,

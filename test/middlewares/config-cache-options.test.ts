@@ -41,6 +41,8 @@ describe('configCache options', () => {
     ['a parameter named toJSON', { parameters: { key: { name: '/k', decrypt: true }, toJSON: '/a' } }, /option "parameters.toJSON" cannot be named "toJSON"/],
     ['a parameter named __proto__', { parameters: { key: { name: '/k', decrypt: true }, ['__proto__']: '/a' } }, /option "parameters.__proto__" cannot be named "__proto__"/],
     ['a path named __proto__', { paths: { ['__proto__']: '/f/' } }, /option "paths.__proto__" cannot be named "__proto__"/],
+    ['a path not starting with a slash', { paths: { flags: 'shop/flags/' } }, /option "paths.flags" must be a hierarchy starting with '\/', as SSM's paths do; got "shop\/flags\/"/],
+    ['a path given as an object, not starting with a slash', { paths: { flags: { path: 'shop/flags/', decrypt: true } } }, /option "paths.flags.path" must be a hierarchy starting with '\/'/],
   ])('%s', (_case, options, message) => {
     const create = () => configCache({ prefetch: false, awsSdkV3Client: fakeClient(), ...options })
     expect(create).toThrow(CacheOptionsError)
