@@ -65,7 +65,7 @@ const doNothing = (): undefined => undefined
  * ping restores the snapshot (when it is the environment's first invocation) before warmup's
  * refresh, and writes a due one within the ping's remaining time; placed before `warmup`, its
  * `before` restores and the write runs as the ping's early-return work. A request writes at most
- * once, whichever way. Off Lambda (no AWS_LAMBDA_FUNCTION_NAME), it does nothing.
+ * once, whichever way. Off Lambda (no AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_VERSION or AWS_REGION), it does nothing.
  */
 export const coldStartSnapshot = (options: ColdStartSnapshotOptions): MiddlewareObj<unknown, unknown> => {
   const resolved = resolveSnapshotOptions(options)

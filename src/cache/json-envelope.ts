@@ -2,6 +2,7 @@ import { longestWindowMs } from './duration.js'
 import { freezeParsed } from './freeze.js'
 import type { Entry } from './freshness.js'
 import { isRecord } from './options.js'
+import { isPrototypeKey } from './safe-json.js'
 
 /**
  * An entry as JSON carries it, its times on the wall clock, so every process agrees on when it goes stale:
@@ -42,11 +43,13 @@ const describe = (value: object): string => {
 
 /**
  * Refuses what would not read back as written: class instances (Date, Map...), objects with their
- * own toJSON (JSON would carry what it returns), BigInt, functions, non-finite numbers.
+ * own toJSON (JSON would carry what it returns), BigInt, functions, non-finite numbers, and keys
+ * (`__proto__`, say, an own key of parsed data) that make every reader refuse the text as poisoned.
  */
 function faithfulJson(this: unknown, key: string, value: unknown): unknown {
   const holder = this as Record<string, unknown>
   const original = holder[key]
+  if (isPrototypeKey(key, original)) throw new UnserialisableValue(`an object with a ${JSON.stringify(key)} key`)
   switch (typeof original) {
     case 'bigint':
       throw new UnserialisableValue('a BigInt')

@@ -7,9 +7,16 @@ const suspiciousMarkers = ['"__proto__"', '"constructor"', '\\u'] as const
 
 class PoisonedJson extends Error {}
 
+/**
+ * Whether a property would make JSON text that `parseJsonSafely` refuses: a `__proto__` key, or a
+ * `constructor` holding a `prototype`. A writer keeps such a value out of the JSON it writes, which
+ * every reader would otherwise discard whole.
+ */
+export const isPrototypeKey = (key: string, value: unknown): boolean =>
+  key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))
+
 const refusePrototypeKeys = (key: string, value: unknown): unknown => {
-  if (key === '__proto__') throw new PoisonedJson()
-  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) throw new PoisonedJson()
+  if (isPrototypeKey(key, value)) throw new PoisonedJson()
   return value
 }
 

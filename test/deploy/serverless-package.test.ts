@@ -144,7 +144,7 @@ const expectedStatements = (stage: string): Record<string, Json[]> => ({
     parameter('ReportSettings', 'ReportParameter'),
     { Sid: 'Products', Effect: 'Allow', Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': ['ProductsTable', 'Arn'] } },
     { Sid: 'Reports', Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Sub': '${ReportsBucket.Arn}/reports/*' } },
-    // coldStartSnapshot's objects are `${prefix}/${function name}/${version}/${version option}/${caches}.json.gz`: this function's only.
+    // coldStartSnapshot's objects are `${prefix}/${function name}/${region}/${version}/${version option}/${caches}.json.gz`: this function's only.
     {
       Sid: 'ColdStartSnapshot',
       Effect: 'Allow',
@@ -320,7 +320,7 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
     expect(granted.endsWith('/*')).toBe(true)
     // The key coldStartSnapshot reads and writes, for the unqualified function (EventBridge invokes $LATEST) and for a published version.
     for (const version of ['$LATEST', '12']) {
-      const key = snapshotKey(prefix, { name: nightly.FunctionName as string, version }, 'v1', ['config'])
+      const key = snapshotKey(prefix, { name: nightly.FunctionName as string, version, region: 'eu-west-1' }, 'v1', ['config'])
       expect(key.startsWith(granted.slice('${ReportsBucket.Arn}/'.length, -1))).toBe(true)
     }
   })

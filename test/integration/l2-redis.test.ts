@@ -351,6 +351,7 @@ describe('what goes into L2', () => {
     ['a cycle', (() => { const node: Record<string, unknown> = {}; node.self = node; return node })(), /circular/],
     ['a Date', { at: new Date(0) }, /Date/],
     ['a Map', new Map([['a', 1]]), /Map/],
+    ['a "__proto__" key of parsed data, which every reader refuses', JSON.parse('{"a":{"__proto__":{"admin":true}}}') as unknown, /__proto__/],
   ])('%s stays in memory only, counted, with one warning naming the cache', async (_, value, reason) => {
     const env = environments()
     const logger = recordingLogger()

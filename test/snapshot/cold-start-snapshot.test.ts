@@ -4,6 +4,7 @@ import { encodeSnapshot, maxSnapshotBytes } from '../../src/snapshot/codec.js'
 import { createSecret, putParameters, uniqueName } from '../harness/index.js'
 import { samplesOf } from '../support/emf.js'
 import { invoke } from '../support/invoke.js'
+import { setEnv } from '../support/env.js'
 import { lambdaContext } from '../support/lambda-context.js'
 import type { DataLoadContext } from '../../middlewares/data-cache.js'
 import { inEnvironment, movableTime, snapshotTests, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service, type WrittenSnapshot } from './environments.js'
@@ -40,6 +41,36 @@ describe('a new environment starts warm from the snapshot another one wrote', ()
     expect(products('SnapshotHydrated')).toEqual([3])
     expect(products('SnapshotLoadLatency')).toHaveLength(2)
     expect(products('SnapshotLoadLatency').every((latency) => latency >= 0)).toBe(true)
+  })
+
+  test('a value with a "__proto__" key (parsed data keeps it as its own) stays in memory: the rest of the snapshot still restores', async () => {
+    const first = await productFunction({ bucket })
+    const poisoned = JSON.parse('{"id":"2","name":"Product 2","__proto__":{"admin":true}}') as { id: string; name: string }
+    first.load.mockImplementation((id) => Promise.resolve(id === '2' ? poisoned : product(id)))
+    await invoke(first.handler, { ids: ['1', '2'] })
+
+    const second = await productFunction({ bucket })
+    expect(await invoke(second.handler, { ids: ['1', '2'] })).toEqual([product('1'), product('2')])
+    // Only the value that cannot travel is loaded again; a reader refusing its JSON would have refused the whole snapshot.
+    expect(second.load.mock.calls.map(([id]) => id)).toEqual(['2'])
+    expect(second.warnings).toEqual([])
+  })
+
+  test('the same function in another region, sharing the bucket, never restores this region\'s snapshot', async () => {
+    const restoreRegion = setEnv({ AWS_REGION: 'us-east-1' })
+    try {
+      const east = await productFunction({ bucket })
+      await invoke(east.handler, { ids: ['1'] })
+      expect(puts(east.commands)).toBe(1)
+
+      process.env.AWS_REGION = 'eu-west-1'
+      const west = await productFunction({ bucket })
+      await invoke(west.handler, { ids: ['1'] })
+      expect(west.load.mock.calls.map(([id]) => id)).toEqual(['1'])
+      expect(products('SnapshotMisses')).toEqual([1, 1])
+    } finally {
+      restoreRegion()
+    }
   })
 
   test('restored entries keep the freshness they were loaded with', async () => {

@@ -72,9 +72,9 @@ export const snapshotTests = (bucketPrefix: string): SnapshotTests => {
   }
 }
 
-/** The object key the snapshot of `caches` in function `name` (version 7) lives under. */
+/** The object key the snapshot of `caches` in function `name` (version 7, in the harness's region) lives under. */
 export const objectKeyOf = (name: string, caches: readonly string[] = ['products'], prefix = 'middy-cache', version = 'v1'): string =>
-  `${prefix}/${name}/${functionVersion}/${version}/${[...caches].sort().join('+')}.json.gz`
+  `${prefix}/${name}/${process.env.AWS_REGION ?? ''}/${functionVersion}/${version}/${[...caches].sort().join('+')}.json.gz`
 
 
 /**
