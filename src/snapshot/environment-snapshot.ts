@@ -114,8 +114,13 @@ export class EnvironmentSnapshot {
     try {
       const registrations = coveredCaches(this.#options.caches)
       const entries = collectEntries(registrations, this.#keep)
-      // Nothing to write is no attempt: the next invocation, with values loaded, may write.
-      if (![...entries.values()].some((records) => records.length > 0)) return
+      if (![...entries.values()].some((records) => records.length > 0)) {
+        // Empty caches are no attempt: the next invocation, with values loaded, may write. Caches
+        // holding only values that cannot travel are one: collecting them is work every invocation
+        // would redo for nothing.
+        if (registrations.some(({ cache }) => cache.stats().entries > 0)) this.#schedule.attempt(startedAt)
+        return
+      }
       this.#schedule.attempt(startedAt)
       const frame = { version: this.#options.version, createdAt: Date.now(), policies: collectPolicies(registrations) }
       const { caches, kept, dropped } = trimToFit(entries, recordBudgetBytes(frame, entries.keys()))

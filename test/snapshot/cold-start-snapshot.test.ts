@@ -252,6 +252,19 @@ describe('when a snapshot is written', () => {
     expect(environment.warnings).toEqual([tooLarge, tooLarge])
   })
 
+  test('caches that hold only values that cannot travel (a Date, say) are not collected again on every invocation: the next try is half maxAge later', async () => {
+    const time = movableTime()
+    const environment = await productFunction({ bucket, snapshot: { maxAge: '1h' } })
+    environment.load.mockImplementation((id) => Promise.resolve(id === 'dated' ? { id, updatedAt: new Date(0) } : product(id)))
+    await invoke(environment.handler, { ids: ['dated'] })
+    await invoke(environment.handler, { ids: ['1'] })
+    expect(puts(environment.commands)).toBe(0)
+    time.advance(31 * minute)
+    await invoke(environment.handler, { ids: ['2'] })
+    expect(puts(environment.commands)).toBe(1)
+    expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['2'])
+  })
+
   test('a write the invocation had no time left for is made during the next warm-up ping', async () => {
     const environment = await productFunction({ bucket })
     // 40 ms left: less than the reserve kept for Middy and the runtime.
