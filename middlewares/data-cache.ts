@@ -309,6 +309,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
       context[name] = fresh.value
       return undefined
     }
+    invocation.waitedInBefore = true
     return handle.get(eventKey).then((value) => {
       context[name] = value
       settleOnEarlyReturn(request, settleBudgetMs)

@@ -155,6 +155,7 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
       placeOnContext(request, fresh)
       return undefined
     }
+    invocation.waitedInBefore = true
     return cache.getMany(keys, { scope }).then((loaded) => {
       placeOnContext(request, loaded)
       settleOnEarlyReturn(request, settleBudgetMs)

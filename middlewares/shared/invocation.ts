@@ -25,6 +25,11 @@ export class Invocation {
   earlyReturnWork: Set<() => Promise<void>> | undefined
   /** The monotonic clock when the first of this suite's middlewares in the chain ran; see `readingBefore`. */
   readonly startedAt = monotonicClock()
+  /**
+   * Set once one of this suite's middlewares waited in `before` (a load): `startedAt` is then older
+   * than that wait, and a value that expired meanwhile would pass for fresh. See `readingBefore`.
+   */
+  waitedInBefore = false
 
   /** Made when asked (metrics, a warm-up answer): a warm invocation that asks nothing makes nothing. */
   get start(): InvocationStart {
@@ -78,10 +83,11 @@ export const settleInvocation = (request: RequestLike, budgetMs: number): Promis
  * The time by `clock` for a freshness check in `before`. For the monotonic clock every cache uses
  * unless told otherwise, the reading taken when the invocation's state was made: a warm invocation
  * reads the clock once, not once per cache (a clock reading costs about as much as the rest of a
- * warm cache middleware's work). Not for use after `before`: the reading is as old as the first of
- * this suite's middlewares in the chain.
+ * warm cache middleware's work). Once a middleware of the suite waited in `before`, the clock is read
+ * again: the reading would be as old as the wait. Not for use after `before`.
  */
-export const readingBefore = (invocation: Invocation, clock: Clock): number => (clock === monotonicClock ? invocation.startedAt : clock())
+export const readingBefore = (invocation: Invocation, clock: Clock): number =>
+  clock === monotonicClock && !invocation.waitedInBefore ? invocation.startedAt : clock()
 
 /**
  * Settles the invocation's background work (see `settleInvocation`) when `request` left loads

@@ -275,6 +275,8 @@ export class Cache<V> {
       values[index] = entry.value
       freshUntil = Math.min(freshUntil, entry.freshUntil)
     }
+    // Frozen: the same array goes to every caller while it holds, and one that changed it would change what the others read.
+    Object.freeze(values)
     this.#freshRead = { keys, values, changes: this.#store.changes, freshUntil }
     return values
   }

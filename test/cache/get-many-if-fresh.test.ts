@@ -77,6 +77,13 @@ describe('getManyIfFresh: the synchronous warm read', () => {
       expect(cache.stats().hits).toBe(4)
     })
 
+    test('the array every caller shares is frozen: a caller that changes it in place changes nothing the next one reads', async () => {
+      const { cache, keys, first } = await warmRead()
+      // A middleware written in JavaScript sees no readonly type.
+      expect(Reflect.set(first as unknown[], 0, 'changed')).toBe(false)
+      expect(cache.getManyIfFresh(keys)).toEqual(['A', 'B'])
+    })
+
     test('a value stored since is read anew', async () => {
       const { cache, keys, first } = await warmRead()
       await cache.set('b', 'B2')

@@ -4,7 +4,7 @@ import { flushOnEarlyReturn } from '../../middlewares/flush-on-early-return.js'
 import { contextValuesMiddleware, type ContextEntry } from '../../middlewares/shared/context-values.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { deferred } from '../support/deferred.js'
-import { manualClock } from '../support/clock.js'
+import { manualClock, movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
 
@@ -123,6 +123,38 @@ describe('the values middleware behind configCache and secretsCache', () => {
     contextOf(reused)[name] = { region: 'us-east-1' }
     await before(reused)
     expect(contextOf(reused)[name]).toEqual({ region: 'us-east-1', table: 'value of /t', flag: 'value of /f' })
+  })
+
+  test('after one such middleware waited in before, the next reads the clock again: a value that expired during the wait is loaded, not served as fresh', async () => {
+    const time = movableTime()
+    try {
+      let slowSource = false
+      let version = 1
+      const loadSlowly = (key: string): string => {
+        // Once slow, config's two loads take five seconds of the invocation.
+        if (slowSource) time.advance(2_500)
+        return `${key} v${version}`
+      }
+      const config = createCache<unknown>({ name: 'config', load: loadSlowly, ttl: '10s' })
+      const secrets = createCache<unknown>({ name: 'secrets', load: (key: string) => `${key} v${version}`, ttl: '12s' })
+      const middlewares = [config, secrets].map((cache) =>
+        contextValuesMiddleware({ cache, contextName: cache.name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) }),
+      )
+      const before = async (request: Request): Promise<void> => {
+        for (const middleware of middlewares) await middleware.before?.(request)
+      }
+      await before(requestFor())
+      time.advance(11_000)
+      slowSource = true
+      version = 2
+      const request = requestFor()
+      await before(request)
+      // The secrets were fresh when the invocation began, and 4 s past their ttl once config had loaded.
+      expect(contextOf(request)).toMatchObject({ config: { table: '/t v2' }, secrets: { table: '/t v2' } })
+      expect(secrets.stats()).toMatchObject({ hits: 0, loads: 4 })
+    } finally {
+      jest.restoreAllMocks()
+    }
   })
 
   test('a warm invocation of two such middlewares over the default clock reads the clock once, when its state is made', async () => {

@@ -2,6 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core'
 import { dataCache, DataScope, type DataBatchLoadContext, type DataCacheHandle } from '../../middlewares/data-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { CacheKind, CacheLoadError, Outcome, registeredCaches, Tier, type CacheCounters } from '../../src/index.js'
+import { movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
 
 interface Product {
@@ -68,6 +69,33 @@ describe('eager: the event key is loaded before the handler onto context[name]',
     expect(loadingOther).toBeInstanceOf(Promise)
     await loadingOther
     expect((other.context as unknown as { warm: Product }).warm).toEqual(product('8'))
+  })
+
+  test('after a cache waited in before, the next reads the clock again: a value that expired during the wait is loaded, not served as fresh', async () => {
+    const time = movableTime()
+    try {
+      let slowSource = false
+      let version = 1
+      const loadSlowly = (id: string): string => {
+        // Once slow, its load takes five seconds of the invocation.
+        if (slowSource) time.advance(5_000)
+        return `${id} v${version}`
+      }
+      const load = (id: string): string => `${id} v${version}`
+      const key = (event: { id: string }) => event.id
+      const handler = middy()
+        .use(dataCache({ name: 'slow', key, load: loadSlowly, ttl: '10s' }))
+        .use(dataCache({ name: 'quick', key, load, ttl: '12s' }))
+        .handler((_event, context) => Promise.resolve([context.slow, context.quick]))
+      expect(await invoke(handler, { id: '1' })).toEqual(['1 v1', '1 v1'])
+      time.advance(11_000)
+      slowSource = true
+      version = 2
+      // 'quick' was fresh when the invocation began, and 4 s past its ttl once 'slow' had loaded.
+      expect(await invoke(handler, { id: '1' })).toEqual(['1 v2', '1 v2'])
+    } finally {
+      jest.restoreAllMocks()
+    }
   })
 
   test('an undefined key: the event is not cached; the handler gets undefined, nothing is loaded, the handle is there', async () => {
