@@ -255,7 +255,7 @@ describe('when a snapshot is written', () => {
   test('caches that hold only values that cannot travel (a Date, say) are not collected again on every invocation: the next try is half maxAge later', async () => {
     const time = movableTime()
     const environment = await productFunction({ bucket, snapshot: { maxAge: '1h' } })
-    environment.load.mockImplementation((id) => Promise.resolve(id === 'dated' ? { id, updatedAt: new Date(0) } : product(id)))
+    environment.load.mockImplementation((id) => Promise.resolve(id === 'dated' ? { ...product(id), updatedAt: new Date(0) } : product(id)))
     await invoke(environment.handler, { ids: ['dated'] })
     await invoke(environment.handler, { ids: ['1'] })
     expect(puts(environment.commands)).toBe(0)
