@@ -30,14 +30,20 @@ interface FlushState {
 type FlushInternal = Record<symbol, FlushState | symbol | undefined>
 
 /**
+ * A namespace or service left unset as Powertools resolves it when the instance is made: from its
+ * environment variable, so that an instance relying on the variable meets one naming the same value.
+ */
+const orEnvironment = (value: string | undefined, variable: string): string | undefined => value ?? (process.env[variable]?.trim() || undefined)
+
+/**
  * Where an instance's figures land: CloudWatch tells metrics apart by namespace, name and
  * dimensions, so two instances with equal targets (whatever their groups or resolution) would add
  * every figure they share twice.
  */
 const targetOf = (resolved: ResolvedMetricsOptions): string =>
   JSON.stringify({
-    namespace: resolved.namespace,
-    service: resolved.service,
+    namespace: orEnvironment(resolved.namespace, 'POWERTOOLS_METRICS_NAMESPACE'),
+    service: orEnvironment(resolved.service, 'POWERTOOLS_SERVICE_NAME'),
     defaultDimensions: Object.fromEntries(Object.entries(resolved.dimensions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   })
 

@@ -150,9 +150,13 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
     })
   }
 
-  /** After the handler, or its error: a failed invocation leaves no read pending either. */
+  /**
+   * After the handler, or its error: a failed invocation leaves no read pending either. Marks the
+   * request as seen, so that flushOnEarlyReturn does not stand in for an onError whose `before` never ran.
+   */
   const finishInvocation = (request: Request): Promise<void> | undefined => {
     takeBackWrite(request)
+    internalOf(request)[stateKey] = true
     return settleAndWrite(request)
   }
 

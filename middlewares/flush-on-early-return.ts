@@ -1,6 +1,5 @@
 import type { Request } from '@middy/core'
 import { flushSuiteOnEarlyReturn } from './shared/early-return.js'
-import { runLeftoverWork } from './shared/invocation.js'
 
 /**
  * A Middy plugin hook for chains in which a middleware other than `warmup` may answer early (an
@@ -15,6 +14,7 @@ import { runLeftoverWork } from './shared/invocation.js'
 export const flushOnEarlyReturn = (request: Request): Promise<void> | undefined => {
   if ('earlyResponse' in request) return flushSuiteOnEarlyReturn(request)
   // A failed request whose onError chain another middleware's hook cut short (it threw) left this
-  // suite's flush and settling undone: they run here, once.
-  return request.error === undefined ? undefined : runLeftoverWork(request)
+  // suite's flush and settling undone: they run here, once. A middleware whose `before` never ran
+  // (one placed ahead of it threw) registered no work for the request, so its flusher stands in.
+  return request.error === undefined ? undefined : flushSuiteOnEarlyReturn(request)
 }

@@ -31,7 +31,7 @@ export interface EarlyReturnFlusher {
   readonly prepare?: (request: Request) => Promise<void> | undefined
   /** Flushers with equal keys write to the same place (the same metrics, say): one of them flushes a request. */
   readonly key: string
-  /** Whether the flusher's middleware saw `request` (its `before` ran): it is then known to be in the chain. */
+  /** Whether the flusher's middleware saw `request` (one of its hooks ran): it is then known to be in the chain. */
   readonly ranFor: (request: Request) => boolean
   /** Flushes `request`, at most once per request, whoever calls it; never rejects. */
   readonly flush: (request: Request) => Promise<void> | undefined

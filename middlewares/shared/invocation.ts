@@ -122,19 +122,6 @@ export const onEarlyReturn = (request: RequestLike, work: () => Promise<void>): 
   }
 }
 
-/**
- * Runs the work still registered with `onEarlyReturn` for a request that failed: an `onError` hook
- * that throws (logMetrics with throwOnEmptyMetrics, say) ends Middy's onError chain, and the hooks
- * after it (cacheMetrics' flush, the cache middlewares' settling) never run. Work done normally was
- * removed, so nothing is done twice. Makes no invocation state for a request the suite never saw;
- * undefined when there is nothing to run. Never rejects.
- */
-export const runLeftoverWork = (request: RequestLike): Promise<void> | undefined => {
-  const invocation = (request as RequestWithInvocation)[invocationKey]
-  if (invocation?.earlyReturnWork === undefined || invocation.earlyReturnWork.size === 0) return undefined
-  return runEarlyReturnWork(request)
-}
-
 /** Runs, once, the work registered with `onEarlyReturn`; a failing piece does not stop the others. Never rejects. */
 export const runEarlyReturnWork = async (request: RequestLike): Promise<void> => {
   const invocation = invocationOf(request)

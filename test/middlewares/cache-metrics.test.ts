@@ -328,6 +328,20 @@ describe('cacheMetrics used twice in one chain', () => {
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/two cacheMetrics in one chain write to .*"namespace":"Shop","service":"orders"/))
   })
 
+  test('one relying on the POWERTOOLS_* variables and one naming the same namespace and service write to the same metrics: the figures are written once', async () => {
+    const restore = setEnv({ POWERTOOLS_METRICS_NAMESPACE: namespace, POWERTOOLS_SERVICE_NAME: service })
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    try {
+      const cache = productsCache()
+      const handler = middy().use([cacheMetrics(), reads(cache)]).use(cacheMetrics(shop)).handler(() => Promise.resolve('ok'))
+      await invoke(handler, { keys: ['a'] })
+      expect(perCache(cache, 'Gets', output.blobs())).toEqual([1])
+      expect(warn).toHaveBeenCalledTimes(1)
+    } finally {
+      restore()
+    }
+  })
+
   test('one writing elsewhere writes its own figures, without a warning', async () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
     const cache = productsCache()

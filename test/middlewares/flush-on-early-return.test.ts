@@ -1,4 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core'
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
@@ -92,6 +94,28 @@ describe('flushOnEarlyReturn', () => {
     expect(await invoke(handler, { repeated: true })).toBe('the stored answer')
     expect(refreshes).toHaveLength(1)
     expect(refreshes[0]?.aborted).toBe(true)
+  })
+
+  test.each([
+    ['another onError hook throws (logMetrics with throwOnEmptyMetrics, after cacheMetrics): cacheMetrics\' onError never runs', true],
+    ['every onError hook runs', false],
+  ])('a request failed by a middleware placed before cacheMetrics is written once when %s', async (_case, throwsOnEmpty) => {
+    const suite = freshSuite()
+    const metrics = new Metrics({ namespace, serviceName: service })
+    const load = (key: string): Promise<string> => (key === 'down' ? Promise.reject(new Error('source down')) : Promise.resolve(`product ${key}`))
+    const products = suite.dataCache({ name: 'products', key: (event: { id: string }) => event.id, load, ttl: '1m' })
+    const handler = middy<{ id: string }>({ requestEnd: suite.flushOnEarlyReturn })
+      .use(products)
+      .use(suite.cacheMetrics({ metrics }) as MiddlewareObj<{ id: string }>)
+      .use(throwsOnEmpty ? [logMetrics(metrics, { throwOnEmptyMetrics: true })] : [])
+      .handler(() => {
+        metrics.addMetric('Orders', MetricUnit.Count, 1)
+        return Promise.resolve('handled')
+      })
+    await expect(invoke(handler, { id: 'a' })).resolves.toBe('handled')
+    await expect(invoke(handler, { id: 'down' })).rejects.toThrow()
+    expect(gets()).toEqual([1, 1])
+    expect(samplesOf(output.blobs(), { namespace, name: 'LoadErrors', dimensions: { service, cache: 'products' } })).toEqual([1])
   })
 
   test('a ping warmup answers is written once, with the hook too', async () => {

@@ -13,7 +13,7 @@ const snapshots = snapshotTests('early-answer-snapshots')
 const { bucket } = snapshots
 const products = (name: string): number[] => samplesOf(snapshots.output.blobs(), { namespace, name, dimensions: { service, cache: 'products' } })
 
-type Event = { ids?: string[]; invalid?: boolean }
+type Event = { ids?: string[]; invalid?: boolean; malformed?: boolean }
 
 const build = () =>
   inEnvironment(async () => {
@@ -26,7 +26,12 @@ const build = () =>
       import('@aws-sdk/client-s3'),
     ])
     const client = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL ?? '', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
-    const validator: MiddlewareObj<Event> = { before: (request) => (request.event.invalid === true ? { statusCode: 400 } : undefined) }
+    const validator: MiddlewareObj<Event> = {
+      before: (request) => {
+        if (request.event.malformed === true) throw new Error('malformed event')
+        return request.event.invalid === true ? { statusCode: 400 } : undefined
+      },
+    }
     return middy<Event>({ requestEnd: flushOnEarlyReturn })
       .use(cacheMetrics({ namespace, service }) as MiddlewareObj<Event>)
       .use(validator)
@@ -39,6 +44,13 @@ test("the environment's first invocation answered early: its snapshot read (none
   const handler = await build()
   expect(await invoke(handler, { invalid: true })).toEqual({ statusCode: 400 })
   expect(products('SnapshotMisses')).toEqual([1])
+  await invoke(handler, { ids: ['1'] })
+  expect(products('SnapshotMisses')).toEqual([1])
+})
+
+test("the environment's first invocation failed ahead of coldStartSnapshot: its onError ran, so the plugin does not restore for a request already written; the next invocation counts the read", async () => {
+  const handler = await build()
+  await expect(invoke(handler, { malformed: true })).rejects.toThrow('malformed event')
   await invoke(handler, { ids: ['1'] })
   expect(products('SnapshotMisses')).toEqual([1])
 })
