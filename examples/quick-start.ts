@@ -1,4 +1,4 @@
-// The engine on its own, without Middy: `npm run demo` runs this file.
+// The engine on its own, without Middy: `npm run demo:engine` runs this file.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createCache, createScope } from 'middy-cache'
 
@@ -17,6 +17,13 @@ const getProduct = async (id: string, { signal }: { signal: AbortSignal }): Prom
   return id === 'missing' ? undefined : { id, name: `Product ${id}` }
 }
 
+// Simulated time for freshness (the engine reads it from `now`), so that what this prints is the
+// same on a busy machine: on real time, a timer firing late would carry an entry past its window.
+let elapsedMs = 0
+const passTime = (ms: number): void => {
+  elapsedMs += ms
+}
+
 const products = createCache({
   name: 'products',
   load: getProduct,
@@ -25,6 +32,7 @@ const products = createCache({
   staleIfError: '1h',
   negativeTtl: '30s',
   timeout: '1s',
+  now: () => elapsedMs,
 })
 
 // One scope per unit of work (in Lambda, per invocation): its own counters and background loads.
@@ -38,12 +46,12 @@ await show('first get: loads from the source', '42')
 await show('second get: served from memory', '42')
 await Promise.all(Array.from({ length: 1_000 }, () => products.get('7', { scope })))
 console.log(`1,000 concurrent gets of a new key made ${sourceCalls - 1} source call`)
-await sleep(250)
+passTime(250)
 await show('past ttl: stale now, refreshed beside us', '42')
 await scope.settle(100)
 await show('not found: loaded once...', 'missing')
 await show('...then remembered for negativeTtl', 'missing')
-await sleep(400)
+passTime(400)
 sourceIsDown = true
 await show('source down: the last good value stands in', '42')
 await products.get('new', { scope }).catch((error: unknown) => {

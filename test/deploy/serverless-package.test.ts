@@ -296,6 +296,18 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
     for (const roleId of ['OrdersWorkerRole', 'NightlyReportRole']) expect(resource(plain.template, roleId).Properties.ManagedPolicyArns).toBeUndefined()
   })
 
+  test('each function is given exactly the environment variables its handler reads (a required one missing fails its INIT)', () => {
+    const functions = resourcesOfType(plain.template, 'AWS::Lambda::Function')
+    expect(functions).toHaveLength(3)
+    for (const [id, fn] of functions) {
+      const handlerModule = /^(.+)\.\w+$/.exec(fn.Properties.Handler as string)?.[1]
+      const source = readFileSync(join(repositoryRoot, `${handlerModule ?? ''}.ts`), 'utf8')
+      const read = [...source.matchAll(/requiredEnv\('(\w+)'\)|process\.env\.(\w+)/g)].map(([, required, optional]) => required ?? optional)
+      const given = Object.keys((fn.Properties.Environment as { Variables: Record<string, Json> }).Variables)
+      expect({ id, variables: [...new Set(read)].sort() }).toEqual({ id, variables: given.sort() })
+    }
+  })
+
   test('the tables, the bucket, the parameters and the secret the roles name are in the stack; the cache table has the TTL dynamoStore reads', () => {
     expect(resource(plain.template, 'CacheTable').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],

@@ -1,4 +1,6 @@
 export interface MarkdownCodeBlock {
+  /** The title of the heading the block stands under; '' before the first heading. */
+  readonly heading: string
   /** The code between the fences. */
   readonly code: string
   /** The 1-based line of the document on which the code's first line stands. */
@@ -9,20 +11,20 @@ const fence = /^(`{3,}|~{3,})\s*([\w-]*)/
 const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/
 
 /**
- * The first code block in `language` that stands between the heading titled `title` and the next
- * heading. Headings are looked for only outside code blocks, where a `# comment` is not one.
- * Throws, naming what is missing, when the heading or the block is not there.
+ * Every code block in `language`, in the document's order, with the heading it stands under.
+ * Headings are looked for only outside code blocks, where a `# comment` is not one.
  */
-export const codeBlockUnderHeading = (markdown: string, title: string, language: string): MarkdownCodeBlock => {
+export const codeBlocksIn = (markdown: string, language: string): MarkdownCodeBlock[] => {
   const lines = markdown.split('\n')
+  const blocks: MarkdownCodeBlock[] = []
   let openFence: string | undefined
-  let underTitle = false
+  let currentHeading = ''
   let blockLanguage = ''
   let blockStart = 0
   for (const [index, line] of lines.entries()) {
     if (openFence !== undefined) {
       if (line.trimEnd() !== openFence) continue
-      if (underTitle && blockLanguage === language) return { code: lines.slice(blockStart, index).join('\n'), firstLine: blockStart + 1 }
+      if (blockLanguage === language) blocks.push({ heading: currentHeading, code: lines.slice(blockStart, index).join('\n'), firstLine: blockStart + 1 })
       openFence = undefined
       continue
     }
@@ -33,10 +35,7 @@ export const codeBlockUnderHeading = (markdown: string, title: string, language:
       blockStart = index + 1
       continue
     }
-    const headingTitle = heading.exec(line)?.[1]
-    if (headingTitle === undefined) continue
-    if (underTitle) break
-    underTitle = headingTitle === title
+    currentHeading = heading.exec(line)?.[1] ?? currentHeading
   }
-  throw new Error(underTitle ? `no \`\`\`${language} block under the heading "${title}"` : `no heading "${title}"`)
+  return blocks
 }
