@@ -145,6 +145,9 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
       offerWrite(request)
       return undefined
     }
+    // The invocation starts here, before the wait: its state, made now, dates the end of INIT
+    // (InitDuration), and the caches after this one read the clock again once the wait is over.
+    invocationOf(request).waitedInBefore = true
     return hydrateFor(request).then(() => {
       offerWrite(request)
     })

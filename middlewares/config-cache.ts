@@ -247,8 +247,11 @@ export const configCache = <const N extends string = 'config', const P extends R
     entries.push({ property, key: keyOf(source), optional: false, label: source.label })
   }
 
+  // Checked before the cache is registered: a construction that fails leaves nothing for warmup or a snapshot to find.
+  const prefetch = optionalBoolean('prefetch', options.prefetch, true)
+  const settleBudgetMs = resolveSettleBudget(options.settleBudget)
   const ssm = createSsmSource(options)
-  const contextName = options.name ?? 'config'
+  const contextName = options.name === undefined ? 'config' : options.name
   const cache = createCache<unknown>({
     name: contextName,
     describeKey: describeEntryKeys(contextName, entries),
@@ -267,8 +270,8 @@ export const configCache = <const N extends string = 'config', const P extends R
     cache,
     contextName: cache.name,
     entries,
-    prefetch: optionalBoolean('prefetch', options.prefetch, true),
-    settleBudgetMs: resolveSettleBudget(options.settleBudget),
+    prefetch,
+    settleBudgetMs,
     holderFor: (existing) => holderHiding(existing, decrypted),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }>
 }

@@ -13,7 +13,7 @@ import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
 import { refuseReservedName, requireRecord } from './shared/cache-options.js'
 import { invocationOf, readingBefore, resolveSettleBudget, settleIfPending, settleOnEarlyReturn } from './shared/invocation.js'
-import { principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
+import { describePrincipalKey, keyWithoutPrincipal, principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
 /** Whose values a data cache holds. */
 export const DataScope = {
@@ -275,6 +275,8 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     ...(engineOptions as Omit<CacheOptions<V | undefined>, 'name' | 'load' | 'loadMany' | 'ttl'>),
     // Apart from a shared cache of this name on the same store: a shared key (a path parameter, say) could spell a caller's key.
     ...(byPrincipal && options.l2 !== undefined ? { l2: storeApart(options.l2, principalNamespace) } : {}),
+    // Errors reach logs: they name the caller's key, never the caller.
+    ...(byPrincipal ? { describeKey: describePrincipalKey, errorKey: keyWithoutPrincipal } : {}),
     ttl: options.ttl,
     name,
     ...engineLoaders(name, byPrincipal, load, loadMany),
@@ -283,9 +285,10 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
 
   /** Synchronous when the event's value is fresh in memory, the warm invocation's case: Middy then awaits nothing. */
   const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = (request) => {
-    const found = byPrincipal ? (principalFrom ?? principalOf)(request.event, request.context) : undefined
+    const found: unknown = byPrincipal ? (principalFrom ?? principalOf)(request.event, request.context) : undefined
     if (found !== undefined && typeof found !== 'string') {
-      throw new CacheError(`middy-cache: principal of cache "${name}" must return a string or undefined; got ${printable(found)}`)
+      // The type alone: the value (a numeric user id, say) is the caller's identity.
+      throw new CacheError(`middy-cache: principal of cache "${name}" must return a string or undefined; got ${found === null ? 'null' : typeof found}`)
     }
     // An empty identity names nobody: it must not become one principal shared by every anonymous caller.
     const principal = found === '' ? undefined : found

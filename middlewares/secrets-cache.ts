@@ -195,8 +195,11 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     throw mustBe('refreshOn', "a function of the handler's error", options.refreshOn)
   }
   const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)
+  // Checked before the cache is registered: a construction that fails leaves nothing for warmup to find.
+  const prefetch = optionalBoolean('prefetch', options.prefetch, true)
+  const settleBudgetMs = resolveSettleBudget(options.settleBudget)
 
-  const contextName = options.name ?? 'secrets'
+  const contextName = options.name === undefined ? 'secrets' : options.name
   const freshnessOptions = engineFreshness(options, { ttl: '15m', negativeTtl: '1m' })
   const plans = new Map<string, SecretPlan>()
   const entries: ContextEntry[] = specs.map(([property, spec]) => {
@@ -242,8 +245,8 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     cache,
     contextName: cache.name,
     entries,
-    prefetch: optionalBoolean('prefetch', options.prefetch, true),
-    settleBudgetMs: resolveSettleBudget(options.settleBudget),
+    prefetch,
+    settleBudgetMs,
     holderFor: (existing) => holderHiding(existing, 'all'),
     ...(refreshOn === undefined
       ? {}

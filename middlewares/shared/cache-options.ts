@@ -22,11 +22,12 @@ export const cacheMiddlewareOptionNames = [
 
 /**
  * The engine's freshness options out of a middleware's, with defaults. Options left unset stay
- * unset, so the engine's own defaults and validation apply.
+ * unset, so the engine's own defaults and validation apply; only undefined is unset, so a null
+ * meets the engine's validation as every other option's does.
  */
 export const engineFreshness = (options: CacheMiddlewareOptions<string>, defaults: { readonly ttl: Duration; readonly negativeTtl: Duration }) => ({
-  ttl: options.ttl ?? defaults.ttl,
-  negativeTtl: options.negativeTtl ?? defaults.negativeTtl,
+  ttl: options.ttl === undefined ? defaults.ttl : options.ttl,
+  negativeTtl: options.negativeTtl === undefined ? defaults.negativeTtl : options.negativeTtl,
   ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }),
   ...(options.staleIfError === undefined ? {} : { staleIfError: options.staleIfError }),
   ...(options.jitter === undefined ? {} : { jitter: options.jitter }),

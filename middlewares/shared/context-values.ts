@@ -100,7 +100,8 @@ const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean => {
 export const contextValuesMiddleware = (options: ContextValuesOptions): MiddlewareObj => {
   const { cache, contextName, entries, prefetch, settleBudgetMs, holderFor, onHandlerError } = options
   const property = contextProperty(contextName)
-  const keys = entries.map((entry) => entry.key)
+  // Frozen: the cache answers a frozen array of keys asked again from its last read.
+  const keys = Object.freeze(entries.map((entry) => entry.key))
   // During INIT: a failure here is only a head start lost; the first invocation loads again.
   if (prefetch) cache.getMany(keys).catch(ignore)
 

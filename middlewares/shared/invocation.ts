@@ -26,8 +26,9 @@ export class Invocation {
   /** The monotonic clock when the first of this suite's middlewares in the chain ran; see `readingBefore`. */
   readonly startedAt = monotonicClock()
   /**
-   * Set once one of this suite's middlewares waited in `before` (a load): `startedAt` is then older
-   * than that wait, and a value that expired meanwhile would pass for fresh. See `readingBefore`.
+   * Set once one of this suite's middlewares waited in `before` (a load, or coldStartSnapshot's read):
+   * `startedAt` is then older than that wait, and a value that expired meanwhile would pass for
+   * fresh. See `readingBefore`.
    */
   waitedInBefore = false
 

@@ -1,3 +1,4 @@
+import { quotedKey } from '../../src/cache/errors.js'
 import { isRecord } from './cache-options.js'
 
 const present = (value: unknown): value is string => typeof value === 'string' && value !== ''
@@ -52,4 +53,13 @@ export const splitPrincipalKey = (scopedKey: string): { readonly principal: stri
   if (head === nobody) return { principal: undefined, key: scopedKey.slice(colon + 1) }
   const end = colon + 1 + Number(head)
   return { principal: scopedKey.slice(colon + 1, end), key: scopedKey.slice(end + 1) }
+}
+
+/** The caller's key a `principalKey` was made of: what errors carry, since a caller's identity is personal data that logs keep. */
+export const keyWithoutPrincipal = (scopedKey: string): string => splitPrincipalKey(scopedKey).key
+
+/** How errors name a per-caller key: the caller's key and whether the request had a caller, never who it is. */
+export const describePrincipalKey = (scopedKey: string): string => {
+  const { principal, key } = splitPrincipalKey(scopedKey)
+  return `${quotedKey(key)} of ${principal === undefined ? 'an unidentified caller' : 'a caller'}`
 }

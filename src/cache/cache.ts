@@ -3,7 +3,7 @@ import type { CircuitState } from './breaker.js'
 import type { Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
 import { batchSubject, valuesOfBatch } from './batch.js'
-import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError, quotedKey } from './errors.js'
+import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { Flight, timedOut } from './flight.js'
 import { freezeShared } from './freeze.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
@@ -237,9 +237,9 @@ export class Cache<V> {
    * a call, 0.02x of bare in `npm run bench -- warm`.
    */
   getManyIfFresh(keys: readonly string[], scope?: CacheScope, now: number = this.#now()): readonly V[] | undefined {
-    // The last answer again when asked for the same array of keys, memory has not changed since and
-    // none of its entries has aged out: a middleware asks for the same keys on every invocation, and
-    // this spares it a lookup per key. Such reads leave the entries' recency as it was.
+    // The last answer again when asked for the same frozen array of keys, memory has not changed since
+    // and none of its entries has aged out: a middleware asks for the same keys on every invocation,
+    // and this spares it a lookup per key. Such reads leave the entries' recency as it was.
     const last = this.#freshRead
     const values =
       last !== undefined && last.keys === keys && last.changes === this.#store.changes && now < last.freshUntil ? last.values : this.#readAllFresh(keys, now)
@@ -277,7 +277,9 @@ export class Cache<V> {
     }
     // Frozen: the same array goes to every caller while it holds, and one that changed it would change what the others read.
     Object.freeze(values)
-    this.#freshRead = { keys, values, changes: this.#store.changes, freshUntil }
+    // Kept only for keys that cannot change in place: the next call tells them by identity alone, and
+    // an array changed since would be answered with the values of the keys it held.
+    if (Object.isFrozen(keys)) this.#freshRead = { keys, values, changes: this.#store.changes, freshUntil }
     return values
   }
 
@@ -517,12 +519,16 @@ export class Cache<V> {
     try {
       result = await flight.wait()
     } catch (error) {
-      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, key, error, this.#failedLoadSubject(key, flight, error)), scope)
+      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, this.#options.errorKey(key), error, this.#failedLoadSubject(key, flight, error)), scope)
     } finally {
       if (scope === undefined) flight.waiters--
     }
     if (result === timedOut) {
-      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheTimeoutError(this.name, key, this.#options.timeoutMs ?? 0, this.#options.describeKey(key)), scope)
+      // The flight's own timer started one period at its timeout, but a load that hangs on (held by
+      // another invocation) is joined again once the period is over: this wait starts the next one,
+      // so that the hang costs one timeout per period rather than one per get.
+      if (storeKey !== undefined && this.#isCurrent(storeKey, flight)) this.#backOff(storeKey)
+      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheTimeoutError(this.name, this.#options.errorKey(key), this.#options.timeoutMs ?? 0, this.#options.describeKey(key)), scope)
     }
     // A caller that joined a flight another invocation started waited out its L2 timeout too: the
     // rest of its invocation skips the store, as the starter's does, so that it meets one L2 timeout in all.
@@ -584,8 +590,7 @@ export class Cache<V> {
 
   /** Starts a flight whose result is kept in memory unless it was abandoned or superseded by `set`/`delete`/`clear`. */
   #startFlight(storeKey: string, scope: CacheScope | undefined, run: (control: FlightControl) => Promise<Fetched<V>>, batch?: Batch): Flight<Fetched<V>> {
-    // Neither abandoned nor superseded by `set`/`delete`/`clear`: what it brings, or its failure, is still the key's.
-    const isCurrent = (): boolean => !flight.signal.aborted && this.#inFlight.get(storeKey) === flight
+    const isCurrent = (): boolean => this.#isCurrent(storeKey, flight)
     const backOffIfCurrent = (): void => {
       if (isCurrent()) this.#backOff(storeKey)
     }
@@ -613,6 +618,11 @@ export class Cache<V> {
     )
     this.#inFlight.set(storeKey, flight)
     return flight
+  }
+
+  /** Neither abandoned nor superseded by `set`/`delete`/`clear`: what `flight` brings, or its failure, is still `storeKey`'s. */
+  #isCurrent(storeKey: string, flight: Flight<Fetched<V>>): boolean {
+    return !flight.signal.aborted && this.#inFlight.get(storeKey) === flight
   }
 
   /** Whether `entry`'s refresh failed (or outlived `timeout`) less than `retryAfterError` ago. */
@@ -652,7 +662,8 @@ export class Cache<V> {
       const storeKey = storeKeyOf(key)
       const entry = this.#store.get(storeKey)
       const phase = phaseOf(entry, now)
-      if (this.#joinable(storeKey) !== undefined || phase === Phase.Fresh || this.#backingOff(entry, now)) continue
+      // A key in its retryAfterError period is served stale without a load; one past every window has nothing to serve, and loads.
+      if (this.#joinable(storeKey) !== undefined || phase === Phase.Fresh || (phase !== Phase.Expired && this.#backingOff(entry, now))) continue
       misses.push({ key, storeKey, read: phase === Phase.Revalidate ? 'fresh' : 'usable' })
     }
     if (misses.length > 1) this.#startBatch(misses, loadMany, scope)
@@ -726,7 +737,7 @@ export class Cache<V> {
         policyByKey.set(key, policyWith(this.#options.policy, freshness))
       },
       fail: (key, error) => {
-        if (!batchKeys.includes(key)) throw new CacheError(`middy-cache: loadMany of cache "${this.name}" failed ${quotedKey(key)}, a key it was not given`)
+        if (!batchKeys.includes(key)) throw new CacheError(`middy-cache: loadMany of cache "${this.name}" failed ${this.#options.describeKey(key)}, a key it was not given`)
         failedKeys.set(key, error)
       },
     }

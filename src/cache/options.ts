@@ -97,6 +97,11 @@ export interface CacheOptions<V> extends FreshnessOptions {
    * name the parameter or secret and where it lands on the context.
    */
   readonly describeKey?: (key: string) => string
+  /**
+   * The `key` load and timeout errors carry: by default the key itself. dataCache with
+   * `scope: 'principal'` gives the caller's key, without the caller's identity.
+   */
+  readonly errorKey?: (key: string) => string
 }
 
 export interface ResolvedOptions<V> {
@@ -112,10 +117,12 @@ export interface ResolvedOptions<V> {
   readonly now: Clock
   /** Never throws: a describer that fails falls back to the quoted key. */
   readonly describeKey: (key: string) => string
+  /** Never throws: one that fails falls back to the key itself. */
+  readonly errorKey: (key: string) => string
 }
 
 export const cacheOptionNames = [
-  'name', 'load', 'loadMany', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger', 'now', 'describeKey',
+  'name', 'load', 'loadMany', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger', 'now', 'describeKey', 'errorKey',
 ] as const
 const l1OptionNames = ['maxEntries', 'maxBytes'] as const
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
@@ -170,6 +177,28 @@ const editDistance = (a: string, b: string): number => {
 export const requireRecord = (option: string, value: unknown, example: string): Record<string, unknown> => {
   if (!isRecord(value)) throw mustBe(option, `an object such as ${example}`, value)
   return value
+}
+
+/** How a factory names the SDK client it takes: `{ client: 'an S3Client', config: 'S3 client options', maker: 'the loader' }`. */
+export interface ClientDescription {
+  readonly client: string
+  readonly config: string
+  /** Who makes a client when none is given. */
+  readonly maker: string
+}
+
+/**
+ * A `client` you made, or the `clientConfig` of the one to be made at first use: checked now, since
+ * the first call would be the first to meet a config that is no object, and a config given beside a
+ * client would be ignored without a word.
+ */
+export const checkClientOrConfig = (options: Readonly<Record<string, unknown>>, isClient: (value: unknown) => boolean, described: ClientDescription): void => {
+  const { client, clientConfig } = options
+  if (client !== undefined && !isClient(client)) throw mustBe('client', described.client, client)
+  if (client !== undefined && clientConfig !== undefined) {
+    throw new CacheOptionsError('clientConfig', `applies to a client ${described.maker} makes, not to a 'client' you pass`)
+  }
+  if (clientConfig !== undefined && !isRecord(clientConfig)) throw mustBe('clientConfig', `${described.config} such as { region: 'eu-west-1' }`, clientConfig)
 }
 
 export const optionalBoolean = (option: string, value: unknown, fallback: boolean): boolean => {
@@ -273,6 +302,7 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
   if (raw.loadMany !== undefined) requireFunction('loadMany', raw.loadMany)
   if (raw.now !== undefined) requireFunction('now', raw.now)
   if (raw.describeKey !== undefined) requireFunction('describeKey', raw.describeKey)
+  if (raw.errorKey !== undefined) requireFunction('errorKey', raw.errorKey)
   if (raw.ttl === undefined) throw new CacheOptionsError('ttl', "is required: how long a value is fresh, such as '5m' or 300")
   const ttlMs = parseTtl('ttl', raw.ttl)
   return {
@@ -292,22 +322,23 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
     l2: resolveL2(raw.l2),
     logger: resolveLogger(raw.logger),
     now: options.now ?? monotonicClock,
-    describeKey: safeDescriber(options.describeKey),
+    describeKey: safeKeyFunction(options.describeKey, quotedKey),
+    errorKey: safeKeyFunction(options.errorKey, (key) => key),
   }
 }
 
 /**
  * An error about a key must still be raised, and read, when the function naming the key fails: one
- * that throws, or (called from JavaScript) answers no string, leaves the quoted key.
+ * that throws, or (called from JavaScript) answers no string, leaves what `fallback` makes of the key.
  */
-const safeDescriber = (describeKey: ((key: string) => string) | undefined): ((key: string) => string) => {
-  if (describeKey === undefined) return quotedKey
+const safeKeyFunction = (keyFunction: ((key: string) => string) | undefined, fallback: (key: string) => string): ((key: string) => string) => {
+  if (keyFunction === undefined) return fallback
   return (key) => {
     try {
-      const described: unknown = describeKey(key)
-      return typeof described === 'string' ? described : quotedKey(key)
+      const described: unknown = keyFunction(key)
+      return typeof described === 'string' ? described : fallback(key)
     } catch {
-      return quotedKey(key)
+      return fallback(key)
     }
   }
 }

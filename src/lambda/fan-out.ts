@@ -51,7 +51,9 @@ export interface FanOutReport {
   readonly skipped?: string
 }
 
-const functionArnPattern = /^(arn:aws[a-z-]*:lambda:([a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]{1,128}))?$/
+// A qualifier is an alias, a version number, $LATEST, or the $LATEST.PUBLISHED version of a
+// function on Lambda Managed Instances: hence the dot.
+const functionArnPattern = /^(arn:aws[a-z-]*:lambda:([a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_.-]{1,128}))?$/
 
 /** The function and qualifier `invokedFunctionArn` names, or undefined when it is no Lambda function ARN. */
 export const fanOutTarget = (invokedFunctionArn: unknown): FanOutTarget | undefined => {

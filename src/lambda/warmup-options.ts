@@ -2,7 +2,7 @@ import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
 import type { Context } from 'aws-lambda'
 import { boundedDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
-import { neverThrowing, rejectUnknownOptions } from '../cache/options.js'
+import { isRecord, neverThrowing, rejectUnknownOptions } from '../cache/options.js'
 import { longestInvocationMs } from './budget.js'
 import type { Invoke } from './fan-out.js'
 import { sdkInvoke } from './lambda-invoke.js'
@@ -67,9 +67,6 @@ const optionNames = [
 const mostConcurrency = 1_000
 /** A child's hold costs its whole duration; more than this is a mistake such as `childDelay: 75` (seconds). */
 const longestChildDelayMs = 5_000
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const pluginSourceOf = (value: unknown): string => {
   if (value === undefined) return 'serverless-plugin-warmup'

@@ -1,7 +1,7 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { boundedDuration, parseDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
-import { cacheNameRule, isCacheName, isRecord, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
+import { cacheNameRule, checkClientOrConfig, isCacheName, isRecord, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
 import { registeredCaches } from '../cache/registry.js'
 
 export interface SnapshotOptions {
@@ -53,7 +53,7 @@ const longestTimeoutMs = 10_000
 const longestWriteTimeoutMs = 60_000
 
 const resolveMaxAge = (value: unknown): number => {
-  const ms = parseDuration('maxAge', value ?? '24h')
+  const ms = parseDuration('maxAge', value === undefined ? '24h' : value)
   if (ms < 1_000) throw new CacheOptionsError('maxAge', `must be 1 s or more, such as '24h'; got ${printable(value)} (a number is seconds)`)
   return ms
 }
@@ -102,12 +102,8 @@ const resolveCaches = (value: unknown): string[] => {
 }
 
 const resolveClient = (raw: Record<string, unknown>): Pick<ResolvedSnapshotOptions, 'client' | 'clientConfig'> => {
-  const { client, clientConfig } = raw
-  if (client !== undefined && !(client instanceof S3Client)) throw new CacheOptionsError('client', `must be an S3Client; got ${printable(client)}`)
-  if (client !== undefined && clientConfig !== undefined) throw new CacheOptionsError('clientConfig', "applies to a client the snapshot makes, not to a 'client' you pass")
-  if (clientConfig !== undefined && !isRecord(clientConfig)) {
-    throw new CacheOptionsError('clientConfig', `must be S3 client options such as { region: 'eu-west-1' }; got ${printable(clientConfig)}`)
-  }
+  checkClientOrConfig(raw, (client) => client instanceof S3Client, { client: 'an S3Client', config: 'S3 client options', maker: 'the snapshot' })
+  const { client, clientConfig } = raw as Pick<SnapshotOptions, 'client' | 'clientConfig'>
   return { client, clientConfig: clientConfig ?? {} }
 }
 

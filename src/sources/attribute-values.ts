@@ -3,6 +3,19 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 /** A key attribute's value as callers write it. */
 export type KeyValue = string | number | Uint8Array
 
+/** Whether `value` is a key attribute's value of a type DynamoDB keys have. */
+export const isKeyValue = (value: unknown): value is KeyValue => typeof value === 'string' || typeof value === 'number' || value instanceof Uint8Array
+
+/** DynamoDB's longest partition key value, in bytes (a sort key's is 1,024). */
+const longestKeyBytes = 2_048
+
+/** Whether some item can hold `value` in a key attribute: none holds an empty or oversized string or bytes, nor a number that is not finite. */
+export const canBeKey = (value: KeyValue): boolean => {
+  if (typeof value === 'number') return Number.isFinite(value)
+  const bytes = typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength
+  return bytes > 0 && bytes <= longestKeyBytes
+}
+
 export const toKeyAttribute = (value: KeyValue): AttributeValue => {
   if (typeof value === 'string') return { S: value }
   if (typeof value === 'number') return { N: String(value) }

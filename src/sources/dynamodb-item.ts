@@ -9,8 +9,8 @@ import {
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb'
 import { CacheError, CacheOptionsError, printable } from '../cache/errors.js'
-import { isRecord, rejectUnknownOptions, type BatchLoader, type Loader } from '../cache/options.js'
-import { fromAttributes, toKeyAttribute, type KeyValue } from './attribute-values.js'
+import { checkClientOrConfig, isRecord, rejectUnknownOptions, type BatchLoader, type Loader } from '../cache/options.js'
+import { canBeKey, fromAttributes, isKeyValue, toKeyAttribute, type KeyValue } from './attribute-values.js'
 
 export interface DynamoItemOptions {
   readonly table: string
@@ -82,21 +82,40 @@ const validate = (options: DynamoItemOptions): void => {
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw new CacheOptionsError('consistentRead', `must be true or false; got ${printable(options.consistentRead)}`)
   }
-  if (options.client !== undefined && !(options.client instanceof DynamoDBClient)) throw new CacheOptionsError('client', `must be a DynamoDBClient; got ${printable(options.client)}`)
+  checkClientOrConfig(options, (client) => client instanceof DynamoDBClient, { client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the loader' })
 }
 
 /**
  * Loads DynamoDB items by cache key: `load: dynamoItem({ table: 'products', key: 'id' })`. A missing
- * item is "not found" (undefined); `getMany` reads with BatchGetItem, 100 keys a call.
+ * item is "not found" (undefined), and so is a key no item may have, without a request; `getMany`
+ * reads with BatchGetItem, 100 keys a call.
  */
 export const dynamoItem = <T extends object = Record<string, unknown>>(options: DynamoItemOptions): ReadyLoader<T> => {
   validate(options)
   const { table, key, attributes, consistentRead } = options
   let made: DynamoDBClient | undefined
   const client = (): DynamoDBClient => options.client ?? (made ??= new DynamoDBClient(options.clientConfig ?? {}))
-  const keyOf = (cacheKey: string): Record<string, AttributeValue> => {
-    const fields = typeof key === 'string' ? { [key]: cacheKey } : key(cacheKey)
-    return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, toKeyAttribute(value)]))
+  /**
+   * The item's key for `cacheKey`; undefined when no item can have it (an empty id, one past
+   * DynamoDB's key size, or `Number(id)` of one that is no number), which DynamoDB would refuse,
+   * failing every key of a batch: one order with an empty SKU, the whole SQS batch.
+   */
+  const keyOf = (cacheKey: string): Record<string, AttributeValue> | undefined => {
+    const fields: unknown = typeof key === 'string' ? { [key]: cacheKey } : key(cacheKey)
+    if (!isRecord(fields)) {
+      throw new CacheError(`middy-cache: the key function of dynamoItem for table "${table}" must return the item's key, such as { id: '1' }; got ${printable(fields)} for cache key ${printable(cacheKey)}`)
+    }
+    const keyAttributes: [string, AttributeValue][] = []
+    for (const [name, value] of Object.entries(fields)) {
+      if (!isKeyValue(value)) {
+        throw new CacheError(
+          `middy-cache: the key function of dynamoItem for table "${table}" gave cache key ${printable(cacheKey)} the attribute "${name}" ${printable(value)}; a key attribute is a string, a number or bytes`,
+        )
+      }
+      if (!canBeKey(value)) return undefined
+      keyAttributes.push([name, toKeyAttribute(value)])
+    }
+    return Object.fromEntries(keyAttributes)
   }
   const projection = (keyNames: readonly string[]): Pick<KeysAndAttributes, 'ProjectionExpression' | 'ExpressionAttributeNames'> => {
     if (attributes === undefined) return {}
@@ -109,6 +128,7 @@ export const dynamoItem = <T extends object = Record<string, unknown>>(options: 
 
   const load: Loader<T | undefined> = async (cacheKey, { signal }) => {
     const itemKey = keyOf(cacheKey)
+    if (itemKey === undefined) return undefined
     const { Item } = await client().send(
       new GetItemCommand({ TableName: table, Key: itemKey, ConsistentRead: consistentRead, ...projection(Object.keys(itemKey)) }),
       { abortSignal: signal },
@@ -136,6 +156,7 @@ export const dynamoItem = <T extends object = Record<string, unknown>>(options: 
     const requested = new Map<string, { readonly itemKey: Record<string, AttributeValue>; readonly cacheKeys: string[] }>()
     for (const cacheKey of cacheKeys) {
       const itemKey = keyOf(cacheKey)
+      if (itemKey === undefined) continue
       const identity = canonical(itemKey)
       const request = requested.get(identity)
       if (request === undefined) requested.set(identity, { itemKey, cacheKeys: [cacheKey] })

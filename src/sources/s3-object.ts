@@ -1,6 +1,6 @@
 import { GetObjectCommand, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { CacheOptionsError, printable } from '../cache/errors.js'
-import { isRecord, rejectUnknownOptions, type Loader } from '../cache/options.js'
+import { checkClientOrConfig, isRecord, rejectUnknownOptions, type Loader } from '../cache/options.js'
 import { decodeValue, Transform } from './transform.js'
 
 /** How an object's body is returned: UTF-8 text, parsed JSON, or bytes. */
@@ -20,10 +20,19 @@ export interface S3ObjectOptions {
 
 const optionNames = ['bucket', 'key', 'format', 'client', 'clientConfig'] as const
 const formats: readonly string[] = Object.values(S3Format)
+/** S3's longest object key, in UTF-8 bytes. */
+const maxObjectKeyBytes = 1024
+
+/**
+ * Whether some object can have `objectKey`. Without one GetObject reads `GET /`, the bucket's
+ * listing, which would be served as the value; one too long is refused, where no object is found.
+ */
+const canNameObject = (objectKey: string): boolean => objectKey !== '' && Buffer.byteLength(objectKey) <= maxObjectKeyBytes
 
 /**
  * Loads S3 objects by cache key: `load: s3Object({ bucket: 'catalog', key: (id) => `products/${id}.json`, format: 'json' })`.
- * A missing object is "not found" (undefined).
+ * A missing object is "not found" (undefined), and so is a key no object can have (empty, or
+ * longer than S3 allows), without a request.
  */
 export function s3Object<T = unknown>(options: S3ObjectOptions & { readonly format: 'json' }): Loader<T | undefined>
 export function s3Object(options: S3ObjectOptions & { readonly format: 'bytes' }): Loader<Uint8Array | undefined>
@@ -35,12 +44,13 @@ export function s3Object(options: S3ObjectOptions): Loader<unknown> {
   if (typeof bucket !== 'string' || bucket.length < 3) throw new CacheOptionsError('bucket', `must be an S3 bucket name; got ${printable(bucket)}`)
   if (typeof key !== 'function') throw new CacheOptionsError('key', `must be a function from the cache key to the object key; got ${printable(key)}`)
   if (!formats.includes(format)) throw new CacheOptionsError('format', `must be 'text', 'json' or 'bytes'; got ${printable(format)}`)
-  if (options.client !== undefined && !(options.client instanceof S3Client)) throw new CacheOptionsError('client', `must be an S3Client; got ${printable(options.client)}`)
+  checkClientOrConfig(options, (client) => client instanceof S3Client, { client: 'an S3Client', config: 'S3 client options', maker: 'the loader' })
   let made: S3Client | undefined
   const client = (): S3Client => options.client ?? (made ??= new S3Client(options.clientConfig ?? {}))
 
   return async (cacheKey, { signal }) => {
     const objectKey = key(cacheKey)
+    if (!canNameObject(objectKey)) return undefined
     let body
     try {
       ;({ Body: body } = await client().send(new GetObjectCommand({ Bucket: bucket, Key: objectKey }), { abortSignal: signal }))

@@ -147,6 +147,16 @@ describe('freshness', () => {
     expect(await answersNoString.get('k').catch((thrown: unknown) => (thrown as Error).message)).toBe('middy-cache: loading "k" for cache "describer-odd" failed: denied')
   })
 
+  test('errorKey gives the key load and timeout errors carry; one that throws leaves the key', async () => {
+    const load = (key: string): Promise<string> => (key === 'user-1:slow' ? new Promise(() => undefined) : Promise.reject(new Error('denied')))
+    const errorKey = (key: string): string => key.slice(key.indexOf(':') + 1)
+    const cache = createCache({ name: 'error-keys', load, ttl: '10s', timeout: '20ms', errorKey })
+    expect(await cache.get('user-1:k').catch((thrown: unknown) => thrown)).toMatchObject({ name: 'CacheLoadError', key: 'k' })
+    expect(await cache.get('user-1:slow').catch((thrown: unknown) => thrown)).toMatchObject({ name: 'CacheTimeoutError', key: 'slow' })
+    const failing = createCache({ name: 'error-key-fails', load, ttl: '10s', errorKey: () => { throw new Error('bug') } })
+    expect(await failing.get('user-1:k').catch((thrown: unknown) => thrown)).toMatchObject({ name: 'CacheLoadError', key: 'user-1:k' })
+  })
+
   test('a stale value whose staleIfError window closes while the load runs no longer stands in', async () => {
     const clock = manualClock()
     const slow = deferred<string>()

@@ -60,10 +60,10 @@ describe('getManyIfFresh: the synchronous warm read', () => {
     expect(cache.getManyIfFresh(['gone'])).toEqual([undefined])
   })
 
-  describe('the same keys asked again are answered from the last read while it holds', () => {
+  describe('the same frozen array of keys asked again is answered from the last read while it holds', () => {
     const warmRead = async () => {
       const setup = cacheWith()
-      const keys = ['a', 'b'] as const
+      const keys = Object.freeze(['a', 'b'])
       await setup.cache.getMany(keys)
       const first = setup.cache.getManyIfFresh(keys)
       return { ...setup, keys, first }
@@ -116,6 +116,15 @@ describe('getManyIfFresh: the synchronous warm read', () => {
       const again = cache.getManyIfFresh(['a', 'b'])
       expect(again).not.toBe(first)
       expect(again).toEqual(first)
+    })
+
+    test('an array of keys that may change in place is read anew every time: a caller that changed it never gets the values of the keys it held', async () => {
+      const { cache } = cacheWith()
+      const keys = ['a', 'b']
+      await cache.getMany(['a', 'b', 'c'])
+      expect(cache.getManyIfFresh(keys)).toEqual(['A', 'B'])
+      keys[1] = 'c'
+      expect(cache.getManyIfFresh(keys)).toEqual(['A', 'C'])
     })
   })
 })

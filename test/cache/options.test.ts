@@ -55,6 +55,7 @@ describe('option validation at construction', () => {
     ['loadMany not a function', { loadMany: {} }, /option "loadMany" must be a function/],
     ['now not a function', { now: 5 }, /option "now" must be a function/],
     ['describeKey not a function', { describeKey: 'the key' }, /option "describeKey" must be a function/],
+    ['errorKey not a function', { errorKey: 'the key' }, /option "errorKey" must be a function/],
     ['empty name', { name: '' }, /option "name" must be 1 to 64 letters/],
     ['name with a colon', { name: 'a:b' }, /option "name".*got "a:b"/],
     ['name not a string', { name: 7 }, /option "name".*got 7/],

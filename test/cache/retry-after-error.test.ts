@@ -97,6 +97,19 @@ describe('retryAfterError: a failed refresh is not retried on every request', ()
     expect(source).toMatchObject({ batchCalls: 2, calls: 1 })
   })
 
+  test('a key past every window whose load just failed still loads in the batch of the others: there is nothing stale to serve meanwhile', async () => {
+    const clock = manualClock()
+    const { source, load, loadMany } = switchableSource()
+    const cache = createCache({ name: 'expired-batch', load, loadMany, ttl: '10s', retryAfterError: '5s', now: clock.now })
+    await cache.getMany(['a', 'b'])
+    clock.advance(11_000)
+    source.down = true
+    await expect(cache.getMany(['a', 'b'])).rejects.toThrow(/source down/)
+    source.down = false
+    expect(await cache.getMany(['a', 'b'])).toEqual(['a@3', 'b@4'])
+    expect(source).toMatchObject({ batchCalls: 3, calls: 0 })
+  })
+
   test('0 asks the source on every request', async () => {
     const { source, cache } = await staleWithSourceDown('no-backoff', { staleIfError: '1h', retryAfterError: 0 })
     await cache.get('k')
@@ -149,5 +162,26 @@ describe('retryAfterError after a load that outlived its timeout', () => {
     expect(await cache.lookup('k', { scope: third })).toMatchObject({ value: 'k@1', outcome: Outcome.StaleOnError })
     await third.settle(0)
     expect(calls).toBe(3)
+  })
+  test('a hanging load another invocation still holds: a get that waits out its timeout for it starts another period', async () => {
+    const clock = manualClock()
+    let calls = 0
+    const load = (key: string): Promise<string> => (++calls === 1 ? Promise.resolve(`${key}@1`) : new Promise<string>(() => undefined))
+    const cache = createCache({ name: 'held-hanging', load, ttl: '10s', staleIfError: '1h', timeout: '20ms', retryAfterError: '5s', now: clock.now })
+    await cache.get('k')
+    clock.advance(11_000)
+
+    // A long invocation (or concurrent ones, on a Managed Instance) keeps the hanging load held.
+    const holding = createScope()
+    expect(await cache.lookup('k', { scope: holding })).toMatchObject({ value: 'k@1', outcome: Outcome.StaleOnError })
+    clock.advance(5_000)
+    const afterPeriod = createScope()
+    expect(await cache.lookup('k', { scope: afterPeriod })).toMatchObject({ value: 'k@1', outcome: Outcome.StaleOnError })
+    expect(afterPeriod.pending).toBe(1)
+    const next = createScope()
+    expect(await cache.lookup('k', { scope: next })).toMatchObject({ value: 'k@1', outcome: Outcome.StaleOnError })
+    expect(next.pending).toBe(0)
+    expect(calls).toBe(2)
+    await Promise.all([holding.settle(0), afterPeriod.settle(0), next.settle(0)])
   })
 })

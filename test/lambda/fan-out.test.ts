@@ -39,6 +39,11 @@ describe('fan-out against the Lambda Invoke API (moto, through a recording proxy
     ])
   })
 
+  test('keeps the $LATEST.PUBLISHED version a function on Lambda Managed Instances was invoked through', async () => {
+    await fanOut(plan({ requested: 2, invokedFunctionArn: `${moto.fn.arn}:$LATEST.PUBLISHED` }), sdkInvoke({ clientConfig: { endpoint: moto.recorder.url, maxAttempts: 1 } }), noDeadline)
+    expect(moto.recorder.invokes.map(({ functionName, qualifier }) => ({ functionName, qualifier }))).toEqual([{ functionName: moto.fn.arn, qualifier: '$LATEST.PUBLISHED' }])
+  })
+
   test('caps the environments at maxConcurrency', async () => {
     const report = await fanOut(plan({ requested: 1_000_000, maxConcurrency: 3 }), sdkInvoke({ clientConfig: { endpoint: moto.recorder.url } }), noDeadline)
     expect(report).toMatchObject({ requested: 1_000_000, concurrency: 3, invoked: 2, failed: 0 })
@@ -85,6 +90,7 @@ describe('fanOutTarget', () => {
     ['arn:aws:lambda:eu-west-1:123456789012:function:shop-api:17', { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-api', qualifier: '17', region: 'eu-west-1' }],
     ['arn:aws:lambda:eu-west-1:123456789012:function:shop-api:$LATEST', { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-api', qualifier: '$LATEST', region: 'eu-west-1' }],
     ['arn:aws-cn:lambda:cn-north-1:123456789012:function:f', { functionName: 'arn:aws-cn:lambda:cn-north-1:123456789012:function:f', qualifier: undefined, region: 'cn-north-1' }],
+    ['arn:aws:lambda:eu-west-1:123456789012:function:shop-api:$LATEST.PUBLISHED', { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-api', qualifier: '$LATEST.PUBLISHED', region: 'eu-west-1' }],
   ])('%s', (arn, target) => {
     expect(fanOutTarget(arn)).toEqual(target)
   })

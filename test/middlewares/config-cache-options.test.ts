@@ -28,6 +28,10 @@ describe('configCache options', () => {
     ['one property in parameters and paths', { parameters: { flags: '/a' }, paths: { flags: '/f/' } }, /option "paths.flags" lands on the same context property as parameters.flags/],
     ['unknown option', { parameters: { a: '/a' }, parameter: {} }, /option "parameter" is not an option \(did you mean "parameters"\?\)/],
     ['bad ttl', { parameters: { a: '/a' }, ttl: -5 }, /option "ttl"/],
+    // Only undefined takes the default: null is refused, as dataCache and the engine refuse it.
+    ['a null ttl', { parameters: { a: '/a' }, ttl: null }, /option "ttl" must be a number of seconds or a string such as .*; got null/],
+    ['a null negativeTtl', { parameters: { a: '/a' }, negativeTtl: null }, /option "negativeTtl" must be .*; got null/],
+    ['a null name', { parameters: { a: '/a' }, name: null }, /option "name" must be 1 to 64 letters.*; got null/],
     ['bad jitter', { parameters: { a: '/a' }, jitter: 2 }, /option "jitter"/],
     ['bad name', { parameters: { a: '/a' }, name: 'has space' }, /option "name"/],
     ['bad prefetch', { parameters: { a: '/a' }, prefetch: 'no' }, /option "prefetch" must be true or false/],
@@ -55,6 +59,8 @@ describe('configCache options', () => {
     ['l2, with why', { l2: {} }, /option "l2" is not an option of secretsCache: secrets stay in memory, never in a shared tier/],
     ['a secret ttl of 0', { secrets: { a: { name: 'a', ttl: '0ms' } } }, /option "secrets.a.ttl" must be 1 ms or more; got "0ms"/],
     ['settleBudget longer than any invocation', { settleBudget: 3_000_000 }, /option "settleBudget" must be from 0 ms to 900000 ms; got 3000000/],
+    ['a null ttl', { ttl: null }, /option "ttl" must be a number of seconds or a string such as .*; got null/],
+    ['a null name', { name: null }, /option "name" must be 1 to 64 letters.*; got null/],
     ['a secret name with a space', { secrets: { a: 'shop stripe' } }, /option "secrets.a" must be a secret name or ARN \(printable characters, no spaces\); got "shop stripe"/],
     ['an SSM name SSM refuses', { secrets: { a: { name: 'has space', source: 'ssm' } } }, /option "secrets.a.name" must be an SSM parameter name or ARN.*got "has space"/],
     // The holder of the values could not keep either as its own: `toJSON` is its prototype's, and `__proto__` would
@@ -75,6 +81,16 @@ describe('configCache options', () => {
     expect(() => secretsCache({ secrets: { a: { name: referencePath, source: 'ssm' } }, prefetch: false })).not.toThrow()
     expect(() => configCache({ parameters: { a: { name: referencePath, decrypt: true } }, prefetch: false, awsSdkV3Client: fakeClient() })).not.toThrow()
     expect(() => configCache({ parameters: { a: '/shop/rds!db' }, prefetch: false, awsSdkV3Client: fakeClient() })).toThrow(/option "parameters.a" must be an SSM parameter name/)
+  })
+
+  test.each<[string, Record<string, unknown>]>([
+    ['prefetch', { prefetch: 'no' }],
+    ['settleBudget', { settleBudget: 'soon' }],
+  ])('a construction refused for its %s registers no cache, which warm-up pings would refresh and snapshots hold', (_option, bad) => {
+    const before = registeredCaches().length
+    expect(() => configCache({ name: 'refused-config', parameters: { a: '/a' }, awsSdkV3Client: fakeClient(), ...bad })).toThrow(CacheOptionsError)
+    expect(() => secretsCache({ name: 'refused-secrets', secrets: { a: 'a' }, ...bad })).toThrow(CacheOptionsError)
+    expect(registeredCaches().slice(before).map(({ cache }) => cache.name)).toEqual([])
   })
 
   test('both middlewares register their caches, secrets marked as secret', () => {

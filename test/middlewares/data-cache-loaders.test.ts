@@ -1,5 +1,6 @@
 import middy from '@middy/core'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { S3Client } from '@aws-sdk/client-s3'
 import { dataCache } from '../../middlewares/data-cache.js'
 import { dynamoItem } from '../../entrypoints/dynamodb.js'
 import { s3Object } from '../../entrypoints/s3.js'
@@ -108,9 +109,94 @@ describe('dynamoItem', () => {
     client.destroy()
   })
 
+  test('a key no item can have (an empty id, a number that is none) is not found, without asking: DynamoDB would fail every key of its batch', async () => {
+    const client = new DynamoDBClient(clientConfig())
+    const sent: unknown[] = []
+    client.middlewareStack.add((next) => (args) => {
+      sent.push(args.input)
+      return next(args)
+    }, { step: 'initialize', name: 'sentInputs' })
+    const handler = middy()
+      .use(dataCache({ name: 'productById', load: dynamoItem({ table: products, key: 'id', client }), ttl: '1m' }))
+      .use(dataCache({ name: 'counterById', load: dynamoItem({ table: counters, key: (id) => ({ n: Number(id) }), client }), ttl: '1m' }))
+      .handler(async (_event, context) => ({
+        emptyId: await context.caches.productById.get(''),
+        products: await context.caches.productById.getMany(['p1', '']),
+        notANumber: await context.caches.counterById.get('seven'),
+        counters: await context.caches.counterById.getMany(['7', 'seven', 'Infinity']),
+      }))
+    expect(await invoke(handler)).toMatchObject({
+      emptyId: undefined,
+      products: [{ id: 'p1', name: 'Lamp' }, undefined],
+      notANumber: undefined,
+      counters: [{ n: 7, label: 'seven' }, undefined, undefined],
+    })
+    expect(sent).toEqual([
+      { RequestItems: { [products]: { Keys: [{ id: { S: 'p1' } }] } } },
+      { RequestItems: { [counters]: { Keys: [{ n: { N: '7' } }] } } },
+    ])
+    client.destroy()
+  })
+
+  test('a key function that answers no key, or a key attribute of another type, fails with an error naming the table, the cache key and the attribute', async () => {
+    const client = new DynamoDBClient(clientConfig())
+    const sent = countCommands(client)
+    const noKey = dynamoItem({ table: products, key: () => undefined as unknown as Record<string, string>, client })
+    const flag = dynamoItem({ table: products, key: (id) => ({ id: id === 'p1' }) as unknown as Record<string, string>, client })
+    const handler = middy()
+      .use(dataCache({ name: 'noKey', load: noKey, ttl: '1m' }))
+      .use(dataCache({ name: 'flagKey', load: flag, ttl: '1m' }))
+      .handler(async (_event, context) => Promise.all([
+        context.caches.noKey.get('p1').catch((error: unknown) => error),
+        context.caches.flagKey.get('p1').catch((error: unknown) => error),
+        context.caches.flagKey.getMany(['p1', 'p2']).catch((error: unknown) => error),
+      ]))
+    const [noKeyError, flagError, flagBatchError] = (await invoke(handler)) as Error[]
+    expect(noKeyError?.message).toContain(`the key function of dynamoItem for table "${products}" must return the item's key, such as { id: '1' }; got undefined for cache key "p1"`)
+    expect(flagError?.message).toContain(`the key function of dynamoItem for table "${products}" gave cache key "p1" the attribute "id" true; a key attribute is a string, a number or bytes`)
+    expect(flagBatchError?.message).toContain('gave cache key "p1" the attribute "id" true')
+    expect(Object.fromEntries(sent)).toEqual({})
+    client.destroy()
+  })
+
+  test('a cache key no item can have (empty, or past the 2,048 bytes of a key) is not found without a request, so it never fails the keys of its batch', async () => {
+    // DynamoDB refuses a whole GetItem or BatchGetItem naming such a key (moto checks only GetItem's empty key):
+    // one order with an empty SKU in an SQS batch would fail the batch's every lookup.
+    const client = new DynamoDBClient(clientConfig())
+    const sent = countCommands(client)
+    const keysSent: string[] = []
+    client.middlewareStack.add(
+      (next) => (args) => {
+        const input = args.input as { Key?: { id?: { S?: string } }; RequestItems?: Record<string, { Keys?: { id?: { S?: string } }[] }> }
+        const keys = input.Key === undefined ? Object.values(input.RequestItems ?? {}).flatMap((request) => request.Keys ?? []) : [input.Key]
+        keysSent.push(...keys.map((key) => key.id?.S ?? '?'))
+        return next(args)
+      },
+      { step: 'initialize', name: 'testKeysSent' },
+    )
+    const tooLong = 'é'.repeat(1_025)
+    const handler = middy()
+      .use(dataCache({ name: 'impossibleKeys', load: dynamoItem({ table: products, key: 'id', client }), ttl: '1m' }))
+      .handler(async (_event, context) => ({
+        one: await context.caches.impossibleKeys.get(''),
+        many: await context.caches.impossibleKeys.getMany(['p1', '', tooLong, 'x'.repeat(2_048)]),
+      }))
+    const { one, many } = (await invoke(handler)) as { one: unknown; many: unknown[] }
+    expect(one).toBeUndefined()
+    expect(many.map((item) => (item as { name?: string } | undefined)?.name)).toEqual(['Lamp', undefined, undefined, undefined])
+    expect(keysSent).toEqual(['p1', 'x'.repeat(2_048)])
+    expect(Object.fromEntries(sent)).toEqual({ BatchGetItemCommand: 1 })
+    client.destroy()
+  })
+
   test('options are checked at construction', () => {
     expect(() => dynamoItem({ table: products, key: '' })).toThrow(/option "key" must be the partition key's attribute name/)
     expect(() => dynamoItem({ table: products, key: 'id', consistent: true } as unknown as Parameters<typeof dynamoItem>[0])).toThrow(/option "consistent" is not an option \(did you mean "consistentRead"\?\)/)
+    // Not at the first load: a config that is no object, or one beside a client, which would be ignored.
+    expect(() => dynamoItem({ table: products, key: 'id', clientConfig: 'us-east-1' })).toThrow(/option "clientConfig" must be DynamoDB client options such as \{ region: 'eu-west-1' \}; got "us-east-1"/)
+    const client = new DynamoDBClient(clientConfig())
+    expect(() => dynamoItem({ table: products, key: 'id', client, clientConfig: { region: 'eu-west-1' } })).toThrow(/option "clientConfig" applies to a client the loader makes, not to a 'client' you pass/)
+    client.destroy()
   })
 })
 
@@ -142,6 +228,19 @@ describe('s3Object', () => {
     expect(await invoke(handler)).toEqual({ product: { id: '1', name: 'Lamp' }, missing: undefined, note: 'plain text', blob: [0, 1, 2, 255] })
   })
 
+  test("a key no object can have is not found, without a request: an empty key would read the bucket's listing", async () => {
+    const client = new S3Client({ ...clientConfig(), forcePathStyle: true })
+    const sent = countCommands(client)
+    const handler = middy<{ queryStringParameters: { file: string } }>()
+      .use(dataCache({ name: 'file', key: (event: { queryStringParameters: { file: string } }) => event.queryStringParameters.file, load: s3Object({ bucket, client }), ttl: '1m' }))
+      .handler((_event, context) => Promise.resolve(context.file))
+    expect(await invoke(handler, { queryStringParameters: { file: '' } })).toBeUndefined()
+    expect(await invoke(handler, { queryStringParameters: { file: 'é'.repeat(513) } })).toBeUndefined()
+    expect(Object.fromEntries(sent)).toEqual({})
+    expect(await invoke(handler, { queryStringParameters: { file: 'notes/readme.txt' } })).toBe('plain text')
+    client.destroy()
+  })
+
   test('an object that is not JSON fails the load with a clear cause', async () => {
     const handler = middy()
       .use(dataCache({ name: 'broken', load: s3Object({ bucket, format: 'json', clientConfig: clientConfig() }), ttl: '1m' }))
@@ -154,5 +253,10 @@ describe('s3Object', () => {
   test('options are checked at construction', () => {
     expect(() => s3Object({ bucket, format: 'yaml' } as unknown as Parameters<typeof s3Object>[0])).toThrow(/option "format" must be 'text', 'json' or 'bytes'/)
     expect(() => s3Object({ bucket: '' })).toThrow(/option "bucket"/)
+    // Not at the first load: a config that is no object, or one beside a client, which would be ignored.
+    expect(() => s3Object({ bucket, clientConfig: 'us-east-1' } as unknown as Parameters<typeof s3Object>[0])).toThrow(/option "clientConfig" must be S3 client options such as \{ region: 'eu-west-1' \}; got "us-east-1"/)
+    const client = new S3Client(clientConfig())
+    expect(() => s3Object({ bucket, client, clientConfig: { region: 'eu-west-1' } })).toThrow(/option "clientConfig" applies to a client the loader makes, not to a 'client' you pass/)
+    client.destroy()
   })
 })

@@ -308,6 +308,38 @@ describe("scope: 'principal'", () => {
     await expect(invoke(handler)).rejects.toThrow('loadMany of cache "unalignedPrincipal" answered 2 values for 3 keys')
   })
 
+  test("errors, which logs keep, name the cache and the caller's key, never the caller", async () => {
+    const caller = 'alice@example.com'
+    const failing = (name: string, more: Record<string, unknown>) =>
+      middy()
+        .use(dataCache({ name, key: () => 'cart', ttl: '5m', scope: 'principal', load: () => Promise.reject(new Error('table unavailable')), ...more }))
+        .handler(() => Promise.resolve('ran'))
+    const loadFailed: unknown = await invoke(failing('cartDown', {}), restLambdaAuthorizer(caller)).catch((error: unknown) => error)
+    const anonymous: unknown = await invoke(failing('cartDown', {}), {}).catch((error: unknown) => error)
+    const timedOut: unknown = await invoke(failing('cartSlow', { load: () => new Promise(() => undefined), timeout: '20ms' }), httpJwt(caller)).catch((error: unknown) => error)
+    const notGiven: unknown = await invoke(
+      middy()
+        .use(dataCache({ name: 'cartStranger', load: (key: string) => key, loadMany: (_keys, { fail }) => { fail('x', new Error('no')); return Promise.resolve([]) }, ttl: '5m', scope: 'principal' }))
+        .handler((_event, context) => context.caches.cartStranger.getMany(['a', 'b'])),
+      restIam(`arn:aws:iam::1:user/${caller}`),
+    ).catch((error: unknown) => error)
+    const numericPrincipal: unknown = await invoke(
+      middy().use(dataCache({ name: 'cartNumeric', key: () => 'cart', load: () => 'v', ttl: '5m', scope: 'principal', principal: () => 412_345 as unknown as string })).handler(() => Promise.resolve('ran')),
+    ).catch((error: unknown) => error)
+    expect(loadFailed).toMatchObject({ message: 'middy-cache: loading "cart" of a caller for cache "cartDown" failed: table unavailable', key: 'cart', cache: 'cartDown' })
+    expect(anonymous).toMatchObject({ message: 'middy-cache: loading "cart" of an unidentified caller for cache "cartDown" failed: table unavailable', key: 'cart' })
+    expect(timedOut).toMatchObject({ message: 'middy-cache: loading "cart" of a caller for cache "cartSlow" timed out after 20 ms', key: 'cart' })
+    expect(notGiven).toMatchObject({
+      message: 'middy-cache: loading "a" of a caller, loaded together with "b" of a caller, for cache "cartStranger" failed: middy-cache: loadMany of cache "cartStranger" failed "x" of a caller, a key it was not given',
+      key: 'a',
+    })
+    expect(numericPrincipal).toMatchObject({ message: 'middy-cache: principal of cache "cartNumeric" must return a string or undefined; got number' })
+    // As the Lambda runtime logs an uncaught error: its message and its enumerable properties.
+    for (const error of [loadFailed, anonymous, timedOut, notGiven, numericPrincipal]) {
+      expect(`${String(error)} ${JSON.stringify(error)}`).not.toMatch(/alice|412345/)
+    }
+  })
+
   test("keys cannot be forged across principals: principal 'a:b' with key 'c' is not principal 'a' with key 'b:c'", async () => {
     const handler = middy()
       .use(

@@ -44,6 +44,8 @@ describe('coldStartSnapshot options are checked at construction, each error nami
     ['a version with a slash', { ...valid, version: 'v1/2' }, /option "version" must be 1 to 64 letters/],
     ['a maxAge that is no duration', { ...valid, maxAge: 'a day' }, /option "maxAge" must be a number of seconds or a string such as/],
     ['a maxAge under a second', { ...valid, maxAge: '500ms' }, /option "maxAge" must be 1 s or more/],
+    // Only undefined is left out: null is refused, as it is for every other option.
+    ['a null maxAge', { ...valid, maxAge: null }, /option "maxAge" must be a number of seconds or a string such as .*; got null/],
     ['a timeout of zero', { ...valid, timeout: 0 }, /option "timeout" must be from 1 ms to 10000 ms/],
     ['a timeout in seconds by mistake', { ...valid, timeout: 200 }, /option "timeout" must be from 1 ms to 10000 ms; got 200 \(a number is seconds\)/],
     ['a writeTimeout over a minute', { ...valid, writeTimeout: '2m' }, /option "writeTimeout" must be from 1 ms to 60000 ms/],

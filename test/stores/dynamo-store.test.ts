@@ -32,6 +32,9 @@ describe('dynamoStore options, checked at construction', () => {
     ['a key attribute the store uses itself', { table: 'cache', keyAttribute: 'payload' }, /option "keyAttribute" must be an attribute name other than payload/],
     ['the same key and TTL attribute', { table: 'cache', keyAttribute: 'id', ttlAttribute: 'id' }, /option "ttlAttribute" must differ from keyAttribute/],
     ['a client and client options', { table: 'cache', client: {}, clientConfig: {} }, /option "client" must be a DynamoDBClient/],
+    ['client options that are no object', { table: 'cache', clientConfig: 'eu-west-1' }, /option "clientConfig" must be DynamoDB client options such as \{ region: 'eu-west-1' \}; got "eu-west-1"/],
+    // Only undefined is left out: null is refused, as it is for every other option.
+    ['a null prefix', { table: 'cache', prefix: null }, /option "prefix" must be a string of up to 64 characters; got null/],
     ['a misspelt option', { table: 'cache', consistentReads: true }, /option "consistentReads" is not an option \(did you mean "consistentRead"\?\)/],
   ]
   test.each(cases)('%s', (_, options, message) => {

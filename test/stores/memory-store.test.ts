@@ -69,4 +69,23 @@ describe('estimateSize', () => {
     const trapped = new Proxy({}, { ownKeys: () => { throw new Error('no keys') } })
     expect(estimateSize({ guarded, trapped })).toBeGreaterThan(estimateSize({ name: 'x' }))
   })
+
+  test('a view counts the buffer it keeps alive, not only its own bytes: a slice of a large buffer, a small Buffer of the shared pool', () => {
+    const large = new ArrayBuffer(1_000_000)
+    expect(estimateSize(new Uint8Array(large, 0, 10))).toBe(1_000_000)
+    const pooled = Buffer.from('tiny')
+    expect(estimateSize(pooled)).toBe(pooled.buffer.byteLength)
+    expect(estimateSize(new DataView(large, 100, 4))).toBe(1_000_000)
+  })
+
+  test('a buffer several views of one value share counts once, with the buffer itself beside them', () => {
+    const shared = new ArrayBuffer(4_096)
+    expect(estimateSize([new Uint8Array(shared, 0, 8), new Uint16Array(shared, 8, 8), shared])).toBe(4_096 + 3 * 8)
+  })
+
+  test('shared memory and blobs count their bytes', () => {
+    expect(estimateSize(new SharedArrayBuffer(2_048))).toBe(2_048)
+    expect(estimateSize(new Int32Array(new SharedArrayBuffer(4_096), 0, 1))).toBe(4_096)
+    expect(estimateSize(new Blob(['x'.repeat(3_000)]))).toBe(3_000)
+  })
 })

@@ -31,6 +31,8 @@ describe('redisStore options, checked at construction', () => {
     ['a client that is not ioredis', { client: {} }, /option "client" must be an ioredis Redis or Cluster/],
     ['connection options beside a client', { client: new Redis({ lazyConnect: true }), redis: { db: 1 } }, /option "redis" applies to a connection the store makes/],
     ['a prefix with a hash-tag brace', { url: 'redis://127.0.0.1:1', prefix: 'app{1}:' }, /option "prefix" must be up to 64 characters without '\{' or '\}'/],
+    // Only undefined is left out: null is refused, as it is for every other option.
+    ['a null prefix', { url: 'redis://127.0.0.1:1', prefix: null }, /option "prefix" must be up to 64 characters .*; got null/],
     ['a misspelt option', { url: 'redis://127.0.0.1:1', timout: '10ms' }, /option "timout" is not an option \(did you mean "timeout"\?\)/],
     ['a timeout of 0', { url: 'redis://127.0.0.1:1', timeout: 0 }, /option "timeout" must be from 1 ms to 60000 ms/],
     ['a connectTimeout past setTimeout\'s range', { url: 'redis://127.0.0.1:1', connectTimeout: '25d' }, /option "connectTimeout" must be from 1 ms to 60000 ms; got "25d"/],

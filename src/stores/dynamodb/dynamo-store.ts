@@ -11,7 +11,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
-import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
+import { checkClientOrConfig, isRecord, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
 import type { L2Settings, L2Store, LeaseAttempt } from '../l2-store.js'
@@ -297,22 +297,14 @@ export const dynamoStore = (options: DynamoStoreOptions): L2Store => {
   if (typeof options.table !== 'string' || !tableNamePattern.test(options.table)) {
     throw mustBe('table', 'a DynamoDB table name (3-255 letters, digits, _ . -)', options.table)
   }
-  if (options.client !== undefined && !(options.client instanceof DynamoDBClient)) {
-    throw mustBe('client', 'a DynamoDBClient', options.client)
-  }
-  if (options.client !== undefined && options.clientConfig !== undefined) {
-    throw new CacheOptionsError('clientConfig', "applies to a client the store makes, not to a 'client' you pass")
-  }
-  if (options.clientConfig !== undefined && !isRecord(options.clientConfig)) {
-    throw mustBe('clientConfig', "DynamoDB client options such as { region: 'eu-west-1' }", options.clientConfig)
-  }
+  checkClientOrConfig(options, (client) => client instanceof DynamoDBClient, { client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the store' })
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw mustBe('consistentRead', 'true or false', options.consistentRead)
   }
   const keyAttribute = attributeName('keyAttribute', options.keyAttribute, 'pk')
   const ttlAttribute = attributeName('ttlAttribute', options.ttlAttribute, 'expiresAt')
   if (keyAttribute === ttlAttribute) throw new CacheOptionsError('ttlAttribute', `must differ from keyAttribute; both are ${printable(keyAttribute)}`)
-  const prefix = options.prefix ?? 'middy-cache:'
+  const prefix = options.prefix === undefined ? 'middy-cache:' : options.prefix
   if (typeof prefix !== 'string' || prefix.length > 64) throw mustBe('prefix', 'a string of up to 64 characters', prefix)
   const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
   return new DynamoStore(settings, { ...options, keyAttribute, ttlAttribute, prefix })

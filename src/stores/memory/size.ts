@@ -2,7 +2,10 @@ const bytesPerReference = 8
 
 /**
  * Approximate bytes a value holds in memory: UTF-16 strings, 8-byte numbers and references, raw
- * bytes for binary data. Shared and circular references count once. Never throws, whatever the value.
+ * bytes for binary data (a view counts the whole buffer it keeps alive). Shared and circular
+ * references count once. Never throws, whatever the value. Out of its sight, so uncounted: what
+ * JavaScript cannot enumerate (`#private` fields, closures, symbol-keyed or non-enumerable
+ * properties) and the larger string a V8 substring may keep alive.
  */
 export const estimateSize = (value: unknown): number => {
   const seen = new Set<object>()
@@ -40,8 +43,14 @@ export const estimateSize = (value: unknown): number => {
 const sizeOfObject = (item: object, pending: unknown[]): number => {
   let bytes = 0
   try {
-      if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) {
+      if (ArrayBuffer.isView(item)) {
+        // A view keeps its whole buffer alive (a 10-byte slice of a 100 MB download, a small Buffer
+        // of Node's 8 KB pool): the buffer is what counts, once however many views share it.
+        pending.push(item.buffer)
+      } else if (item instanceof ArrayBuffer || item instanceof SharedArrayBuffer) {
         bytes += item.byteLength
+      } else if (item instanceof Blob) {
+        bytes += item.size
       } else if (item instanceof Map) {
         for (const [key, entry] of item) pending.push(key, entry)
         bytes += item.size * 2 * bytesPerReference

@@ -356,7 +356,7 @@ class RedisStore implements TieredStore {
 export const redisStore = (options: RedisStoreOptions): L2Store => {
   if (!isRecord(options)) throw mustBe('options', 'an object such as { url: process.env.REDIS_URL }', options)
   rejectUnknownOptions(options, optionNames)
-  const prefix = options.prefix ?? 'middy-cache:'
+  const prefix = options.prefix === undefined ? 'middy-cache:' : options.prefix
   if (typeof prefix !== 'string' || !prefixPattern.test(prefix)) {
     throw mustBe('prefix', "up to 64 characters without '{' or '}'", prefix)
   }
