@@ -6,12 +6,13 @@ import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { BatchLoadContext, EntryFreshness, LoadContext } from '../src/cache/options.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
-import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
+import { createSsmSource, secretsManagerReferencePrefix, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
 import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
   checkClientOptions,
   engineFreshness,
+  hierarchyRule,
   optionalBoolean,
   ownTtl,
   refuseReservedName,
@@ -133,10 +134,14 @@ const parameterSource = (property: string, spec: unknown): Source & { optional: 
   const name = ssmName(typeof spec === 'string' ? option : `${option}.name`, options.name)
   const transform = transformOption(`${option}.transform`, options.transform)
   if (transform !== undefined && options.type === 'StringList') throw new CacheOptionsError(`${option}.transform`, "cannot be combined with type: 'StringList'")
+  const decrypt = optionalBoolean(`${option}.decrypt`, options.decrypt, false)
+  if (!decrypt && name.startsWith(secretsManagerReferencePrefix)) {
+    throw new CacheOptionsError(`${option}.decrypt`, `must be true for a Secrets Manager secret read through SSM: SSM reads none without decryption; give { name: '${name}', decrypt: true }`)
+  }
   return {
     kind: 'parameter',
     name,
-    decrypt: optionalBoolean(`${option}.decrypt`, options.decrypt, false),
+    decrypt,
     recursive: false,
     transform,
     list: options.type === 'StringList',
@@ -153,7 +158,8 @@ const pathSource = (property: string, spec: unknown): Source => {
   rejectUnknownOptions(options, pathOptionNames, `${option}.`)
   const pathOption = typeof spec === 'string' ? option : `${option}.path`
   const path = ssmName(pathOption, options.path)
-  if (!path.startsWith('/')) throw mustBe(pathOption, "a hierarchy starting with '/', as SSM's paths do", path)
+  if (!path.startsWith('/')) throw mustBe(pathOption, hierarchyRule, path)
+  if (`${path}/`.startsWith(secretsManagerReferencePrefix)) throw mustBe(pathOption, 'a hierarchy of parameters: SSM reads Secrets Manager secrets one by name, never by path', path)
   return {
     kind: 'path',
     name: path,

@@ -105,11 +105,18 @@ export const checkClientOptions = (prefix: string, options: Readonly<Record<stri
  */
 const ssmNamePattern = /^(?:[A-Za-z0-9_.\-/:]{1,2048}|\/aws\/reference\/secretsmanager\/[\x21-\x7e]{1,2048})$/
 
-/** An SSM parameter name, path or ARN: checked at construction, not by SSM at the first invocation. */
+/** What SSM asks of a name or path in a hierarchy. */
+export const hierarchyRule = "a hierarchy starting with '/', as SSM's paths do"
+
+/**
+ * An SSM parameter name, path or ARN: checked at construction, not by SSM at the first invocation.
+ * A name in a hierarchy without its leading slash (`shop/table`) names nothing: SSM creates none.
+ */
 export const ssmName = (option: string, value: unknown): string => {
   if (typeof value !== 'string' || !ssmNamePattern.test(value)) {
     throw mustBe(option, 'an SSM parameter name or ARN (letters, digits, _ . - / :)', value)
   }
+  if (value.includes('/') && !value.startsWith('/') && !value.startsWith('arn:')) throw mustBe(option, hierarchyRule, value)
   return value
 }
 

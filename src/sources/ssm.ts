@@ -21,13 +21,23 @@ export interface SsmSource {
 
 const errorsKey = '_errors'
 
+/** The reserved path under which SSM reads a Secrets Manager secret (GetParameter and GetParameters only, decrypted). */
+export const secretsManagerReferencePrefix = '/aws/reference/secretsmanager/'
+
+/** A name with one leading slash and no other, which SSM takes as the name without it. */
+const singleLevelWithSlash = /^\/[^/]+$/
+
 /**
  * Names Powertools' getParametersByName cannot read, so read with GetParameter: GetParameters
- * answers one given by ARN, or with a version or label selector (`/shop/table:3`,
- * `/shop/table:prod`), under its bare name, which Powertools fails to match to the request (with a
- * TypeError); and `_errors` is the key its graceful mode keeps for its own use.
+ * answers each of these under another name than the one asked for, which Powertools fails to match
+ * to the request (with a TypeError that fails the whole batch): one given by ARN, or with a version
+ * or label selector (`/shop/table:3`, `/shop/table:prod`), under its bare name; `/table` under
+ * `table` (SSM's docs: the two are one parameter); a Secrets Manager reference, which moto answers
+ * under the secret's own name. And `_errors` is the key Powertools' graceful mode keeps for its own
+ * use, `__proto__` one its plain objects cannot hold (the value is dropped, the parameter reported missing).
  */
-const readOneByOne = (name: string): boolean => name.includes(':') || name === errorsKey
+const readOneByOne = (name: string): boolean =>
+  name.includes(':') || name === errorsKey || name === '__proto__' || name.startsWith(secretsManagerReferencePrefix) || singleLevelWithSlash.test(name)
 
 const notFoundErrors: readonly string[] = ['ParameterNotFound', 'ParameterVersionNotFound']
 

@@ -47,6 +47,9 @@ describe('configCache options', () => {
     ['a path named __proto__', { paths: { ['__proto__']: '/f/' } }, /option "paths.__proto__" cannot be named "__proto__"/],
     ['a path not starting with a slash', { paths: { flags: 'shop/flags/' } }, /option "paths.flags" must be a hierarchy starting with '\/', as SSM's paths do; got "shop\/flags\/"/],
     ['a path given as an object, not starting with a slash', { paths: { flags: { path: 'shop/flags/', decrypt: true } } }, /option "paths.flags.path" must be a hierarchy starting with '\/'/],
+    ['a Secrets Manager reference read without decryption', { parameters: { db: '/aws/reference/secretsmanager/shop/db' } }, /option "parameters.db.decrypt" must be true for a Secrets Manager secret read through SSM/],
+    ['a Secrets Manager reference as a path', { paths: { db: { path: '/aws/reference/secretsmanager/shop/', decrypt: true } } }, /option "paths.db.path" must be a hierarchy of parameters: SSM reads Secrets Manager secrets one by name, never by path/],
+    ['a name in a hierarchy without its leading slash', { parameters: { table: 'shop/table' } }, /option "parameters.table" must be a hierarchy starting with '\/', as SSM's paths do; got "shop\/table"/],
   ])('%s', (_case, options, message) => {
     const create = () => configCache({ prefetch: false, awsSdkV3Client: fakeClient(), ...options })
     expect(create).toThrow(CacheOptionsError)
@@ -67,6 +70,7 @@ describe('configCache options', () => {
     // replace that prototype, and with it what keeps the other secrets out of JSON and util.inspect.
     ['a secret named toJSON', { secrets: { a: 'a', toJSON: 'b' } }, /option "secrets.toJSON" cannot be named "toJSON"/],
     ['a secret named __proto__', { secrets: { a: 'a', ['__proto__']: { name: 'b', transform: 'json' } } }, /option "secrets.__proto__" cannot be named "__proto__"/],
+    ['an SSM name in a hierarchy without its leading slash', { secrets: { a: { name: 'shop/signing-key', source: 'ssm' } } }, /option "secrets.a.name" must be a hierarchy starting with '\/'/],
   ])('secretsCache: %s', (_case, options, message) => {
     const create = () => secretsCache({ secrets: { a: 'a' }, prefetch: false, ...options })
     expect(create).toThrow(CacheOptionsError)

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import { configCache, json } from '../../middlewares/config-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
-import { putParameters, seedClients, startHttpFaultProxy, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
+import { createSecret, putParameters, seedClients, startHttpFaultProxy, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { movableTime } from '../support/clock.js'
 import { flushPromises } from '../support/deferred.js'
@@ -256,6 +256,33 @@ describe('configCache against SSM on moto_server', () => {
       errors: 'a parameter Powertools reserves a key for',
     })
     expect(requests.count('GetParametersCommand')).toBe(1)
+  })
+
+  test("a Secrets Manager secret read through SSM's reference path, a one-level name asked with the leading slash SSM drops, and \"__proto__\" arrive and leave their batch whole", async () => {
+    const secret = uniqueName('shop-reference')
+    await createSecret(secret, 'from-secrets-manager')
+    const oneLevel = uniqueName('shop-region')
+    await putParameters({ [oneLevel]: 'eu-west-1', ['__proto__']: 'a name plain objects cannot hold as a key' })
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const handler = middy()
+      .use(
+        configCache({
+          parameters: {
+            table: names.table,
+            region: `/${oneLevel}`,
+            apiKey: { name: names.apiKey, decrypt: true },
+            referenced: { name: `/aws/reference/secretsmanager/${secret}`, decrypt: true },
+            proto: '__proto__',
+          },
+          prefetch: false,
+          awsSdkV3Client: client,
+        }),
+      )
+      .handler((_event, context) => Promise.resolve({ ...context.config }))
+    expect(await invoke(handler)).toEqual({ table: 'products', region: 'eu-west-1', apiKey: 'k-123', referenced: 'from-secrets-manager', proto: 'a name plain objects cannot hold as a key' })
+    // The two batched in one GetParameters call per decryption mode, the three Powertools cannot match one by one.
+    expect([requests.count('GetParametersCommand'), requests.count('GetParameterCommand')]).toEqual([2, 3])
   })
 
   test('the property name is an option, and two instances in one chain never collide', async () => {
