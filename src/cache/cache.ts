@@ -1,6 +1,6 @@
 import { settleFlights, unlessAborted, type SettleReport } from './background.js'
 import type { CircuitState } from './breaker.js'
-import type { Clock } from './clock.js'
+import { leftRunningAcrossFreeze, type Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
 import { batchSubject, valuesOfBatch } from './batch.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
@@ -309,6 +309,7 @@ export class Cache<V> {
     const flight = new Flight<Fetched<V>>(
       async (signal) => ({ value: (await this.#loadOne(key, signal, scope)).value, entry: undefined, outcome: Outcome.Miss, tier: Tier.Source }),
       this.#options.timeoutMs,
+      this.#now(),
       this.#flightHooks(scope, ignore),
     )
     return this.#waitFor(key, undefined, flight, undefined, scope).then(valueOf)
@@ -566,8 +567,11 @@ export class Cache<V> {
   #joinable(storeKey: string): Flight<Fetched<V>> | undefined {
     const running = this.#inFlight.get(storeKey)
     // An abandoned flight stays listed until its rejection has run its course: joined meanwhile, it
-    // would fail a caller (another invocation) whose own load nobody abandoned.
-    return running === undefined || running.signal.aborted ? undefined : running
+    // would fail a caller (another invocation) whose own load nobody abandoned. One left running
+    // across a freeze may wait for an answer that never comes: the caller starts a new load, which
+    // replaces it (see `#startFlight`).
+    if (running === undefined || running.signal.aborted || leftRunningAcrossFreeze(running.startedAt, this.#now())) return undefined
+    return running
   }
 
   async #loadFetched(key: string, storeKey: string, signal: AbortSignal, scope: CacheScope | undefined): Promise<Fetched<V>> {
@@ -607,6 +611,7 @@ export class Cache<V> {
         return fetched
       },
       this.#options.timeoutMs,
+      this.#now(),
       this.#flightHooks(
         scope,
         () => {
@@ -616,6 +621,10 @@ export class Cache<V> {
         batch,
       ),
     )
+    // The flight this one replaces, if any, was abandoned or left running across a freeze (see
+    // `#joinable`): no longer current, its late answer is dropped; callers still waiting for it keep
+    // it running, else it is abandoned now, as nobody will ask for it again.
+    this.#inFlight.get(storeKey)?.abandonIfUnwanted()
     this.#inFlight.set(storeKey, flight)
     return flight
   }

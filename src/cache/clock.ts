@@ -26,6 +26,22 @@ export const endedAfterFreeze = (startedAt: number, timeoutMs: number): boolean 
 }
 
 /**
+ * How long a load may run before it is taken for one left running across a freeze: twice the
+ * longest INIT on demand (10 s), so that the first invocation of an environment started on demand
+ * still joins the loads its INIT began, however slow that INIT was: that is what a prefetch is for.
+ */
+const longestUnfrozenRunMs = 20_000
+
+/**
+ * Whether a load that began at `startedAt` has run so long by `now` (both read from one clock) that
+ * it was most likely left running across a freeze: a prefetch when provisioned concurrency froze
+ * INIT for hours, a load a caller left running at the end of an invocation. Its socket may be dead
+ * at the thaw, and without a `timeout` nothing would ever end it. Judged when asked, since no timer
+ * fires while the environment is frozen.
+ */
+export const leftRunningAcrossFreeze = (startedAt: number, now: number): boolean => now - startedAt >= longestUnfrozenRunMs
+
+/**
  * Calls `onTimeout` once `ms` have passed and the event loop has then read its sockets. A process
  * short of CPU runs its timers late, every due one before any socket is read, and would take an
  * answer already waiting there for a timeout. Returns the timer, for clearTimeout; work that

@@ -18,6 +18,8 @@ export class Flight<V> {
   waiters = 0
   /** Scopes tracking the flight (invocations that started or joined it); see `release`. */
   #holders = 0
+  /** When the load began, by the clock of the cache that started it. */
+  readonly startedAt: number
   readonly #timeoutMs: number | undefined
   readonly #controller = new AbortController()
   #timer: NodeJS.Timeout | undefined
@@ -27,9 +29,11 @@ export class Flight<V> {
   constructor(
     run: (signal: AbortSignal) => Promise<V>,
     timeoutMs: number | undefined,
+    startedAt: number,
     hooks: { onTimeout: () => void; onSettled: () => void },
   ) {
     this.#timeoutMs = timeoutMs
+    this.startedAt = startedAt
     // Referenced, so that a loader hung on nothing that holds the event loop still times out rather
     // than letting the process exit (or a Lambda invocation end on an empty loop). It holds the
     // loop no longer than the load, and at most `timeout`. A load left running at a freeze (a
@@ -37,9 +41,9 @@ export class Flight<V> {
     // fires at the thaw: the load had no time to run meanwhile. Nor is one whose answer was already
     // waiting to be read when a late timer fired.
     if (timeoutMs !== undefined) {
-      const startedAt = monotonicClock()
+      const timerSetAt = monotonicClock()
       this.#timer = timeoutAfterPendingIo(() => {
-        if (!this.#settled && !endedAfterFreeze(startedAt, timeoutMs)) hooks.onTimeout()
+        if (!this.#settled && !endedAfterFreeze(timerSetAt, timeoutMs)) hooks.onTimeout()
       }, timeoutMs)
     }
     this.promise = this.#run(run, hooks.onSettled)

@@ -1,4 +1,4 @@
-import { CacheLoadError, createCache, Outcome } from '../../src/index.js'
+import { CacheLoadError, createCache, createScope, Outcome } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 
@@ -53,5 +53,88 @@ describe('single-flight', () => {
     expect(load).toHaveBeenCalledTimes(1)
     expect(cache.stats()).toMatchObject({ errors: 10, loadErrors: 1, inFlight: 0 })
     expect(await cache.get('k')).toBe('recovered')
+  })
+})
+
+describe('single-flight across a freeze', () => {
+  const ignore = (): void => undefined
+
+  // A prefetch at INIT, then provisioned concurrency freezes the environment for an hour: the
+  // prefetch's socket is dead at the thaw, and its answer never comes. No `timeout`, the default of
+  // configCache and secretsCache, and with one (which fires at the thaw), alike.
+  test.each([
+    ['without a timeout', {}],
+    ['with a timeout', { timeout: '50ms' }],
+  ] as const)('a load left running across a freeze is not joined after the thaw (%s): a new load serves, and the old one answering late changes nothing', async (_case, timeout) => {
+    const clock = manualClock()
+    const hung = deferred<string>()
+    const signals: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
+      signals.push(signal)
+      return signals.length === 1 ? hung.promise : Promise.resolve('fresh')
+    })
+    const cache = createCache({ name: 'thawed', load, ttl: '1h', now: clock.now, ...timeout })
+    const prefetch = cache.getMany(['table']).catch(ignore)
+    clock.advance(60 * 60_000)
+
+    const scope = createScope()
+    const invocations = Promise.all([cache.getMany(['table'], { scope }), cache.get('table', { scope })])
+    let served: unknown
+    void invocations.then((values) => {
+      served = values
+    })
+    await flushPromises()
+    expect(served).toEqual([['fresh'], 'fresh'])
+    expect(load).toHaveBeenCalledTimes(2)
+    expect(cache.stats()).toMatchObject({ inFlight: 0, errors: 0 })
+
+    // The prefetch's caller still waits for its load (it is not aborted under it); its answer, an
+    // hour old, is not what the key holds now.
+    expect(signals[0]?.aborted).toBe(false)
+    hung.resolve('from before the freeze')
+    await prefetch
+    expect(await cache.get('table')).toBe('fresh')
+  })
+
+  test('a load left running across a freeze that nobody waits for any more is abandoned once replaced: its signal aborts', async () => {
+    const clock = manualClock()
+    const signals: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
+      signals.push(signal)
+      return signals.length === 2 ? new Promise<string>(() => undefined) : Promise.resolve(`v${String(signals.length)}`)
+    })
+    const cache = createCache({ name: 'thawed-refresh', load, ttl: '1s', staleWhileRevalidate: '2h', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    // Served stale at once; the refresh beside it hangs, and no scope tracks it to give up on it.
+    expect(await cache.get('k')).toBe('v1')
+    clock.advance(60 * 60_000)
+
+    expect(await cache.get('k')).toBe('v1')
+    expect(load).toHaveBeenCalledTimes(3)
+    expect(signals.map((signal) => signal.aborted)).toEqual([false, true, false])
+    await flushPromises()
+    expect(await cache.get('k')).toBe('v3')
+  })
+
+  test('on demand, the first invocation joins the prefetch its INIT started, however long INIT took (at most 10 s)', async () => {
+    const clock = manualClock()
+    const prefetched = deferred<string>()
+    const load = jest.fn(() => prefetched.promise)
+    const cache = createCache({ name: 'on-demand', load, ttl: '1h', now: clock.now })
+    const prefetch = cache.getMany(['table']).catch(ignore)
+    clock.advance(10_000)
+
+    const invocation = cache.getMany(['table'], { scope: createScope() })
+    await flushPromises()
+    clock.advance(5_000)
+    // Another get while that invocation still waits for the prefetch (a concurrent request of a Managed Instance) joins it too.
+    const concurrent = cache.get('table', { scope: createScope() })
+    prefetched.resolve('products')
+
+    expect(await invocation).toEqual(['products'])
+    expect(await concurrent).toBe('products')
+    await prefetch
+    expect(load).toHaveBeenCalledTimes(1)
   })
 })

@@ -442,3 +442,71 @@ describe('configCache when SSM fails or is slow', () => {
     }
   })
 })
+
+describe('configCache: the prefetch at INIT, through a proxy to moto_server', () => {
+  const table = `/${uniqueName('prefetch')}/table`
+  let proxy: TcpProxy
+
+  beforeAll(async () => {
+    await putParameters({ [table]: 'orders' })
+  })
+
+  beforeEach(async () => {
+    const moto = new URL(process.env.AWS_ENDPOINT_URL ?? '')
+    proxy = await startTcpProxy({ target: { host: moto.hostname, port: Number(moto.port) } })
+  })
+
+  afterEach(async () => {
+    await proxy.close()
+  })
+
+  /** Makes the middleware with `make`; its prefetch then waits on a connection whose bytes the proxy holds. */
+  const withPrefetchHeld = async <M>(make: () => M): Promise<M> => {
+    proxy.setBlackhole(true)
+    const middleware = make()
+    while (proxy.connections === 0) await sleep(5)
+    return middleware
+  }
+
+  test('provisioned concurrency: a prefetch left on a connection that died while INIT was frozen does not hold up the invocations after the thaw', async () => {
+    const client = ssmClient(proxy.url('http'))
+    const requests = countRequests(client)
+    const time = movableTime()
+    const middleware = await withPrefetchHeld(() => configCache({ parameters: { table }, ttl: '1h', awsSdkV3Client: client }))
+    // Frozen for an hour with the request on the wire: at the thaw, its connection is dead (a NAT
+    // mapping lost, say), and the SDK's request, which has no timeout, is never answered.
+    proxy.silenceOpenConnections()
+    proxy.setBlackhole(false)
+    time.advance(60 * 60_000)
+
+    const handler = middy<unknown, string>()
+      .use(middleware)
+      .handler((_event, context) => Promise.resolve(context.config.table))
+    expect(await invoke(handler)).toBe('orders')
+    expect(await invoke(handler)).toBe('orders')
+    expect(requests.total()).toBe(2)
+  })
+
+  test('on demand: the first invocation joins the prefetch still running, rather than loading again', async () => {
+    const client = ssmClient(proxy.url('http'))
+    const requests = countRequests(client)
+    const time = movableTime()
+    const middleware = await withPrefetchHeld(() => configCache({ parameters: { table }, ttl: '1h', awsSdkV3Client: client }))
+    // A slow INIT (the rest of the module took 5 s); SSM has not answered yet when the invocation starts.
+    time.advance(5_000)
+
+    const handler = middy<unknown, string>()
+      .use(middleware)
+      .handler((_event, context) => Promise.resolve(context.config.table))
+    let answered = false
+    const invocation = invoke(handler).then((value) => {
+      answered = true
+      return value
+    })
+    await sleep(50)
+    expect(answered).toBe(false)
+    proxy.setBlackhole(false)
+    expect(await invocation).toBe('orders')
+    expect(requests.total()).toBe(1)
+  })
+})
