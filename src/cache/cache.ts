@@ -4,6 +4,7 @@ import { leftRunningAcrossFreeze, type Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
 import { batchSubject, valuesOfBatch } from './batch.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
+import { settleAtMost } from './concurrency.js'
 import { Flight, timedOut } from './flight.js'
 import { freezeShared } from './freeze.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
@@ -126,6 +127,8 @@ const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
 const ignore = (): void => undefined
 const abandonIfUnwanted = (flight: Flight<unknown>): boolean => flight.abandonIfUnwanted()
+/** Keys of one cache a refresh ahead loads at once, each a loader call (and, with a shared tier, a lease) of its own. */
+const reloadsAtOnce = 8
 
 /**
  * A cache in front of a loader: fresh values from memory, stale ones while they refresh, one load
@@ -370,7 +373,9 @@ export class Cache<V> {
    * no caller meets them stale (a warm-up ping's work). Entries stored under a hashed key are left
    * to refresh on their next get. A reload that fails or outlives `timeout` keeps the old value, as
    * does an entry left unreloaded because `signal` aborted first: both count as failed, as does a
-   * reload still running when `signal` aborts, which is not waited for any longer.
+   * reload still running when `signal` aborts, which is not waited for any longer. Keys already
+   * loading (a batch included) are joined at once; of the others, at most `reloadsAtOnce` load at a
+   * time, so that a large cache does not start a load per entry together.
    */
   async refreshAhead(horizonMs: number, options?: RefreshAheadOptions): Promise<RefreshReport> {
     const scope = options?.scope
@@ -385,31 +390,35 @@ export class Cache<V> {
       if (key !== undefined && entry.freshUntil <= horizon) due.push({ key, storeKey, read: 'skip' })
     }
     if (signal?.aborted === true) return { refreshed: 0, failed: due.length }
-    const reloads = this.#reloadFlights(due, scope, horizon).map((flight) => {
+    this.#startReloadBatch(due, scope)
+    const reload = ({ key, storeKey }: Miss): Promise<Fetched<V> | typeof timedOut | undefined> => {
+      // Out of time: a reload started now would outlive the caller.
+      if (signal?.aborted === true) return Promise.resolve(undefined)
+      const flight = this.#flightFor(key, storeKey, scope, 'skip', horizon)
       scope?.track(flight)
       // Undefined once the caller is out of time: a reload that another invocation also tracks is
       // left running for it rather than abandoned, and the caller must not wait for it past its deadline.
       return unlessAborted(flight.wait(), signal)
-    })
-    const results = await Promise.allSettled(reloads)
+    }
+    const joined = due.filter(({ storeKey }) => this.#joinable(storeKey) !== undefined)
+    const own = due.filter(({ storeKey }) => this.#joinable(storeKey) === undefined)
+    const results = (await Promise.all([Promise.allSettled(joined.map(reload)), settleAtMost(own, reloadsAtOnce, reload)])).flat()
     const refreshed = results.filter((result) => result.status === 'fulfilled' && result.value !== undefined && result.value !== timedOut).length
     return { refreshed, failed: results.length - refreshed }
   }
 
   /**
-   * A flight reloading each of `due`: a key already loading is joined; without a shared tier, the
-   * others load together through `loadMany` when the cache has one, as getMany's misses do (a
-   * source that throttles sees one call per batch, not one per key). With one, each key takes its
-   * lease, so that a ping fanned out to many environments still loads each key once among them; a
-   * copy in L2 as old as ours would only hand back the same freshness: only one fresh past
-   * `horizon` will do.
+   * Without a shared tier, the due keys not loading yet load together through `loadMany` when the
+   * cache has one, as getMany's misses do (a source that throttles sees one call per batch, not one
+   * per key). With one, each key takes its lease, so that a ping fanned out to many environments
+   * still loads each key once among them; a copy in L2 as old as ours would only hand back the same
+   * freshness: only one fresh past the horizon will do.
    */
-  #reloadFlights(due: readonly Miss[], scope: CacheScope | undefined, horizon: number): Flight<Fetched<V>>[] {
+  #startReloadBatch(due: readonly Miss[], scope: CacheScope | undefined): void {
     const loadMany = this.#options.loadMany
+    if (this.#tier !== undefined || loadMany === undefined) return
     const toLoad = due.filter(({ storeKey }) => this.#joinable(storeKey) === undefined)
-    // The batch's flights are in flight now: `#flightFor` below joins them.
-    if (this.#tier === undefined && loadMany !== undefined && toLoad.length > 1) this.#startBatch(toLoad, loadMany, scope)
-    return due.map(({ key, storeKey }) => this.#flightFor(key, storeKey, scope, 'skip', horizon))
+    if (toLoad.length > 1) this.#startBatch(toLoad, loadMany, scope)
   }
 
   /**

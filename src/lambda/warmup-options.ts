@@ -35,9 +35,13 @@ export interface WarmupOptions {
   readonly childDelay?: Duration
   /** Longest a ping works before it answers (never past the invocation's end); loads still running are abandoned. Default '10s'. */
   readonly maxDuration?: Duration
-  /** The Lambda client a fan-out invokes with. */
+  /** The Lambda client a fan-out invokes with, used with its own retry settings. */
   readonly awsSdkV3Client?: LambdaClient
-  /** Options for the Lambda client a fan-out builds (region defaults to the function's own). */
+  /**
+   * Options for the Lambda client a fan-out builds (region defaults to the function's own). That
+   * client never retries a throttled invoke (the function's environments are all busy then) unless
+   * these give a `retryStrategy`; other failures it retries as the SDK does.
+   */
   readonly clientConfig?: LambdaClientConfig
   readonly logger?: WarmupLogger
   /**

@@ -53,6 +53,68 @@ describe('refreshAhead', () => {
   })
 })
 
+describe('refreshAhead of a large cache without a batch loader', () => {
+  /** A cache of `count` due entries whose reloads are held until the test lets each go, counted as they run. */
+  const cacheWithHeldReloads = async (name: string, count: number) => {
+    const clock = manualClock()
+    const keys = Array.from({ length: count }, (_, index) => `k${index}`)
+    const held: (() => void)[] = []
+    const reloads = { running: 0, most: 0, started: 0 }
+    let reloading = false
+    const cache = createCache({
+      name,
+      load: (key: string) => {
+        if (!reloading) return `${key}, first`
+        reloads.started++
+        reloads.most = Math.max(reloads.most, ++reloads.running)
+        return new Promise<string>((resolve) => {
+          held.push(() => {
+            reloads.running--
+            resolve(`${key}, reloaded`)
+          })
+        })
+      },
+      ttl: '1m',
+      now: clock.now,
+    })
+    await cache.getMany(keys)
+    reloading = true
+    return { cache, keys, held, reloads }
+  }
+
+  test('loads at most 8 keys at once, the next as soon as one is done, until every entry is reloaded', async () => {
+    const { cache, keys, held, reloads } = await cacheWithHeldReloads('ahead-bounded', 30)
+
+    const refreshing = cache.refreshAhead(5 * 60_000)
+    await flushPromises()
+    expect(reloads.started).toBe(8)
+    while (held.length > 0) {
+      held.shift()?.()
+      await flushPromises()
+    }
+
+    expect(await refreshing).toEqual({ refreshed: 30, failed: 0 })
+    expect(reloads).toEqual({ running: 0, most: 8, started: 30 })
+    expect(await cache.getMany(keys)).toEqual(keys.map((key) => `${key}, reloaded`))
+  })
+
+  test('once the signal aborts, the keys not started yet never load: they and the reloads running count as failed', async () => {
+    const { cache, keys, held, reloads } = await cacheWithHeldReloads('ahead-bounded-out-of-time', 20)
+    const deadline = new AbortController()
+
+    const refreshing = cache.refreshAhead(5 * 60_000, { signal: deadline.signal })
+    await flushPromises()
+    held.shift()?.()
+    await flushPromises()
+    deadline.abort()
+    for (const release of held.splice(0)) release()
+
+    expect(await refreshing).toEqual({ refreshed: 1, failed: 19 })
+    expect(reloads.started).toBe(9)
+    expect(await cache.getMany(keys)).toEqual(keys.map((key, index) => `${key}, ${index < 9 ? 'reloaded' : 'first'}`))
+  })
+})
+
 describe('refreshAhead with a batch loader', () => {
   /** A cache whose single-key loader and batch loader both answer `key@now`, each counted. */
   const batchedCache = (name: string, options: Pick<FreshnessOptions, 'staleWhileRevalidate'> = {}) => {

@@ -4,7 +4,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { localClientConfig } from '../support/aws-client-config.js'
-import { awsJsonError, httpRequest, LOOPBACK, putParameters, startHttpFaultProxy, uniqueName, type HttpFaultProxy } from './index.js'
+import { awsJsonError, awsRestJsonError, httpRequest, LOOPBACK, putParameters, startHttpFaultProxy, uniqueName, type HttpFaultProxy } from './index.js'
 
 const getParameter = 'AmazonSSM.GetParameter'
 
@@ -68,6 +68,21 @@ describe('startHttpFaultProxy in front of moto_server', () => {
   ])('the SDK names the error from %s', async (_where, answer) => {
     proxy.inject({ target: getParameter, times: 1, ...answer })
     await expect(read()).rejects.toMatchObject({ name: 'AccessDeniedException', message: 'not authorized', $fault: 'client' })
+  })
+
+  test('a REST request (no X-Amz-Target) is matched and counted by its path, without the query; a string still means an X-Amz-Target', async () => {
+    const invocations = /^\/2015-03-31\/functions\/[^/]+\/invocations$/
+    proxy.inject({ path: invocations, times: 1, ...awsRestJsonError('TooManyRequestsException', 'Rate Exceeded.', 429, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', Type: 'User' }) })
+
+    const throttled = await httpRequest(`${proxy.url}/2015-03-31/functions/shop%3Alive/invocations?Qualifier=live`, { method: 'POST', body: '{}' })
+    expect(throttled).toMatchObject({ status: 429, headers: { 'x-amzn-errortype': 'TooManyRequestsException' } })
+    expect(JSON.parse(throttled.body)).toEqual({ Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', Type: 'User', message: 'Rate Exceeded.' })
+    expect(await read()).toBe('orders')
+
+    expect(proxy.requests({ path: invocations })).toEqual({ seen: 1, answered: 1 })
+    expect(proxy.requests({ target: getParameter, path: /^\/$/ })).toEqual({ seen: 1, answered: 0 })
+    expect(proxy.requests(getParameter)).toEqual({ seen: 1, answered: 0 })
+    expect(proxy.requests()).toEqual({ seen: 2, answered: 1 })
   })
 
   test('close() ends every connection, idle keep-alive or mid-request, and frees the port', async () => {

@@ -9,13 +9,21 @@ export interface FaultAnswer {
   readonly body?: string
 }
 
-export interface HttpFault extends FaultAnswer {
+/** Which requests: those that match every field given; all requests when none is. */
+export interface RequestMatch {
   /**
-   * The X-Amz-Target of the requests to answer, e.g. 'AmazonSSM.GetParameters' or
-   * 'secretsmanager.GetSecretValue' (AWS JSON protocol services name the operation there).
-   * Default: every request.
+   * The X-Amz-Target, e.g. 'AmazonSSM.GetParameters' or 'secretsmanager.GetSecretValue' (AWS JSON
+   * protocol services name the operation there).
    */
   readonly target?: string
+  /**
+   * Tested on the path without its query, for REST protocol services, which name the operation by
+   * method and path: Lambda's Invoke is `POST /2015-03-31/functions/<name>/invocations`.
+   */
+  readonly path?: RegExp
+}
+
+export interface HttpFault extends FaultAnswer, RequestMatch {
   /** How many matching requests to answer; later ones are forwarded again. Default: all, until clearFaults(). */
   readonly times?: number
 }
@@ -37,8 +45,8 @@ export interface HttpFaultProxy {
   inject(fault: HttpFault): void
   /** Drops every fault: all requests are forwarded from here on. */
   clearFaults(): void
-  /** Counts of the requests whose X-Amz-Target is `target`, or of every request. */
-  requests(target?: string): RequestCounts
+  /** Counts of the requests whose X-Amz-Target is `target`, or that `match` matches, or of every request. */
+  requests(which?: string | RequestMatch): RequestCounts
   /** Stops listening, ends every connection (keep-alive ones too) and every forwarded request. Idempotent. */
   close(): Promise<void>
 }
@@ -61,6 +69,17 @@ export const awsJsonError = (type: string, message: string, status = 400): Fault
   body: JSON.stringify({ __type: type, message }),
 })
 
+/**
+ * The error answer of an AWS REST JSON protocol service (Lambda): the SDK reads the error's name
+ * from the `x-amzn-errortype` header, its fields from the body. Lambda throttles an Invoke with
+ * `awsRestJsonError('TooManyRequestsException', 'Rate Exceeded.', 429, { Reason: ..., Type: 'User' })`.
+ */
+export const awsRestJsonError = (type: string, message: string, status: number, fields: Readonly<Record<string, string>> = {}): FaultAnswer => ({
+  status,
+  headers: { 'content-type': 'application/json', 'x-amzn-errortype': type },
+  body: JSON.stringify({ ...fields, message }),
+})
+
 /** Hop-by-hop headers belong to one connection, not to the message: never passed through. */
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer'])
 /** Without the hop-by-hop headers, and those the Connection header names as such. */
@@ -69,10 +88,20 @@ const endToEnd = (headers: IncomingHttpHeaders): IncomingHttpHeaders => {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name) && !named.has(name)))
 }
 
-const targetOf = (message: IncomingMessage): string => {
-  const header = message.headers['x-amz-target']
-  return typeof header === 'string' ? header : ''
+/** What a request is matched by. */
+interface SeenRequest {
+  readonly target: string
+  readonly path: string
+  answered: boolean
 }
+
+const seenRequestOf = (message: IncomingMessage): SeenRequest => {
+  const header = message.headers['x-amz-target']
+  return { target: typeof header === 'string' ? header : '', path: new URL(message.url ?? '/', 'http://proxy').pathname, answered: false }
+}
+
+const matches = (match: RequestMatch, request: SeenRequest): boolean =>
+  (match.target === undefined || match.target === request.target) && (match.path === undefined || match.path.test(request.path))
 
 interface ArmedFault {
   readonly fault: HttpFault
@@ -84,20 +113,11 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
   const target = new URL(options.target)
   const host = options.host ?? LOOPBACK
   const faults: ArmedFault[] = []
-  const counts = new Map<string, { seen: number; answered: number }>()
+  const seen: SeenRequest[] = []
   let closing: Promise<void> | undefined
 
-  const countFor = (operation: string): { seen: number; answered: number } => {
-    let count = counts.get(operation)
-    if (count === undefined) {
-      count = { seen: 0, answered: 0 }
-      counts.set(operation, count)
-    }
-    return count
-  }
-
-  const takeFault = (operation: string): HttpFault | undefined => {
-    const armed = faults.find((candidate) => candidate.remaining > 0 && (candidate.fault.target === undefined || candidate.fault.target === operation))
+  const takeFault = (request: SeenRequest): HttpFault | undefined => {
+    const armed = faults.find((candidate) => candidate.remaining > 0 && matches(candidate.fault, request))
     if (armed === undefined) return undefined
     armed.remaining--
     return armed.fault
@@ -137,15 +157,14 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
   }
 
   const server = createServer((incoming, response) => {
-    const operation = targetOf(incoming)
-    const count = countFor(operation)
-    count.seen++
-    const fault = takeFault(operation)
+    const request = seenRequestOf(incoming)
+    seen.push(request)
+    const fault = takeFault(request)
     if (fault === undefined) {
       forward(incoming, response)
       return
     }
-    count.answered++
+    request.answered = true
     answer(incoming, response, fault)
   })
 
@@ -172,10 +191,10 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
     clearFaults() {
       faults.length = 0
     },
-    requests(operation) {
-      if (operation !== undefined) return { ...(counts.get(operation) ?? { seen: 0, answered: 0 }) }
-      const all = [...counts.values()]
-      return { seen: all.reduce((sum, count) => sum + count.seen, 0), answered: all.reduce((sum, count) => sum + count.answered, 0) }
+    requests(which = {}) {
+      const match = typeof which === 'string' ? { target: which } : which
+      const matching = seen.filter((request) => matches(match, request))
+      return { seen: matching.length, answered: matching.filter((request) => request.answered).length }
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

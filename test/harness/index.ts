@@ -16,12 +16,14 @@ export {
 export { startTcpProxy, type TcpProxy, type TcpProxyOptions } from './proxy.js'
 export {
   awsJsonError,
+  awsRestJsonError,
   startHttpFaultProxy,
   type FaultAnswer,
   type HttpFault,
   type HttpFaultProxy,
   type HttpFaultProxyOptions,
   type RequestCounts,
+  type RequestMatch,
 } from './fault-proxy.js'
 export {
   createBucket,

@@ -1,5 +1,9 @@
+import { LambdaClient } from '@aws-sdk/client-lambda'
 import { fanOut, fanOutTarget, InvocationType, type FanOutPlan } from '../../src/lambda/fan-out.js'
 import { sdkInvoke } from '../../src/lambda/lambda-invoke.js'
+import { awsRestJsonError, startHttpFaultProxy, type HttpFaultProxy } from '../harness/index.js'
+import { localClientConfig } from '../support/aws-client-config.js'
+import { deferred } from '../support/deferred.js'
 import { recordedMotoFunction } from '../support/invoke-recorder.js'
 
 const moto = recordedMotoFunction('fan-out')
@@ -71,6 +75,22 @@ describe('fan-out against the Lambda Invoke API (moto, through a recording proxy
     expect(report).toMatchObject({ invoked: 0, failed: 2 })
   })
 
+  test('the first fan-out stops waiting for the SDK import when the deadline aborts; the import goes on, and the next fan-out uses it', async () => {
+    const importing = deferred<typeof import('@aws-sdk/client-lambda')>()
+    const invoke = sdkInvoke({ clientConfig: { endpoint: moto.recorder.url } }, () => importing.promise)
+    const deadline = new AbortController()
+
+    const reporting = fanOut(plan({ requested: 3 }), invoke, deadline.signal)
+    deadline.abort(new Error('out of time'))
+
+    expect(await reporting).toEqual({
+      requested: 3, concurrency: 3, invoked: 0, failed: 2, errors: ['CacheError: middy-cache: the warm-up ping ran out of time while @aws-sdk/client-lambda was loading'],
+    })
+    importing.resolve(await import('@aws-sdk/client-lambda'))
+    expect(await fanOut(plan({ requested: 2 }), invoke, noDeadline)).toMatchObject({ invoked: 1, failed: 0 })
+    expect(moto.recorder.invokes).toHaveLength(1)
+  })
+
   test('without a usable invokedFunctionArn nothing is invoked, and the report says why', async () => {
     const invoke = jest.fn()
     expect(await fanOut(plan({ invokedFunctionArn: undefined }), invoke, noDeadline)).toEqual({
@@ -80,6 +100,60 @@ describe('fan-out against the Lambda Invoke API (moto, through a recording proxy
       invoked: 0, skipped: 'context.invokedFunctionArn is not a Lambda function ARN',
     })
     expect(invoke).not.toHaveBeenCalled()
+  })
+})
+
+describe('fan-out when Lambda throttles (a fault proxy in front of moto answers 429 as Lambda does)', () => {
+  const invocations = /^\/2015-03-31\/functions\/[^/]+\/invocations$/
+  const throttled = awsRestJsonError('TooManyRequestsException', 'Rate Exceeded.', 429, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', Type: 'User' })
+  let faults: HttpFaultProxy
+
+  beforeEach(async () => {
+    faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+  })
+
+  afterEach(async () => {
+    await faults.close()
+  })
+
+  test('the client it builds sends a throttled child once: the environments are busy, and a retry would only bill the ping for the wait', async () => {
+    faults.inject({ path: invocations, ...throttled })
+    const report = await fanOut(plan({ requested: 3 }), sdkInvoke({ clientConfig: { endpoint: faults.url } }), noDeadline)
+    expect(report).toEqual({ requested: 3, concurrency: 3, invoked: 0, failed: 2, errors: ['TooManyRequestsException: Rate Exceeded.'] })
+    expect(faults.requests({ path: invocations })).toEqual({ seen: 2, answered: 2 })
+  })
+
+  test('the client it builds still retries a 5xx, as the SDK does', async () => {
+    faults.inject({ path: invocations, times: 1, ...awsRestJsonError('ServiceException', 'internal failure', 500) })
+    const report = await fanOut(plan({ requested: 2 }), sdkInvoke({ clientConfig: { endpoint: faults.url } }), noDeadline)
+    expect(report).toMatchObject({ invoked: 1, failed: 0 })
+    expect(faults.requests({ path: invocations })).toEqual({ seen: 2, answered: 1 })
+  })
+
+  test('a client passed in keeps its own retry settings: this one retries the throttled child', async () => {
+    faults.inject({ path: invocations, times: 1, ...throttled })
+    const client = new LambdaClient({ ...localClientConfig(faults.url), maxAttempts: 2 })
+    try {
+      const report = await fanOut(plan({ requested: 2 }), sdkInvoke({ awsSdkV3Client: client }), noDeadline)
+      expect(report).toMatchObject({ invoked: 1, failed: 0 })
+      expect(faults.requests({ path: invocations })).toEqual({ seen: 2, answered: 1 })
+    } finally {
+      client.destroy()
+    }
+  })
+
+  test('a retryStrategy in clientConfig replaces the one that refuses throttling', async () => {
+    faults.inject({ path: invocations, times: 1, ...throttled })
+    const token = (retries: number) => ({ getRetryCount: () => retries, getRetryDelay: () => 0 })
+    const retryOnce = {
+      acquireInitialRetryToken: () => Promise.resolve(token(0)),
+      refreshRetryTokenForRetry: (previous: ReturnType<typeof token>) =>
+        previous.getRetryCount() === 0 ? Promise.resolve(token(1)) : Promise.reject(new Error('no more retries')),
+      recordSuccess: () => undefined,
+    }
+    const report = await fanOut(plan({ requested: 2 }), sdkInvoke({ clientConfig: { endpoint: faults.url, retryStrategy: retryOnce } }), noDeadline)
+    expect(report).toMatchObject({ invoked: 1, failed: 0 })
+    expect(faults.requests({ path: invocations })).toEqual({ seen: 2, answered: 1 })
   })
 })
 

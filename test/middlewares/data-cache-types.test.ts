@@ -1,5 +1,5 @@
 import middy from '@middy/core'
-import type { APIGatewayProxyEventV2WithLambdaAuthorizer, SQSEvent } from 'aws-lambda'
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyWithLambdaAuthorizerEvent, SQSEvent } from 'aws-lambda'
 import { dataCache, type DataCacheHandle } from '../../middlewares/data-cache.js'
 import { dynamoItem } from '../../entrypoints/dynamodb.js'
 import { invoke } from '../support/invoke.js'
@@ -71,5 +71,24 @@ describe('types of what dataCache adds to the context', () => {
         return Promise.resolve(context.cart)
       })
     expect(await invoke(handler, { requestContext: { authorizer: { lambda: { userId: 'u-1' } } } })).toBe('cart of u-1')
+  })
+
+  test("README's principal for a REST API Lambda authorizer that returns the same principalId for every caller (AWS's blueprint: 'user'): its context names the caller", async () => {
+    type AuthorizedEvent = APIGatewayProxyWithLambdaAuthorizerEvent<{ userId: string }>
+    const load = jest.fn((key: string, { principal }: { principal: string | undefined }) => `${key} of ${principal ?? 'nobody'}`)
+    const handlerWith = (principal?: (event: AuthorizedEvent) => string) =>
+      middy<AuthorizedEvent>()
+        .use(dataCache({ name: 'cart', key: () => 'cart', load, ttl: '30s', scope: 'principal', ...(principal === undefined ? {} : { principal }) }))
+        .handler((_event, context) => Promise.resolve(context.cart))
+    const callers = ['u-1', 'u-2'].map((userId) => ({ requestContext: { authorizer: { principalId: 'user', userId } } }))
+
+    const byDefault = handlerWith()
+    expect(await invoke(byDefault, callers[0])).toBe('cart of authorizer:user')
+    // The default lookup cannot tell a constant principalId from a real one: the second caller is served the first one's entry.
+    expect(await invoke(byDefault, callers[1])).toBe('cart of authorizer:user')
+
+    const named = handlerWith((event) => event.requestContext.authorizer.userId)
+    expect(await invoke(named, callers[0])).toBe('cart of u-1')
+    expect(await invoke(named, callers[1])).toBe('cart of u-2')
   })
 })

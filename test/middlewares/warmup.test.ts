@@ -6,7 +6,7 @@ import { warmup, type WarmupAnswer } from '../../middlewares/warmup.js'
 import type { WarmupOptions } from '../../src/lambda/warmup-options.js'
 import { CacheKind, createCache, registerCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js'
 import { redisStore, type L2Store } from '../../entrypoints/redis.js'
-import { startTcpProxy, uniqueName, type TcpProxy } from '../harness/index.js'
+import { awsRestJsonError, startHttpFaultProxy, startTcpProxy, uniqueName, type TcpProxy } from '../harness/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 import { captureOutput, metricNamesOf, type EmfBlob } from '../support/emf.js'
@@ -422,6 +422,21 @@ describe('warmup: fan-out to N environments (moto Lambda, through a recording pr
     expect(answer).toMatchObject({ warmed: true, fanOut: { requested: 3, concurrency: 3, invoked: 0, failed: 2 } })
     expect(answer.fanOut?.errors).toEqual([expect.stringMatching(/^AccessDeniedException/)])
     expect(logger.warn).toHaveBeenCalledWith('middy-cache: warm-up ping answered with problems', answer)
+  })
+
+  test('a throttled child (429: the environments are all busy) is sent once, not retried, and reported as a failure', async () => {
+    const faults = await startHttpFaultProxy({ target: moto.recorder.url })
+    try {
+      const invocations = /^\/2015-03-31\/functions\/[^/]+\/invocations$/
+      faults.inject({ path: invocations, ...awsRestJsonError('TooManyRequestsException', 'Rate Exceeded.', 429, { Reason: 'ConcurrentInvocationLimitExceeded', Type: 'User' }) })
+      const logger = { info: jest.fn(), warn: jest.fn() }
+      const answer = await ping({ clientConfig: { endpoint: faults.url }, logger }, { warmer: true, concurrency: 3 }, aliasContext('throttled'))
+      expect(answer.fanOut).toEqual({ requested: 3, concurrency: 3, invoked: 0, failed: 2, errors: ['TooManyRequestsException: Rate Exceeded.'] })
+      expect(faults.requests({ path: invocations })).toEqual({ seen: 2, answered: 2 })
+      expect(logger.warn).toHaveBeenCalledWith('middy-cache: warm-up ping answered with problems', answer)
+    } finally {
+      await faults.close()
+    }
   })
 
   test('maxConcurrency caps the fan-out', async () => {
