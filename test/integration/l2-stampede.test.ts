@@ -183,8 +183,10 @@ describe('the lease keeps a miss in many environments to one load', () => {
     expect(performance.now() - startedAt).toBeLessThan(leaseWaitMs)
     expect(await stallingRefresh).toEqual({ refreshed: keys.length, failed: 0 })
     expect(loaded.sort()).toEqual([...keys].sort())
-    expect(stallingScope.countersFor('fanned-out')).toMatchObject({ l2Errors: 0, loads: keys.length })
-    expect(otherScope.countersFor('fanned-out')).toMatchObject({ l2Errors: 0, loads: 0 })
+    // Refresh-ahead loads a few keys at a time: the other ping may take the leases of keys the first
+    // has not reached yet. Between them, each key loads once.
+    const [stallingCounts, otherCounts] = [stallingScope.countersFor('fanned-out'), otherScope.countersFor('fanned-out')]
+    expect({ l2Errors: stallingCounts.l2Errors + otherCounts.l2Errors, loads: stallingCounts.loads + otherCounts.loads }).toEqual({ l2Errors: 0, loads: keys.length })
   })
 
   test('a lease whose holder vanished is waited on for at most the lease wait, then the waiter loads itself', async () => {
