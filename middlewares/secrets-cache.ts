@@ -6,7 +6,8 @@ import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { EntryFreshness, LoadContext } from '../src/cache/options.js'
 import { rejectUnknownOptions } from '../src/cache/options.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
-import { createSecretsSource, type SecretsClientOptions, type SecretsSource } from '../src/sources/secrets.js'
+import { reasonOf } from '../src/lambda/reason.js'
+import { createSecretsSource, isScheduledForDeletion, type SecretsClientOptions, type SecretsSource } from '../src/sources/secrets.js'
 import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
 import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
 import {
@@ -88,7 +89,10 @@ export interface SecretsCacheOptions<N extends string, S> extends CacheMiddlewar
   readonly secrets: S
   /** Drops every cached secret when the handler fails with an error this predicate accepts (say, an authentication error after a rotation). */
   readonly refreshOn?: (error: unknown) => boolean
-  /** Caps each Secrets Manager secret's ttl at its next scheduled rotation (one DescribeSecret per load). Default false. */
+  /**
+   * Caps each Secrets Manager secret's ttl at its next scheduled rotation (one DescribeSecret per
+   * load). A DescribeSecret that is denied or fails caps nothing and warns once per secret. Default false.
+   */
   readonly capTtlAtRotation?: boolean
   readonly secretsManager?: SecretsClientOptions
   readonly ssm?: SsmClientOptions
@@ -177,6 +181,23 @@ const ttlCappedAt = (rotation: Date | undefined, freshness: EntryFreshness | und
 }
 
 /**
+ * The secret's value; one scheduled for deletion is, to an optional secret, not found, and to a
+ * required one an error that says so (AWS's own says only that the operation is refused).
+ */
+const secretValue = async (source: SecretsSource, plan: SecretPlan): Promise<string | Uint8Array | undefined> => {
+  try {
+    return await source.getSecret(plan.name)
+  } catch (error) {
+    if (!isScheduledForDeletion(error)) throw error
+    if (plan.optional) return undefined
+    throw new CacheError(
+      `middy-cache: ${plan.label} for ${plan.target} is scheduled for deletion in Secrets Manager: restore it (RestoreSecret), or declare it { name: '${plan.name}', optional: true } to receive undefined`,
+      { cause: error },
+    )
+  }
+}
+
+/**
  * Puts secrets on `context.secrets` (or `context[name]`), from Secrets Manager or SSM SecureStrings.
  * They stay in memory only: never in a shared tier, a snapshot or a log line (JSON and util.inspect
  * of the context show the names, redacted).
@@ -212,6 +233,19 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   let ssm: SsmSource | undefined
   const secretsManagerOptions = clientOptions('secretsManager', options.secretsManager, 'a SecretsManagerClient') as SecretsClientOptions
   const ssmOptions = clientOptions('ssm', options.ssm, 'an SSMClient') as SsmClientOptions
+  // Once per secret: a denied DescribeSecret is denied on every load, and the user who asked for the
+  // cap should learn once that it is not applied, not have every load fail for it.
+  const rotationWarned = new Set<string>()
+  const nextRotation = (source: SecretsSource, plan: SecretPlan): Promise<Date | undefined> =>
+    source.nextRotation(plan.name).catch((error: unknown) => {
+      if (!rotationWarned.has(plan.name)) {
+        rotationWarned.add(plan.name)
+        console.warn(
+          `middy-cache: capTtlAtRotation: DescribeSecret of ${plan.label} (${plan.target}) failed, so its ttl is not capped at its next rotation: ${reasonOf(error)} (warned once per secret)`,
+        )
+      }
+      return undefined
+    })
   const loadSecret = async (key: string, context: LoadContext): Promise<unknown> => {
     const plan = plans.get(key)
     if (plan === undefined) return undefined
@@ -224,8 +258,8 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     }
     secretsManager ??= createSecretsSource(secretsManagerOptions)
     const [value, rotation] = await Promise.all([
-      secretsManager.getSecret(plan.name),
-      capTtlAtRotation ? secretsManager.nextRotation(plan.name).catch(() => undefined) : undefined,
+      secretValue(secretsManager, plan),
+      capTtlAtRotation ? nextRotation(secretsManager, plan) : undefined,
     ])
     const freshness = ttlCappedAt(rotation, plan.freshness, freshnessOptions.ttl)
     if (freshness !== undefined) context.setFreshness(freshness)

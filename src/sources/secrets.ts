@@ -1,5 +1,5 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets'
-import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
+import { DescribeSecretCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
 import { sdkErrorOf } from './powertools-errors.js'
 
 /** A client the caller built, or options to build one with (region, endpoint, credentials...). */
@@ -9,11 +9,29 @@ export interface SecretsClientOptions {
 }
 
 export interface SecretsSource {
-  /** SecretString or SecretBinary of `secretId` (GetSecretValue); undefined when there is no such secret. */
+  /**
+   * SecretString or SecretBinary of `secretId` (GetSecretValue); undefined when there is no such
+   * secret. Fails with the SDK's error, one `isScheduledForDeletion` tells for a secret being deleted.
+   */
   getSecret(secretId: string): Promise<string | Uint8Array | undefined>
   /** When the secret next rotates (DescribeSecret), if rotation is scheduled. */
   nextRotation(secretId: string): Promise<Date | undefined>
 }
+
+/**
+ * Told by the SDK's `name` rather than its class: a client the caller built may come from another
+ * copy of the SDK, whose exception classes are not ours.
+ */
+const isSdkError = (error: unknown, name: string): error is Error => error instanceof Error && error.name === name
+
+/** AWS: "...because it was marked for deletion."; moto_server: "...currently marked deleted." */
+const deletionWording = /\bmarked\s+(?:for\s+deletion|deleted)\b/i
+
+/**
+ * GetSecretValue's answer for a secret scheduled for deletion (DeleteSecret with a recovery window,
+ * 7 to 30 days): an InvalidRequestException, told from its other uses by its wording.
+ */
+export const isScheduledForDeletion = (error: unknown): boolean => isSdkError(error, 'InvalidRequestException') && deletionWording.test(error.message)
 
 /**
  * Secrets Manager through Powertools' SecretsProvider, with Powertools' own cache bypassed: the
@@ -28,7 +46,7 @@ export const createSecretsSource = (options: SecretsClientOptions): SecretsSourc
         return await provider.get(secretId, { forceFetch: true, maxAge: 0 })
       } catch (error) {
         const sdkError = sdkErrorOf(error)
-        if (sdkError instanceof ResourceNotFoundException) return undefined
+        if (isSdkError(sdkError, 'ResourceNotFoundException')) return undefined
         throw sdkError
       }
     },

@@ -7,7 +7,7 @@ import { configCache } from '../../middlewares/config-cache.js'
 import { secretsCache, jsonSecret } from '../../middlewares/secrets-cache.js'
 import { CacheOptionsError, type Duration } from '../../src/index.js'
 import { registeredCaches } from '../../src/cache/registry.js'
-import { createSecret, putParameters, startHttpFaultProxy, uniqueName, updateSecret } from '../harness/index.js'
+import { awsJsonError, createSecret, putParameters, startHttpFaultProxy, uniqueName, updateSecret } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
 import { testClients } from '../support/sdk-clients.js'
@@ -220,6 +220,39 @@ describe('secretsCache rotation cap on moto', () => {
     const dayMs = 86_400_000
     expect(freshForMs).toBeLessThanOrEqual(dayMs)
     expect(freshForMs).toBeGreaterThan(dayMs - 60_000)
+  })
+})
+
+describe('secretsCache rotation cap when DescribeSecret is denied (answered through a fault proxy, as AWS sends it)', () => {
+  test('each secret loads, uncapped, and a warning naming it and the reason is logged once per secret', async () => {
+    const names = [uniqueName('shop/uncapped-a'), uniqueName('shop/uncapped-b')]
+    await Promise.all(names.map((name, index) => createSecret(name, `v${index}`)))
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    try {
+      faults.inject({
+        target: 'secretsmanager.DescribeSecret',
+        ...awsJsonError('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: secretsmanager:DescribeSecret'),
+      })
+      const handler = middy()
+        .use(secretsCache({ secrets: { a: names[0] ?? '', b: names[1] ?? '' }, ttl: '30ms', capTtlAtRotation: true, prefetch: false, secretsManager: { clientConfig: motoClientConfig(faults.url) } }))
+        .handler((_event, context) => Promise.resolve([context.secrets.a, context.secrets.b]))
+      expect(await invoke(handler)).toEqual(['v0', 'v1'])
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(await invoke(handler)).toEqual(['v0', 'v1'])
+      expect(faults.requests('secretsmanager.DescribeSecret')).toEqual({ seen: 4, answered: 4 })
+      // The two loads run concurrently: their warnings may come in either order.
+      const warnings = warn.mock.calls.map(([message]) => String(message))
+      expect(warnings).toHaveLength(2)
+      for (const [property, name] of [['a', names[0]], ['b', names[1]]] as const) {
+        const about = warnings.filter((message) => message.includes(`DescribeSecret of secret "${name ?? ''}" (context.secrets.${property}) failed, so its ttl is not capped at its next rotation`))
+        expect(about).toHaveLength(1)
+        expect(about[0]).toContain('AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized')
+      }
+    } finally {
+      warn.mockRestore()
+      await faults.close()
+    }
   })
 })
 
