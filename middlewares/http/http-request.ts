@@ -23,9 +23,9 @@ export interface HttpRequest {
   readonly method: string
   readonly headers: HeaderFields
   /**
-   * The request says who sends it: an Authorization or Cookie header, payload 2.0's `cookies`, or a
-   * caller API Gateway's authorizer or IAM identified, or one an HTTP API Lambda or JWT authorizer
-   * admitted. Its answer may be that caller's own.
+   * The request says who sends it: an Authorization or Cookie header, payload 2.0's `cookies`, a
+   * caller API Gateway's authorizer or IAM identified, one an HTTP API Lambda or JWT authorizer
+   * admitted, or a user an ALB's authenticate action signed in. Its answer may be that caller's own.
    */
   readonly credentialed: boolean
 }
@@ -63,6 +63,15 @@ const admittedByAuthorizer = (event: Record<string, unknown>): boolean => {
 }
 
 /**
+ * The fields an ALB's authenticate-oidc or authenticate-cognito action adds to a request from a
+ * signed-in user: the user's claims and tokens, which the event carries as plain headers, since an
+ * ALB event has no authorizer.
+ */
+const albAuthenticationFields = ['x-amzn-oidc-data', 'x-amzn-oidc-identity', 'x-amzn-oidc-accesstoken'] as const
+
+const authenticatedByAlb = (headers: HeaderFields): boolean => albAuthenticationFields.some((name) => headers.has(name))
+
+/**
  * Reads an API Gateway (REST or HTTP API), function URL or ALB event. Undefined for anything else,
  * and for an event whose headers cannot be read: without them, an Authorization header could hide.
  */
@@ -77,6 +86,12 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
     ...method,
     responseHeaderRecords: responseHeaderRecordsOf(event, method.format, multi),
     headers,
-    credentialed: headers.has('authorization') || headers.has('cookie') || sendsCookies(event.cookies) || principalOf(event) !== undefined || admittedByAuthorizer(event),
+    credentialed:
+      headers.has('authorization') ||
+      headers.has('cookie') ||
+      sendsCookies(event.cookies) ||
+      principalOf(event) !== undefined ||
+      admittedByAuthorizer(event) ||
+      authenticatedByAlb(headers),
   }
 }

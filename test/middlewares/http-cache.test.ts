@@ -170,6 +170,26 @@ describe('requests whose caller API Gateway knows, without an Authorization head
   })
 })
 
+describe('requests an ALB authenticate action signed in (its claims in x-amzn-oidc-* headers, no authorizer in the event)', () => {
+  const signedIn = { 'X-Amzn-Oidc-Identity': 'alice', 'X-Amzn-Oidc-Data': 'eyJ0eXAiOiJKV1QiLCJraWQiOiJrMSJ9.eyJzdWIiOiJhbGljZSJ9.c2ln', 'X-Amzn-Oidc-Accesstoken': 'eyJraWQiOiJhIn0.e30.c2ln' }
+  test.each([
+    ['without multi-value headers', albEvent],
+    ['with multi-value headers', albMultiValueEvent],
+  ])('ALB %s: the answer gets no caching headers by default, and private ones with private', async (_case, eventOf) => {
+    const response = ok()
+    expect(await respond({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, eventOf({ headers: signedIn }))).toBe(response)
+    expect(headerOf(await respond({ maxAge: 60, private: true }, response, eventOf({ headers: signedIn })), 'cache-control')).toBe('private, max-age=60')
+  })
+
+  test('any one of the fields is enough, in any spelling; a request the action let through unauthenticated stays cacheable', async () => {
+    for (const name of ['x-amzn-oidc-identity', 'X-AMZN-OIDC-DATA', 'X-Amzn-Oidc-Accesstoken']) {
+      const response = ok()
+      expect(await respond({ maxAge: 60, public: true }, response, albEvent({ headers: { [name]: 'alice' } }))).toBe(response)
+    }
+    expect(headerOf(await respond({ maxAge: 60, public: true }, ok(), albEvent()), 'cache-control')).toBe('public, max-age=60')
+  })
+})
+
 describe('Cache-Control for each option', () => {
   test.each<[HttpCacheOptions, string]>([
     [{}, 'max-age=0'],
