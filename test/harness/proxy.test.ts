@@ -1,7 +1,7 @@
 import { connect } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
-import { redisPing, startTcpProxy, uniqueName, type TcpProxy } from './index.js'
+import { freePort, redisPing, startTcpProxy, uniqueName, type TcpProxy } from './index.js'
 
 // The proxy sits in front of the global redis-server; only the proxy's network misbehaves.
 const target = (): { host: string; port: number } => {
@@ -96,6 +96,14 @@ describe('startTcpProxy', () => {
     await expect(redis.ping()).rejects.toThrow(/timed out/i)
     expect(redis.status).toBe('ready')
     await expect(redisPing(proxy.host, proxy.port, 1_000)).resolves.toBeUndefined()
+  })
+
+  test('setTarget: new connections go to the new target, open ones stay with the old', async () => {
+    const redis = client()
+    await redis.ping()
+    proxy.setTarget({ host: '127.0.0.1', port: await freePort() })
+    await expect(redisPing(proxy.host, proxy.port, 1_000)).rejects.toThrow()
+    await expect(redis.ping()).resolves.toBe('PONG')
   })
 
   test('setRefusing closes the port, and opens it again on the same port', async () => {

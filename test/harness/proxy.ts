@@ -39,6 +39,11 @@ export interface TcpProxy {
    * a failover or a lost NAT mapping, which neither side hears of. New connections work.
    */
   silenceOpenConnections(): void
+  /**
+   * New connections go to `target` from now on; open ones stay with the old one: a failover, after
+   * which the endpoint's DNS names the new primary while the connections made before still reach the old node.
+   */
+  setTarget(target: { readonly host: string; readonly port: number }): void
   /** Destroys every open connection, both sides; the clients see the socket close. */
   dropConnections(): void
   /** Stops listening and destroys every connection. Idempotent. */
@@ -150,9 +155,10 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   let clients = 0
   let server: Server | undefined
   let closed = false
+  let target = options.target
 
   const onConnection = (client: Socket): void => {
-    const upstream = connect({ host: options.target.host, port: options.target.port, allowHalfOpen: true })
+    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true })
     const pair: Pair = { silenced: false }
     pairs.add(pair)
     clients++
@@ -226,6 +232,9 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     },
     silenceOpenConnections() {
       for (const pair of pairs) pair.silenced = true
+    },
+    setTarget(next) {
+      target = next
     },
     dropConnections,
     async close() {

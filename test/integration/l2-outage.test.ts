@@ -221,3 +221,48 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     expect(await reader.lookup('after-recovery')).toMatchObject({ value: 'shared again', tier: Tier.L2 })
   })
 })
+
+describe('a failover: the old primary, now a replica, answers every write READONLY', () => {
+  let oldPrimary: RedisHandle
+  let newPrimary: RedisHandle
+  beforeAll(async () => {
+    ;[oldPrimary, newPrimary] = await Promise.all([startRedis(), startRedis()])
+  })
+  afterAll(async () => {
+    await Promise.all([oldPrimary.stop(), newPrimary.stop()])
+  })
+
+  const addressOf = (redis: RedisHandle) => ({ host: redis.host, port: redis.port })
+
+  test('the connection is replaced: writes reach the new primary, which the endpoint names now', async () => {
+    const endpoint = await startTcpProxy({ target: addressOf(oldPrimary) })
+    const admin = new Redis(oldPrimary.url, { disconnectTimeout: 100 })
+    const writer = redisStore({ url: endpoint.url('redis'), timeout: '500ms', breaker: { failures: 3, coolDown: '50ms' }, versionCheck: '1h' })
+    const reader = redisStore({ url: newPrimary.url, timeout: '500ms', versionCheck: '1h' })
+    try {
+      const cache = createCache({ name: 'failover', load: (key: string) => `value of ${key}`, ttl: '1m', l2: writer })
+      const before = createScope()
+      expect(await cache.get('before', { scope: before })).toBe('value of before')
+      expect(before.countersFor('failover').l2Errors).toBe(0)
+      // The failover: the old primary follows the new one, and the endpoint's DNS names the new one.
+      await admin.call('REPLICAOF', newPrimary.host, String(newPrimary.port))
+      endpoint.setTarget(addressOf(newPrimary))
+      // Invocations go on, each a miss of its own; none fails. Once one meets no L2 error, its value was written.
+      let written: string | undefined
+      for (let invocation = 0; invocation < 40 && written === undefined; invocation++) {
+        const scope = createScope()
+        const key = `after-${invocation}`
+        expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
+        if (scope.countersFor('failover').l2Errors === 0) written = key
+        else await sleep(50)
+      }
+      expect(written).toBeDefined()
+      const elsewhere = createCache({ name: 'failover', load: () => 'loaded again', ttl: '1m', l2: reader })
+      expect(await elsewhere.lookup(written ?? '')).toMatchObject({ value: `value of ${written}`, tier: Tier.L2 })
+    } finally {
+      admin.disconnect()
+      await Promise.all([writer.close(), reader.close()])
+      await endpoint.close()
+    }
+  })
+})

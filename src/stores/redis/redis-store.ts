@@ -99,6 +99,10 @@ const ownedConnectionOptions = (connectTimeoutMs: number): RedisConnectionOption
   // A dead socket (a thawed environment's, say) is dropped quickly rather than waited on.
   disconnectTimeout: 100,
   retryStrategy: (attempt: number) => Math.min(attempt * 100, 2_000),
+  // After a failover the old primary, now a replica, answers every write READONLY on the connection
+  // made before, while its reads succeed and keep the breaker closed: no value would be written again
+  // for the environment's life. A new connection reaches the node the endpoint names now.
+  reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
 })
 
 /** The connection the store uses; `connectTimeoutMs` for one it made, which it may replace. */
