@@ -46,8 +46,6 @@ export interface ContextValuesOptions {
   readonly onHandlerError?: (error: unknown) => void
 }
 
-const ignore = (): void => undefined
-
 type LambdaContextRecord = Record<string, unknown>
 
 /** Reads and writes one property of the Lambda context. */
@@ -102,8 +100,9 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
   const property = contextProperty(contextName)
   // Frozen: the cache answers a frozen array of keys asked again from its last read.
   const keys = Object.freeze(entries.map((entry) => entry.key))
-  // During INIT: a failure here is only a head start lost; the first invocation loads again.
-  if (prefetch) cache.getMany(keys).catch(ignore)
+  // During INIT, waited for by nobody: the first invocation joins these loads. One a freeze left
+  // hanging is abandoned once replaced; a failure is only a head start lost.
+  if (prefetch) cache.prefetch(keys)
 
   const holderOf = (existing: unknown, loaded: readonly unknown[]): Readonly<Record<string, unknown>> => {
     const values = holderFor(existing)

@@ -170,7 +170,7 @@ export class Cache<V> {
       tally: (scope) => this.#tally(scope),
       load: (key, storeKey, signal, scope) => this.#loadFetched(key, storeKey, signal, scope),
       forget: () => {
-        this.#inFlight.clear()
+        this.#supersedeAll()
         this.#store.clear()
       },
       versionDue: (at) => {
@@ -217,18 +217,44 @@ export class Cache<V> {
    * loads once. Rejects with the first key that cannot be served.
    */
   async getMany(keys: readonly string[], options?: GetOptions): Promise<V[]> {
-    if (!isArray(keys)) throw new CacheError(`middy-cache: cache "${this.name}" getMany needs an array of string keys`)
-    for (const key of keys) if (typeof key !== 'string') throw keyTypeError(this.name, key)
+    this.#checkKeys(keys, 'getMany')
     const scope = options?.scope
     const versionSync = this.#versionSync(scope)
     if (versionSync !== undefined) await versionSync
-    this.#startBatchForMisses([...new Set(keys)], scope)
+    const loadMany = this.#options.loadMany
+    if (loadMany !== undefined) this.#startBatch(this.#missesOf([...new Set(keys)]), loadMany, scope)
     return Promise.all(
       keys.map((key) => {
         const storeKey = storeKeyOf(key)
         return this.#resolvePhase(key, storeKey, this.#store.get(storeKey), scope).then(valueOf)
       }),
     )
+  }
+
+  /**
+   * Starts loading the keys of `keys` that are neither fresh nor loading yet, as `getMany` would,
+   * and returns at once: a prefetch at INIT, which nobody waits for. A get that comes while such a
+   * load runs joins it, and its wait (or scope) then keeps it running. Until then nothing does: it
+   * is abandoned once nobody wants it any more, when a new load replaces it (one left running
+   * across a freeze), when `set`/`delete`/`clear` supersede it, when a scope that joined it gives
+   * up on it, or when `settle` runs out of budget. A failure is dropped: the next get loads again.
+   */
+  prefetch(keys: readonly string[]): void {
+    this.#checkKeys(keys, 'prefetch')
+    const start = (): void => {
+      const misses = this.#missesOf([...new Set(keys)])
+      const loadMany = this.#options.loadMany
+      if (loadMany !== undefined) this.#startBatch(misses, loadMany, undefined)
+      for (const { key, storeKey, read } of misses) this.#flightFor(key, storeKey, undefined, read)
+    }
+    const versionSync = this.#versionSync(undefined)
+    if (versionSync === undefined) start()
+    else versionSync.then(start).catch(ignore)
+  }
+
+  #checkKeys(keys: readonly string[], method: string): void {
+    if (!isArray(keys)) throw new CacheError(`middy-cache: cache "${this.name}" ${method} needs an array of string keys`)
+    for (const key of keys) if (typeof key !== 'string') throw keyTypeError(this.name, key)
   }
 
   /**
@@ -326,7 +352,7 @@ export class Cache<V> {
     if (typeof key !== 'string') throw keyTypeError(this.name, key)
     const storeKey = storeKeyOf(key)
     const entry = this.#entryFor(storeKey, value, policyWith(this.#options.policy, options))
-    this.#inFlight.delete(storeKey)
+    this.#supersede(storeKey)
     this.#keep(storeKey, entry, options?.scope)
     return Promise.resolve(this.#tier?.writeThrough(storeKey, entry, options?.scope))
   }
@@ -338,7 +364,7 @@ export class Cache<V> {
   delete(key: string, options?: GetOptions): Promise<boolean> {
     if (typeof key !== 'string') throw keyTypeError(this.name, key)
     const storeKey = storeKeyOf(key)
-    this.#inFlight.delete(storeKey)
+    this.#supersede(storeKey)
     const held = this.#store.delete(storeKey)
     return Promise.resolve(this.#tier?.removeKey(storeKey, options?.scope)).then(() => held)
   }
@@ -349,7 +375,7 @@ export class Cache<V> {
    * at its next version check (`versionCheck` of the store).
    */
   async clear(options?: GetOptions): Promise<void> {
-    this.#inFlight.clear()
+    this.#supersedeAll()
     this.#store.clear()
     await this.#tier?.bumpVersion(options?.scope)
   }
@@ -417,8 +443,7 @@ export class Cache<V> {
   #startReloadBatch(due: readonly Miss[], scope: CacheScope | undefined): void {
     const loadMany = this.#options.loadMany
     if (this.#tier !== undefined || loadMany === undefined) return
-    const toLoad = due.filter(({ storeKey }) => this.#joinable(storeKey) === undefined)
-    if (toLoad.length > 1) this.#startBatch(toLoad, loadMany, scope)
+    this.#startBatch(due.filter(({ storeKey }) => this.#joinable(storeKey) === undefined), loadMany, scope)
   }
 
   /**
@@ -531,7 +556,7 @@ export class Cache<V> {
     } catch (error) {
       return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, this.#options.errorKey(key), error, this.#failedLoadSubject(key, flight, error)), scope)
     } finally {
-      if (scope === undefined) flight.waiters--
+      if (scope === undefined) this.#stopWaiting(flight, storeKey)
     }
     if (result === timedOut) {
       // The flight's own timer started one period at its timeout, but a load that hangs on (held by
@@ -632,10 +657,39 @@ export class Cache<V> {
     )
     // The flight this one replaces, if any, was abandoned or left running across a freeze (see
     // `#joinable`): no longer current, its late answer is dropped; callers still waiting for it keep
-    // it running, else it is abandoned now, as nobody will ask for it again.
+    // it running until the last of them leaves (`#stopWaiting`), else it is abandoned now, as nobody
+    // will ask for it again.
     this.#inFlight.get(storeKey)?.abandonIfUnwanted()
     this.#inFlight.set(storeKey, flight)
     return flight
+  }
+
+  /**
+   * Forgets the load running for `storeKey` (a `set`, `delete` or `clear` wins over it): it stores
+   * nothing, answers the callers still waiting for it, and is abandoned now when there are none,
+   * as nobody can join it any more.
+   */
+  #supersede(storeKey: string): void {
+    const flight = this.#inFlight.get(storeKey)
+    if (flight === undefined) return
+    this.#inFlight.delete(storeKey)
+    flight.abandonIfUnwanted()
+  }
+
+  #supersedeAll(): void {
+    const flights = [...this.#inFlight.values()]
+    this.#inFlight.clear()
+    for (const flight of flights) flight.abandonIfUnwanted()
+  }
+
+  /**
+   * A caller without a scope stops waiting for `flight`. The last one to leave a flight that is no
+   * longer current (replaced, or a load cached nowhere: `storeKey` undefined) abandons it: nobody
+   * can join it again, and nothing else would end it. A current one stays: the next get joins it.
+   */
+  #stopWaiting(flight: Flight<Fetched<V>>, storeKey: string | undefined): void {
+    flight.waiters--
+    if (storeKey === undefined || !this.#isCurrent(storeKey, flight)) flight.abandonIfUnwanted()
   }
 
   /** Neither abandoned nor superseded by `set`/`delete`/`clear`: what `flight` brings, or its failure, is still `storeKey`'s. */
@@ -670,10 +724,8 @@ export class Cache<V> {
     }
   }
 
-  /** With a batch loader, starts one flight for every key of `keys` that is not fresh and not loading yet, all served by one batch. */
-  #startBatchForMisses(keys: readonly string[], scope: CacheScope | undefined): void {
-    const loadMany = this.#options.loadMany
-    if (loadMany === undefined) return
+  /** The keys of `keys` a get would load now: neither fresh, nor loading, nor served stale without a load while their refresh backs off. */
+  #missesOf(keys: readonly string[]): Miss[] {
     const now = this.#now()
     const misses: Miss[] = []
     for (const key of keys) {
@@ -684,11 +736,12 @@ export class Cache<V> {
       if (this.#joinable(storeKey) !== undefined || phase === Phase.Fresh || (phase !== Phase.Expired && this.#backingOff(entry, now))) continue
       misses.push({ key, storeKey, read: phase === Phase.Revalidate ? 'fresh' : 'usable' })
     }
-    if (misses.length > 1) this.#startBatch(misses, loadMany, scope)
+    return misses
   }
 
-  /** One flight per miss, all served by one L2 read and one `loadMany` call. */
+  /** One flight per miss, all served by one L2 read and one `loadMany` call; none for a single miss, which loads as a lone get does. */
   #startBatch(misses: readonly Miss[], loadMany: BatchLoader<V>, scope: CacheScope | undefined): void {
+    if (misses.length < 2) return
     const controller = new AbortController()
     const flights = new Map<string, Flight<Fetched<V>>>()
     const tier = this.#tier

@@ -12,9 +12,10 @@ import type { CacheScope } from '../cache/scope.js'
  */
 export const refreshRegisteredCaches = async (horizonMs: number, budgetMs: number, scope: CacheScope, deadline: AbortSignal): Promise<RefreshReport> => {
   const startedAt = monotonicClock()
-  // The reloads are tracked in the scope, so the deadline gives up on them there: a cache's settle
-  // below abandons only loads nobody tracks (a prefetch's leftovers), and misses those a cache
-  // starts after an await of its own (a shared-tier version check).
+  // The reloads are tracked in the scope, so the deadline gives up on them there. A cache's settle
+  // below abandons the loads nobody tracks or waits for (a prefetch from INIT, which its caller
+  // never waits for: `cache.prefetch`), and misses those a cache starts after an await of its own
+  // (a shared-tier version check).
   let givingUp: Promise<unknown> | undefined
   const abandonReloads = (): void => {
     givingUp = scope.settle(0)

@@ -1,4 +1,4 @@
-import { CacheLoadError, createCache, createScope, Outcome } from '../../src/index.js'
+import { CacheLoadError, createCache, createScope, Outcome, type Cache } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 
@@ -117,12 +117,32 @@ describe('single-flight across a freeze', () => {
     expect(await cache.get('k')).toBe('v3')
   })
 
-  test('on demand, the first invocation joins the prefetch its INIT started, however long INIT took (at most 10 s)', async () => {
+  test('a prefetch left running across a freeze, which nobody waits for, is abandoned once the first load after the thaw replaces it: its signal aborts', async () => {
+    const clock = manualClock()
+    const signals: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
+      signals.push(signal)
+      return signals.length === 1 ? new Promise<string>(() => undefined) : Promise.resolve('fresh')
+    })
+    const cache = createCache({ name: 'thawed-prefetch', load, ttl: '1h', now: clock.now })
+    cache.prefetch(['table'])
+    clock.advance(60 * 60_000)
+
+    expect(await cache.getMany(['table'], { scope: createScope() })).toEqual(['fresh'])
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, false])
+    await flushPromises()
+    expect(cache.stats()).toMatchObject({ inFlight: 0, entries: 1, errors: 0 })
+  })
+
+  test.each([
+    ['waited for by a caller without a scope', (cache: Cache<string>) => cache.getMany(['table']).catch(ignore)],
+    ['started by prefetch', (cache: Cache<string>) => { cache.prefetch(['table']) }],
+  ] as const)('on demand, the first invocation joins the prefetch its INIT started (%s), however long INIT took (at most 10 s)', async (_case, startPrefetch) => {
     const clock = manualClock()
     const prefetched = deferred<string>()
     const load = jest.fn(() => prefetched.promise)
     const cache = createCache({ name: 'on-demand', load, ttl: '1h', now: clock.now })
-    const prefetch = cache.getMany(['table']).catch(ignore)
+    const prefetch = startPrefetch(cache)
     clock.advance(10_000)
 
     const invocation = cache.getMany(['table'], { scope: createScope() })

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { CacheTimeoutError, createCache, createScope, Outcome } from '../../src/index.js'
-import type { LoadContext } from '../../src/index.js'
+import type { Cache, LoadContext } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 import { blockEventLoop } from '../support/event-loop.js'
@@ -210,6 +210,63 @@ describe('load timeout', () => {
     gate.resolve('v')
     expect(await waiting).toBe('v')
     expect(cache.stats().entries).toBe(1)
+  })
+})
+
+describe('a replaced load whose callers stop waiting', () => {
+  /** A cache (timeout 50 ms) whose first load of each key hangs, recording its signal; later loads answer. */
+  const hangingOnce = (name: string, clock = manualClock()) => {
+    const signals: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
+      signals.push(signal)
+      return signals.length === 1 ? new Promise<string>(() => undefined) : Promise.resolve('fresh')
+    })
+    return { cache: createCache({ name, load, ttl: '1h', timeout: '50ms', now: clock.now }), signals, clock }
+  }
+
+  test.each([
+    ['set', async (cache: Cache<string>) => { await cache.set('k', 'written') }],
+    ['delete', async (cache: Cache<string>) => { await cache.delete('k') }],
+    ['clear', (cache: Cache<string>) => cache.clear()],
+  ] as const)('superseded by %s while a caller without a scope waits: abandoned when that caller\'s timeout ends', async (_write, supersede) => {
+    const { cache, signals } = hangingOnce('superseded-waited')
+    const waiting = cache.get('k').catch((error: unknown) => error)
+    await supersede(cache)
+    expect(signals[0]?.aborted).toBe(false)
+
+    await waiting
+    expect(signals[0]?.aborted).toBe(true)
+  })
+
+  test('left running across a freeze and replaced while a caller without a scope waits: abandoned when that caller\'s timeout ends', async () => {
+    const { cache, signals, clock } = hangingOnce('replaced-waited')
+    const waiting = cache.get('k').catch((error: unknown) => error)
+    clock.advance(60 * 60_000)
+    expect(await cache.get('k')).toBe('fresh')
+    expect(signals[0]?.aborted).toBe(false)
+
+    // Timed out, it is served what the key holds now, the new load's value.
+    expect(await waiting).toBe('fresh')
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, false])
+  })
+
+  test('still current when its caller stops waiting: left running for the next get to join, which then gets its value', async () => {
+    const gate = deferred<string>()
+    const load = jest.fn((_key: string, _context: { signal: AbortSignal }) => gate.promise)
+    const cache = createCache({ name: 'current-waited', load, ttl: '1h', timeout: '50ms' })
+    expect(await cache.get('k').catch((error: unknown) => error)).toBeInstanceOf(CacheTimeoutError)
+    expect(load.mock.calls[0]?.[1].signal.aborted).toBe(false)
+
+    const joined = cache.get('k')
+    gate.resolve('late')
+    expect(await joined).toBe('late')
+    expect(load).toHaveBeenCalledTimes(1)
+  })
+
+  test('a load cached nowhere (loadUncached) is abandoned when its caller without a scope stops waiting', async () => {
+    const { cache, signals } = hangingOnce('uncached-waited')
+    await expect(cache.loadUncached('k')).rejects.toBeInstanceOf(CacheTimeoutError)
+    expect(signals[0]?.aborted).toBe(true)
   })
 })
 

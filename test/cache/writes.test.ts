@@ -1,4 +1,4 @@
-import { createCache, Outcome } from '../../src/index.js'
+import { createCache, Outcome, type Cache } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 
@@ -46,6 +46,27 @@ describe('set, delete and clear', () => {
     expect(cache.stats().entries).toBe(0)
     await cache.getMany(['a', 'b'])
     expect(load).toHaveBeenCalledTimes(4)
+  })
+
+  test.each([
+    ['set', async (cache: Cache<string>) => { await cache.set('k', 'written') }],
+    ['delete', async (cache: Cache<string>) => { await cache.delete('k') }],
+    ['clear', (cache: Cache<string>) => cache.clear()],
+  ] as const)('%s abandons a load it supersedes that nobody waits for (a refresh no scope tracks): its signal aborts', async (_write, supersede) => {
+    const clock = manualClock()
+    const signals: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
+      signals.push(signal)
+      return signals.length === 1 ? Promise.resolve('v1') : new Promise<string>(() => undefined)
+    })
+    const cache = createCache({ name: 'superseded', load, ttl: '1s', staleWhileRevalidate: '1m', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    expect(await cache.get('k')).toBe('v1')
+
+    await supersede(cache)
+    expect(signals.map((signal) => signal.aborted)).toEqual([false, true])
+    expect(cache.stats().inFlight).toBe(0)
   })
 
   test('set validates its own durations', () => {

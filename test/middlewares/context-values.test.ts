@@ -177,4 +177,25 @@ describe('the values middleware behind configCache and secretsCache', () => {
       reads.mockRestore()
     }
   })
+
+  test('a prefetch that a freeze left hanging is aborted once the first invocation after the thaw loads anew, so its request does not stay open', async () => {
+    const clock = manualClock()
+    const signals: AbortSignal[] = []
+    const load = (key: string, { signal }: { signal: AbortSignal }): Promise<string> => {
+      signals.push(signal)
+      return signals.length <= 2 ? new Promise<string>(() => undefined) : Promise.resolve(`value of ${key}`)
+    }
+    const cache = createCache<unknown>({ name: 'prefetch-hung', load, ttl: '1h', now: clock.now })
+    const middleware = contextValuesMiddleware({ cache, contextName: 'config', entries, prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
+    expect(signals).toHaveLength(2)
+    // Provisioned concurrency froze INIT for an hour with the prefetch on the wire.
+    clock.advance(60 * 60_000)
+
+    const request = requestFor()
+    await middleware.before?.(request)
+    await middleware.after?.(request)
+    expect(contextOf(request).config).toEqual({ table: 'value of /t', flag: 'value of /f' })
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, true, false, false])
+    expect(cache.stats().inFlight).toBe(0)
+  })
 })

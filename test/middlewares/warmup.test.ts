@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy, { type MiddlewareObj } from '@middy/core'
+import { contextValuesMiddleware } from '../../middlewares/shared/context-values.js'
 import { invocationOf, onEarlyReturn } from '../../middlewares/shared/invocation.js'
 import { warmup, type WarmupAnswer } from '../../middlewares/warmup.js'
 import type { WarmupOptions } from '../../src/lambda/warmup-options.js'
@@ -165,9 +166,9 @@ describe('warmup: refresh ahead', () => {
     const clock = manualClock()
     const config = registered({ name: 'hung', load, ttl: '1m', now: clock.now })
     await config.get('table')
-    // A prefetch its INIT caller still waits for is left to that caller (the engine abandons no load
-    // someone waits for); the ping answers at maxDuration all the same.
-    const secrets = registered({ name: 'hung-prefetch', load: () => new Promise<string>(() => undefined), ttl: '1m' })
+    // A load a caller without a scope still waits for is left to that caller (the engine abandons no
+    // load someone waits for); the ping answers at maxDuration all the same.
+    const secrets = registered({ name: 'hung-get', load: () => new Promise<string>(() => undefined), ttl: '1m' })
     void secrets.get('stripe')
 
     const answer = await ping({ maxDuration: '50ms' })
@@ -178,6 +179,26 @@ describe('warmup: refresh ahead', () => {
     expect(signals.map((signal) => signal.aborted)).toEqual([true])
     expect(config.stats().inFlight).toBe(0)
     expect(await config.get('table')).toBe('old')
+  })
+
+  test('abandons a prefetch from INIT still running after maxDuration: nobody waits for it, and it would run on across the freeze', async () => {
+    const signals: AbortSignal[] = []
+    const cache = registered<unknown>({
+      name: 'hung-prefetch',
+      load: (_key, { signal }) => {
+        signals.push(signal)
+        return new Promise<string>(() => undefined)
+      },
+      ttl: '1m',
+    })
+    contextValuesMiddleware({ cache, contextName: 'secrets', entries: [{ property: 'stripe', key: 'stripe', optional: false, label: 'secret "stripe"' }], prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
+    expect(signals).toHaveLength(1)
+
+    const answer = await ping({ maxDuration: '50ms' })
+
+    expect(answer).toMatchObject({ refreshed: 0, refreshFailed: 0 })
+    expect(signals[0]?.aborted).toBe(true)
+    expect(cache.stats().inFlight).toBe(0)
   })
 
   test('never works past the invocation: the remaining time bounds the ping', async () => {
