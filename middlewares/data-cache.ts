@@ -1,6 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda'
-import { createCache, type Cache, type FreshValue, type GetOptions } from '../src/cache/cache.js'
+import { createCache, type Cache, type FreshValue } from '../src/cache/cache.js'
+import { callOptionsError, freshnessCall, InvocationOptions } from '../src/cache/call-options.js'
 import type { Duration } from '../src/cache/duration.js'
 import { valuesOfBatch } from '../src/cache/batch.js'
 import { CacheError, CacheOptionsError, keyTypeError, printable } from '../src/cache/errors.js'
@@ -142,20 +143,31 @@ const keysError = (cache: string): CacheError => new CacheError(`middy-cache: ca
 const areKeys = (keys: unknown): keys is readonly string[] => isArray(keys) && keys.every((key) => typeof key === 'string')
 
 /**
+ * Why a handle's `set` cannot store: a key that is no string, or freshness the engine would refuse.
+ * Checked before the handle's scope joins the freshness, as a `scope` of the caller's own is none,
+ * and whether or not the value is stored (a caller with no principal stores nothing): a mistake
+ * shows on the first call, not on the first one with a caller.
+ */
+const writeError = (cache: string, key: unknown, freshness: unknown): CacheError | undefined => {
+  if (typeof key !== 'string') return keyTypeError(cache, key)
+  return freshness === undefined ? undefined : callOptionsError(freshness, freshnessCall)
+}
+
+/**
  * The handle for one invocation: the cache with this invocation's scope, and its caller when values
  * are per principal. One object per invocation, its methods on the prototype.
  */
 class CachedHandle<V> implements DataCacheHandle<V> {
   readonly #cache: Cache<V | undefined>
   readonly #scope: CacheScope
-  readonly #options: GetOptions
+  readonly #options: InvocationOptions
   readonly #byPrincipal: boolean
   readonly #principal: string | undefined
 
   constructor(cache: Cache<V | undefined>, scope: CacheScope, byPrincipal: boolean, principal: string | undefined) {
     this.#cache = cache
     this.#scope = scope
-    this.#options = { scope }
+    this.#options = new InvocationOptions(scope)
     this.#byPrincipal = byPrincipal
     this.#principal = principal
   }
@@ -181,8 +193,9 @@ class CachedHandle<V> implements DataCacheHandle<V> {
   }
 
   set(key: string, value: V, freshness?: EntryFreshness): Promise<void> {
-    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
-    return this.#cache.set(this.#keyOf(key), value, { ...freshness, ...this.#options })
+    const refused = writeError(this.#cache.name, key, freshness)
+    if (refused !== undefined) return Promise.reject(refused)
+    return this.#cache.set(this.#keyOf(key), value, { ...freshness, scope: this.#options.scope })
   }
 
   delete(key: string): Promise<boolean> {
@@ -202,11 +215,11 @@ class CachedHandle<V> implements DataCacheHandle<V> {
 /** Per-caller values and no caller: values are loaded for this request, never stored, nor served to another. */
 class LoadOnlyHandle<V> implements DataCacheHandle<V> {
   readonly #cache: Cache<V | undefined>
-  readonly #options: GetOptions
+  readonly #options: InvocationOptions
 
   constructor(cache: Cache<V | undefined>, scope: CacheScope) {
     this.#cache = cache
-    this.#options = { scope }
+    this.#options = new InvocationOptions(scope)
   }
 
   get(key: string): Promise<V | undefined> {
@@ -223,12 +236,13 @@ class LoadOnlyHandle<V> implements DataCacheHandle<V> {
     return { value: await this.get(key), outcome: Outcome.Miss, tier: Tier.Source }
   }
 
-  set(): Promise<void> {
-    return Promise.resolve()
+  set(key: string, _value: V, freshness?: EntryFreshness): Promise<void> {
+    const refused = writeError(this.#cache.name, key, freshness)
+    return refused === undefined ? Promise.resolve() : Promise.reject(refused)
   }
 
-  delete(): Promise<boolean> {
-    return Promise.resolve(false)
+  delete(key: string): Promise<boolean> {
+    return typeof key === 'string' ? Promise.resolve(false) : Promise.reject(keyTypeError(this.#cache.name, key))
   }
 
   clear(): Promise<void> {

@@ -3,6 +3,7 @@ import type { CircuitState } from './breaker.js'
 import { leftRunningAcrossFreeze, type Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
 import { batchSubject, valuesOfBatch } from './batch.js'
+import { checkCallOptions, freshnessCall, getOptionsError, refreshAheadCall, setCall } from './call-options.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { settleAtMost } from './concurrency.js'
 import { Flight, timedOut } from './flight.js'
@@ -187,6 +188,8 @@ export class Cache<V> {
   /** The value for `key`: cached when fresh, else loaded (or stale, as the freshness options allow). */
   get(key: string, options?: GetOptions): Promise<V> {
     if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
+    const refused = getOptionsError(options)
+    if (refused !== undefined) return Promise.reject(refused)
     const storeKey = storeKeyOf(key)
     const entry = this.#store.get(storeKey)
     if (this.#servesFresh(entry, this.#now(), options?.scope)) return Promise.resolve(entry.value)
@@ -207,6 +210,8 @@ export class Cache<V> {
   /** Like `get`, and tells how the value was obtained. */
   lookup(key: string, options?: GetOptions): Promise<Lookup<V>> {
     if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
+    const refused = getOptionsError(options)
+    if (refused !== undefined) return Promise.reject(refused)
     const storeKey = storeKeyOf(key)
     return this.#resolve(key, storeKey, this.#store.get(storeKey), options?.scope)
   }
@@ -218,6 +223,8 @@ export class Cache<V> {
    */
   async getMany(keys: readonly string[], options?: GetOptions): Promise<V[]> {
     this.#checkKeys(keys, 'getMany')
+    const refused = getOptionsError(options)
+    if (refused !== undefined) throw refused
     const scope = options?.scope
     const versionSync = this.#versionSync(scope)
     if (versionSync !== undefined) await versionSync
@@ -333,6 +340,8 @@ export class Cache<V> {
    */
   loadUncached(key: string, options?: GetOptions): Promise<V> {
     if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
+    const refused = getOptionsError(options)
+    if (refused !== undefined) return Promise.reject(refused)
     const scope = options?.scope
     this.#tally(scope).add('notCached')
     const flight = new Flight<Fetched<V>>(
@@ -346,27 +355,32 @@ export class Cache<V> {
 
   /**
    * Stores a fresh value, replacing whatever a load still running would have stored. Memory holds it
-   * at once; the promise settles once L2 holds it too (an L2 failure is counted, never thrown).
+   * at once; the promise settles once L2 holds it too (an L2 failure is counted, never thrown). A
+   * key that is no string, or options that cannot work, reject it, storing nothing.
    */
-  set(key: string, value: V, options?: SetOptions): Promise<void> {
+  async set(key: string, value: V, options?: SetOptions): Promise<void> {
     if (typeof key !== 'string') throw keyTypeError(this.name, key)
+    if (options !== undefined) checkCallOptions(options, setCall)
     const storeKey = storeKeyOf(key)
     const entry = this.#entryFor(storeKey, value, policyWith(this.#options.policy, options))
     this.#supersede(storeKey)
     this.#keep(storeKey, entry, options?.scope)
-    return Promise.resolve(this.#tier?.writeThrough(storeKey, entry, options?.scope))
+    await this.#tier?.writeThrough(storeKey, entry, options?.scope)
   }
 
   /**
    * Forgets `key` here and in L2; a load still running for it will not store its result. Resolves to
    * whether memory held it. Other environments keep their in-memory copy until it expires.
    */
-  delete(key: string, options?: GetOptions): Promise<boolean> {
+  async delete(key: string, options?: GetOptions): Promise<boolean> {
     if (typeof key !== 'string') throw keyTypeError(this.name, key)
+    const refused = getOptionsError(options)
+    if (refused !== undefined) throw refused
     const storeKey = storeKeyOf(key)
     this.#supersede(storeKey)
     const held = this.#store.delete(storeKey)
-    return Promise.resolve(this.#tier?.removeKey(storeKey, options?.scope)).then(() => held)
+    await this.#tier?.removeKey(storeKey, options?.scope)
+    return held
   }
 
   /**
@@ -375,6 +389,8 @@ export class Cache<V> {
    * at its next version check (`versionCheck` of the store).
    */
   async clear(options?: GetOptions): Promise<void> {
+    const refused = getOptionsError(options)
+    if (refused !== undefined) throw refused
     this.#supersedeAll()
     this.#store.clear()
     await this.#tier?.bumpVersion(options?.scope)
@@ -404,6 +420,7 @@ export class Cache<V> {
    * time, so that a large cache does not start a load per entry together.
    */
   async refreshAhead(horizonMs: number, options?: RefreshAheadOptions): Promise<RefreshReport> {
+    if (options !== undefined) checkCallOptions(options, refreshAheadCall)
     const scope = options?.scope
     const signal = options?.signal
     const versionSync = this.#versionSync(scope)
@@ -617,8 +634,10 @@ export class Cache<V> {
     let policy = this.#options.policy
     const context = {
       signal,
-      // Checked at once: a window no option allows (past a year, say) throws at the loader's own call.
+      // Checked at once: a name it does not know, or a window no option allows (past a year, say),
+      // throws at the loader's own call.
       setFreshness: (requested: EntryFreshness) => {
+        checkCallOptions(requested, freshnessCall)
         policy = policyWith(this.#options.policy, requested)
       },
     }
@@ -805,6 +824,8 @@ export class Cache<V> {
     const context: BatchLoadContext = {
       signal: batch.signal,
       setFreshness: (freshness, key) => {
+        checkCallOptions(freshness, freshnessCall)
+        if (!batchKeys.includes(key)) throw new CacheError(`middy-cache: loadMany of cache "${this.name}" set the freshness of ${this.#options.describeKey(key)}, a key it was not given`)
         policyByKey.set(key, policyWith(this.#options.policy, freshness))
       },
       fail: (key, error) => {

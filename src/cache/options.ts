@@ -138,14 +138,21 @@ const maxTimeoutMs = 2 ** 31 - 1
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** Throws for any own property of `options` that is not in `known`, suggesting the closest known name. */
-export const rejectUnknownOptions = (options: Record<string, unknown>, known: readonly string[], path = ''): void => {
+/** The error for the first own property of `options` that is not in `known`, suggesting the closest known name; undefined when there is none. */
+export const unknownOptionError = (options: Record<string, unknown>, known: readonly string[], path = ''): CacheOptionsError | undefined => {
   for (const option of Object.keys(options)) {
     if (known.includes(option)) continue
     const suggestion = closestName(option, known)
     const hint = suggestion === undefined ? '' : ` (did you mean "${path}${suggestion}"?)`
-    throw new CacheOptionsError(`${path}${option}`, `is not an option${hint}; known options: ${known.join(', ')}`)
+    return new CacheOptionsError(`${path}${option}`, `is not an option${hint}; known options: ${known.join(', ')}`)
   }
+  return undefined
+}
+
+/** Throws for any own property of `options` that is not in `known`, suggesting the closest known name. */
+export const rejectUnknownOptions = (options: Record<string, unknown>, known: readonly string[], path = ''): void => {
+  const error = unknownOptionError(options, known, path)
+  if (error !== undefined) throw error
 }
 
 const closestName = (name: string, known: readonly string[]): string | undefined => {

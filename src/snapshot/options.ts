@@ -1,4 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { bucketNameRule, isBucketName } from '../cache/aws-names.js'
 import { boundedDuration, parseDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
 import { cacheNameRule, checkClientOrConfig, isCacheName, isRecord, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
@@ -42,7 +43,6 @@ export interface ResolvedSnapshotOptions {
 
 export const snapshotOptionNames = ['bucket', 'prefix', 'caches', 'maxAge', 'timeout', 'writeTimeout', 'version', 'client', 'clientConfig', 'logger'] as const
 
-const bucketPattern = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 /** S3's safe characters; '/' only between segments. */
 const prefixPattern = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/
 const versionPattern = /^[A-Za-z0-9_.-]{1,64}$/
@@ -59,9 +59,7 @@ const resolveMaxAge = (value: unknown): number => {
 }
 
 const resolveBucket = (value: unknown): string => {
-  if (typeof value !== 'string' || !bucketPattern.test(value)) {
-    throw new CacheOptionsError('bucket', `${value === undefined ? 'is required: an' : 'must be an'} S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-'); got ${printable(value)}`)
-  }
+  if (!isBucketName(value)) throw new CacheOptionsError('bucket', `${value === undefined ? 'is required:' : 'must be'} ${bucketNameRule}; got ${printable(value)}`)
   return value
 }
 

@@ -8,7 +8,8 @@ import {
   type DynamoDBClientConfig,
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb'
-import { CacheError, CacheOptionsError, printable } from '../cache/errors.js'
+import { isTableNameOrArn, tableNameOrArnRule } from '../cache/aws-names.js'
+import { CacheError, CacheOptionsError, mustBe, printable } from '../cache/errors.js'
 import { checkClientOrConfig, isRecord, rejectUnknownOptions, type BatchLoader, type Loader } from '../cache/options.js'
 import { canBeKey, fromAttributes, isKeyValue, toKeyAttribute, type KeyValue } from './attribute-values.js'
 
@@ -69,16 +70,23 @@ const sameKeyNames = (table: string, requests: Iterable<{ readonly itemKey: Reco
   return first?.names ?? []
 }
 
+/** Each name once, and none empty: DynamoDB refuses an empty one at the first load, and a name given twice is most likely another misspelt. */
+const checkAttributes = (attributes: unknown): void => {
+  if (!Array.isArray(attributes)) throw mustBe('attributes', "an array of attribute names, such as ['name', 'price']", attributes)
+  attributes.forEach((name: unknown, index) => {
+    if (typeof name !== 'string' || name === '') throw mustBe(`attributes[${index}]`, 'an attribute name (a string of 1 character or more)', name)
+    if (attributes.indexOf(name) !== index) throw new CacheOptionsError(`attributes[${index}]`, `names "${name}" again; each attribute is named once`)
+  })
+}
+
 const validate = (options: DynamoItemOptions): void => {
   if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { table: 'products', key: 'id' }; got ${printable(options)}`)
   rejectUnknownOptions(options, optionNames)
-  if (typeof options.table !== 'string' || options.table.length < 3) throw new CacheOptionsError('table', `must be a DynamoDB table name; got ${printable(options.table)}`)
+  if (!isTableNameOrArn(options.table)) throw mustBe('table', tableNameOrArnRule, options.table)
   if (typeof options.key !== 'function' && (typeof options.key !== 'string' || options.key === '')) {
     throw new CacheOptionsError('key', `must be the partition key's attribute name, or a function from the cache key to the item's key; got ${printable(options.key)}`)
   }
-  if (options.attributes !== undefined && (!Array.isArray(options.attributes) || options.attributes.some((name) => typeof name !== 'string'))) {
-    throw new CacheOptionsError('attributes', `must be an array of attribute names; got ${printable(options.attributes)}`)
-  }
+  if (options.attributes !== undefined) checkAttributes(options.attributes)
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw new CacheOptionsError('consistentRead', `must be true or false; got ${printable(options.consistentRead)}`)
   }

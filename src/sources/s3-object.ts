@@ -1,5 +1,6 @@
 import { GetObjectCommand, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
-import { CacheOptionsError, printable } from '../cache/errors.js'
+import { bucketNameOrArnRule, isBucketNameOrArn } from '../cache/aws-names.js'
+import { CacheOptionsError, mustBe, printable } from '../cache/errors.js'
 import { checkClientOrConfig, isRecord, rejectUnknownOptions, type Loader } from '../cache/options.js'
 import { decodeValue, Transform } from './transform.js'
 
@@ -41,7 +42,7 @@ export function s3Object(options: S3ObjectOptions): Loader<unknown> {
   if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { bucket: 'catalog' }; got ${printable(options)}`)
   rejectUnknownOptions(options, optionNames)
   const { bucket, key = (cacheKey: string) => cacheKey, format = S3Format.Text } = options
-  if (typeof bucket !== 'string' || bucket.length < 3) throw new CacheOptionsError('bucket', `must be an S3 bucket name; got ${printable(bucket)}`)
+  if (!isBucketNameOrArn(bucket)) throw mustBe('bucket', bucketNameOrArnRule, bucket)
   if (typeof key !== 'function') throw new CacheOptionsError('key', `must be a function from the cache key to the object key; got ${printable(key)}`)
   if (!formats.includes(format)) throw new CacheOptionsError('format', `must be 'text', 'json' or 'bytes'; got ${printable(format)}`)
   checkClientOrConfig(options, (client) => client instanceof S3Client, { client: 'an S3Client', config: 'S3 client options', maker: 'the loader' })

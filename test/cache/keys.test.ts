@@ -59,6 +59,18 @@ describe('keys', () => {
     expect(error).toBeInstanceOf(CacheError)
     expect((error as Error).message).toMatch(/"typed".*string keys.*number/)
     await expect(cache.getMany([undefined as unknown as string])).rejects.toThrow(/"typed" needs string keys; got undefined/)
-    expect(() => cache.set(null as unknown as string, 'v')).toThrow(/got null/)
+  })
+
+  test('set and delete reject a key that is not a string, as get does, rather than throwing at the call', async () => {
+    const cache = createCache({ name: 'typed-writes', load: echo, ttl: '1h' })
+    let written: Promise<void> | undefined
+    let deleted: Promise<boolean> | undefined
+    expect(() => {
+      written = cache.set(null as unknown as string, 'v')
+      deleted = cache.delete(7 as unknown as string)
+    }).not.toThrow()
+    await expect(written).rejects.toThrow(/cache "typed-writes" needs string keys; got null/)
+    await expect(deleted).rejects.toThrow(/cache "typed-writes" needs string keys; got number/)
+    expect(cache.stats().entries).toBe(0)
   })
 })

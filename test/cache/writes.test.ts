@@ -69,8 +69,8 @@ describe('set, delete and clear', () => {
     expect(cache.stats().inFlight).toBe(0)
   })
 
-  test('set validates its own durations', () => {
+  test('set validates its own durations, rejecting as a get does', async () => {
     const cache = createCache({ name: 'set-options', load: () => 'v', ttl: '1m' })
-    expect(() => cache.set('k', 'v', { ttl: '-1s' })).toThrow(/option "ttl"/)
+    await expect(cache.set('k', 'v', { ttl: '-1s' })).rejects.toThrow(/option "ttl"/)
   })
 })

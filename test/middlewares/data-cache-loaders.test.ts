@@ -198,6 +198,28 @@ describe('dynamoItem', () => {
     expect(() => dynamoItem({ table: products, key: 'id', client, clientConfig: { region: 'eu-west-1' } })).toThrow(/option "clientConfig" applies to a client the loader makes, not to a 'client' you pass/)
     client.destroy()
   })
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['a table name too short', { table: 'ab' }, /option "table" must be a DynamoDB table name \(3-255 letters, digits, '_', '.' or '-'\) or a table ARN; got "ab"/],
+    ['a table name with a space', { table: 'my products' }, /option "table" must be a DynamoDB table name.*got "my products"/],
+    ['a table name past 255 characters', { table: 't'.repeat(256) }, /option "table" must be a DynamoDB table name/],
+    ['an ARN of something else than a table', { table: 'arn:aws:s3:::products' }, /option "table" must be a DynamoDB table name/],
+    ['attributes not an array', { attributes: 'name' }, /option "attributes" must be an array of attribute names, such as \['name', 'price'\]; got "name"/],
+    ['an empty attribute name', { attributes: ['name', ''] }, /option "attributes\[1\]" must be an attribute name \(a string of 1 character or more\); got ""/],
+    ['an attribute name that is no string', { attributes: [7] }, /option "attributes\[0\]" must be an attribute name.*got 7/],
+    ['an attribute named twice', { attributes: ['name', 'price', 'name'] }, /option "attributes\[2\]" names "name" again; each attribute is named once/],
+  ])('a table or attributes DynamoDB could never accept are refused at construction, naming the option: %s', (_case, options, message) => {
+    expect(() => dynamoItem({ table: products, key: 'id', ...options })).toThrow(message)
+  })
+
+  test('a table ARN loads as its name does, as the SDK takes one wherever it takes a name', async () => {
+    const load = dynamoItem({ table: `arn:aws:dynamodb:us-east-1:123456789012:table/${products}`, key: 'id', attributes: ['name'], clientConfig: clientConfig() })
+    const handler = middy()
+      .use(dataCache({ name: 'byArn', load, ttl: '1m' }))
+      .handler(async (_event, context) => ({ one: await context.caches.byArn.get('p1'), many: await context.caches.byArn.getMany(['bulk-1', 'bulk-2']) }))
+    expect(await invoke(handler)).toEqual({ one: { id: 'p1', name: 'Lamp' }, many: [{ id: 'bulk-1', name: 'Bulk 1' }, { id: 'bulk-2', name: 'Bulk 2' }] })
+    expect(() => dynamoItem({ table: 'arn:aws-cn:dynamodb:cn-north-1:123456789012:table/Products_2024.v1', key: 'id' })).not.toThrow()
+  })
 })
 
 describe('s3Object', () => {
@@ -253,6 +275,18 @@ describe('s3Object', () => {
   test('options are checked at construction', () => {
     expect(() => s3Object({ bucket, format: 'yaml' } as unknown as Parameters<typeof s3Object>[0])).toThrow(/option "format" must be 'text', 'json' or 'bytes'/)
     expect(() => s3Object({ bucket: '' })).toThrow(/option "bucket"/)
+    for (const refused of ['ab', 'My_Bucket', 's3://catalog', 'catalog/products', 'catalog..v2', '-catalog', '192.168.1.10', 'c'.repeat(64)]) {
+      expect(() => s3Object({ bucket: refused })).toThrow(/option "bucket" must be an S3 bucket name \(3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit\) or an access point ARN; got /)
+    }
+    for (const accepted of [
+      'my.catalog-2024',
+      'arn:aws:s3:us-east-1:123456789012:accesspoint/catalog-ap',
+      'arn:aws:s3-object-lambda:us-east-1:123456789012:accesspoint/resizer',
+      'arn:aws:s3-outposts:us-east-1:123456789012:outpost/op-01ac5d28a6a232904/accesspoint/catalog',
+      'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap',
+    ]) {
+      expect(() => s3Object({ bucket: accepted })).not.toThrow()
+    }
     // Not at the first load: a config that is no object, or one beside a client, which would be ignored.
     expect(() => s3Object({ bucket, clientConfig: 'us-east-1' } as unknown as Parameters<typeof s3Object>[0])).toThrow(/option "clientConfig" must be S3 client options such as \{ region: 'eu-west-1' \}; got "us-east-1"/)
     const client = new S3Client(clientConfig())

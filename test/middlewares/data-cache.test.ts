@@ -1,7 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core'
 import { dataCache, DataScope, type DataBatchLoadContext, type DataCacheHandle } from '../../middlewares/data-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
-import { CacheKind, CacheLoadError, Outcome, registeredCaches, Tier, type CacheCounters } from '../../src/index.js'
+import { CacheKind, CacheLoadError, Outcome, registeredCaches, Tier, type CacheCounters, type EntryFreshness } from '../../src/index.js'
 import { movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
 
@@ -270,6 +270,26 @@ describe("scope: 'principal'", () => {
       })
     expect(await invoke(handler, {})).toEqual({ many: ['A', 'B'], deleted: false, lookup: { value: 'A', outcome: Outcome.Miss, tier: Tier.Source } })
     expect(load).toHaveBeenCalledTimes(3)
+  })
+
+  test("the handle's set refuses freshness the engine would refuse, and a scope of the caller's own, with a caller or without one", async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'checkedWrites', load: (id: string) => id, ttl: '5m', scope: 'principal' }))
+      .handler(async (_event, context) => {
+        const handle = context.caches.checkedWrites
+        const messageOf = (written: Promise<unknown>) => written.then(() => 'stored', (error: unknown) => (error as Error).message)
+        return {
+          misspelt: await messageOf(handle.set('a', 'v', { ttL: '1m' } as unknown as EntryFreshness)),
+          scoped: await messageOf(handle.set('a', 'v', { scope: {} } as unknown as EntryFreshness)),
+          keyless: await messageOf(handle.delete(7 as unknown as string)),
+        }
+      })
+    for (const event of [{ requestContext: { authorizer: { principalId: 'alice' } } }, {}]) {
+      const { misspelt, scoped, keyless } = (await invoke(handler, event)) as Record<string, string>
+      expect(misspelt).toMatch(/option "ttL" is not an option \(did you mean "ttl"\?\); known options: ttl, staleWhileRevalidate, staleIfError$/)
+      expect(scoped).toMatch(/option "scope" is not an option/)
+      expect(keyless).toMatch(/cache "checkedWrites" needs string keys; got number/)
+    }
   })
 
   test('a principal function replaces the event fields, and a batch loader gets its principal', async () => {

@@ -1,4 +1,5 @@
 import { estimateSize, MemoryStore } from '../../src/stores/memory/index.js'
+import { createCache } from '../../src/index.js'
 
 const sized = (size: number) => ({ size })
 
@@ -81,6 +82,46 @@ describe('estimateSize', () => {
   test('a buffer several views of one value share counts once, with the buffer itself beside them', () => {
     const shared = new ArrayBuffer(4_096)
     expect(estimateSize([new Uint8Array(shared, 0, 8), new Uint16Array(shared, 8, 8), shared])).toBe(4_096 + 3 * 8)
+  })
+
+  test('a collection, a blob or a buffer whose own size getter lies or throws is measured by what it holds, and the sum stays a number', () => {
+    class WordyMap extends Map<string, string> {
+      override get size(): number {
+        return 'many' as unknown as number
+      }
+    }
+    class ThrowingSet extends Set<string> {
+      override get size(): number {
+        throw new Error('not counted')
+      }
+    }
+    class EndlessBuffer extends ArrayBuffer {
+      override get byteLength(): number {
+        return Number.NaN
+      }
+    }
+    const textBlob = Object.defineProperty(new Blob(['x'.repeat(3_000)]), 'size', { get: () => '3000' })
+    const lyingArray = new Proxy(['ab'], { get: (target, property): unknown => (property === 'length' ? 'one' : Reflect.get(target, property)) })
+    expect(estimateSize(new WordyMap([['k', 'v']]))).toBe(estimateSize(new Map([['k', 'v']])))
+    expect(estimateSize(new ThrowingSet(['a', 'b']))).toBe(estimateSize(new Set(['a', 'b'])))
+    expect(estimateSize(textBlob)).toBe(3_000)
+    expect(estimateSize(new EndlessBuffer(64))).toBe(64)
+    expect(Number.isFinite(estimateSize({ lyingArray, nested: [new WordyMap(), textBlob] }))).toBe(true)
+  })
+
+  test('such a value leaves the byte bound of L1 in force', async () => {
+    class WordyMap extends Map<string, string> {
+      override get size(): number {
+        return 'many' as unknown as number
+      }
+    }
+    const cache = createCache<unknown>({ name: 'odd-sizes', load: (key) => (key === 'odd' ? new WordyMap([['k', 'v']]) : 'x'.repeat(200)), ttl: '1h', l1: { maxBytes: 1_000 } })
+    await cache.get('odd')
+    for (const key of ['a', 'b', 'c']) await cache.get(key)
+    const { bytes, entries, evictions } = cache.stats()
+    expect(Number.isFinite(bytes)).toBe(true)
+    expect(bytes).toBeLessThanOrEqual(1_000)
+    expect([entries, evictions]).toEqual([2, 2])
   })
 
   test('shared memory and blobs count their bytes', () => {

@@ -10,6 +10,7 @@ import {
   type AttributeValue,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb'
+import { isTableName, tableNameRule } from '../../cache/aws-names.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { checkClientOrConfig, isRecord, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
@@ -43,7 +44,6 @@ const batchGetLimit = 100
 const Attribute = { Payload: 'payload', LeaseToken: 'leaseToken', LeaseUntil: 'leaseUntil', Counter: 'counter' } as const
 const ownAttributes: readonly string[] = Object.values(Attribute)
 const attributeNamePattern = /^[A-Za-z0-9_.-]{1,255}$/
-const tableNamePattern = /^[A-Za-z0-9_.-]{3,255}$/
 /** Leases sit beside the values under a marker no value key can start with (cache names start with a letter or digit). */
 const leaseMarker = '#lease#'
 const ignore = (): void => undefined
@@ -294,9 +294,7 @@ class DynamoStore implements TieredStore {
 export const dynamoStore = (options: DynamoStoreOptions): L2Store => {
   if (!isRecord(options)) throw mustBe('options', "an object such as { table: 'cache' }", options)
   rejectUnknownOptions(options, optionNames)
-  if (typeof options.table !== 'string' || !tableNamePattern.test(options.table)) {
-    throw mustBe('table', 'a DynamoDB table name (3-255 letters, digits, _ . -)', options.table)
-  }
+  if (!isTableName(options.table)) throw mustBe('table', tableNameRule, options.table)
   checkClientOrConfig(options, (client) => client instanceof DynamoDBClient, { client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the store' })
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw mustBe('consistentRead', 'true or false', options.consistentRead)

@@ -37,37 +37,58 @@ export const estimateSize = (value: unknown): number => {
 }
 
 /**
+ * `size` and `byteLength` as the runtime's own getters read them: a subclass (of Blob, ArrayBuffer)
+ * may override its getter with one that answers a string, NaN or a throw, and one such value would
+ * make the sum NaN, which every bound compares false with: `l1.maxBytes` would hold no more.
+ */
+const intrinsicBytes =
+  (prototype: object, name: string) =>
+  (item: object): number => {
+    // Read from the prototype with `item` as the receiver: the runtime's getter, not the subclass's.
+    const bytes: unknown = Reflect.get(prototype, name, item)
+    return typeof bytes === 'number' && bytes >= 0 && bytes < Number.POSITIVE_INFINITY ? bytes : bytesPerReference
+  }
+const blobBytes = intrinsicBytes(Blob.prototype, 'size')
+const bufferBytes = intrinsicBytes(ArrayBuffer.prototype, 'byteLength')
+const sharedBufferBytes = intrinsicBytes(SharedArrayBuffer.prototype, 'byteLength')
+
+/**
  * The bytes of `item` itself, its members pushed onto `pending`. A getter or a proxy trap that
- * throws leaves what it guards counted as one reference: sizing never fails a load.
+ * throws leaves what it guards counted as one reference: sizing never fails a load. Collections
+ * count the members they yield, never their own `size` or `length`, which a subclass or a proxy
+ * may answer with anything.
  */
 const sizeOfObject = (item: object, pending: unknown[]): number => {
   let bytes = 0
   try {
-      if (ArrayBuffer.isView(item)) {
-        // A view keeps its whole buffer alive (a 10-byte slice of a 100 MB download, a small Buffer
-        // of Node's 8 KB pool): the buffer is what counts, once however many views share it.
-        pending.push(item.buffer)
-      } else if (item instanceof ArrayBuffer || item instanceof SharedArrayBuffer) {
-        bytes += item.byteLength
-      } else if (item instanceof Blob) {
-        bytes += item.size
-      } else if (item instanceof Map) {
-        for (const [key, entry] of item) pending.push(key, entry)
-        bytes += item.size * 2 * bytesPerReference
-      } else if (item instanceof Set) {
-        for (const entry of item) pending.push(entry)
-        bytes += item.size * bytesPerReference
-      } else if (Array.isArray(item)) {
-        for (const entry of item) pending.push(entry)
-        bytes += item.length * bytesPerReference
-      } else if (item instanceof Date) {
-        bytes += bytesPerReference
-      } else {
-        for (const key of Object.keys(item)) {
-          bytes += key.length * 2 + bytesPerReference
-          pending.push((item as Record<string, unknown>)[key])
-        }
+    if (ArrayBuffer.isView(item)) {
+      // A view keeps its whole buffer alive (a 10-byte slice of a 100 MB download, a small Buffer
+      // of Node's 8 KB pool): the buffer is what counts, once however many views share it.
+      pending.push(item.buffer)
+    } else if (item instanceof ArrayBuffer) {
+      bytes += bufferBytes(item)
+    } else if (item instanceof SharedArrayBuffer) {
+      bytes += sharedBufferBytes(item)
+    } else if (item instanceof Blob) {
+      bytes += blobBytes(item)
+    } else if (item instanceof Map) {
+      for (const [key, entry] of item) {
+        pending.push(key, entry)
+        bytes += 2 * bytesPerReference
       }
+    } else if (item instanceof Set || Array.isArray(item)) {
+      for (const entry of item as Iterable<unknown>) {
+        pending.push(entry)
+        bytes += bytesPerReference
+      }
+    } else if (item instanceof Date) {
+      bytes += bytesPerReference
+    } else {
+      for (const key of Object.keys(item)) {
+        bytes += key.length * 2 + bytesPerReference
+        pending.push((item as Record<string, unknown>)[key])
+      }
+    }
   } catch {
     bytes += bytesPerReference
   }
