@@ -4,13 +4,12 @@ import { createCache } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
 import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { BatchLoadContext, EntryFreshness, LoadContext } from '../src/cache/options.js'
-import { rejectUnknownOptions } from '../src/cache/options.js'
+import { checkClientOrConfig, isSdkClient, rejectUnknownOptions } from '../src/cache/options.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import { createSsmSource, secretsManagerReferencePrefix, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
 import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
-  checkClientOptions,
   engineFreshness,
   hierarchyRule,
   optionalBoolean,
@@ -230,7 +229,7 @@ export const configCache = <const N extends string = 'config', const P extends R
   refuseTierOptions(raw, 'configCache', 'each environment reads its parameters from SSM; values to share through Redis or DynamoDB belong in a dataCache')
   rejectUnknownOptions(raw, optionNames)
   refuseReservedName(raw.name)
-  checkClientOptions('', raw, 'an SSMClient')
+  checkClientOrConfig(raw, { isClient: isSdkClient, client: 'an SSMClient from the AWS SDK v3', config: 'SSM client options', maker: 'configCache', option: 'awsSdkV3Client' })
   const parameters = Object.entries(raw.parameters === undefined ? {} : requireRecord('parameters', raw.parameters, "{ table: '/shop/table' }"))
   const paths = Object.entries(raw.paths === undefined ? {} : requireRecord('paths', raw.paths, "{ flags: '/shop/flags/' }"))
   if (parameters.length + paths.length === 0) throw new CacheOptionsError('parameters', "or 'paths' must name at least one value to cache")

@@ -4,7 +4,7 @@ import { createCache } from '../src/cache/cache.js'
 import { parseDuration, type Duration } from '../src/cache/duration.js'
 import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { EntryFreshness, LoadContext } from '../src/cache/options.js'
-import { rejectUnknownOptions } from '../src/cache/options.js'
+import { checkClientOrConfig, isSdkClient, rejectUnknownOptions } from '../src/cache/options.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import { reasonOf } from '../src/lambda/reason.js'
 import { createSecretsSource, isScheduledForDeletion, type SecretsClientOptions, type SecretsSource } from '../src/sources/secrets.js'
@@ -12,7 +12,6 @@ import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/s
 import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
-  checkClientOptions,
   engineFreshness,
   optionalBoolean,
   ownTtl,
@@ -160,11 +159,11 @@ const declaredValue = (plan: SecretPlan, value: string | Uint8Array): unknown =>
   return decodeValue(value, plan.transform, plan.label)
 }
 
-const clientOptions = (option: string, value: unknown, client: string): Record<string, unknown> => {
+const clientOptions = (option: string, value: unknown, client: string, config: string): Record<string, unknown> => {
   if (value === undefined) return {}
   const options = requireRecord(option, value, '{ clientConfig: { region: "eu-west-1" } }')
   rejectUnknownOptions(options, clientOptionNames, `${option}.`)
-  checkClientOptions(`${option}.`, options, client)
+  checkClientOrConfig(options, { isClient: isSdkClient, client: `${client} from the AWS SDK v3`, config, maker: 'secretsCache', option: 'awsSdkV3Client', prefix: `${option}.` })
   return options
 }
 
@@ -231,8 +230,8 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
 
   let secretsManager: SecretsSource | undefined
   let ssm: SsmSource | undefined
-  const secretsManagerOptions = clientOptions('secretsManager', options.secretsManager, 'a SecretsManagerClient') as SecretsClientOptions
-  const ssmOptions = clientOptions('ssm', options.ssm, 'an SSMClient') as SsmClientOptions
+  const secretsManagerOptions = clientOptions('secretsManager', options.secretsManager, 'a SecretsManagerClient', 'Secrets Manager client options') as SecretsClientOptions
+  const ssmOptions = clientOptions('ssm', options.ssm, 'an SSMClient', 'SSM client options') as SsmClientOptions
   // Once per secret: a denied DescribeSecret is denied on every load, and the user who asked for the
   // cap should learn once that it is not applied, not have every load fail for it.
   const rotationWarned = new Set<string>()

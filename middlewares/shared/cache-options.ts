@@ -1,6 +1,6 @@
 import type { Duration } from '../../src/cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../src/cache/errors.js'
-import { isRecord, parseTtl } from '../../src/cache/options.js'
+import { parseTtl } from '../../src/cache/options.js'
 import type { EntryFreshness, FreshnessOptions } from '../../src/cache/options.js'
 
 /**
@@ -79,24 +79,6 @@ export const refuseUnholdableProperty = (option: string, property: string): void
 export const refuseTierOptions = (options: Readonly<Record<string, unknown>>, middleware: string, l2Reason: string): void => {
   if (options.l1 !== undefined) throw new CacheOptionsError('l1', `is not an option of ${middleware}: it holds only the values it names, which need no memory bounds`)
   if (options.l2 !== undefined) throw new CacheOptionsError('l2', `is not an option of ${middleware}: ${l2Reason}`)
-}
-
-/**
- * Checks an SDK client option pair now, as warmup checks its own: Powertools' providers would swap
- * an `awsSdkV3Client` that is no SDK client for a default one at the first load (with a warning),
- * and ignore a `clientConfig` given beside a client. `prefix` names where they sit ('secretsManager.').
- */
-export const checkClientOptions = (prefix: string, options: Readonly<Record<string, unknown>>, client: string): void => {
-  const { awsSdkV3Client, clientConfig } = options
-  if (awsSdkV3Client !== undefined && (!isRecord(awsSdkV3Client) || typeof awsSdkV3Client.send !== 'function')) {
-    throw new CacheOptionsError(`${prefix}awsSdkV3Client`, `must be ${client} from the AWS SDK v3; got ${printable(awsSdkV3Client)}`)
-  }
-  if (clientConfig !== undefined && !isRecord(clientConfig)) {
-    throw new CacheOptionsError(`${prefix}clientConfig`, `must be an object of ${client} options such as { region: 'eu-west-1' }; got ${printable(clientConfig)}`)
-  }
-  if (awsSdkV3Client !== undefined && clientConfig !== undefined) {
-    throw new CacheOptionsError(`${prefix}clientConfig`, 'cannot be combined with awsSdkV3Client: configure the client you pass instead')
-  }
 }
 
 /**

@@ -186,26 +186,42 @@ export const requireRecord = (option: string, value: unknown, example: string): 
   return value
 }
 
-/** How a factory names the SDK client it takes: `{ client: 'an S3Client', config: 'S3 client options', maker: 'the loader' }`. */
+/**
+ * How a factory names the SDK client it takes: `{ isClient, client: 'an S3Client', config: 'S3 client
+ * options', maker: 'the loader' }`; `option` is `client` unless the factory follows Powertools'
+ * `awsSdkV3Client`, and `prefix` names where the pair sits (`secretsManager.`).
+ */
 export interface ClientDescription {
+  readonly isClient: (value: unknown) => boolean
   readonly client: string
   readonly config: string
   /** Who makes a client when none is given. */
   readonly maker: string
+  readonly option?: 'client' | 'awsSdkV3Client'
+  readonly prefix?: string
 }
 
 /**
- * A `client` you made, or the `clientConfig` of the one to be made at first use: checked now, since
+ * An SDK v3 client of any copy of the SDK: what Powertools' providers and warmup call `send` on.
+ * Checked at construction, since Powertools would swap one that is none for a default client at the
+ * first load (with only a warning).
+ */
+export const isSdkClient = (value: unknown): boolean => isRecord(value) && typeof value.send === 'function'
+
+/**
+ * A client you made, or the `clientConfig` of the one to be made at first use: checked now, since
  * the first call would be the first to meet a config that is no object, and a config given beside a
  * client would be ignored without a word.
  */
-export const checkClientOrConfig = (options: Readonly<Record<string, unknown>>, isClient: (value: unknown) => boolean, described: ClientDescription): void => {
-  const { client, clientConfig } = options
-  if (client !== undefined && !isClient(client)) throw mustBe('client', described.client, client)
+export const checkClientOrConfig = (options: Readonly<Record<string, unknown>>, described: ClientDescription): void => {
+  const { option = 'client', prefix = '' } = described
+  const client = options[option]
+  const { clientConfig } = options
+  if (client !== undefined && !described.isClient(client)) throw mustBe(`${prefix}${option}`, described.client, client)
   if (client !== undefined && clientConfig !== undefined) {
-    throw new CacheOptionsError('clientConfig', `applies to a client ${described.maker} makes, not to a 'client' you pass`)
+    throw new CacheOptionsError(`${prefix}clientConfig`, `applies to a client ${described.maker} makes, not to a '${option}' you pass: configure that client instead`)
   }
-  if (clientConfig !== undefined && !isRecord(clientConfig)) throw mustBe('clientConfig', `${described.config} such as { region: 'eu-west-1' }`, clientConfig)
+  if (clientConfig !== undefined && !isRecord(clientConfig)) throw mustBe(`${prefix}clientConfig`, `${described.config} such as { region: 'eu-west-1' }`, clientConfig)
 }
 
 export const optionalBoolean = (option: string, value: unknown, fallback: boolean): boolean => {

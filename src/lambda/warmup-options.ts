@@ -2,7 +2,7 @@ import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
 import type { Context } from 'aws-lambda'
 import { boundedDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
-import { isRecord, neverThrowing, rejectUnknownOptions } from '../cache/options.js'
+import { checkClientOrConfig, isRecord, isSdkClient, neverThrowing, rejectUnknownOptions } from '../cache/options.js'
 import { longestInvocationMs } from './budget.js'
 import type { Invoke } from './fan-out.js'
 import { sdkInvoke } from './lambda-invoke.js'
@@ -134,19 +134,11 @@ const metricsOf = (value: unknown): readonly FlushableMetrics[] => {
 }
 
 const invokeOf = (options: Record<string, unknown>): Invoke => {
+  checkClientOrConfig(options, { isClient: isSdkClient, client: 'a LambdaClient from @aws-sdk/client-lambda', config: 'an object of LambdaClient options', maker: 'warmup', option: 'awsSdkV3Client' })
   const { awsSdkV3Client, clientConfig } = options
-  if (awsSdkV3Client !== undefined && clientConfig !== undefined) {
-    throw new CacheOptionsError('clientConfig', 'cannot be combined with awsSdkV3Client: configure the client you pass instead')
-  }
-  if (awsSdkV3Client !== undefined && (!isRecord(awsSdkV3Client) || typeof awsSdkV3Client.send !== 'function')) {
-    throw new CacheOptionsError('awsSdkV3Client', `must be a LambdaClient from @aws-sdk/client-lambda; got ${printable(awsSdkV3Client)}`)
-  }
-  if (clientConfig !== undefined && !isRecord(clientConfig)) {
-    throw new CacheOptionsError('clientConfig', `must be an object of LambdaClient options; got ${printable(clientConfig)}`)
-  }
   return sdkInvoke({
     ...(awsSdkV3Client === undefined ? {} : { awsSdkV3Client: awsSdkV3Client as unknown as LambdaClient }),
-    ...(clientConfig === undefined ? {} : { clientConfig }),
+    ...(clientConfig === undefined ? {} : { clientConfig: clientConfig as LambdaClientConfig }),
   })
 }
 

@@ -100,7 +100,7 @@ const resolveCaches = (value: unknown): string[] => {
 }
 
 const resolveClient = (raw: Record<string, unknown>): Pick<ResolvedSnapshotOptions, 'client' | 'clientConfig'> => {
-  checkClientOrConfig(raw, (client) => client instanceof S3Client, { client: 'an S3Client', config: 'S3 client options', maker: 'the snapshot' })
+  checkClientOrConfig(raw, { isClient: (client) => client instanceof S3Client, client: 'an S3Client', config: 'S3 client options', maker: 'the snapshot' })
   const { client, clientConfig } = raw as Pick<SnapshotOptions, 'client' | 'clientConfig'>
   return { client, clientConfig: clientConfig ?? {} }
 }

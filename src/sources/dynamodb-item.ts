@@ -90,7 +90,7 @@ const validate = (options: DynamoItemOptions): void => {
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw new CacheOptionsError('consistentRead', `must be true or false; got ${printable(options.consistentRead)}`)
   }
-  checkClientOrConfig(options, (client) => client instanceof DynamoDBClient, { client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the loader' })
+  checkClientOrConfig(options, { isClient: (client) => client instanceof DynamoDBClient, client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the loader' })
 }
 
 /**

@@ -45,7 +45,7 @@ export function s3Object(options: S3ObjectOptions): Loader<unknown> {
   if (!isBucketNameOrArn(bucket)) throw mustBe('bucket', bucketNameOrArnRule, bucket)
   if (typeof key !== 'function') throw new CacheOptionsError('key', `must be a function from the cache key to the object key; got ${printable(key)}`)
   if (!formats.includes(format)) throw new CacheOptionsError('format', `must be 'text', 'json' or 'bytes'; got ${printable(format)}`)
-  checkClientOrConfig(options, (client) => client instanceof S3Client, { client: 'an S3Client', config: 'S3 client options', maker: 'the loader' })
+  checkClientOrConfig(options, { isClient: (client) => client instanceof S3Client, client: 'an S3Client', config: 'S3 client options', maker: 'the loader' })
   let made: S3Client | undefined
   const client = (): S3Client => options.client ?? (made ??= new S3Client(options.clientConfig ?? {}))
 

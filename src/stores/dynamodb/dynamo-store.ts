@@ -295,7 +295,7 @@ export const dynamoStore = (options: DynamoStoreOptions): L2Store => {
   if (!isRecord(options)) throw mustBe('options', "an object such as { table: 'cache' }", options)
   rejectUnknownOptions(options, optionNames)
   if (!isTableName(options.table)) throw mustBe('table', tableNameRule, options.table)
-  checkClientOrConfig(options, (client) => client instanceof DynamoDBClient, { client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the store' })
+  checkClientOrConfig(options, { isClient: (client) => client instanceof DynamoDBClient, client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the store' })
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw mustBe('consistentRead', 'true or false', options.consistentRead)
   }
