@@ -229,7 +229,7 @@ export const configCache = <const N extends string = 'config', const P extends R
   refuseTierOptions(raw, 'configCache', 'each environment reads its parameters from SSM; values to share through Redis or DynamoDB belong in a dataCache')
   rejectUnknownOptions(raw, optionNames)
   refuseReservedName(raw.name)
-  checkClientOrConfig(raw, { isClient: isSdkClient, client: 'an SSMClient from the AWS SDK v3', config: 'SSM client options', maker: 'configCache', option: 'awsSdkV3Client' })
+  checkClientOrConfig(raw, { isClient: (client) => isSdkClient(client, 'SSM'), client: 'an SSMClient from the AWS SDK v3', config: 'SSM client options', maker: 'configCache', option: 'awsSdkV3Client' })
   const parameters = Object.entries(raw.parameters === undefined ? {} : requireRecord('parameters', raw.parameters, "{ table: '/shop/table' }"))
   const paths = Object.entries(raw.paths === undefined ? {} : requireRecord('paths', raw.paths, "{ flags: '/shop/flags/' }"))
   if (parameters.length + paths.length === 0) throw new CacheOptionsError('parameters', "or 'paths' must name at least one value to cache")

@@ -3,8 +3,8 @@ import type { Context } from 'aws-lambda'
 import { createCache } from '../src/cache/cache.js'
 import { parseDuration, type Duration } from '../src/cache/duration.js'
 import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
-import type { EntryFreshness, LoadContext } from '../src/cache/options.js'
-import { checkClientOrConfig, isSdkClient, rejectUnknownOptions } from '../src/cache/options.js'
+import type { EntryFreshness, LoadContext, Logger } from '../src/cache/options.js'
+import { checkClientOrConfig, isSdkClient, rejectUnknownOptions, resolveLogger } from '../src/cache/options.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import { reasonOf } from '../src/lambda/reason.js'
 import { createSecretsSource, isScheduledForDeletion, type SecretsClientOptions, type SecretsSource } from '../src/sources/secrets.js'
@@ -93,11 +93,13 @@ export interface SecretsCacheOptions<N extends string, S> extends CacheMiddlewar
    * load). A DescribeSecret that is denied or fails caps nothing and warns once per secret. Default false.
    */
   readonly capTtlAtRotation?: boolean
+  /** Receives the warnings of `capTtlAtRotation` and `refreshOn` (Powertools' Logger, console). Default: console. */
+  readonly logger?: Logger
   readonly secretsManager?: SecretsClientOptions
   readonly ssm?: SsmClientOptions
 }
 
-const optionNames = [...cacheMiddlewareOptionNames, 'secrets', 'refreshOn', 'capTtlAtRotation', 'secretsManager', 'ssm'] as const
+const optionNames = [...cacheMiddlewareOptionNames, 'secrets', 'refreshOn', 'capTtlAtRotation', 'logger', 'secretsManager', 'ssm'] as const
 const secretOptionNames = ['name', 'source', 'transform', 'optional', 'ttl'] as const
 const clientOptionNames = ['awsSdkV3Client', 'clientConfig'] as const
 const sources: readonly string[] = Object.values(SecretSource)
@@ -159,11 +161,12 @@ const declaredValue = (plan: SecretPlan, value: string | Uint8Array): unknown =>
   return decodeValue(value, plan.transform, plan.label)
 }
 
-const clientOptions = (option: string, value: unknown, client: string, config: string): Record<string, unknown> => {
+/** `service`: the `serviceId` a client of that service carries, so that one of another service is refused. */
+const clientOptions = (option: string, value: unknown, service: string, client: string, config: string): Record<string, unknown> => {
   if (value === undefined) return {}
   const options = requireRecord(option, value, '{ clientConfig: { region: "eu-west-1" } }')
   rejectUnknownOptions(options, clientOptionNames, `${option}.`)
-  checkClientOrConfig(options, { isClient: isSdkClient, client: `${client} from the AWS SDK v3`, config, maker: 'secretsCache', option: 'awsSdkV3Client', prefix: `${option}.` })
+  checkClientOrConfig(options, { isClient: (candidate) => isSdkClient(candidate, service), client: `${client} from the AWS SDK v3`, config, maker: 'secretsCache', option: 'awsSdkV3Client', prefix: `${option}.` })
   return options
 }
 
@@ -215,6 +218,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     throw mustBe('refreshOn', "a function of the handler's error", options.refreshOn)
   }
   const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)
+  const logger = resolveLogger(options.logger)
   // Checked before the cache is registered: a construction that fails leaves nothing for warmup to find.
   const prefetch = optionalBoolean('prefetch', options.prefetch, true)
   const settleBudgetMs = resolveSettleBudget(options.settleBudget)
@@ -230,8 +234,8 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
 
   let secretsManager: SecretsSource | undefined
   let ssm: SsmSource | undefined
-  const secretsManagerOptions = clientOptions('secretsManager', options.secretsManager, 'a SecretsManagerClient', 'Secrets Manager client options') as SecretsClientOptions
-  const ssmOptions = clientOptions('ssm', options.ssm, 'an SSMClient', 'SSM client options') as SsmClientOptions
+  const secretsManagerOptions = clientOptions('secretsManager', options.secretsManager, 'Secrets Manager', 'a SecretsManagerClient', 'Secrets Manager client options') as SecretsClientOptions
+  const ssmOptions = clientOptions('ssm', options.ssm, 'SSM', 'an SSMClient', 'SSM client options') as SsmClientOptions
   // Once per secret: a denied DescribeSecret is denied on every load, and the user who asked for the
   // cap should learn once that it is not applied, not have every load fail for it.
   const rotationWarned = new Set<string>()
@@ -239,7 +243,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     source.nextRotation(plan.name).catch((error: unknown) => {
       if (!rotationWarned.has(plan.name)) {
         rotationWarned.add(plan.name)
-        console.warn(
+        logger.warn(
           `middy-cache: capTtlAtRotation: DescribeSecret of ${plan.label} (${plan.target}) failed, so its ttl is not capped at its next rotation: ${reasonOf(error)} (warned once per secret)`,
         )
       }
@@ -269,6 +273,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     name: contextName,
     describeKey: describeEntryKeys(contextName, entries),
     ...freshnessOptions,
+    logger,
     load: loadSecret,
   })
   registerCache({ cache, kind: CacheKind.Secrets, secret: true })
@@ -291,7 +296,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
             try {
               accepted = refreshOn(error)
             } catch (predicateError) {
-              console.warn('middy-cache: secretsCache refreshOn threw; the cached secrets are kept', predicateError)
+              logger.warn(`middy-cache: secretsCache refreshOn threw, so the cached secrets are kept: ${reasonOf(predicateError)}`)
               return
             }
             if (accepted) void cache.clear()

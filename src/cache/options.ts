@@ -202,11 +202,17 @@ export interface ClientDescription {
 }
 
 /**
- * An SDK v3 client of any copy of the SDK: what Powertools' providers and warmup call `send` on.
+ * An SDK v3 client of any copy of the SDK (another version in the bundle has classes of its own, so
+ * `instanceof` would refuse it): what Powertools' providers, warmup, the loaders and the stores call
+ * `send` on; with `service`, one whose config names no other service (`serviceId`, 'DynamoDB').
  * Checked at construction, since Powertools would swap one that is none for a default client at the
  * first load (with only a warning).
  */
-export const isSdkClient = (value: unknown): boolean => isRecord(value) && typeof value.send === 'function'
+export const isSdkClient = (value: unknown, service?: string): boolean => {
+  if (!isRecord(value) || typeof value.send !== 'function') return false
+  const serviceId = isRecord(value.config) ? value.config.serviceId : undefined
+  return service === undefined || serviceId === undefined || serviceId === service
+}
 
 /**
  * A client you made, or the `clientConfig` of the one to be made at first use: checked now, since

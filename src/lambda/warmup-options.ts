@@ -134,7 +134,7 @@ const metricsOf = (value: unknown): readonly FlushableMetrics[] => {
 }
 
 const invokeOf = (options: Record<string, unknown>): Invoke => {
-  checkClientOrConfig(options, { isClient: isSdkClient, client: 'a LambdaClient from @aws-sdk/client-lambda', config: 'an object of LambdaClient options', maker: 'warmup', option: 'awsSdkV3Client' })
+  checkClientOrConfig(options, { isClient: (client) => isSdkClient(client, 'Lambda'), client: 'a LambdaClient from @aws-sdk/client-lambda', config: 'an object of LambdaClient options', maker: 'warmup', option: 'awsSdkV3Client' })
   const { awsSdkV3Client, clientConfig } = options
   return sdkInvoke({
     ...(awsSdkV3Client === undefined ? {} : { awsSdkV3Client: awsSdkV3Client as unknown as LambdaClient }),

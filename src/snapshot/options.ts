@@ -1,8 +1,8 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { bucketNameRule, isBucketName } from '../cache/aws-names.js'
 import { boundedDuration, parseDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, printable } from '../cache/errors.js'
-import { cacheNameRule, checkClientOrConfig, isCacheName, isRecord, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
+import { cacheNameRule, checkClientOrConfig, isCacheName, isRecord, isSdkClient, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
 import { registeredCaches } from '../cache/registry.js'
 
 export interface SnapshotOptions {
@@ -100,7 +100,7 @@ const resolveCaches = (value: unknown): string[] => {
 }
 
 const resolveClient = (raw: Record<string, unknown>): Pick<ResolvedSnapshotOptions, 'client' | 'clientConfig'> => {
-  checkClientOrConfig(raw, { isClient: (client) => client instanceof S3Client, client: 'an S3Client', config: 'S3 client options', maker: 'the snapshot' })
+  checkClientOrConfig(raw, { isClient: (client) => isSdkClient(client, 'S3'), client: 'an S3Client', config: 'S3 client options', maker: 'the snapshot' })
   const { client, clientConfig } = raw as Pick<SnapshotOptions, 'client' | 'clientConfig'>
   return { client, clientConfig: clientConfig ?? {} }
 }

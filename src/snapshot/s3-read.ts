@@ -1,4 +1,5 @@
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { isAwsError } from '../cache/aws-errors.js'
 import type { Clock } from '../cache/clock.js'
 import { CacheError } from '../cache/errors.js'
 import { hold } from '../lambda/deadline.js'
@@ -20,16 +21,14 @@ export const Absence = {
 } as const
 export type Absence = (typeof Absence)[keyof typeof Absence]
 
-const isAccessDenied = (error: unknown): boolean => error instanceof Error && error.name === 'AccessDenied'
-
 /** The object's body, or why there is none. Rejects on any other failure, an abort included. */
 export const getSnapshotObject = async (client: S3Client, location: ObjectLocation, signal: AbortSignal): Promise<Uint8Array | Absence> => {
   let answer
   try {
     answer = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }), { abortSignal: signal })
   } catch (error) {
-    if (error instanceof NoSuchKey) return Absence.NotFound
-    if (isAccessDenied(error)) return Absence.Denied
+    if (isAwsError(error, 'NoSuchKey')) return Absence.NotFound
+    if (isAwsError(error, 'AccessDenied')) return Absence.Denied
     throw error
   }
   if (answer.Body === undefined) return Absence.NotFound

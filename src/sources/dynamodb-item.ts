@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { isTableNameOrArn, tableNameOrArnRule } from '../cache/aws-names.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../cache/errors.js'
-import { checkClientOrConfig, isRecord, rejectUnknownOptions, type BatchLoader, type Loader } from '../cache/options.js'
+import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions, type BatchLoader, type Loader } from '../cache/options.js'
 import { canBeKey, fromAttributes, isKeyValue, toKeyAttribute, type KeyValue } from './attribute-values.js'
 
 export interface DynamoItemOptions {
@@ -90,7 +90,7 @@ const validate = (options: DynamoItemOptions): void => {
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw new CacheOptionsError('consistentRead', `must be true or false; got ${printable(options.consistentRead)}`)
   }
-  checkClientOrConfig(options, { isClient: (client) => client instanceof DynamoDBClient, client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the loader' })
+  checkClientOrConfig(options, { isClient: (client) => isSdkClient(client, 'DynamoDB'), client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the loader' })
 }
 
 /**

@@ -1,7 +1,8 @@
-import { GetObjectCommand, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { isAwsError } from '../cache/aws-errors.js'
 import { bucketNameOrArnRule, isBucketNameOrArn } from '../cache/aws-names.js'
 import { CacheOptionsError, mustBe, printable } from '../cache/errors.js'
-import { checkClientOrConfig, isRecord, rejectUnknownOptions, type Loader } from '../cache/options.js'
+import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions, type Loader } from '../cache/options.js'
 import { decodeValue, Transform } from './transform.js'
 
 /** How an object's body is returned: UTF-8 text, parsed JSON, or bytes. */
@@ -45,7 +46,7 @@ export function s3Object(options: S3ObjectOptions): Loader<unknown> {
   if (!isBucketNameOrArn(bucket)) throw mustBe('bucket', bucketNameOrArnRule, bucket)
   if (typeof key !== 'function') throw new CacheOptionsError('key', `must be a function from the cache key to the object key; got ${printable(key)}`)
   if (!formats.includes(format)) throw new CacheOptionsError('format', `must be 'text', 'json' or 'bytes'; got ${printable(format)}`)
-  checkClientOrConfig(options, { isClient: (client) => client instanceof S3Client, client: 'an S3Client', config: 'S3 client options', maker: 'the loader' })
+  checkClientOrConfig(options, { isClient: (client) => isSdkClient(client, 'S3'), client: 'an S3Client', config: 'S3 client options', maker: 'the loader' })
   let made: S3Client | undefined
   const client = (): S3Client => options.client ?? (made ??= new S3Client(options.clientConfig ?? {}))
 
@@ -56,7 +57,7 @@ export function s3Object(options: S3ObjectOptions): Loader<unknown> {
     try {
       ;({ Body: body } = await client().send(new GetObjectCommand({ Bucket: bucket, Key: objectKey }), { abortSignal: signal }))
     } catch (error) {
-      if (error instanceof NoSuchKey) return undefined
+      if (isAwsError(error, 'NoSuchKey')) return undefined
       throw error
     }
     if (body === undefined) return undefined

@@ -1,5 +1,6 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets'
 import { DescribeSecretCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
+import { isAwsError } from '../cache/aws-errors.js'
 import { sdkErrorOf } from './powertools-errors.js'
 
 /** A client the caller built, or options to build one with (region, endpoint, credentials...). */
@@ -18,12 +19,6 @@ export interface SecretsSource {
   nextRotation(secretId: string): Promise<Date | undefined>
 }
 
-/**
- * Told by the SDK's `name` rather than its class: a client the caller built may come from another
- * copy of the SDK, whose exception classes are not ours.
- */
-const isSdkError = (error: unknown, name: string): error is Error => error instanceof Error && error.name === name
-
 /** AWS: "...because it was marked for deletion."; moto_server: "...currently marked deleted." */
 const deletionWording = /\bmarked\s+(?:for\s+deletion|deleted)\b/i
 
@@ -31,7 +26,7 @@ const deletionWording = /\bmarked\s+(?:for\s+deletion|deleted)\b/i
  * GetSecretValue's answer for a secret scheduled for deletion (DeleteSecret with a recovery window,
  * 7 to 30 days): an InvalidRequestException, told from its other uses by its wording.
  */
-export const isScheduledForDeletion = (error: unknown): boolean => isSdkError(error, 'InvalidRequestException') && deletionWording.test(error.message)
+export const isScheduledForDeletion = (error: unknown): boolean => isAwsError(error, 'InvalidRequestException') && deletionWording.test(error.message)
 
 /**
  * Secrets Manager through Powertools' SecretsProvider, with Powertools' own cache bypassed: the
@@ -46,7 +41,7 @@ export const createSecretsSource = (options: SecretsClientOptions): SecretsSourc
         return await provider.get(secretId, { forceFetch: true, maxAge: 0 })
       } catch (error) {
         const sdkError = sdkErrorOf(error)
-        if (isSdkError(sdkError, 'ResourceNotFoundException')) return undefined
+        if (isAwsError(sdkError, 'ResourceNotFoundException')) return undefined
         throw sdkError
       }
     },

@@ -1,3 +1,4 @@
+import { SSMClient } from '@aws-sdk/client-ssm'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { CacheOptionsError } from '../../src/cache/errors.js'
 import { resolveWarmupOptions } from '../../src/lambda/warmup-options.js'
@@ -68,6 +69,12 @@ describe('warmup options', () => {
     const error = optionError(options)
     expect(error.option).toBe(option)
     expect(error.message).toMatch(message)
+  })
+
+  test('a client of another AWS service is refused: Lambda would never see its Invoke', () => {
+    const ssm = new SSMClient({ region: 'eu-west-1' })
+    expect(optionError({ awsSdkV3Client: ssm }).message).toMatch(/option "awsSdkV3Client" must be a LambdaClient/)
+    ssm.destroy()
   })
 
   test('a client and a client configuration together are refused', () => {

@@ -19,6 +19,10 @@ describe('configCache and secretsCache SDK client options are checked at constru
     ['secretsCache secretsManager.clientConfig that is no object', () => secretsCache({ secrets: { a: 'a' }, prefetch: false, secretsManager: { clientConfig: 5 } }), 'secretsManager.clientConfig'],
     ['secretsCache secretsManager both', () => secretsCache({ secrets: { a: 'a' }, prefetch: false, secretsManager: { awsSdkV3Client: new SecretsManagerClient({ region: 'us-east-1' }), clientConfig: { region: 'eu-west-1' } } }), 'secretsManager.clientConfig'],
     ['secretsCache ssm.awsSdkV3Client that is no client', () => secretsCache({ secrets: { a: { name: '/a', source: 'ssm' } }, prefetch: false, ssm: { awsSdkV3Client: {} as never } }), 'ssm.awsSdkV3Client'],
+    // A client of another service would have every request refused by AWS, at the first load.
+    ['configCache awsSdkV3Client of Secrets Manager', () => configCache({ parameters: { a: '/a' }, prefetch: false, awsSdkV3Client: new SecretsManagerClient({ region: 'us-east-1' }) as never }), 'awsSdkV3Client'],
+    ['secretsCache secretsManager.awsSdkV3Client of SSM', () => secretsCache({ secrets: { a: 'a' }, prefetch: false, secretsManager: { awsSdkV3Client: new SSMClient({ region: 'us-east-1' }) as never } }), 'secretsManager.awsSdkV3Client'],
+    ['secretsCache ssm.awsSdkV3Client of Secrets Manager', () => secretsCache({ secrets: { a: { name: '/a', source: 'ssm' } }, prefetch: false, ssm: { awsSdkV3Client: new SecretsManagerClient({ region: 'us-east-1' }) as never } }), 'ssm.awsSdkV3Client'],
   ])('%s', (_case, make, option) => {
     expect(make).toThrow(CacheOptionsError)
     expect(make).toThrow(`option "${option}"`)

@@ -38,6 +38,7 @@ describe('configCache options', () => {
     ['bad settleBudget', { parameters: { a: '/a' }, settleBudget: 'soon' }, /option "settleBudget"/],
     ['settleBudget longer than any invocation', { parameters: { a: '/a' }, settleBudget: '16m' }, /option "settleBudget" must be from 0 ms to 900000 ms; got "16m"/],
     ['bad retryAfterError', { parameters: { a: '/a' }, retryAfterError: 'soon' }, /option "retryAfterError"/],
+    ['a logger, which configCache would never use', { parameters: { a: '/a' }, logger: console }, /option "logger" is not an option/],
     ['a name the context already has', { parameters: { a: '/a' }, name: 'functionName' }, /option "name" cannot be "functionName": the context already has a property of that name/],
     ['the tenant id the context has under tenant isolation', { parameters: { a: '/a' }, name: 'tenantId' }, /option "name" cannot be "tenantId": the context already has a property of that name/],
     ['l1, with why', { parameters: { a: '/a' }, l1: { maxEntries: 10 } }, /option "l1" is not an option of configCache: it holds only the values it names/],
@@ -90,11 +91,19 @@ describe('configCache options', () => {
   test.each<[string, Record<string, unknown>]>([
     ['prefetch', { prefetch: 'no' }],
     ['settleBudget', { settleBudget: 'soon' }],
+    ['logger', { logger: {} }],
   ])('a construction refused for its %s registers no cache, which warm-up pings would refresh and snapshots hold', (_option, bad) => {
     const before = registeredCaches().length
     expect(() => configCache({ name: 'refused-config', parameters: { a: '/a' }, awsSdkV3Client: fakeClient(), ...bad })).toThrow(CacheOptionsError)
     expect(() => secretsCache({ name: 'refused-secrets', secrets: { a: 'a' }, ...bad })).toThrow(CacheOptionsError)
     expect(registeredCaches().slice(before).map(({ cache }) => cache.name)).toEqual([])
+  })
+
+  test("secretsCache takes a logger (console, Powertools' Logger: anything with warn(message)) and refuses one without warn", () => {
+    expect(() => secretsCache({ secrets: { a: 'a' }, prefetch: false, logger: { warn: () => undefined } })).not.toThrow()
+    expect(() => secretsCache({ secrets: { a: 'a' }, prefetch: false, logger: { log: () => undefined } } as never)).toThrow(
+      /option "logger" must be an object with a warn\(message\) method, such as console; got an object/,
+    )
   })
 
   test('both middlewares register their caches, secrets marked as secret', () => {

@@ -1,6 +1,7 @@
 import middy from '@middy/core'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3'
+import { mockClient } from 'aws-sdk-client-mock'
 import { dataCache } from '../../middlewares/data-cache.js'
 import { dynamoItem } from '../../entrypoints/dynamodb.js'
 import { s3Object } from '../../entrypoints/s3.js'
@@ -8,6 +9,8 @@ import { CacheLoadError } from '../../src/index.js'
 import { createBucket, createTable, destroySeedClients, putItems, putObject, uniqueName } from '../harness/index.js'
 import { countCommands } from '../support/aws-commands.js'
 import { invoke } from '../support/invoke.js'
+import { anotherCopyOf } from '../support/sdk-copy.js'
+import { testClients } from '../support/sdk-clients.js'
 
 const clientConfig = () => ({
   endpoint: process.env.AWS_ENDPOINT_URL ?? '',
@@ -15,6 +18,11 @@ const clientConfig = () => ({
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 })
 
+const clients = testClients()
+
+afterEach(() => {
+  clients.destroyAll()
+})
 
 afterAll(() => {
   destroySeedClients()
@@ -212,6 +220,18 @@ describe('dynamoItem', () => {
     expect(() => dynamoItem({ table: products, key: 'id', ...options })).toThrow(message)
   })
 
+  test('a client of another copy of the SDK (a second version in the bundle) is taken, and loads as a client of its own does', async () => {
+    const sdk = anotherCopyOf('@aws-sdk/client-dynamodb')
+    const client = clients.made(new sdk.DynamoDBClient(clientConfig()))
+    expect(client).not.toBeInstanceOf(DynamoDBClient)
+    const handler = middy()
+      .use(dataCache({ name: 'byCopy', load: dynamoItem({ table: products, key: 'id', attributes: ['name'], client: client }), ttl: '1m' }))
+      .handler(async (_event, context) => ({ one: await context.caches.byCopy.get('p1'), many: await context.caches.byCopy.getMany(['bulk-1', 'missing']) }))
+    expect(await invoke(handler)).toEqual({ one: { id: 'p1', name: 'Lamp' }, many: [{ id: 'bulk-1', name: 'Bulk 1' }, undefined] })
+    // A client of another service is refused still, as DynamoDB would refuse its every request.
+    expect(() => dynamoItem({ table: products, key: 'id', client: clients.made(new S3Client(clientConfig())) as unknown as DynamoDBClient })).toThrow(/option "client" must be a DynamoDBClient/)
+  })
+
   test('a table ARN loads as its name does, as the SDK takes one wherever it takes a name', async () => {
     const load = dynamoItem({ table: `arn:aws:dynamodb:us-east-1:123456789012:table/${products}`, key: 'id', attributes: ['name'], clientConfig: clientConfig() })
     const handler = middy()
@@ -261,6 +281,34 @@ describe('s3Object', () => {
     expect(Object.fromEntries(sent)).toEqual({})
     expect(await invoke(handler, { queryStringParameters: { file: 'notes/readme.txt' } })).toBe('plain text')
     client.destroy()
+  })
+
+  test('a client of another copy of the SDK (a second version in the bundle) is taken: an object loads, a missing one (its copy\'s NoSuchKey) is undefined', async () => {
+    const sdk = anotherCopyOf('@aws-sdk/client-s3')
+    const client = clients.made(new sdk.S3Client(clientConfig()))
+    expect(client).not.toBeInstanceOf(S3Client)
+    const load = s3Object<{ id: string }>({ bucket, key: (id) => `products/${id}.json`, format: 'json', client: client })
+    const handler = middy()
+      .use(dataCache({ name: 'jsonByCopy', load, ttl: '1m' }))
+      .handler(async (_event, context) => ({ product: await context.caches.jsonByCopy.get('1'), missing: await context.caches.jsonByCopy.get('2') }))
+    expect(await invoke(handler)).toEqual({ product: { id: '1', name: 'Lamp' }, missing: undefined })
+    expect(() => s3Object({ bucket, client: clients.made(new DynamoDBClient(clientConfig())) as unknown as S3Client })).toThrow(/option "client" must be an S3Client/)
+  })
+
+  test("a missing object is told by the error's name (NoSuchKey), not its class, which another copy of the SDK has its own of", async () => {
+    const client = clients.made(new S3Client(clientConfig()))
+    const mock = mockClient(client)
+    const missing = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' })
+    expect(missing).not.toBeInstanceOf(NoSuchKey)
+    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })
+    mock.on(GetObjectCommand, { Key: 'gone.txt' }).rejects(missing).on(GetObjectCommand, { Key: 'locked.txt' }).rejects(denied)
+    const handler = middy()
+      .use(dataCache({ name: 'textByName', load: s3Object({ bucket, client }), ttl: '1m' }))
+      .handler(async (_event, context) => ({ gone: await context.caches.textByName.get('gone.txt'), locked: await context.caches.textByName.get('locked.txt').catch((error: unknown) => error) }))
+    const { gone, locked } = (await invoke(handler)) as { gone: unknown; locked: unknown }
+    expect(gone).toBeUndefined()
+    expect(locked).toBeInstanceOf(CacheLoadError)
+    expect((locked as Error).cause).toBe(denied)
   })
 
   test('an object that is not JSON fails the load with a clear cause', async () => {

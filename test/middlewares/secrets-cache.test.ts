@@ -164,6 +164,35 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     expect(await invoke(handler)).toBe('v1')
   })
 
+  test('a refreshOn that throws keeps the secrets, and says so to the logger given, not the console', async () => {
+    const name = uniqueName('shop/kept-by-logger')
+    await createSecret(name, 'v1')
+    const consoleWarn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const warnings: string[] = []
+    let fail = true
+    try {
+      const handler = middy()
+        .use(
+          secretsCache({
+            secrets: { value: name },
+            refreshOn: (error) => (error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 401,
+            logger: { warn: (message) => { warnings.push(message) } },
+            prefetch: false,
+            secretsManager: { clientConfig: motoClientConfig() },
+          }),
+        )
+        .handler((_event, context) => (fail ? Promise.reject(new Error('boom')) : Promise.resolve(context.secrets.value)))
+      await expect(invoke(handler)).rejects.toThrow('boom')
+      await updateSecret(name, 'v2')
+      fail = false
+      expect(await invoke(handler)).toBe('v1')
+      expect(warnings).toEqual([expect.stringMatching(/^middy-cache: secretsCache refreshOn threw, so the cached secrets are kept: TypeError: /)])
+      expect(consoleWarn).not.toHaveBeenCalled()
+    } finally {
+      consoleWarn.mockRestore()
+    }
+  })
+
   test('a secret that is not valid JSON is an error naming it, and neither the error nor its causes quote the value', async () => {
     const short = uniqueName('shop/plain-key')
     const long = uniqueName('shop/long-key')
@@ -256,6 +285,34 @@ describe('secretsCache rotation cap when DescribeSecret is denied (answered thro
   })
 })
 
+describe('secretsCache rotation cap when DescribeSecret is denied, with a logger', () => {
+  test('the warning goes to the logger given, not the console; a logger that throws fails no load', async () => {
+    const name = uniqueName('shop/uncapped-logged')
+    await createSecret(name, 'v0')
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    const consoleWarn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const warnings: string[] = []
+    try {
+      faults.inject({ target: 'secretsmanager.DescribeSecret', ...awsJsonError('AccessDeniedException', 'User is not authorized to perform: secretsmanager:DescribeSecret') })
+      const logger = {
+        warn: (message: string) => {
+          warnings.push(message)
+          throw new Error('the log transport is closed')
+        },
+      }
+      const handler = middy()
+        .use(secretsCache({ secrets: { key: name }, capTtlAtRotation: true, logger, prefetch: false, secretsManager: { clientConfig: motoClientConfig(faults.url) } }))
+        .handler((_event, context) => Promise.resolve(context.secrets.key))
+      expect(await invoke(handler)).toBe('v0')
+      expect(warnings).toEqual([expect.stringContaining(`DescribeSecret of secret "${name}" (context.secrets.key) failed, so its ttl is not capped at its next rotation: AccessDeniedException`)])
+      expect(consoleWarn).not.toHaveBeenCalled()
+    } finally {
+      consoleWarn.mockRestore()
+      await faults.close()
+    }
+  })
+})
+
 describe('secretsCache rotation cap, timed (DescribeSecret mocked: a rotation moto schedules is a day away or more)', () => {
   /** A handler reading secret `key`, which loads as v1, v2, ... and rotates next in `untilRotationMs`. */
   const rotatingSecret = (untilRotationMs: number, ttl?: Duration) => {
@@ -312,6 +369,7 @@ describe('secretsCache options', () => {
     ['refreshOn not a function', { secrets: { a: 'x' }, refreshOn: 'AuthError' }, /option "refreshOn" must be a function/],
     ['unknown client option', { secrets: { a: 'x' }, secretsManager: { region: 'eu-west-1' } }, /option "secretsManager.region" is not an option/],
     ['bad cache ttl', { secrets: { a: 'x' }, ttl: 'forever' }, /option "ttl"/],
+    ['a logger without warn', { secrets: { a: 'x' }, logger: { info: () => undefined } }, /option "logger" must be an object with a warn\(message\) method, such as console; got an object/],
   ])('%s', (_case, options, message) => {
     const create = () => secretsCache({ prefetch: false, ...options } as unknown as Parameters<typeof secretsCache>[0])
     expect(create).toThrow(CacheOptionsError)

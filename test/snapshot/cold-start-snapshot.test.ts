@@ -43,6 +43,18 @@ describe('a new environment starts warm from the snapshot another one wrote', ()
     expect(products('SnapshotLoadLatency').every((latency) => latency >= 0)).toBe(true)
   })
 
+  test('an S3 client of another copy of the SDK (a second version in the bundle) is taken: one environment writes the snapshot, the next hydrates from it', async () => {
+    const first = await productFunction({ bucket, clientOfAnotherCopy: true })
+    expect(await invoke(first.handler, { ids: ['1', '2'] })).toEqual([product('1'), product('2')])
+    expect(puts(first.commands)).toBe(1)
+    const second = await productFunction({ bucket, clientOfAnotherCopy: true })
+    expect(await invoke(second.handler, { ids: ['1', '2'] })).toEqual([product('1'), product('2')])
+    expect(second.load).not.toHaveBeenCalled()
+    expect([...first.warnings, ...second.warnings]).toEqual([])
+    expect(products('SnapshotMisses')).toEqual([1])
+    expect(products('SnapshotHydrated')).toEqual([2])
+  })
+
   test('a value with a "__proto__" key (parsed data keeps it as its own) stays in memory: the rest of the snapshot still restores', async () => {
     const first = await productFunction({ bucket })
     const poisoned = JSON.parse('{"id":"2","name":"Product 2","__proto__":{"admin":true}}') as { id: string; name: string }

@@ -8,6 +8,7 @@ import { createBucket, destroySeedClients, seedClients, uniqueName } from '../ha
 import { captureOutput, type Captured } from '../support/emf.js'
 import { countCommands } from '../support/aws-commands.js'
 import { forgetProcessWideState } from '../support/process-state.js'
+import { anotherCopyOf } from '../support/sdk-copy.js'
 import { setEnv } from '../support/env.js'
 
 export { movableTime } from '../support/clock.js'
@@ -130,18 +131,24 @@ export interface ProductFunctionOptions {
   readonly snapshot?: Partial<ColdStartSnapshotOptions>
   /** Where the environment's S3 client sends its requests. Default: the global moto. */
   readonly endpoint?: string
-  /** Every GetObject answers AccessDenied, as S3 answers a missing object to a caller without s3:ListBucket. */
-  readonly denyReads?: boolean
+  /**
+   * Every GetObject fails with this S3 error, raised as another copy of the SDK raises it to this
+   * one (an Error of that name, no instance of this copy's classes): `AccessDenied`, S3's answer for
+   * a missing object to a caller without s3:ListBucket, or `NoSuchKey`.
+   */
+  readonly failReads?: 'AccessDenied' | 'NoSuchKey'
+  /** The S3 client comes from another copy of the SDK than the snapshot's, as in a bundle holding a second version. */
+  readonly clientOfAnotherCopy?: boolean
   /** The products cache's memory bounds. Default: the engine's. */
   readonly l1?: L1Options
   /** The products cache's freshness options, as this deploy sets them. Default: a ttl of 5 minutes. */
   readonly freshness?: Pick<FreshnessOptions, 'ttl' | 'staleWhileRevalidate' | 'staleIfError' | 'negativeTtl'>
 }
 
-const denyReads = (client: S3Client): void => {
+const failReads = (client: S3Client, name: NonNullable<ProductFunctionOptions['failReads']>): void => {
   client.middlewareStack.add(
-    (next, context) => (args) => (context.commandName === 'GetObjectCommand' ? Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })) : next(args)),
-    { step: 'initialize', name: 'snapshotTestDenyReads' },
+    (next, context) => (args) => (context.commandName === 'GetObjectCommand' ? Promise.reject(Object.assign(new Error(`${name} (test)`), { name })) : next(args)),
+    { step: 'initialize', name: 'snapshotTestFailReads' },
   )
 }
 
@@ -149,8 +156,10 @@ const denyReads = (client: S3Client): void => {
  * A function as a user writes it: cacheMetrics, coldStartSnapshot, warmup (in `order`), then a
  * products dataCache, built in a fresh environment with an S3 client whose commands are counted.
  */
-export const productFunction = (options: ProductFunctionOptions): Promise<ProductFunction> =>
-  inEnvironment(async () => {
+export const productFunction = (options: ProductFunctionOptions): Promise<ProductFunction> => {
+  // Loaded before the environment, whose modules are a copy of their own.
+  const otherCopy = options.clientOfAnotherCopy === true ? anotherCopyOf('@aws-sdk/client-s3') : undefined
+  return inEnvironment(async () => {
     const [{ default: middy }, { coldStartSnapshot }, { cacheMetrics }, { warmup }, { dataCache }, { S3Client }, { registeredCaches }] = await Promise.all([
       import('@middy/core'),
       import('../../entrypoints/snapshot.js'),
@@ -160,9 +169,11 @@ export const productFunction = (options: ProductFunctionOptions): Promise<Produc
       import('@aws-sdk/client-s3'),
       import('../../src/cache/registry.js'),
     ])
-    const client = new S3Client({ endpoint: options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? '', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+    const Client = otherCopy?.S3Client ?? S3Client
+    const client = new Client({ endpoint: options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? '', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+    if (otherCopy !== undefined && client instanceof S3Client) throw new Error('the S3 client was meant to come from another copy of the SDK')
     const commands = countCommands(client)
-    if (options.denyReads === true) denyReads(client)
+    if (options.failReads !== undefined) failReads(client, options.failReads)
     const warnings: string[] = []
     const load = jest.fn((id: string, _context: DataLoadContext) => Promise.resolve({ id, name: `Product ${id}` }))
     const byName = {
@@ -178,6 +189,7 @@ export const productFunction = (options: ProductFunctionOptions): Promise<Produc
     const entries = (): number => registeredCaches().find(({ cache }) => cache.name === 'products')?.cache.stats().entries ?? 0
     return { handler: handler as unknown as ProductFunction['handler'], load, warnings, commands, entries }
   })
+}
 
 export interface WrittenSnapshot {
   readonly format: string

@@ -78,12 +78,20 @@ describe('S3 slow or down never fails an invocation', () => {
   })
 
   test('a read denied (S3\'s answer for a missing object without s3:ListBucket) is taken for a missing snapshot: one is written', async () => {
-    const denied = await productFunction({ bucket, denyReads: true })
+    const denied = await productFunction({ bucket, failReads: 'AccessDenied' })
     expect(await invoke(denied.handler, { ids: ['1'] })).toEqual([product('1')])
     expect(denied.warnings).toEqual([expect.stringMatching(/was denied; taken for a missing one, as S3 answers so without s3:ListBucket/)])
     expect(products('SnapshotMisses')).toEqual([1])
     expect(denied.commands.get('PutObjectCommand')).toBe(1)
     expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['1'])
+  })
+
+  test("a missing snapshot is told by the error's name (NoSuchKey), not its class, which another copy of the SDK has its own of: a miss, and one is written", async () => {
+    const missing = await productFunction({ bucket, failReads: 'NoSuchKey' })
+    expect(await invoke(missing.handler, { ids: ['1'] })).toEqual([product('1')])
+    expect(missing.warnings).toEqual([])
+    expect(products('SnapshotMisses')).toEqual([1])
+    expect(missing.commands.get('PutObjectCommand')).toBe(1)
   })
 
   test('S3 gone by the time of the write: the write fails quietly, the invocation answers', async () => {

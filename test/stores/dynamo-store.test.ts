@@ -1,7 +1,11 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { S3Client } from '@aws-sdk/client-s3'
+import { mockClient } from 'aws-sdk-client-mock'
 import { dynamoStore, type DynamoStoreOptions, type L2Store } from '../../entrypoints/dynamodb.js'
 import { createTable, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
 import { l2StoreContract } from '../support/l2-store-contract.js'
+import { anotherCopyOf } from '../support/sdk-copy.js'
+import { testClients } from '../support/sdk-clients.js'
 
 const signal = new AbortController().signal
 const table = uniqueName('store')
@@ -11,8 +15,9 @@ const clientConfig = () => ({
   region: 'us-east-1',
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 })
-const storeWith = (prefix = `${uniqueName('p')}:`): L2Store => {
-  const store = dynamoStore({ table, prefix, clientConfig: clientConfig(), timeout: '2s' })
+const clients = testClients()
+const storeWith = (prefix = `${uniqueName('p')}:`, client?: DynamoDBClient): L2Store => {
+  const store = dynamoStore({ table, prefix, ...(client === undefined ? { clientConfig: clientConfig() } : { client }), timeout: '2s' })
   opened.push(store)
   return store
 }
@@ -23,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(opened.map((store) => store.close()))
+  clients.destroyAll()
   destroySeedClients()
 })
 
@@ -39,6 +45,11 @@ describe('dynamoStore options, checked at construction', () => {
   ]
   test.each(cases)('%s', (_, options, message) => {
     expect(() => dynamoStore(options as unknown as DynamoStoreOptions)).toThrow(message)
+  })
+
+  test("a client of another AWS service is refused, as DynamoDB would refuse every one of its requests", () => {
+    const s3 = clients.made(new S3Client(clientConfig()))
+    expect(() => dynamoStore({ table: 'cache', client: s3 as unknown as DynamoDBClient })).toThrow(/option "client" must be a DynamoDBClient; got an object/)
   })
 
   test('defaults: a 150 ms timeout and room for the item limit', () => {
@@ -72,5 +83,62 @@ describe('the DynamoDB store on moto', () => {
     const controller = new AbortController()
     controller.abort()
     await expect(store.get('k', controller.signal)).rejects.toThrow()
+  })
+})
+
+describe('the DynamoDB store with a client of another copy of the SDK (a second version in the bundle), on moto', () => {
+  const sdk = anotherCopyOf('@aws-sdk/client-dynamodb')
+
+  test('the copy is apart: its client is no instance of the DynamoDBClient the store imports', () => {
+    expect(clients.made(new sdk.DynamoDBClient(clientConfig()))).not.toBeInstanceOf(DynamoDBClient)
+  })
+
+  l2StoreContract(() => storeWith(undefined, clients.made(new sdk.DynamoDBClient(clientConfig()))))
+})
+
+describe("DynamoDB's errors are told by their name, not their class: another copy of the SDK raises its own", () => {
+  /** A store on a client whose every request the test answers; an item under the value's key holds `payload`. */
+  const mockedStore = () => {
+    const client = clients.made(new DynamoDBClient({ ...clientConfig(), maxAttempts: 1 }))
+    const mock = mockClient(client)
+    mock.on(GetItemCommand).resolves({ Item: { pk: { S: 'p:k' }, payload: { B: Buffer.from('beside') } } })
+    return { store: dynamoStore({ table, prefix: 'p:', client }), mock }
+  }
+  /** An error DynamoDB answered, as another copy of the SDK (or a version without `Symbol.hasInstance` on its exceptions) raises it. */
+  const answered = (name: string, fields: Record<string, unknown> = {}): Error => Object.assign(new Error(`${name} from another copy`), { name }, fields)
+  const text = (payload: Uint8Array | undefined): string | undefined => (payload === undefined ? undefined : Buffer.from(payload).toString())
+
+  test('a lease another environment holds (ConditionalCheckFailedException) is not taken, and the value beside it is reported', async () => {
+    const { store, mock } = mockedStore()
+    const conflict = answered('ConditionalCheckFailedException')
+    expect(conflict).not.toBeInstanceOf(ConditionalCheckFailedException)
+    mock.on(PutItemCommand).rejects(conflict)
+    const attempt = await store.acquireLease('k', 'token', 60_000, signal)
+    expect({ acquired: attempt.acquired, payload: text(attempt.payload) }).toEqual({ acquired: false, payload: 'beside' })
+    // Not taken, so nothing to give back.
+    expect(mock.commandCalls(DeleteItemCommand)).toHaveLength(0)
+  })
+
+  test('releasing a lease another holder took over (ConditionalCheckFailedException) is no error', async () => {
+    const { store, mock } = mockedStore()
+    mock.on(DeleteItemCommand).rejects(answered('ConditionalCheckFailedException'))
+    await expect(store.releaseLease('k', 'token', signal)).resolves.toBeUndefined()
+  })
+
+  test("a lease put DynamoDB refused as the caller's fault (throttled) fails without a delete: it was not applied", async () => {
+    const { store, mock } = mockedStore()
+    const throttled = answered('ProvisionedThroughputExceededException', { $fault: 'client' })
+    expect(throttled).not.toBeInstanceOf(DynamoDBServiceException)
+    mock.on(PutItemCommand).rejects(throttled)
+    await expect(store.acquireLease('k', 'token', 60_000, signal)).rejects.toBe(throttled)
+    expect(mock.commandCalls(DeleteItemCommand)).toHaveLength(0)
+  })
+
+  test('a lease put that failed otherwise (a server fault) may have been applied: it is given back under its token', async () => {
+    const { store, mock } = mockedStore()
+    const failed = answered('InternalServerError', { $fault: 'server' })
+    mock.on(PutItemCommand).rejects(failed)
+    await expect(store.acquireLease('k', 'token', 60_000, signal)).rejects.toBe(failed)
+    expect(mock.commandCalls(DeleteItemCommand).map((call) => call.args[0].input.ExpressionAttributeValues)).toEqual([{ ':token': { S: 'token' } }])
   })
 })

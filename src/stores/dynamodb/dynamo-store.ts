@@ -1,18 +1,17 @@
 import {
   BatchGetItemCommand,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
-  DynamoDBServiceException,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb'
+import { isAwsError, isClientFault } from '../../cache/aws-errors.js'
 import { isTableName, tableNameRule } from '../../cache/aws-names.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
-import { checkClientOrConfig, isRecord, rejectUnknownOptions } from '../../cache/options.js'
+import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
 import type { L2Settings, L2Store, LeaseAttempt } from '../l2-store.js'
@@ -47,9 +46,6 @@ const attributeNamePattern = /^[A-Za-z0-9_.-]{1,255}$/
 /** Leases sit beside the values under a marker no value key can start with (cache names start with a letter or digit). */
 const leaseMarker = '#lease#'
 const ignore = (): void => undefined
-
-/** An error DynamoDB answered as the caller's fault: the request was not applied. */
-const refusedByDynamo = (error: unknown): boolean => error instanceof DynamoDBServiceException && error.$fault === 'client'
 
 const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
 
@@ -164,11 +160,11 @@ class DynamoStore implements TieredStore {
         { abortSignal: signal },
       )
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) {
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) {
         // Unless DynamoDB refused it (throttled, say), the put may have been applied unanswered
         // (aborted at the engine's timeout, a dropped connection), and a lease no one knows it holds
         // makes every other environment wait out `lease.wait`. Deleted under our token only.
-        if (!refusedByDynamo(error)) await this.#giveBack(key, token, ttlMs, signal)
+        if (!isClientFault(error)) await this.#giveBack(key, token, ttlMs, signal)
         throw error
       }
       acquired = false
@@ -202,7 +198,7 @@ class DynamoStore implements TieredStore {
       )
     } catch (error) {
       // Another holder took over a lease that outlived its time: it is theirs to release.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error
     }
   }
 
@@ -242,7 +238,7 @@ class DynamoStore implements TieredStore {
       return Number(Attributes?.[Attribute.Counter]?.N ?? 0)
     } catch (error) {
       // ADD to an attribute of another type (another program's string) is refused with this.
-      if (!(error instanceof Error && error.name === 'ValidationException' && error.message.includes('incorrect data type'))) throw error
+      if (!(isAwsError(error, 'ValidationException') && error.message.includes('incorrect data type'))) throw error
       await this.#client().send(
         new PutItemCommand({ TableName: this.#table, Item: { ...this.#keyOf(this.#prefix + key), [Attribute.Counter]: { N: String(restartAt) } } }),
         { abortSignal: signal },
@@ -295,7 +291,7 @@ export const dynamoStore = (options: DynamoStoreOptions): L2Store => {
   if (!isRecord(options)) throw mustBe('options', "an object such as { table: 'cache' }", options)
   rejectUnknownOptions(options, optionNames)
   if (!isTableName(options.table)) throw mustBe('table', tableNameRule, options.table)
-  checkClientOrConfig(options, { isClient: (client) => client instanceof DynamoDBClient, client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the store' })
+  checkClientOrConfig(options, { isClient: (client) => isSdkClient(client, 'DynamoDB'), client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the store' })
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw mustBe('consistentRead', 'true or false', options.consistentRead)
   }
