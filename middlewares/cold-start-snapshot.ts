@@ -30,7 +30,8 @@ const isPrincipalScoped = (key: string): boolean => {
 const isDecryptedParameter = (registration: CacheRegistration, key: string): boolean =>
   registration.kind === CacheKind.Config && key.split('#').slice(1).includes('decrypt')
 
-const mayLeaveMemory = (registration: CacheRegistration, key: string): boolean => !isPrincipalScoped(key) && !isDecryptedParameter(registration, key)
+/** Whether an entry may go to a snapshot, and come back from one: a per-user or decrypted value does neither. */
+const mayTravel = (registration: CacheRegistration, key: string): boolean => !isPrincipalScoped(key) && !isDecryptedParameter(registration, key)
 
 /** The figures of the one invocation that waited for the snapshot, on each covered cache's counters. */
 const countIn = (scope: CacheScope, report: SnapshotReport): void => {
@@ -72,7 +73,7 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
   const fn = currentFunction()
   // A hook that does nothing, since Middy refuses a middleware without one.
   if (fn === undefined) return { name: 'coldStartSnapshot', before: doNothing }
-  const snapshot = new EnvironmentSnapshot(resolved, fn, mayLeaveMemory)
+  const snapshot = new EnvironmentSnapshot(resolved, fn, mayTravel)
 
   // In the request, under a symbol of this instance: `true` once this middleware's `before` saw the
   // request, or the function that takes back the early-return write it offered.
@@ -91,9 +92,12 @@ export const coldStartSnapshot = (options: ColdStartSnapshotOptions): Middleware
   const settleAndWrite = (request: Request): Promise<void> | undefined =>
     snapshot.reading ? snapshot.settleRead(budgetWithin(request.context, resolved.writeTimeoutMs)).then(() => writeIfDue(request)) : writeIfDue(request)
 
-  /** Restores the snapshot (once for the environment); the invocation that waited first counts it. */
+  /**
+   * Restores the snapshot (once for the environment); the invocation that waited first counts it.
+   * The wait ends with `timeout`, or before the invocation would: Lambda would time it out.
+   */
   const hydrateFor = async (request: Request): Promise<void> => {
-    const report = await snapshot.hydrate()
+    const report = await snapshot.hydrate(budgetWithin(request.context, resolved.timeoutMs))
     if (report !== undefined) countIn(invocationOf(request).scope, report)
   }
 

@@ -12,12 +12,21 @@ export type { HttpCacheOptions } from './http/http-cache-options.js'
 /** The methods whose responses caches store in practice (RFC 9110 §9.2.3 also allows POST, which none do). */
 const cacheableMethods: ReadonlySet<string> = new Set(['GET', 'HEAD'])
 
+/** The handler's fields that httpCache keeps instead of setting its own, and that decide a 304: they must reach the client. */
+const honouredFields = ['Cache-Control', 'Vary', 'ETag', 'Last-Modified'] as const
+
 /** RFC 9110 §13.2.1: preconditions are evaluated only for a response that would be 2xx. */
 const isSuccessful = (statusCode: number): boolean => statusCode >= 200 && statusCode < 300
 
-const entityTagOf = (response: StructuredResponse): string | undefined => {
+/**
+ * The strong ETag of the body, or none when its bytes are unknown: a body that is not text, or a
+ * HEAD answered without one, whose validators must be GET's (RFC 9110 §9.3.2) and whose empty
+ * body tells nothing of GET's.
+ */
+const entityTagOf = (response: StructuredResponse, method: string): string | undefined => {
   const text = bodyText(response)
-  return text === undefined ? undefined : strongEntityTag(bodyBytes(text, response.isBase64Encoded === true))
+  if (text === undefined || (method === 'HEAD' && text === '')) return undefined
+  return strongEntityTag(bodyBytes(text, response.isBase64Encoded === true))
 }
 
 /**
@@ -34,6 +43,7 @@ const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown)
   const headers = ResponseHeaders.of(structured, request.responseHeaderRecords)
   if (headers === undefined || setsCookie(structured, headers)) return response
 
+  for (const name of honouredFields) headers.deliver(name)
   // The handler's own Cache-Control is its per-response override.
   if (!headers.has('cache-control')) headers.set('Cache-Control', policy.cacheControl)
   const handlerVary = headers.getFromBoth('vary')
@@ -42,7 +52,7 @@ const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown)
   if (!isSuccessful(structured.statusCode)) return headers.applyTo(structured)
 
   if (policy.etag && !headers.has('etag')) {
-    const entityTag = entityTagOf(structured)
+    const entityTag = entityTagOf(structured, request.method)
     if (entityTag !== undefined) headers.set('ETag', entityTag)
   }
   const validators = { entityTag: headers.get('etag'), lastModified: headers.get('last-modified') }

@@ -12,6 +12,12 @@ export const fieldRecord = (value: unknown): FieldRecord | undefined | false => 
   return isRecord(value) ? value : false
 }
 
+/**
+ * Whether payload 2.0's `cookies` (a request's or a response's) holds any: anything but an absent or
+ * empty list counts, since it cannot be read as none.
+ */
+export const holdsCookies = (cookies: unknown): boolean => cookies !== undefined && cookies !== null && !(Array.isArray(cookies) && cookies.length === 0)
+
 /** A header value as text: numbers and booleans are legal in Lambda responses; anything else is unreadable. */
 const fieldText = (value: unknown): string | undefined => {
   if (typeof value === 'string') return value

@@ -1,5 +1,5 @@
 import { isRecord } from '../shared/cache-options.js'
-import { principalOf } from '../shared/principal.js'
+import { sendsCredentials } from './credentials.js'
 import { fieldRecord, HeaderFields, type FieldRecord } from './header-fields.js'
 
 /** The Lambda HTTP payload formats: REST APIs and ALB send 1.0, HTTP APIs send 1.0 or 2.0, function URLs 2.0. */
@@ -22,11 +22,7 @@ export interface HttpRequest {
   /** Upper case. */
   readonly method: string
   readonly headers: HeaderFields
-  /**
-   * The request says who sends it: an Authorization or Cookie header, payload 2.0's `cookies`, a
-   * caller API Gateway's authorizer or IAM identified, one an HTTP API Lambda or JWT authorizer
-   * admitted, or a user an ALB's authenticate action signed in. Its answer may be that caller's own.
-   */
+  /** The request says who sends it (see `sendsCredentials`): its answer may be that caller's own. */
   readonly credentialed: boolean
 }
 
@@ -46,31 +42,6 @@ const responseHeaderRecordsOf = (event: Record<string, unknown>, format: Payload
   return multi === undefined ? ResponseHeaderRecords.Headers : ResponseHeaderRecords.MultiValueHeaders
 }
 
-/** Payload 2.0's `cookies`: anything but an absent or empty list counts, since it cannot be read as none. */
-const sendsCookies = (cookies: unknown): boolean => cookies !== undefined && cookies !== null && !(Array.isArray(cookies) && cookies.length === 0)
-
-/**
- * An authorizer admitted the request without naming a principal: an HTTP API Lambda authorizer hands
- * over only its own `context` (`requestContext.authorizer.lambda`), and a JWT's claims (`jwt.claims`,
- * or `claims` in payload 1.0) need not hold `sub`, nor its token come in an Authorization header; but
- * the caller either checked may be anyone's.
- */
-const admittedByAuthorizer = (event: Record<string, unknown>): boolean => {
-  const { requestContext } = event
-  if (!isRecord(requestContext) || !isRecord(requestContext.authorizer)) return false
-  const { lambda, jwt, claims } = requestContext.authorizer
-  return isRecord(lambda) || isRecord(jwt) || isRecord(claims)
-}
-
-/**
- * The fields an ALB's authenticate-oidc or authenticate-cognito action adds to a request from a
- * signed-in user: the user's claims and tokens, which the event carries as plain headers, since an
- * ALB event has no authorizer.
- */
-const albAuthenticationFields = ['x-amzn-oidc-data', 'x-amzn-oidc-identity', 'x-amzn-oidc-accesstoken'] as const
-
-const authenticatedByAlb = (headers: HeaderFields): boolean => albAuthenticationFields.some((name) => headers.has(name))
-
 /**
  * Reads an API Gateway (REST or HTTP API), function URL or ALB event. Undefined for anything else,
  * and for an event whose headers cannot be read: without them, an Authorization header could hide.
@@ -86,12 +57,6 @@ export const readHttpRequest = (event: unknown): HttpRequest | undefined => {
     ...method,
     responseHeaderRecords: responseHeaderRecordsOf(event, method.format, multi),
     headers,
-    credentialed:
-      headers.has('authorization') ||
-      headers.has('cookie') ||
-      sendsCookies(event.cookies) ||
-      principalOf(event) !== undefined ||
-      admittedByAuthorizer(event) ||
-      authenticatedByAlb(headers),
+    credentialed: sendsCredentials(event, headers),
   }
 }

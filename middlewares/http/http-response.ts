@@ -1,4 +1,5 @@
 import { isRecord } from '../shared/cache-options.js'
+import { holdsCookies } from './header-fields.js'
 import { PayloadFormat } from './http-request.js'
 import type { ResponseHeaders } from './response-headers.js'
 
@@ -61,9 +62,7 @@ export const bodyText = (response: StructuredResponse): string | undefined => {
 
 /** Whether the response sets a cookie: `Set-Cookie` in any spelling, or payload 2.0's `cookies`. */
 export const setsCookie = (response: StructuredResponse, headers: ResponseHeaders): boolean => {
-  const { cookies } = response
-  const hasCookies = cookies !== undefined && cookies !== null && !(Array.isArray(cookies) && cookies.length === 0)
-  return hasCookies || headers.has('set-cookie')
+  return holdsCookies(response.cookies) || headers.has('set-cookie')
 }
 
 const ignore = (): void => undefined

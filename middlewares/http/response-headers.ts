@@ -80,6 +80,20 @@ export class ResponseHeaders {
     this.#single[spelling] = value
   }
 
+  /**
+   * Where the service reads only one record, moves a field the handler set to that record, so that
+   * a field httpCache honours (and so does not set itself) reaches the client: its value in the
+   * record the service reads, else its value in the other. Where the service reads both, a no-op.
+   */
+  deliver(name: string): void {
+    if (this.#readsBoth) return
+    const readsMulti = this.#newFieldsInMulti
+    if (keysNaming(readsMulti ? this.#single : this.#multi, name.toLowerCase()).length === 0) return
+    const read = readsMulti ? new HeaderFields(undefined, this.#multi) : new HeaderFields(this.#single, undefined)
+    const value = read.get(name) ?? this.get(name)
+    if (value !== undefined) this.set(name, value)
+  }
+
   delete(name: string): void {
     const lowerName = name.toLowerCase()
     for (const record of [this.#single, this.#multi]) {

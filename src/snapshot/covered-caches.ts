@@ -1,9 +1,14 @@
+import { isRecord } from '../cache/options.js'
 import { registeredCaches, type CacheRegistration } from '../cache/registry.js'
 import type { ReadSnapshot } from './codec.js'
 import { sameWindows, windowsOf, type PolicyWindows } from './policy-windows.js'
 import { exportPortableEntries, restorePortableEntries, type MeasuredEntry } from './portable-entry.js'
 
-/** Whether an entry of a covered cache may be written; the middleware keeps per-user and decrypted values out. */
+/**
+ * Whether an entry of a covered cache may be written, or restored: the middleware keeps per-user
+ * and decrypted values out both ways, so that no such value is served from S3 (planted there, or
+ * written by another program) in place of its source's.
+ */
 export type EntryFilter = (registration: CacheRegistration, key: string) => boolean
 
 /**
@@ -40,18 +45,23 @@ export const collectPolicies = (registrations: readonly CacheRegistration[]): Ma
   return policies
 }
 
+/** The records (unchecked) whose key `keep` lets into `registration`'s cache. */
+const admitted = (registration: CacheRegistration, records: readonly unknown[], keep: EntryFilter): unknown[] =>
+  records.filter((record) => isRecord(record) && typeof record.key === 'string' && keep(registration, record.key))
+
 /**
- * Puts a snapshot's records back into the covered caches; how many each name took (0 for one the
- * snapshot lacks). Entries keep the freshness they had only when the writer's cache had the windows
- * this one has; otherwise (a deploy changed the options, or the snapshot does not say) no window of
- * theirs outlasts this cache's own.
+ * Puts a snapshot's records back into the covered caches, those `keep` admits; how many each name
+ * took (0 for one the snapshot lacks). Entries keep the freshness they had only when the writer's
+ * cache had the windows this one has; otherwise (a deploy changed the options, or the snapshot does
+ * not say) no window of theirs outlasts this cache's own.
  */
-export const restoreEntries = (registrations: readonly CacheRegistration[], snapshot: ReadSnapshot | undefined): Map<string, number> => {
+export const restoreEntries = (registrations: readonly CacheRegistration[], snapshot: ReadSnapshot | undefined, keep: EntryFilter): Map<string, number> => {
   const restored = new Map<string, number>()
-  for (const { cache } of registrations) {
+  for (const registration of registrations) {
+    const { cache } = registration
     const records = snapshot?.caches.get(cache.name)
     const cap = sameWindows(snapshot?.policies.get(cache.name), cache.policy) ? undefined : cache.policy
-    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : restorePortableEntries(cache, records, cap)))
+    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : restorePortableEntries(cache, admitted(registration, records, keep), cap)))
   }
   return restored
 }

@@ -71,14 +71,14 @@ export class EnvironmentSnapshot {
   }
 
   /**
-   * Waits for the read (at most `timeout`, counted from the first call) and restores it, once for the
-   * environment, unless every covered cache gets its values from its own loads first: the wait then
-   * ends at once, and the snapshot, when it comes, is restored beside later invocations (what it
-   * brings never replaces a fresher value). The report goes to the first caller after the restore,
-   * so that one invocation counts it.
+   * Waits for the read (at most `waitMs`, the first caller's: `timeout` within what its invocation
+   * has left) and restores it, once for the environment, unless every covered cache gets its values
+   * from its own loads first: the wait then ends at once, and the snapshot, when it comes, is
+   * restored beside later invocations (what it brings never replaces a fresher value). The report
+   * goes to the first caller after the restore, so that one invocation counts it.
    */
-  async hydrate(): Promise<SnapshotReport | undefined> {
-    this.#hydration ??= this.#restore()
+  async hydrate(waitMs: number): Promise<SnapshotReport | undefined> {
+    this.#hydration ??= this.#restore(waitMs)
     const report = this.#overtaken ? await this.#reportIfRestored() : await Promise.race([this.#hydration, this.#loadedFirst()])
     if (report === undefined || this.#reported) return undefined
     this.#reported = true
@@ -162,23 +162,23 @@ export class EnvironmentSnapshot {
     await hold(ms, restored.signal)
   }
 
-  async #restore(): Promise<SnapshotReport> {
-    const outcome = await this.#read.outcome(this.#options.timeoutMs)
+  async #restore(waitMs: number): Promise<SnapshotReport> {
+    const outcome = await this.#read.outcome(waitMs)
     const registrations = coveredCaches(this.#options.caches)
     this.#warnAboutUncovered(registrations.map((registration) => registration.cache.name))
-    const snapshot = this.#usable(outcome)
-    const hydrated = restoreEntries(registrations, snapshot)
+    const snapshot = this.#usable(outcome, waitMs)
+    const hydrated = restoreEntries(registrations, snapshot, this.#keep)
     this.#hydrated = true
     return { found: snapshot !== undefined, durationMs: outcome.durationMs, hydrated }
   }
 
-  /** The snapshot to restore, if the read brought a usable one; tells the schedule what it learnt. */
-  #usable(outcome: ReadOutcome<Read>): ReadSnapshot | undefined {
-    const { timeoutMs, version, maxAgeMs } = this.#options
+  /** The snapshot to restore, if the read brought a usable one within `waitedMs`; tells the schedule what it learnt. */
+  #usable(outcome: ReadOutcome<Read>, waitedMs: number): ReadSnapshot | undefined {
+    const { version, maxAgeMs } = this.#options
     switch (outcome.status) {
       case 'timed-out':
         this.#schedule.postpone(monotonicClock())
-        this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} did not arrive within ${timeoutMs} ms; starting without it`)
+        this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} did not arrive within ${waitedMs} ms; starting without it`)
         return undefined
       case 'failed':
         this.#schedule.postpone(monotonicClock())

@@ -14,7 +14,7 @@ export interface SnapshotOptions {
   readonly caches: readonly string[]
   /** A snapshot older than this is ignored, and refreshed by environments that find it past half of it (each later by up to a tenth of it, at random). Default '24h'. */
   readonly maxAge?: Duration
-  /** How long the first invocation waits for the snapshot. Default '200ms'. */
+  /** How long the first invocation waits for the snapshot, never past its end less 50 ms. Default '200ms'. */
   readonly timeout?: Duration
   /** How long writing a snapshot may take; an invocation with less time left leaves the write to a later one. Default '500ms'. */
   readonly writeTimeout?: Duration

@@ -122,6 +122,28 @@ describe.each(httpEventFactories)('validators on a %s event', (_shape, eventOf: 
     expect(statusOf(await respond(response, withHeaders({ 'If-None-Match': '"v1", "2"' })))).toBe(200)
   })
 
+  test.each<[string, unknown]>([
+    ['no body', undefined],
+    ['a null body', null],
+    ['an empty body', ''],
+  ])('HEAD answered with %s gets no ETag, since GET’s is unknown (RFC 9110 §9.3.2), and no 304 but by If-Modified-Since or *', async (_case, body) => {
+    const bodiless = { ...product(), body }
+    const getTag = expectedTag('{"id":"42"}')
+    const head = await respond(bodiless, withHeaders({}, 'HEAD'))
+    expect(statusOf(head)).toBe(200)
+    expect(headerOf(head, 'etag')).toBeUndefined()
+    expect(headerOf(head, 'cache-control')).toBe('max-age=60')
+    expect(statusOf(await respond(bodiless, withHeaders({ 'If-None-Match': getTag }, 'HEAD')))).toBe(200)
+    expect(statusOf(await respond(bodiless, withHeaders({ 'If-None-Match': expectedTag('') }, 'HEAD')))).toBe(200)
+    expect(statusOf(await respond(bodiless, withHeaders({ 'If-None-Match': '*' }, 'HEAD')))).toBe(304)
+    expect(statusOf(await respond(bodiless, withHeaders({ 'If-Modified-Since': lastModified }, 'HEAD')))).toBe(304)
+    expect(headerOf(await respond({ ...bodiless, headers: { ETag: '"v7"' } }, withHeaders({}, 'HEAD')), 'etag')).toBe('"v7"')
+  })
+
+  test('a GET without a body still gets the tag of no bytes, which it is', async () => {
+    expect(headerOf(await respond({ statusCode: 200, body: '' }, eventOf()), 'etag')).toBe(expectedTag(''))
+  })
+
   test('HEAD is answered 304 as GET is', async () => {
     expect(statusOf(await respond(product(), withHeaders({ 'If-None-Match': expectedTag('{"id":"42"}') }, 'HEAD')))).toBe(304)
   })

@@ -154,19 +154,43 @@ describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: E
 describe('requests whose caller API Gateway knows, without an Authorization header', () => {
   const rest = restApiEvent()
   const http = httpApiEvent()
-  test.each([
+  const functionUrl = functionUrlEvent()
+  const iamCaller = { accessKey: 'ASIA3XFRBF23EXAMPLE', accountId: '123456789012', callerId: 'AROA3XFRBF23:ann', principalOrgId: null, userId: 'AROA3XFRBF23:ann' }
+  const clientCert = {
+    clientCertPem: '-----BEGIN CERTIFICATE-----\nMIIC...\n-----END CERTIFICATE-----',
+    subjectDN: 'CN=reports.example.com',
+    issuerDN: 'CN=Example CA',
+    serialNumber: '1',
+    validity: { notBefore: 'May 28 12:30:02 2026 GMT', notAfter: 'Aug  5 09:36:04 2027 GMT' },
+  }
+  test.each<[string, unknown]>([
     ['a REST API Lambda authorizer principal', { ...rest, requestContext: { ...rest.requestContext, authorizer: { principalId: 'user-7' } } }],
     ['a REST API Cognito user pool', { ...rest, requestContext: { ...rest.requestContext, authorizer: { claims: { sub: 'u-7', iss: 'https://cognito' } } } }],
     ['an HTTP API JWT authorizer', { ...http, requestContext: { ...http.requestContext, authorizer: { jwt: { claims: { sub: 'u-7' }, scopes: [] } } } }],
     // `sub` is optional in a JWT, and the token may come from a query string or a custom header the authorizer reads.
     ['an HTTP API JWT authorizer, a token without sub', { ...http, requestContext: { ...http.requestContext, authorizer: { jwt: { claims: { client_id: 'reports' }, scopes: ['orders/read'] } } } }],
     ['a JWT authorizer in payload 1.0, a token without sub', { ...rest, requestContext: { ...rest.requestContext, authorizer: { claims: { client_id: 'reports' }, scopes: null } } }],
+    // A Lambda authorizer with simple responses that returned no context: its identity source may be any header.
+    ['an HTTP API Lambda authorizer without context', { ...http, requestContext: { ...http.requestContext, authorizer: { lambda: null } } }],
     ['an HTTP API IAM caller', { ...http, requestContext: { ...http.requestContext, authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/ann' } } } }],
+    // IAM names the caller in several fields; none of them, userArn included, is promised.
+    ['an HTTP API IAM caller without userArn', { ...http, requestContext: { ...http.requestContext, authorizer: { iam: { ...iamCaller, cognitoIdentity: null } } } }],
+    ['a function URL IAM caller without userArn', { ...functionUrl, requestContext: { ...functionUrl.requestContext, authorizer: { iam: { ...iamCaller, cognitoIdentity: null } } } }],
+    ...(['accessKey', 'caller', 'user', 'cognitoIdentityId', 'cognitoIdentityPoolId', 'cognitoAuthenticationType', 'cognitoAuthenticationProvider'] as const).map(
+      (field): [string, unknown] => [`a REST API IAM caller named only by identity.${field}`, { ...rest, requestContext: { ...rest.requestContext, identity: { ...rest.requestContext.identity, [field]: 'AROA3XFRBF23:ann' } } }],
+    ),
+    ['a REST API mutual TLS client', { ...rest, requestContext: { ...rest.requestContext, identity: { ...rest.requestContext.identity, clientCert } } }],
+    ['an HTTP API mutual TLS client', { ...http, requestContext: { ...http.requestContext, authentication: { clientCert } } }],
     ['payload 2.0 cookies', { ...http, cookies: ['session=7f3a'] }],
   ])('%s: the answer gets no caching headers by default', async (_case, event) => {
     const response = ok()
     expect(await respond({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, event)).toBe(response)
     expect(headerOf(await respond({ maxAge: 60, private: true }, response, event), 'cache-control')).toBe('private, max-age=60')
+  })
+
+  test('an API key names a usage plan, not a caller: its request stays cacheable, as does an identity of nulls and empty strings', async () => {
+    const withApiKey = { ...rest, requestContext: { ...rest.requestContext, identity: { ...rest.requestContext.identity, apiKey: 'k3y', apiKeyId: 'a1b2', caller: '', user: '' } } }
+    expect(headerOf(await respond({ maxAge: 60, public: true }, ok(), withApiKey), 'cache-control')).toBe('public, max-age=60')
   })
 })
 
@@ -274,6 +298,32 @@ describe('response shapes', () => {
     const result = (await respond({ maxAge: 60, vary: ['Accept'] }, response, eventOf())) as Record<string, unknown>
     expect(result.multiValueHeaders).toEqual({ 'X-Shard': ['7'] })
     expect(result.headers).toEqual({ 'Cache-Control': 'max-age=60', Vary: 'Origin, Accept', ETag: expect.stringMatching(/^"/) as unknown })
+  })
+
+  test.each([
+    ['HTTP API', 'multiValueHeaders', 'headers', httpApiEvent],
+    ['function URL', 'multiValueHeaders', 'headers', functionUrlEvent],
+    ['ALB without multi-value headers', 'multiValueHeaders', 'headers', albEvent],
+    ['ALB with multi-value headers', 'headers', 'multiValueHeaders', albMultiValueEvent],
+  ] as const)('%s: the handler’s Cache-Control, Vary, ETag and Last-Modified in %s, which it ignores, are honoured and moved to %s', async (_shape, ignored, read, eventOf) => {
+    const lastModified = 'Wed, 21 Oct 2026 07:28:00 GMT'
+    const fields = { 'Cache-Control': 'no-store', Vary: 'Accept', ETag: '"v7"', 'Last-Modified': lastModified }
+    const layOut = (record: string, values: Record<string, string>) =>
+      record === 'headers' ? values : Object.fromEntries(Object.entries(values).map(([name, value]) => [name, [value]]))
+    const response = { statusCode: 200, [ignored]: layOut(ignored, fields), body: 'x' }
+    const result = (await respond({ maxAge: 60, vary: ['Accept'] }, response, eventOf())) as Record<string, unknown>
+    expect(result[ignored]).toEqual({})
+    expect(result[read]).toEqual(layOut(read, fields))
+    const notModified = (await respond({ maxAge: 60, vary: ['Accept'] }, response, eventOf({ headers: { 'If-None-Match': '"v7"' } }))) as Record<string, unknown>
+    expect(statusOf(notModified)).toBe(304)
+    expect(notModified[read]).toEqual(layOut(read, fields))
+  })
+
+  test('REST API: a field the handler put in both records, both of which API Gateway reads, stays in both', async () => {
+    const response = { statusCode: 200, headers: { 'Cache-Control': 'no-store' }, multiValueHeaders: { 'Cache-Control': ['no-store'] }, body: 'x' }
+    const result = (await respond({ maxAge: 60 }, response, restApiEvent())) as Record<string, Record<string, unknown>>
+    expect(result.headers?.['Cache-Control']).toBe('no-store')
+    expect(result.multiValueHeaders).toEqual({ 'Cache-Control': ['no-store'] })
   })
 
   test('ALB with multi-value headers: a Vary the handler put in headers, which ALB ignores, is merged into multiValueHeaders', async () => {

@@ -279,8 +279,8 @@ describe('when a snapshot is written', () => {
 
   test('a write the invocation had no time left for is made during the next warm-up ping', async () => {
     const environment = await productFunction({ bucket })
-    // 40 ms left: less than the reserve kept for Middy and the runtime.
-    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(40))).toEqual([product('1')])
+    // 300 ms left: time to wait for the read (timeout 200 ms), not for the whole writeTimeout (500 ms) past the reserve.
+    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(300))).toEqual([product('1')])
     expect(puts(environment.commands)).toBe(0)
     expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true })
     expect(puts(environment.commands)).toBe(1)
@@ -349,6 +349,36 @@ describe('what a snapshot holds', () => {
       expect.stringMatching(/covers no cache named "carts": none was created, or it holds secrets or per-caller values/),
       expect.stringMatching(/covers no cache named "secrets": none was created, or it holds secrets/),
     ])
+  })
+
+  test('a decrypted SecureString found in a snapshot (planted, or an older writer\'s) is not restored: its value comes from SSM', async () => {
+    const app = uniqueName('app')
+    await putParameters({ [`/${app}/table`]: 'orders-table', [`/${app}/password`]: { value: 'hunter2-from-ssm', type: 'SecureString' } })
+    const envelope = (value: unknown) => ({ c: Date.now(), t: 5 * minute, w: 0, e: 0, v: value })
+    await putRawObject(
+      bucket,
+      objectKeyOf(snapshots.functionName, ['config']),
+      await encodeSnapshot({
+        version: 'v1',
+        createdAt: Date.now(),
+        caches: new Map([['config', [
+          { key: `/${app}/table`, envelope: envelope('table-from-the-snapshot') },
+          { key: `/${app}/password#decrypt`, envelope: envelope('password-from-the-snapshot') },
+        ]]]),
+      }),
+    )
+    const handler = await inEnvironment(async () => {
+      const [{ default: middy }, { coldStartSnapshot }, { configCache }] = await Promise.all([
+        import('@middy/core'),
+        import('../../entrypoints/snapshot.js'),
+        import('../../middlewares/config-cache.js'),
+      ])
+      return middy()
+        .use(coldStartSnapshot({ bucket, caches: ['config'], logger: { warn: () => undefined } }))
+        .use(configCache({ parameters: { table: `/${app}/table`, password: { name: `/${app}/password`, decrypt: true } }, ttl: '5m', prefetch: false }))
+        .handler((_event, context) => Promise.resolve({ table: context.config.table, password: context.config.password }))
+    })
+    expect(await invoke(handler)).toEqual({ table: 'table-from-the-snapshot', password: 'hunter2-from-ssm' })
   })
 
   const principalCovered = ['products', 'carts', 'sessions']

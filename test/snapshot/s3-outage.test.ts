@@ -57,6 +57,17 @@ describe('S3 slow or down never fails an invocation', () => {
     expect(silent.commands.get('GetObjectCommand')).toBe(1)
   })
 
+  test('S3 that never answers, with a timeout longer than the invocation has left: the wait ends before the invocation would, less the reserve', async () => {
+    proxy.setBlackhole(true)
+    const silent = await productFunction({ bucket, endpoint: viaProxy(), snapshot: { timeout: '5s' } })
+    // 400 ms left: Lambda would time the invocation out long before the 5 s it was told to wait.
+    expect(await invoke(silent.handler, { ids: ['1'] }, lambdaContext(400))).toEqual([product('1')])
+    expect(silent.load).toHaveBeenCalledTimes(1)
+    expect(silent.warnings).toEqual([expect.stringMatching(/did not arrive within \d+ ms; starting without it/)])
+    const waitedMs = Number(/within (\d+) ms/.exec(silent.warnings[0] ?? '')?.[1])
+    expect(waitedMs).toBeLessThanOrEqual(350)
+  })
+
   test('S3 down (connections refused): the invocation is served from the source', async () => {
     await proxy.setRefusing(true)
     const down = await productFunction({ bucket, endpoint: viaProxy() })
@@ -96,8 +107,8 @@ describe('S3 slow or down never fails an invocation', () => {
 
   test('S3 gone by the time of the write: the write fails quietly, the invocation answers', async () => {
     const environment = await productFunction({ bucket, endpoint: viaProxy() })
-    // The read finds no snapshot; no time left to write in this one.
-    await invoke(environment.handler, { ids: [] }, lambdaContext(40))
+    // The read finds no snapshot; time to wait for it, but not to write in this one.
+    await invoke(environment.handler, { ids: [] }, lambdaContext(300))
     await proxy.setRefusing(true)
     proxy.dropConnections()
     expect(await invoke(environment.handler, { ids: ['1'] })).toEqual([product('1')])

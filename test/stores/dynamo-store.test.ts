@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { S3Client } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import { dynamoStore, type DynamoStoreOptions, type L2Store } from '../../entrypoints/dynamodb.js'
-import { createTable, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
+import { createTable, destroySeedClients, seedClients, startHttpFaultProxy, uniqueName } from '../harness/index.js'
 import { l2StoreContract } from '../support/l2-store-contract.js'
 import { anotherCopyOf } from '../support/sdk-copy.js'
 import { testClients } from '../support/sdk-clients.js'
@@ -10,8 +11,8 @@ import { testClients } from '../support/sdk-clients.js'
 const signal = new AbortController().signal
 const table = uniqueName('store')
 const opened: L2Store[] = []
-const clientConfig = () => ({
-  endpoint: process.env.AWS_ENDPOINT_URL ?? '',
+const clientConfig = (endpoint = process.env.AWS_ENDPOINT_URL ?? '') => ({
+  endpoint,
   region: 'us-east-1',
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 })
@@ -40,7 +41,9 @@ describe('dynamoStore options, checked at construction', () => {
     ['a client and client options', { table: 'cache', client: {}, clientConfig: {} }, /option "client" must be a DynamoDBClient/],
     ['client options that are no object', { table: 'cache', clientConfig: 'eu-west-1' }, /option "clientConfig" must be DynamoDB client options such as \{ region: 'eu-west-1' \}; got "eu-west-1"/],
     // Only undefined is left out: null is refused, as it is for every other option.
-    ['a null prefix', { table: 'cache', prefix: null }, /option "prefix" must be a string of up to 64 characters; got null/],
+    ['a null prefix', { table: 'cache', prefix: null }, /option "prefix" must be a string of up to 64 characters, without lone surrogates; got null/],
+    // No UTF-8 form: every key made with it would fail, or meet the keys of another such prefix.
+    ['a prefix with a lone surrogate', { table: 'cache', prefix: 'shop\ud800:' }, /option "prefix" must be a string of up to 64 characters, without lone surrogates; got "shop\\ud800:"/],
     ['a misspelt option', { table: 'cache', consistentReads: true }, /option "consistentReads" is not an option \(did you mean "consistentRead"\?\)/],
   ]
   test.each(cases)('%s', (_, options, message) => {
@@ -76,6 +79,38 @@ describe('the DynamoDB store on moto', () => {
     await store.close()
     await expect(store.get('k', signal)).rejects.toThrow('middy-cache: this dynamoStore was closed')
     await expect(store.releaseLease('k', 'token', signal)).rejects.toThrow('middy-cache: this dynamoStore was closed')
+  })
+
+  test('getMany reads every item it is asked for, past the 16 MB one BatchGetItem answer holds', async () => {
+    const store = storeWith()
+    // 45 items of 390 KB: about 17.5 MB, so the first answer leaves a few unprocessed.
+    const keys = Array.from({ length: 45 }, (_, index) => `large-${index}`)
+    const payloads = new Map(keys.map((key) => [key, randomBytes(390_000)]))
+    for (const [key, payload] of payloads) await store.set(key, payload, 60_000, signal)
+    const read = await store.getMany([...keys, 'missing'], signal)
+    expect(read.map((payload) => payload?.length)).toEqual([...keys.map(() => 390_000), undefined])
+    expect(keys.every((key, index) => Buffer.from(read[index] ?? []).equals(payloads.get(key) ?? Buffer.alloc(0)))).toBe(true)
+  }, 60_000)
+
+  test('getMany takes keys a BatchGetItem answer left unprocessed for want of capacity (no item returned) for misses, without asking again', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('p')}:`
+      const store = dynamoStore({ table, prefix, clientConfig: clientConfig(faults.url), timeout: '2s' })
+      opened.push(store)
+      await store.set('a', Buffer.from('1'), 60_000, signal)
+      const unprocessed = { [table]: { Keys: [{ pk: { S: `${prefix}a` } }, { pk: { S: `${prefix}b` } }] } }
+      faults.inject({
+        target: 'DynamoDB_20120810.BatchGetItem',
+        status: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify({ Responses: { [table]: [] }, UnprocessedKeys: unprocessed }),
+      })
+      expect(await store.getMany(['a', 'b'], signal)).toEqual([undefined, undefined])
+      expect(faults.requests('DynamoDB_20120810.BatchGetItem')).toEqual({ seen: 1, answered: 1 })
+    } finally {
+      await faults.close()
+    }
   })
 
   test('an aborted operation rejects', async () => {

@@ -97,26 +97,39 @@ class DynamoStore implements TieredStore {
 
   async getMany(keys: readonly string[], signal: AbortSignal): Promise<(Uint8Array | undefined)[]> {
     const unique = [...new Set(keys)]
-    const chunks: string[][] = []
-    for (let start = 0; start < unique.length; start += batchGetLimit) chunks.push(unique.slice(start, start + batchGetLimit))
     const found = new Map<string, Uint8Array>()
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        const { Responses } = await this.#client().send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.#table]: { Keys: chunk.map((key) => this.#keyOf(this.#prefix + key)), ConsistentRead: this.#consistentRead } },
-          }),
-          { abortSignal: signal },
-        )
-        // Keys DynamoDB left unprocessed (throttling) are simply misses: the loader fills them.
-        for (const item of Responses?.[this.#table] ?? []) {
-          const key = item[this.#keyAttribute]?.S
-          const payload = this.#payloadOf(item)
-          if (key !== undefined && payload !== undefined) found.set(key.slice(this.#prefix.length), payload)
-        }
-      }),
-    )
+    const chunks: Promise<void>[] = []
+    for (let start = 0; start < unique.length; start += batchGetLimit) {
+      chunks.push(this.#batchGet(unique.slice(start, start + batchGetLimit).map((key) => this.#keyOf(this.#prefix + key)), found, signal))
+    }
+    await Promise.all(chunks)
     return keys.map((key) => found.get(key))
+  }
+
+  /**
+   * Reads `keys` (at most `batchGetLimit`) into `found`, by caller's key. An answer stops at 16 MB
+   * (about 40 items near the item limit) and leaves the rest unprocessed: those are asked again as
+   * long as each answer brings items. An answer that brings none was refused for capacity
+   * (throttling): the keys left are misses, which the loader fills, rather than requests that
+   * would be refused again.
+   */
+  async #batchGet(keys: Record<string, AttributeValue>[], found: Map<string, Uint8Array>, signal: AbortSignal): Promise<void> {
+    for (let pending = keys; pending.length > 0; ) {
+      const { Responses, UnprocessedKeys } = await this.#client().send(
+        new BatchGetItemCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: this.#consistentRead } } }),
+        { abortSignal: signal },
+      )
+      const items = Responses?.[this.#table] ?? []
+      for (const item of items) {
+        const key = item[this.#keyAttribute]?.S
+        const payload = this.#payloadOf(item)
+        if (key !== undefined && payload !== undefined) found.set(key.slice(this.#prefix.length), payload)
+      }
+      const left = UnprocessedKeys?.[this.#table]?.Keys ?? []
+      // Each round asks for fewer keys, so the loop ends however an endpoint answers.
+      if (items.length === 0 || left.length >= pending.length) return
+      pending = left
+    }
   }
 
   async set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void> {
@@ -299,7 +312,8 @@ export const dynamoStore = (options: DynamoStoreOptions): L2Store => {
   const ttlAttribute = attributeName('ttlAttribute', options.ttlAttribute, 'expiresAt')
   if (keyAttribute === ttlAttribute) throw new CacheOptionsError('ttlAttribute', `must differ from keyAttribute; both are ${printable(keyAttribute)}`)
   const prefix = options.prefix === undefined ? 'middy-cache:' : options.prefix
-  if (typeof prefix !== 'string' || prefix.length > 64) throw mustBe('prefix', 'a string of up to 64 characters', prefix)
+  // A lone surrogate has no UTF-8 form: DynamoDB would refuse, or alter, every key made with it.
+  if (typeof prefix !== 'string' || prefix.length > 64 || !prefix.isWellFormed()) throw mustBe('prefix', 'a string of up to 64 characters, without lone surrogates', prefix)
   const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
   return new DynamoStore(settings, { ...options, keyAttribute, ttlAttribute, prefix })
 }
