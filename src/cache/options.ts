@@ -274,15 +274,31 @@ const resolveL2 = (value: unknown): TieredStore | undefined => {
   return value as unknown as TieredStore
 }
 
+const ignore = (): void => undefined
+
+/** Whether a function the user gave answered with a promise (or another thenable) rather than a value. */
+export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  ((typeof value === 'object' && value !== null) || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
+
+/**
+ * Handles the rejection of a promise nobody waits for: left unhandled, it would end the Lambda
+ * invocation (and the process) with an error.
+ */
+export const dropRejection = (promise: PromiseLike<unknown>): void => {
+  void Promise.resolve(promise).then(undefined, ignore)
+}
+
 /**
  * `call`, its own failure swallowed: a logger that throws (a closed transport, a formatter that
- * chokes) must never fail an invocation, nor the work it reports on.
+ * chokes), or an async one whose promise rejects, must never fail an invocation, nor the work it
+ * reports on.
  */
 export const neverThrowing =
   <A extends unknown[]>(call: (...args: A) => unknown) =>
   (...args: A): void => {
     try {
-      call(...args)
+      const result = call(...args)
+      if (isThenable(result)) dropRejection(result)
     } catch {
       // Nothing left to tell it to.
     }
@@ -290,11 +306,10 @@ export const neverThrowing =
 
 export const resolveLogger = (value: unknown): Logger => {
   if (value !== undefined && (!isRecord(value) || typeof value.warn !== 'function')) throw mustBe('logger', 'an object with a warn(message) method, such as console', value)
-  const logger = (value ?? console) as Logger
+  // Typed by what it may answer, which neverThrowing handles: an async logger answers with a promise.
+  const logger = (value ?? console) as { warn(message: string): unknown }
   return {
-    warn: neverThrowing((message: string) => {
-      logger.warn(message)
-    }),
+    warn: neverThrowing((message: string) => logger.warn(message)),
   }
 }
 

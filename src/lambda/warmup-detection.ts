@@ -1,4 +1,5 @@
-import { printable } from '../cache/errors.js'
+import { CacheError, printable } from '../cache/errors.js'
+import { dropRejection, isThenable } from '../cache/options.js'
 
 /** How a warm-up ping was recognised. */
 export const PingSource = {
@@ -38,9 +39,9 @@ export interface PingRules<C> {
   readonly pluginSource: string
   /** EventBridge rule ARNs and rule names whose scheduled events are pings. */
   readonly schedules: ReadonlySet<string>
-  /** A ping only when it returns `true` itself, not merely a truthy value. */
+  /** A ping only when it returns `true` itself, not merely a truthy value (nor a promise of one). */
   readonly isPing: ((event: unknown, context: C) => unknown) | undefined
-  /** Told when `isPing` throws; the event then counts as no ping. */
+  /** Told when `isPing` throws or answers with a promise; the event then counts as no ping. */
   readonly onPredicateError: (error: unknown) => void
 }
 
@@ -105,10 +106,23 @@ const isListedSchedule = (event: Readonly<Record<string, unknown>>, schedules: R
   })
 }
 
+/**
+ * Detection runs before every invocation and answers at once, so the ordinary invocation pays no
+ * promise: an `isPing` that answers with one (a function that is async without saying so) cannot
+ * be waited for. Its rejection is handled, so that it does not end the invocation with an error.
+ */
+const promisedAnswer = (answer: PromiseLike<unknown>): CacheError => {
+  dropRejection(answer)
+  return new CacheError('middy-cache: warmup isPing answered with a promise; it must answer at once, true for a ping')
+}
+
 const customPing = <C>(event: unknown, context: C, rules: PingRules<C>): boolean => {
   if (rules.isPing === undefined) return false
   try {
-    return rules.isPing(event, context) === true
+    const answer = rules.isPing(event, context)
+    if (answer === true) return true
+    if (isThenable(answer)) rules.onPredicateError(promisedAnswer(answer))
+    return false
   } catch (error) {
     rules.onPredicateError(error)
     return false
@@ -116,9 +130,9 @@ const customPing = <C>(event: unknown, context: C, rules: PingRules<C>): boolean
 }
 
 /**
- * The warm-up ping `event` is, or undefined for any other event. Never throws: an event of any
- * shape (null, an array, a string, fields of the wrong type) is simply no ping, unless the
- * `isPing` predicate says it is.
+ * The warm-up ping `event` is, or undefined for any other event. Never throws, nor leaves a promise
+ * rejected: an event of any shape (null, an array, a string, fields of the wrong type) is simply no
+ * ping, unless the `isPing` predicate says it is.
  */
 export const detectPing = <C>(event: unknown, context: C, rules: PingRules<C>): Ping | undefined => {
   if (isRecord(event)) {

@@ -99,9 +99,15 @@ const maxConcurrencyOf = (value: unknown): number => {
   return value
 }
 
+/** Async functions by their tag: `async (event) => ...` would answer every event with a promise, never with true. */
+const asyncFunctionTags: ReadonlySet<string> = new Set(['[object AsyncFunction]', '[object AsyncGeneratorFunction]'])
+
 const isPingOf = (value: unknown): ((event: unknown, context: Context) => unknown) | undefined => {
   if (value === undefined) return undefined
   if (typeof value !== 'function') throw new CacheOptionsError('isPing', `must be a function (event, context) => boolean; got ${printable(value)}`)
+  if (asyncFunctionTags.has(Object.prototype.toString.call(value))) {
+    throw new CacheOptionsError('isPing', 'must answer at once, (event, context) => boolean; got an async function, whose promise is never a ping')
+  }
   return value as (event: unknown, context: Context) => unknown
 }
 
@@ -110,14 +116,11 @@ const loggerOf = (value: unknown): WarmupLogger | undefined => {
   if (!isRecord(value) || typeof value.info !== 'function' || typeof value.warn !== 'function') {
     throw new CacheOptionsError('logger', `must have info and warn methods (Powertools' Logger or console); got ${printable(value)}`)
   }
-  const logger = value as unknown as WarmupLogger
+  // Typed by what it may answer, which neverThrowing handles: an async logger answers with a promise.
+  const logger = value as Record<keyof WarmupLogger, (message: string, details: object) => unknown>
   return {
-    info: neverThrowing((message: string, details: object) => {
-      logger.info(message, details)
-    }),
-    warn: neverThrowing((message: string, details: object) => {
-      logger.warn(message, details)
-    }),
+    info: neverThrowing((message: string, details: object) => logger.info(message, details)),
+    warn: neverThrowing((message: string, details: object) => logger.warn(message, details)),
   }
 }
 
@@ -156,7 +159,7 @@ export const resolveWarmupOptions = (options: unknown): ResolvedWarmupOptions =>
       schedules: schedulesOf(raw.schedules),
       isPing: isPingOf(raw.isPing),
       onPredicateError: (error) => {
-        logger?.warn('middy-cache: warmup isPing threw; the event is taken for no ping', { error })
+        logger?.warn('middy-cache: warmup isPing failed; the event is taken for no ping', { error })
       },
     },
     intervalMs: boundedDuration('interval', raw.interval, 300_000, 1, Number.MAX_SAFE_INTEGER),

@@ -42,19 +42,21 @@ const namespacePattern = /^[0-9A-Za-z.\-_/#: ]{1,255}$/
 /** CloudWatch dimension names and values: printable ASCII with something besides spaces. */
 const dimensionTextPattern = /^[\x20-\x7E]*[\x21-\x7E][\x20-\x7E]*$/
 
+const namespaceRule = '1 to 255 letters, digits or . - _ / # : and spaces, not starting with "AWS/"'
+const isNamespace = (value: unknown): value is string => typeof value === 'string' && namespacePattern.test(value) && !value.startsWith('AWS/')
+
 const resolveNamespace = (value: unknown): string | undefined => {
   if (value === undefined) return undefined
-  if (typeof value !== 'string' || !namespacePattern.test(value) || value.startsWith('AWS/')) {
-    throw mustBe('namespace', '1 to 255 letters, digits or . - _ / # : and spaces, not starting with "AWS/"', value)
-  }
+  if (!isNamespace(value)) throw mustBe('namespace', namespaceRule, value)
   return value
 }
 
+const dimensionValueRule = '1 to 1024 printable ASCII characters'
 const isDimensionValue = (value: unknown): value is string => typeof value === 'string' && value.length <= 1024 && dimensionTextPattern.test(value)
 
 const resolveService = (value: unknown): string | undefined => {
   if (value === undefined) return undefined
-  if (!isDimensionValue(value)) throw mustBe('service', '1 to 1024 printable ASCII characters', value)
+  if (!isDimensionValue(value)) throw mustBe('service', dimensionValueRule, value)
   return value
 }
 
@@ -77,7 +79,7 @@ const resolveDimensions = (value: unknown): Record<string, string> => {
   for (const [name, dimension] of Object.entries(value)) {
     checkDimensionName('defaultDimensions', name)
     if (!isDimensionValue(dimension)) {
-      throw new CacheOptionsError('defaultDimensions', `value of "${name}" must be 1 to 1024 printable ASCII characters; got ${printable(dimension)}`)
+      throw new CacheOptionsError('defaultDimensions', `value of "${name}" must be ${dimensionValueRule}; got ${printable(dimension)}`)
     }
     dimensions[name] = dimension
   }
@@ -107,7 +109,16 @@ const resolveShared = (raw: Record<string, unknown>, own: Record<string, string>
     if (raw[option] !== undefined) throw new CacheOptionsError(option, 'comes from the shared metrics instance: pass one or the other')
   }
   const target = describeMetrics(raw.metrics)
-  for (const name of Object.keys(target.dimensions)) checkDimensionName('metrics', name)
+  // Powertools takes any namespace and dimension text; CloudWatch drops the blobs of one it refuses.
+  if (!isNamespace(target.namespace)) throw new CacheOptionsError('metrics', `has the namespace ${printable(target.namespace)}: it must be ${namespaceRule}`)
+  const checkValue = (name: string, value: string): void => {
+    if (!isDimensionValue(value)) throw new CacheOptionsError('metrics', `has a "${name}" dimension whose value is not ${dimensionValueRule}: ${printable(value)}`)
+  }
+  if (target.service !== undefined) checkValue(serviceDimension, target.service)
+  for (const [name, value] of Object.entries(target.dimensions)) {
+    checkDimensionName('metrics', name)
+    checkValue(name, value)
+  }
   return { namespace: target.namespace, service: target.service, dimensions: { ...target.dimensions, ...own } }
 }
 

@@ -1,4 +1,5 @@
 import { childPing, detectPing, PingSource, type Ping, type PingRules } from '../../src/lambda/warmup-detection.js'
+import { flushPromises } from '../support/deferred.js'
 
 const ruleArn = 'arn:aws:events:us-east-1:123456789012:rule/warm-every-5-minutes'
 const rules: PingRules<unknown> = {
@@ -127,6 +128,19 @@ describe('detectPing', () => {
       }
       expect(detectPing(null, {}, withPredicate(isPing, onPredicateError))).toBeUndefined()
       expect(onPredicateError).toHaveBeenCalledWith(failure)
+    })
+
+    test('a predicate that answers with a promise makes no ping, is reported, and its rejection is handled', async () => {
+      const onPredicateError = jest.fn()
+      const isPing = (event: unknown): Promise<boolean> => ((event as { kind?: unknown }).kind === 'keep-warm' ? Promise.resolve(true) : Promise.reject(new Error('lookup failed')))
+      expect(detectPing({ kind: 'keep-warm' }, {}, withPredicate(isPing, onPredicateError))).toBeUndefined()
+      expect(detectPing({ kind: 'order' }, {}, withPredicate(isPing, onPredicateError))).toBeUndefined()
+      expect(onPredicateError.mock.calls.map(([error]) => String(error))).toEqual([
+        'CacheError: middy-cache: warmup isPing answered with a promise; it must answer at once, true for a ping',
+        'CacheError: middy-cache: warmup isPing answered with a promise; it must answer at once, true for a ping',
+      ])
+      // Node reports a rejection left unhandled once the microtasks of the turn that made it have run; Jest fails the test then.
+      await flushPromises()
     })
 
     test('built-in pings are recognised without asking it', () => {

@@ -53,6 +53,7 @@ describe('warmup options', () => {
     ['a schedule that is no rule', { schedules: ['warm', 'arn:aws:sns:us-east-1:123456789012:topic'] }, 'schedules[1]', /EventBridge rule ARN/],
     ['a schedule that is no string', { schedules: [{ name: 'warm' }] }, 'schedules[0]', /EventBridge rule ARN/],
     ['an isPing that is no function', { isPing: true }, 'isPing', /must be a function/],
+    ['an async isPing', { isPing: async () => Promise.resolve(true) }, 'isPing', /must answer at once, \(event, context\) => boolean; got an async function/],
     ['maxConcurrency 0', { maxConcurrency: 0 }, 'maxConcurrency', /whole number from 1 to 1000/],
     ['maxConcurrency above Lambda quota', { maxConcurrency: 1001 }, 'maxConcurrency', /whole number from 1 to 1000/],
     ['a fractional maxConcurrency', { maxConcurrency: 2.5 }, 'maxConcurrency', /whole number/],

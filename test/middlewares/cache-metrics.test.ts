@@ -512,6 +512,10 @@ describe('cacheMetrics options and the Powertools environment', () => {
     [{ metrics: { namespace: 'Shop' } }, 'metrics', 'Powertools Metrics instance'],
     [{ metrics: new Metrics({ namespace }), namespace }, 'namespace', 'comes from the shared metrics instance'],
     [{ metrics: new Metrics({ namespace, defaultDimensions: { cache: 'x' } }) }, 'metrics', 'sets it on every per-cache blob'],
+    [{ metrics: new Metrics({ namespace: 'AWS/Lambda' }) }, 'metrics', 'has the namespace "AWS/Lambda": it must be 1 to 255 letters'],
+    [{ metrics: new Metrics({ namespace: 'Shop (prod)' }) }, 'metrics', 'has the namespace "Shop (prod)"'],
+    [{ metrics: new Metrics({ namespace, serviceName: 'café' }) }, 'metrics', 'has a "service" dimension whose value is not 1 to 1024 printable ASCII characters: "café"'],
+    [{ metrics: new Metrics({ namespace, defaultDimensions: { stage: 'prød' } }) }, 'metrics', 'has a "stage" dimension whose value'],
   ])('rejects %p at construction, naming %s', (options, option, message) => {
     const construct = () => cacheMetrics(options as CacheMetricsOptions)
     expect(construct).toThrow(CacheOptionsError)

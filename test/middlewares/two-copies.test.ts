@@ -1,4 +1,6 @@
 import middy from '@middy/core'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
@@ -92,6 +94,17 @@ describe('two copies of the package in one process', () => {
 
     const request = { context: {} }
     expect(second.invocationOf(request)).toBe(first.invocationOf(request))
+  })
+
+  test('README names the keys on globalThis under which the copies meet', async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8')
+    const documented = /under `Symbol\.for\('(middy-cache\.)<name>(\.v\d+)'\)` keys/.exec(readme)
+    expect(documented).not.toBeNull()
+    const [, prefix = '', version = ''] = documented ?? []
+    await invoke(middy().use(first.warmup()).use(second.cacheMetrics({ namespace, service })).handler(() => Promise.resolve('handled')))
+    const shared = Object.getOwnPropertySymbols(globalThis).flatMap((key) => Symbol.keyFor(key) ?? []).filter((key) => key.startsWith(prefix))
+    expect(shared.length).toBeGreaterThan(0)
+    expect(shared.filter((key) => !key.endsWith(version))).toEqual([])
   })
 
   test('values one copy hid on the context stay hidden when the other adds to them', () => {

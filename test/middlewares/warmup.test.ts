@@ -89,6 +89,27 @@ describe('warmup: answering a ping', () => {
     expect(logger.warn).toHaveBeenCalledWith('middy-cache: warm-up ping answered with problems', answer)
   })
 
+  test('an isPing that answers with a promise (async without saying so) takes no event for a ping and says why; neither its rejection nor an async logger\'s fails the invocation', async () => {
+    const closed = () => Promise.reject(new Error('log transport closed'))
+    const logger = { info: jest.fn(closed), warn: jest.fn(closed) }
+    // As a JavaScript caller, or a cast, can pass it: the types ask for a boolean.
+    const isPing = ((event: { kind?: string }) => (event.kind === 'keep-warm' ? Promise.resolve(true) : Promise.reject(new Error('lookup failed')))) as unknown as NonNullable<WarmupOptions['isPing']>
+    const { handler, handle } = handlerBehind(warmup({ isPing, logger }))
+
+    expect(await invoke(handler, { kind: 'keep-warm' })).toBe('handled')
+    expect(await invoke(handler, { kind: 'order' })).toBe('handled')
+    expect(await invoke(handler, { warmer: true })).toMatchObject({ warmed: true })
+
+    expect(handle).toHaveBeenCalledTimes(2)
+    expect(logger.warn.mock.calls).toEqual([
+      ['middy-cache: warmup isPing failed; the event is taken for no ping', { error: expect.objectContaining({ message: expect.stringMatching(/isPing answered with a promise/) as unknown }) as unknown }],
+      ['middy-cache: warmup isPing failed; the event is taken for no ping', { error: expect.objectContaining({ message: expect.stringMatching(/isPing answered with a promise/) as unknown }) as unknown }],
+    ])
+    expect(logger.info).toHaveBeenCalledWith('middy-cache: warm-up ping answered', expect.objectContaining({ warmed: true }))
+    // Node reports a rejection left unhandled once the microtasks of the turn that made it have run; Jest fails the test then.
+    await flushPromises()
+  })
+
   test('logs each answer at info when all went well', async () => {
     const logger = { info: jest.fn(), warn: jest.fn() }
     const answer = await ping({ logger })
