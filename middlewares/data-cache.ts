@@ -88,7 +88,7 @@ const engineOptionNames = ['ttl', 'staleWhileRevalidate', 'staleIfError', 'negat
 const principalNamespace = '~principal'
 
 const optionNames = [...engineOptionNames, 'name', 'key', 'load', 'loadMany', 'scope', 'principal', 'settleBudget'] as const
-/** Names that would hide the Lambda context's own properties, or the handles' object. */
+/** Refuses an optional function option given as something else (a key attribute's name for `key`, say). */
 const requireFunctionIfGiven = (option: string, value: unknown): void => {
   if (value !== undefined && typeof value !== 'function') throw new CacheOptionsError(option, `must be a function; got ${printable(value)}`)
 }

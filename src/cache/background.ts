@@ -21,8 +21,11 @@ export const settleFlights = async (flights: Iterable<Flight<unknown>>, budgetMs
   if (running.length === 0) return { completed: 0, abandoned: 0 }
   let timer: NodeJS.Timeout | undefined
   // A load whose answer already waits to be read when a late budget timer fires is done, not abandoned.
+  // Referenced, and cleared below whatever wins: a load hung on nothing that holds the event loop
+  // would otherwise let the loop run empty within the budget, and on Lambda an empty loop while the
+  // handler's promise is pending ends the invocation with an error, its answer lost.
   const budget = new Promise<void>((resolve) => {
-    timer = timeoutAfterPendingIo(resolve, budgetMs).unref()
+    timer = timeoutAfterPendingIo(resolve, budgetMs)
   })
   await Promise.race([Promise.allSettled(running.map((flight) => flight.promise)), budget])
   clearTimeout(timer)

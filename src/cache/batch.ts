@@ -4,12 +4,27 @@ import { CacheError } from './errors.js'
 export type BatchAnswer<V> = ReadonlyMap<string, V> | readonly (V | undefined)[]
 
 /**
+ * A Map keyed by anything but strings can hold none of the keys: keyed by the numeric ids of rows a
+ * driver left untyped, say, which no type check stops. Read as it is, every key would be "not found".
+ */
+const refuseKeysOtherThanStrings = (cache: string, answer: ReadonlyMap<unknown, unknown>): void => {
+  for (const key of answer.keys()) {
+    if (typeof key !== 'string') {
+      throw new CacheError(`middy-cache: loadMany of cache "${cache}" answered a Map with a key of type ${key === null ? 'null' : typeof key}: its keys must be the string keys it was given`)
+    }
+  }
+}
+
+/**
  * The values a batch answer holds for `keys`, in their order; a key a Map leaves out is "not found".
  * An array must hold one value per key: one of another length (only the rows found, say) is not
  * aligned, and read by position it would give keys each other's values.
  */
 export const valuesOfBatch = <V>(cache: string, answer: BatchAnswer<V>, keys: readonly string[]): readonly V[] => {
-  if (answer instanceof Map) return keys.map((key) => (answer as ReadonlyMap<string, V>).get(key) as V)
+  if (answer instanceof Map) {
+    refuseKeysOtherThanStrings(cache, answer)
+    return keys.map((key) => (answer as ReadonlyMap<string, V>).get(key) as V)
+  }
   if (!Array.isArray(answer)) throw new CacheError(`middy-cache: loadMany of cache "${cache}" must return a Map or an array aligned with the keys`)
   if (answer.length !== keys.length) {
     throw new CacheError(

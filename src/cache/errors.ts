@@ -20,6 +20,8 @@ export const printable = (value: unknown): string => {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === undefined) return String(value)
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
+  // An async function where a synchronous one is wanted (a key, an option's value not awaited).
+  if (value instanceof Promise) return 'a promise'
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
@@ -33,8 +35,12 @@ export const keyTypeError = (cache: string, key: unknown): CacheError =>
 
 const printableKey = (key: string): string => (key.length > 80 ? `${key.slice(0, 77)}...` : key)
 
-/** How the engine's errors name a key unless a cache says otherwise (`describeKey`): the key, quoted and cut short. */
-export const quotedKey = (key: string): string => `"${printableKey(key)}"`
+/**
+ * How the engine's errors name a key unless a cache says otherwise (`describeKey`): the key cut
+ * short, as a JSON string. Keys come from events: escaped, a newline or a terminal escape in one
+ * cannot forge a line of the log the error lands in, nor a quote blur where the key ends.
+ */
+export const quotedKey = (key: string): string => JSON.stringify(printableKey(key))
 
 /** `String(value)`, or its tag when it has none (a null-prototype object, a toString that throws): never throws. */
 export const stringOf = (value: unknown): string => {

@@ -39,6 +39,16 @@ describe('L1 bounds', () => {
     expect(scope.countersFor('oversize').notCached).toBe(1)
   })
 
+  test('a BigInt counts the bytes of its digits: one larger than maxBytes is returned but not cached', async () => {
+    const huge = 2n ** 80_000n
+    const load = jest.fn(() => ({ id: 'k', total: huge }))
+    const cache = createCache({ name: 'big-integers', load, ttl: '1h', l1: { maxBytes: 1_000 } })
+    expect((await cache.get('k')).total).toBe(huge)
+    expect(await cache.get('k')).toEqual({ id: 'k', total: huge })
+    expect(load).toHaveBeenCalledTimes(2)
+    expect(cache.stats()).toMatchObject({ entries: 0, notCached: 2 })
+  })
+
   test('values that cannot be serialised are cached like any other', async () => {
     const circular: Record<string, unknown> = { id: 1n }
     circular.self = circular

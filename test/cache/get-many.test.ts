@@ -117,6 +117,16 @@ describe('getMany', () => {
     await expect(cache.getMany(['a', 'b'])).rejects.toThrow(/loadMany of cache "bad-batch" must return a Map or an array/)
   })
 
+  test('a Map keyed by something else than the string keys (numeric ids of untyped rows, say) is refused as a failed load, never read as every key "not found"', async () => {
+    const rows: { id: unknown; name: string }[] = [{ id: 1, name: 'one' }, { id: 2, name: 'two' }]
+    const loadMany = () => Promise.resolve(new Map(rows.map((row) => [row.id, row.name])) as unknown as Map<string, string>)
+    const cache = createCache({ name: 'numeric-ids', load: () => 'single', loadMany, ttl: '1m', negativeTtl: '1m' })
+    await expect(cache.getMany(['1', '2'])).rejects.toThrow(
+      'middy-cache: loadMany of cache "numeric-ids" answered a Map with a key of type number: its keys must be the string keys it was given',
+    )
+    expect(cache.stats()).toMatchObject({ loadErrors: 1, entries: 0 })
+  })
+
   test('the batch loader receives a signal that aborts only when every key it serves is abandoned', async () => {
     const clock = manualClock()
     let signal: AbortSignal | undefined

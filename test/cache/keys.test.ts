@@ -61,6 +61,16 @@ describe('keys', () => {
     await expect(cache.getMany([undefined as unknown as string])).rejects.toThrow(/"typed" needs string keys; got undefined/)
   })
 
+  test("errors name a key as JSON writes it: a key from the event cannot forge a log line with control characters, nor blur where it ends with a quote", async () => {
+    const key = '7" ok\n[ERROR] forged\u001b[31m\ud800'
+    const cache = createCache({ name: 'escaped', load: () => Promise.reject(new Error('down')), ttl: '1h' })
+    const error: unknown = await cache.get(key).catch((thrown: unknown) => thrown)
+    expect(error).toMatchObject({ message: 'middy-cache: loading "7\\" ok\\n[ERROR] forged\\u001b[31m\\ud800" for cache "escaped" failed: down', key })
+    const slow = createCache({ name: 'escaped-slow', load: () => new Promise<string>(() => undefined), ttl: '1h', timeout: '10ms' })
+    await expect(slow.get('a\rb')).rejects.toThrow('middy-cache: loading "a\\rb" for cache "escaped-slow" timed out after 10 ms')
+    await slow.settle(0)
+  })
+
   test('set and delete reject a key that is not a string, as get does, rather than throwing at the call', async () => {
     const cache = createCache({ name: 'typed-writes', load: echo, ttl: '1h' })
     let written: Promise<void> | undefined

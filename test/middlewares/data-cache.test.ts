@@ -1,9 +1,11 @@
 import middy, { type MiddlewareObj } from '@middy/core'
+import { join } from 'node:path'
 import { dataCache, DataScope, type DataBatchLoadContext, type DataCacheHandle } from '../../middlewares/data-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { CacheKind, CacheLoadError, Outcome, registeredCaches, Tier, type CacheCounters, type EntryFreshness } from '../../src/index.js'
 import { movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
+import { runScript } from '../support/node-script.js'
 
 interface Product {
   id: string
@@ -98,6 +100,11 @@ describe('eager: the event key is loaded before the handler onto context[name]',
     }
   })
 
+  test('loads hanging on nothing that holds the event loop, left running at the answer, keep the loop busy while after and onError wait for them', async () => {
+    // On Lambda, a loop that runs empty before the answer ends the invocation with an error instead.
+    expect(await runScript(join(__dirname, 'fixtures', 'hung-refresh.ts'))).toBe('answered v1\nanswered v1\nfailed with CacheTimeoutError\nevent loop empty\n')
+  })
+
   test('an undefined key: the event is not cached; the handler gets undefined, nothing is loaded, the handle is there', async () => {
     const load = jest.fn((id: string) => product(id))
     const counters: CacheCounters[] = []
@@ -134,6 +141,15 @@ describe('eager: the event key is loaded before the handler onto context[name]',
       .use(dataCache({ name: 'badKey', key: () => 42 as unknown as string, load: () => 'v', ttl: '5m' }))
       .handler(() => Promise.resolve('ran'))
     await expect(invoke(handler)).rejects.toThrow(/key of cache "badKey" must return a string, or undefined/)
+  })
+
+  test('an async key function is a clear error: the key must be known at once, and a promise is none', async () => {
+    const load = jest.fn((id: string) => id)
+    const handler = middy()
+      .use(dataCache({ name: 'asyncKey', key: (() => Promise.resolve('1')) as unknown as () => string, load, ttl: '5m' }))
+      .handler(() => Promise.resolve('ran'))
+    await expect(invoke(handler)).rejects.toThrow('middy-cache: key of cache "asyncKey" must return a string, or undefined for an event that is not cached; got a promise')
+    expect(load).not.toHaveBeenCalled()
   })
 })
 
@@ -205,6 +221,9 @@ describe("scope: 'principal'", () => {
   const restIam = (userArn: string) => ({ requestContext: { identity: { userArn, cognitoIdentityId: null } } })
   const restIdentityPool = (cognitoIdentityId: string) => ({ requestContext: { identity: { userArn: 'arn:aws:sts::1:assumed-role/pool-role/s', cognitoIdentityId } } })
   const httpIam = (userArn: string) => ({ requestContext: { authorizer: { iam: { userArn, cognitoIdentity: null } } } })
+  const functionUrlIam = (userArn: string) => ({
+    requestContext: { accountId: '1', authorizer: { iam: { accessKey: 'AKIA', accountId: '1', callerId: 'AROA:s', cognitoIdentity: null, principalOrgId: null, userArn, userId: 'AROA:s' } } },
+  })
 
   const cartCache = () => {
     const load = jest.fn((key: string, { principal }: { principal: string | undefined }) => `${key} of ${principal ?? 'nobody'}`)
@@ -223,6 +242,7 @@ describe("scope: 'principal'", () => {
     ['REST API, IAM caller', restIam],
     ['REST API, Cognito identity pool', restIdentityPool],
     ['HTTP API, IAM caller', httpIam],
+    ['Function URL, IAM caller', functionUrlIam],
   ])('%s: two principals never see each other\'s value; each is cached for its own principal', async (_, eventFor) => {
     const { handler, load } = cartCache()
     const alice: unknown = await invoke(handler, eventFor('alice'))
@@ -245,8 +265,10 @@ describe("scope: 'principal'", () => {
     const { handler, load, counters } = cartCache()
     expect(await invoke(handler, {})).toBe('cart of nobody')
     expect(await invoke(handler, { requestContext: {} })).toBe('cart of nobody')
-    expect(load).toHaveBeenCalledTimes(2)
-    expect(counters.map((count) => [count.notCached, count.loads, count.hits])).toEqual([[1, 1, 0], [1, 1, 0]])
+    // An ALB's OIDC headers are the client's own unless the listener rule authenticates: no caller the lookup trusts.
+    expect(await invoke(handler, { requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:::targetgroup/t/1' } }, headers: { 'x-amzn-oidc-identity': 'alice' } })).toBe('cart of nobody')
+    expect(load).toHaveBeenCalledTimes(3)
+    expect(counters.map((count) => [count.notCached, count.loads, count.hits])).toEqual([[1, 1, 0], [1, 1, 0], [1, 1, 0]])
   })
 
   test('a principal function answering an empty string names nobody: not cached', async () => {

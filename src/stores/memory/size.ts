@@ -1,11 +1,11 @@
 const bytesPerReference = 8
 
 /**
- * Approximate bytes a value holds in memory: UTF-16 strings, 8-byte numbers and references, raw
- * bytes for binary data (a view counts the whole buffer it keeps alive). Shared and circular
- * references count once. Never throws, whatever the value. Out of its sight, so uncounted: what
- * JavaScript cannot enumerate (`#private` fields, closures, symbol-keyed or non-enumerable
- * properties) and the larger string a V8 substring may keep alive.
+ * Approximate bytes a value holds in memory: UTF-16 strings, 8-byte numbers and references, a
+ * BigInt's digits, raw bytes for binary data (a view counts the whole buffer it keeps alive).
+ * Shared and circular references count once. Never throws, whatever the value. Out of its sight,
+ * so uncounted: what JavaScript cannot enumerate (`#private` fields, closures, symbol-keyed or
+ * non-enumerable properties) and the larger string a V8 substring may keep alive.
  */
 export const estimateSize = (value: unknown): number => {
   const seen = new Set<object>()
@@ -18,8 +18,11 @@ export const estimateSize = (value: unknown): number => {
         bytes += item.length * 2
         continue
       case 'number':
-      case 'bigint':
         bytes += 8
+        continue
+      case 'bigint':
+        // Its digits, which grow without bound: a huge one must not pass for a number under maxBytes.
+        bytes += 8 + Math.ceil(item.toString(16).length / 2)
         continue
       case 'boolean':
         bytes += 4
