@@ -1,7 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Duration } from '../src/cache/duration.js'
 import { initializationType } from '../src/lambda/environment.js'
-import { cacheMetricsWriterOptionNames, resolveMetricsOptions, type CacheMetricsWriterOptions, type ResolvedMetricsOptions } from '../src/metrics/options.js'
+import { cacheMetricsWriterOptionNames, powertoolsVariable, resolveMetricsOptions, type CacheMetricsWriterOptions, type ResolvedMetricsOptions } from '../src/metrics/options.js'
 import { MetricsWriter } from '../src/metrics/writer.js'
 import { registerEarlyReturnFlusher, type EarlyReturnFlusher } from './shared/early-return.js'
 import { invocationOf, onEarlyReturn, resolveSettleBudget, settleIfPending } from './shared/invocation.js'
@@ -30,20 +30,15 @@ interface FlushState {
 type FlushInternal = Record<symbol, FlushState | symbol | undefined>
 
 /**
- * A namespace or service left unset as Powertools resolves it when the instance is made: from its
- * environment variable, so that an instance relying on the variable meets one naming the same value.
- */
-const orEnvironment = (value: string | undefined, variable: string): string | undefined => value ?? (process.env[variable]?.trim() || undefined)
-
-/**
  * Where an instance's figures land: CloudWatch tells metrics apart by namespace, name and
  * dimensions, so two instances with equal targets (whatever their groups or resolution) would add
  * every figure they share twice.
  */
 const targetOf = (resolved: ResolvedMetricsOptions): string =>
   JSON.stringify({
-    namespace: orEnvironment(resolved.namespace, 'POWERTOOLS_METRICS_NAMESPACE'),
-    service: orEnvironment(resolved.service, 'POWERTOOLS_SERVICE_NAME'),
+    namespace: resolved.namespace,
+    // As Powertools resolves a service left unset, so that an instance relying on the variable meets one naming the same value.
+    service: resolved.service ?? powertoolsVariable('POWERTOOLS_SERVICE_NAME'),
     defaultDimensions: Object.fromEntries(Object.entries(resolved.dimensions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   })
 

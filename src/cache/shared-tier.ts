@@ -8,6 +8,7 @@ import { endedAfterFreeze, monotonicClock, timeoutAfterPendingIo, type Clock } f
 import type { Tally } from './counters.js'
 import { decodeEntry, encodeEntry } from './envelope.js'
 import { Phase, phaseOf, type Entry } from './freshness.js'
+import { warnIfMisconfigured } from './misconfigured-store.js'
 import type { Logger } from './options.js'
 import { Outcome, Tier } from './outcome.js'
 import type { CacheScope } from './scope.js'
@@ -536,7 +537,9 @@ export class SharedTier<V> {
           this.#breaker.succeeded(admission)
           settle(result)
         },
-        () => {
+        (error: unknown) => {
+          // Even when late: the store answered, and what it said may be how to fix it.
+          warnIfMisconfigured(this.#store, error, this.#host.cacheName, this.#host.logger)
           if (!settled) fail()
         },
       )

@@ -5,7 +5,10 @@ import { cacheDimension, MetricGroup, metricGroups, metricNames, serviceDimensio
 import { describeMetrics } from './shared-instance.js'
 
 export interface CacheMetricsWriterOptions {
-  /** The CloudWatch namespace. Default: POWERTOOLS_METRICS_NAMESPACE, as Powertools resolves it. */
+  /**
+   * The CloudWatch namespace. Default: POWERTOOLS_METRICS_NAMESPACE, as Powertools resolves it; one
+   * of the two (or `metrics` with one) is required.
+   */
   readonly namespace?: string
   /** The `service` dimension. Default: POWERTOOLS_SERVICE_NAME, as Powertools resolves it. */
   readonly service?: string
@@ -26,8 +29,9 @@ export interface CacheMetricsWriterOptions {
 export const cacheMetricsWriterOptionNames = ['namespace', 'service', 'metrics', 'defaultDimensions', 'highResolution', 'groups'] as const
 
 export interface ResolvedMetricsOptions {
-  /** Undefined: Powertools falls back to its environment variables. */
-  readonly namespace: string | undefined
+  /** From the option, the shared instance or POWERTOOLS_METRICS_NAMESPACE, read at construction. */
+  readonly namespace: string
+  /** Undefined: Powertools falls back to POWERTOOLS_SERVICE_NAME. */
   readonly service: string | undefined
   /** Default dimensions other than `service`. */
   readonly dimensions: Readonly<Record<string, string>>
@@ -42,13 +46,37 @@ const namespacePattern = /^[0-9A-Za-z.\-_/#: ]{1,255}$/
 /** CloudWatch dimension names and values: printable ASCII with something besides spaces. */
 const dimensionTextPattern = /^[\x20-\x7E]*[\x21-\x7E][\x20-\x7E]*$/
 
-const namespaceRule = '1 to 255 letters, digits or . - _ / # : and spaces, not starting with "AWS/"'
-const isNamespace = (value: unknown): value is string => typeof value === 'string' && namespacePattern.test(value) && !value.startsWith('AWS/')
+/** CloudWatch wants a namespace to hold something besides whitespace. */
+const blankPattern = /^ *$/
+const namespaceVariable = 'POWERTOOLS_METRICS_NAMESPACE'
+/** Where Powertools writes when it has no namespace, with a warning at every flush. */
+const powertoolsFallbackNamespace = 'default_namespace'
 
-const resolveNamespace = (value: unknown): string | undefined => {
-  if (value === undefined) return undefined
-  if (!isNamespace(value)) throw mustBe('namespace', namespaceRule, value)
-  return value
+const namespaceRule = '1 to 255 letters, digits or . - _ / # : and spaces (not spaces alone), not starting with "AWS/"'
+const isNamespace = (value: unknown): value is string =>
+  typeof value === 'string' && namespacePattern.test(value) && !blankPattern.test(value) && !value.startsWith('AWS/')
+
+/** An environment variable as Powertools reads it: trimmed, and unset when empty. */
+export const powertoolsVariable = (variable: string): string | undefined => process.env[variable]?.trim() || undefined
+
+/**
+ * The option, else the variable, read now, as Powertools reads it when an instance is made. Without
+ * either, construction fails: Powertools would write every blob to its "default_namespace" and warn
+ * at every flush.
+ */
+const resolveNamespace = (value: unknown): string => {
+  if (value !== undefined) {
+    if (!isNamespace(value)) throw mustBe('namespace', namespaceRule, value)
+    return value
+  }
+  const fromEnvironment = powertoolsVariable(namespaceVariable)
+  if (fromEnvironment === undefined) {
+    throw new CacheOptionsError('namespace', `is required: pass cacheMetrics({ namespace: 'Shop' }), set ${namespaceVariable}, or pass metrics, a Powertools Metrics instance with a namespace`)
+  }
+  if (!isNamespace(fromEnvironment)) {
+    throw new CacheOptionsError('namespace', `is taken from ${namespaceVariable}, which holds ${printable(fromEnvironment)}: it must be ${namespaceRule}`)
+  }
+  return fromEnvironment
 }
 
 const dimensionValueRule = '1 to 1024 printable ASCII characters'
@@ -109,6 +137,10 @@ const resolveShared = (raw: Record<string, unknown>, own: Record<string, string>
     if (raw[option] !== undefined) throw new CacheOptionsError(option, 'comes from the shared metrics instance: pass one or the other')
   }
   const target = describeMetrics(raw.metrics)
+  // What an instance without a namespace shows; one named so on purpose cannot be told apart, and nobody would choose it.
+  if (target.namespace === powertoolsFallbackNamespace) {
+    throw new CacheOptionsError('metrics', `has no namespace: make it with new Metrics({ namespace: 'Shop' }), or with ${namespaceVariable} set`)
+  }
   // Powertools takes any namespace and dimension text; CloudWatch drops the blobs of one it refuses.
   if (!isNamespace(target.namespace)) throw new CacheOptionsError('metrics', `has the namespace ${printable(target.namespace)}: it must be ${namespaceRule}`)
   const checkValue = (name: string, value: string): void => {

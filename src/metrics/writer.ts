@@ -14,8 +14,7 @@ import type { ResolvedMetricsOptions } from './options.js'
  *
  * Each blob is filled and published without yielding, so invocations running at once in this
  * environment (Lambda Managed Instances) never add to each other's blob. Powertools keeps the
- * environment's rules: POWERTOOLS_METRICS_DISABLED, POWERTOOLS_DEV, the namespace and service
- * variables.
+ * environment's rules: POWERTOOLS_METRICS_DISABLED, POWERTOOLS_DEV, the service variable.
  */
 export class MetricsWriter {
   readonly #options: ResolvedMetricsOptions
@@ -60,7 +59,7 @@ export class MetricsWriter {
     const { namespace, service } = this.#options
     return new Metrics({
       defaultDimensions: { ...defaultDimensions },
-      ...(namespace === undefined ? {} : { namespace }),
+      namespace,
       ...(service === undefined ? {} : { serviceName: service }),
     })
   }

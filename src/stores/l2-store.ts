@@ -21,6 +21,14 @@ export interface LeaseAttempt {
   readonly payload: Uint8Array | undefined
 }
 
+/** A failure that says a store is set up wrong, which every operation meets until someone fixes it. */
+export interface StoreMisconfiguration {
+  /** What went wrong, in a word (the error's name, say): the engine warns once per store and kind. */
+  readonly kind: string
+  /** What is wrong and what to fix, for whoever deploys the function; names no key and no value. */
+  readonly advice: string
+}
+
 /**
  * A shared tier (L2) as the engine drives it: raw bytes under string keys, a lease, a counter.
  * Drivers only move bytes; the engine decides freshness, leases, timeouts and the circuit breaker.
@@ -63,6 +71,11 @@ export interface L2Store {
    * no packet announces), and the store may replace it before the next probe.
    */
   unanswered?(): void
+  /**
+   * Tells a failure that comes from how the store is set up (a table that does not exist, say) from
+   * one of the moment (a timeout, a throttled call): what to fix, or undefined.
+   */
+  misconfiguration?(error: unknown): StoreMisconfiguration | undefined
   /** Closes what the store opened (a connection it created); for scripts and tests, never needed in a function. */
   close(): Promise<void>
 }

@@ -124,16 +124,21 @@ export interface TableOptions extends SeedOptions {
   readonly keyType?: 'S' | 'N' | 'B'
   /** Turns on native TTL on this attribute (epoch seconds). */
   readonly ttlAttribute?: string
+  /** A string sort key of this name beside the partition key. */
+  readonly sortKey?: string
 }
 
-/** Creates an on-demand table with a single partition key. Moto makes it ACTIVE at once. */
+/** Creates an on-demand table with a partition key (and a sort key when asked). Moto makes it ACTIVE at once. */
 export async function createTable(name: string, keyName: string, options: TableOptions = {}): Promise<void> {
   const { dynamodb } = seedClients(options)
   await dynamodb.send(
     new CreateTableCommand({
       TableName: name,
-      AttributeDefinitions: [{ AttributeName: keyName, AttributeType: options.keyType ?? 'S' }],
-      KeySchema: [{ AttributeName: keyName, KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: keyName, AttributeType: options.keyType ?? 'S' },
+        ...(options.sortKey === undefined ? [] : [{ AttributeName: options.sortKey, AttributeType: 'S' as const }]),
+      ],
+      KeySchema: [{ AttributeName: keyName, KeyType: 'HASH' }, ...(options.sortKey === undefined ? [] : [{ AttributeName: options.sortKey, KeyType: 'RANGE' as const }])],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   )

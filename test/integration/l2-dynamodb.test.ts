@@ -3,13 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { dynamoStore, type L2Store } from '../../entrypoints/dynamodb.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
-import { createTable, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
+import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, uniqueName } from '../harness/index.js'
 
 const table = uniqueName('cache')
 const opened: L2Store[] = []
 
-const clientConfig = () => ({
-  endpoint: process.env.AWS_ENDPOINT_URL ?? '',
+const clientConfig = (endpoint = process.env.AWS_ENDPOINT_URL ?? '') => ({
+  endpoint,
   region: 'us-east-1',
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 })
@@ -152,5 +152,100 @@ describe('the DynamoDB store', () => {
     const c = createCache({ name: 'many', load, ttl: '1h', l2: storeFor(prefix) })
     expect(await c.getMany(['1', '2'])).toEqual(['1@2', '2@2'])
     expect(Number((await rawItem(`${prefix}many:version`))?.counter?.N)).toBe(1)
+  })
+})
+
+describe('a misconfigured table: one warning that says what to fix, the values loaded as without L2', () => {
+  /** Two caches on one store, read by invocations of their own; a key and a value a log must never see. */
+  const readThrough = async (store: L2Store) => {
+    opened.push(store)
+    const messages: string[] = []
+    const logger = { warn: (message: string) => { messages.push(message) } }
+    const load = (key: string) => `value of ${key}`
+    const caches = ['profiles', 'carts'].map((name) => createCache({ name, load, ttl: '1m', l2: store, logger }))
+    const values: string[] = []
+    const errors: number[] = []
+    for (const cache of caches) {
+      for (const key of ['user-7a1c@example.com', 'user-7a1c@example.com', 'user-9f2e@example.com']) {
+        const scope = createScope()
+        values.push(await cache.get(key, { scope }))
+        errors.push(scope.countersFor(cache.name).l2Errors)
+      }
+    }
+    expect(values).toEqual([1, 2].flatMap(() => ['value of user-7a1c@example.com', 'value of user-7a1c@example.com', 'value of user-9f2e@example.com']))
+    // Still counted: the warning comes beside the metric, not instead of it.
+    expect(errors.some((count) => count > 0)).toBe(true)
+    expect(messages).toHaveLength(1)
+    expect(messages[0]).not.toContain('user-')
+    return messages[0] ?? ''
+  }
+  const storeOn = (tableName: string, options: { keyAttribute?: string; endpoint?: string } = {}) =>
+    dynamoStore({ table: tableName, prefix: `${uniqueName('t')}:`, timeout: '2s', clientConfig: clientConfig(options.endpoint), ...(options.keyAttribute === undefined ? {} : { keyAttribute: options.keyAttribute }) })
+
+  test('a table that does not exist (ResourceNotFoundException): named, with the schema to create it', async () => {
+    const absent = uniqueName('absent')
+    const message = await readThrough(storeOn(absent))
+    expect(message).toContain(`cache "profiles" cannot use its shared tier: DynamoDB table "${absent}" does not exist`)
+    expect(message).toContain('ResourceNotFoundException')
+    expect(message).toContain('create it, with a string partition key named "pk", no sort key and TTL on "expiresAt"')
+  })
+
+  test('a table whose partition key is not keyAttribute (ValidationException): named, with the option to set', async () => {
+    const other = uniqueName('by-id')
+    await createTable(other, 'id', { ttlAttribute: 'expiresAt' })
+    const message = await readThrough(storeOn(other))
+    expect(message).toContain(`DynamoDB table "${other}" refuses the store's items (ValidationException)`)
+    expect(message).toContain('set dynamoStore\'s keyAttribute to the table\'s partition key')
+  })
+
+  test('a table with a sort key (ValidationException): named, as a schema the store cannot use', async () => {
+    const sorted = uniqueName('sorted')
+    await createTable(sorted, 'pk', { sortKey: 'sk', ttlAttribute: 'expiresAt' })
+    const message = await readThrough(storeOn(sorted))
+    expect(message).toContain(`DynamoDB table "${sorted}" refuses the store's items (ValidationException): its key schema must be a string partition key named "pk", no sort key`)
+  })
+
+  test('a role without the permissions (AccessDeniedException, as DynamoDB answers it): named, with the actions to allow', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const denied = 'User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/cache'
+      faults.inject({ target: 'DynamoDB_20120810.GetItem', ...awsJsonError('AccessDeniedException', denied) })
+      const message = await readThrough(storeOn(table, { endpoint: faults.url }))
+      expect(message).toContain(`the function may not use DynamoDB table "${table}" (AccessDeniedException): allow its role dynamodb:GetItem, dynamodb:BatchGetItem`)
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test('each kind is warned of once: permissions granted later, the table still missing, warns again', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      faults.inject({ target: 'DynamoDB_20120810.GetItem', times: 1, ...awsJsonError('AccessDeniedException', 'not authorized') })
+      const store = storeOn(uniqueName('absent'), { endpoint: faults.url })
+      opened.push(store)
+      const messages: string[] = []
+      const cache = createCache({ name: 'kinds', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+      for (const key of ['a', 'b']) expect(await cache.get(key, { scope: createScope() })).toBe(`value of ${key}`)
+      expect(messages.map((message) => /\((\w+Exception)\)/.exec(message)?.[1])).toEqual(['AccessDeniedException', 'ResourceNotFoundException'])
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test('a failure of the moment (throttled) is counted, with no warning', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      faults.inject({ target: 'DynamoDB_20120810.GetItem', ...awsJsonError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') })
+      const store = storeOn(table, { endpoint: faults.url })
+      opened.push(store)
+      const messages: string[] = []
+      const cache = createCache({ name: 'throttled', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+      const scope = createScope()
+      expect(await cache.get('a', { scope })).toBe('value of a')
+      expect(scope.countersFor('throttled').l2Errors).toBe(1)
+      expect(messages).toEqual([])
+    } finally {
+      await faults.close()
+    }
   })
 })

@@ -493,21 +493,61 @@ describe('cacheMetrics options and the Powertools environment', () => {
   })
 
   test.each([
+    ['neither a namespace nor POWERTOOLS_METRICS_NAMESPACE', {}, undefined],
+    ['a service, and POWERTOOLS_METRICS_NAMESPACE of spaces only (unset, as Powertools reads it)', { service }, '   '],
+  ])('%s: refused at construction, naming the option and the variable, rather than every blob going to "default_namespace"', (_case, options, variable) => {
+    const restore = setEnv({ POWERTOOLS_METRICS_NAMESPACE: variable })
+    try {
+      const construct = () => cacheMetrics(options)
+      expect(construct).toThrow(CacheOptionsError)
+      expect(construct).toThrow(/^middy-cache: option "namespace" is required: .*POWERTOOLS_METRICS_NAMESPACE/)
+    } finally {
+      restore()
+    }
+  })
+
+  test('a namespace from POWERTOOLS_METRICS_NAMESPACE that CloudWatch would refuse is refused at construction, naming the variable', () => {
+    const restore = setEnv({ POWERTOOLS_METRICS_NAMESPACE: 'AWS/Lambda' })
+    try {
+      expect(() => cacheMetrics({ service })).toThrow('option "namespace" is taken from POWERTOOLS_METRICS_NAMESPACE, which holds "AWS/Lambda": it must be 1 to 255 letters')
+    } finally {
+      restore()
+    }
+  })
+
+  test('a shared instance without a namespace (none given, POWERTOOLS_METRICS_NAMESPACE unset) is refused at construction', () => {
+    const metrics = new Metrics({ serviceName: service })
+    expect(() => cacheMetrics({ metrics })).toThrow(/^middy-cache: option "metrics" has no namespace: .*POWERTOOLS_METRICS_NAMESPACE/)
+  })
+
+  test('a shared instance made while POWERTOOLS_METRICS_NAMESPACE was set writes there', async () => {
+    const restore = setEnv({ POWERTOOLS_METRICS_NAMESPACE: 'FromEnv' })
+    try {
+      const cache = await oneMiss({ metrics: new Metrics({ serviceName: service }) })
+      expect(samplesOf(output.blobs(), { namespace: 'FromEnv', name: 'Gets', dimensions: { service, cache: cache.name } })).toEqual([1])
+    } finally {
+      restore()
+    }
+  })
+
+  test.each([
     [{ namespaces: 'Shop' }, 'namespaces', 'did you mean "namespace"'],
     [{ settleBudjet: '50ms' }, 'settleBudjet', 'did you mean "settleBudget"'],
-    [{ settleBudget: 'soon' }, 'settleBudget', "'500ms'"],
-    [{ settleBudget: '1h' }, 'settleBudget', 'from 0 ms to 900000 ms'],
+    [{ namespace, settleBudget: 'soon' }, 'settleBudget', "'500ms'"],
+    [{ namespace, settleBudget: '1h' }, 'settleBudget', 'from 0 ms to 900000 ms'],
     [{ namespace: 'AWS/Lambda' }, 'namespace', 'not starting with "AWS/"'],
     [{ namespace: '' }, 'namespace', '1 to 255'],
-    [{ service: 7 }, 'service', 'printable ASCII'],
-    [{ highResolution: 'yes' }, 'highResolution', 'true or false'],
-    [{ groups: [] }, 'groups', "'invocation', 'gets', 'loads', 'l2'"],
-    [{ groups: ['gets', 'hits'] }, 'groups[1]', `one of 'invocation', 'gets', 'loads', 'l2', 'snapshot'; got "hits"`],
+    // CloudWatch wants something besides whitespace in a namespace, and drops every blob of this one.
+    [{ namespace: '   ', service }, 'namespace', 'not spaces alone'],
+    [{ namespace, service: 7 }, 'service', 'printable ASCII'],
+    [{ namespace, highResolution: 'yes' }, 'highResolution', 'true or false'],
+    [{ namespace, groups: [] }, 'groups', "'invocation', 'gets', 'loads', 'l2'"],
+    [{ namespace, groups: ['gets', 'hits'] }, 'groups[1]', `one of 'invocation', 'gets', 'loads', 'l2', 'snapshot'; got "hits"`],
     [{ defaultDimensions: { cache: 'x' } }, 'defaultDimensions', 'sets it on every per-cache blob'],
     [{ defaultDimensions: { service: 'x' } }, 'defaultDimensions', 'use the service option'],
     [{ defaultDimensions: { HitRate: 'x' } }, 'defaultDimensions', 'the name of a metric'],
     [{ defaultDimensions: { stage: '' } }, 'defaultDimensions', 'value of "stage"'],
-    [{ defaultDimensions: Object.fromEntries(Array.from({ length: 28 }, (_, index) => [`d${index}`, 'x'])) }, 'defaultDimensions', 'more than 27 dimensions'],
+    [{ namespace, defaultDimensions: Object.fromEntries(Array.from({ length: 28 }, (_, index) => [`d${index}`, 'x'])) }, 'defaultDimensions', 'more than 27 dimensions'],
     [{ defaultDimensions: { _aws: 'x' } }, 'defaultDimensions', 'the key of the EMF directive'],
     [{ metrics: { namespace: 'Shop' } }, 'metrics', 'Powertools Metrics instance'],
     [{ metrics: new Metrics({ namespace }), namespace }, 'namespace', 'comes from the shared metrics instance'],

@@ -14,7 +14,7 @@ import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/er
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
-import type { L2Settings, L2Store, LeaseAttempt } from '../l2-store.js'
+import type { L2Settings, L2Store, LeaseAttempt, StoreMisconfiguration } from '../l2-store.js'
 
 export interface DynamoStoreOptions extends L2Options {
   /** A table whose partition key is a string attribute (`keyAttribute`), with native TTL on `ttlAttribute`. */
@@ -46,6 +46,8 @@ const attributeNamePattern = /^[A-Za-z0-9_.-]{1,255}$/
 /** Leases sit beside the values under a marker no value key can start with (cache names start with a letter or digit). */
 const leaseMarker = '#lease#'
 const ignore = (): void => undefined
+/** What the store asks of DynamoDB, for the policy of a function that may not. */
+const actionsUsed = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:UpdateItem and dynamodb:DeleteItem'
 
 const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
 
@@ -258,6 +260,37 @@ class DynamoStore implements TieredStore {
       )
       return restartAt
     }
+  }
+
+  /**
+   * DynamoDB's answers that no retry mends. Only their names are quoted: a message may echo a request,
+   * which holds keys. Every request the store makes has one shape, within DynamoDB's limits, so a
+   * ValidationException (its own "incorrect data type" is handled where it arises) means the table's
+   * key schema is not the one the store writes: "The provided key element does not match the
+   * schema", or "Missing the key ... in the item".
+   */
+  misconfiguration(error: unknown): StoreMisconfiguration | undefined {
+    const table = JSON.stringify(this.#table)
+    const schema = `a string partition key named "${this.#keyAttribute}", no sort key`
+    if (isAwsError(error, 'ResourceNotFoundException')) {
+      return {
+        kind: error.name,
+        advice: `DynamoDB table ${table} does not exist, or is not active yet (ResourceNotFoundException), in the account and region the store's client reaches: create it, with ${schema} and TTL on "${this.#ttlAttribute}", or correct dynamoStore's table (or the client's region)`,
+      }
+    }
+    if (isAwsError(error, 'ValidationException')) {
+      return {
+        kind: error.name,
+        advice: `DynamoDB table ${table} refuses the store's items (ValidationException): its key schema must be ${schema}; set dynamoStore's keyAttribute to the table's partition key, or use a table of that schema (a table with a sort key cannot serve)`,
+      }
+    }
+    if (isAwsError(error, 'AccessDeniedException')) {
+      return {
+        kind: error.name,
+        advice: `the function may not use DynamoDB table ${table} (AccessDeniedException): allow its role ${actionsUsed} on the table`,
+      }
+    }
+    return undefined
   }
 
   close(): Promise<void> {
