@@ -43,7 +43,11 @@ export type DataBatchLoader<V> = (
   context: DataBatchLoadContext,
 ) => PromiseLike<ReadonlyMap<string, V | undefined> | readonly (V | undefined)[]>
 
-/** What the handler finds at `context.caches[name]`: the cache, bound to this invocation (and its caller, with `scope: 'principal'`). */
+/**
+ * What the handler finds at `context.caches[name]`: the cache, bound to this invocation (and its
+ * caller, with `scope: 'principal'`). Its methods are called on it: one taken off it
+ * (`ids.map(handle.get)`) throws a TypeError, as binding them would cost every invocation.
+ */
 export interface DataCacheHandle<V> {
   get(key: string): Promise<V | undefined>
   /** Values in the order asked; the misses load in one batch when the loader has `loadMany`. */
@@ -229,7 +233,7 @@ class LoadOnlyHandle<V> implements DataCacheHandle<V> {
 
   getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
     if (!areKeys(keys)) return Promise.reject(keysError(this.#cache.name))
-    return Promise.all(keys.map((key) => this.get(key)))
+    return this.#cache.loadManyUncached(keys.map((key) => principalKey(undefined, key)), this.#options)
   }
 
   async lookup(key: string): Promise<Lookup<V | undefined>> {

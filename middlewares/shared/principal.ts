@@ -9,10 +9,16 @@ const claimsOf = (authorizer: Record<string, unknown>): Record<string, unknown> 
   return isRecord(authorizer.claims) ? authorizer.claims : undefined
 }
 
-/** An IAM caller: the Cognito identity when an identity pool signed the request (its role ARN is shared by all its users), else the caller's ARN. */
-const iamCallerOf = (identity: Record<string, unknown>, cognitoIdentityId: unknown): string | undefined => {
+/**
+ * An IAM caller: the Cognito identity when an identity pool signed the request (its role ARN is
+ * shared by all its users), else the caller's ARN, else its principal identifier (`aws:userid`: an
+ * IAM user's unique id, a role's id with the session name), which API Gateway gives without the
+ * ARN in some events. Never the access key, which rotates and is not the caller.
+ */
+const iamCallerOf = (userArn: unknown, userId: unknown, cognitoIdentityId: unknown): string | undefined => {
   if (present(cognitoIdentityId)) return `cognito-identity:${cognitoIdentityId}`
-  return present(identity.userArn) ? `iam:${identity.userArn}` : undefined
+  if (present(userArn)) return `iam:${userArn}`
+  return present(userId) ? `iam-user-id:${userId}` : undefined
 }
 
 /**
@@ -28,12 +34,12 @@ export const principalOf = (event: unknown): string | undefined => {
     if (claims !== undefined && present(claims.sub)) return `jwt:${JSON.stringify([claims.iss ?? null, claims.sub])}`
     if (isRecord(authorizer.iam)) {
       const cognitoIdentity = isRecord(authorizer.iam.cognitoIdentity) ? authorizer.iam.cognitoIdentity.identityId : undefined
-      const caller = iamCallerOf(authorizer.iam, cognitoIdentity)
+      const caller = iamCallerOf(authorizer.iam.userArn, authorizer.iam.userId, cognitoIdentity)
       if (caller !== undefined) return caller
     }
     if (present(authorizer.principalId)) return `authorizer:${authorizer.principalId}`
   }
-  return isRecord(identity) ? iamCallerOf(identity, identity.cognitoIdentityId) : undefined
+  return isRecord(identity) ? iamCallerOf(identity.userArn, identity.user, identity.cognitoIdentityId) : undefined
 }
 
 /** The key a principal's value is cached under when no principal could be found: only ever loaded, never stored. */

@@ -127,6 +127,8 @@ interface Batch {
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
 const ignore = (): void => undefined
+/** A flight whose result is stored nowhere is never current. */
+const never = (): boolean => false
 const abandonIfUnwanted = (flight: Flight<unknown>): boolean => flight.abandonIfUnwanted()
 /** Keys of one cache a refresh ahead loads at once, each a loader call (and, with a shared tier, a lease) of its own. */
 const reloadsAtOnce = 8
@@ -344,13 +346,38 @@ export class Cache<V> {
     if (refused !== undefined) return Promise.reject(refused)
     const scope = options?.scope
     this.#tally(scope).add('notCached')
-    const flight = new Flight<Fetched<V>>(
-      async (signal) => ({ value: (await this.#loadOne(key, signal, scope)).value, entry: undefined, outcome: Outcome.Miss, tier: Tier.Source }),
-      this.#options.timeoutMs,
-      this.#now(),
-      this.#flightHooks(scope, ignore),
-    )
-    return this.#waitFor(key, undefined, flight, undefined, scope).then(valueOf)
+    return this.#waitFor(key, undefined, this.#uncachedLoad(key, scope), undefined, scope).then(valueOf)
+  }
+
+  /**
+   * Loads `keys` as `loadUncached` loads one, and answers their values in the order given: in one
+   * `loadMany` call when the cache has one (else a loader call each, concurrently), a key asked twice
+   * loaded once. Rejects with the first key that cannot be served.
+   */
+  async loadManyUncached(keys: readonly string[], options?: GetOptions): Promise<V[]> {
+    this.#checkKeys(keys, 'loadManyUncached')
+    const refused = getOptionsError(options)
+    if (refused !== undefined) throw refused
+    const scope = options?.scope
+    const distinct = [...new Set(keys)]
+    this.#tally(scope).add('notCached', distinct.length)
+    const loadMany = this.#options.loadMany
+    // Stored nowhere, a key is its own store key.
+    const flights =
+      loadMany !== undefined && distinct.length > 1
+        ? this.#batchFlights(distinct.map((key): Miss => ({ key, storeKey: key, read: 'skip' })), loadMany, scope, false)
+        : new Map(distinct.map((key) => [key, this.#uncachedLoad(key, scope)]))
+    return Promise.all(keys.map((key) => this.#waitFor(key, undefined, flights.get(key) as Flight<Fetched<V>>, undefined, scope).then(valueOf)))
+  }
+
+  /** `key` loaded alone by a flight cached nowhere. */
+  #uncachedLoad(key: string, scope: CacheScope | undefined): Flight<Fetched<V>> {
+    return this.#uncachedFlight(scope, async ({ signal }) => ({ value: (await this.#loadOne(key, signal, scope)).value, entry: undefined, outcome: Outcome.Miss, tier: Tier.Source }))
+  }
+
+  /** A flight whose result is stored nowhere: nobody joins it, and once its callers stop waiting, nothing keeps it running. */
+  #uncachedFlight(scope: CacheScope | undefined, run: (control: FlightControl) => Promise<Fetched<V>>, batch?: Batch): Flight<Fetched<V>> {
+    return new Flight((signal) => run({ signal, isCurrent: never }), this.#options.timeoutMs, this.#now(), this.#flightHooks(scope, ignore, ignore, batch))
   }
 
   /**
@@ -760,20 +787,28 @@ export class Cache<V> {
 
   /** One flight per miss, all served by one L2 read and one `loadMany` call; none for a single miss, which loads as a lone get does. */
   #startBatch(misses: readonly Miss[], loadMany: BatchLoader<V>, scope: CacheScope | undefined): void {
-    if (misses.length < 2) return
+    if (misses.length > 1) this.#batchFlights(misses, loadMany, scope, true)
+  }
+
+  /**
+   * One flight per miss, all served by one `loadMany` call, by key. `cached`: the keys' own flights,
+   * which later gets join, served by one L2 read first, their values kept in memory and L2. Else
+   * flights nobody joins, which neither read L2 nor store what they load anywhere.
+   */
+  #batchFlights(misses: readonly Miss[], loadMany: BatchLoader<V>, scope: CacheScope | undefined, cached: boolean): ReadonlyMap<string, Flight<Fetched<V>>> {
     const controller = new AbortController()
     const flights = new Map<string, Flight<Fetched<V>>>()
-    const tier = this.#tier
+    const tier = cached ? this.#tier : undefined
     const session = tier?.open(scope)
     const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
     const releases = new Map<string, () => Promise<void>>()
     const heldElsewhere = new Set<string>()
     const failures = new Map<string, unknown>()
     const together: Batch = { timeoutCounted: false, failure: undefined }
-    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere, failures, together })
+    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere, failures, together, cached })
     let abandoned = 0
     for (const { key, storeKey } of misses) {
-      const flight = this.#startFlight(storeKey, scope, async (control) => {
+      const run = async (control: FlightControl): Promise<Fetched<V>> => {
         // The batch is aborted only once every key it serves has been abandoned.
         control.signal.addEventListener('abort', () => { if (++abandoned === misses.length) controller.abort(control.signal.reason) }, { once: true })
         try {
@@ -788,10 +823,12 @@ export class Cache<V> {
           // After the write (or the load's failure): another environment waiting for the key then reads it, or takes over.
           await releases.get(storeKey)?.()
         }
-      }, together)
+      }
+      const flight = cached ? this.#startFlight(storeKey, scope, run, together) : this.#uncachedFlight(scope, run, together)
       this.#batchOf.set(flight, together)
       flights.set(storeKey, flight)
     }
+    return flights
   }
 
   /** L2 for every miss in one read, then one loader call for what L2 could not serve. */
@@ -811,6 +848,8 @@ export class Cache<V> {
       readonly failures: Map<string, unknown>
       /** What the flights of the call share: its failure is recorded there. */
       readonly together: Batch
+      /** Whether the values loaded are kept: else they come with no entry (nor are they frozen, as nobody else reads them). */
+      readonly cached: boolean
     },
   ): Promise<Map<string, Fetched<V>>> {
     const results = new Map<string, Fetched<V>>()
@@ -846,7 +885,7 @@ export class Cache<V> {
         return
       }
       const value = loaded[index] as V
-      const entry = this.#entryFor(storeKey, value, policyByKey.get(key) ?? this.#options.policy)
+      const entry = batch.cached ? this.#entryFor(storeKey, value, policyByKey.get(key) ?? this.#options.policy) : undefined
       results.set(storeKey, { value, entry, outcome: Outcome.Miss, tier: Tier.Source })
     })
     return results

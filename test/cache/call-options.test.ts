@@ -41,6 +41,7 @@ describe('options given to one call are checked as the factories check theirs', 
       ['lookup', () => cache.lookup('k', misspelt)],
       ['getMany', () => cache.getMany(['k'], misspelt)],
       ['loadUncached', () => cache.loadUncached('k', misspelt)],
+      ['loadManyUncached', () => cache.loadManyUncached(['k', 'j'], misspelt)],
       ['delete', () => cache.delete('k', misspelt)],
       ['clear', () => cache.clear(misspelt)],
     ]

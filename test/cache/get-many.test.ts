@@ -1,6 +1,7 @@
-import { createCache, Outcome } from '../../src/index.js'
+import { createCache, createScope, Outcome } from '../../src/index.js'
 import type { BatchLoadContext } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
+import { deferred } from '../support/deferred.js'
 
 describe('getMany', () => {
   test('returns values in the order asked, duplicates included, loading each missing key once', async () => {
@@ -170,5 +171,69 @@ describe('getMany', () => {
   test('getMany needs an array', async () => {
     const cache = createCache({ name: 'array-only', load: (key) => key, ttl: '1m' })
     await expect(cache.getMany('abc' as unknown as string[])).rejects.toThrow(/getMany needs an array/)
+  })
+})
+
+describe('loadManyUncached', () => {
+  test('with loadMany, one call for the distinct keys; values in the order asked, neither kept nor frozen', async () => {
+    const load = jest.fn((key: string) => ({ key, by: 'load' }))
+    const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys.map((key) => ({ key, by: 'batch' }))))
+    const cache = createCache({ name: 'uncached-batch', load, loadMany, ttl: '1m', negativeTtl: '1m' })
+    const scope = createScope()
+    const values = await cache.loadManyUncached(['a', 'b', 'a'], { scope })
+    expect(values).toEqual([{ key: 'a', by: 'batch' }, { key: 'b', by: 'batch' }, { key: 'a', by: 'batch' }])
+    expect(Object.isFrozen(values[0])).toBe(false)
+    expect(loadMany.mock.calls.map(([keys]) => keys)).toEqual([['a', 'b']])
+    expect(cache.stats()).toMatchObject({ loads: 1, notCached: 2, entries: 0, inFlight: 0 })
+    expect(scope.countersFor('uncached-batch')).toMatchObject({ loads: 1, notCached: 2, misses: 3 })
+    // Nothing was kept: a get loads.
+    expect(await cache.get('a')).toEqual({ key: 'a', by: 'load' })
+    expect(load).toHaveBeenCalledTimes(1)
+  })
+
+  test('without loadMany, or with one distinct key, one load per distinct key', async () => {
+    const load = jest.fn((key: string) => key.toUpperCase())
+    const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys))
+    expect(await createCache({ name: 'uncached-lone', load, ttl: '1m' }).loadManyUncached(['a', 'b', 'a'])).toEqual(['A', 'B', 'A'])
+    expect(await createCache({ name: 'uncached-one-key', load, loadMany, ttl: '1m' }).loadManyUncached(['c', 'c'])).toEqual(['C', 'C'])
+    expect(load.mock.calls.map(([key]) => key)).toEqual(['a', 'b', 'c'])
+    expect(loadMany).not.toHaveBeenCalled()
+  })
+
+  test('neither joins nor is joined by a cached load of the same key', async () => {
+    const batch = deferred<string[]>()
+    const load = jest.fn((key: string) => `cached ${key}`)
+    const loadMany = jest.fn((_keys: readonly string[]) => batch.promise)
+    const cache = createCache({ name: 'uncached-apart', load, loadMany, ttl: '1m' })
+    const uncached = cache.loadManyUncached(['a', 'b'])
+    expect(await cache.get('a')).toBe('cached a')
+    batch.resolve(['uncached a', 'uncached b'])
+    expect(await uncached).toEqual(['uncached a', 'uncached b'])
+    // 'a' is fresh from the get; 'b', a lone miss, loads alone: the batch kept neither.
+    expect(await cache.getMany(['a', 'b'])).toEqual(['cached a', 'cached b'])
+    expect(load.mock.calls.map(([key]) => key)).toEqual(['a', 'b'])
+    expect(loadMany).toHaveBeenCalledTimes(1)
+  })
+
+  test('a key the loader fails alone fails alone; a failed call names the keys loaded together', async () => {
+    const denied = new Error('denied')
+    const failsB = (keys: readonly string[], { fail }: BatchLoadContext) => {
+      if (keys.includes('b')) fail('b', denied)
+      return Promise.resolve([...keys])
+    }
+    const cache = createCache({ name: 'uncached-fails-one', load: (key) => key, loadMany: failsB, ttl: '1m' })
+    expect(await cache.loadManyUncached(['a', 'c'])).toEqual(['a', 'c'])
+    await expect(cache.loadManyUncached(['a', 'b'])).rejects.toMatchObject({ message: 'middy-cache: loading "b" for cache "uncached-fails-one" failed: denied', cause: denied })
+    const failing = createCache({ name: 'uncached-failing', load: (key) => key, loadMany: () => Promise.reject(denied), ttl: '1m' })
+    await expect(failing.loadManyUncached(['a', 'b'])).rejects.toThrow('middy-cache: loading "a", loaded together with "b", for cache "uncached-failing" failed: denied')
+    expect(failing.stats()).toMatchObject({ loads: 1, loadErrors: 1, errors: 2, entries: 0 })
+  })
+
+  test('keys that are not an array of strings are refused before anything loads', async () => {
+    const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys))
+    const cache = createCache({ name: 'uncached-keys', load: (key) => key, loadMany, ttl: '1m' })
+    await expect(cache.loadManyUncached('ab' as unknown as string[])).rejects.toThrow('middy-cache: cache "uncached-keys" loadManyUncached needs an array of string keys')
+    await expect(cache.loadManyUncached(['a', 7 as unknown as string])).rejects.toThrow(/cache "uncached-keys" needs string keys; got number/)
+    expect(loadMany).not.toHaveBeenCalled()
   })
 })

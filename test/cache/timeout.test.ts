@@ -268,6 +268,20 @@ describe('a replaced load whose callers stop waiting', () => {
     await expect(cache.loadUncached('k')).rejects.toBeInstanceOf(CacheTimeoutError)
     expect(signals[0]?.aborted).toBe(true)
   })
+
+  test('a batch cached nowhere (loadManyUncached) times out once, and is abandoned when its callers without a scope stop waiting', async () => {
+    const signals: AbortSignal[] = []
+    const loadMany = (_keys: readonly string[], { signal }: { signal: AbortSignal }) => {
+      signals.push(signal)
+      return new Promise<string[]>(() => undefined)
+    }
+    const cache = createCache({ name: 'uncached-batch-waited', load: (key: string) => key, loadMany, ttl: '1h', timeout: '50ms' })
+    await expect(cache.loadManyUncached(['a', 'b', 'a'])).rejects.toBeInstanceOf(CacheTimeoutError)
+    await flushPromises()
+    expect(signals).toHaveLength(1)
+    expect(signals[0]?.aborted).toBe(true)
+    expect(cache.stats()).toMatchObject({ loadTimeouts: 1, inFlight: 0 })
+  })
 })
 
 describe('load timeout per caller', () => {

@@ -65,6 +65,19 @@ describe('dataCache with a shared tier', () => {
     expect(second.counters[2]).toMatchObject({ notCached: 1, l2Misses: 0 })
   })
 
+  test('per-principal getMany without a principal loads in one batch and never reads nor writes L2', async () => {
+    const env = environments()
+    const loadMany = jest.fn((ids: readonly string[], { principal }: { principal: string | undefined }) => Promise.resolve(ids.map((id) => ({ id, for: principal ?? 'nobody' }))))
+    const counters: CacheCounters[] = []
+    const handler = middy<ProfileEvent>()
+      .use(countersOf('profiles', counters))
+      .use(dataCache({ name: 'profiles', load: (id: string) => ({ id, for: 'one by one' }), loadMany, ttl: '5m', l2: env.store(), scope: 'principal', principal: (event: ProfileEvent) => event.user }))
+      .handler((_event, context) => context.caches.profiles.getMany(['1', '2', '1']))
+    expect(await invoke(handler, { id: '' })).toEqual([{ id: '1', for: 'nobody' }, { id: '2', for: 'nobody' }, { id: '1', for: 'nobody' }])
+    expect(loadMany.mock.calls.map(([ids]) => ids)).toEqual([['1', '2']])
+    expect(counters[0]).toMatchObject({ loads: 1, notCached: 2, l2Operations: 0, l2Misses: 0, l2Skipped: 0 })
+  })
+
   test("a shared cache of the same name on the same Redis never reads a caller's value, even by a key that spells the caller's", async () => {
     const env = environments()
     const perCaller = environment(env.store(), 'principal')

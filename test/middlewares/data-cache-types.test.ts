@@ -55,28 +55,33 @@ describe('types of what dataCache adds to the context', () => {
     expect(await invoke(handler, { Records: [] })).toBe(3)
   })
 
-  test("README's principal for an HTTP API Lambda authorizer: the annotated event types it, and the loader is told the caller", async () => {
-    type AuthorizedEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<{ userId: string }>
-    const handler = middy<AuthorizedEvent>()
+  test("README's principal for an HTTP API Lambda authorizer: the annotated event types it, the loader is told the caller, and a route without the authorizer or its context names nobody", async () => {
+    type HttpApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<{ userId: string } | null>
+    const load = jest.fn((key: string, { principal }: { principal: string | undefined }) => `${key} of ${principal ?? 'nobody'}`)
+    const handler = middy<HttpApiEvent>()
       .use(dataCache({
         name: 'cart',
         key: () => 'cart',
-        load: (key, { principal }) => `${key} of ${principal ?? 'nobody'}`,
+        load,
         ttl: '30s',
         scope: 'principal',
-        principal: (event: AuthorizedEvent) => event.requestContext.authorizer.lambda.userId,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as in the README: a route without the authorizer has none, whatever the type says
+        principal: (event: HttpApiEvent) => event.requestContext.authorizer?.lambda?.userId,
       }))
       .handler((_event, context) => {
         expect(typeIs<Equal<typeof context.cart, string | undefined>>(true)).toBe(true)
         return Promise.resolve(context.cart)
       })
     expect(await invoke(handler, { requestContext: { authorizer: { lambda: { userId: 'u-1' } } } })).toBe('cart of u-1')
+    expect(await invoke(handler, { requestContext: { http: { method: 'GET' } } })).toBe('cart of nobody')
+    expect(await invoke(handler, { requestContext: { authorizer: { lambda: null } } })).toBe('cart of nobody')
+    expect(load).toHaveBeenCalledTimes(3)
   })
 
   test("README's principal for a REST API Lambda authorizer that returns the same principalId for every caller (AWS's blueprint: 'user'): its context names the caller", async () => {
     type AuthorizedEvent = APIGatewayProxyWithLambdaAuthorizerEvent<{ userId: string }>
     const load = jest.fn((key: string, { principal }: { principal: string | undefined }) => `${key} of ${principal ?? 'nobody'}`)
-    const handlerWith = (principal?: (event: AuthorizedEvent) => string) =>
+    const handlerWith = (principal?: (event: AuthorizedEvent) => string | undefined) =>
       middy<AuthorizedEvent>()
         .use(dataCache({ name: 'cart', key: () => 'cart', load, ttl: '30s', scope: 'principal', ...(principal === undefined ? {} : { principal }) }))
         .handler((_event, context) => Promise.resolve(context.cart))
@@ -87,8 +92,10 @@ describe('types of what dataCache adds to the context', () => {
     // The default lookup cannot tell a constant principalId from a real one: the second caller is served the first one's entry.
     expect(await invoke(byDefault, callers[1])).toBe('cart of authorizer:user')
 
-    const named = handlerWith((event) => event.requestContext.authorizer.userId)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as in the README: a route without the authorizer has none, whatever the type says
+    const named = handlerWith((event) => event.requestContext.authorizer?.userId)
     expect(await invoke(named, callers[0])).toBe('cart of u-1')
     expect(await invoke(named, callers[1])).toBe('cart of u-2')
+    expect(await invoke(named, { requestContext: { resourcePath: '/cart' } })).toBe('cart of nobody')
   })
 })

@@ -212,6 +212,19 @@ describe('lazy: the handler reads context.caches[name] for keys it finds itself'
     expect(single).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/needs string keys; got number/) as unknown } })
     expect(many).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/getMany needs an array of string keys/) as unknown } })
   })
+
+  test("the handle's methods are called on it; one taken off it throws a TypeError, as the README says", async () => {
+    const ids = ['a', 'b']
+    const handler = middy()
+      .use(dataCache({ name: 'detached', load: (id: string) => id.toUpperCase(), ttl: '5m' }))
+      .handler((_event, context) => {
+        const handle = context.caches.detached
+        // eslint-disable-next-line @typescript-eslint/unbound-method -- the mistake the README warns of
+        expect(() => ids.map(handle.get)).toThrow(new TypeError("Cannot read properties of undefined (reading '#cache')"))
+        return Promise.all(ids.map((id) => handle.get(id)))
+      })
+    expect(await invoke(handler)).toEqual(['A', 'B'])
+  })
 })
 
 describe("scope: 'principal'", () => {
@@ -223,6 +236,14 @@ describe("scope: 'principal'", () => {
   const httpIam = (userArn: string) => ({ requestContext: { authorizer: { iam: { userArn, cognitoIdentity: null } } } })
   const functionUrlIam = (userArn: string) => ({
     requestContext: { accountId: '1', authorizer: { iam: { accessKey: 'AKIA', accountId: '1', callerId: 'AROA:s', cognitoIdentity: null, principalOrgId: null, userArn, userId: 'AROA:s' } } },
+  })
+
+  // Signed with IAM, the ARN left out: the principal id names the caller; the access key rotates.
+  const restIamUserId = (user: string, accessKey = 'ASIAEXAMPLEKEY1') => ({
+    requestContext: { identity: { accessKey, accountId: '123456789012', caller: user, user, userArn: null, cognitoIdentityId: null, cognitoIdentityPoolId: null } },
+  })
+  const httpIamUserId = (userId: string, accessKey = 'ASIAEXAMPLEKEY1') => ({
+    requestContext: { authorizer: { iam: { accessKey, accountId: '123456789012', callerId: userId, cognitoIdentity: null, principalOrgId: null, userId } } },
   })
 
   const cartCache = () => {
@@ -243,6 +264,8 @@ describe("scope: 'principal'", () => {
     ['REST API, Cognito identity pool', restIdentityPool],
     ['HTTP API, IAM caller', httpIam],
     ['Function URL, IAM caller', functionUrlIam],
+    ['REST API, IAM caller without userArn', (user: string) => restIamUserId(`AROAEXAMPLEROLEID:${user}`)],
+    ['HTTP API or function URL, IAM caller without userArn', (userId: string) => httpIamUserId(`AIDAEXAMPLE${userId}`)],
   ])('%s: two principals never see each other\'s value; each is cached for its own principal', async (_, eventFor) => {
     const { handler, load } = cartCache()
     const alice: unknown = await invoke(handler, eventFor('alice'))
@@ -261,6 +284,19 @@ describe("scope: 'principal'", () => {
     expect(load).toHaveBeenCalledTimes(2)
   })
 
+  test('an IAM caller without userArn keeps its entry when its access key rotates; another caller signing with a key alice once used is not served hers', async () => {
+    const { handler, load } = cartCache()
+    const alice = 'AROAEXAMPLEROLEID:alice'
+    await invoke(handler, restIamUserId(alice, 'ASIAFIRSTKEY'))
+    await invoke(handler, restIamUserId(alice, 'ASIASECONDKEY'))
+    await invoke(handler, httpIamUserId(alice, 'ASIATHIRDKEY'))
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(await invoke(handler, restIamUserId('AROAEXAMPLEROLEID:bob', 'ASIAFIRSTKEY'))).toBe('cart of iam-user-id:AROAEXAMPLEROLEID:bob')
+    // A principal id and an ARN of the same text are two kinds of caller.
+    expect(await invoke(handler, restIam(alice))).toBe(`cart of iam:${alice}`)
+    expect(load).toHaveBeenCalledTimes(3)
+  })
+
   test('no principal in the event: loaded for the request, never cached, and counted', async () => {
     const { handler, load, counters } = cartCache()
     expect(await invoke(handler, {})).toBe('cart of nobody')
@@ -269,6 +305,21 @@ describe("scope: 'principal'", () => {
     expect(await invoke(handler, { requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:::targetgroup/t/1' } }, headers: { 'x-amzn-oidc-identity': 'alice' } })).toBe('cart of nobody')
     expect(load).toHaveBeenCalledTimes(3)
     expect(counters.map((count) => [count.notCached, count.loads, count.hits])).toEqual([[1, 1, 0], [1, 1, 0], [1, 1, 0]])
+  })
+
+  test('a principal or key function that throws fails the invocation with its own error before the handler runs, loading nothing', async () => {
+    const load = jest.fn((key: string) => key)
+    const handle = jest.fn(() => Promise.resolve('ran'))
+    const noAuthorizer = new TypeError("Cannot read properties of undefined (reading 'lambda')")
+    const noPath = new TypeError("Cannot read properties of null (reading 'id')")
+    const throwing = [
+      dataCache({ name: 'principalThrows', key: () => 'k', load, ttl: '5m', scope: 'principal', principal: () => { throw noAuthorizer } }),
+      dataCache({ name: 'keyThrows', key: () => { throw noPath }, load, ttl: '5m', scope: 'principal', principal: () => 'alice' }),
+    ]
+    const failures = await Promise.all(throwing.map((middleware) => invoke(middy().use(middleware).handler(handle)).catch((error: unknown) => error)))
+    expect(failures).toEqual([noAuthorizer, noPath])
+    expect(load).not.toHaveBeenCalled()
+    expect(handle).not.toHaveBeenCalled()
   })
 
   test('a principal function answering an empty string names nobody: not cached', async () => {
@@ -292,6 +343,23 @@ describe("scope: 'principal'", () => {
       })
     expect(await invoke(handler, {})).toEqual({ many: ['A', 'B'], deleted: false, lookup: { value: 'A', outcome: Outcome.Miss, tier: Tier.Source } })
     expect(load).toHaveBeenCalledTimes(3)
+  })
+
+  test('no principal: getMany loads the distinct keys in one loadMany call, for the request only', async () => {
+    const loadMany = jest.fn((keys: readonly string[], { principal }: { principal: string | undefined }) => Promise.resolve(keys.map((key) => `${key}@${principal ?? 'nobody'}`)))
+    const load = jest.fn((key: string) => `${key} alone`)
+    const counters: CacheCounters[] = []
+    const handler = middy()
+      .use(countersOf('anonymousBatch', counters))
+      .use(dataCache({ name: 'anonymousBatch', load, loadMany, ttl: '5m', scope: 'principal' }))
+      .handler((_event, context) => context.caches.anonymousBatch.getMany(['a', 'b', 'a']))
+    expect(await invoke(handler, {})).toEqual(['a@nobody', 'b@nobody', 'a@nobody'])
+    expect(await invoke(handler, {})).toEqual(['a@nobody', 'b@nobody', 'a@nobody'])
+    expect(loadMany.mock.calls.map(([keys]) => keys)).toEqual([['a', 'b'], ['a', 'b']])
+    expect(load).not.toHaveBeenCalled()
+    expect(counters.map((count) => [count.loads, count.notCached, count.hits])).toEqual([[1, 2, 0], [1, 2, 0]])
+    // Nothing an unidentified caller loaded is served to a caller.
+    expect(await invoke(handler, { requestContext: { authorizer: { principalId: 'alice' } } })).toEqual(['a@authorizer:alice', 'b@authorizer:alice', 'a@authorizer:alice'])
   })
 
   test("the handle's set refuses freshness the engine would refuse, and a scope of the caller's own, with a caller or without one", async () => {
