@@ -11,7 +11,7 @@ export class CacheCounters {
   l2Hits = 0
   /** L2 reads that found nothing usable. */
   l2Misses = 0
-  /** L2 operations that failed or outlived their timeout. */
+  /** L2 operations that failed, outlived their timeout, or that the store refused (out of memory, say). */
   l2Errors = 0
   /** Time spent in L2 operations, in milliseconds. */
   l2TimeMs = 0

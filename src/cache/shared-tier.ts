@@ -11,15 +11,18 @@ import { Phase, phaseOf, type Entry } from './freshness.js'
 import { warnIfMisconfigured } from './misconfigured-store.js'
 import type { Logger } from './options.js'
 import { Outcome, Tier } from './outcome.js'
+import { RefusableKind, refusalEffects, StoreRefusals } from './refusals.js'
 import type { CacheScope } from './scope.js'
 
 /** What the caches sharing one store know of its health. */
 interface StoreHealth {
   readonly breaker: CircuitBreaker
+  readonly refusals: StoreRefusals
   /**
-   * The scopes (invocations) in which an operation on the store failed or was refused: the rest of
-   * such an invocation skips the store, so that it meets at most one L2 timeout, whatever number of
-   * gets it makes and whichever caches make them. Weak: a scope is gone with its invocation.
+   * The scopes (invocations) in which an operation on the store failed, or the open breaker skipped
+   * one (not one the store refused: that answer came at once): the rest of such an invocation skips
+   * the store, so that it meets at most one L2 timeout, whatever number of gets it makes and
+   * whichever caches make them. Weak: a scope is gone with its invocation.
    */
   readonly failedIn: WeakSet<CacheScope>
 }
@@ -30,7 +33,8 @@ const healthByStore = new WeakMap<L2Store, StoreHealth>()
 const healthOf = (store: L2Store): StoreHealth => {
   let health = healthByStore.get(store)
   if (health === undefined) {
-    health = { breaker: new CircuitBreaker(store.settings.breaker, monotonicClock), failedIn: new WeakSet() }
+    const { breaker } = store.settings
+    health = { breaker: new CircuitBreaker(breaker, monotonicClock), refusals: new StoreRefusals(breaker.coolDownMs, monotonicClock), failedIn: new WeakSet() }
     healthByStore.set(store, health)
   }
   return health
@@ -107,6 +111,7 @@ export class SharedTier<V> {
   readonly #store: L2Store
   readonly #settings: L2Settings
   readonly #breaker: CircuitBreaker
+  readonly #refusals: StoreRefusals
   readonly #failedIn: WeakSet<CacheScope>
   readonly #host: TierHost<V>
   readonly #versionKey: string
@@ -139,6 +144,7 @@ export class SharedTier<V> {
     this.#settings = store.settings
     const health = healthOf(store)
     this.#breaker = health.breaker
+    this.#refusals = health.refusals
     this.#failedIn = health.failedIn
     this.#host = host
     this.#versionKey = `${host.cacheName}:version`
@@ -218,13 +224,19 @@ export class SharedTier<V> {
   async #moveVersion(scope: CacheScope | undefined): Promise<void> {
     // A version key that holds no counter restarts at the wall clock's milliseconds: beyond every
     // version a count of clears from 0 (or an earlier restart) gave, so no earlier entry comes back.
-    const bumped = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.incrementCounter(this.#versionKey, Date.now(), signal))
-    if (bumped === unavailable) {
-      if (scope !== undefined) this.#failedIn.add(scope)
-      // Whether it moved is unknown (a timed-out INCR may have run), and every get that waited for it
-      // met its failure: L2 is skipped, as after a failed version read, until the version is read again.
-      this.#versionUnreadable = true
-    } else {
+    const bumped = await this.#attempt(
+      this.#host.tally(scope),
+      (signal) => this.#store.incrementCounter(this.#versionKey, Date.now(), signal),
+      RefusableKind.Write,
+      () => {
+        if (scope !== undefined) this.#failedIn.add(scope)
+        // Whether it moved is unknown (a timed-out INCR may have run), and every get that waited for it
+        // met its failure: L2 is skipped, as after a failed version read, until the version is read again.
+        this.#versionUnreadable = true
+      },
+    )
+    // Refused (out of memory, say), it did not move: the version known stays.
+    if (bumped !== unavailable) {
       this.#version = bumped
       this.#versionUnreadable = false
     }
@@ -271,33 +283,38 @@ export class SharedTier<V> {
     return toLoad
   }
 
-  /** Stores `entry` until its last usable moment; undefined ("not found", not remembered) removes the key. */
-  async write(session: TierSession, storeKey: string, entry: Entry<V> | undefined): Promise<void> {
-    if (entry === undefined) {
-      await this.#remove(session, storeKey)
-      return
-    }
+  /**
+   * Stores `entry` until its last usable moment; undefined ("not found", not remembered) removes the
+   * key. Whether L2 took it: false when the entry was skipped (expired, too large, no JSON) or the
+   * store failed or refused.
+   */
+  async write(session: TierSession, storeKey: string, entry: Entry<V> | undefined): Promise<boolean> {
+    if (entry === undefined) return this.#remove(session, storeKey)
     const monoNow = this.#host.now()
     const ttlMs = Math.ceil(Math.max(entry.revalidateUntil, entry.fallbackUntil) - monoNow)
-    if (ttlMs <= 0) return
+    if (ttlMs <= 0) return false
     let payload: Buffer
     try {
       payload = encodeEntry(entry, monoNow, Date.now(), this.#settings.compressAboveBytes)
     } catch (error) {
       this.#skipUnserialisable(session, error)
-      return
+      return false
     }
     if (payload.length > this.#settings.maxPayloadBytes) {
       session.tally.add('l2Skipped')
-      return
+      return false
     }
-    await this.#run(session, (signal) => this.#store.set(this.#keyOf(session, storeKey), payload, ttlMs, signal))
+    return (await this.#run(session, (signal) => this.#store.set(this.#keyOf(session, storeKey), payload, ttlMs, signal), RefusableKind.Write)) !== unavailable
   }
 
-  /** Writes `entry` (from `set`) through to L2, the namespace version read first when it is due. */
+  /**
+   * Writes `entry` (from `set`) through to L2, the namespace version read first when it is due. One
+   * L2 does not take (a store out of memory, a value too large) removes the key instead: the value it
+   * replaces must not go on serving other environments.
+   */
   async writeThrough(storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<void> {
     const session = await this.#currentSession(scope)
-    if (session !== undefined) await this.write(session, storeKey, entry)
+    if (session !== undefined && !(await this.write(session, storeKey, entry))) await this.#remove(session, storeKey)
   }
 
   /** Removes `storeKey` from L2 (for `delete`), the namespace version read first when it is due. */
@@ -321,7 +338,7 @@ export class SharedTier<V> {
   async #readVersion(scope: CacheScope | undefined): Promise<boolean> {
     if (scope !== undefined && this.#failedIn.has(scope)) return false
     const bumps = this.#bumps
-    const answer = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.readCounter(this.#versionKey, signal))
+    const answer = await this.#attempt(this.#host.tally(scope), (signal) => this.#store.readCounter(this.#versionKey, signal), undefined)
     // A version that is no counter (another program wrote the key, or a key of another type) is unreadable: keyed by NaN, every check would see it move.
     const read = answer !== unavailable && !Number.isSafeInteger(answer) ? this.#corruptVersion(answer) : answer
     if (read === unavailable && scope !== undefined) this.#failedIn.add(scope)
@@ -371,8 +388,9 @@ export class SharedTier<V> {
     }
   }
 
-  async #remove(session: TierSession, storeKey: string): Promise<void> {
-    await this.#run(session, (signal) => this.#store.delete(this.#keyOf(session, storeKey), signal))
+  /** Whether the key is gone from L2. */
+  async #remove(session: TierSession, storeKey: string): Promise<boolean> {
+    return (await this.#run(session, (signal) => this.#store.delete(this.#keyOf(session, storeKey), signal), RefusableKind.Delete)) !== unavailable
   }
 
   /**
@@ -435,7 +453,8 @@ export class SharedTier<V> {
     const lease = this.#settings.lease
     if (lease === undefined) return noClaim
     const key = this.#keyOf(session, storeKey)
-    const attempt = await this.#run(session, (operationSignal) => this.#store.acquireLease(key, token, lease.ttlMs, operationSignal))
+    if (this.#refusals.refuses(RefusableKind.GiveLeaseBack) && !(await this.#givesLeasesBackAgain(session, key, token))) return noClaim
+    const attempt = await this.#run(session, (operationSignal) => this.#store.acquireLease(key, token, lease.ttlMs, operationSignal), RefusableKind.TakeLease)
     if (attempt === unavailable) return noClaim
     const found = attempt.payload === undefined ? undefined : this.#decode(attempt.payload, storeKey)
     const release = (): Promise<void> => this.#release(session, key, token)
@@ -453,8 +472,17 @@ export class SharedTier<V> {
    */
   async #release(session: TierSession, key: string, token: string): Promise<void> {
     const releaseLease = (signal: AbortSignal): Promise<void> => this.#store.releaseLease(key, token, signal)
-    if (session.failed && !session.timedOut) await this.#attempt(session.tally, releaseLease)
-    else await this.#run(session, releaseLease)
+    if (session.failed && !session.timedOut) await this.#attempt(session.tally, releaseLease, RefusableKind.GiveLeaseBack)
+    else await this.#run(session, releaseLease, RefusableKind.GiveLeaseBack)
+  }
+
+  /**
+   * Whether a store that refused to give leases back does so again: the probe, once its back-off has
+   * passed, gives back the lease under `token`, which holds none yet, so nothing is removed. No lease
+   * is taken before: one it could not give back would hold other environments' misses for `lease.wait`.
+   */
+  async #givesLeasesBackAgain(session: TierSession, key: string, token: string): Promise<boolean> {
+    return (await this.#run(session, (signal) => this.#store.releaseLease(key, token, signal), RefusableKind.GiveLeaseBack)) !== unavailable
   }
 
   /** `k:` + the key, or `h:` + the hash for keys stored hashed, so the two can never meet. */
@@ -477,22 +505,37 @@ export class SharedTier<V> {
     )
   }
 
-  async #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>): Promise<R | typeof unavailable> {
-    if (session.failed) return unavailable
-    const result = await this.#attempt(session.tally, operation, () => {
-      session.timedOut = true
-    })
-    if (result === unavailable) {
+  /** An operation of `session`, which the first the store does not answer ends. */
+  #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>, kind?: RefusableKind): Promise<R | typeof unavailable> {
+    if (session.failed) return Promise.resolve(unavailable)
+    return this.#attempt(session.tally, operation, kind, (timedOut) => {
       session.failed = true
+      if (timedOut) session.timedOut = true
       if (session.scope !== undefined) this.#failedIn.add(session.scope)
-    }
-    return result
+    })
   }
 
-  /** One operation within the timeout, behind the breaker; a failure or timeout is counted and reads as unavailable. */
-  #attempt<R>(tally: Tally, operation: (signal: AbortSignal) => Promise<R>, onTimeout?: () => void): Promise<R | typeof unavailable> {
+  /**
+   * One operation within the timeout, behind the breaker and, for a `kind` the store may refuse,
+   * its refusals; a failure, timeout or refusal is counted and reads as unavailable. `unanswered`
+   * hears of an operation the store did not answer (it failed, timed out, or the open breaker
+   * skipped it), never of one it refused, or that was skipped as refused: those cost no timeout.
+   */
+  #attempt<R>(
+    tally: Tally,
+    operation: (signal: AbortSignal) => Promise<R>,
+    kind: RefusableKind | undefined,
+    unanswered?: (timedOut: boolean) => void,
+  ): Promise<R | typeof unavailable> {
     const admission = this.#breaker.admit()
-    if (admission === undefined) return Promise.resolve(unavailable)
+    if (admission === undefined) {
+      unanswered?.(false)
+      return Promise.resolve(unavailable)
+    }
+    if (kind !== undefined && !this.#refusals.admit(kind)) {
+      this.#breaker.inconclusive(admission)
+      return Promise.resolve(unavailable)
+    }
     const controller = new AbortController()
     const startedAt = monotonicClock()
     return new Promise((resolve) => {
@@ -504,8 +547,9 @@ export class SharedTier<V> {
         tally.add('l2Operations')
         resolve(result)
       }
-      const fail = (): void => {
+      const fail = (timedOut: boolean): void => {
         controller.abort()
+        if (kind !== undefined) this.#refusals.inconclusive(kind)
         // Counted toward the breaker only when the store had its timeout of running time to answer
         // (an operation pending at a freeze, an abandoned load's lease release say, fails at the thaw).
         if (endedAfterFreeze(startedAt, this.#settings.timeoutMs)) {
@@ -515,34 +559,52 @@ export class SharedTier<V> {
           this.#store.unanswered?.()
         }
         tally.add('l2Errors')
+        unanswered?.(timedOut)
         settle(unavailable)
       }
       // Whichever comes first settles; the other finds the promise settled and changes nothing.
       // An answer already there when a late timer fires wins: a lease it took would otherwise be given back by nobody.
       const timer = timeoutAfterPendingIo(() => {
-        if (settled) return
-        onTimeout?.()
-        fail()
+        if (!settled) fail(true)
       }, this.#settings.timeoutMs).unref()
       let running: Promise<R>
       try {
         running = operation(controller.signal)
       } catch {
-        fail()
+        fail(false)
         return
       }
       running.then(
         (result) => {
           if (settled) return
           this.#breaker.succeeded(admission)
+          if (kind !== undefined) this.#refusals.answered(kind)
           settle(result)
         },
         (error: unknown) => {
-          // Even when late: the store answered, and what it said may be how to fix it.
-          warnIfMisconfigured(this.#store, error, this.#host.cacheName, this.#host.logger)
-          if (!settled) fail()
+          const refusal = kind === undefined ? undefined : this.#store.refusal?.(error)
+          // Even when late: the store answered, and what it said may be how to fix it. A refusal of one
+          // kind of operation is told by its own warning.
+          if (refusal === undefined) warnIfMisconfigured(this.#store, error, this.#host.cacheName, this.#host.logger)
+          if (settled) return
+          if (kind === undefined || refusal === undefined) {
+            fail(false)
+            return
+          }
+          // The store answered: it is up, and refuses this kind of operation for now.
+          this.#breaker.succeeded(admission)
+          if (this.#refusals.refused(kind)) this.#warnRefused(kind, refusal)
+          tally.add('l2Errors')
+          settle(unavailable)
         },
       )
     })
+  }
+
+  #warnRefused(kind: RefusableKind, refusal: string): void {
+    const { refuses, meanwhile } = refusalEffects[kind]
+    this.#host.logger.warn(
+      `middy-cache: cache "${this.#host.cacheName}": ${this.#store.kind} refuses ${refuses} ("${refusal}"): ${meanwhile}, and it is asked again every ${this.#settings.breaker.coolDownMs} ms (warned once)`,
+    )
   }
 }

@@ -76,6 +76,13 @@ export interface L2Store {
    * one of the moment (a timeout, a throttled call): what to fix, or undefined.
    */
   misconfiguration?(error: unknown): StoreMisconfiguration | undefined
+  /**
+   * What the store said if `error`, which an operation failed with, is its refusal of that kind of
+   * operation while it serves the others (Redis out of memory refuses writes, not reads): the
+   * engine then skips that kind for a while instead of paying a round trip for it on every miss.
+   * Undefined for any other failure (an outage, a timeout), which the circuit breaker judges.
+   */
+  refusal?(error: unknown): string | undefined
   /** Closes what the store opened (a connection it created); for scripts and tests, never needed in a function. */
   close(): Promise<void>
 }

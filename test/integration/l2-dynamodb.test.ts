@@ -123,6 +123,45 @@ describe('the DynamoDB store', () => {
     expect(await other.lookup('a')).toMatchObject({ value: 'loaded a', tier: Tier.L2 })
   })
 
+  test('a role that may read the table but not put items (AccessDeniedException): writes and leases cost an environment one refused request each, then are skipped while reads go on; all is back once it may put', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('t')}:`
+      const readOnly = dynamoStore({ table, prefix, timeout: '2s', versionCheck: '1h', breaker: { coolDown: '300ms' }, clientConfig: { ...clientConfig(), endpoint: faults.url } })
+      opened.push(readOnly)
+      const messages: string[] = []
+      const cache = createCache({ name: 'read-only', load: (key: string) => `loaded ${key}`, ttl: '1m', l2: readOnly, logger: { warn: (message) => { messages.push(message) } } })
+      const writer = createCache({ name: 'read-only', load: (key: string) => `written ${key}`, ttl: '1m', l2: storeFor(prefix) })
+      await writer.get('before')
+      const putItem = 'DynamoDB_20120810.PutItem'
+      faults.inject({ target: putItem, ...awsJsonError('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/reader/fn is not authorized to perform: dynamodb:PutItem') })
+
+      const first = createScope()
+      expect(await cache.get('a', { scope: first })).toBe('loaded a')
+      expect(await cache.get('b', { scope: first })).toBe('loaded b')
+      expect(first.countersFor('read-only')).toMatchObject({ l2Errors: 2, l2Misses: 2, loads: 2 })
+      expect(messages).toEqual([
+        expect.stringContaining('refuses to take leases ("User: arn:aws:sts::123456789012:assumed-role/reader/fn is not authorized'),
+        expect.stringContaining('refuses writes ("User: arn:aws:sts::123456789012:assumed-role/reader/fn is not authorized'),
+      ])
+      const next = createScope()
+      expect(await cache.get('c', { scope: next })).toBe('loaded c')
+      expect(next.countersFor('read-only')).toMatchObject({ l2Errors: 0, l2Misses: 1, l2Operations: 1 })
+      expect(faults.requests(putItem)).toEqual({ seen: 2, answered: 2 })
+      expect(await cache.lookup('before')).toMatchObject({ value: 'written before', tier: Tier.L2 })
+      expect(cache.stats().l2Circuit).toBe('closed')
+
+      faults.clearFaults()
+      await sleep(350)
+      const back = createScope()
+      expect(await cache.get('d', { scope: back })).toBe('loaded d')
+      expect(back.countersFor('read-only')).toMatchObject({ l2Errors: 0 })
+      expect((await rawItem(`${prefix}read-only:0:k:d`))?.payload?.B).toBeDefined()
+    } finally {
+      await faults.close()
+    }
+  })
+
   test('the lease keeps 5 environments x 20 concurrent misses to one load', async () => {
     const prefix = `${uniqueName('t')}:`
     let loads = 0

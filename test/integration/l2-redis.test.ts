@@ -350,6 +350,16 @@ describe('what goes into L2', () => {
     expect(logger.messages[0]).toMatch(reason)
     expect(await raw.exists(`${env.prefix}{unserialisable:0:k:one}`)).toBe(0)
   })
+
+  test('a set() of a value L2 cannot store removes the one it replaces there: other environments load rather than serve the old value', async () => {
+    const env = environments()
+    const writer = createCache<unknown>({ name: 'replaced', load: () => ({ count: 1 }), ttl: '1h', l2: env.store(), logger: recordingLogger() })
+    expect(await writer.get('k')).toEqual({ count: 1 })
+    await writer.set('k', { count: 2n })
+    expect(await raw.exists(`${env.prefix}{replaced:0:k:k}`)).toBe(0)
+    const reader = createCache<unknown>({ name: 'replaced', load: () => 'loaded', ttl: '1h', l2: env.store() })
+    expect(await reader.lookup('k')).toMatchObject({ value: 'loaded', tier: Tier.Source })
+  })
 })
 
 describe('garbage in Redis is a miss, never an exception', () => {

@@ -293,6 +293,11 @@ class DynamoStore implements TieredStore {
     return undefined
   }
 
+  /** An operation the caller's IAM policy does not allow (a role that may read the table, not write it): the others go on. */
+  refusal(error: unknown): string | undefined {
+    return isAwsError(error, 'AccessDeniedException') ? error.message : undefined
+  }
+
   close(): Promise<void> {
     this.#closed = true
     this.#made?.destroy()

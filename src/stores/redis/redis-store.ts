@@ -52,6 +52,14 @@ const orUndefined = (payload: Buffer | null): Buffer | undefined => payload ?? u
 /** Redis's answer to a read of a key that holds another type (a hash, a list: another program's, say). */
 const isWrongType = (error: unknown): boolean => error instanceof Error && error.message.startsWith('WRONGTYPE')
 
+/**
+ * Redis's answers that refuse a kind of command while it serves the others: out of memory under
+ * `noeviction` (writes, `SET NX` included; reads, deletes and scripts that only delete still run),
+ * persistence failing (`MISCONF`: writes), an ACL user without a command's permission (`NOPERM`:
+ * EVAL, say), a command renamed away or not offered (`ERR unknown command`).
+ */
+const refusalReply = /^(?:OOM|MISCONF|NOPERM) |^ERR unknown command/
+
 /** Redis's answer to INCR on a key that holds no counter: another type, or a string that is no integer. */
 const holdsNoCounter = (error: unknown): boolean => isWrongType(error) || (error instanceof Error && error.message.startsWith('ERR value is not an integer'))
 
@@ -213,17 +221,19 @@ class RedisStore implements TieredStore {
     if (this.#client.status !== 'ready') await this.#connected(signal)
     const leaseKey = this.#leaseKey(key)
     let answer: [string | null, number, Uint8Array | undefined]
+    const taking = this.#client.set(leaseKey, token, 'PX', ttlMs, 'NX')
     try {
       // Sent together, in this order, to one node (the hash tag puts both keys in one slot): one round trip.
-      answer = await Promise.all([
-        this.#client.set(leaseKey, token, 'PX', ttlMs, 'NX'),
-        this.#client.pttl(leaseKey),
-        payloadOf(this.#client.getBuffer(this.#valueKey(key))),
-      ])
+      answer = await Promise.all([taking, this.#client.pttl(leaseKey), payloadOf(this.#client.getBuffer(this.#valueKey(key)))])
     } catch (error) {
       // No answer (the connection dropped with the commands sent, say): the lease may have been
-      // taken, by an attempt that can neither write the value nor release it.
-      this.#giveBackLater(key, token, ttlMs)
+      // taken, by an attempt that can neither write the value nor release it. Unless the SET itself
+      // was refused (out of memory), which took nothing; answers come in order, so it is settled.
+      const refused = await taking.then(
+        () => false,
+        (takingError: unknown) => this.refusal(takingError) !== undefined,
+      )
+      if (!refused) this.#giveBackLater(key, token, ttlMs)
       throw error
     }
     const [taken, leaseTtlMs, payload] = answer
@@ -281,6 +291,12 @@ class RedisStore implements TieredStore {
       await this.#client.set(counterKey, String(restartAt))
       return restartAt
     }
+  }
+
+  refusal(error: unknown): string | undefined {
+    if (!(error instanceof Error) || !refusalReply.test(error.message)) return undefined
+    // Redis quotes an unknown command's first arguments: a script, a key, a token. Not for a log line.
+    return error.message.split(', with args', 1)[0]
   }
 
   /**

@@ -1,0 +1,94 @@
+import type { Clock } from './clock.js'
+
+/**
+ * The kinds of shared-tier operation a store may refuse on its own while it answers the others:
+ * Redis out of memory refuses writes and taking a lease, and still reads and deletes; an ACL user
+ * without EVAL can do everything but give a lease back. Reads are no such kind: a store that
+ * refuses them is of no use, and its failures open the circuit breaker.
+ */
+export const RefusableKind = {
+  /** A value's write (`set`), and the move of the namespace version by `clear()`. */
+  Write: 'write',
+  /** A key's removal (`delete`, "not found" without `negativeTtl`). */
+  Delete: 'delete',
+  TakeLease: 'take-lease',
+  GiveLeaseBack: 'give-lease-back',
+} as const
+export type RefusableKind = (typeof RefusableKind)[keyof typeof RefusableKind]
+
+/** What the one warning about a refused kind says: what the store refuses, and what the caches do meanwhile. */
+export const refusalEffects: Readonly<Record<RefusableKind, { readonly refuses: string; readonly meanwhile: string }>> = {
+  [RefusableKind.Write]: {
+    refuses: 'writes',
+    meanwhile: "values stay in this environment's memory only, and clear() cannot move the namespace version on",
+  },
+  [RefusableKind.Delete]: {
+    refuses: 'deletes',
+    meanwhile: 'delete() leaves the value in the shared tier for other environments',
+  },
+  [RefusableKind.TakeLease]: {
+    refuses: 'to take leases',
+    meanwhile: 'misses load at once, without a lease',
+  },
+  [RefusableKind.GiveLeaseBack]: {
+    refuses: 'to give leases back',
+    // A lease that cannot be given back would hold other environments' misses for `lease.wait` whenever its holder writes nothing.
+    meanwhile: 'no lease is taken, and misses load at once',
+  },
+}
+
+/**
+ * Which kinds of operation a store refuses (see `RefusableKind`), so that each costs an invocation
+ * at most one wasted round trip until the store is known to refuse it. A refused kind is skipped
+ * for the back-off, then one operation of it probes; an answer ends the refusal. No timer: the
+ * back-off is read from the clock when an operation asks, only for a kind that was refused.
+ */
+export class StoreRefusals {
+  readonly #backOffMs: number
+  readonly #now: Clock
+  /** For each refused kind, when its next probe may go. */
+  readonly #probeAt = new Map<RefusableKind, number>()
+  /** Refused kinds whose probe is under way: the others of that kind are skipped until it ends. */
+  readonly #probing = new Set<RefusableKind>()
+  /** Kinds warned of: each once for the store's life, however often it refuses them. */
+  readonly #warned = new Set<RefusableKind>()
+
+  constructor(backOffMs: number, now: Clock) {
+    this.#backOffMs = backOffMs
+    this.#now = now
+  }
+
+  /** Whether the store refused `kind` at its last try (its operations are skipped, but for a probe). */
+  refuses(kind: RefusableKind): boolean {
+    return this.#probeAt.has(kind)
+  }
+
+  /** Lets an operation of `kind` go to the store: any while it is not refused; once the back-off has passed, the first, as the probe. */
+  admit(kind: RefusableKind): boolean {
+    const probeAt = this.#probeAt.get(kind)
+    if (probeAt === undefined) return true
+    if (this.#probing.has(kind) || this.#now() < probeAt) return false
+    this.#probing.add(kind)
+    return true
+  }
+
+  /** The store carried out an operation of `kind`: it refuses it no more. */
+  answered(kind: RefusableKind): void {
+    this.#probeAt.delete(kind)
+    this.#probing.delete(kind)
+  }
+
+  /** The store refused an operation of `kind`: skipped for the back-off. Returns whether it is the store's first refusal of that kind: the one to warn of. */
+  refused(kind: RefusableKind): boolean {
+    this.#probeAt.set(kind, this.#now() + this.#backOffMs)
+    this.#probing.delete(kind)
+    if (this.#warned.has(kind)) return false
+    this.#warned.add(kind)
+    return true
+  }
+
+  /** An operation of `kind` ended without an answer (a failure, a timeout): were it the probe, the next one probes. */
+  inconclusive(kind: RefusableKind): void {
+    this.#probing.delete(kind)
+  }
+}

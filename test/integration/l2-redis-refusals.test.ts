@@ -1,0 +1,225 @@
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Redis } from 'ioredis'
+import { createCache, createScope, Tier } from '../../src/index.js'
+import { startRedis, type RedisHandle } from '../harness/index.js'
+import { deferred } from '../support/deferred.js'
+import { closeEnvironments, environments, rawRedis, recordingLogger } from './l2-support.js'
+
+/** The stores' back-off for a refused kind of operation (their breaker's cool-down). */
+const coolDownMs = 300
+
+afterEach(async () => {
+  await closeEnvironments()
+})
+
+/** How many times Redis ran `command` since it started. */
+const callsOf = async (admin: Redis, command: string): Promise<number> => {
+  const stats = await admin.info('commandstats')
+  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0)
+}
+
+/** A way Redis comes to refuse writes while it still reads, and the way back. */
+interface WritesRefused {
+  readonly reply: string
+  refuse(redis: RedisHandle, admin: Redis): Promise<void>
+  recover(redis: RedisHandle, admin: Redis): Promise<void>
+}
+
+const outOfMemory: WritesRefused = {
+  reply: "OOM command not allowed when used memory > 'maxmemory'",
+  // A megabyte of other data, and maxmemory just below what Redis then uses: it refuses writes under `noeviction`.
+  async refuse(_redis, admin) {
+    await admin.config('SET', 'maxmemory', '0')
+    await admin.set('ballast', Buffer.alloc(1024 * 1024))
+    const used = Number(/^used_memory:(\d+)/m.exec(await admin.info('memory'))?.[1])
+    await admin.config('SET', 'maxmemory-policy', 'noeviction')
+    await admin.config('SET', 'maxmemory', String(used - 64 * 1024))
+  },
+  // Memory freed: maxmemory stays as it is.
+  async recover(_redis, admin) {
+    await admin.del('ballast')
+  },
+}
+
+const unableToPersist: WritesRefused = {
+  reply: 'MISCONF Redis is configured to save RDB snapshots',
+  // A snapshot that cannot be renamed into place (a directory holds its name) fails, and with save points set Redis then refuses writes.
+  async refuse(redis, admin) {
+    await mkdir(join(redis.dir, 'dump.rdb', 'in-the-way'), { recursive: true })
+    await admin.config('SET', 'save', '3600 1')
+    await admin.bgsave()
+    for (let attempt = 0; attempt < 100 && !(await admin.info('persistence')).includes('rdb_last_bgsave_status:err'); attempt++) await sleep(20)
+  },
+  async recover(redis, admin) {
+    await admin.config('SET', 'save', '')
+    await rm(join(redis.dir, 'dump.rdb'), { recursive: true })
+  },
+}
+
+describe('a Redis that refuses writes while it still reads', () => {
+  let redis: RedisHandle
+  let admin: Redis
+  beforeAll(async () => {
+    redis = await startRedis()
+    admin = rawRedis(redis.url)
+  })
+  afterAll(async () => {
+    admin.disconnect()
+    await redis.stop()
+  })
+
+  test.each([
+    ['out of memory (maxmemory reached under noeviction)', outOfMemory],
+    ['unable to persist (MISCONF: a snapshot failed)', unableToPersist],
+  ] as const)(
+    '%s: writes and leases cost an environment one refused round trip each, then are skipped while reads go on; none fails, the circuit stays closed, one warning per kind; all is back once Redis takes writes again',
+    async (_case, condition) => {
+      const env = environments({ url: redis.url, breaker: { failures: 3, coolDown: `${coolDownMs}ms` }, versionCheck: '1h' })
+      const logger = recordingLogger()
+      const products = createCache({ name: 'products', load: (id: string) => `product ${id}`, ttl: '1m', l2: env.store(), logger })
+      expect(await products.get('before')).toBe('product before')
+      await condition.refuse(redis, admin)
+      const evalCallsBefore = await callsOf(admin, 'eval')
+      try {
+        const first = createScope()
+        expect(await products.get('a', { scope: first })).toBe('product a')
+        expect(await products.get('b', { scope: first })).toBe('product b')
+        // Refused once each, taking a lease and writing the value; the second get still read L2.
+        expect(first.countersFor('products')).toMatchObject({ l2Errors: 2, l2Misses: 2, loads: 2 })
+        expect(logger.messages).toEqual([
+          expect.stringContaining(`refuses to take leases ("${condition.reply}`),
+          expect.stringContaining(`refuses writes ("${condition.reply}`),
+        ])
+
+        const next = createScope()
+        expect(await products.get('c', { scope: next })).toBe('product c')
+        // clear() cannot move the namespace version on: it is not tried, and the invocation keeps reading L2.
+        await products.clear({ scope: next })
+        expect(await products.get('c', { scope: next })).toBe('product c')
+        // The reads went to Redis, nothing else: no lease, no write, no INCR.
+        expect(next.countersFor('products')).toMatchObject({ l2Errors: 0, l2Misses: 2, l2Operations: 2, loads: 2 })
+        expect(products.stats().l2Circuit).toBe('closed')
+        expect(logger.messages).toHaveLength(2)
+        // A refused lease took nothing, so nothing was given back in the background either.
+        expect(await callsOf(admin, 'eval')).toBe(evalCallsBefore)
+        // Reads work: another environment is served what was written before.
+        const other = createCache({ name: 'products', load: () => 'not from L2', ttl: '1m', l2: env.store() })
+        expect(await other.lookup('before')).toMatchObject({ value: 'product before', tier: Tier.L2 })
+      } finally {
+        await condition.recover(redis, admin)
+      }
+
+      await sleep(coolDownMs + 50)
+      const back = createScope()
+      expect(await products.get('d', { scope: back })).toBe('product d')
+      // Read, lease, write, lease given back: each answered.
+      expect(back.countersFor('products')).toMatchObject({ l2Errors: 0, l2Misses: 1, l2Operations: 4 })
+      const elsewhere = createCache({ name: 'products', load: () => 'not from L2', ttl: '1m', l2: env.store() })
+      expect(await elsewhere.lookup('d')).toMatchObject({ value: 'product d', tier: Tier.L2 })
+      expect(logger.messages).toHaveLength(2)
+    },
+  )
+
+  test('out of memory: a set() Redis cannot store removes the value it would replace, so other environments load rather than serve the old one', async () => {
+    const env = environments({ url: redis.url, breaker: { failures: 3, coolDown: `${coolDownMs}ms` }, versionCheck: '1h' })
+    const writer = createCache({ name: 'prices', load: () => 'old price', ttl: '1h', l2: env.store(), logger: recordingLogger() })
+    expect(await writer.get('sku-1')).toBe('old price')
+    await outOfMemory.refuse(redis, admin)
+    try {
+      await writer.set('sku-1', 'new price')
+      expect(await writer.get('sku-1')).toBe('new price')
+      const reader = createCache({ name: 'prices', load: () => 'price from the source', ttl: '1h', l2: env.store(), logger: recordingLogger() })
+      expect(await reader.lookup('sku-1')).toMatchObject({ value: 'price from the source', tier: Tier.Source })
+      expect(await admin.exists(`${env.prefix}{prices:0:k:sku-1}`)).toBe(0)
+    } finally {
+      await outOfMemory.recover(redis, admin)
+    }
+  })
+})
+
+describe('a Redis that runs no scripts for this client: leases cannot be given back', () => {
+  let redis: RedisHandle
+  let admin: Redis
+  beforeAll(async () => {
+    // The default user can do all (the harness's readiness probe, the test's admin); the application's user may not EVAL.
+    redis = await startRedis({ args: ['--user', 'app', 'on', '>s3cret', '~*', '&*', '+@all', '-eval', '-evalsha'] })
+    admin = rawRedis(redis.url)
+  })
+  afterAll(async () => {
+    admin.disconnect()
+    await redis.stop()
+  })
+
+  test('an ACL user without EVAL: once a lease could not be given back none is taken, so no environment waits out lease.wait for a load that wrote nothing; L2 stays in the path; leases are back once EVAL is granted', async () => {
+    const env = environments({
+      url: redis.url.replace('redis://', 'redis://app:s3cret@'),
+      lease: { ttl: '10s', wait: '3s' },
+      breaker: { failures: 3, coolDown: `${coolDownMs}ms` },
+      versionCheck: '1h',
+    })
+    const leaseKey = (name: string, key: string) => `${env.prefix}{${name}:0:k:${key}}:lease`
+    const logger = recordingLogger()
+    const store = env.store()
+    const items = createCache({
+      name: 'items',
+      load: (key: string) => {
+        if (key.startsWith('gone')) throw new Error('the source is down')
+        return `item ${key}`
+      },
+      ttl: '1m',
+      l2: store,
+      logger,
+    })
+
+    const first = createScope()
+    expect(await items.get('x', { scope: first })).toBe('item x')
+    expect(await items.get('y', { scope: first })).toBe('item y')
+    // x's lease could not be given back; y was still read from L2, then loaded without a lease.
+    expect(first.countersFor('items')).toMatchObject({ l2Errors: 1, l2Misses: 2, loads: 2 })
+    expect(logger.messages).toEqual([expect.stringContaining(`refuses to give leases back ("NOPERM`)])
+    expect(await admin.exists(leaseKey('items', 'y'))).toBe(0)
+
+    await expect(items.get('gone')).rejects.toThrow('the source is down')
+    expect(await admin.exists(leaseKey('items', 'gone'))).toBe(0)
+    const otherEnvironment = createCache({ name: 'items', load: (key: string) => `item ${key}, loaded elsewhere`, ttl: '1m', l2: env.store(), logger: recordingLogger() })
+    const startedAt = performance.now()
+    expect(await otherEnvironment.get('gone')).toBe('item gone, loaded elsewhere')
+    expect(performance.now() - startedAt).toBeLessThan(1_000)
+    expect(items.stats().l2Circuit).toBe('closed')
+    expect(logger.messages).toHaveLength(1)
+
+    await admin.call('ACL', 'SETUSER', 'app', '+eval', '+evalsha')
+    await sleep(coolDownMs + 50)
+    // A cache on the same store (one environment): its miss takes the lease again, and gives it back once written.
+    const held = deferred<string>()
+    const slow = createCache({ name: 'slow', load: () => held.promise, ttl: '1m', l2: store })
+    const scope = createScope()
+    const loading = slow.get('z', { scope })
+    for (let attempt = 0; attempt < 100 && (await admin.exists(leaseKey('slow', 'z'))) === 0; attempt++) await sleep(10)
+    expect(await admin.exists(leaseKey('slow', 'z'))).toBe(1)
+    held.resolve('z loaded')
+    expect(await loading).toBe('z loaded')
+    expect(await admin.exists(leaseKey('slow', 'z'))).toBe(0)
+    expect(scope.countersFor('slow')).toMatchObject({ l2Errors: 0 })
+  })
+
+  test('EVAL renamed away (ERR unknown command): the same, and the warning names the command, not the script, key and token Redis quotes after it', async () => {
+    const renamed = await startRedis({ args: ['--rename-command', 'EVAL', ''] })
+    try {
+      const env = environments({ url: renamed.url, breaker: { failures: 3, coolDown: '1h' }, versionCheck: '1h' })
+      const logger = recordingLogger()
+      const cache = createCache({ name: 'profiles', load: (key: string) => `profile ${key}`, ttl: '1m', l2: env.store(), logger })
+      expect(await cache.get('user-8d2f')).toBe('profile user-8d2f')
+      expect(logger.messages).toEqual([expect.stringContaining(`refuses to give leases back ("ERR unknown command 'eval'")`)])
+      expect(logger.messages[0]).not.toContain('user-8d2f')
+      const next = createScope()
+      expect(await cache.get('user-51ac', { scope: next })).toBe('profile user-51ac')
+      expect(next.countersFor('profiles')).toMatchObject({ l2Errors: 0, l2Misses: 1, l2Operations: 2 })
+    } finally {
+      await closeEnvironments()
+      await renamed.stop()
+    }
+  })
+})
