@@ -69,8 +69,9 @@ export const handler = middy<ScheduledEvent, StockReport>()
     // Last night's snapshot is a day old: usable, and past half maxAge and its spread (0.6 maxAge at most), so each run writes a newer one.
     maxAge: '36h',
   }))
-  // A day-old value is past its ttl, but within staleIfError: served only when SSM fails.
-  .use(configCache({ parameters: { report: json<ReportSettings>(requiredEnv('REPORT_PARAMETER')) }, ttl: '1h', staleIfError: '2d' }))
+  // A day-old value is past its ttl, but within staleIfError: served only when SSM fails, or does
+  // not answer within `timeout` (an SSM that hangs would otherwise hold the run to its 60 s timeout).
+  .use(configCache({ parameters: { report: json<ReportSettings>(requiredEnv('REPORT_PARAMETER')) }, ttl: '1h', staleIfError: '2d', timeout: '5s' }))
   .handler(async (event, context) => {
     const settings = context.config.report
     // The schedule's own time names the report, so that a retried run overwrites its report instead of adding one.

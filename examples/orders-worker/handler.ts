@@ -55,15 +55,20 @@ const priced = (order: Order, prices: ReadonlyMap<string, PricedProduct | undefi
   return { orderId: order.orderId, total: Math.round(total * 100) / 100, currency }
 }
 
+// A source that hangs holds a load no longer than this: the stale value then stands in, or the batch
+// fails and goes back to the queue, well before the function's timeout (30 s).
+const loadTimeout = '5s'
+
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(cacheMetrics({ namespace: metricsNamespace, service: serviceNames.ordersWorker }))
-  .use(configCache({ parameters: { storefront: json<Storefront>(requiredEnv('STOREFRONT_PARAMETER')) }, ttl: '5m', staleWhileRevalidate: '1m', staleIfError: '1h' }))
+  .use(configCache({ parameters: { storefront: json<Storefront>(requiredEnv('STOREFRONT_PARAMETER')) }, ttl: '5m', staleWhileRevalidate: '1m', staleIfError: '1h', timeout: loadTimeout }))
   .use(dataCache({
     name: 'products',
     load: dynamoItem<PricedProduct>({ table: requiredEnv('PRODUCTS_TABLE'), key: 'id', attributes: ['name', 'price'] }),
     ttl: '5m',
     staleIfError: '1h',
     negativeTtl: '1m',
+    timeout: loadTimeout,
   }))
   .handler(async (event, context) => {
     const orders = event.Records.map((record) => ({ record, order: orderOf(record) }))

@@ -29,6 +29,11 @@ const redisUrl = process.env.REDIS_URL
 const cacheTable = process.env.CACHE_TABLE
 const l2 = redisUrl ? redisStore({ url: redisUrl }) : cacheTable ? dynamoStore({ table: cacheTable }) : undefined
 
+// Every load is bounded by `timeout`: a source that hangs (a lost network path answers nothing, and
+// the SDK waits as long as the function may run) then lets the stale value stand in (staleIfError),
+// or fails the request after it when there is none, rather than at the function's timeout (10 s).
+const loadTimeout = '1s'
+
 const products = dataCache({
   name: productsCacheName,
   key: (event: APIGatewayProxyEventV2) => event.pathParameters?.id,
@@ -37,6 +42,7 @@ const products = dataCache({
   staleWhileRevalidate: '1m',
   staleIfError: '1h',
   negativeTtl: '30s',
+  timeout: loadTimeout,
   ...(l2 === undefined ? {} : { l2 }),
 })
 
@@ -54,8 +60,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(httpCache({ maxAge: '1m', sMaxAge: '5m', staleWhileRevalidate: '1m', staleIfError: '1d', public: true }))
   .use(cacheMetrics({ namespace: metricsNamespace, service: serviceNames.productApi }))
   .use(warmup())
-  .use(configCache({ parameters: { storefront: json<Storefront>(requiredEnv('STOREFRONT_PARAMETER')) }, ttl: '5m', staleWhileRevalidate: '1m', staleIfError: '1h' }))
-  .use(secretsCache({ secrets: { pricingKey: requiredEnv('PRICING_SECRET') }, ttl: '15m', staleIfError: '1h' }))
+  .use(configCache({ parameters: { storefront: json<Storefront>(requiredEnv('STOREFRONT_PARAMETER')) }, ttl: '5m', staleWhileRevalidate: '1m', staleIfError: '1h', timeout: loadTimeout }))
+  .use(secretsCache({ secrets: { pricingKey: requiredEnv('PRICING_SECRET') }, ttl: '15m', staleIfError: '1h', timeout: loadTimeout }))
   .use(products)
   .handler((_event, context) => {
     const product = context.products

@@ -44,6 +44,8 @@ export interface CacheFigures {
   readonly getErrors: number
   readonly loads: number
   readonly loadErrors: number
+  /** Loads that outlived the cache's `timeout`. */
+  readonly loadTimeouts: number
   readonly l2Errors: number
 }
 
@@ -139,7 +141,7 @@ const cacheFigures = (recorder: Recorder): CacheFigures[] => {
     if (typeof cache !== 'string' || typeof service !== 'string') continue
     const key = `${phase}\0${service}\0${cache}`
     const sum = figures.get(key) ?? {
-      phase, service, cache, gets: 0, hitRate: undefined, l1Hits: 0, l2Hits: 0, staleServed: 0, staleOnError: 0, misses: 0, getErrors: 0, loads: 0, loadErrors: 0, l2Errors: 0,
+      phase, service, cache, gets: 0, hitRate: undefined, l1Hits: 0, l2Hits: 0, staleServed: 0, staleOnError: 0, misses: 0, getErrors: 0, loads: 0, loadErrors: 0, loadTimeouts: 0, l2Errors: 0,
     }
     const gets = sum.gets + numberAt(blob, CacheMetric.Gets)
     const l1Hits = sum.l1Hits + numberAt(blob, CacheMetric.L1Hits)
@@ -153,6 +155,7 @@ const cacheFigures = (recorder: Recorder): CacheFigures[] => {
       getErrors: sum.getErrors + numberAt(blob, CacheMetric.GetErrors),
       loads: sum.loads + numberAt(blob, CacheMetric.Loads),
       loadErrors: sum.loadErrors + numberAt(blob, CacheMetric.LoadErrors),
+      loadTimeouts: sum.loadTimeouts + numberAt(blob, CacheMetric.LoadTimeouts),
       l2Errors: sum.l2Errors + numberAt(blob, CacheMetric.L2Errors),
     })
   }

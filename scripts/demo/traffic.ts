@@ -3,7 +3,7 @@ import type { RedisHandle } from '../../test/harness/index.js'
 import { productRequest, scheduledEvent, sqsBatch, warmupPing } from './events.js'
 import { withoutSnapshot } from './functions.js'
 import { Trigger, type Recorder } from './recorder.js'
-import type { AwsGateway } from './runtime/aws-gateway.js'
+import { Outage, type AwsGateway } from './runtime/aws-gateway.js'
 import type { LambdaRuntime } from './runtime/lambda-runtime.js'
 import { catalogSize, productId } from './seed.js'
 
@@ -71,6 +71,16 @@ const sendConcurrently = async (world: DemoWorld, functionName: string, events: 
 const getProducts = (world: DemoWorld, ids: readonly string[], clients: number): Promise<void> =>
   sendConcurrently(world, 'product-api', ids.map(productRequest), clients)
 
+/** Runs `traffic` while `service` is down in the way `outage` says, and brings it back however that ends. */
+const duringOutage = async (world: DemoWorld, service: string, outage: Outage, traffic: () => Promise<void>): Promise<void> => {
+  world.gateway.setOutage(service, outage)
+  try {
+    await traffic()
+  } finally {
+    world.gateway.setOutage(service, undefined)
+  }
+}
+
 /** A warm-up answer's fan-out, as far as the report needs it. */
 const fanOutOf = (payload: unknown): Pick<FanOutReport, 'requested' | 'invoked' | 'failed' | 'errors'> | undefined => {
   const fanOut = typeof payload === 'object' && payload !== null ? (payload as { fanOut?: unknown }).fanOut : undefined
@@ -127,12 +137,16 @@ export const demoScript: readonly Phase[] = [
     shows: 'frozen 7 more minutes, then SSM answers every call with HTTP 500: the storefront settings are served stale (staleIfError 1h), SSM asked once a second per environment (retryAfterError)',
     run: async (world) => {
       await world.passTime(minutes(7))
-      world.gateway.setOutage('ssm', true)
-      try {
-        await getProducts(world, productIds(5, 60, 1, 40, 0), 3)
-      } finally {
-        world.gateway.setOutage('ssm', false)
-      }
+      await duringOutage(world, 'ssm', Outage.Errors, () => getProducts(world, productIds(5, 60, 1, 40, 0), 3))
+    },
+  },
+  {
+    name: 'SSM unreachable',
+    shows: "SSM back, 2 s later, then unreachable: every call hangs unanswered, as when the network path to it is lost; each environment waits for it at most the cache's timeout (1 s), then serves the stale settings, and asks again at most once a second (retryAfterError)",
+    run: async (world) => {
+      // Past retryAfterError (1 s), so the settings are asked of SSM again.
+      await world.passTime(2_000)
+      await duringOutage(world, 'ssm', Outage.Unreachable, () => getProducts(world, productIds(7, 18, 1, 40, 0), 3))
     },
   },
   {
@@ -183,8 +197,7 @@ export const demoScript: readonly Phase[] = [
     run: async (world) => {
       await world.passTime(hours(24))
       await world.runtime.reclaimIdle('nightly-report')
-      world.gateway.setOutage('ssm', true)
-      try {
+      await duringOutage(world, 'ssm', Outage.Errors, async () => {
         const event = scheduledEvent('middy-cache-examples-demo-nightly-report', new Date(Date.now() + hours(24)))
         const withOne = await world.runtime.invoke('nightly-report', event, Trigger.Client)
         const without = await world.runtime.invoke(withoutSnapshot, event, Trigger.Client)
@@ -192,9 +205,7 @@ export const demoScript: readonly Phase[] = [
           record.failure === undefined ? `wrote the report in ${record.latencyMs.toFixed(0)} ms (cold start included)` : `failed after ${record.latencyMs.toFixed(0)} ms: ${record.failure}`
         world.recorder.note(`with last night's snapshot, ${withOne.environmentId} ${outcome(withOne)}: its settings stood in for SSM`)
         world.recorder.note(`without a snapshot, ${without.environmentId} ${outcome(without)}: nothing could stand in`)
-      } finally {
-        world.gateway.setOutage('ssm', false)
-      }
+      })
     },
   },
 ]

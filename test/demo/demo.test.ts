@@ -80,7 +80,9 @@ describe('npm run demo', () => {
   test('prints the report and serves every invocation of every phase, but the one shown failing for want of a snapshot', () => {
     expect(output).toContain('middy-cache demo: the examples in a local Lambda runtime')
     expect(output).toContain('Failed invocations: 1.')
-    expect(report.phases.map((figures) => figures.name)).toEqual(['cold start', 'steady traffic', 'warm-up ping', 'gap past the ttl', 'SSM outage', 'Redis outage', 'orders-worker', 'nightly-report', 'next night, SSM down'])
+    expect(report.phases.map((figures) => figures.name)).toEqual([
+      'cold start', 'steady traffic', 'warm-up ping', 'gap past the ttl', 'SSM outage', 'SSM unreachable', 'Redis outage', 'orders-worker', 'nightly-report', 'next night, SSM down',
+    ])
     expect(report.totals.failed).toBe(1)
     for (const figures of report.phases) {
       expect({ phase: figures.name, failed: figures.failed }).toEqual({ phase: figures.name, failed: figures.name === 'next night, SSM down' ? 1 : 0 })
@@ -129,6 +131,17 @@ describe('npm run demo', () => {
     const config = cache('SSM outage', 'product-api', 'config')
     expect(config.gets).toBe(outage.invocations)
     expect(config.staleOnError).toBe(config.gets)
+  })
+
+  test("while SSM hangs unanswered, each environment waits for it at most the cache's timeout, then serves the stale settings: no invocation fails", () => {
+    // Without a timeout each get would wait for SSM as long as the function may run, and every invocation would time out.
+    const unreachable = phase('SSM unreachable')
+    expect(unreachable).toMatchObject({ invocations: 18, environments: 3, coldStarts: 0, failed: 0 })
+    expect(unreachable.failedSourceCalls).toBeGreaterThan(0)
+    const config = cache('SSM unreachable', 'product-api', 'config')
+    expect(config.gets).toBe(unreachable.invocations)
+    expect(config.staleOnError).toBe(config.gets)
+    expect(config.loadTimeouts).toBeGreaterThan(0)
   })
 
   test('during the Redis outage no invocation fails, and the breaker keeps most gets away from L2', () => {

@@ -405,14 +405,19 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
       expect(MetricStat).toMatchObject({ Stat: 'Sum', Period: 300 })
     }
     // HitRate's own formula over sums: every hit count FILLed with 0 (a count of zero is not
-    // written), Gets not, so that a period without gets stays without data.
+    // written), Gets not, so that a period without gets stays without data; and only for a period
+    // with enough gets (IF without an else drops the others), so that a quiet one cannot breach.
     const expression = queries.find((query) => query.Expression !== undefined)?.Expression ?? ''
-    const match = /^100 \* \(((?:FILL\(\w+, 0\)(?: \+ )?)+)\) \/ (\w+)$/.exec(expression)
-    if (match?.[1] === undefined || match[2] === undefined) throw new Error(`unexpected hit-rate expression: ${expression}`)
-    const hitIds = [...match[1].matchAll(/FILL\((\w+), 0\)/g)].map(([, id]) => id ?? '')
+    const match = /^IF\((\w+) >= (\d+), 100 \* \(((?:FILL\(\w+, 0\)(?: \+ )?)+)\) \/ (\w+)\)$/.exec(expression)
+    if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined || match[4] === undefined) throw new Error(`unexpected hit-rate expression: ${expression}`)
+    const [, guardId, minimumGets, hits, getsId] = match
+    expect(guardId).toBe(getsId)
+    // At 80 %, a period breaches only with 20 % of its gets missed: at least 10 misses, never a few.
+    expect((Number(minimumGets) * (100 - Number(alarm.Threshold))) / 100).toBeGreaterThanOrEqual(10)
+    const hitIds = [...hits.matchAll(/FILL\((\w+), 0\)/g)].map(([, id]) => id ?? '')
     expect(hitIds.map((id) => metricById.get(id)).sort()).toEqual(['L1Hits', 'L2Hits', 'StaleServed'])
-    expect(metricById.get(match[2])).toBe('Gets')
-    expect([...metricById.keys()].sort()).toEqual([...hitIds, match[2]].sort())
+    expect(metricById.get(getsId)).toBe('Gets')
+    expect([...metricById.keys()].sort()).toEqual([...hitIds, getsId].sort())
   })
 
   test('with Redis in a VPC, the params become stack parameters whose conditions give product-api REDIS_URL and the VPC, and take the cache table away', () => {

@@ -4,6 +4,18 @@ import { LOOPBACK } from '../../../test/harness/index.js'
 import { Trigger, type Recorder } from '../recorder.js'
 import type { LambdaRuntime } from './lambda-runtime.js'
 
+/** How a service the demo takes down fails its callers. */
+export const Outage = {
+  /** Every call is answered with HTTP 500 InternalServerError, as during a regional outage: the SDK retries it, then the caller sees it fail. */
+  Errors: 'errors',
+  /**
+   * Every call is held unanswered, as when the network path to the service is lost: the SDK waits
+   * as long as the function may run. When the outage ends the held calls go through, late.
+   */
+  Unreachable: 'unreachable',
+} as const
+export type Outage = (typeof Outage)[keyof typeof Outage]
+
 /**
  * The functions' AWS endpoint (their AWS_ENDPOINT_URL): it forwards SSM, Secrets Manager, DynamoDB
  * and S3 calls to moto_server, counts every call, can take a service down, and routes Lambda Invoke
@@ -11,11 +23,8 @@ import type { LambdaRuntime } from './lambda-runtime.js'
  */
 export interface AwsGateway {
   readonly url: string
-  /**
-   * While on, every call to `service` (its signing name, such as 'ssm') is answered with HTTP 500
-   * InternalServerError, as during a regional outage: the SDK retries it, then the caller sees it fail.
-   */
-  setOutage(service: string, down: boolean): void
+  /** Takes `service` (its signing name, such as 'ssm') down in the way `outage` says; `undefined` brings it back. */
+  setOutage(service: string, outage: Outage | undefined): void
   /** Lambda Invoke calls go to these functions from now on. */
   routeInvokes(runtime: LambdaRuntime): void
   close(): Promise<void>
@@ -62,7 +71,8 @@ const answerJson = (outgoing: ServerResponse, status: number, body: unknown, hea
 export const startAwsGateway = async (options: { readonly target: string; readonly recorder: Recorder }): Promise<AwsGateway> => {
   const target = new URL(options.target)
   const agent = new Agent({ keepAlive: true })
-  const downServices = new Set<string>()
+  const outages = new Map<string, Outage>()
+  const held = new Map<string, Set<{ readonly incoming: IncomingMessage; readonly outgoing: ServerResponse }>>()
   let runtime: LambdaRuntime | undefined
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
@@ -99,11 +109,24 @@ export const startAwsGateway = async (options: { readonly target: string; readon
     }
   }
 
+  /** Holds a call to an unreachable service until the outage ends; one whose caller gave up (its environment was reset) is forgotten. */
+  const hold = (service: string, incoming: IncomingMessage, outgoing: ServerResponse): void => {
+    const calls = held.get(service) ?? new Set()
+    held.set(service, calls)
+    const call = { incoming, outgoing }
+    calls.add(call)
+    outgoing.once('close', () => calls.delete(call))
+  }
+
   const server = createServer((incoming, outgoing) => {
     const service = serviceOf(incoming)
-    const down = downServices.has(service)
-    options.recorder.recordSdkCall(service, operationOf(incoming), down)
-    if (down) {
+    const outage = outages.get(service)
+    options.recorder.recordSdkCall(service, operationOf(incoming), outage !== undefined)
+    if (outage === Outage.Unreachable) {
+      hold(service, incoming, outgoing)
+      return
+    }
+    if (outage === Outage.Errors) {
       incoming.resume()
       answerJson(outgoing, 500, { __type: 'InternalServerError', message: `${service} is down (the demo's outage)` }, { 'x-amzn-errortype': 'InternalServerError' })
       return
@@ -122,9 +145,14 @@ export const startAwsGateway = async (options: { readonly target: string; readon
 
   return {
     url: `http://${LOOPBACK}:${port}`,
-    setOutage(service, down) {
-      if (down) downServices.add(service)
-      else downServices.delete(service)
+    setOutage(service, outage) {
+      if (outage !== undefined) {
+        outages.set(service, outage)
+        return
+      }
+      outages.delete(service)
+      for (const { incoming, outgoing } of held.get(service) ?? []) forward(incoming, outgoing)
+      held.delete(service)
     },
     routeInvokes(routed) {
       runtime = routed

@@ -105,15 +105,39 @@ export class ExecutionEnvironment {
     return this.#invocations
   }
 
+  /** False once its process is gone: it exited, was stopped, or was reset after a timeout. */
+  get alive(): boolean {
+    return this.#exit === undefined
+  }
+
+  /**
+   * Runs one invocation. One that outlives the function's timeout fails as on Lambda
+   * (Sandbox.Timedout), and the environment is reset: its process ends, and the next invocation
+   * starts a new environment, cold.
+   */
   async invoke(requestId: string, event: unknown): Promise<InvocationResult> {
     if (this.#exit !== undefined) throw new Error(this.#exit)
     const coldStart = ++this.#invocations === 1
+    const { timeoutMs } = this.definition
     const answer = new Promise<ResultMessage>((resolve, reject) => {
       this.#pending.set(requestId, { resolve, reject })
     })
-    const message: ToEnvironment = { kind: 'invoke', requestId, event, timeoutMs: this.definition.timeoutMs }
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<ResultMessage>((resolve) => {
+      timer = setTimeout(() => {
+        this.#pending.delete(requestId)
+        this.#exit = `the environment was reset after an invocation timed out`
+        this.#child.kill('SIGKILL')
+        resolve({ kind: 'result', requestId, durationMs: timeoutMs, error: { type: 'Sandbox.Timedout', message: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` }, output: [] })
+      }, timeoutMs)
+    })
+    const message: ToEnvironment = { kind: 'invoke', requestId, event, timeoutMs }
     this.#child.send(message)
-    return { ...(await answer), coldStart }
+    try {
+      return { ...(await Promise.race([answer, timedOut])), coldStart }
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** The environment was frozen for `ms`. */

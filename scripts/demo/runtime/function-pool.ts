@@ -59,11 +59,11 @@ export class FunctionPool {
     await Promise.all(this.#idle.splice(0).map((environment) => environment.stop()))
   }
 
-  /** An environment whose process died answers as Lambda's runtime does (Runtime.ExitError) and is not used again. */
+  /** An environment whose process died answers as Lambda's runtime does (Runtime.ExitError); neither it nor one reset after a timeout is used again. */
   async #invokeIn(environment: ExecutionEnvironment, requestId: string, event: unknown): Promise<InvocationResult> {
     try {
       const result = await environment.invoke(requestId, event)
-      this.#idle.push(environment)
+      if (environment.alive) this.#idle.push(environment)
       return result
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
