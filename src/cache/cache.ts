@@ -6,7 +6,7 @@ import { batchSubject, valuesOfBatch } from './batch.js'
 import { checkCallOptions, freshnessCall, getOptionsError, refreshAheadCall, setCall } from './call-options.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { settleAtMost } from './concurrency.js'
-import { Flight, timedOut } from './flight.js'
+import { failedByAbandon, Flight, timedOut } from './flight.js'
 import { freezeShared } from './freeze.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
 import { callerKeyOf, storeKeyOf } from './keys.js'
@@ -668,7 +668,7 @@ export class Cache<V> {
         policy = policyWith(this.#options.policy, requested)
       },
     }
-    const value = await this.#callSource(scope, () => this.#options.load(key, context))
+    const value = await this.#callSource(scope, signal, () => this.#options.load(key, context))
     return { value, policy }
   }
 
@@ -873,7 +873,7 @@ export class Cache<V> {
       },
     }
     // Checked within the call: an answer that cannot be read counts as the loader's failure.
-    const loaded = await this.#callSource(scope, async () => valuesOfBatch(this.name, await batch.loadMany(batchKeys, context), batchKeys)).catch((error: unknown) => {
+    const loaded = await this.#callSource(scope, batch.signal, async () => valuesOfBatch(this.name, await batch.loadMany(batchKeys, context), batchKeys)).catch((error: unknown) => {
       batch.together.failure = { error, keys: batchKeys }
       throw error
     })
@@ -911,19 +911,27 @@ export class Cache<V> {
     return toLoad
   }
 
-  /** Calls the source, counting the call, its duration and its failure. */
-  async #callSource<R>(scope: CacheScope | undefined, call: () => R | PromiseLike<R>): Promise<R> {
+  /**
+   * Calls the source, counting the call, its duration and its failure. A call that fails because
+   * its load was abandoned (`signal`) counts neither a failure nor a duration, as one still running
+   * after it was abandoned counts none: the source neither failed nor answered.
+   */
+  async #callSource<R>(scope: CacheScope | undefined, signal: AbortSignal, call: () => R | PromiseLike<R>): Promise<R> {
     const tally = this.#tally(scope)
     tally.add('loads')
     const startedAt = this.#now()
+    let ended = true
     try {
       return await call()
     } catch (error) {
-      tally.add('loadErrors')
+      ended = !failedByAbandon(signal, error)
+      if (ended) tally.add('loadErrors')
       throw error
     } finally {
-      tally.add('loadTimeMs', this.#now() - startedAt)
-      tally.add('loadsEnded')
+      if (ended) {
+        tally.add('loadTimeMs', this.#now() - startedAt)
+        tally.add('loadsEnded')
+      }
     }
   }
 

@@ -51,3 +51,27 @@ export const timeoutAfterPendingIo = (onTimeout: () => void, ms: number): NodeJS
   setTimeout(() => {
     setImmediate(onTimeout)
   }, ms)
+
+/**
+ * Calls `onTimeout` once the process has run for `ms` (and then read its sockets: see
+ * `timeoutAfterPendingIo`). Time spent frozen does not count, as nothing ran meanwhile: a timer that
+ * fires at the thaw (`endedAfterFreeze`) starts the wait over. Returns what stops it, a wait started
+ * over included; once stopped, `onTimeout` is never called.
+ */
+export const timeoutWhileRunning = (onTimeout: () => void, ms: number): (() => void) => {
+  let timer: NodeJS.Timeout | undefined
+  let stopped = false
+  const start = (): void => {
+    const startedAt = monotonicClock()
+    timer = timeoutAfterPendingIo(() => {
+      if (stopped) return
+      if (endedAfterFreeze(startedAt, ms)) start()
+      else onTimeout()
+    }, ms)
+  }
+  start()
+  return () => {
+    stopped = true
+    clearTimeout(timer)
+  }
+}

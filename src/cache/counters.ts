@@ -34,7 +34,7 @@ export class CacheCounters {
   errors = 0
   /** Calls made to the loader (a batch counts once). */
   loads = 0
-  /** Loader calls that failed, in the foreground or the background. */
+  /** Loader calls that failed, in the foreground or the background; not one that failed because its load was abandoned (`failedByAbandon`). */
   loadErrors = 0
   /** Loads that outlived `timeout`. */
   loadTimeouts = 0
@@ -44,7 +44,8 @@ export class CacheCounters {
   loadTimeMs = 0
   /**
    * Loader calls that have ended, whose durations `loadTimeMs` adds up. Fewer than `loads` while
-   * some still run: a refresh given up when its invocation ended has no duration to count.
+   * some still run: a refresh given up when its invocation ended has no duration to count, nor
+   * has one that failed because it was given up.
    */
   loadsEnded = 0
   /** Cold-start snapshot reads reported (by the invocation that waited for the read). */

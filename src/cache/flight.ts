@@ -1,9 +1,17 @@
-import { endedAfterFreeze, monotonicClock, timeoutAfterPendingIo } from './clock.js'
+import { timeoutWhileRunning } from './clock.js'
 import { CacheError } from './errors.js'
 
 export const timedOut: unique symbol = Symbol('middy-cache.timedOut')
 
 const ignore = (): void => undefined
+
+/**
+ * Whether a load failed with `error` because it was abandoned: a loader that passes its signal on
+ * fails once it aborts, with the signal's reason (fetch) or an AbortError (the AWS SDK, Node's own
+ * APIs). The source neither failed nor answered: it was told to stop.
+ */
+export const failedByAbandon = (signal: AbortSignal, error: unknown): boolean =>
+  signal.aborted && (error === signal.reason || (error instanceof Error && error.name === 'AbortError'))
 
 /**
  * One load in progress, shared by every caller that wants the same key (single-flight). It can
@@ -22,7 +30,7 @@ export class Flight<V> {
   readonly startedAt: number
   readonly #timeoutMs: number | undefined
   readonly #controller = new AbortController()
-  #timer: NodeJS.Timeout | undefined
+  readonly #stopTimer: (() => void) | undefined
   #settled = false
   #rejectNow: ((reason: Error) => void) | undefined
 
@@ -36,16 +44,12 @@ export class Flight<V> {
     this.startedAt = startedAt
     // Referenced, so that a loader hung on nothing that holds the event loop still times out rather
     // than letting the process exit (or a Lambda invocation end on an empty loop). It holds the
-    // loop no longer than the load, and at most `timeout`. A load left running at a freeze (a
-    // prefetch when provisioned concurrency or SnapStart freezes INIT) is not judged by a timer that
-    // fires at the thaw: the load had no time to run meanwhile. Nor is one whose answer was already
+    // loop no longer than the load, and at most `timeout` of running time. A load left running at a
+    // freeze (a prefetch when provisioned concurrency or SnapStart freezes INIT) is not judged by a
+    // timer that fires at the thaw, as it had no time to run meanwhile: it is given its `timeout`
+    // again from the thaw, and times out then if still silent. Nor is one whose answer was already
     // waiting to be read when a late timer fired.
-    if (timeoutMs !== undefined) {
-      const timerSetAt = monotonicClock()
-      this.#timer = timeoutAfterPendingIo(() => {
-        if (!this.#settled && !endedAfterFreeze(timerSetAt, timeoutMs)) hooks.onTimeout()
-      }, timeoutMs)
-    }
+    if (timeoutMs !== undefined) this.#stopTimer = timeoutWhileRunning(hooks.onTimeout, timeoutMs)
     this.promise = this.#run(run, hooks.onSettled)
     this.promise.catch(ignore)
   }
@@ -68,22 +72,11 @@ export class Flight<V> {
     const timeoutMs = this.#timeoutMs
     if (timeoutMs === undefined || this.#settled) return this.promise
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined
-      const waitOnce = (): void => {
-        const startedAt = monotonicClock()
-        // Referenced for the same reason as the flight's own timer; cleared once the load settles.
-        timer = timeoutAfterPendingIo(() => {
-          if (this.#settled) return
-          if (endedAfterFreeze(startedAt, timeoutMs)) waitOnce()
-          else resolve(timedOut)
-        }, timeoutMs)
-      }
-      waitOnce()
-      this.promise
-        .finally(() => {
-          clearTimeout(timer)
-        })
-        .then(resolve, reject)
+      // Referenced for the same reason as the flight's own timer; stopped once the load settles.
+      const stopTimer = timeoutWhileRunning(() => {
+        resolve(timedOut)
+      }, timeoutMs)
+      this.promise.finally(stopTimer).then(resolve, reject)
     })
   }
 
@@ -116,7 +109,7 @@ export class Flight<V> {
       })
     } finally {
       this.#settled = true
-      clearTimeout(this.#timer)
+      this.#stopTimer?.()
       onSettled()
     }
   }

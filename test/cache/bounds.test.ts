@@ -49,6 +49,20 @@ describe('L1 bounds', () => {
     expect(cache.stats()).toMatchObject({ entries: 0, notCached: 2 })
   })
 
+  test('a sparse array (rows kept by numeric id) is cached by the members it holds, not refused for its length', async () => {
+    const load = jest.fn(() => {
+      const byId: { name: string }[] = []
+      byId[10_000_000] = { name: 'late id' }
+      return byId
+    })
+    const cache = createCache({ name: 'sparse-rows', load, ttl: '1h', l1: { maxBytes: 1_000 } })
+    expect((await cache.get('rows'))[10_000_000]).toEqual({ name: 'late id' })
+    expect(await cache.lookup('rows')).toMatchObject({ outcome: Outcome.Hit })
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(cache.stats()).toMatchObject({ entries: 1, notCached: 0 })
+    expect(cache.stats().bytes).toBeLessThan(1_000)
+  })
+
   test('values that cannot be serialised are cached like any other', async () => {
     const circular: Record<string, unknown> = { id: 1n }
     circular.self = circular

@@ -1,4 +1,4 @@
-import { CacheLoadError, createCache, createScope, Outcome, type Cache } from '../../src/index.js'
+import { CacheLoadError, CacheTimeoutError, createCache, createScope, Outcome, type Cache, type LoadContext } from '../../src/index.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 
@@ -15,6 +15,41 @@ describe('single-flight', () => {
     expect(load).toHaveBeenCalledTimes(1)
     expect(new Set(values)).toEqual(new Set(['value']))
     expect(cache.stats()).toMatchObject({ loads: 1, misses: 1_000, inFlight: 0 })
+  })
+
+  test('1,000 concurrent misses on one key whose load outlives timeout make one load and one timeout; the next get joins it', async () => {
+    const load = jest.fn(() => new Promise<string>(() => undefined))
+    const cache = createCache({ name: 'stampede-timeout', load, ttl: '1m', timeout: '20ms' })
+    const errors = await Promise.all(Array.from({ length: 1_000 }, () => cache.get('hot').catch((error: unknown) => error)))
+    expect(errors.every((error) => error instanceof CacheTimeoutError)).toBe(true)
+    expect(await cache.get('hot').catch((error: unknown) => error)).toBeInstanceOf(CacheTimeoutError)
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(cache.stats()).toMatchObject({ loads: 1, loadTimeouts: 1, errors: 1_001 })
+    await cache.settle(0)
+  })
+
+  test.each([
+    ['set', (cache: Cache<string>) => cache.set('hot', 'set'), 'set'],
+    ['delete', (cache: Cache<string>) => cache.delete('hot'), 'loaded again'],
+    ['clear', (cache: Cache<string>) => cache.clear(), 'loaded again'],
+  ] as const)('1,000 concurrent misses on one key superseded by %s make one load, answer every caller, and store nothing', async (_case, supersede, after) => {
+    const gate = deferred<string>()
+    const signals: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: LoadContext) => {
+      signals.push(signal)
+      return signals.length === 1 ? gate.promise : Promise.resolve('loaded again')
+    })
+    const cache = createCache({ name: 'stampede-superseded', load, ttl: '1m' })
+    const scopes = Array.from({ length: 1_000 }, () => createScope())
+    const gets = scopes.map((scope) => cache.get('hot', { scope }))
+    await supersede(cache)
+    gate.resolve('loaded')
+
+    expect(new Set(await Promise.all(gets))).toEqual(new Set(['loaded']))
+    expect(signals[0]?.aborted).toBe(false)
+    expect(await cache.get('hot')).toBe(after)
+    expect(load).toHaveBeenCalledTimes(after === 'set' ? 1 : 2)
+    expect(cache.stats()).toMatchObject({ misses: after === 'set' ? 1_000 : 1_001, errors: 0, inFlight: 0 })
   })
 
   test('concurrent misses on different keys load each key once', async () => {

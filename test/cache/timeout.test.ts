@@ -87,6 +87,29 @@ describe('load timeout', () => {
     await cache.settle(0)
   })
 
+  test('a refresh left running at a freeze that stays silent after the thaw times out one timeout later: counted once, and backed off', async () => {
+    const clock = manualClock()
+    const load = jest.fn().mockResolvedValueOnce('old').mockReturnValue(new Promise<string>(() => undefined))
+    const cache = createCache({ name: 'frozen-refresh', load, ttl: '1s', staleWhileRevalidate: '10s', staleIfError: '1h', timeout: '50ms', retryAfterError: '1m', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    // Served stale; the refresh beside it, which nobody waits for, is caught by the freeze.
+    expect(await cache.get('k')).toBe('old')
+    blockEventLoop(1_100)
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(cache.stats().loadTimeouts).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await flushPromises()
+    expect(cache.stats().loadTimeouts).toBe(1)
+
+    // Past staleWhileRevalidate, the stale value is served at once while the refresh backs off.
+    clock.advance(10_000)
+    expect(await cache.lookup('k')).toMatchObject({ value: 'old', outcome: Outcome.StaleOnError })
+    expect(load).toHaveBeenCalledTimes(2)
+    expect(cache.stats().loadTimeouts).toBe(1)
+    await cache.settle(0)
+  })
+
   test('a load that hangs on nothing holding the event loop still times out: its timer keeps the process alive until then', async () => {
     expect(await runScript(join(__dirname, 'fixtures', 'hung-load.ts'))).toBe('CacheTimeoutError\n')
   })
@@ -131,6 +154,32 @@ describe('load timeout', () => {
     expect(cache.stats().inFlight).toBe(0)
     expect(await cache.lookup('k')).toMatchObject({ value: 'old', outcome: Outcome.Stale })
     expect(calls).toBe(3)
+  })
+
+  test.each([
+    ['with the reason of its signal, as fetch does', (signal: AbortSignal): Error => signal.reason as Error],
+    ['with an AbortError, as the AWS SDK does', (): Error => Object.assign(new Error('Request aborted'), { name: 'AbortError' })],
+  ] as const)('a loader that passes its signal on fails once its load is abandoned (%s): no load error, no duration, since the source neither failed nor answered', async (_case, abortError) => {
+    const clock = manualClock()
+    let calls = 0
+    const load = (_key: string, { signal }: LoadContext): Promise<string> => {
+      if (++calls === 1) return Promise.resolve('old')
+      return new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => {
+          reject(abortError(signal))
+        })
+      })
+    }
+    const cache = createCache({ name: 'abandon-aborts', load, ttl: '1s', staleWhileRevalidate: '1m', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    const scope = createScope()
+    expect(await cache.get('k', { scope })).toBe('old')
+
+    expect(await scope.settle(10)).toEqual({ completed: 0, abandoned: 1 })
+    await flushPromises()
+    expect(scope.countersFor('abandon-aborts')).toMatchObject({ loads: 1, loadErrors: 0, loadsEnded: 0, staleServed: 1 })
+    expect(cache.stats()).toMatchObject({ loads: 2, loadErrors: 0, errors: 0 })
   })
 
   // Jest fails the test that is running when a rejection goes unhandled (checked by hand: a bare

@@ -60,6 +60,14 @@ describe('estimateSize', () => {
     expect(estimateSize(new Map([['k', 'v']]))).toBeGreaterThan(4)
   })
 
+  test('an array counts the members it holds, not its length: a sparse one (rows kept by numeric id) is measured by its few members', () => {
+    const byId: string[] = []
+    byId[1_000_000] = 'ab'
+    byId[7] = 'cd'
+    expect(estimateSize(byId)).toBe(estimateSize(['ab', 'cd']))
+    expect(estimateSize([1, , 3])).toBe(estimateSize([1, 3])) // eslint-disable-line no-sparse-arrays
+  })
+
   test('never throws and counts shared or circular references once', () => {
     const node: Record<string, unknown> = { name: 'x' }
     node.self = node

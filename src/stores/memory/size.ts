@@ -5,7 +5,8 @@ const bytesPerReference = 8
  * BigInt's digits, raw bytes for binary data (a view counts the whole buffer it keeps alive).
  * Shared and circular references count once. Never throws, whatever the value. Out of its sight,
  * so uncounted: what JavaScript cannot enumerate (`#private` fields, closures, symbol-keyed or
- * non-enumerable properties) and the larger string a V8 substring may keep alive.
+ * non-enumerable properties), the larger string a V8 substring may keep alive, and the empty
+ * slots of an array.
  */
 export const estimateSize = (value: unknown): number => {
   const seen = new Set<object>()
@@ -80,7 +81,9 @@ const sizeOfObject = (item: object, pending: unknown[]): number => {
         bytes += 2 * bytesPerReference
       }
     } else if (item instanceof Set || Array.isArray(item)) {
-      for (const entry of item as Iterable<unknown>) {
+      // An array's members, not every index up to its length: a sparse one (rows kept by numeric
+      // id) holds a few members under a length of billions, which walking would take seconds over.
+      for (const entry of Array.isArray(item) ? Object.values(item) : item) {
         pending.push(entry)
         bytes += bytesPerReference
       }
