@@ -1,6 +1,6 @@
 export * from '../src/index.js'
-export { configCache, json, type ConfigCacheOptions, type ConfigValues, type JsonParameterArguments, type JsonParameterOptions, type ParameterOptions, type PathOptions } from '../middlewares/config-cache.js'
-export { jsonSecret, SecretSource, secretsCache, type JsonSecretArguments, type JsonSecretOptions, type SecretOptions, type SecretsCacheOptions, type SecretValues } from '../middlewares/secrets-cache.js'
+export { configCache, json, type ConfigCacheOptions, type ConfigValues, type JsonParameterArguments, type JsonParameterOptions, type ParameterOptions, type ParameterSpec, type PathOptions, type PathSpec } from '../middlewares/config-cache.js'
+export { jsonSecret, SecretSource, secretsCache, type JsonSecretArguments, type JsonSecretOptions, type SecretOptions, type SecretsCacheOptions, type SecretSpec, type SecretValues } from '../middlewares/secrets-cache.js'
 export { httpCache, type HttpCacheOptions } from '../middlewares/http-cache.js'
 export { cacheMetrics, MetricGroup, type CacheMetricsOptions } from '../middlewares/cache-metrics.js'
 export { PingSource, warmup, type ChildMarker, type FanOutReport, type WarmupAnswer, type WarmupLogger, type WarmupOptions } from '../middlewares/warmup.js'

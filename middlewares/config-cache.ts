@@ -25,6 +25,7 @@ import {
 import { contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
 import { resolveSettleBudget } from './shared/invocation.js'
 import { holderHiding } from './shared/redacted.js'
+import type { MayBe, MaybeMissing, MayOmit } from './shared/spec-types.js'
 
 declare const jsonType: unique symbol
 
@@ -44,7 +45,7 @@ export interface ParameterOptions {
 }
 
 /** A JSON parameter whose parsed value has type T on the context: `json<Flags>('/shop/flags')`. */
-export interface JsonParameterOptions<T> extends ParameterOptions {
+export interface JsonParameterOptions<T> extends Omit<ParameterOptions, 'transform' | 'type' | 'optional'> {
   readonly transform: 'json'
   readonly [jsonType]?: T
 }
@@ -53,13 +54,13 @@ export interface JsonParameterOptions<T> extends ParameterOptions {
 export type JsonParameterArguments = Omit<ParameterOptions, 'name' | 'transform' | 'type'>
 
 /**
- * `optional: true` types the value `T | undefined`, as it does for a parameter given as `{ name, optional: true }`;
- * so does an `optional` known only at run time (`optional: stage !== 'prod'`).
+ * An `optional` that may be true (`true`, one known only at run time such as `stage !== 'prod'`, or
+ * options typed `JsonParameterArguments`) types the value `T | undefined`, as it does for a
+ * parameter given as `{ name, optional: true }`.
  */
-export function json<T>(name: string, options: JsonParameterArguments & { readonly optional: false }): JsonParameterOptions<T>
-export function json<T>(name: string, options: JsonParameterArguments & { readonly optional: boolean }): JsonParameterOptions<T> & { readonly optional: boolean }
-export function json<T>(name: string, options?: JsonParameterArguments): JsonParameterOptions<T>
-export function json<T>(name: string, options: JsonParameterArguments = {}): JsonParameterOptions<T> {
+export function json<T>(name: string, options?: JsonParameterArguments & { readonly optional?: false }): JsonParameterOptions<T>
+export function json<T>(name: string, options: JsonParameterArguments): JsonParameterOptions<T> & { readonly optional?: boolean }
+export function json<T>(name: string, options: JsonParameterArguments = {}): JsonParameterOptions<T> & { readonly optional?: boolean } {
   return { ...options, name, transform: Transform.Json }
 }
 
@@ -76,16 +77,16 @@ export interface PathOptions {
 export type ParameterSpec = string | ParameterOptions
 export type PathSpec = string | PathOptions
 
+type JsonValue<S> = S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
+/** A StringList is string[], JSON is parsed (typed by `json<T>`), anything else a string; options typed wider may be several. */
 type ParameterBase<S> = S extends string
   ? string
-  : S extends { readonly type: 'StringList' }
-    ? string[]
-    : S extends { readonly transform: 'json' }
-      ? S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
-      : string
-/** `optional` that may be true (`true`, or a boolean known only at run time) may leave the value out. */
-type ParameterValue<S> = S extends { readonly optional: infer O } ? (true extends O ? ParameterBase<S> | undefined : ParameterBase<S>) : ParameterBase<S>
-type PathValue<S> = S extends { readonly transform: 'json' } ? Record<string, unknown> : Record<string, string>
+  :
+      | (MayBe<S, 'type', 'StringList'> extends true ? string[] : never)
+      | (MayBe<S, 'transform', 'json'> extends true ? JsonValue<S> : never)
+      | (MayOmit<S, 'type'> extends true ? (true extends MayOmit<S, 'transform'> | MayBe<S, 'transform', 'binary'> ? string : never) : never)
+type ParameterValue<S> = S extends unknown ? MaybeMissing<S, ParameterBase<S>> : never
+type PathValue<S> = MayBe<S, 'transform', 'json'> extends true ? Record<string, unknown> : Record<string, string>
 
 /** What lands on the context, inferred from the options. */
 export type ConfigValues<P, Q> = { readonly [K in keyof P]: ParameterValue<P[K]> } & { readonly [K in keyof Q]: PathValue<Q[K]> }
@@ -187,7 +188,8 @@ const loadPath = async (ssm: SsmSource, source: Source): Promise<Record<string, 
 
 /**
  * Loads many keys: paths one by one, parameters in GetParameters batches, decrypted ones apart
- * from plain ones (one decrypting call for a batch, not one GetParameter per name).
+ * from plain ones (one decrypting call for a batch, not one GetParameter per name). A call SSM
+ * refuses fails the keys it was for; the others are served.
  */
 const loadMany = async (ssm: SsmSource, sources: ReadonlyMap<string, Source>, keys: readonly string[], context: BatchLoadContext): Promise<Map<string, unknown>> => {
   const values = new Map<string, unknown>()
@@ -209,8 +211,13 @@ const loadMany = async (ssm: SsmSource, sources: ReadonlyMap<string, Source>, ke
     }
   }
   const parameterBatches = [...byDecrypt].map(async ([decrypt, batch]) => {
-    const found = await ssm.getByNames([...new Set(batch.map((source) => source.name))], decrypt)
-    await Promise.all(batch.map((source) => settle(keyOf(source), () => decodeParameter(source, found.get(source.name)))))
+    const { values: found, failures } = await ssm.getByNames([...new Set(batch.map((source) => source.name))], decrypt)
+    await Promise.all(
+      batch.map(async (source) => {
+        if (failures.has(source.name)) context.fail(keyOf(source), failures.get(source.name))
+        else await settle(keyOf(source), () => decodeParameter(source, found.get(source.name)))
+      }),
+    )
   })
   const pathLoads = paths.map(([key, source]) => settle(key, () => loadPath(ssm, source)))
   await Promise.all([...parameterBatches, ...pathLoads])

@@ -26,6 +26,7 @@ import {
 import { contextPath, contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
 import { resolveSettleBudget } from './shared/invocation.js'
 import { holderHiding } from './shared/redacted.js'
+import type { MayBe, MaybeMissing, MayOmit } from './shared/spec-types.js'
 
 declare const jsonType: unique symbol
 
@@ -49,7 +50,7 @@ export interface SecretOptions {
 }
 
 /** A JSON secret whose parsed value has type T on the context: `jsonSecret<DbCredentials>('shop/db')`. */
-export interface JsonSecretOptions<T> extends SecretOptions {
+export interface JsonSecretOptions<T> extends Omit<SecretOptions, 'transform' | 'optional'> {
   readonly transform: 'json'
   readonly [jsonType]?: T
 }
@@ -58,28 +59,26 @@ export interface JsonSecretOptions<T> extends SecretOptions {
 export type JsonSecretArguments = Omit<SecretOptions, 'name' | 'transform'>
 
 /**
- * `optional: true` types the value `T | undefined`, as it does for a secret given as `{ name, optional: true }`;
- * so does an `optional` known only at run time (`optional: stage !== 'prod'`).
+ * An `optional` that may be true (`true`, one known only at run time such as `stage !== 'prod'`, or
+ * options typed `JsonSecretArguments`) types the value `T | undefined`, as it does for a secret
+ * given as `{ name, optional: true }`.
  */
-export function jsonSecret<T>(name: string, options: JsonSecretArguments & { readonly optional: false }): JsonSecretOptions<T>
-export function jsonSecret<T>(name: string, options: JsonSecretArguments & { readonly optional: boolean }): JsonSecretOptions<T> & { readonly optional: boolean }
-export function jsonSecret<T>(name: string, options?: JsonSecretArguments): JsonSecretOptions<T>
-export function jsonSecret<T>(name: string, options: JsonSecretArguments = {}): JsonSecretOptions<T> {
+export function jsonSecret<T>(name: string, options?: JsonSecretArguments & { readonly optional?: false }): JsonSecretOptions<T>
+export function jsonSecret<T>(name: string, options: JsonSecretArguments): JsonSecretOptions<T> & { readonly optional?: boolean }
+export function jsonSecret<T>(name: string, options: JsonSecretArguments = {}): JsonSecretOptions<T> & { readonly optional?: boolean } {
   return { ...options, name, transform: Transform.Json }
 }
 
 export type SecretSpec = string | SecretOptions
 
-/** A name alone is a string secret; JSON is parsed; SSM SecureStrings are strings; other secrets may be SecretBinary bytes. */
+type JsonValue<S> = S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
+/** An SSM SecureString is a string; a Secrets Manager secret may be SecretBinary bytes. */
+type StoredValue<S> = (MayBe<S, 'source', 'ssm'> extends true ? string : never) | (true extends MayOmit<S, 'source'> | MayBe<S, 'source', 'secretsmanager'> ? string | Uint8Array : never)
+/** A name alone is a string secret; JSON is parsed (typed by `jsonSecret<T>`); options typed wider may be several. */
 type SecretBase<S> = S extends string
   ? string
-  : S extends { readonly transform: 'json' }
-    ? S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
-    : S extends { readonly source: 'ssm' }
-      ? string
-      : string | Uint8Array
-/** `optional` that may be true (`true`, or a boolean known only at run time) may leave the value out. */
-type SecretValue<S> = S extends { readonly optional: infer O } ? (true extends O ? SecretBase<S> | undefined : SecretBase<S>) : SecretBase<S>
+  : (MayBe<S, 'transform', 'json'> extends true ? JsonValue<S> : never) | (true extends MayOmit<S, 'transform'> | MayBe<S, 'transform', 'binary'> ? StoredValue<S> : never)
+type SecretValue<S> = S extends unknown ? MaybeMissing<S, SecretBase<S>> : never
 
 /** What lands on the context, inferred from the options. */
 export type SecretValues<S> = { readonly [K in keyof S]: SecretValue<S[K]> }
@@ -255,8 +254,9 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     if (plan.source === SecretSource.Ssm) {
       ssm ??= createSsmSource(ssmOptions)
       if (plan.freshness !== undefined) context.setFreshness(plan.freshness)
-      const found = await ssm.getByNames([plan.name], true)
-      const value = found.get(plan.name)
+      const { values, failures } = await ssm.getByNames([plan.name], true)
+      if (failures.has(plan.name)) throw failures.get(plan.name)
+      const value = values.get(plan.name)
       return value === undefined ? undefined : decodeValue(value, plan.transform, plan.label)
     }
     secretsManager ??= createSecretsSource(secretsManagerOptions)

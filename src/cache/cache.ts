@@ -120,8 +120,12 @@ interface FreshRead<V> {
 interface Batch {
   /** Whether a timeout of the call was counted: its keys' flights time out together. */
   timeoutCounted: boolean
-  /** The call's failure and the keys it asked for, for each key's error to name the others. */
-  failure: { readonly error: unknown; readonly keys: readonly string[] } | undefined
+  /**
+   * The keys that failed with each error: every key of the call when the call failed, else those
+   * the loader failed (`fail`) with one error (a request of its own that failed them all), for each
+   * key's error to name the others.
+   */
+  readonly failedTogether: Map<unknown, readonly string[]>
 }
 
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
@@ -287,10 +291,10 @@ export class Cache<V> {
     return values
   }
 
-  /** How the error of `key`'s failed `flight` names it: with the other keys of its `loadMany` call when that call failed with `error`. */
+  /** How the error of `key`'s failed `flight` names it: with the other keys of its `loadMany` call that failed with `error`. */
   #failedLoadSubject(key: string, flight: Flight<Fetched<V>>, error: unknown): string {
-    const failure = this.#batchOf.get(flight)?.failure
-    return failure !== undefined && failure.error === error ? batchSubject(key, failure.keys, this.#options.describeKey) : this.#options.describeKey(key)
+    const keys = this.#batchOf.get(flight)?.failedTogether.get(error)
+    return keys === undefined ? this.#options.describeKey(key) : batchSubject(key, keys, this.#options.describeKey)
   }
 
   /** Whether `entry` is fresh at `now`, with no check of the L2 namespace version due; if so, counted as a hit. */
@@ -804,7 +808,7 @@ export class Cache<V> {
     const releases = new Map<string, () => Promise<void>>()
     const heldElsewhere = new Set<string>()
     const failures = new Map<string, unknown>()
-    const together: Batch = { timeoutCounted: false, failure: undefined }
+    const together: Batch = { timeoutCounted: false, failedTogether: new Map() }
     const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere, failures, together, cached })
     let abandoned = 0
     for (const { key, storeKey } of misses) {
@@ -874,11 +878,12 @@ export class Cache<V> {
     }
     // Checked within the call: an answer that cannot be read counts as the loader's failure.
     const loaded = await this.#callSource(scope, batch.signal, async () => valuesOfBatch(this.name, await batch.loadMany(batchKeys, context), batchKeys)).catch((error: unknown) => {
-      batch.together.failure = { error, keys: batchKeys }
+      batch.together.failedTogether.set(error, batchKeys)
       throw error
     })
     // A call that failed some of its keys failed, as LoadErrors counts calls; the others are served.
     if (failedKeys.size > 0) this.#tally(scope).add('loadErrors')
+    for (const [key, error] of failedKeys) batch.together.failedTogether.set(error, [...(batch.together.failedTogether.get(error) ?? []), key])
     toLoad.forEach(({ key, storeKey }, index) => {
       if (failedKeys.has(key)) {
         batch.failures.set(storeKey, failedKeys.get(key))

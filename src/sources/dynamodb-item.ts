@@ -9,6 +9,7 @@ import {
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb'
 import { isTableNameOrArn, tableNameOrArnRule } from '../cache/aws-names.js'
+import { chunksOf } from '../cache/chunks.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../cache/errors.js'
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions, type BatchLoader, type Loader } from '../cache/options.js'
 import { canBeKey, fromAttributes, isKeyValue, toKeyAttribute, type KeyValue } from './attribute-values.js'
@@ -172,10 +173,8 @@ export const dynamoItem = <T extends object = Record<string, unknown>>(options: 
     }
     const unique = [...requested.values()].map((request) => request.itemKey)
     const keyNames = sameKeyNames(table, requested.values())
-    const chunks: Record<string, AttributeValue>[][] = []
-    for (let start = 0; start < unique.length; start += batchGetLimit) chunks.push(unique.slice(start, start + batchGetLimit))
     const found = new Map<string, T>()
-    for (const items of await Promise.all(chunks.map((chunk) => loadChunk(chunk, signal)))) {
+    for (const items of await Promise.all(chunksOf(unique, batchGetLimit).map((chunk) => loadChunk(chunk, signal)))) {
       for (const item of items) {
         const itemKey = Object.fromEntries(keyNames.map((name) => [name, item[name] as AttributeValue]))
         const value = fromAttributes(item) as T

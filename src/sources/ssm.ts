@@ -1,5 +1,6 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm'
+import { chunksOf } from '../cache/chunks.js'
 import { withSdkError } from './powertools-errors.js'
 
 /** A client the caller built, or options to build one with (region, endpoint, credentials...). */
@@ -8,18 +9,29 @@ export interface SsmClientOptions {
   readonly clientConfig?: SSMClientConfig
 }
 
+/**
+ * What SSM answered for each of some names: its value (undefined when SSM knows no such
+ * parameter), or the error of the call that asked for it.
+ */
+export interface ParameterAnswers {
+  readonly values: ReadonlyMap<string, string | undefined>
+  readonly failures: ReadonlyMap<string, unknown>
+}
+
 export interface SsmSource {
   /**
-   * Values of `names`, read with GetParameters (10 names a call, as Powertools batches them), or
-   * with GetParameter where a batch cannot be matched (see `readOneByOne`); a name SSM does not
-   * know maps to undefined.
+   * `names` read with GetParameters (at most 10 names a call, the calls sent at once), or with
+   * GetParameter where a batch cannot be matched (see `readOneByOne`). A call SSM refuses (access
+   * denied, a KMS key it cannot use) fails the names it asked for, not the others.
    */
-  getByNames(names: readonly string[], decrypt: boolean): Promise<Map<string, string | undefined>>
+  getByNames(names: readonly string[], decrypt: boolean): Promise<ParameterAnswers>
   /** Every parameter under `path` (GetParametersByPath, paged), keyed by name relative to the path. */
   getByPath(path: string, options: { readonly decrypt: boolean; readonly recursive: boolean }): Promise<Record<string, string>>
 }
 
 const errorsKey = '_errors'
+/** The most names GetParameters takes in one call. */
+const namesPerCall = 10
 
 /** The reserved path under which SSM reads a Secrets Manager secret (GetParameter and GetParameters only, decrypted). */
 export const secretsManagerReferencePrefix = '/aws/reference/secretsmanager/'
@@ -61,29 +73,38 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
     }
   }
 
+  /** At most `namesPerCall` names: one GetParameters call (Powertools sends one after another the calls of more). */
   const getBatch = async (names: readonly string[], decrypt: boolean, values: Map<string, string | undefined>): Promise<void> => {
-    if (names.length === 0) return
     const request = Object.fromEntries(names.map((name) => [name, { decrypt, maxAge: 0 }]))
     const found = (await withSdkError(() => provider.getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false }))) as Record<string, unknown>
     for (const name of names) {
       const value = found[name]
       values.set(name, typeof value === 'string' ? value : undefined)
     }
-    Reflect.deleteProperty(found, errorsKey)
   }
 
   return {
     async getByNames(names, decrypt) {
       provider.clearCache()
       const values = new Map<string, string | undefined>()
-      const oneByOne = names.filter(readOneByOne)
+      const failures = new Map<string, unknown>()
+      /** One call to SSM for `asked`: its failure is theirs alone. */
+      const call = async (asked: readonly string[], read: () => Promise<void>): Promise<void> => {
+        try {
+          await read()
+        } catch (error) {
+          for (const name of asked) failures.set(name, error)
+        }
+      }
       await Promise.all([
-        getBatch(names.filter((name) => !readOneByOne(name)), decrypt, values),
-        ...oneByOne.map(async (name) => {
-          values.set(name, await getOne(name, decrypt))
-        }),
+        ...chunksOf(names.filter((name) => !readOneByOne(name)), namesPerCall).map((batch) => call(batch, () => getBatch(batch, decrypt, values))),
+        ...names.filter(readOneByOne).map((name) =>
+          call([name], async () => {
+            values.set(name, await getOne(name, decrypt))
+          }),
+        ),
       ])
-      return values
+      return { values, failures }
     },
     async getByPath(path, { decrypt, recursive }) {
       const found = await withSdkError(() => provider.getMultiple(path, { decrypt, recursive, forceFetch: true, maxAge: 0 }))

@@ -4,7 +4,7 @@ import { CacheError, mustBe } from '../cache/errors.js'
 export const Transform = {
   /** Parsed with JSON.parse. */
   Json: 'json',
-  /** Base64 decoded to a UTF-8 string (bytes stay bytes). */
+  /** Base64 decoded to a UTF-8 string (bytes stay bytes); base64 of bytes that are not UTF-8 text is an error. */
   Binary: 'binary',
 } as const
 export type Transform = (typeof Transform)[keyof typeof Transform]
@@ -17,7 +17,20 @@ export const transformOption = (option: string, value: unknown): Transform | und
   return value as Transform | undefined
 }
 
-const utf8 = new TextDecoder()
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * The UTF-8 text of `bytes`, or undefined when they are not UTF-8: decoded anyway, each byte out of
+ * place would become U+FFFD, and a wrong value would be served as the right one.
+ */
+const utf8Text = (bytes: Uint8Array): string | undefined => {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
 /** Padded base64, checked once whitespace is dropped (the `base64` tool wraps its output at 76 characters). */
 const base64Text = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const whitespace = /\s+/g
@@ -26,7 +39,11 @@ const whitespace = /\s+/g
 const fromBase64 = (raw: string, label: string): string => {
   const text = raw.replace(whitespace, '')
   if (!base64Text.test(text)) throw new CacheError(`middy-cache: ${label} is not valid base64`)
-  return utf8.decode(Buffer.from(text, 'base64'))
+  const decoded = utf8Text(Buffer.from(text, 'base64'))
+  if (decoded === undefined) {
+    throw new CacheError(`middy-cache: ${label} decodes from base64 to bytes that are not UTF-8 text: give it no transform and decode it yourself (Buffer.from(value, 'base64'))`)
+  }
+  return decoded
 }
 
 /**
@@ -39,14 +56,17 @@ export const decodeValue = (raw: string | Uint8Array, transform: Transform | und
       return raw
     case Transform.Binary:
       return typeof raw === 'string' ? fromBase64(raw, label) : raw
-    case Transform.Json:
+    case Transform.Json: {
+      const text = typeof raw === 'string' ? raw : utf8Text(raw)
+      if (text === undefined) throw new CacheError(`middy-cache: ${label} is not valid JSON: its bytes are not UTF-8 text`)
       try {
-        return JSON.parse(typeof raw === 'string' ? raw : utf8.decode(raw)) as unknown
+        return JSON.parse(text) as unknown
       } catch (error) {
         // Not the SyntaxError as cause: V8 quotes the text around the fault in its message, and the
         // text may be a secret, which loggers would then print with the cause chain.
         throw new CacheError(`middy-cache: ${label} is not valid JSON${faultPosition(error)}`)
       }
+    }
   }
 }
 

@@ -38,6 +38,27 @@ describe('getMany', () => {
     expect(await error(['p', 'q', 'r', 's', 't'], 'p')).toMatchObject({ message: expect.stringContaining('loading "p", loaded together with "q", "r", "s" and 1 more, for cache') as unknown })
   })
 
+  test('keys the loader fails with one error (a request of their own, refused) name each other; the other keys are served', async () => {
+    const denied = new Error('denied on one of them')
+    const loadMany = (keys: readonly string[], { fail }: BatchLoadContext) => {
+      for (const key of keys.filter((key) => key.startsWith('secure'))) fail(key, denied)
+      if (keys.includes('odd')) fail('odd', new Error('odd alone'))
+      return Promise.resolve(keys.map((key) => `value of ${key}`))
+    }
+    const cache = createCache({ name: 'failing-part', load: (key: string) => key, loadMany, ttl: '1m' })
+    const keys = ['plain', 'secure-a', 'secure-b', 'odd']
+    const batch = cache.getMany(keys).catch(() => undefined)
+    // Each get joins the batch's flight for its key.
+    const errors = await Promise.all(keys.slice(1).map((key) => cache.get(key).catch((thrown: unknown) => (thrown as Error).message)))
+    await batch
+    expect(await cache.get('plain')).toBe('value of plain')
+    expect(errors).toEqual([
+      'middy-cache: loading "secure-a", loaded together with "secure-b", for cache "failing-part" failed: denied on one of them',
+      'middy-cache: loading "secure-b", loaded together with "secure-a", for cache "failing-part" failed: denied on one of them',
+      'middy-cache: loading "odd" for cache "failing-part" failed: odd alone',
+    ])
+  })
+
   test('a batch may answer with an array aligned with the keys; keys it leaves out are "not found"', async () => {
     const loadMany = (keys: readonly string[]) => Promise.resolve(keys.map((key) => (key === 'missing' ? undefined : key.length)))
     const cache = createCache<number | undefined>({ name: 'aligned', load: () => -1, loadMany, ttl: '1m' })

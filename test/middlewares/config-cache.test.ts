@@ -92,6 +92,25 @@ describe('configCache against SSM on moto_server', () => {
     expect(requests.count('GetParameterCommand')).toBe(0)
   })
 
+  test('25 names, a fourth of them missing: GetParameters calls of at most 10 names, all sent at once; the missing ones undefined', async () => {
+    const many = Array.from({ length: 25 }, (_, index) => `${prefix}/many/p${index}`)
+    // Every fourth is missing, so that each call answers some names under InvalidParameters.
+    const isStored = (index: number): boolean => index % 4 !== 0
+    await putParameters(Object.fromEntries(many.filter((_, index) => isStored(index)).map((name) => [name, `value of ${name}`])))
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const handler = middy<unknown, Record<string, unknown>>()
+      .use(configCache({ parameters: Object.fromEntries(many.map((name, index) => [`p${index}`, { name, optional: true }])), prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve({ ...context.config }))
+    const received = await invoke(handler)
+    expect(Object.keys(received)).toHaveLength(25)
+    many.forEach((name, index) => {
+      expect(received[`p${index}`]).toBe(isStored(index) ? `value of ${name}` : undefined)
+    })
+    // One call after another, a cold start would wait for three answers in turn.
+    expect([requests.count('GetParametersCommand'), requests.mostAtOnce('GetParametersCommand')]).toEqual([3, 3])
+  })
+
   test('decrypted values show as redacted in JSON and util.inspect, the others as they are; property access gives every value', async () => {
     let context: unknown
     const handler = middy()
@@ -203,6 +222,15 @@ describe('configCache against SSM on moto_server', () => {
     expect(error).toBeInstanceOf(Error)
     expect((error as Error).message).toMatch(/parameter ".*\/plain-banner" is not valid base64/)
     expect((error as Error).message).not.toContain('Welcome')
+  })
+
+  test("base64 of bytes that are not UTF-8 text (a DER key, say) under transform: 'binary' is an error saying how to read it, not text with replacement characters", async () => {
+    const name = `${prefix}/der-key`
+    await putParameters({ [name]: Buffer.from([0x30, 0x82, 0x01, 0x0a, 0x02, 0x82, 0xff, 0xfe]).toString('base64') })
+    const handler = middy()
+      .use(configCache({ parameters: { key: { name, transform: 'binary' } }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler((_event, context) => Promise.resolve(context.config.key))
+    await expect(invoke(handler)).rejects.toThrow(`parameter "${name}" decodes from base64 to bytes that are not UTF-8 text: give it no transform and decode it yourself (Buffer.from(value, 'base64'))`)
   })
 
   test("base64 wrapped at 76 characters, as the base64 tool writes it, still decodes under transform: 'binary'", async () => {

@@ -2,8 +2,7 @@ import middy from '@middy/core'
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { mockClient } from 'aws-sdk-client-mock'
-import { configCache, json } from '../../middlewares/config-cache.js'
-import { jsonSecret, secretsCache } from '../../middlewares/secrets-cache.js'
+import { configCache, json, jsonSecret, secretsCache, type JsonParameterArguments, type JsonSecretArguments, type ParameterOptions, type ParameterSpec, type PathOptions, type SecretOptions } from 'middy-cache'
 import { uniqueName } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
@@ -112,6 +111,70 @@ describe('types of what configCache and secretsCache add to the context', () => 
     } finally {
       ssm.destroy()
     }
+  })
+
+  test('options typed wider than a literal (ParameterOptions, a record of ParameterSpec) type the value as anything they allow, undefined included where optional may be true', async () => {
+    const missing = uniqueName('missing')
+    // As a helper that builds specs returns them: typed by their interfaces, not by their literals.
+    const optionalBanner: ParameterOptions = { name: `/${missing}/banner`, optional: true }
+    const optionalFlags: JsonParameterArguments = { optional: true }
+    const optionalSecret: SecretOptions = { name: missing, optional: true }
+    const optionalDb: JsonSecretArguments = { optional: true }
+    const fromConfiguration: Record<string, ParameterSpec> = { regions: { name: `/${missing}/regions`, type: 'StringList', optional: true } }
+    const anyPath: PathOptions = { path: `/${missing}/limits/`, transform: 'json' }
+    const ssm = new SSMClient(motoClientConfig())
+    try {
+      const handler = middy()
+        .use(configCache({ name: 'widerConfig', parameters: { banner: optionalBanner, flags: json<Flags>(`/${missing}/flags`, optionalFlags) }, paths: { limits: anyPath }, prefetch: false, awsSdkV3Client: ssm }))
+        .use(configCache({ name: 'recordConfig', parameters: fromConfiguration, prefetch: false, awsSdkV3Client: ssm }))
+        .use(secretsCache({ name: 'widerSecrets', secrets: { stripeKey: optionalSecret, db: jsonSecret<DbCredentials>(missing, optionalDb) }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+        .handler((_event, context) => {
+          typeIs<Equal<typeof context.widerConfig.banner, unknown>>(true)
+          typeIs<Equal<typeof context.widerConfig.flags, Flags | undefined>>(true)
+          typeIs<Equal<typeof context.widerConfig.limits, Record<string, unknown>>>(true)
+          typeIs<Equal<(typeof context.recordConfig)[string], unknown>>(true)
+          typeIs<Equal<typeof context.widerSecrets.stripeKey, unknown>>(true)
+          typeIs<Equal<typeof context.widerSecrets.db, DbCredentials | undefined>>(true)
+          return Promise.resolve([context.widerConfig.banner, context.widerConfig.flags, context.recordConfig.regions, context.widerSecrets.stripeKey, context.widerSecrets.db])
+        })
+      expect(await invoke(handler)).toEqual([undefined, undefined, undefined, undefined, undefined])
+    } finally {
+      ssm.destroy()
+    }
+  })
+
+  test('literal options keep their precise types: a StringList, a binary value, a path of each kind, a secret of each source', () => {
+    const handler = middy()
+      .use(configCache({
+        name: 'literalConfig',
+        parameters: {
+          regions: { name: '/shop/regions', type: 'StringList', optional: true },
+          banner: { name: '/shop/banner', transform: 'binary' },
+          required: { name: '/shop/table', optional: false },
+          anyJson: { name: '/shop/any', transform: 'json' },
+        },
+        paths: { flat: { path: '/shop/limits', recursive: false }, parsed: { path: '/shop/flags/', transform: 'json' }, decoded: { path: '/shop/banners/', transform: 'binary' } },
+        prefetch: false,
+      }))
+      .use(secretsCache({
+        name: 'literalSecrets',
+        secrets: { signing: { name: '/shop/signing', source: 'ssm', transform: 'binary' }, certificate: { name: 'shop/certificate', transform: 'binary' }, db: jsonSecret<DbCredentials>('/shop/db', { source: 'ssm' }) },
+        prefetch: false,
+      }))
+      .handler((_event, context) => {
+        typeIs<Equal<typeof context.literalConfig.regions, string[] | undefined>>(true)
+        typeIs<Equal<typeof context.literalConfig.banner, string>>(true)
+        typeIs<Equal<typeof context.literalConfig.required, string>>(true)
+        typeIs<Equal<typeof context.literalConfig.anyJson, unknown>>(true)
+        typeIs<Equal<typeof context.literalConfig.flat, Record<string, string>>>(true)
+        typeIs<Equal<typeof context.literalConfig.parsed, Record<string, unknown>>>(true)
+        typeIs<Equal<typeof context.literalConfig.decoded, Record<string, string>>>(true)
+        typeIs<Equal<typeof context.literalSecrets.signing, string>>(true)
+        typeIs<Equal<typeof context.literalSecrets.certificate, string | Uint8Array>>(true)
+        typeIs<Equal<typeof context.literalSecrets.db, DbCredentials>>(true)
+        return Promise.resolve(context.literalConfig.banner)
+      })
+    expect(typeof handler).toBe('function')
   })
 
   test('json<T>() and jsonSecret<T>() without optional keep T', () => {

@@ -1,5 +1,5 @@
 import middy from '@middy/core'
-import { DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { inspect } from 'node:util'
@@ -216,11 +216,33 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     }
   })
 
+  test("a SecretBinary under transform: 'json' whose bytes are not UTF-8 text is an error, not JSON with replacement characters in it", async () => {
+    const name = uniqueName('shop/binary-db')
+    await createSecret(name, Buffer.concat([Buffer.from('{"user":"app","password":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]))
+    const handler = middy()
+      .use(secretsCache({ secrets: { db: jsonSecret<DbCredentials>(name) }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+      .handler((_event, context) => Promise.resolve(context.secrets.db.password))
+    await expect(invoke(handler)).rejects.toThrow(`secret "${name}" is not valid JSON: its bytes are not UTF-8 text`)
+  })
+
   test('a binary secret named by its name alone, typed string, is an error saying how to receive its bytes', async () => {
     const handler = middy()
       .use(secretsCache({ secrets: { certificate: names.certificate }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
       .handler((_event, context) => Promise.resolve(context.secrets.certificate.length))
     await expect(invoke(handler)).rejects.toThrow(`middy-cache: secret "${names.certificate}" for context.secrets.certificate is binary (SecretBinary): declare it as { name: '${names.certificate}' } to receive its bytes`)
+  })
+
+  test('a secret named by its ARN or partial ARN arrives; during a rotation, the AWSCURRENT version is served, not AWSPENDING', async () => {
+    const name = uniqueName('shop/rotating')
+    const arn = await createSecret(name, 'current')
+    await clients.made(new SecretsManagerClient(motoClientConfig())).send(new PutSecretValueCommand({ SecretId: name, SecretString: 'pending', VersionStages: ['AWSPENDING'] }))
+    // A partial ARN leaves out the six random characters Secrets Manager appends to the name.
+    const partialArn = arn.replace(/-[A-Za-z0-9]{6}$/, '')
+    expect(partialArn).not.toBe(arn)
+    const handler = middy()
+      .use(secretsCache({ secrets: { byName: name, byArn: arn, byPartialArn: partialArn }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+      .handler((_event, context) => Promise.resolve({ ...context.secrets }))
+    expect(await invoke(handler)).toEqual({ byName: 'current', byArn: 'current', byPartialArn: 'current' })
   })
 
   test('a missing secret is a clear error naming it', async () => {

@@ -70,6 +70,23 @@ const sources: readonly Source[] = [
       return () => invoke(handler)
     },
   },
+  {
+    middleware: "secretsCache with source: 'ssm'",
+    operation: 'AmazonSSM.GetParameters',
+    described: (name) => `SecureString "${name}" (context.secrets.value)`,
+    create: async (value) => {
+      const name = `/${uniqueName('faults')}/signing-key`
+      await putParameters({ [name]: { value, type: 'SecureString' } })
+      return name
+    },
+    update: (name, value) => putParameters({ [name]: { value, type: 'SecureString' } }),
+    invocation: (name, clientConfig, freshness = {}) => {
+      const handler = middy()
+        .use(secretsCache({ secrets: { value: { name, source: 'ssm' } }, prefetch: false, ssm: { clientConfig }, ...freshness }))
+        .handler((_event, context) => Promise.resolve(context.secrets.value))
+      return () => invoke(handler)
+    },
+  },
 ]
 
 const throttled = awsJsonError('ThrottlingException', 'Rate exceeded')
@@ -142,6 +159,36 @@ describe('configCache when SSM refuses a read of several parameters', () => {
       expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 1 })
       expect((error as Error).message).toContain(`loading parameter "${table}" (context.config.table), loaded together with parameter "${key}" (context.config.key), for cache "config" failed: `)
       expect((error as Error).message).toContain(`is not authorized to perform this action on resource: ${key}`)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test('a parameter SSM refuses alone fails alone: parameters and paths read by other calls still refresh, and its error names it alone', async () => {
+    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+    try {
+      const prefix = `/${uniqueName('faults')}`
+      const table = `${prefix}/table`
+      const key = `${prefix}/key`
+      const path = `${prefix}/limits/`
+      await putParameters({ [table]: 'v1', [key]: { value: 'k-1', type: 'SecureString' }, [`${path}max-items`]: '10' })
+      // A SecureString shared by another account is named by its ARN, so read with a GetParameter of its own.
+      const keyArn = `arn:aws:ssm:us-east-1:123456789012:parameter${key}`
+      const configFor = () =>
+        middy()
+          .use(configCache({ parameters: { table, key: { name: keyArn, decrypt: true } }, paths: { limits: path }, ttl: '100ms', staleIfError: '1h', prefetch: false, clientConfig: localClientConfig(proxy.url) }))
+          .handler((_event, context) => Promise.resolve({ ...context.config }))
+      const handler = configFor()
+      expect(await invoke(handler)).toEqual({ table: 'v1', key: 'k-1', limits: { 'max-items': '10' } })
+      await putParameters({ [table]: 'v2', [`${path}max-items`]: '20' })
+      await sleep(150)
+      // KMS refuses to decrypt that one parameter (its key policy changed, say).
+      proxy.inject({ target: 'AmazonSSM.GetParameter', ...awsJsonError('AccessDeniedException', `User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: kms:Decrypt on resource: ${keyArn}`) })
+      expect(await invoke(handler)).toEqual({ table: 'v2', key: 'k-1', limits: { 'max-items': '20' } })
+
+      const error: unknown = await invoke(configFor()).catch((thrown: unknown) => thrown)
+      expect((error as Error).message).toContain(`loading parameter "${keyArn}" (context.config.key) for cache "config" failed: User: `)
+      expect((error as Error).cause).toMatchObject({ name: 'AccessDeniedException' })
     } finally {
       await proxy.close()
     }

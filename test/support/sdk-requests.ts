@@ -6,16 +6,27 @@ export interface RequestCounter {
   readonly counts: Map<string, number>
   count(command: string): number
   total(): number
+  /** The most requests of `command` that were awaiting their answers at one time. */
+  mostAtOnce(command: string): number
 }
 
 export const countRequests = (client: SSMClient | SecretsManagerClient): RequestCounter => {
   const counts = new Map<string, number>()
+  const pending = new Map<string, number>()
+  const mostPending = new Map<string, number>()
   const stack = client.middlewareStack as SSMClient['middlewareStack']
   stack.add(
-    (next, context) => (args) => {
+    (next, context) => async (args) => {
       const command = context.commandName ?? 'unknown'
       counts.set(command, (counts.get(command) ?? 0) + 1)
-      return next(args)
+      const now = (pending.get(command) ?? 0) + 1
+      pending.set(command, now)
+      mostPending.set(command, Math.max(mostPending.get(command) ?? 0, now))
+      try {
+        return await next(args)
+      } finally {
+        pending.set(command, (pending.get(command) ?? 1) - 1)
+      }
     },
     { step: 'initialize', name: 'middyCacheTestRequestCounter' },
   )
@@ -23,5 +34,6 @@ export const countRequests = (client: SSMClient | SecretsManagerClient): Request
     counts,
     count: (command) => counts.get(command) ?? 0,
     total: () => [...counts.values()].reduce((sum, count) => sum + count, 0),
+    mostAtOnce: (command) => mostPending.get(command) ?? 0,
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { isAwsError, isClientFault } from '../../cache/aws-errors.js'
 import { isTableName, tableNameRule } from '../../cache/aws-names.js'
+import { chunksOf } from '../../cache/chunks.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
@@ -100,11 +101,7 @@ class DynamoStore implements TieredStore {
   async getMany(keys: readonly string[], signal: AbortSignal): Promise<(Uint8Array | undefined)[]> {
     const unique = [...new Set(keys)]
     const found = new Map<string, Uint8Array>()
-    const chunks: Promise<void>[] = []
-    for (let start = 0; start < unique.length; start += batchGetLimit) {
-      chunks.push(this.#batchGet(unique.slice(start, start + batchGetLimit).map((key) => this.#keyOf(this.#prefix + key)), found, signal))
-    }
-    await Promise.all(chunks)
+    await Promise.all(chunksOf(unique, batchGetLimit).map((chunk) => this.#batchGet(chunk.map((key) => this.#keyOf(this.#prefix + key)), found, signal)))
     return keys.map((key) => found.get(key))
   }
 
