@@ -20,7 +20,10 @@ export class CacheCounters {
    * and their releases, namespace-version reads. One skipped by the open breaker never ran.
    */
   l2Operations = 0
-  /** Values kept out of L2 (in L1 only): too large for the store, or not serialisable as JSON. */
+  /**
+   * Values kept out of L2 (in L1 only) without a try: too large for the store, not serialisable as
+   * JSON, or written while the store refuses writes (the refused write itself is an `l2Errors`).
+   */
   l2Skipped = 0
   /** Gets that waited for a load. */
   misses = 0

@@ -3,12 +3,15 @@ import type { Clock } from './clock.js'
 /**
  * The kinds of shared-tier operation a store may refuse on its own while it answers the others:
  * Redis out of memory refuses writes and taking a lease, and still reads and deletes; an ACL user
- * without EVAL can do everything but give a lease back. Reads are no such kind: a store that
- * refuses them is of no use, and its failures open the circuit breaker.
+ * without EVAL can do everything but give a lease back, one without INCR everything but move the
+ * namespace version on. Reads are no such kind: a store that refuses them is of no use, and its
+ * failures open the circuit breaker.
  */
 export const RefusableKind = {
-  /** A value's write (`set`), and the move of the namespace version by `clear()`. */
+  /** A value's write (`set`, or a loaded value written back). */
   Write: 'write',
+  /** The move of the namespace version by `clear()`: a command of its own (Redis INCR, a DynamoDB update). */
+  MoveVersion: 'move-version',
   /** A key's removal (`delete`, "not found" without `negativeTtl`). */
   Delete: 'delete',
   TakeLease: 'take-lease',
@@ -20,7 +23,11 @@ export type RefusableKind = (typeof RefusableKind)[keyof typeof RefusableKind]
 export const refusalEffects: Readonly<Record<RefusableKind, { readonly refuses: string; readonly meanwhile: string }>> = {
   [RefusableKind.Write]: {
     refuses: 'writes',
-    meanwhile: "values stay in this environment's memory only, and clear() cannot move the namespace version on",
+    meanwhile: "values stay in this environment's memory only (counted in l2Skipped)",
+  },
+  [RefusableKind.MoveVersion]: {
+    refuses: 'to move the namespace version on',
+    meanwhile: "clear() empties this environment's memory only: the other environments keep their entries",
   },
   [RefusableKind.Delete]: {
     refuses: 'deletes',

@@ -227,7 +227,7 @@ export class SharedTier<V> {
     const bumped = await this.#attempt(
       this.#host.tally(scope),
       (signal) => this.#store.incrementCounter(this.#versionKey, Date.now(), signal),
-      RefusableKind.Write,
+      RefusableKind.MoveVersion,
       () => {
         if (scope !== undefined) this.#failedIn.add(scope)
         // Whether it moved is unknown (a timed-out INCR may have run), and every get that waited for it
@@ -534,6 +534,8 @@ export class SharedTier<V> {
     }
     if (kind !== undefined && !this.#refusals.admit(kind)) {
       this.#breaker.inconclusive(admission)
+      // A value the store is known to refuse stays in memory only, as one too large for it does.
+      if (kind === RefusableKind.Write) tally.add('l2Skipped')
       return Promise.resolve(unavailable)
     }
     const controller = new AbortController()
@@ -593,7 +595,7 @@ export class SharedTier<V> {
           }
           // The store answered: it is up, and refuses this kind of operation for now.
           this.#breaker.succeeded(admission)
-          if (this.#refusals.refused(kind)) this.#warnRefused(kind, refusal)
+          if (this.#refusals.refused(kind)) this.#warnRefused(kind, refusal, error)
           tally.add('l2Errors')
           settle(unavailable)
         },
@@ -601,10 +603,12 @@ export class SharedTier<V> {
     })
   }
 
-  #warnRefused(kind: RefusableKind, refusal: string): void {
+  /** Names the store's answer, and what to fix when the store tells it comes from how it is set up (a replica, an ACL user's permissions). */
+  #warnRefused(kind: RefusableKind, refusal: string, error: unknown): void {
     const { refuses, meanwhile } = refusalEffects[kind]
+    const misconfiguration = this.#store.misconfiguration?.(error)
     this.#host.logger.warn(
-      `middy-cache: cache "${this.#host.cacheName}": ${this.#store.kind} refuses ${refuses} ("${refusal}"): ${meanwhile}, and it is asked again every ${this.#settings.breaker.coolDownMs} ms (warned once)`,
+      `middy-cache: cache "${this.#host.cacheName}": ${this.#store.kind} refuses ${refuses} ("${refusal}"): ${meanwhile}, and it is asked again every ${this.#settings.breaker.coolDownMs} ms${misconfiguration === undefined ? '' : `; ${misconfiguration.advice}`} (warned once)`,
     )
   }
 }

@@ -68,3 +68,19 @@ export const resolveL2Settings = (options: Record<string, unknown>, defaults: L2
     maxPayloadBytes: defaults.maxPayloadBytes,
   }
 }
+
+const longestPrefix = 64
+
+/**
+ * A store's `prefix` (default 'middy-cache:'): up to 64 characters, none a lone surrogate, which has
+ * no UTF-8 form: every key made with it would be refused, or written with U+FFFD in its place and
+ * meet the keys of every other such prefix. `forbidden` names the characters the store itself
+ * cannot take, and `rule` says so.
+ */
+export const resolvePrefix = (value: unknown, forbidden?: { readonly characters: RegExp; readonly rule: string }): string => {
+  const prefix = value === undefined ? 'middy-cache:' : value
+  if (typeof prefix !== 'string' || prefix.length > longestPrefix || !prefix.isWellFormed() || (forbidden !== undefined && forbidden.characters.test(prefix))) {
+    throw mustBe('prefix', `a string of up to ${longestPrefix} characters, without lone surrogates${forbidden === undefined ? '' : ` or ${forbidden.rule}`}`, prefix)
+  }
+  return prefix
+}

@@ -73,7 +73,8 @@ export interface L2Store {
   unanswered?(): void
   /**
    * Tells a failure that comes from how the store is set up (a table that does not exist, say) from
-   * one of the moment (a timeout, a throttled call): what to fix, or undefined.
+   * one of the moment (a timeout, a throttled call): what to fix, or undefined. Asked of refusals
+   * too (a replica's, an ACL user's), whose warning then says what to fix.
    */
   misconfiguration?(error: unknown): StoreMisconfiguration | undefined
   /**

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import { createCache, createScope, Tier } from '../../src/index.js'
-import { startRedis, type RedisHandle } from '../harness/index.js'
+import { redisStore } from '../../entrypoints/redis.js'
+import { startRedis, uniqueName, type RedisHandle } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { closeEnvironments, environments, rawRedis, recordingLogger } from './l2-support.js'
 
@@ -74,7 +75,7 @@ describe('a Redis that refuses writes while it still reads', () => {
     ['out of memory (maxmemory reached under noeviction)', outOfMemory],
     ['unable to persist (MISCONF: a snapshot failed)', unableToPersist],
   ] as const)(
-    '%s: writes and leases cost an environment one refused round trip each, then are skipped while reads go on; none fails, the circuit stays closed, one warning per kind; all is back once Redis takes writes again',
+    '%s: writes, leases and clear() cost an environment one refused round trip each, then are skipped (values counted in l2Skipped) while reads go on; none fails, the circuit stays closed, one warning per kind; all is back once Redis takes writes again',
     async (_case, condition) => {
       const env = environments({ url: redis.url, breaker: { failures: 3, coolDown: `${coolDownMs}ms` }, versionCheck: '1h' })
       const logger = recordingLogger()
@@ -87,7 +88,8 @@ describe('a Redis that refuses writes while it still reads', () => {
         expect(await products.get('a', { scope: first })).toBe('product a')
         expect(await products.get('b', { scope: first })).toBe('product b')
         // Refused once each, taking a lease and writing the value; the second get still read L2.
-        expect(first.countersFor('products')).toMatchObject({ l2Errors: 2, l2Misses: 2, loads: 2 })
+        // b's value was not sent: it stays in memory only, as one too large for the store would.
+        expect(first.countersFor('products')).toMatchObject({ l2Errors: 2, l2Misses: 2, loads: 2, l2Skipped: 1 })
         expect(logger.messages).toEqual([
           expect.stringContaining(`refuses to take leases ("${condition.reply}`),
           expect.stringContaining(`refuses writes ("${condition.reply}`),
@@ -95,13 +97,15 @@ describe('a Redis that refuses writes while it still reads', () => {
 
         const next = createScope()
         expect(await products.get('c', { scope: next })).toBe('product c')
-        // clear() cannot move the namespace version on: it is not tried, and the invocation keeps reading L2.
+        // clear() cannot move the namespace version on either (INCR is refused once, as its own kind), and the invocation keeps reading L2.
         await products.clear({ scope: next })
         expect(await products.get('c', { scope: next })).toBe('product c')
-        // The reads went to Redis, nothing else: no lease, no write, no INCR.
-        expect(next.countersFor('products')).toMatchObject({ l2Errors: 0, l2Misses: 2, l2Operations: 2, loads: 2 })
+        await products.clear({ scope: next })
+        // The reads went to Redis, and one INCR; no lease, no write: both values counted as kept out of L2.
+        expect(next.countersFor('products')).toMatchObject({ l2Errors: 1, l2Misses: 2, l2Operations: 3, l2Skipped: 2, loads: 2 })
         expect(products.stats().l2Circuit).toBe('closed')
-        expect(logger.messages).toHaveLength(2)
+        expect(logger.messages).toHaveLength(3)
+        expect(logger.messages[2]).toContain(`refuses to move the namespace version on ("${condition.reply}`)
         // A refused lease took nothing, so nothing was given back in the background either.
         expect(await callsOf(admin, 'eval')).toBe(evalCallsBefore)
         // Reads work: another environment is served what was written before.
@@ -118,7 +122,7 @@ describe('a Redis that refuses writes while it still reads', () => {
       expect(back.countersFor('products')).toMatchObject({ l2Errors: 0, l2Misses: 1, l2Operations: 4 })
       const elsewhere = createCache({ name: 'products', load: () => 'not from L2', ttl: '1m', l2: env.store() })
       expect(await elsewhere.lookup('d')).toMatchObject({ value: 'product d', tier: Tier.L2 })
-      expect(logger.messages).toHaveLength(2)
+      expect(logger.messages).toHaveLength(3)
     },
   )
 
@@ -220,6 +224,94 @@ describe('a Redis that runs no scripts for this client: leases cannot be given b
     } finally {
       await closeEnvironments()
       await renamed.stop()
+    }
+  })
+})
+
+describe('a Redis that runs no INCR for this client: the namespace version cannot move on', () => {
+  let redis: RedisHandle
+  beforeAll(async () => {
+    redis = await startRedis({ args: ['--user', 'app', 'on', '>s3cret', '~*', '&*', '+@all', '-incr'] })
+  })
+  afterAll(async () => {
+    await redis.stop()
+  })
+
+  test('clear() is refused as a kind of its own: values are still written, and read by another environment', async () => {
+    const env = environments({ url: redis.url.replace('redis://', 'redis://app:s3cret@'), breaker: { failures: 3, coolDown: '1h' }, versionCheck: '1h' })
+    const logger = recordingLogger()
+    const orders = createCache({ name: 'orders', load: (key: string) => `order ${key}`, ttl: '1m', l2: env.store(), logger })
+    const scope = createScope()
+    await orders.clear({ scope })
+    expect(await orders.get('o-1', { scope })).toBe('order o-1')
+    expect(scope.countersFor('orders')).toMatchObject({ l2Errors: 1, l2Skipped: 0 })
+    expect(logger.messages).toEqual([expect.stringContaining(`refuses to move the namespace version on ("NOPERM this user has no permissions to run the 'incr' command"): clear() empties this environment's memory only`)])
+    const elsewhere = createCache({ name: 'orders', load: () => 'not from L2', ttl: '1m', l2: env.store() })
+    expect(await elsewhere.lookup('o-1')).toMatchObject({ value: 'order o-1', tier: Tier.L2 })
+  })
+})
+
+describe('a store pointed at a replica (a reader endpoint): every write answers READONLY', () => {
+  let primary: RedisHandle
+  let replica: RedisHandle
+  let replicaAdmin: Redis
+  beforeAll(async () => {
+    primary = await startRedis()
+    replica = await startRedis({ args: ['--replicaof', primary.host, String(primary.port)] })
+    replicaAdmin = rawRedis(replica.url)
+    for (let attempt = 0; attempt < 100 && !(await replicaAdmin.info('replication')).includes('master_link_status:up'); attempt++) await sleep(50)
+  })
+  afterAll(async () => {
+    replicaAdmin.disconnect()
+    await Promise.all([replica.stop(), primary.stop()])
+  })
+
+  /** Writes the replica refused, and connections it was asked for, since it started. */
+  const refusedWrites = async (): Promise<number> => Number(/^cmdstat_set:.*rejected_calls=(\d+)/m.exec(await replicaAdmin.info('commandstats'))?.[1] ?? 0)
+  const connectionsMade = async (): Promise<number> => Number(/^total_connections_received:(\d+)/m.exec(await replicaAdmin.info('stats'))?.[1])
+
+  test('writes and leases are refused once each, then skipped for the cool-down, without reconnecting or failing anything: the replica keeps serving reads, the circuit stays closed, and the warnings name it', async () => {
+    const prefix = `${uniqueName('replica')}:`
+    const onPrimary = redisStore({ url: primary.url, prefix, timeout: '500ms' })
+    const onReplica = redisStore({ url: replica.url, prefix, timeout: '500ms', versionCheck: '1h', breaker: { failures: 3, coolDown: `${coolDownMs}ms` } })
+    try {
+      const writer = createCache({ name: 'catalog', load: () => 'written on the primary', ttl: '1m', l2: onPrimary })
+      await writer.get('shared')
+      for (let attempt = 0; attempt < 100 && (await replicaAdmin.exists(`${prefix}{catalog:0:k:shared}`)) === 0; attempt++) await sleep(20)
+      const logger = recordingLogger()
+      const reader = createCache({ name: 'catalog', load: (key: string) => `loaded ${key}`, ttl: '1m', l2: onReplica, logger })
+      const [writesBefore, connectionsBefore] = [await refusedWrites(), await connectionsMade()]
+
+      const first = createScope()
+      expect(await reader.get('a', { scope: first })).toBe('loaded a')
+      expect(first.countersFor('catalog')).toMatchObject({ l2Errors: 2, l2Misses: 1, loads: 1 })
+      for (let invocation = 0; invocation < 10; invocation++) {
+        const scope = createScope()
+        expect(await reader.get(`miss-${invocation}`, { scope })).toBe(`loaded miss-${invocation}`)
+        expect(scope.countersFor('catalog')).toMatchObject({ l2Errors: 0, l2Misses: 1, l2Operations: 1, l2Skipped: 1 })
+      }
+      expect(await reader.lookup('shared')).toMatchObject({ value: 'written on the primary', tier: Tier.L2 })
+      expect(reader.stats().l2Circuit).toBe('closed')
+      // The lease and the write of the first miss; then one connection, made beside the one in use, in case a failover moved the primary.
+      expect((await refusedWrites()) - writesBefore).toBe(2)
+      expect((await connectionsMade()) - connectionsBefore).toBeLessThanOrEqual(2)
+      const replicaAddress = `${replica.host}:${replica.port}`
+      expect(logger.messages).toEqual([
+        expect.stringContaining(`refuses to take leases ("READONLY You can't write against a read only replica."): misses load at once`),
+        expect.stringContaining(`refuses writes ("READONLY You can't write against a read only replica."): values stay in this environment's memory only (counted in l2Skipped)`),
+      ])
+      for (const message of logger.messages) expect(message).toContain(`Redis at ${replicaAddress} is a read-only replica: point the store at the primary endpoint, not a reader endpoint`)
+
+      // Past the cool-down, one probe of each kind, refused again: no new warning, and still no failure.
+      await sleep(coolDownMs + 50)
+      const later = createScope()
+      expect(await reader.get('b', { scope: later })).toBe('loaded b')
+      expect(later.countersFor('catalog')).toMatchObject({ l2Errors: 2, loads: 1 })
+      expect((await refusedWrites()) - writesBefore).toBe(4)
+      expect(logger.messages).toHaveLength(2)
+      expect(reader.stats().l2Circuit).toBe('closed')
+    } finally {
+      await Promise.all([onPrimary.close(), onReplica.close()])
     }
   })
 })

@@ -30,9 +30,12 @@ describe('redisStore options, checked at construction', () => {
     ['a URL of another scheme', { url: 'http://127.0.0.1:6379' }, /option "url" must be a redis:\/\/ or rediss:\/\/ URL/],
     ['a client that is not ioredis', { client: {} }, /option "client" must be an ioredis Redis or Cluster/],
     ['connection options beside a client', { client: new Redis({ lazyConnect: true }), redis: { db: 1 } }, /option "redis" applies to a connection the store makes/],
-    ['a prefix with a hash-tag brace', { url: 'redis://127.0.0.1:1', prefix: 'app{1}:' }, /option "prefix" must be up to 64 characters without '\{' or '\}'/],
+    ['a prefix with a hash-tag brace', { url: 'redis://127.0.0.1:1', prefix: 'app{1}:' }, /option "prefix" must be a string of up to 64 characters, without lone surrogates or '\{' or '\}'; got "app\{1\}:"/],
+    // No UTF-8 form: ioredis would write U+FFFD in its place, and its keys would meet those of every other such prefix.
+    ['a prefix with a lone surrogate', { url: 'redis://127.0.0.1:1', prefix: 'shop\udc00:' }, /option "prefix" must be a string of up to 64 characters, without lone surrogates or '\{' or '\}'; got "shop\\udc00:"/],
+    ['a prefix past 64 characters', { url: 'redis://127.0.0.1:1', prefix: 'p'.repeat(65) }, /option "prefix" must be a string of up to 64 characters/],
     // Only undefined is left out: null is refused, as it is for every other option.
-    ['a null prefix', { url: 'redis://127.0.0.1:1', prefix: null }, /option "prefix" must be up to 64 characters .*; got null/],
+    ['a null prefix', { url: 'redis://127.0.0.1:1', prefix: null }, /option "prefix" must be a string of up to 64 characters, .*; got null/],
     ['a misspelt option', { url: 'redis://127.0.0.1:1', timout: '10ms' }, /option "timout" is not an option \(did you mean "timeout"\?\)/],
     ['a timeout of 0', { url: 'redis://127.0.0.1:1', timeout: 0 }, /option "timeout" must be from 1 ms to 60000 ms/],
     ['a connectTimeout past setTimeout\'s range', { url: 'redis://127.0.0.1:1', connectTimeout: '25d' }, /option "connectTimeout" must be from 1 ms to 60000 ms; got "25d"/],
@@ -77,6 +80,14 @@ describe('the Redis store on a redis-server', () => {
   })
 
   l2StoreContract(() => storeWith())
+
+  test('a prefix beyond ASCII (an emoji: a surrogate pair) is written as its UTF-8 bytes, as another client spells it', async () => {
+    const prefix = `${uniqueName('🛒')}:`
+    const store = storeWith({ prefix })
+    await store.set('k', Buffer.from('v'), 60_000, signal)
+    expect(await raw.keys(`${prefix}*`)).toEqual([`${prefix}{k}`])
+    expect(Buffer.from((await raw.keysBuffer(`${prefix}*`))[0] ?? [])).toEqual(Buffer.from(`${prefix}{k}`, 'utf8'))
+  })
 
   test('values expire after their ttl', async () => {
     const store = storeWith()

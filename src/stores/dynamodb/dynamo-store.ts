@@ -13,7 +13,7 @@ import { isTableName, tableNameRule } from '../../cache/aws-names.js'
 import { chunksOf } from '../../cache/chunks.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions } from '../../cache/options.js'
-import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
+import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
 import type { L2Settings, L2Store, LeaseAttempt, StoreMisconfiguration } from '../l2-store.js'
 
@@ -346,9 +346,7 @@ export const dynamoStore = (options: DynamoStoreOptions): L2Store => {
   const keyAttribute = attributeName('keyAttribute', options.keyAttribute, 'pk')
   const ttlAttribute = attributeName('ttlAttribute', options.ttlAttribute, 'expiresAt')
   if (keyAttribute === ttlAttribute) throw new CacheOptionsError('ttlAttribute', `must differ from keyAttribute; both are ${printable(keyAttribute)}`)
-  const prefix = options.prefix === undefined ? 'middy-cache:' : options.prefix
-  // A lone surrogate has no UTF-8 form: DynamoDB would refuse, or alter, every key made with it.
-  if (typeof prefix !== 'string' || prefix.length > 64 || !prefix.isWellFormed()) throw mustBe('prefix', 'a string of up to 64 characters, without lone surrogates', prefix)
+  const prefix = resolvePrefix(options.prefix)
   const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
   return new DynamoStore(settings, { ...options, keyAttribute, ttlAttribute, prefix })
 }

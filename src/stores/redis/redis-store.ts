@@ -5,9 +5,10 @@ import { monotonicClock } from '../../cache/clock.js'
 import { boundedDuration, type Duration } from '../../cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
-import { l2OptionNames, resolveL2Settings, type L2Options } from '../l2-options.js'
+import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
-import type { L2Settings, L2Store, LeaseAttempt } from '../l2-store.js'
+import type { L2Settings, L2Store, LeaseAttempt, StoreMisconfiguration } from '../l2-store.js'
+import { isReadOnlyReply, misconfigurationOf, refusalOf } from './replies.js'
 
 /**
  * ioredis options as its constructors accept them under `exactOptionalPropertyTypes` (its own
@@ -42,7 +43,7 @@ const defaultTimeoutMs = 50
 /** Redis's own limit for a string value. */
 const maxPayloadBytes = 512 * 1024 * 1024
 /** A hash tag is read up to the first '{' and '}': the prefix must hold neither. */
-const prefixPattern = /^[^{}]{0,64}$/
+const hashTagBraces = { characters: /[{}]/, rule: "'{' or '}'" } as const
 /** Compare-and-delete: a lease is released only by the holder whose token it still carries. */
 const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 const ignore = (): void => undefined
@@ -51,14 +52,6 @@ const orUndefined = (payload: Buffer | null): Buffer | undefined => payload ?? u
 
 /** Redis's answer to a read of a key that holds another type (a hash, a list: another program's, say). */
 const isWrongType = (error: unknown): boolean => error instanceof Error && error.message.startsWith('WRONGTYPE')
-
-/**
- * Redis's answers that refuse a kind of command while it serves the others: out of memory under
- * `noeviction` (writes, `SET NX` included; reads, deletes and scripts that only delete still run),
- * persistence failing (`MISCONF`: writes), an ACL user without a command's permission (`NOPERM`:
- * EVAL, say), a command renamed away or not offered (`ERR unknown command`).
- */
-const refusalReply = /^(?:OOM|MISCONF|NOPERM) |^ERR unknown command/
 
 /** Redis's answer to INCR on a key that holds no counter: another type, or a string that is no integer. */
 const holdsNoCounter = (error: unknown): boolean => isWrongType(error) || (error instanceof Error && error.message.startsWith('ERR value is not an integer'))
@@ -107,14 +100,26 @@ const ownedConnectionOptions = (connectTimeoutMs: number): RedisConnectionOption
   // A dead socket (a thawed environment's, say) is dropped quickly rather than waited on.
   disconnectTimeout: 100,
   retryStrategy: (attempt: number) => Math.min(attempt * 100, 2_000),
-  // After a failover the old primary, now a replica, answers every write READONLY on the connection
-  // made before, while its reads succeed and keep the breaker closed: no value would be written again
-  // for the environment's life. A new connection reaches the node the endpoint names now.
-  reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
 })
 
-/** The connection the store uses; `connectTimeoutMs` for one it made, which it may replace. */
-type Connection = { client: Redis | Cluster; owned: false } | { client: Redis | Cluster; owned: true; connectTimeoutMs: number }
+/**
+ * The connection the store uses, and the address its warnings name; `connectTimeoutMs` for one it
+ * made, which it may replace.
+ */
+type Connection = { client: Redis | Cluster; address: string } & ({ owned: false } | { owned: true; connectTimeoutMs: number })
+
+/** A node as ioredis takes it (a port, 'host:port', or { host, port }), as a warning names it. */
+const addressOf = (node: ClusterNode): string => {
+  if (typeof node === 'number') return `localhost:${node}`
+  if (typeof node === 'string') return node
+  return `${node.host ?? 'localhost'}:${node.port ?? 6379}`
+}
+
+const clientAddress = (client: Redis | Cluster): string => {
+  if (client instanceof Cluster) return 'the cluster given as client'
+  const { path, host, port } = client.options
+  return path ?? `${host ?? 'localhost'}:${port ?? 6379}`
+}
 
 const connectionOf = (options: Record<string, unknown>): Connection => {
   const given = ['url', 'client', 'cluster'].filter((name) => options[name] !== undefined)
@@ -128,7 +133,7 @@ const connectionOf = (options: Record<string, unknown>): Connection => {
     if (options.redis !== undefined || options.connectTimeout !== undefined) {
       throw new CacheOptionsError(options.redis === undefined ? 'connectTimeout' : 'redis', "applies to a connection the store makes, not to a 'client' you pass")
     }
-    return { client: options.client, owned: false }
+    return { client: options.client, address: clientAddress(options.client), owned: false }
   }
   if (options.redis !== undefined && !isRecord(options.redis)) throw mustBe('redis', 'ioredis options such as { tls: {} }', options.redis)
   // Past a minute, no invocation would wait for it; past 2^31-1 ms, setTimeout would fire at once.
@@ -138,7 +143,8 @@ const connectionOf = (options: Record<string, unknown>): Connection => {
     if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
       throw mustBe('url', 'a redis:// or rediss:// URL', options.url)
     }
-    return { client: new Redis(options.url, redisOptions), owned: true, connectTimeoutMs }
+    const client = new Redis(options.url, redisOptions)
+    return { client, address: clientAddress(client), owned: true, connectTimeoutMs }
   }
   if (!isRecord(options.cluster)) throw mustBe('cluster', 'an object such as { nodes: [{ host, port }] }', options.cluster)
   rejectUnknownOptions(options.cluster, clusterOptionNames, 'cluster.')
@@ -152,23 +158,37 @@ const connectionOf = (options: Record<string, unknown>): Connection => {
     lazyConnect,
     enableAutoPipelining,
     enableOfflineQueue,
+    // ioredis's cluster ready check (CLUSTER INFO) waits out a cluster that says it failed, whose
+    // commands fail anyway (CLUSTERDOWN), as operations the breaker judges; and refused (an ACL user
+    // without CLUSTER INFO) it reconnects for ever, with no error to tell why.
+    enableReadyCheck: false,
     ...(retryStrategy === undefined || retryStrategy === null ? {} : { clusterRetryStrategy: retryStrategy }),
     ...chosen,
     redisOptions: { ...perNode, ...chosen?.redisOptions },
   })
-  return { client: cluster, owned: true, connectTimeoutMs }
+  const first = addressOf((nodes as ClusterNode[])[0] ?? 6379)
+  return { client: cluster, address: nodes.length === 1 ? first : `${first} (and ${nodes.length - 1} more nodes)`, owned: true, connectTimeoutMs }
 }
 
 /** The shared tier on Redis (or Valkey, ElastiCache, cluster mode) through ioredis. */
 class RedisStore implements TieredStore {
   readonly kind = 'redis'
   readonly settings: L2Settings
-  readonly #client: Redis | Cluster
+  /** The connection in use: one the store made is replaced when it reached a replica (see `#replaceConnection`). */
+  #client: Redis | Cluster
+  /** The connection being made to replace `#client`, until it is ready. */
+  #replacement: Redis | undefined
+  #closed = false
   /** How long a connection the store made may take to get ready; undefined for yours, which the store neither replaces nor closes. */
   readonly #connectTimeoutMs: number | undefined
   readonly #prefix: string
+  readonly #address: string
   /** When the connection last reached 'connect': its handshake (AUTH, the ready check) began. */
   #handshakeBegan = Number.POSITIVE_INFINITY
+  /** Why the connection failed since it was last ready: the cause of an operation failed at once meanwhile ("not connected"). */
+  #connectionFailure: Error | undefined
+  /** The handshake's failure when the server reset it, as it did the one before: see `Endpoint.handshakeHungUp`. */
+  #handshakeHungUp: Error | undefined
   /**
    * The wait for the connection being made, shared by every operation that needs it: one listener on
    * the client however many operations wait (concurrent invocations would each add one, and Node
@@ -182,13 +202,34 @@ class RedisStore implements TieredStore {
     this.#client = client
     this.#connectTimeoutMs = connection.owned ? connection.connectTimeoutMs : undefined
     this.#prefix = prefix
-    if (connection.owned) {
-      // Connection errors reach the engine as failed operations; without a listener ioredis would also log each one.
-      client.on('error', ignore)
-      client.on('connect', () => {
-        this.#handshakeBegan = monotonicClock()
-      })
-    }
+    this.#address = connection.address
+    if (connection.owned) this.#watch(client)
+  }
+
+  /**
+   * Follows a connection the store made. Its errors reach the engine as failed operations (without a
+   * listener ioredis would also log each one), and are kept until it is ready again, as the cause of
+   * the operations failed at once meanwhile: one of those may be the first to tell why (bad
+   * credentials, say), when the operation that waited for the connection gave up first.
+   */
+  #watch(client: Redis | Cluster): void {
+    let handshakeResets = 0
+    client.on('error', (error: Error) => {
+      if (client !== this.#client) return
+      this.#connectionFailure = error
+      const code = 'code' in error ? error.code : undefined
+      // Reset by the server in its handshake, twice in a row: a server that wants TLS does this to a plain connection.
+      if (client.status === 'connect' && (code === 'ECONNRESET' || code === 'EPIPE') && ++handshakeResets >= 2) this.#handshakeHungUp = error
+    })
+    client.on('connect', () => {
+      if (client === this.#client) this.#handshakeBegan = monotonicClock()
+    })
+    client.on('ready', () => {
+      handshakeResets = 0
+      if (client !== this.#client) return
+      this.#connectionFailure = undefined
+      this.#handshakeHungUp = undefined
+    })
   }
 
   /** The engine's shared-tier code comes with the store: a cache without L2 neither bundles nor loads it. */
@@ -209,19 +250,19 @@ class RedisStore implements TieredStore {
 
   async set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
-    await this.#client.set(this.#valueKey(key), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), 'PX', ttlMs)
+    await this.#written(this.#client.set(this.#valueKey(key), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), 'PX', ttlMs))
   }
 
   async delete(key: string, signal: AbortSignal): Promise<void> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
-    await this.#client.del(this.#valueKey(key))
+    await this.#written(this.#client.del(this.#valueKey(key)))
   }
 
   async acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
     const leaseKey = this.#leaseKey(key)
     let answer: [string | null, number, Uint8Array | undefined]
-    const taking = this.#client.set(leaseKey, token, 'PX', ttlMs, 'NX')
+    const taking = this.#written(this.#client.set(leaseKey, token, 'PX', ttlMs, 'NX'))
     try {
       // Sent together, in this order, to one node (the hash tag puts both keys in one slot): one round trip.
       answer = await Promise.all([taking, this.#client.pttl(leaseKey), payloadOf(this.#client.getBuffer(this.#valueKey(key)))])
@@ -241,7 +282,7 @@ class RedisStore implements TieredStore {
       // Every lease is written with an expiry: a lease key without one (of any type) is another
       // program's, held by no environment, and would make every miss on this key wait out `lease.wait`.
       if (leaseTtlMs !== foreverMs) return { acquired: false, payload }
-      await this.#client.set(leaseKey, token, 'PX', ttlMs)
+      await this.#written(this.#client.set(leaseKey, token, 'PX', ttlMs))
     }
     // Taken, but the answer came after the engine stopped waiting (its timeout): it will neither
     // write the value nor give the lease back, and every other environment would wait out
@@ -285,18 +326,62 @@ class RedisStore implements TieredStore {
     if (this.#client.status !== 'ready') await this.#connected(signal)
     const counterKey = this.#prefix + key
     try {
-      return await this.#client.incr(counterKey)
+      return await this.#written(this.#client.incr(counterKey))
     } catch (error) {
       if (!holdsNoCounter(error)) throw error
-      await this.#client.set(counterKey, String(restartAt))
+      await this.#written(this.#client.set(counterKey, String(restartAt)))
       return restartAt
     }
   }
 
   refusal(error: unknown): string | undefined {
-    if (!(error instanceof Error) || !refusalReply.test(error.message)) return undefined
-    // Redis quotes an unknown command's first arguments: a script, a key, a token. Not for a log line.
-    return error.message.split(', with args', 1)[0]
+    return refusalOf(error)
+  }
+
+  misconfiguration(error: unknown): StoreMisconfiguration | undefined {
+    return misconfigurationOf(error, { address: this.#address, prefix: this.#prefix, handshakeHungUp: this.#handshakeHungUp })
+  }
+
+  /** A write's answer; a replica's refusal (READONLY) has the connection replaced. */
+  async #written<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command
+    } catch (error) {
+      if (isReadOnlyReply(error)) this.#replaceConnection()
+      throw error
+    }
+  }
+
+  /**
+   * The connection reached a replica. After a failover that is the old primary, demoted, while the
+   * endpoint names the new one, which a new connection reaches. It is made beside the one in use,
+   * which serves reads until it is ready: reconnecting in place would fail every operation
+   * meanwhile, and open the breaker under traffic. Through a reader endpoint the new connection
+   * reaches a replica again, and is replaced at the next refused write: one per kind and cool-down,
+   * since the engine skips what the store refuses. Only a connection this store made, and not a
+   * cluster's, whose nodes ioredis follows itself.
+   */
+  #replaceConnection(): void {
+    const current = this.#client
+    if (this.#connectTimeoutMs === undefined || this.#closed || this.#replacement !== undefined || !(current instanceof Redis)) return
+    const replacement = current.duplicate()
+    this.#replacement = replacement
+    this.#watch(replacement)
+    replacement.connect().then(
+      () => {
+        this.#replacement = undefined
+        if (this.#closed) {
+          replacement.disconnect()
+          return
+        }
+        this.#client = replacement
+        this.#quit(current).catch(ignore)
+      },
+      () => {
+        this.#replacement = undefined
+        replacement.disconnect()
+      },
+    )
   }
 
   /**
@@ -315,12 +400,19 @@ class RedisStore implements TieredStore {
 
   async close(): Promise<void> {
     if (this.#connectTimeoutMs === undefined) return
-    if (this.#client.status === 'wait' || this.#client.status === 'end') {
-      this.#client.disconnect()
+    this.#closed = true
+    this.#replacement?.disconnect()
+    await this.#quit(this.#client)
+  }
+
+  /** Closes `client` once the commands sent on it are answered. */
+  async #quit(client: Redis | Cluster): Promise<void> {
+    if (client.status === 'wait' || client.status === 'end') {
+      client.disconnect()
       return
     }
     // A server that stopped answering never answers QUIT either: given up on after the tier's timeout.
-    const quit = this.#client.quit().then(
+    const quit = client.quit().then(
       () => 'quit' as const,
       () => 'failed' as const,
     )
@@ -330,13 +422,13 @@ class RedisStore implements TieredStore {
     })
     const ended = await Promise.race([quit, gaveUp])
     clearTimeout(timer)
-    if (ended !== 'quit') this.#client.disconnect()
+    if (ended !== 'quit') client.disconnect()
   }
 
   /**
    * Connects on first use and waits for a connection being made, no longer than the operation may
-   * take. A connection that was lost fails at once: ioredis reconnects on its own schedule, and until
-   * then waiting would only slow the invocation.
+   * take. A connection that was lost fails at once, its failure the cause: ioredis reconnects on its
+   * own schedule, and until then waiting would only slow the invocation.
    */
   async #connected(signal: AbortSignal): Promise<void> {
     const client = this.#client
@@ -348,7 +440,7 @@ class RedisStore implements TieredStore {
       case 'connect':
         break
       default:
-        throw new Error(`Redis is not connected (${client.status})`)
+        throw new Error(`Redis is not connected (${client.status})`, this.#connectionFailure === undefined ? undefined : { cause: this.#connectionFailure })
     }
     this.#ready ??= once(client, 'ready')
       .then(ignore)
@@ -376,10 +468,7 @@ class RedisStore implements TieredStore {
 export const redisStore = (options: RedisStoreOptions): L2Store => {
   if (!isRecord(options)) throw mustBe('options', 'an object such as { url: process.env.REDIS_URL }', options)
   rejectUnknownOptions(options, optionNames)
-  const prefix = options.prefix === undefined ? 'middy-cache:' : options.prefix
-  if (typeof prefix !== 'string' || !prefixPattern.test(prefix)) {
-    throw mustBe('prefix', "up to 64 characters without '{' or '}'", prefix)
-  }
+  const prefix = resolvePrefix(options.prefix, hashTagBraces)
   const settings = resolveL2Settings(options, { timeoutMs: defaultTimeoutMs, maxPayloadBytes })
   return new RedisStore(settings, connectionOf(options), prefix)
 }
