@@ -179,11 +179,10 @@ const decodeParameter = (source: Source, raw: string | undefined): unknown => {
 
 const loadPath = async (ssm: SsmSource, source: Source): Promise<Record<string, unknown>> => {
   const found = await ssm.getByPath(source.name, { decrypt: source.decrypt, recursive: source.recursive })
-  const values: Record<string, unknown> = {}
   // Names come relative to the path, which may be given with or without its trailing slash.
   const under = source.name.endsWith('/') ? source.name : `${source.name}/`
-  for (const [name, raw] of Object.entries(found)) values[name] = decodeValue(raw, source.transform, `parameter "${under}${name}"`)
-  return values
+  // Own properties whatever the names: assigned, one named `__proto__` would be dropped, or, parsed as JSON, become the prototype.
+  return Object.fromEntries(Object.entries(found).map(([name, raw]) => [name, decodeValue(raw, source.transform, `parameter "${under}${name}"`)]))
 }
 
 /**

@@ -1,11 +1,11 @@
 import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { isAwsError } from '../cache/aws-errors.js'
 import { bucketNameOrArnRule, isBucketNameOrArn } from '../cache/aws-names.js'
-import { CacheOptionsError, mustBe, printable } from '../cache/errors.js'
+import { CacheError, CacheOptionsError, mustBe, printable } from '../cache/errors.js'
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions, type Loader } from '../cache/options.js'
-import { decodeValue, Transform } from './transform.js'
+import { decodeValue, Transform, utf8Text } from './transform.js'
 
-/** How an object's body is returned: UTF-8 text, parsed JSON, or bytes. */
+/** How an object's body is returned: UTF-8 text, parsed JSON, or bytes. Text and JSON refuse bytes that are not UTF-8 rather than serve replacement characters. */
 export const S3Format = { Text: 'text', Json: 'json', Bytes: 'bytes' } as const
 export type S3Format = (typeof S3Format)[keyof typeof S3Format]
 
@@ -61,8 +61,12 @@ export function s3Object(options: S3ObjectOptions): Loader<unknown> {
       throw error
     }
     if (body === undefined) return undefined
-    if (format === S3Format.Bytes) return body.transformToByteArray()
-    const text = await body.transformToString()
-    return format === S3Format.Json ? decodeValue(text, Transform.Json, `S3 object "${bucket}/${objectKey}"`) : text
+    const bytes = await body.transformToByteArray()
+    if (format === S3Format.Bytes) return bytes
+    const label = `S3 object "${bucket}/${objectKey}"`
+    if (format === S3Format.Json) return decodeValue(bytes, Transform.Json, label)
+    const text = utf8Text(bytes)
+    if (text === undefined) throw new CacheError(`middy-cache: ${label} is not UTF-8 text: read it with format: 'bytes'`)
+    return text
   }
 }

@@ -1,5 +1,5 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
-import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm'
+import { GetParametersByPathCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm'
 import { chunksOf } from '../cache/chunks.js'
 import { withSdkError } from './powertools-errors.js'
 
@@ -25,7 +25,10 @@ export interface SsmSource {
    * denied, a KMS key it cannot use) fails the names it asked for, not the others.
    */
   getByNames(names: readonly string[], decrypt: boolean): Promise<ParameterAnswers>
-  /** Every parameter under `path` (GetParametersByPath, paged), keyed by name relative to the path. */
+  /**
+   * Every parameter under `path` (GetParametersByPath, paged), keyed by name relative to the path,
+   * each an own property whatever its name (`__proto__` too).
+   */
   getByPath(path: string, options: { readonly decrypt: boolean; readonly recursive: boolean }): Promise<Record<string, string>>
 }
 
@@ -53,19 +56,28 @@ const readOneByOne = (name: string): boolean =>
 
 const notFoundErrors: readonly string[] = ['ParameterNotFound', 'ParameterVersionNotFound']
 
+/** `name` relative to `path`, as Powertools' getMultiple names it: without the path and the slash after it. */
+const relativeName = (path: string, name: string): string => {
+  const below = name.startsWith(path) ? name.slice(path.length) : name
+  return below.startsWith('/') ? below.slice(1) : below
+}
+
 /**
  * SSM Parameter Store through Powertools' SSMProvider, with Powertools' own cache emptied before
- * every read: the engine is the only cache, so freshness has one owner.
+ * every read: the engine is the only cache, so freshness has one owner. Powertools keys that cache
+ * by name and transform, not by decryption (its issue #5622), and getParametersByName keeps what it reads
+ * for 5 s whatever maxAge says: a plain read starting while a decrypted one of the same name stores
+ * its answer would be answered with the secret. Each mode has a provider, so a cache of its own.
  */
 export const createSsmSource = (options: SsmClientOptions): SsmSource => {
-  const provider =
-    options.awsSdkV3Client === undefined
-      ? new SSMProvider({ clientConfig: options.clientConfig ?? {} })
-      : new SSMProvider({ awsSdkV3Client: options.awsSdkV3Client })
+  const client = options.awsSdkV3Client ?? new SSMClient(options.clientConfig ?? {})
+  const plain = new SSMProvider({ awsSdkV3Client: client })
+  const decrypting = new SSMProvider({ awsSdkV3Client: client })
+  const providerOf = (decrypt: boolean): SSMProvider => (decrypt ? decrypting : plain)
 
   const getOne = async (name: string, decrypt: boolean): Promise<string | undefined> => {
     try {
-      const value = await withSdkError(() => provider.get(name, { decrypt, forceFetch: true, maxAge: 0 }))
+      const value = await withSdkError(() => providerOf(decrypt).get(name, { decrypt, forceFetch: true, maxAge: 0 }))
       return typeof value === 'string' ? value : undefined
     } catch (error) {
       if (error instanceof Error && notFoundErrors.includes(error.name)) return undefined
@@ -76,7 +88,7 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
   /** At most `namesPerCall` names: one GetParameters call (Powertools sends one after another the calls of more). */
   const getBatch = async (names: readonly string[], decrypt: boolean, values: Map<string, string | undefined>): Promise<void> => {
     const request = Object.fromEntries(names.map((name) => [name, { decrypt, maxAge: 0 }]))
-    const found = (await withSdkError(() => provider.getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false }))) as Record<string, unknown>
+    const found = (await withSdkError(() => providerOf(decrypt).getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false }))) as Record<string, unknown>
     for (const name of names) {
       const value = found[name]
       values.set(name, typeof value === 'string' ? value : undefined)
@@ -85,7 +97,7 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
 
   return {
     async getByNames(names, decrypt) {
-      provider.clearCache()
+      providerOf(decrypt).clearCache()
       const values = new Map<string, string | undefined>()
       const failures = new Map<string, unknown>()
       /** One call to SSM for `asked`: its failure is theirs alone. */
@@ -106,9 +118,17 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
       ])
       return { values, failures }
     },
+    // Not Powertools' getMultiple: it gathers the names into a plain object, where one named
+    // `__proto__` is dropped, and its paginator refuses an SSMClient of another copy of the SDK.
     async getByPath(path, { decrypt, recursive }) {
-      const found = await withSdkError(() => provider.getMultiple(path, { decrypt, recursive, forceFetch: true, maxAge: 0 }))
-      return { ...found }
+      const found: [string, string][] = []
+      let nextToken: string | undefined
+      do {
+        const page = await client.send(new GetParametersByPathCommand({ Path: path, WithDecryption: decrypt, Recursive: recursive, NextToken: nextToken }))
+        for (const { Name, Value } of page.Parameters ?? []) if (Name !== undefined && Value !== undefined) found.push([relativeName(path, Name), Value])
+        nextToken = page.NextToken
+      } while (nextToken !== undefined && nextToken !== '')
+      return Object.fromEntries(found)
     },
   }
 }

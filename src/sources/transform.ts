@@ -23,7 +23,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * The UTF-8 text of `bytes`, or undefined when they are not UTF-8: decoded anyway, each byte out of
  * place would become U+FFFD, and a wrong value would be served as the right one.
  */
-const utf8Text = (bytes: Uint8Array): string | undefined => {
+export const utf8Text = (bytes: Uint8Array): string | undefined => {
   try {
     return utf8.decode(bytes)
   } catch {

@@ -4,6 +4,7 @@ import { configCache } from '../../middlewares/config-cache.js'
 import { putParameters, uniqueName } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
+import { anotherCopyOf } from '../support/sdk-copy.js'
 import { testClients } from '../support/sdk-clients.js'
 import { countRequests } from '../support/sdk-requests.js'
 
@@ -44,5 +45,33 @@ describe('configCache paths against SSM on moto_server', () => {
     const [everything, topLevel] = await invoke(handler)
     expect(everything).toEqual({ checkout: 'on', search: 'off', 'beta/search': 'on', 'beta/labs/voice': 'off' })
     expect(topLevel).toEqual({ checkout: 'on', search: 'off' })
+  })
+
+  test('a parameter named __proto__ under a path arrives as an own value, parsed or not, and sets no prototype', async () => {
+    const path = `/${uniqueName('shop')}/limits/`
+    await putParameters({ [`${path}max`]: '10', [`${path}__proto__`]: '{"isAdmin":true}' })
+    const client = clients.made(new SSMClient(motoClientConfig()))
+    const handler = middy<unknown, [Record<string, string>, Record<string, unknown>]>()
+      .use(configCache({ paths: { raw: path, parsed: { path, transform: 'json' } }, prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve([context.config.raw, context.config.parsed]))
+    const [raw, parsed] = await invoke(handler)
+    expect(Object.entries(raw).sort()).toEqual([['__proto__', '{"isAdmin":true}'], ['max', '10']])
+    expect(Object.entries(parsed).sort()).toEqual([['__proto__', { isAdmin: true }], ['max', 10]])
+    for (const values of [raw, parsed]) {
+      expect(Object.getPrototypeOf(values)).toBe(Object.prototype)
+      expect((values as { isAdmin?: unknown }).isAdmin).toBeUndefined()
+    }
+  })
+
+  test('an SSMClient of another copy of the SDK (a second version in the bundle) reads a path, as it reads names', async () => {
+    const path = `/${uniqueName('shop')}/limits/`
+    await putParameters({ [`${path}max`]: '10', [`${path}table`]: 'orders' })
+    const sdk = anotherCopyOf('@aws-sdk/client-ssm')
+    const client = clients.made(new sdk.SSMClient(motoClientConfig()))
+    expect(client).not.toBeInstanceOf(SSMClient)
+    const handler = middy()
+      .use(configCache({ parameters: { table: `${path}table` }, paths: { limits: path }, prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve([context.config.table, context.config.limits]))
+    expect(await invoke(handler)).toEqual(['orders', { max: '10', table: 'orders' }])
   })
 })

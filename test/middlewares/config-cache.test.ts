@@ -1,5 +1,5 @@
 import middy from '@middy/core'
-import { LabelParameterVersionCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { GetParameterCommand, LabelParameterVersionCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import { configCache, json } from '../../middlewares/config-cache.js'
@@ -344,6 +344,25 @@ describe('configCache against SSM on moto_server', () => {
     await putParameters({ [name]: 'v2' })
     time.advance(61_000)
     expect(await invoke(handler)).toEqual(['v2', 'v1'])
+  })
+
+  test('one SecureString read with and without decrypt, by two properties or by two instances at once: only the decrypting ones hold its value', async () => {
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const ciphertext = (await seedClients().ssm.send(new GetParameterCommand({ Name: names.apiKey }))).Parameter?.Value
+    expect(ciphertext).not.toBe('k-123')
+    const time = movableTime()
+    const handler = middy<unknown, unknown[]>()
+      .use(configCache({ parameters: { sealed: names.apiKey, key: { name: names.apiKey, decrypt: true } }, ttl: '1m', prefetch: false, awsSdkV3Client: client }))
+      .use(configCache({ name: 'plainCopy', parameters: { sealed: names.apiKey }, prefetch: false, awsSdkV3Client: client }))
+      .use(configCache({ name: 'secretCopy', parameters: { key: { name: names.apiKey, decrypt: true } }, prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve([context.config.sealed, context.config.key, context.plainCopy.sealed, context.secretCopy.key, JSON.stringify(context.config)]))
+    const expected = [ciphertext, 'k-123', ciphertext, 'k-123', JSON.stringify({ sealed: ciphertext, key: '[redacted]' })]
+    expect(await Promise.all([invoke(handler), invoke(handler)])).toEqual([expected, expected])
+    time.advance(61_000)
+    expect(await invoke(handler)).toEqual(expected)
+    // One call per instance and decryption mode, shared by the two invocations at once; then the first instance's two again, past its ttl.
+    expect(requests.count('GetParametersCommand')).toBe(6)
   })
 
   test('a parameter that stops decoding keeps its last good value (staleIfError) and does not hold back the others of its batch', async () => {

@@ -251,6 +251,12 @@ describe('s3Object', () => {
     await putObject(bucket, 'notes/readme.txt', 'plain text')
     await putObject(bucket, 'broken.json', '{ not json')
     await putObject(bucket, 'blob.bin', new Uint8Array([0, 1, 2, 255]))
+    // 'café' in Latin-1: its é (0xe9) is no UTF-8.
+    await putObject(bucket, 'notes/latin-1.txt', new Uint8Array([...Buffer.from('caf'), 0xe9]))
+    await putObject(bucket, 'latin-1.json', new Uint8Array([...Buffer.from('{"name":"caf'), 0xe9, ...Buffer.from('"}')]))
+    const byteOrderMark = [0xef, 0xbb, 0xbf]
+    await putObject(bucket, 'notes/bom.txt', new Uint8Array([...byteOrderMark, ...Buffer.from('plain text')]))
+    await putObject(bucket, 'bom.json', new Uint8Array([...byteOrderMark, ...Buffer.from('{"id":"bom"}')]))
   })
 
   test('json, text and bytes; a missing object is undefined', async () => {
@@ -318,6 +324,30 @@ describe('s3Object', () => {
     const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
     expect(error).toBeInstanceOf(CacheLoadError)
     expect((error as Error).message).toMatch(new RegExp(`S3 object "${bucket}/broken.json" is not valid JSON`))
+  })
+
+  test('text or JSON in bytes that are not UTF-8 fails the load with an error naming bucket and key, never text with replacement characters', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'latinText', load: s3Object({ bucket, clientConfig: clientConfig() }), ttl: '1m' }))
+      .use(dataCache({ name: 'latinJson', load: s3Object({ bucket, format: 'json', clientConfig: clientConfig() }), ttl: '1m' }))
+      .handler(async (_event, context) => {
+        const failure = (load: Promise<unknown>) => load.then(() => undefined, (error: unknown) => error)
+        return { text: await failure(context.caches.latinText.get('notes/latin-1.txt')), json: await failure(context.caches.latinJson.get('latin-1.json')) }
+      })
+    const { text, json } = (await invoke(handler)) as { text: unknown; json: unknown }
+    expect(text).toBeInstanceOf(CacheLoadError)
+    expect(json).toBeInstanceOf(CacheLoadError)
+    expect((text as Error).message).toContain(`S3 object "${bucket}/notes/latin-1.txt" is not UTF-8 text: read it with format: 'bytes'`)
+    expect((json as Error).message).toContain(`S3 object "${bucket}/latin-1.json" is not valid JSON: its bytes are not UTF-8 text`)
+    for (const error of [text, json]) expect(`${(error as Error).message} ${String((error as Error).cause)}`).not.toContain('caf')
+  })
+
+  test('a byte order mark before text or JSON is not part of the value', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'bomText', load: s3Object({ bucket, clientConfig: clientConfig() }), ttl: '1m' }))
+      .use(dataCache({ name: 'bomJson', load: s3Object<{ id: string }>({ bucket, format: 'json', clientConfig: clientConfig() }), ttl: '1m' }))
+      .handler(async (_event, context) => [await context.caches.bomText.get('notes/bom.txt'), await context.caches.bomJson.get('bom.json')])
+    expect(await invoke(handler)).toEqual(['plain text', { id: 'bom' }])
   })
 
   test('options are checked at construction', () => {

@@ -2,6 +2,7 @@
 interface SdkPackages {
   readonly '@aws-sdk/client-dynamodb': typeof import('@aws-sdk/client-dynamodb')
   readonly '@aws-sdk/client-s3': typeof import('@aws-sdk/client-s3')
+  readonly '@aws-sdk/client-ssm': typeof import('@aws-sdk/client-ssm')
 }
 
 /**
