@@ -28,6 +28,12 @@ export interface SetOptions extends EntryFreshness, GetOptions {}
 export interface RefreshAheadOptions extends GetOptions {
   /** The caller's deadline: once it aborts, no reload starts, since one would outlive the caller. */
   readonly signal?: AbortSignal
+  /**
+   * With a shared tier, how long before this refresh the others of its round (a warm-up ping fanned
+   * out to many environments) may have begun: a copy in L2 one of them loaded up to this long before
+   * this refresh began serves as a reload here would. Default 0.
+   */
+  readonly roundMs?: number
 }
 
 /** What a refresh ahead came to. */
@@ -36,6 +42,11 @@ export interface RefreshReport {
   readonly refreshed: number
   /** Entries whose reload failed; their last good value is kept. */
   readonly failed: number
+}
+
+/** An entry a refresh ahead reloads, and how long a copy of it in L2 must stay fresh to serve instead. */
+interface DueEntry extends Miss {
+  readonly freshBeyond: number
 }
 
 /** A loaded value with the freshness it is stored with. */
@@ -443,7 +454,9 @@ export class Cache<V> {
 
   /**
    * Reloads every entry that stops being fresh within `horizonMs` and waits for the reloads, so that
-   * no caller meets them stale (a warm-up ping's work). Entries stored under a hashed key are left
+   * no caller meets them stale before then, as far as their ttl reaches (a warm-up ping's work). With
+   * a shared tier, a copy another environment loaded in the same round (`roundMs`) serves instead of
+   * a reload (see `#reloadedBeyond`). Entries stored under a hashed key are left
    * to refresh on their next get. A reload that fails or outlives `timeout` keeps the old value, as
    * does an entry left unreloaded because `signal` aborted first: both count as failed, as does a
    * reload still running when `signal` aborts, which is not waited for any longer. Keys already
@@ -457,18 +470,20 @@ export class Cache<V> {
     const versionSync = this.#versionSync(scope)
     // A version check on a slow L2 can outlast the caller's deadline: no reason to wait past it.
     if (versionSync !== undefined) await unlessAborted(versionSync, signal)
-    const horizon = this.#now() + horizonMs
-    const due: Miss[] = []
+    const now = this.#now()
+    const horizon = now + horizonMs
+    const roundBegan = now - (options?.roundMs ?? 0)
+    const due: DueEntry[] = []
     for (const [storeKey, entry] of this.#store.entries()) {
       const key = callerKeyOf(storeKey)
-      if (key !== undefined && entry.freshUntil <= horizon) due.push({ key, storeKey, read: 'skip' })
+      if (key !== undefined && entry.freshUntil <= horizon) due.push({ key, storeKey, read: 'skip', freshBeyond: this.#reloadedBeyond(entry, roundBegan, horizon) })
     }
     if (signal?.aborted === true) return { refreshed: 0, failed: due.length }
     this.#startReloadBatch(due, scope)
-    const reload = ({ key, storeKey }: Miss): Promise<Fetched<V> | typeof timedOut | undefined> => {
+    const reload = ({ key, storeKey, freshBeyond }: DueEntry): Promise<Fetched<V> | typeof timedOut | undefined> => {
       // Out of time: a reload started now would outlive the caller.
       if (signal?.aborted === true) return Promise.resolve(undefined)
-      const flight = this.#flightFor(key, storeKey, scope, 'skip', horizon)
+      const flight = this.#flightFor(key, storeKey, scope, 'skip', freshBeyond)
       scope?.track(flight)
       // Undefined once the caller is out of time: a reload that another invocation also tracks is
       // left running for it rather than abandoned, and the caller must not wait for it past its deadline.
@@ -485,13 +500,25 @@ export class Cache<V> {
    * Without a shared tier, the due keys not loading yet load together through `loadMany` when the
    * cache has one, as getMany's misses do (a source that throttles sees one call per batch, not one
    * per key). With one, each key takes its lease, so that a ping fanned out to many environments
-   * still loads each key once among them; a copy in L2 as old as ours would only hand back the same
-   * freshness: only one fresh past the horizon will do.
+   * still loads each key once among them (see `#reloadedBeyond` for the copies that serve instead).
    */
   #startReloadBatch(due: readonly Miss[], scope: CacheScope | undefined): void {
     const loadMany = this.#options.loadMany
     if (this.#tier !== undefined || loadMany === undefined) return
     this.#startBatch(due.filter(({ storeKey }) => this.#joinable(storeKey) === undefined), loadMany, scope)
+  }
+
+  /**
+   * How long a copy of `entry` in L2 must stay fresh to serve instead of a reload here: past the
+   * horizon, or as long as a reload begun with the round (`roundBegan`) surely would, whichever
+   * comes first. A reload lasts the entry's own ttl (a loader's `setFreshness`, `negativeTtl` for
+   * "not found"), shortened by `jitter` at most. The horizon alone would ask, of an entry whose ttl
+   * is shorter, what no load gives, and every environment would load every key itself. A copy as
+   * old as this environment's own, from an earlier round, still falls short: it is reloaded.
+   */
+  #reloadedBeyond(entry: Entry<V>, roundBegan: number, horizon: number): number {
+    const surelyFreshFor = (entry.freshUntil - entry.createdAt) * (1 - this.#options.policy.jitter)
+    return Math.min(horizon, roundBegan + surelyFreshFor)
   }
 
   /**

@@ -1,3 +1,4 @@
+import { isMilliseconds } from './duration.js'
 import { mustBe, type CacheOptionsError } from './errors.js'
 import { isRecord, unknownOptionError } from './options.js'
 import type { CacheScope } from './scope.js'
@@ -17,7 +18,7 @@ export const getCall: CallOptionNames = { option: 'options', names: ['scope'], e
 export const setCall: CallOptionNames = { option: 'options', names: [...entryFreshnessNames, 'scope'], example: "{ ttl: '1m' }" }
 /** A loader's `setFreshness`. */
 export const freshnessCall: CallOptionNames = { option: 'freshness', names: entryFreshnessNames, example: "{ ttl: '1m' }" }
-export const refreshAheadCall: CallOptionNames = { option: 'options', names: ['scope', 'signal'], example: '{ scope, signal }' }
+export const refreshAheadCall: CallOptionNames = { option: 'options', names: ['scope', 'signal', 'roundMs'], example: '{ scope, signal, roundMs }' }
 
 /**
  * What `createScope()` makes, told apart by what the engine calls on it rather than by class, so
@@ -31,8 +32,8 @@ const isAbortSignal = (value: unknown): value is AbortSignal =>
 
 /**
  * Why the options object given to one call cannot serve it (not an object, a name `call` does not
- * know, a `scope` or `signal` of the wrong kind), as the factories refuse theirs; undefined when it
- * can. The durations are checked where they are read (`policyWith`).
+ * know, a `scope`, `signal` or `roundMs` of the wrong kind), as the factories refuse theirs;
+ * undefined when it can. The durations are checked where they are read (`policyWith`).
  */
 export const callOptionsError = (options: unknown, call: CallOptionNames): CacheOptionsError | undefined => {
   if (!isRecord(options)) return mustBe(call.option, `an object such as ${call.example}`, options)
@@ -40,6 +41,7 @@ export const callOptionsError = (options: unknown, call: CallOptionNames): Cache
   if (unknownName !== undefined) return unknownName
   if (options.scope !== undefined && !isScope(options.scope)) return mustBe('scope', 'a scope made by createScope()', options.scope)
   if (options.signal !== undefined && !isAbortSignal(options.signal)) return mustBe('signal', 'an AbortSignal', options.signal)
+  if (options.roundMs !== undefined && !isMilliseconds(options.roundMs)) return mustBe('roundMs', 'a number of milliseconds from 0, such as 10000', options.roundMs)
   return undefined
 }
 

@@ -8,6 +8,9 @@ const millisecondsPerUnit: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 
 const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
 const allowed = "a number of seconds or a string such as '500ms', '30s', '5m', '1h', '1d'"
 
+/** A number of milliseconds as written by code, not users: finite, zero or more (a time since the epoch, a window, a spread). */
+export const isMilliseconds = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
+
 /** Parses a duration option into milliseconds, or throws an error naming the option. */
 export const parseDuration = (option: string, value: unknown): number => {
   let milliseconds: number

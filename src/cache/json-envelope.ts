@@ -1,4 +1,4 @@
-import { longestWindowMs } from './duration.js'
+import { isMilliseconds, longestWindowMs } from './duration.js'
 import { freezeParsed } from './freeze.js'
 import type { Entry } from './freshness.js'
 import { isRecord } from './options.js'
@@ -115,10 +115,8 @@ export const envelopeText = (entry: Entry<unknown>, monoNow: number, wallNow: nu
   return `{"c":${createdAt},"t":${ttl},"w":${revalidate},"e":${fallback},${bodyOf(entry.value)}}`
 }
 
-const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
-
 /** A window no valid option could have written (`1e300`, say) would keep a forged or corrupt entry fresh for ever. */
-const isWindow = (value: unknown): value is number => isTime(value) && value <= longestWindowMs
+const isWindow = (value: unknown): value is number => isMilliseconds(value) && value <= longestWindowMs
 
 /**
  * How far ahead of this process's wall clock another's may be. An entry (or a snapshot) made
@@ -134,7 +132,7 @@ export const maxClockSkewMs = 60_000
 export const entryOfEnvelope = <V>(envelope: unknown, monoNow: number, wallNow: number, size: number): Entry<V> | undefined => {
   if (!isRecord(envelope)) return undefined
   const { c: createdAtMs, t: ttl, w: revalidate, e: fallback } = envelope
-  if (!isTime(createdAtMs) || !isWindow(ttl) || ttl === 0 || !isWindow(revalidate) || !isWindow(fallback)) return undefined
+  if (!isMilliseconds(createdAtMs) || !isWindow(ttl) || ttl === 0 || !isWindow(revalidate) || !isWindow(fallback)) return undefined
   if (createdAtMs > wallNow + maxClockSkewMs) return undefined
   let value: unknown
   if (Object.hasOwn(envelope, 'v')) value = envelope.v

@@ -6,11 +6,19 @@ import type { CacheScope } from '../cache/scope.js'
 /**
  * Refreshes, in every registered cache, the entries that would stop being fresh within
  * `horizonMs`, and waits for them and for any load still running (a prefetch started during
- * INIT, say), since no caller is waiting on a ping. Loads still running when `deadline` aborts
- * (after `budgetMs`) count as failed and are abandoned, so none outlives the invocation; one that
- * a concurrent invocation (of a Managed Instance) also tracks is left for it to settle. Never rejects.
+ * INIT, say), since no caller is waiting on a ping. With a shared tier, a copy another environment
+ * loaded up to `roundMs` before this refresh began serves as a reload here would (`Cache.refreshAhead`).
+ * Loads still running when `deadline` aborts (after `budgetMs`) count as failed and are abandoned,
+ * so none outlives the invocation; one that a concurrent invocation (of a Managed Instance) also
+ * tracks is left for it to settle. Never rejects.
  */
-export const refreshRegisteredCaches = async (horizonMs: number, budgetMs: number, scope: CacheScope, deadline: AbortSignal): Promise<RefreshReport> => {
+export const refreshRegisteredCaches = async (
+  horizonMs: number,
+  roundMs: number,
+  budgetMs: number,
+  scope: CacheScope,
+  deadline: AbortSignal,
+): Promise<RefreshReport> => {
   const startedAt = monotonicClock()
   // The reloads are tracked in the scope, so the deadline gives up on them there. A cache's settle
   // below abandons the loads nobody tracks or waits for (a prefetch from INIT, which its caller
@@ -24,7 +32,7 @@ export const refreshRegisteredCaches = async (horizonMs: number, budgetMs: numbe
   try {
     const reports = await Promise.allSettled(
       registeredCaches().map(async ({ cache }) => {
-        const [report] = await Promise.all([cache.refreshAhead(horizonMs, { scope, signal: deadline }), cache.settle(budgetMs)])
+        const [report] = await Promise.all([cache.refreshAhead(horizonMs, { scope, signal: deadline, roundMs }), cache.settle(budgetMs)])
         return report
       }),
     )

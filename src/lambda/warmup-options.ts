@@ -33,7 +33,11 @@ export interface WarmupOptions {
   readonly maxConcurrency?: number
   /** How long a ping sent among others (a fan-out child, a serverless-plugin-warmup ping) holds its environment, so that they land in separate ones. Default '75ms'. */
   readonly childDelay?: Duration
-  /** Longest a ping works before it answers (never past the invocation's end); loads still running are abandoned. Default '10s'. */
+  /**
+   * Longest a ping works before it answers (never past the invocation's end); loads still running
+   * are abandoned. With a shared tier, also how long before this ping another ping of its round may
+   * have loaded a copy that serves here instead of a reload. Default '10s'.
+   */
   readonly maxDuration?: Duration
   /** The Lambda client a fan-out invokes with, used with its own retry settings. */
   readonly awsSdkV3Client?: LambdaClient

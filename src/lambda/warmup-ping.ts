@@ -30,6 +30,8 @@ export interface WarmupAnswer {
 
 export interface PingSettings {
   readonly intervalMs: number
+  /** A ping's longest work: pings that land within it of each other are one round, which loads each entry once (`roundMs` of `Cache.refreshAhead`). */
+  readonly maxDurationMs: number
   readonly childDelayMs: number
   readonly maxConcurrency: number
   readonly invoke: Invoke
@@ -75,7 +77,7 @@ export const answerPing = async (invocation: PingInvocation, settings: PingSetti
   const deadline = deadlineAfter(invocation.budgetMs, 'the warm-up ping')
   try {
     const [refresh, fanOutReport] = await Promise.all([
-      refreshRegisteredCaches(settings.intervalMs, invocation.budgetMs, invocation.scope, deadline.signal),
+      refreshRegisteredCaches(settings.intervalMs, settings.maxDurationMs, invocation.budgetMs, invocation.scope, deadline.signal),
       fanOutOrHold(invocation, settings, deadline.signal),
     ])
     const { ping } = invocation

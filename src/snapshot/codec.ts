@@ -1,5 +1,6 @@
 import { promisify } from 'node:util'
 import { gunzip, gzip } from 'node:zlib'
+import { isMilliseconds } from '../cache/duration.js'
 import { CacheError } from '../cache/errors.js'
 import { isRecord } from '../cache/options.js'
 import { parseJsonSafely } from '../cache/safe-json.js'
@@ -71,8 +72,6 @@ export const encodeSnapshot = async (content: SnapshotContent): Promise<Buffer> 
   return gzipAsync(json)
 }
 
-const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0
-
 /**
  * The snapshot a body holds; undefined for anything else (corrupt or truncated gzip, which fails its
  * CRC or ends early; a body inflating past `maxSnapshotBytes`; JSON that is malformed, poisoned with `__proto__`,
@@ -86,7 +85,7 @@ export const decodeSnapshot = async (body: Uint8Array): Promise<ReadSnapshot | u
     return undefined
   }
   const document = parseJsonSafely(text)
-  if (!isRecord(document) || document.format !== format || typeof document.version !== 'string' || !isTime(document.createdAt)) return undefined
+  if (!isRecord(document) || document.format !== format || typeof document.version !== 'string' || !isMilliseconds(document.createdAt)) return undefined
   if (!isRecord(document.caches)) return undefined
   const caches = new Map<string, readonly unknown[]>()
   for (const [name, records] of Object.entries(document.caches)) {

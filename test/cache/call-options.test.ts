@@ -63,11 +63,14 @@ describe('options given to one call are checked as the factories check theirs', 
     expect(scope.countersFor('get-scope').misses).toBe(1)
   })
 
-  test('refreshAhead refuses a misspelt option and a signal that is no AbortSignal', async () => {
+  test('refreshAhead refuses a misspelt option, a signal that is no AbortSignal and a roundMs that is no count of milliseconds', async () => {
     const cache = cacheOf('refresh-options')
     await expect(cache.refreshAhead(1_000, loose({ singal: AbortSignal.timeout(100) }))).rejects.toThrow(/option "singal" is not an option \(did you mean "signal"\?\)/)
     await expect(cache.refreshAhead(1_000, loose({ signal: 100 }))).rejects.toThrow(/option "signal" must be an AbortSignal; got 100/)
-    expect(await cache.refreshAhead(1_000, { scope: createScope(), signal: AbortSignal.timeout(1_000) })).toEqual({ refreshed: 0, failed: 0 })
+    await expect(cache.refreshAhead(1_000, loose({ roundMs: '10s' }))).rejects.toThrow(/option "roundMs" must be a number of milliseconds from 0, such as 10000; got "10s"/)
+    await expect(cache.refreshAhead(1_000, { roundMs: -1 })).rejects.toThrow(/option "roundMs" must be a number of milliseconds from 0, such as 10000; got -1/)
+    await expect(cache.refreshAhead(1_000, { roundMs: Number.NaN })).rejects.toThrow(/option "roundMs" must be .*; got NaN/)
+    expect(await cache.refreshAhead(1_000, { scope: createScope(), signal: AbortSignal.timeout(1_000), roundMs: 10_000 })).toEqual({ refreshed: 0, failed: 0 })
   })
 })
 

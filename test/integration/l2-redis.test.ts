@@ -1,7 +1,7 @@
 import { createCache, createScope, CacheKind, Outcome, registerCache, Tier } from '../../src/index.js'
 import { cacheFigures, metricGroups } from '../../src/metrics/index.js'
 import { redisStore, type L2Store } from '../../entrypoints/redis.js'
-import { startTcpProxy } from '../harness/index.js'
+import { startTcpProxy, uniqueName } from '../harness/index.js'
 import { blockEventLoop } from '../support/event-loop.js'
 import { closeEnvironments, environments, leaseTakenWithin, linkedTime, rawRedis, recordingLogger, sharedRedisUrl } from './l2-support.js'
 import type { Redis } from 'ioredis'
@@ -508,7 +508,7 @@ test('a secrets cache refuses a shared tier', () => {
 })
 
 describe('refresh ahead over a shared tier', () => {
-  test('reloads from the source: the L2 copy, as old as memory\'s, would not push freshness past the horizon', async () => {
+  test('reloads from the source: the L2 copy, as old as memory\'s, is from an earlier round and would push freshness no further', async () => {
     const env = environments()
     const time = linkedTime()
     let version = 0
@@ -517,7 +517,7 @@ describe('refresh ahead over a shared tier', () => {
     await cache.get('1')
     time.advance(50_000)
 
-    expect(await cache.refreshAhead(300_000)).toEqual({ refreshed: 1, failed: 0 })
+    expect(await cache.refreshAhead(300_000, { roundMs: 10_000 })).toEqual({ refreshed: 1, failed: 0 })
     expect(load).toHaveBeenCalledTimes(2)
     time.advance(30_000)
     expect(await cache.lookup('1')).toMatchObject({ value: { version: 2 }, outcome: Outcome.Hit, tier: Tier.L1 })
@@ -559,5 +559,83 @@ describe('refresh ahead over a shared tier', () => {
     time.advance(30_000)
     expect(await a.lookup('1')).toMatchObject({ value: { name: 'newer' }, outcome: Outcome.Hit, tier: Tier.L1 })
     expect(await a.lookup('3')).toMatchObject({ outcome: Outcome.Hit, tier: Tier.L1 })
+  })
+})
+
+describe('refresh ahead over a shared tier, when the horizon (the ping interval) outruns the ttl', () => {
+  /** Environments of one cache on one Redis, each with its own clock; loads counted by key, each answering `id@round`. */
+  const sharedCache = (options: { readonly jitter?: number; readonly loadMs?: number } = {}) => {
+    const env = environments()
+    const time = linkedTime()
+    const name = uniqueName('ahead-round')
+    let round = 0
+    const loaded: string[] = []
+    const load = async (id: string): Promise<string> => {
+      loaded.push(id)
+      if (options.loadMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.loadMs))
+      return `${id}@${round}`
+    }
+    const environment = () => createCache({ name, load, ttl: '5m', jitter: options.jitter ?? 0, l2: env.store(), now: time.clock() })
+    return { environment, time, loaded, nextRound: () => ++round }
+  }
+  const interval = 6 * 60_000
+
+  test('environments refreshing at once load each key once: each takes the copy the lease holder wrote, though no load can last until the next ping', async () => {
+    const { environment, time, loaded, nextRound } = sharedCache({ loadMs: 20 })
+    const caches = [environment(), environment(), environment()]
+    const ids = Array.from({ length: 12 }, (_, index) => `p${index}`)
+    for (const cache of caches) await cache.getMany(ids)
+    time.advance(4 * 60_000)
+    loaded.length = 0
+    nextRound()
+
+    const reports = await Promise.all(caches.map((cache) => cache.refreshAhead(interval, { roundMs: 10_000 })))
+
+    expect(reports).toEqual(caches.map(() => ({ refreshed: ids.length, failed: 0 })))
+    expect(loaded.sort()).toEqual([...ids].sort())
+    time.advance(4 * 60_000)
+    for (const cache of caches) expect(await cache.lookup('p0')).toEqual({ value: 'p0@1', outcome: Outcome.Hit, tier: Tier.L1 })
+  })
+
+  test('a copy another environment loaded within roundMs before this refresh began serves instead of a reload; one loaded earlier does not', async () => {
+    const { environment, time, loaded, nextRound } = sharedCache()
+    const [pinged, other] = [environment(), environment()]
+    await pinged.getMany(['early', 'in-round'])
+    time.advance(4 * 60_000)
+    nextRound()
+    await other.set('early', 'early, set by the other')
+    time.advance(2_000)
+    await other.set('in-round', 'in-round, set by the other')
+    time.advance(9_000)
+    loaded.length = 0
+
+    expect(await pinged.refreshAhead(interval, { roundMs: 10_000 })).toEqual({ refreshed: 2, failed: 0 })
+
+    expect(loaded).toEqual(['early'])
+    expect(await pinged.lookup('early')).toMatchObject({ value: 'early@1', tier: Tier.L1 })
+    expect(await pinged.lookup('in-round')).toMatchObject({ value: 'in-round, set by the other', tier: Tier.L1 })
+  })
+
+  test('with jitter, a copy of the round serves however short its draw, while its freshness is the one it was written with', async () => {
+    const { environment, time, loaded, nextRound } = sharedCache({ jitter: 0.5 })
+    // The longest ttl for the pinged environment's own entry, the shortest for the other's copy.
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0)
+    const [pinged, other] = [environment(), environment()]
+    await pinged.get('k')
+    time.advance(4 * 60_000)
+    nextRound()
+    random.mockReturnValue(0.999)
+    await other.set('k', 'k, set by the other')
+    time.advance(1_000)
+    loaded.length = 0
+
+    expect(await pinged.refreshAhead(interval, { roundMs: 10_000 })).toEqual({ refreshed: 1, failed: 0 })
+
+    expect(loaded).toEqual([])
+    // The copy's ttl is 5m shortened by 49.95 %: fresh for 150.15 s from its write, 1 s before this refresh.
+    time.advance(148_000)
+    expect(await pinged.lookup('k')).toEqual({ value: 'k, set by the other', outcome: Outcome.Hit, tier: Tier.L1 })
+    time.advance(2_000)
+    expect(await pinged.lookup('k')).toEqual({ value: 'k@1', outcome: Outcome.Miss, tier: Tier.Source })
   })
 })

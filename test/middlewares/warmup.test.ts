@@ -5,7 +5,7 @@ import { contextValuesMiddleware } from '../../middlewares/shared/context-values
 import { invocationOf, onEarlyReturn } from '../../middlewares/shared/invocation.js'
 import { warmup, type WarmupAnswer } from '../../middlewares/warmup.js'
 import type { WarmupOptions } from '../../src/lambda/warmup-options.js'
-import { CacheKind, createCache, registerCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js'
+import { CacheKind, createCache, Outcome, registerCache, Tier, type Cache, type CacheOptions, type Duration } from '../../src/index.js'
 import { redisStore, type L2Store } from '../../entrypoints/redis.js'
 import { awsRestJsonError, startHttpFaultProxy, startTcpProxy, uniqueName, type TcpProxy } from '../harness/index.js'
 import { manualClock } from '../support/clock.js'
@@ -15,6 +15,7 @@ import { recordedMotoFunction } from '../support/invoke-recorder.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
 import { withoutFunctionArn } from '../support/lambda-functions.js'
+import { closeEnvironments, environments, linkedTime } from '../integration/l2-support.js'
 import { forgetProcessWideState } from '../support/process-state.js'
 
 const unregisters: (() => void)[] = []
@@ -243,6 +244,7 @@ describe('warmup: refresh ahead with a shared tier (redis, through a proxy that 
   })
 
   afterEach(async () => {
+    jest.restoreAllMocks()
     proxy.setBlackhole(false)
     await store?.close()
     store = undefined
@@ -252,10 +254,16 @@ describe('warmup: refresh ahead with a shared tier (redis, through a proxy that 
     await proxy.close()
   })
 
-  /** A registered cache on L2 whose first load answers and every later one hangs until abandoned; its namespace version is due for a check. */
+  /**
+   * A registered cache on L2 whose first load answers and every later one hangs until abandoned;
+   * its namespace version is due for a check once its clock moves on. That clock moves the wall
+   * clock along, as an environment's do: the copy it wrote to L2 ages as its own entry does, and is
+   * no newer copy for the refresh to take instead of the reload.
+   */
   const hangingOnL2 = (timeout: Duration, cacheOptions: Partial<CacheOptions<string>> = {}) => {
     store = redisStore({ url: proxy.url('redis'), prefix: `${uniqueName('warm')}:`, timeout })
-    const clock = manualClock()
+    const time = linkedTime()
+    const clock = { now: time.clock(), advance: time.advance }
     const reloads: AbortSignal[] = []
     const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
       if (load.mock.calls.length === 1) return Promise.resolve('old')
@@ -295,6 +303,71 @@ describe('warmup: refresh ahead with a shared tier (redis, through a proxy that 
     await new Promise((resolve) => setTimeout(resolve, 350))
     expect(load).toHaveBeenCalledTimes(1)
     expect(cache.stats().inFlight).toBe(0)
+  })
+})
+
+describe('warmup: one ping round over environments sharing one shared tier (redis)', () => {
+  afterEach(async () => {
+    jest.restoreAllMocks()
+    await closeEnvironments()
+  })
+
+  /**
+   * Three environments of one function on one Redis, each with the products it served before the
+   * round: two found (ttl 5m) and one not found (negativeTtl 3m). Each environment's process
+   * registers only its own cache, so each is registered only while its own ping runs.
+   */
+  const threeEnvironments = async () => {
+    const env = environments()
+    const time = linkedTime()
+    let round = 0
+    const loaded: string[] = []
+    const load = (id: string): Promise<string | undefined> => {
+      loaded.push(id)
+      return Promise.resolve(id === 'gone' ? undefined : `${id}, round ${round}`)
+    }
+    const name = uniqueName('round')
+    const caches = Array.from({ length: 3 }, () => createCache({ name, load, ttl: '5m', negativeTtl: '3m', staleWhileRevalidate: '1m', l2: env.store(), now: time.clock() }))
+    const ids = ['p1', 'p2', 'gone']
+    for (const cache of caches) await cache.getMany(ids)
+    expect(loaded.sort()).toEqual([...ids].sort())
+    loaded.length = 0
+    round = 1
+    /** One ping per environment, one after the other, `skewMs` apart: the round a fan-out makes. */
+    const pingRound = async (interval: Duration, skewMs: number): Promise<WarmupAnswer[]> => {
+      const answers: WarmupAnswer[] = []
+      for (const cache of caches) {
+        const unregister = registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false })
+        try {
+          answers.push(await ping({ interval }))
+        } finally {
+          unregister()
+        }
+        time.advance(skewMs)
+      }
+      return answers
+    }
+    return { caches, ids, loaded, time, pingRound }
+  }
+
+  test.each([
+    ['6m, a minute of slack over the schedule: longer than the ttl', '6m'],
+    ['5m, the ttl', '5m'],
+  ] as const)('interval %s: each entry loads once among the environments; the others take its copy from L2, and serve it fresh', async (_name, interval) => {
+    const { caches, ids, loaded, time, pingRound } = await threeEnvironments()
+    // The next ping: the products are still fresh, and the not-found entry is due too.
+    time.advance(2.5 * 60_000)
+
+    const answers = await pingRound(interval, 400)
+
+    expect(answers.map(({ refreshed, refreshFailed }) => ({ refreshed, refreshFailed }))).toEqual(caches.map(() => ({ refreshed: ids.length, refreshFailed: 0 })))
+    expect(loaded.sort()).toEqual([...ids].sort())
+    // Every environment holds the round's values, fresh, until the ttl from the round is up.
+    time.advance(4 * 60_000)
+    for (const cache of caches) {
+      expect(await Promise.all(['p1', 'p2'].map((id) => cache.lookup(id)))).toEqual(['p1', 'p2'].map((id) => ({ value: `${id}, round 1`, outcome: Outcome.Hit, tier: Tier.L1 })))
+    }
+    expect(loaded.sort()).toEqual([...ids].sort())
   })
 })
 
