@@ -173,6 +173,12 @@ export class Cache<V> {
   readonly #retryAfter = new WeakMap<Entry<V>, number>()
   /** The `loadMany` call each flight of a batch loads with. */
   readonly #batchOf = new WeakMap<Flight<Fetched<V>>, Batch>()
+  /**
+   * Flights that stopped being their key's load while running: superseded by `set`, `delete` or
+   * `clear`, or replaced by a newer load. What the key holds from then on is what the cache was told,
+   * so their callers fall back on nothing older (see `#standIn`).
+   */
+  readonly #retired = new WeakSet<Flight<Fetched<V>>>()
 
   constructor(options: CacheOptions<V>) {
     this.#options = resolveCacheOptions(options)
@@ -629,7 +635,7 @@ export class Cache<V> {
     try {
       result = await flight.wait()
     } catch (error) {
-      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheLoadError(this.name, this.#options.errorKey(key), error, this.#failedLoadSubject(key, flight, error)), scope)
+      return this.#fallBackOrThrow(this.#standIn(storeKey, flight, fallback), new CacheLoadError(this.name, this.#options.errorKey(key), error, this.#failedLoadSubject(key, flight, error)), scope)
     } finally {
       if (scope === undefined) this.#stopWaiting(flight, storeKey)
     }
@@ -638,7 +644,7 @@ export class Cache<V> {
       // another invocation) is joined again once the period is over: this wait starts the next one,
       // so that the hang costs one timeout per period rather than one per get.
       if (storeKey !== undefined && this.#isCurrent(storeKey, flight)) this.#backOff(storeKey)
-      return this.#fallBackOrThrow(this.#standIn(storeKey, fallback), new CacheTimeoutError(this.name, this.#options.errorKey(key), this.#options.timeoutMs ?? 0, this.#options.describeKey(key)), scope)
+      return this.#fallBackOrThrow(this.#standIn(storeKey, flight, fallback), new CacheTimeoutError(this.name, this.#options.errorKey(key), this.#options.timeoutMs ?? 0, this.#options.describeKey(key)), scope)
     }
     // A caller that joined a flight another invocation started waited out its L2 timeout too: the
     // rest of its invocation skips the store, as the starter's does, so that it meets one L2 timeout in all.
@@ -652,9 +658,17 @@ export class Cache<V> {
     return this.#served(result.value, result.outcome, result.tier, scope)
   }
 
-  /** What may stand in for a failed load: the entry the caller saw, else one a flight brought from L2 meanwhile. */
-  #standIn(storeKey: string | undefined, fallback: Entry<V> | undefined): Entry<V> | undefined {
-    return fallback ?? (storeKey === undefined ? undefined : this.#store.get(storeKey))
+  /**
+   * What may stand in for `flight`'s failure: what memory holds for the key now (an entry a flight
+   * brought from L2 meanwhile, newer than any it held before), else the entry the caller saw (evicted
+   * since). Once the flight was superseded, only what memory holds: the value `set` since, nothing
+   * after `delete` or `clear`, as if the entry the caller saw were gone. Read without touching
+   * recency: the get that saw the entry has already counted as its use.
+   */
+  #standIn(storeKey: string | undefined, flight: Flight<Fetched<V>>, seen: Entry<V> | undefined): Entry<V> | undefined {
+    if (storeKey === undefined) return undefined
+    const held = this.#store.peek(storeKey)
+    return this.#retired.has(flight) ? held : (held ?? seen)
   }
 
   #fallBackOrThrow(fallback: Entry<V> | undefined, error: CacheError, scope: CacheScope | undefined): Lookup<V> {
@@ -736,7 +750,8 @@ export class Cache<V> {
     // `#joinable`): no longer current, its late answer is dropped; callers still waiting for it keep
     // it running until the last of them leaves (`#stopWaiting`), else it is abandoned now, as nobody
     // will ask for it again.
-    this.#inFlight.get(storeKey)?.abandonIfUnwanted()
+    const replaced = this.#inFlight.get(storeKey)
+    if (replaced !== undefined) this.#retire(replaced)
     this.#inFlight.set(storeKey, flight)
     return flight
   }
@@ -750,13 +765,19 @@ export class Cache<V> {
     const flight = this.#inFlight.get(storeKey)
     if (flight === undefined) return
     this.#inFlight.delete(storeKey)
-    flight.abandonIfUnwanted()
+    this.#retire(flight)
   }
 
   #supersedeAll(): void {
     const flights = [...this.#inFlight.values()]
     this.#inFlight.clear()
-    for (const flight of flights) flight.abandonIfUnwanted()
+    for (const flight of flights) this.#retire(flight)
+  }
+
+  /** `flight` is no longer its key's load (superseded or replaced): it is abandoned now when nobody wants it. */
+  #retire(flight: Flight<Fetched<V>>): void {
+    this.#retired.add(flight)
+    flight.abandonIfUnwanted()
   }
 
   /**
@@ -779,9 +800,13 @@ export class Cache<V> {
     return entry !== undefined && now < (this.#retryAfter.get(entry) ?? Number.NEGATIVE_INFINITY)
   }
 
-  /** The refresh of `storeKey` failed or outlived `timeout`: its stale entry, if any, is served without a source call for a while. */
+  /**
+   * The refresh of `storeKey` failed or outlived `timeout`: its stale entry, if any, is served without
+   * a source call for a while. Read without touching recency: a refresh that keeps failing (a warm-up
+   * ping's, say) is no use of the entry, and must not keep one nobody reads from being evicted.
+   */
   #backOff(storeKey: string): void {
-    const entry = this.#store.get(storeKey)
+    const entry = this.#store.peek(storeKey)
     if (entry !== undefined && this.#options.retryAfterErrorMs > 0) this.#retryAfter.set(entry, this.#now() + this.#options.retryAfterErrorMs)
   }
 
@@ -801,13 +826,17 @@ export class Cache<V> {
     }
   }
 
-  /** The keys of `keys` a get would load now: neither fresh, nor loading, nor served stale without a load while their refresh backs off. */
+  /**
+   * The keys of `keys` a get would load now: neither fresh, nor loading, nor served stale without a
+   * load while their refresh backs off. Read without touching recency: a prefetch uses no value, and
+   * `getMany` reads each key again as it serves it.
+   */
   #missesOf(keys: readonly string[]): Miss[] {
     const now = this.#now()
     const misses: Miss[] = []
     for (const key of keys) {
       const storeKey = storeKeyOf(key)
-      const entry = this.#store.get(storeKey)
+      const entry = this.#store.peek(storeKey)
       const phase = phaseOf(entry, now)
       // A key in its retryAfterError period is served stale without a load; one past every window has nothing to serve, and loads.
       if (this.#joinable(storeKey) !== undefined || phase === Phase.Fresh || (phase !== Phase.Expired && this.#backingOff(entry, now))) continue

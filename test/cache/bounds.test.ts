@@ -1,4 +1,5 @@
-import { createCache, createScope, Outcome } from '../../src/index.js'
+import { CacheLoadError, createCache, createScope, Outcome, type Cache } from '../../src/index.js'
+import { manualClock } from '../support/clock.js'
 
 const loadKey = (key: string): Promise<string> => Promise.resolve(`value of ${key}`)
 
@@ -13,6 +14,51 @@ describe('L1 bounds', () => {
     expect(cache.stats()).toMatchObject({ entries: 2, evictions: 1 })
     expect((await cache.lookup('a')).outcome).toBe(Outcome.Hit)
     expect((await cache.lookup('b')).outcome).toBe(Outcome.Miss)
+  })
+
+  describe('recency counts reads by callers, not the engine\'s own look at an entry', () => {
+    /** The keys memory holds, in the order they were written. */
+    const held = (cache: Cache<string>): string[] => [...cache.peekEntries()].map(([key]) => key)
+    const readInOrder = async (cache: Cache<string>, keys: readonly string[]): Promise<void> => {
+      for (const key of keys) await cache.get(key)
+    }
+
+    test('a refresh ahead that keeps failing (a warm-up ping) does not keep an entry nobody reads from being evicted', async () => {
+      const clock = manualClock()
+      const load = jest.fn().mockResolvedValueOnce('a').mockRejectedValue(new Error('source down'))
+      const cache = createCache<string>({ name: 'lru-backoff', load, ttl: '1s', staleIfError: '1h', l1: { maxEntries: 2 }, now: clock.now })
+      await cache.get('a')
+      await cache.set('b', 'b', { ttl: '1h' })
+      await readInOrder(cache, ['b'])
+      expect(await cache.refreshAhead(5_000)).toEqual({ refreshed: 0, failed: 1 })
+
+      await cache.set('c', 'c')
+      expect(held(cache)).toEqual(['b', 'c'])
+    })
+
+    test('a get whose load fails does not move the entry it could not stand in with', async () => {
+      const clock = manualClock()
+      const load = jest.fn().mockResolvedValueOnce('a').mockRejectedValue(new Error('source down'))
+      const cache = createCache<string>({ name: 'lru-stand-in', load, ttl: '1s', l1: { maxEntries: 2 }, now: clock.now })
+      await cache.get('a')
+      await cache.set('b', 'b', { ttl: '1h' })
+      clock.advance(2_000)
+      const failing = cache.get('a').catch((error: unknown) => error)
+      await readInOrder(cache, ['b'])
+      expect(await failing).toBeInstanceOf(CacheLoadError)
+
+      await cache.set('c', 'c')
+      expect(held(cache)).toEqual(['b', 'c'])
+    })
+
+    test('a prefetch of a key that is fresh uses no value, and moves nothing', async () => {
+      const cache = createCache<string>({ name: 'lru-prefetch', load: (key) => key, ttl: '1h', l1: { maxEntries: 2 } })
+      await readInOrder(cache, ['a', 'b'])
+      cache.prefetch(['a'])
+
+      await cache.set('c', 'c')
+      expect(held(cache)).toEqual(['b', 'c'])
+    })
   })
 
   test('l1Bounds tells the bounds a cache keeps to, its defaults filled in', () => {

@@ -78,12 +78,28 @@ describe('load timeout', () => {
   })
 
   test('a caller whose load stays silent after a thaw still times out, one timeout after the thaw', async () => {
-    const cache = createCache({ name: 'frozen-silent', load: () => new Promise<string>(() => undefined), ttl: '1m', timeout: '50ms' })
-    const waiting = cache.get('k')
+    const load = jest.fn(() => new Promise<string>(() => undefined))
+    const cache = createCache({ name: 'frozen-silent', load, ttl: '1m', timeout: '50ms' })
+    const events: string[] = []
+    const waiting = cache.get('k').catch((error: unknown) => {
+      events.push(`timed out: ${cache.stats().loadTimeouts} load timeout`)
+      return error
+    })
     blockEventLoop(1_100)
-    const thawed = performance.now()
-    await expect(waiting).rejects.toThrow(/timed out/)
-    expect(performance.now() - thawed).toBeGreaterThanOrEqual(45)
+    // Set at the thaw and due 5 ms before a timeout started over there: it fires first unless the
+    // timers that fired at the thaw ended the wait and the load rather than starting them over.
+    const beforeTimeout = new Promise<void>((resolve) => {
+      setTimeout(() => {
+        events.push(`45 ms after the thaw: ${cache.stats().loadTimeouts} load timeouts`)
+        resolve()
+      }, 45)
+    })
+
+    expect(await waiting).toBeInstanceOf(CacheTimeoutError)
+    await beforeTimeout
+    expect(events).toEqual(['45 ms after the thaw: 0 load timeouts', 'timed out: 1 load timeout'])
+    expect(cache.stats()).toMatchObject({ loads: 1, loadTimeouts: 1, errors: 1 })
+    expect(load).toHaveBeenCalledTimes(1)
     await cache.settle(0)
   })
 

@@ -1,4 +1,5 @@
-import { createCache, Outcome, type Cache } from '../../src/index.js'
+import { CacheLoadError, CacheTimeoutError, createCache, Outcome, type Cache } from '../../src/index.js'
+import type { Entry } from '../../src/cache/freshness.js'
 import { manualClock } from '../support/clock.js'
 import { deferred, flushPromises } from '../support/deferred.js'
 
@@ -72,5 +73,76 @@ describe('set, delete and clear', () => {
   test('set validates its own durations, rejecting as a get does', async () => {
     const cache = createCache({ name: 'set-options', load: () => 'v', ttl: '1m' })
     await expect(cache.set('k', 'v', { ttl: '-1s' })).rejects.toThrow(/option "ttl"/)
+  })
+})
+
+describe('a caller in the fallback phase whose load fails after a write superseded it', () => {
+  /** A cache whose 'old' value of 'k' is stale within staleIfError, and a lookup of it waiting for the reload `load` answers next. */
+  const waitingInFallback = async (name: string, reload: Promise<string>) => {
+    const clock = manualClock()
+    const load = jest.fn().mockResolvedValueOnce('old').mockReturnValueOnce(reload)
+    const cache = createCache<string>({ name, load, ttl: '1s', staleIfError: '1h', timeout: '50ms', now: clock.now })
+    await cache.get('k')
+    clock.advance(2_000)
+    const waiting = cache.lookup('k').catch((error: unknown) => error)
+    expect(load).toHaveBeenCalledTimes(2)
+    return { cache, waiting, clock }
+  }
+
+  test('set: is served the value set, never the older one it saw', async () => {
+    const reload = deferred<string>()
+    const { cache, waiting } = await waitingInFallback('fallback-after-set', reload.promise)
+    await cache.set('k', 'new')
+    reload.reject(new Error('source down'))
+    expect(await waiting).toMatchObject({ value: 'new', outcome: Outcome.StaleOnError })
+    expect(await cache.lookup('k')).toMatchObject({ value: 'new', outcome: Outcome.Hit })
+  })
+
+  test('set: the same when the load outlives its timeout', async () => {
+    const { cache, waiting } = await waitingInFallback('fallback-after-set-timeout', new Promise<string>(() => undefined))
+    await cache.set('k', 'new')
+    expect(await waiting).toMatchObject({ value: 'new', outcome: Outcome.StaleOnError })
+    await cache.settle(0)
+  })
+
+  test.each([
+    ['delete', async (cache: Cache<string>) => { await cache.delete('k') }],
+    ['clear', (cache: Cache<string>) => cache.clear()],
+  ] as const)('%s: fails as if the entry were gone, and is counted an error', async (write, forget) => {
+    const reload = deferred<string>()
+    const { cache, waiting } = await waitingInFallback(`fallback-after-${write}`, reload.promise)
+    await forget(cache)
+    reload.reject(new Error('source down'))
+    expect(await waiting).toBeInstanceOf(CacheLoadError)
+    expect(cache.stats()).toMatchObject({ errors: 1, staleOnError: 0 })
+  })
+
+  test('delete: the same when the load outlives its timeout', async () => {
+    const { cache, waiting } = await waitingInFallback('fallback-after-delete-timeout', new Promise<string>(() => undefined))
+    await cache.delete('k')
+    expect(await waiting).toBeInstanceOf(CacheTimeoutError)
+    await cache.settle(0)
+  })
+
+  test('a load replaced after a freeze, then the key deleted: its caller is not served the value it saw', async () => {
+    const hung = new Promise<string>(() => undefined)
+    const { cache, waiting, clock } = await waitingInFallback('fallback-after-replace-delete', hung)
+    // Thawed a minute later: the next get does not join the silent load but replaces it.
+    clock.advance(60_000)
+    const replacing = cache.get('k')
+    await cache.delete('k')
+    expect(await waiting).toBeInstanceOf(CacheTimeoutError)
+    await replacing
+    await cache.settle(0)
+  })
+
+  test('with no write, a newer entry memory took meanwhile (a snapshot restored) stands in rather than the one the caller saw', async () => {
+    const reload = deferred<string>()
+    const { cache, waiting, clock } = await waitingInFallback('fallback-after-adopt', reload.promise)
+    const [[storeKey, seen]] = [...cache.peekEntries()] as [[string, Entry<string>]]
+    const now = clock.now()
+    expect(cache.adoptEntries([[storeKey, { ...seen, value: 'restored', createdAt: now, freshUntil: now - 1, revalidateUntil: now - 1 }]])).toBe(1)
+    reload.reject(new Error('source down'))
+    expect(await waiting).toMatchObject({ value: 'restored', outcome: Outcome.StaleOnError })
   })
 })
