@@ -278,6 +278,7 @@ export const configCache = <const N extends string = 'config', const P extends R
   registerCache({ cache, kind: CacheKind.Config, secret: false })
 
   return contextValuesMiddleware({
+    middleware: 'configCache',
     cache,
     contextName: cache.name,
     entries,

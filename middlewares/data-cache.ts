@@ -12,7 +12,8 @@ import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
-import { refuseReservedName, requireRecord } from './shared/cache-options.js'
+import { isRecord, refuseReservedName, requireRecord } from './shared/cache-options.js'
+import { claimDataCacheName, occupiedError, type ContextOwner } from './shared/context-names.js'
 import { invocationOf, readingBefore, resolveSettleBudget, settleIfPending, settleOnEarlyReturn } from './shared/invocation.js'
 import { describePrincipalKey, keyWithoutPrincipal, principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
@@ -168,6 +169,11 @@ class CachedHandle<V> implements DataCacheHandle<V> {
   readonly #byPrincipal: boolean
   readonly #principal: string | undefined
 
+  /** The name of the cache behind `value` when it is a handle of this kind. */
+  static cacheNameOf(value: object): string | undefined {
+    return #cache in value ? value.#cache.name : undefined
+  }
+
   constructor(cache: Cache<V | undefined>, scope: CacheScope, byPrincipal: boolean, principal: string | undefined) {
     this.#cache = cache
     this.#scope = scope
@@ -221,6 +227,11 @@ class LoadOnlyHandle<V> implements DataCacheHandle<V> {
   readonly #cache: Cache<V | undefined>
   readonly #options: InvocationOptions
 
+  /** The name of the cache behind `value` when it is a handle of this kind. */
+  static cacheNameOf(value: object): string | undefined {
+    return #cache in value ? value.#cache.name : undefined
+  }
+
   constructor(cache: Cache<V | undefined>, scope: CacheScope) {
     this.#cache = cache
     this.#options = new InvocationOptions(scope)
@@ -252,6 +263,17 @@ class LoadOnlyHandle<V> implements DataCacheHandle<V> {
   clear(): Promise<void> {
     return this.#cache.clear(this.#options)
   }
+}
+
+/**
+ * Whether `caches` (the context's, before this cache's handle goes in) shows that the value under
+ * `name` is one a dataCache of that name left there: the context was handed in again, as a test
+ * may hand one to every invocation, and that value is this cache's to replace.
+ */
+const leftByNamesake = (caches: unknown, name: string): boolean => {
+  const handle = isRecord(caches) ? caches[name] : undefined
+  if (typeof handle !== 'object' || handle === null) return false
+  return (CachedHandle.cacheNameOf(handle) ?? LoadOnlyHandle.cacheNameOf(handle)) === name
 }
 
 const resolveScope = (value: unknown): boolean => {
@@ -300,6 +322,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     ...engineLoaders(name, byPrincipal, load, loadMany),
   })
   registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false, scope: byPrincipal ? 'principal' : 'shared' })
+  const owner: ContextOwner = { description: `dataCache ${JSON.stringify(name)}` }
 
   /** Synchronous when the event's value is fresh in memory, the warm invocation's case: Middy then awaits nothing. */
   const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = (request) => {
@@ -315,6 +338,11 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     const handle = byPrincipal && principal === undefined ? new LoadOnlyHandle(cache, scope) : new CachedHandle(cache, scope, byPrincipal, principal)
     const context = request.context as unknown as Record<string, unknown>
     const caches: unknown = context.caches
+    const existing = context[name]
+    claimDataCacheName(invocation, name, owner, existing)
+    if (key !== undefined && existing !== undefined && !leftByNamesake(caches, name)) {
+      throw occupiedError(owner, `context.${name}`, existing, 'which its value would replace')
+    }
     context.caches = { ...(typeof caches === 'object' && caches !== null ? caches : {}), [name]: handle }
     if (key === undefined) return undefined
     const eventKey = key(request.event, request.context)

@@ -280,6 +280,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   const refreshOn = options.refreshOn
 
   return contextValuesMiddleware({
+    middleware: 'secretsCache',
     cache,
     contextName: cache.name,
     entries,

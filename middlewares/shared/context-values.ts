@@ -1,7 +1,8 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Cache } from '../../src/cache/cache.js'
 import { CacheError, quotedKey } from '../../src/cache/errors.js'
-import { invocationOf, readingBefore, settleIfPending, settleOnEarlyReturn } from './invocation.js'
+import { holderRecord, mergeWith, ownOrigins, recordHolder, refuseDataCacheName, type ContextOwner, type HolderRecord } from './context-names.js'
+import { invocationOf, readingBefore, settleIfPending, settleOnEarlyReturn, type Invocation } from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
 export interface ContextEntry {
@@ -31,6 +32,8 @@ export const describeEntryKeys = (contextName: string, entries: readonly Context
 }
 
 export interface ContextValuesOptions {
+  /** The middleware, as errors name it: `configCache`. */
+  readonly middleware: string
   readonly cache: Cache<unknown>
   /** The context property the values land on. */
   readonly contextName: string
@@ -96,8 +99,11 @@ const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean => {
  * served) in one `getMany` before the handler, refreshes settled after it within a budget.
  */
 export const contextValuesMiddleware = (options: ContextValuesOptions): MiddlewareObj => {
-  const { cache, contextName, entries, prefetch, settleBudgetMs, holderFor, onHandlerError } = options
+  const { middleware, cache, contextName, entries, prefetch, settleBudgetMs, holderFor, onHandlerError } = options
   const property = contextProperty(contextName)
+  const owner: ContextOwner = { description: `${middleware} ${JSON.stringify(contextName)}` }
+  const origins = ownOrigins(owner, new Map(entries.map((entry) => [entry.property, entry.label])))
+  const ownRecord: HolderRecord = { placedBy: owner, owners: [owner], origins }
   // Frozen: the cache answers a frozen array of keys asked again from its last read.
   const keys = Object.freeze(entries.map((entry) => entry.key))
   // During INIT, waited for by nobody: the first invocation joins these loads. One a freeze left
@@ -121,29 +127,37 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
   // it until a value changes, and a warm invocation builds nothing. Concurrent invocations only read it.
   let lastHolder: Readonly<Record<string, unknown>> | undefined
   let lastLoaded: readonly unknown[] = []
-  // Every holder this middleware put on a context: held weakly, and only consulted when the context
-  // already has something under the name, which the runtime's new context per invocation never has.
-  const placed = new WeakSet<object>()
 
-  const placeOnContext = (request: Request, loaded: readonly unknown[]): void => {
-    const context = request.context as unknown as LambdaContextRecord
-    const existing = property.read(context)
-    // Something else put an object under this name before us: keep its properties. What we put there
-    // ourselves, on a context reused across invocations, is not merged again.
-    if (existing !== undefined && !(typeof existing === 'object' && existing !== null && placed.has(existing))) {
-      const merged = holderOf(existing, loaded)
-      placed.add(merged)
-      property.write(context, merged)
-      return
-    }
+  const placeAlone = (context: LambdaContextRecord, loaded: readonly unknown[]): void => {
     if (lastHolder === undefined || !sameValues(lastLoaded, loaded)) {
       lastHolder = holderOf(undefined, loaded)
-      placed.add(lastHolder)
+      recordHolder(lastHolder, ownRecord)
     }
     // Kept even when equal: the cache hands back the very same array while its values hold, so the
     // next comparison is one identity check.
     lastLoaded = loaded
     property.write(context, lastHolder)
+  }
+
+  const placeOnContext = (request: Request, invocation: Invocation, loaded: readonly unknown[]): void => {
+    const context = request.context as unknown as LambdaContextRecord
+    const existing = property.read(context)
+    // The warm path of a chain without a dataCache before this middleware: nothing to look up.
+    if (existing === undefined && invocation.dataCacheNames === undefined) {
+      placeAlone(context, loaded)
+      return
+    }
+    refuseDataCacheName(invocation, contextName, owner)
+    // What this middleware put there itself, on a context handed in again, is not merged again.
+    if (existing === undefined || holderRecord(existing)?.placedBy === owner) {
+      placeAlone(context, loaded)
+      return
+    }
+    // Another holder of the suite's values under this name, or an object something else put there: kept, with ours beside.
+    const { kept, record } = mergeWith(existing, owner, origins, `context.${contextName}`)
+    const merged = holderOf(kept, loaded)
+    recordHolder(merged, record)
+    property.write(context, merged)
   }
 
   /** Synchronous when every value is fresh in memory, the warm invocation's case: Middy then awaits nothing. */
@@ -152,12 +166,12 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     const scope = invocation.scope
     const fresh = cache.getManyIfFresh(keys, scope, readingBefore(invocation, cache.clock))
     if (fresh !== undefined) {
-      placeOnContext(request, fresh)
+      placeOnContext(request, invocation, fresh)
       return undefined
     }
     invocation.waitedInBefore = true
     return cache.getMany(keys, { scope }).then((loaded) => {
-      placeOnContext(request, loaded)
+      placeOnContext(request, invocation, loaded)
       settleOnEarlyReturn(request, settleBudgetMs)
     })
   }

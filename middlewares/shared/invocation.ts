@@ -2,6 +2,7 @@ import { CacheScope, type SettleReport } from '../../src/cache/index.js'
 import { monotonicClock, type Clock } from '../../src/cache/clock.js'
 import { boundedDuration } from '../../src/cache/duration.js'
 import { processWideKey } from '../../src/cache/process-state.js'
+import type { ContextOwner } from './context-names.js'
 import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
 /**
@@ -31,6 +32,12 @@ export class Invocation {
    * fresh. See `readingBefore`.
    */
   waitedInBefore = false
+  /**
+   * The names the chain's dataCaches took in this invocation, each with the cache that took it (see
+   * `context-names.ts`). Undefined until a dataCache runs: configCache and secretsCache, whose warm
+   * path cannot afford a lookup of their own name, look it up only then.
+   */
+  dataCacheNames: Map<string, ContextOwner> | undefined
 
   /** Made when asked (metrics, a warm-up answer): a warm invocation that asks nothing makes nothing. */
   get start(): InvocationStart {

@@ -39,6 +39,9 @@ const hidingAll = redactingPrototype('all')
 const redacted = <T extends Record<string, unknown>>(values: T, hidden: Hidden = 'all'): T =>
   Object.assign(Object.create(hidden === 'all' ? hidingAll : redactingPrototype(hidden)) as T, values)
 
+/** Whether `value` is an object holding values it hides, whichever copy of the package made it. */
+export const isRedacted = (value: object): boolean => hiddenKey in value
+
 /** The names whose values `holder` hides; none unless it is a redacted object. */
 const hiddenNamesOf = (holder: object): ReadonlySet<string> => {
   const hidden = (holder as { readonly [hiddenKey: symbol]: Hidden | undefined })[hiddenKey]

@@ -1,14 +1,16 @@
-import middy from '@middy/core'
+import middy, { type MiddlewareObj } from '@middy/core'
 import { GetParameterCommand, LabelParameterVersionCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import { configCache, json } from '../../middlewares/config-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
+import { holderHiding } from '../../middlewares/shared/redacted.js'
 import { createSecret, putParameters, seedClients, startHttpFaultProxy, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { movableTime } from '../support/clock.js'
 import { flushPromises } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
+import { lambdaContext } from '../support/lambda-context.js'
 import { forgetProcessWideState } from '../support/process-state.js'
 import { lastRegisteredCache } from '../support/registered-caches.js'
 import { testClients } from '../support/sdk-clients.js'
@@ -319,6 +321,74 @@ describe('configCache against SSM on moto_server', () => {
       .use(configCache({ parameters: { table: names.feature }, prefetch: false, awsSdkV3Client: ssmClient() }))
       .handler((_event, context) => Promise.resolve([context.settings.table, context.config.table]))
     expect(await invoke(handler)).toEqual(['products', 'on'])
+  })
+
+  test('two instances sharing a name merge their values into one object, decrypted ones redacted, on every invocation and on a context handed in again', async () => {
+    const handler = middy()
+      .use(configCache({ parameters: { table: names.table }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .use(configCache({ parameters: { feature: names.feature, apiKey: { name: names.apiKey, decrypt: true } }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler((_event, context) => Promise.resolve([{ ...context.config }, JSON.stringify(context.config)]))
+    const expected = [{ table: 'products', feature: 'on', apiKey: 'k-123' }, JSON.stringify({ table: 'products', feature: 'on', apiKey: '[redacted]' })]
+    for (let invocation = 0; invocation < 3; invocation++) expect(await invoke(handler)).toEqual(expected)
+    const reused = lambdaContext()
+    for (let invocation = 0; invocation < 3; invocation++) expect(await invoke(handler, {}, reused)).toEqual(expected)
+  })
+
+  test('two instances sharing a name and a property: an error naming both parameters and the property, on every invocation; the handler never runs', async () => {
+    const body = jest.fn(() => Promise.resolve('ran'))
+    const handler = middy()
+      .use(configCache({ parameters: { table: names.table }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .use(configCache({ parameters: { region: names.regions, table: names.feature }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler(body)
+    for (let invocation = 0; invocation < 2; invocation++) {
+      await expect(invoke(handler)).rejects.toThrow(
+        `middy-cache: configCache "config" (parameter "${names.table}") and configCache "config" (parameter "${names.feature}") both put a value on context.config.table: give one of the two properties another name`,
+      )
+    }
+    expect(body).not.toHaveBeenCalled()
+  })
+
+  const elsewhere = "something other than this suite's caches (another middleware, or the context the function was invoked with)"
+  /** A middleware of the user's that puts `value` on context.config before configCache runs. */
+  const puttingConfig = (value: unknown): MiddlewareObj => ({
+    before: (request) => {
+      ;(request.context as unknown as Record<string, unknown>).config = value
+    },
+  })
+
+  test.each([
+    ['a string', 'eu-west-1'],
+    ['a number', 42],
+    ['null', null],
+    ['an array', ['eu-west-1']],
+    ['a function', () => 'eu-west-1'],
+    ['an instance of a class', new Map([['region', 'eu-west-1']])],
+  ])('%s another middleware put under its name: an error naming the cache and the property, not a value dropped', async (kind, value) => {
+    const handler = middy()
+      .use(puttingConfig(value))
+      .use(configCache({ parameters: { table: names.table }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler(() => Promise.resolve('ran'))
+    await expect(invoke(handler)).rejects.toThrow(
+      `middy-cache: configCache "config" cannot use context.config: it already holds ${kind} from ${elsewhere}, which holds no properties its values could be merged with; give the cache another name`,
+    )
+  })
+
+  test('an object another middleware put under its name keeps its properties beside the values (a redacted holder keeps its redaction); one of the same property is an error', async () => {
+    const config = configCache({ parameters: { table: names.table }, prefetch: false, awsSdkV3Client: ssmClient() })
+    const readConfig = (_event: unknown, context: { config: object }) => Promise.resolve([{ ...context.config }, JSON.stringify(context.config)])
+    const withRegion = middy().use(puttingConfig({ region: 'eu-west-1' })).use(config).handler(readConfig)
+    expect(await invoke(withRegion)).toEqual([{ region: 'eu-west-1', table: 'products' }, JSON.stringify({ region: 'eu-west-1', table: 'products' })])
+    const withoutPrototype = middy().use(puttingConfig(Object.assign(Object.create(null) as object, { region: 'eu-west-1' }))).use(config).handler(readConfig)
+    const [values] = (await invoke(withoutPrototype)) as [object, string]
+    expect(values).toEqual({ region: 'eu-west-1', table: 'products' })
+    // As a copy of the package that records nothing of its holders would put one there.
+    const redacted = middy().use(puttingConfig(holderHiding({ token: 't-1' }, 'all'))).use(config).handler(readConfig)
+    expect(await invoke(redacted)).toEqual([{ token: 't-1', table: 'products' }, JSON.stringify({ token: '[redacted]', table: 'products' })])
+
+    const withTable = middy().use(puttingConfig({ table: 'orders' })).use(config).handler(readConfig)
+    await expect(invoke(withTable)).rejects.toThrow(
+      `middy-cache: ${elsewhere} and configCache "config" (parameter "${names.table}") both put a value on context.config.table: give one of the two properties another name`,
+    )
   })
 
   test('a per-parameter ttl overrides the cache ttl', async () => {

@@ -17,7 +17,7 @@ const requestFor = (): Request => ({ event: {}, context: lambdaContext(10_000), 
 
 const middlewareOver = (load: (key: string) => unknown, clock = manualClock()) => {
   const cache = createCache<unknown>({ name: 'values', load, ttl: '1m', staleWhileRevalidate: '1m', negativeTtl: '1m', now: clock.now })
-  const middleware = contextValuesMiddleware({ cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
+  const middleware = contextValuesMiddleware({ middleware: 'configCache', cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
   // Middy types hook results as any; what matters here is whether they are promises.
   const run = {
     before: (request: Request): unknown => middleware.before?.(request) as unknown,
@@ -81,7 +81,7 @@ describe('the values middleware behind configCache and secretsCache', () => {
       return new Promise(() => undefined)
     }
     const cache = createCache<unknown>({ name: 'answered-early', load, ttl: '1m', staleWhileRevalidate: '1m', now: clock.now })
-    const middleware = contextValuesMiddleware({ cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 10, holderFor: () => ({}) })
+    const middleware = contextValuesMiddleware({ middleware: 'configCache', cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 10, holderFor: () => ({}) })
     const handler = middy({ requestEnd: flushOnEarlyReturn })
       .use(middleware)
       .use({ before: () => 'the stored answer' })
@@ -104,7 +104,7 @@ describe('the values middleware behind configCache and secretsCache', () => {
   test.each(['config', 'settings'])('what another middleware put under the name (%s) is merged; what this one put there before is not merged again', async (name) => {
     const cache = createCache<unknown>({ name: 'merged', load: (key: string) => `value of ${key}`, ttl: '1m' })
     const spreading = (existing: unknown): Record<string, unknown> => (typeof existing === 'object' && existing !== null ? { ...existing } : {})
-    const middleware = contextValuesMiddleware({ cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: spreading })
+    const middleware = contextValuesMiddleware({ middleware: 'configCache', cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: spreading })
     const before = (request: Request): unknown => middleware.before?.(request) as unknown
 
     const fresh = requestFor()
@@ -138,7 +138,7 @@ describe('the values middleware behind configCache and secretsCache', () => {
       const config = createCache<unknown>({ name: 'config', load: loadSlowly, ttl: '10s' })
       const secrets = createCache<unknown>({ name: 'secrets', load: (key: string) => `${key} v${version}`, ttl: '12s' })
       const middlewares = [config, secrets].map((cache) =>
-        contextValuesMiddleware({ cache, contextName: cache.name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) }),
+        contextValuesMiddleware({ middleware: 'configCache', cache, contextName: cache.name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) }),
       )
       const before = async (request: Request): Promise<void> => {
         for (const middleware of middlewares) await middleware.before?.(request)
@@ -160,7 +160,7 @@ describe('the values middleware behind configCache and secretsCache', () => {
   test('a warm invocation of two such middlewares over the default clock reads the clock once, when its state is made', async () => {
     const middlewares = ['config', 'secrets'].map((name) => {
       const cache = createCache<unknown>({ name, load: (key: string) => `${name} ${key}`, ttl: '1h' })
-      return contextValuesMiddleware({ cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
+      return contextValuesMiddleware({ middleware: 'configCache', cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
     })
     const invokeBoth = async (request: Request): Promise<void> => {
       for (const middleware of middlewares) await middleware.before?.(request)
@@ -186,7 +186,7 @@ describe('the values middleware behind configCache and secretsCache', () => {
       return signals.length <= 2 ? new Promise<string>(() => undefined) : Promise.resolve(`value of ${key}`)
     }
     const cache = createCache<unknown>({ name: 'prefetch-hung', load, ttl: '1h', now: clock.now })
-    const middleware = contextValuesMiddleware({ cache, contextName: 'config', entries, prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
+    const middleware = contextValuesMiddleware({ middleware: 'configCache', cache, contextName: 'config', entries, prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
     expect(signals).toHaveLength(2)
     // Provisioned concurrency froze INIT for an hour with the prefetch on the wire.
     clock.advance(60 * 60_000)

@@ -1,10 +1,15 @@
 import middy, { type MiddlewareObj } from '@middy/core'
 import { join } from 'node:path'
+import { configCache } from '../../middlewares/config-cache.js'
 import { dataCache, DataScope, type DataBatchLoadContext, type DataCacheHandle } from '../../middlewares/data-cache.js'
+import { secretsCache } from '../../middlewares/secrets-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { CacheKind, CacheLoadError, Outcome, registeredCaches, Tier, type CacheCounters, type EntryFreshness } from '../../src/index.js'
+import { createSecret, putParameters, uniqueName } from '../harness/index.js'
+import { motoClientConfig } from '../support/aws-client-config.js'
 import { movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
+import { lambdaContext } from '../support/lambda-context.js'
 import { runScript } from '../support/node-script.js'
 
 interface Product {
@@ -465,6 +470,119 @@ describe("scope: 'principal'", () => {
       .handler((_event, context) => Promise.resolve(context.forge))
     expect(await invoke(handler, { who: 'a:b', key: 'c' })).toBe('a:b|c')
     expect(await invoke(handler, { who: 'a', key: 'b:c' })).toBe('a|b:c')
+  })
+})
+
+describe('names in one chain: a dataCache shares its name with no other cache of the chain', () => {
+  const table = `/${uniqueName('shop')}/table`
+  const stripe = uniqueName('shop/stripe')
+  beforeAll(async () => {
+    await putParameters({ [table]: 'products' })
+    await createSecret(stripe, 'sk_live_123')
+  })
+
+  const collision = (first: string, second: string, name: string): string =>
+    `middy-cache: ${first} and ${second} in one chain share the name "${name}", which is each one's property on the context`
+  type Variant = 'eager' | 'eager, no key for this event' | 'lazy'
+  const dataCacheNamed = (name: string, variant: Variant) =>
+    dataCache({
+      name,
+      ...(variant === 'lazy' ? {} : { key: () => (variant === 'eager' ? '42' : undefined) }),
+      load: (id: string) => product(id),
+      ttl: '5m',
+    }) as MiddlewareObj
+  const valuesCache = (name: 'config' | 'secrets'): MiddlewareObj =>
+    name === 'config'
+      ? (configCache({ parameters: { table }, prefetch: false, clientConfig: motoClientConfig() }) as MiddlewareObj)
+      : (secretsCache({ secrets: { stripeKey: stripe }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }) as MiddlewareObj)
+  const description = { config: 'configCache "config"', secrets: 'secretsCache "secrets"' } as const
+
+  test.each([
+    ['config', 'eager'],
+    ['config', 'eager, no key for this event'],
+    ['config', 'lazy'],
+    ['secrets', 'eager'],
+    ['secrets', 'eager, no key for this event'],
+    ['secrets', 'lazy'],
+  ] as const)('a dataCache named like the %s cache (%s): an error naming both, whichever runs first; the handler never runs', async (name, variant) => {
+    const body = jest.fn(() => Promise.resolve('ran'))
+    const dataFirst = middy().use(dataCacheNamed(name, variant)).use(valuesCache(name)).handler(body)
+    await expect(invoke(dataFirst)).rejects.toThrow(collision(`dataCache "${name}"`, description[name], name))
+    const dataLast = middy().use(valuesCache(name)).use(dataCacheNamed(name, variant)).handler(body)
+    await expect(invoke(dataLast)).rejects.toThrow(collision(description[name], `dataCache "${name}"`, name))
+    // Every invocation, not the first alone: warm, a dataCache first still takes the name before the values go on the context.
+    await expect(invoke(dataFirst)).rejects.toThrow(collision(`dataCache "${name}"`, description[name], name))
+    expect(body).not.toHaveBeenCalled()
+  })
+
+  test('a dataCache named like a configCache and a secretsCache that merge their values: the error names all three', async () => {
+    const handler = middy()
+      .use(configCache({ name: 'settings', parameters: { table }, prefetch: false, clientConfig: motoClientConfig() }))
+      .use(secretsCache({ name: 'settings', secrets: { stripeKey: stripe }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+      .use(dataCacheNamed('settings', 'lazy'))
+      .handler(() => Promise.resolve('ran'))
+    await expect(invoke(handler)).rejects.toThrow(collision('configCache "settings", secretsCache "settings"', 'dataCache "settings"', 'settings'))
+  })
+
+  test('caches of names of their own, in either order: each value lands where it should, on every invocation', async () => {
+    const chains = [
+      middy().use(valuesCache('config')).use(valuesCache('secrets')).use(dataCacheNamed('product', 'eager')),
+      middy().use(dataCacheNamed('product', 'eager')).use(valuesCache('secrets')).use(valuesCache('config')),
+    ]
+    for (const chain of chains) {
+      const handler = chain.handler((_event, context) => {
+        const { config, secrets, product: value } = context as unknown as { config: { table: string }; secrets: { stripeKey: string }; product: Product }
+        return Promise.resolve([config.table, secrets.stripeKey, value])
+      })
+      for (let invocation = 0; invocation < 3; invocation++) expect(await invoke(handler)).toEqual(['products', 'sk_live_123', product('42')])
+    }
+  })
+
+  test.each([
+    ['eager', 'eager'],
+    ['eager', 'lazy'],
+    ['lazy', 'lazy'],
+    ['eager, no key for this event', 'eager'],
+  ] as const)('two dataCaches of one name (%s, %s): an error naming both and the name; in two chains of one module, each works', async (first, second) => {
+    const body = jest.fn(() => Promise.resolve('ran'))
+    const [one, other] = [dataCacheNamed('products', first), dataCacheNamed('products', second)]
+    const both = middy().use(one).use(other).handler(body)
+    await expect(invoke(both)).rejects.toThrow(collision('dataCache "products"', 'dataCache "products"', 'products'))
+    expect(body).not.toHaveBeenCalled()
+    const alone = [middy().use(one).handler(body), middy().use(other).handler(body)]
+    for (const handler of alone) expect(await invoke(handler)).toBe('ran')
+  })
+
+  test.each([
+    ['a string', 'on'],
+    ['null', null],
+    ['an object', { id: '7' }],
+  ] as const)('%s already on the context under its name: an eager dataCache refuses to replace it, naming itself and the property; a lazy one leaves it', async (kind, value) => {
+    const before: MiddlewareObj = {
+      before: (request) => {
+        ;(request.context as unknown as Record<string, unknown>).product = value
+      },
+    }
+    const eager = middy().use(before).use(dataCacheNamed('product', 'eager')).handler(() => Promise.resolve('ran'))
+    await expect(invoke(eager)).rejects.toThrow(
+      `middy-cache: dataCache "product" cannot use context.product: it already holds ${kind} from something other than this suite's caches (another middleware, or the context the function was invoked with), which its value would replace; give the cache another name`,
+    )
+    const lazy = middy()
+      .use(before)
+      .use(dataCacheNamed('product', 'lazy'))
+      .handler((_event, context) => Promise.resolve((context as unknown as Record<string, unknown>).product))
+    expect(await invoke(lazy)).toEqual(value)
+  })
+
+  test('a context handed to every invocation, as a test may: the value the last invocation left is replaced, without an error', async () => {
+    const handler = middy()
+      .use(dataCache({ name: 'product', key: (event: { id?: string }) => event.id, load: (id: string) => product(id), ttl: '5m' }))
+      .handler((_event, context) => Promise.resolve(context.product))
+    const context = lambdaContext()
+    expect(await invoke(handler, { id: '1' }, context)).toEqual(product('1'))
+    expect(await invoke(handler, { id: '2' }, context)).toEqual(product('2'))
+    expect(await invoke(handler, {}, context)).toBeUndefined()
+    expect(await invoke(handler, { id: '3' }, context)).toEqual(product('3'))
   })
 })
 

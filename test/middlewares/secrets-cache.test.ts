@@ -128,6 +128,33 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     }
   })
 
+  test('a configCache sharing the context name and a property: an error naming the parameter, the secret and the property, whichever runs first', async () => {
+    const parameter = `/${uniqueName('shop')}/stripe-key`
+    await putParameters({ [parameter]: 'pk_live_123' })
+    const shared = { name: 'settings', prefetch: false } as const
+    const secrets = secretsCache({ ...shared, secrets: { stripeKey: names.stripe }, secretsManager: { clientConfig: motoClientConfig() } })
+    const config = configCache({ ...shared, parameters: { stripeKey: parameter }, clientConfig: motoClientConfig() })
+    const [fromConfig, fromSecrets] = [`configCache "settings" (parameter "${parameter}")`, `secretsCache "settings" (secret "${names.stripe}")`]
+    const body = jest.fn(() => Promise.resolve('ran'))
+    await expect(invoke(middy().use(secrets).use(config).handler(body))).rejects.toThrow(
+      `middy-cache: ${fromSecrets} and ${fromConfig} both put a value on context.settings.stripeKey: give one of the two properties another name`,
+    )
+    await expect(invoke(middy().use(config).use(secrets).handler(body))).rejects.toThrow(
+      `middy-cache: ${fromConfig} and ${fromSecrets} both put a value on context.settings.stripeKey: give one of the two properties another name`,
+    )
+    expect(body).not.toHaveBeenCalled()
+  })
+
+  test('two instances sharing the default name merge their secrets into one object, all redacted, on every invocation', async () => {
+    const handler = middy()
+      .use(secretsCache({ secrets: { stripeKey: names.stripe }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+      .use(secretsCache({ secrets: { db: jsonSecret<DbCredentials>(names.db) }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+      .handler((_event, context) => Promise.resolve([context.secrets.stripeKey, context.secrets.db.password, JSON.stringify(context.secrets), inspect(context.secrets)]))
+    for (let invocation = 0; invocation < 3; invocation++) {
+      expect(await invoke(handler)).toEqual(['sk_live_123', 'hunter2', JSON.stringify({ stripeKey: '[redacted]', db: '[redacted]' }), inspect({ stripeKey: '[redacted]', db: '[redacted]' })])
+    }
+  })
+
   test('refreshOn drops the cached secrets when the handler fails with a matching error, so the next invocation fetches again', async () => {
     const name = uniqueName('shop/rotating')
     await createSecret(name, 'old-password')

@@ -1,9 +1,13 @@
-import middy from '@middy/core'
+import middy, { type MiddlewareObj } from '@middy/core'
+import type { Context } from 'aws-lambda'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { putParameters, uniqueName } from '../harness/index.js'
+import { motoClientConfig } from '../support/aws-client-config.js'
 import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
+import { lambdaContext } from '../support/lambda-context.js'
 import { forgetProcessWideState } from '../support/process-state.js'
 
 /**
@@ -105,6 +109,26 @@ describe('two copies of the package in one process', () => {
     const shared = Object.getOwnPropertySymbols(globalThis).flatMap((key) => Symbol.keyFor(key) ?? []).filter((key) => key.startsWith(prefix))
     expect(shared.length).toBeGreaterThan(0)
     expect(shared.filter((key) => !key.endsWith(version))).toEqual([])
+  })
+
+  test("names are checked across the copies: one's configCache merges with the other's, a property both put there is refused, and so is a dataCache of the name", async () => {
+    const prefix = `/${uniqueName('copies')}`
+    await putParameters({ [`${prefix}/table`]: 'products', [`${prefix}/region`]: 'eu-west-1' })
+    const config = (copy: Copy, parameters: Record<string, string>): MiddlewareObj =>
+      copy.configCache({ parameters, prefetch: false, clientConfig: motoClientConfig() }) as MiddlewareObj
+    const readConfig = (_event: unknown, context: Context): Promise<unknown> => Promise.resolve({ ...(context as unknown as { config: object }).config })
+
+    const merged = middy().use(config(first, { table: `${prefix}/table` })).use(config(second, { region: `${prefix}/region` })).handler(readConfig)
+    const reused = lambdaContext()
+    for (const context of [lambdaContext(), reused, reused]) expect(await invoke(merged, {}, context)).toEqual({ table: 'products', region: 'eu-west-1' })
+
+    const sameProperty = middy().use(config(first, { table: `${prefix}/table` })).use(config(second, { table: `${prefix}/region` })).handler(readConfig)
+    await expect(invoke(sameProperty)).rejects.toThrow(`(parameter "${prefix}/region") both put a value on context.config.table`)
+
+    const data = first.dataCache({ name: 'config', key: () => 'a', load: (id: string) => id, ttl: '1m' }) as MiddlewareObj
+    for (const chain of [middy().use(data).use(config(second, { table: `${prefix}/table` })), middy().use(config(second, { table: `${prefix}/table` })).use(data)]) {
+      await expect(invoke(chain.handler(readConfig))).rejects.toThrow('in one chain share the name "config"')
+    }
   })
 
   test('values one copy hid on the context stay hidden when the other adds to them', () => {

@@ -213,7 +213,7 @@ describe('warmup: refresh ahead', () => {
       },
       ttl: '1m',
     })
-    contextValuesMiddleware({ cache, contextName: 'secrets', entries: [{ property: 'stripe', key: 'stripe', optional: false, label: 'secret "stripe"' }], prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
+    contextValuesMiddleware({ middleware: 'secretsCache', cache, contextName: 'secrets', entries: [{ property: 'stripe', key: 'stripe', optional: false, label: 'secret "stripe"' }], prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
     expect(signals).toHaveLength(1)
 
     const answer = await ping({ maxDuration: '50ms' })
