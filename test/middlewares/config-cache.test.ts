@@ -5,9 +5,11 @@ import { inspect } from 'node:util'
 import { configCache, json } from '../../middlewares/config-cache.js'
 import { invocationOf } from '../../middlewares/shared/invocation.js'
 import { holderHiding } from '../../middlewares/shared/redacted.js'
+import type { CacheScope } from '../../src/cache/scope.js'
 import { createSecret, putParameters, seedClients, startHttpFaultProxy, startMoto, startTcpProxy, uniqueName, type MotoHandle, type TcpProxy } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { movableTime } from '../support/clock.js'
+import { holdRefreshes } from '../support/held-sdk-refresh.js'
 import { flushPromises } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
@@ -500,20 +502,36 @@ describe('configCache when SSM fails or is slow', () => {
     await moto.stop()
   })
 
-  test('slow SSM (latency over timeout) with a stale value: the stale value is served at once', async () => {
+  test('slow SSM (its answer held past timeout) with a stale value: the stale value is served once the refresh times out, before SSM answers; the late answer is kept', async () => {
     await putParameters({ '/slow/table': 'v1' }, { endpoint: moto.endpoint })
+    const time = movableTime()
+    const slow = ssmClient(moto.endpoint)
+    const events: string[] = []
+    const refreshes = holdRefreshes(slow, 'GetParametersCommand', () => events.push('SSM answered'))
+    const scopes: CacheScope[] = []
     const handler = middy()
-      .use(configCache({ parameters: { table: '/slow/table' }, ttl: '200ms', staleIfError: '1h', timeout: '100ms', prefetch: false, awsSdkV3Client: client }))
-      .handler((_event, context) => Promise.resolve(context.config.table))
+      // settleBudget: the refresh, released by the handler, is waited for in `after`, so that the next invocation finds its value.
+      .use(configCache({ parameters: { table: '/slow/table' }, ttl: '1m', staleIfError: '1h', timeout: '100ms', settleBudget: '10s', prefetch: false, awsSdkV3Client: slow }))
+      .before((request) => {
+        scopes.push(invocationOf(request).scope)
+      })
+      .handler((_event, context) => {
+        events.push(`handler saw ${context.config.table}`)
+        refreshes.release()
+        return Promise.resolve(context.config.table)
+      })
     expect(await invoke(handler)).toBe('v1')
+    events.length = 0
+    refreshes.holdNext()
+
     await putParameters({ '/slow/table': 'v2' }, { endpoint: moto.endpoint })
-    await sleep(250)
-    proxy.setLatency(1_000)
-    const startedAt = performance.now()
+    time.advance(61_000)
     expect(await invoke(handler)).toBe('v1')
-    proxy.setLatency(0)
-    // A lower bound on how fast is all a test may say; that it answered with v1 is the behaviour.
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(90)
+    // SSM had not answered when the handler ran: the refresh is answered only once the handler let it go.
+    expect(events).toEqual(['handler saw v1', 'SSM answered'])
+    // Served because the refresh outlived its timeout, not as a stale value served at once (staleServed).
+    expect(scopes[1]?.countersFor('config')).toMatchObject({ loadTimeouts: 1, staleOnError: 1, staleServed: 0 })
+    expect(await invoke(handler)).toBe('v2')
   })
 
   test('moto stopped: after one failed refresh, invocations within retryAfterError get the stale value without an SSM call', async () => {
@@ -544,15 +562,16 @@ describe('configCache when SSM fails or is slow', () => {
 
   test('moto stopped: within staleIfError stale values keep invocations up; beyond it, a clear error', async () => {
     await putParameters({ '/outage/table': 'last-good' }, { endpoint: moto.endpoint })
+    const time = movableTime()
     const handler = middy()
-      .use(configCache({ parameters: { table: '/outage/table' }, ttl: '200ms', staleIfError: '1s', prefetch: false, awsSdkV3Client: client }))
+      .use(configCache({ parameters: { table: '/outage/table' }, ttl: '1m', staleIfError: '1h', prefetch: false, awsSdkV3Client: client }))
       .handler((_event, context) => Promise.resolve(context.config.table))
     expect(await invoke(handler)).toBe('last-good')
     await moto.kill()
     try {
-      await sleep(300)
+      time.advance(61_000)
       expect(await invoke(handler)).toBe('last-good')
-      await sleep(1_000)
+      time.advance(60 * 60_000)
       await expect(invoke(handler)).rejects.toThrow(/loading parameter "\/outage\/table" \(context.config.table\) for cache "config" failed/)
     } finally {
       await moto.start()

@@ -9,6 +9,7 @@ import { CacheOptionsError, type Duration } from '../../src/index.js'
 import { registeredCaches } from '../../src/cache/registry.js'
 import { awsJsonError, createSecret, putParameters, startHttpFaultProxy, uniqueName, updateSecret } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
+import { movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
 import { testClients } from '../support/sdk-clients.js'
 import { countRequests } from '../support/sdk-requests.js'
@@ -282,22 +283,29 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
 })
 
 describe('secretsCache rotation cap on moto', () => {
-  test("a rotation scheduled a day away (DescribeSecret's NextRotationDate) caps a two-day ttl at that day", async () => {
+  test("a rotation scheduled a day away (DescribeSecret's NextRotationDate) caps a two-day ttl at that rotation", async () => {
     const name = uniqueName('shop/rotating')
     await createSecret(name, 'v1')
     const client = clients.made(new SecretsManagerClient(motoClientConfig()))
     await client.send(new RotateSecretCommand({ SecretId: name, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }))
+    const rotatesAt = (await client.send(new DescribeSecretCommand({ SecretId: name }))).NextRotationDate?.getTime() ?? Number.NaN
     const cacheName = uniqueName('rotationCapped').replace(/[^A-Za-z0-9]/g, '')
     const handler = middy()
       .use(secretsCache({ name: cacheName, secrets: { key: name }, ttl: '2d', capTtlAtRotation: true, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
       .handler((_event, context) => Promise.resolve((context as unknown as Record<string, Record<string, string>>)[cacheName]?.key))
+    const before = { wall: Date.now(), monotonic: performance.now() }
     expect(await invoke(handler)).toBe('v1')
+    const after = { wall: Date.now(), monotonic: performance.now() }
+
+    // Within the two-day ttl, so that the cap has something to cut.
+    expect(rotatesAt - before.wall).toBeGreaterThan(0)
+    expect(rotatesAt - before.wall).toBeLessThan(2 * 86_400_000)
     const cache = registeredCaches().find((registration) => registration.cache.name === cacheName)?.cache
     const [[, entry] = []] = [...(cache?.peekEntries() ?? [])]
-    const freshForMs = (entry?.freshUntil ?? 0) - performance.now()
-    const dayMs = 86_400_000
-    expect(freshForMs).toBeLessThanOrEqual(dayMs)
-    expect(freshForMs).toBeGreaterThan(dayMs - 60_000)
+    // The entry, made between the two readings of each clock, stays fresh until the rotation: its ttl
+    // is the time from the load (by the wall clock) to NextRotationDate, in whole milliseconds.
+    expect(entry?.freshUntil).toBeGreaterThanOrEqual(before.monotonic + (rotatesAt - after.wall) - 1)
+    expect(entry?.freshUntil).toBeLessThanOrEqual(after.monotonic + (rotatesAt - before.wall))
   })
 })
 
@@ -362,7 +370,11 @@ describe('secretsCache rotation cap when DescribeSecret is denied, with a logger
   })
 })
 
-describe('secretsCache rotation cap, timed (DescribeSecret mocked: a rotation moto schedules is a day away or more)', () => {
+describe('secretsCache rotation cap, on a clock the test moves (DescribeSecret mocked: a rotation moto schedules is a day away or more)', () => {
+  afterEach(() => {
+    jest.restoreAllMocks()
+  })
+
   /** A handler reading secret `key`, which loads as v1, v2, ... and rotates next in `untilRotationMs`. */
   const rotatingSecret = (untilRotationMs: number, ttl?: Duration) => {
     const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
@@ -382,18 +394,22 @@ describe('secretsCache rotation cap, timed (DescribeSecret mocked: a rotation mo
   }
 
   test("NextRotationDate caps a secret's ttl", async () => {
-    const { handler, restore } = rotatingSecret(150, '1h')
+    const time = movableTime()
+    const { handler, restore } = rotatingSecret(10 * 60_000, '1h')
     expect(await invoke(handler)).toBe('v1')
+    time.advance(5 * 60_000)
     expect(await invoke(handler)).toBe('v1')
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Past the rotation, well within the hour of the ttl.
+    time.advance(6 * 60_000)
     expect(await invoke(handler)).toBe('v2')
     restore()
   })
 
   test("a rotation further off than the cache's ttl leaves that ttl as it is, never lengthens it", async () => {
-    const { handler, restore } = rotatingSecret(30 * 86_400_000, '100ms')
+    const time = movableTime()
+    const { handler, restore } = rotatingSecret(30 * 86_400_000, '1m')
     expect(await invoke(handler)).toBe('v1')
-    await new Promise((resolve) => setTimeout(resolve, 150))
+    time.advance(61_000)
     expect(await invoke(handler)).toBe('v2')
     restore()
   })

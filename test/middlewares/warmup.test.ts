@@ -4,6 +4,7 @@ import middy, { type MiddlewareObj } from '@middy/core'
 import { contextValuesMiddleware } from '../../middlewares/shared/context-values.js'
 import { invocationOf, onEarlyReturn } from '../../middlewares/shared/invocation.js'
 import { warmup, type WarmupAnswer } from '../../middlewares/warmup.js'
+import { reservedMs } from '../../src/lambda/budget.js'
 import type { WarmupOptions } from '../../src/lambda/warmup-options.js'
 import { CacheKind, createCache, Outcome, registerCache, Tier, type Cache, type CacheOptions, type Duration } from '../../src/index.js'
 import { redisStore, type L2Store } from '../../entrypoints/redis.js'
@@ -77,9 +78,18 @@ describe('warmup: answering a ping', () => {
     expect(await ping(options, event)).toMatchObject({ warmed: true, source })
   })
 
-  test('a serverless-plugin-warmup ping holds its environment for childDelay, since the plugin sends its concurrency pings at once', async () => {
-    expect((await ping({ childDelay: '120ms' }, { source: 'serverless-plugin-warmup' })).durationMs).toBeGreaterThanOrEqual(115)
-    expect((await ping({ childDelay: '120ms' }, { warmer: true })).durationMs).toBeLessThan(100)
+  test('a serverless-plugin-warmup ping holds its environment for childDelay, since the plugin sends its concurrency pings at once; a lambda-warmer ping, sent alone, does not', async () => {
+    const answered: string[] = []
+    const pingAs = (sender: string, event: unknown): Promise<WarmupAnswer> =>
+      ping({ childDelay: '120ms' }, event).then((answer) => {
+        answered.push(sender)
+        return answer
+      })
+    const [plugin] = await Promise.all([pingAs('serverless-plugin-warmup', { source: 'serverless-plugin-warmup' }), pingAs('lambda-warmer', { warmer: true })])
+    // Sent second, the lambda-warmer ping answered first: a hold of the same childDelay, begun after
+    // the plugin's, would have ended after it.
+    expect(answered).toEqual(['lambda-warmer', 'serverless-plugin-warmup'])
+    expect(plugin.durationMs).toBeGreaterThanOrEqual(115)
   })
 
   test('a ping whose concurrency is unusable still warms this environment and says why it did not fan out', async () => {
@@ -178,31 +188,6 @@ describe('warmup: refresh ahead', () => {
     expect(config.stats().inFlight).toBe(0)
   })
 
-  test('abandons loads still running after maxDuration, so nothing outlives the invocation; a hung reload counts as failed and the old value stays', async () => {
-    const signals: AbortSignal[] = []
-    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
-      if (load.mock.calls.length === 1) return Promise.resolve('old')
-      signals.push(signal)
-      return new Promise<string>(() => undefined)
-    })
-    const clock = manualClock()
-    const config = registered({ name: 'hung', load, ttl: '1m', now: clock.now })
-    await config.get('table')
-    // A load a caller without a scope still waits for is left to that caller (the engine abandons no
-    // load someone waits for); the ping answers at maxDuration all the same.
-    const secrets = registered({ name: 'hung-get', load: () => new Promise<string>(() => undefined), ttl: '1m' })
-    void secrets.get('stripe')
-
-    const answer = await ping({ maxDuration: '50ms' })
-
-    expect(answer).toMatchObject({ refreshed: 0, refreshFailed: 1 })
-    expect(answer.durationMs).toBeGreaterThanOrEqual(45)
-    expect(answer.durationMs).toBeLessThan(1_000)
-    expect(signals.map((signal) => signal.aborted)).toEqual([true])
-    expect(config.stats().inFlight).toBe(0)
-    expect(await config.get('table')).toBe('old')
-  })
-
   test('abandons a prefetch from INIT still running after maxDuration: nobody waits for it, and it would run on across the freeze', async () => {
     const signals: AbortSignal[] = []
     const cache = registered<unknown>({
@@ -222,15 +207,74 @@ describe('warmup: refresh ahead', () => {
     expect(signals[0]?.aborted).toBe(true)
     expect(cache.stats().inFlight).toBe(0)
   })
+})
 
-  test('never works past the invocation: the remaining time bounds the ping', async () => {
+describe('warmup: when a ping with loads still running answers (fake timers: the moment is read off the clock the deadline runs on)', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] })
+  })
+  afterEach(() => {
+    jest.useRealTimers()
+  })
+
+  /**
+   * Pings, then moves the fake clock on a millisecond at a time until the ping has answered; returns
+   * the answer and how far the clock had moved. At each moment, what falls due runs before the clock
+   * moves on, the real setImmediate callbacks it queues included: the ping's deadline acts once
+   * pending I/O has been read (`timeoutAfterPendingIo`). The loads left at the deadline are given up
+   * on a timer of 0 ms, which Node, and the fake clock, run 1 ms later: the answer comes at the
+   * deadline or within that millisecond.
+   */
+  const pingAnsweredAfter = async (...args: Parameters<typeof ping>): Promise<{ answer: WarmupAnswer; afterMs: number }> => {
+    let answer: WarmupAnswer | undefined
+    void ping(...args).then((answered) => (answer = answered))
+    for (let afterMs = 0; afterMs <= 15_000; afterMs++) {
+      for (let turn = 0; turn < 3; turn++) {
+        await jest.advanceTimersByTimeAsync(0)
+        await flushPromises()
+      }
+      if (answer !== undefined) return { answer, afterMs }
+      await jest.advanceTimersByTimeAsync(1)
+    }
+    throw new Error('the ping did not answer within 15 s of fake time, past the default maxDuration')
+  }
+
+  test('abandons loads still running after maxDuration, so nothing outlives the invocation; a hung reload counts as failed and the old value stays', async () => {
+    const signals: AbortSignal[] = []
+    const load = jest.fn((_key: string, { signal }: { signal: AbortSignal }) => {
+      if (load.mock.calls.length === 1) return Promise.resolve('old')
+      signals.push(signal)
+      return new Promise<string>(() => undefined)
+    })
+    const clock = manualClock()
+    const config = registered({ name: 'hung', load, ttl: '1m', now: clock.now })
+    await config.get('table')
+    // A load a caller without a scope still waits for is left to that caller (the engine abandons no
+    // load someone waits for); the ping answers at maxDuration all the same.
+    const secrets = registered({ name: 'hung-get', load: () => new Promise<string>(() => undefined), ttl: '1m' })
+    void secrets.get('stripe')
+
+    const { answer, afterMs } = await pingAnsweredAfter({ maxDuration: '50ms' })
+
+    expect(afterMs).toBeGreaterThanOrEqual(50)
+    expect(afterMs).toBeLessThanOrEqual(50 + 1)
+    expect(answer).toMatchObject({ refreshed: 0, refreshFailed: 1 })
+    expect(signals.map((signal) => signal.aborted)).toEqual([true])
+    expect(config.stats().inFlight).toBe(0)
+    expect(await config.get('table')).toBe('old')
+  })
+
+  test('never works past the invocation: with less time left than maxDuration, the ping answers when only the reserve for Middy and the runtime is left', async () => {
     const load = jest.fn().mockResolvedValueOnce('old').mockReturnValueOnce(new Promise(() => undefined))
     const clock = manualClock()
     const config = registered({ name: 'late', load, ttl: '1m', now: clock.now })
     await config.get('table')
-    const answer = await ping({}, { warmer: true }, lambdaContext(150))
+
+    const { answer, afterMs } = await pingAnsweredAfter({}, { warmer: true }, lambdaContext(150))
+
+    expect(afterMs).toBeGreaterThanOrEqual(150 - reservedMs)
+    expect(afterMs).toBeLessThanOrEqual(150 - reservedMs + 1)
     expect(answer.refreshFailed).toBe(1)
-    expect(answer.durationMs).toBeLessThan(150)
   })
 })
 
@@ -261,7 +305,8 @@ describe('warmup: refresh ahead with a shared tier (redis, through a proxy that 
    * no newer copy for the refresh to take instead of the reload.
    */
   const hangingOnL2 = (timeout: Duration, cacheOptions: Partial<CacheOptions<string>> = {}) => {
-    store = redisStore({ url: proxy.url('redis'), prefix: `${uniqueName('warm')}:`, timeout })
+    const l2 = redisStore({ url: proxy.url('redis'), prefix: `${uniqueName('warm')}:`, timeout })
+    store = l2
     const time = linkedTime()
     const clock = { now: time.clock(), advance: time.advance }
     const reloads: AbortSignal[] = []
@@ -270,8 +315,8 @@ describe('warmup: refresh ahead with a shared tier (redis, through a proxy that 
       reloads.push(signal)
       return new Promise<string>(() => undefined)
     })
-    const cache = registered<string>({ name: uniqueName('shared'), load, ttl: '1m', now: clock.now, l2: store, ...cacheOptions })
-    return { cache, clock, load, reloads }
+    const cache = registered<string>({ name: uniqueName('shared'), load, ttl: '1m', now: clock.now, l2, ...cacheOptions })
+    return { cache, clock, load, reloads, l2 }
   }
 
   test('a reload that outlives its timeout is waited for within maxDuration, then abandoned: none runs on after the answer', async () => {
@@ -289,18 +334,32 @@ describe('warmup: refresh ahead with a shared tier (redis, through a proxy that 
     expect(await cache.get('table')).toBe('old')
   })
 
-  test('a version check that outlasts the ping does not hold the answer past maxDuration, and no reload starts after it', async () => {
-    const { cache, clock, load } = hangingOnL2('300ms')
+  test('a version check the network holds past maxDuration does not hold the answer, and, answered after it, starts no reload', async () => {
+    const { cache, clock, load, l2 } = hangingOnL2('5s')
     await cache.get('table')
     clock.advance(10_000)
+    const events: string[] = []
+    const versionReads: Promise<number>[] = []
+    const readCounter = l2.readCounter.bind(l2)
+    jest.spyOn(l2, 'readCounter').mockImplementation((key, signal) => {
+      // The engine aborts the signal once it stops waiting for the read (the store's timeout).
+      signal.addEventListener('abort', () => events.push('version read given up'), { once: true })
+      const read = readCounter(key, signal).finally(() => events.push('version read answered'))
+      versionReads.push(read)
+      return read
+    })
     proxy.setBlackhole(true)
 
     const answer = await ping({ maxDuration: '50ms' })
+    events.push('ping answered')
+    // The network delivers what it held: the version check gets its answer, after the ping's.
+    proxy.setBlackhole(false)
+    await Promise.allSettled(versionReads)
+    await flushPromises()
 
+    expect(versionReads).toHaveLength(1)
+    expect(events).toEqual(['ping answered', 'version read answered'])
     expect(answer).toMatchObject({ refreshed: 0, refreshFailed: 1 })
-    expect(answer.durationMs).toBeLessThan(250)
-    // The version check times out on its own, after the answer: still no reload.
-    await new Promise((resolve) => setTimeout(resolve, 350))
     expect(load).toHaveBeenCalledTimes(1)
     expect(cache.stats().inFlight).toBe(0)
   })
