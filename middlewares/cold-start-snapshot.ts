@@ -57,7 +57,8 @@ const doNothing = (): undefined => undefined
  * load (INIT), and restores it before the first invocation's caches run (waiting at most `timeout`),
  * each entry with the freshness it had (held to its cache's options when a deploy changed them).
  * When no usable snapshot was found, or the one found is past half `maxAge` (and a delay drawn per
- * environment), writes a new one after an invocation (one with `writeTimeout` left) or during a
+ * environment) or holds entries of a namespace version a cache with L2 has left (a clear() since),
+ * writes a new one after an invocation (one with `writeTimeout` left) or during a
  * warm-up ping, at most once per half `maxAge`. Never fails an invocation.
  *
  * Place it before the caches it covers, and after `warmup` (as DESIGN.md chains it) or before it:

@@ -164,6 +164,12 @@ export class Cache<V> {
   readonly #tier: SharedTier<V> | undefined
   /** When the namespace version in L2 is next read (it tells that another environment cleared the cache); never without L2. */
   #versionDueAt = Number.POSITIVE_INFINITY
+  /**
+   * This environment deleted a key or cleared the cache: it adopts no entries made elsewhere from
+   * then on, as any of them may be what it forgot, and neither L2 (down, or absent) nor the clocks
+   * of two machines can tell which came first.
+   */
+  #forgotSome = false
   /** The last answer of `getManyIfFresh`; see there. */
   #freshRead: FreshRead<V> | undefined
   /**
@@ -426,6 +432,7 @@ export class Cache<V> {
     if (refused !== undefined) throw refused
     const storeKey = storeKeyOf(key)
     this.#supersede(storeKey)
+    this.#forgotSome = true
     const held = this.#store.delete(storeKey)
     await this.#tier?.removeKey(storeKey, options?.scope)
     return held
@@ -434,12 +441,14 @@ export class Cache<V> {
   /**
    * Forgets every entry; loads still running will not store their results. With L2, moves the
    * cache's namespace version on, which empties L2 for everyone and the memory of every environment
-   * at its next version check (`versionCheck` of the store).
+   * at its next version check (`versionCheck` of the store), entries a snapshot written before
+   * brings back included (see `adoptEntries`).
    */
   async clear(options?: GetOptions): Promise<void> {
     const refused = getOptionsError(options)
     if (refused !== undefined) throw refused
     this.#supersedeAll()
+    this.#forgotSome = true
     this.#store.clear()
     await this.#tier?.bumpVersion(options?.scope)
   }
@@ -537,13 +546,27 @@ export class Cache<V> {
   }
 
   /**
+   * The namespace version (in L2) memory's entries belong to, which a copy of them made elsewhere
+   * records; undefined without L2, or while this environment knows none (see `adoptEntries`).
+   */
+  get namespaceVersion(): number | undefined {
+    return this.#tier?.memoryVersion
+  }
+
+  /**
    * Keeps entries made elsewhere (read back from a cold-start snapshot, their times moved onto
    * `clock`), given oldest first: each unless memory holds one under its key created as recently or
    * more so, and only as many as fit within the l1 bounds beside what memory holds, the newest
    * first. None of them evicts a value memory held (one loaded after they were made) nor a newer one
-   * of them. Returns how many it kept.
+   * of them. With L2, only entries of the namespace version memory belongs to (`namespaceVersion`
+   * where they were made; undefined: unknown) are kept, so none from before a clear() comes back:
+   * while this environment knows no version yet, they are kept and memory is taken to belong to
+   * theirs, which its first version read checks (see `SharedTier.adoptVersion`). None once this
+   * environment has deleted a key or cleared the cache. Returns how many it kept.
    */
-  adoptEntries(entries: readonly (readonly [storeKey: string, entry: Entry<V>])[]): number {
+  adoptEntries(entries: readonly (readonly [storeKey: string, entry: Entry<V>])[], namespaceVersion: number | undefined): number {
+    if (entries.length === 0 || this.#forgotSome) return 0
+    if (this.#tier !== undefined && (namespaceVersion === undefined || !this.#tier.adoptVersion(namespaceVersion))) return 0
     const { maxEntries, maxBytes } = this.#options.bounds
     let count = this.#store.size
     let bytes = this.#store.bytes

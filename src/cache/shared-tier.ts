@@ -117,6 +117,11 @@ export class SharedTier<V> {
   readonly #versionKey: string
   readonly #leaseWaitMs: number
   #version: number | undefined
+  /**
+   * The namespace version of entries memory took from elsewhere (a cold-start snapshot's) before
+   * this environment knew one: memory belongs to it until the version is read (see `memoryVersion`).
+   */
+  #adoptedVersion: number | undefined
   /** The namespace version read under way, shared by every caller that needs it. */
   #versionSync: Promise<void> | undefined
   /** When the namespace version is next read (it tells that another environment cleared the cache). */
@@ -159,6 +164,27 @@ export class SharedTier<V> {
 
   get circuit(): CircuitState {
     return this.#breaker.state
+  }
+
+  /**
+   * The namespace version memory's entries belong to: the one this environment read or moved the
+   * version to last, else the one of entries it took from elsewhere before that (`adoptVersion`);
+   * undefined while it knows none. A read of the version that finds another drops memory.
+   */
+  get memoryVersion(): number | undefined {
+    return this.#version ?? this.#adoptedVersion
+  }
+
+  /**
+   * Whether entries written elsewhere under namespace `version` (a cold-start snapshot's) may join
+   * memory: when memory belongs to that version, or to none yet. Memory then belongs to it until the
+   * version is read, and that read drops memory if the version has moved on (a clear() elsewhere),
+   * as it drops entries of a version read before.
+   */
+  adoptVersion(version: number): boolean {
+    const known = this.memoryVersion
+    if (known === undefined) this.#adoptedVersion = version
+    return known === undefined || known === version
   }
 
   /**
@@ -334,7 +360,7 @@ export class SharedTier<V> {
     this.#host.versionDue(this.#versionDueAt)
   }
 
-  /** Reads the namespace version; true when it moved on since the last read (another environment cleared the cache). */
+  /** Reads the namespace version; true when it is not the one memory belongs to (another environment cleared the cache since). */
   async #readVersion(scope: CacheScope | undefined): Promise<boolean> {
     if (scope !== undefined && this.#failedIn.has(scope)) return false
     const bumps = this.#bumps
@@ -346,7 +372,8 @@ export class SharedTier<V> {
     if (bumps !== this.#bumps) return false
     this.#versionUnreadable = read === unavailable
     if (read === unavailable) return false
-    const moved = this.#version !== undefined && this.#version !== read
+    const known = this.memoryVersion
+    const moved = known !== undefined && known !== read
     this.#version = read
     return moved
   }

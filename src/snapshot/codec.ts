@@ -11,8 +11,9 @@ const gzipAsync = promisify(gzip)
 const gunzipAsync = promisify(gunzip)
 
 /**
- * Marks a document as a snapshot of this layout; another layout reads as unreadable. `policies` came
- * later without a new mark: an older reader ignores it, and a snapshot without it still reads.
+ * Marks a document as a snapshot of this layout; another layout reads as unreadable. `policies` and
+ * `namespaceVersions` came later without a new mark: an older reader ignores them, and a snapshot
+ * without them still reads.
  */
 const format = 'middy-cache-snapshot/1'
 
@@ -36,6 +37,12 @@ export interface SnapshotContent {
    * and by writers older than this field: a reader then holds the entries to its own options.
    */
   readonly policies?: ReadonlyMap<string, PolicyWindows>
+  /**
+   * Per cache with a shared tier, the namespace version its entries belong to (`clear()` moves it on
+   * in L2). Left out for a cache that knew none, or whose instances disagreed, and by writers older
+   * than this field: a reader with a shared tier then restores none of its entries.
+   */
+  readonly namespaceVersions?: ReadonlyMap<string, number>
   readonly caches: ReadonlyMap<string, readonly PortableEntry[]>
 }
 
@@ -45,11 +52,20 @@ export interface ReadSnapshot {
   readonly createdAt: number
   /** Unchecked too: `sameWindows` tells a policy that matches from anything else. */
   readonly policies: ReadonlyMap<string, unknown>
+  /** Unchecked too: a version is a safe integer. */
+  readonly namespaceVersions: ReadonlyMap<string, unknown>
   readonly caches: ReadonlyMap<string, readonly unknown[]>
 }
 
-const documentText = ({ version, createdAt, policies, caches }: SnapshotContent): string =>
-  JSON.stringify({ format, version, createdAt, ...(policies === undefined ? {} : { policies: Object.fromEntries(policies) }), caches: Object.fromEntries(caches) })
+const documentText = ({ version, createdAt, policies, namespaceVersions, caches }: SnapshotContent): string =>
+  JSON.stringify({
+    format,
+    version,
+    createdAt,
+    ...(policies === undefined ? {} : { policies: Object.fromEntries(policies) }),
+    ...(namespaceVersions === undefined ? {} : { namespaceVersions: Object.fromEntries(namespaceVersions) }),
+    caches: Object.fromEntries(caches),
+  })
 
 /**
  * How many bytes of records a snapshot of the caches `names` may hold: `maxSnapshotBytes` less the
@@ -60,7 +76,8 @@ export const recordBudgetBytes = (frame: Omit<SnapshotContent, 'caches'>, names:
 
 /**
  * The object's body: gzipped JSON, `{"format":"middy-cache-snapshot/1","version":"v1","createdAt":ms,
- * "policies":{"products":{"ttlMs":300000,...}},"caches":{"products":[{"key":"42","envelope":{...}}]}}`.
+ * "policies":{"products":{"ttlMs":300000,...}},"namespaceVersions":{"products":3},
+ * "caches":{"products":[{"key":"42","envelope":{...}}]}}`.
  * Compressed off the main thread (zlib's pool), so a large snapshot does not stall concurrent work.
  * Rejects with a CacheError when the JSON passes `maxSnapshotBytes`: no reader would take it.
  */
@@ -92,7 +109,9 @@ export const decodeSnapshot = async (body: Uint8Array): Promise<ReadSnapshot | u
     if (!Array.isArray(records)) return undefined
     caches.set(name, records as unknown[])
   }
-  // Malformed policies spoil no entry: each cache is then held to the reader's options.
+  // Malformed policies spoil no entry: each cache is then held to the reader's options. Malformed
+  // namespace versions are versions unknown: a cache with a shared tier then restores nothing.
   const policies = new Map(isRecord(document.policies) ? Object.entries(document.policies) : [])
-  return { version: document.version, createdAt: document.createdAt, policies, caches }
+  const namespaceVersions = new Map(isRecord(document.namespaceVersions) ? Object.entries(document.namespaceVersions) : [])
+  return { version: document.version, createdAt: document.createdAt, policies, namespaceVersions, caches }
 }

@@ -1,3 +1,4 @@
+import type { Cache } from '../cache/cache.js'
 import { isRecord } from '../cache/options.js'
 import { registeredCaches, type CacheRegistration } from '../cache/registry.js'
 import type { ReadSnapshot } from './codec.js'
@@ -29,21 +30,37 @@ export const collectEntries = (registrations: readonly CacheRegistration[], keep
   return entries
 }
 
-/** The windows each covered cache's options give, by name; none for a name whose caches disagree (their shared list has no one policy). */
-export const collectPolicies = (registrations: readonly CacheRegistration[]): Map<string, PolicyWindows> => {
-  const policies = new Map<string, PolicyWindows>()
+/**
+ * What `valueOf` gives each covered cache, by name; none for a name one of whose caches has none, or
+ * whose caches disagree (`same`): their shared list of entries has no one value.
+ */
+const agreedByName = <T>(registrations: readonly CacheRegistration[], valueOf: (cache: Cache<unknown>) => T | undefined, same: (known: T, value: T) => boolean): Map<string, T> => {
+  const agreed = new Map<string, T>()
   const disagreeing = new Set<string>()
   for (const { cache } of registrations) {
     if (disagreeing.has(cache.name)) continue
-    const known = policies.get(cache.name)
-    if (known === undefined) policies.set(cache.name, windowsOf(cache.policy))
-    else if (!sameWindows(known, cache.policy)) {
-      policies.delete(cache.name)
+    const value = valueOf(cache)
+    const known = agreed.get(cache.name)
+    if (value !== undefined && (known === undefined || same(known, value))) {
+      agreed.set(cache.name, value)
+    } else {
+      agreed.delete(cache.name)
       disagreeing.add(cache.name)
     }
   }
-  return policies
+  return agreed
 }
+
+/** The windows each covered cache's options give, by name; none for a name whose caches disagree. */
+export const collectPolicies = (registrations: readonly CacheRegistration[]): Map<string, PolicyWindows> =>
+  agreedByName(registrations, (cache) => windowsOf(cache.policy), sameWindows)
+
+/** The namespace version each covered cache's entries belong to, by name; none for a cache without one known (or without L2), or whose caches disagree. */
+export const collectNamespaceVersions = (registrations: readonly CacheRegistration[]): Map<string, number> =>
+  agreedByName(registrations, (cache) => cache.namespaceVersion, (known, version) => known === version)
+
+/** A namespace version as a snapshot holds it (unchecked): undefined for anything but a safe integer. */
+const namespaceVersionOf = (written: unknown): number | undefined => (typeof written === 'number' && Number.isSafeInteger(written) ? written : undefined)
 
 /** The records (unchecked) whose key `keep` lets into `registration`'s cache. */
 const admitted = (registration: CacheRegistration, records: readonly unknown[], keep: EntryFilter): unknown[] =>
@@ -53,7 +70,8 @@ const admitted = (registration: CacheRegistration, records: readonly unknown[], 
  * Puts a snapshot's records back into the covered caches, those `keep` admits; how many each name
  * took (0 for one the snapshot lacks). Entries keep the freshness they had only when the writer's
  * cache had the windows this one has; otherwise (a deploy changed the options, or the snapshot does
- * not say) no window of theirs outlasts this cache's own.
+ * not say) no window of theirs outlasts this cache's own. A cache with L2 takes them only under the
+ * namespace version the snapshot records for them (see `Cache.adoptEntries`).
  */
 export const restoreEntries = (registrations: readonly CacheRegistration[], snapshot: ReadSnapshot | undefined, keep: EntryFilter): Map<string, number> => {
   const restored = new Map<string, number>()
@@ -61,7 +79,8 @@ export const restoreEntries = (registrations: readonly CacheRegistration[], snap
     const { cache } = registration
     const records = snapshot?.caches.get(cache.name)
     const cap = sameWindows(snapshot?.policies.get(cache.name), cache.policy) ? undefined : cache.policy
-    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : restorePortableEntries(cache, admitted(registration, records, keep), cap)))
+    const namespaceVersion = namespaceVersionOf(snapshot?.namespaceVersions.get(cache.name))
+    restored.set(cache.name, (restored.get(cache.name) ?? 0) + (records === undefined ? 0 : restorePortableEntries(cache, admitted(registration, records, keep), { cap, namespaceVersion })))
   }
   return restored
 }

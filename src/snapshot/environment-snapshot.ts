@@ -1,10 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import { monotonicClock } from '../cache/clock.js'
 import { maxClockSkewMs } from '../cache/json-envelope.js'
+import type { CacheRegistration } from '../cache/registry.js'
 import { hold } from '../lambda/deadline.js'
 import { reasonOf } from '../lambda/reason.js'
 import { decodeSnapshot, encodeSnapshot, maxSnapshotBytes, recordBudgetBytes, type ReadSnapshot } from './codec.js'
-import { collectEntries, collectPolicies, coveredCaches, loadedWithoutSnapshot, restoreEntries, type EntryFilter } from './covered-caches.js'
+import { collectEntries, collectNamespaceVersions, collectPolicies, coveredCaches, loadedWithoutSnapshot, restoreEntries, type EntryFilter } from './covered-caches.js'
 import { snapshotKey, type FunctionIdentity } from './object-key.js'
 import type { ResolvedSnapshotOptions } from './options.js'
 import { Absence, getSnapshotObject, TimedRead, type ObjectLocation, type ReadOutcome } from './s3-read.js'
@@ -28,6 +29,12 @@ export interface SnapshotReport {
 /** The object's snapshot; undefined for a body that is not one. */
 type Read = ReadSnapshot | undefined | Absence
 
+/** The snapshot in the store as this environment last read or wrote it: the namespace versions it records, and the covered caches then. */
+interface KnownSnapshot {
+  readonly namespaceVersions: ReadonlyMap<string, unknown>
+  readonly registrations: readonly CacheRegistration[]
+}
+
 /**
  * The cold-start snapshot of one execution environment: read from S3 as soon as it is made (at
  * INIT), restored once into the covered caches when the first invocation has waited for it at most
@@ -47,6 +54,20 @@ export class EnvironmentSnapshot {
   #hydrated = false
   /** The covered caches loaded their values before the snapshot arrived: nobody waits for it any more. */
   #overtaken = false
+  #known: KnownSnapshot | undefined
+  /**
+   * Whether the snapshot known holds entries a new environment's cache would not take back: a
+   * covered cache with L2 has moved to another namespace version than the one the snapshot records
+   * for it (a clear() here or elsewhere, learnt at a version read), or the snapshot records none.
+   * Bound once: asked on invocations that may write.
+   */
+  readonly #knownIsOutdated = (): boolean => {
+    const known = this.#known
+    return known !== undefined && known.registrations.some(({ cache }) => {
+      const current = cache.namespaceVersion
+      return current !== undefined && current !== known.namespaceVersions.get(cache.name)
+    })
+  }
 
   constructor(options: ResolvedSnapshotOptions, fn: FunctionIdentity, keep: EntryFilter) {
     this.#options = options
@@ -98,7 +119,7 @@ export class EnvironmentSnapshot {
 
   /** Whether a write is due; after an overtaken wait, whether it may be, which only the read still under way will tell. */
   writeIsDue(): boolean {
-    return (this.#hydrated || this.#overtaken) && this.#schedule.isDue(monotonicClock(), Date.now())
+    return (this.#hydrated || this.#overtaken) && this.#schedule.isDue(monotonicClock(), Date.now(), this.#knownIsOutdated)
   }
 
   /**
@@ -122,13 +143,15 @@ export class EnvironmentSnapshot {
         return
       }
       this.#schedule.attempt(startedAt)
-      const frame = { version: this.#options.version, createdAt: Date.now(), policies: collectPolicies(registrations) }
+      // Read with the entries, synchronously: a clear() cannot come between.
+      const frame = { version: this.#options.version, createdAt: Date.now(), policies: collectPolicies(registrations), namespaceVersions: collectNamespaceVersions(registrations) }
       const { caches, kept, dropped } = trimToFit(entries, recordBudgetBytes(frame, entries.keys()))
       if (dropped > 0) this.#warnTrimmed(kept, dropped)
       if (kept === 0) return
       const body = await encodeSnapshot({ ...frame, caches })
       await putSnapshotObject(this.#client, this.#location, body, Math.max(1, budgetMs - (monotonicClock() - startedAt)))
       this.#schedule.found(frame.createdAt)
+      this.#known = { namespaceVersions: frame.namespaceVersions, registrations }
     } catch (error) {
       this.#schedule.attempt(startedAt)
       this.#warn(`middy-cache: the cold-start snapshot could not be written to ${this.#where()}: ${reasonOf(error)}`)
@@ -168,6 +191,7 @@ export class EnvironmentSnapshot {
     this.#warnAboutUncovered(registrations.map((registration) => registration.cache.name))
     const snapshot = this.#usable(outcome, waitMs)
     const hydrated = restoreEntries(registrations, snapshot, this.#keep)
+    if (snapshot !== undefined) this.#known = { namespaceVersions: snapshot.namespaceVersions, registrations }
     this.#hydrated = true
     return { found: snapshot !== undefined, durationMs: outcome.durationMs, hydrated }
   }

@@ -20,7 +20,7 @@ export const windowsOf = (policy: FreshnessPolicy): PolicyWindows => ({
 })
 
 /** Whether `written` (as a snapshot holds it, unchecked) has every window of `policy`; false when the snapshot recorded none. */
-export const sameWindows = (written: unknown, policy: FreshnessPolicy): boolean =>
+export const sameWindows = (written: unknown, policy: PolicyWindows): boolean =>
   isRecord(written) && windowNames.every((name) => written[name] === policy[name])
 
 /** `entry` with no window longer than `policy` gives one: "not found" is held to `negativeTtl`, a value to the other three. */

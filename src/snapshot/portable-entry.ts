@@ -87,14 +87,24 @@ export const exportPortableEntries = <V>(cache: Cache<V>): MeasuredEntry[] => {
   return records
 }
 
+/** Where restored records come from, beside their own times. */
+export interface RestoreOptions {
+  /** The freshness no window of theirs may outlast: the reader's own, when the writer's options differ or are unknown. */
+  readonly cap?: FreshnessPolicy | undefined
+  /** The namespace version (`Cache.namespaceVersion`) of the cache they were exported from; undefined: unknown. */
+  readonly namespaceVersion?: number | undefined
+}
+
 /**
  * Puts records from `exportPortableEntries` (of this or another process, read back from JSON) into
  * `cache`'s memory with the freshness they had, each window cut to `cap`'s when given; returns how
  * many it kept. Only the last `l1.maxEntries` records are read. Skipped, never thrown on: malformed
  * records, entries past staleIfError (or past `cap`'s), keys memory already holds as recent or more
- * so, and records that do not fit in memory's bounds beside what it holds and the newer records.
+ * so, records that do not fit in memory's bounds beside what it holds and the newer records, and
+ * every record a cache with L2 would not take (see `Cache.adoptEntries`): of another namespace
+ * version than its own, or of an unknown one.
  */
-export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unknown[], cap?: FreshnessPolicy): number => {
+export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unknown[], { cap, namespaceVersion }: RestoreOptions = {}): number => {
   const monoNow = cache.clock()
   const wallNow = Date.now()
   const found: (readonly [string, Entry<V>])[] = []
@@ -107,5 +117,5 @@ export const restorePortableEntries = <V>(cache: Cache<V>, records: readonly unk
     const restored = restoredEntryOf<V>(records[index], monoNow, wallNow, cap)
     if (restored !== undefined) found.push([restored.storeKey, restored.entry])
   }
-  return cache.adoptEntries(found)
+  return cache.adoptEntries(found, namespaceVersion)
 }

@@ -11,8 +11,9 @@ const refreshSpread = 0.1
 /**
  * When this environment writes a snapshot: when it knows of no usable one, or the one it knows is
  * past half `maxAge` and this environment's share of `refreshSpread` (so a new environment keeps
- * finding one younger than `maxAge`), and never twice within half `maxAge`, whether the attempt
- * succeeded or not. Environment state, on purpose.
+ * finding one younger than `maxAge`), or holds what the caches would no longer take back (see
+ * `isDue`), and never twice within half `maxAge`, whether the attempt succeeded or not. Environment
+ * state, on purpose.
  */
 export class WriteSchedule {
   readonly #intervalMs: number
@@ -39,9 +40,14 @@ export class WriteSchedule {
     this.#nextAttemptAt = monoNow + this.#intervalMs
   }
 
-  isDue(monoNow: number, wallNow: number): boolean {
+  /**
+   * `knownIsOutdated`: whether the snapshot known holds entries a new environment would not take
+   * back (written before a clear(), say): replaced as a missing one is. Asked last, and only when an
+   * attempt may be made.
+   */
+  isDue(monoNow: number, wallNow: number, knownIsOutdated: () => boolean): boolean {
     if (monoNow < this.#nextAttemptAt) return false
-    return this.#knownCreatedAt === undefined || wallNow - this.#knownCreatedAt >= this.#refreshAgeMs
+    return this.#knownCreatedAt === undefined || wallNow - this.#knownCreatedAt >= this.#refreshAgeMs || knownIsOutdated()
   }
 
   /** An attempt starts now; concurrent invocations see it as not due. */

@@ -141,7 +141,7 @@ describe('a caller in the fallback phase whose load fails after a write supersed
     const { cache, waiting, clock } = await waitingInFallback('fallback-after-adopt', reload.promise)
     const [[storeKey, seen]] = [...cache.peekEntries()] as [[string, Entry<string>]]
     const now = clock.now()
-    expect(cache.adoptEntries([[storeKey, { ...seen, value: 'restored', createdAt: now, freshUntil: now - 1, revalidateUntil: now - 1 }]])).toBe(1)
+    expect(cache.adoptEntries([[storeKey, { ...seen, value: 'restored', createdAt: now, freshUntil: now - 1, revalidateUntil: now - 1 }]], undefined)).toBe(1)
     reload.reject(new Error('source down'))
     expect(await waiting).toMatchObject({ value: 'restored', outcome: Outcome.StaleOnError })
   })

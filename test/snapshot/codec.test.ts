@@ -4,6 +4,7 @@ import { decodeSnapshot, encodeSnapshot, maxSnapshotBytes, recordBudgetBytes } f
 const createdAt = 1_800_000_000_000
 const record = { key: '42', envelope: { c: createdAt, t: 60_000, w: 0, e: 0, v: { id: '42' } } }
 const policies = new Map([['products', { ttlMs: 60_000, staleWhileRevalidateMs: 0, staleIfErrorMs: 0, negativeTtlMs: 0 }]])
+const namespaceVersions = new Map([['products', 1_731_000_000_000]])
 const content = { version: 'v1', createdAt, caches: new Map([['products', [record]], ['config', []]]) }
 const document = { format: 'middy-cache-snapshot/1', version: 'v1', createdAt, caches: { products: [record] } }
 
@@ -16,10 +17,10 @@ const contentOfSize = (bytes: number) => {
 
 describe('the snapshot object', () => {
   test('is gzipped JSON that reads back as written', async () => {
-    const body = await encodeSnapshot({ ...content, policies })
+    const body = await encodeSnapshot({ ...content, policies, namespaceVersions })
     expect(body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]))
     const read = await decodeSnapshot(body)
-    expect(read).toEqual({ version: 'v1', createdAt, policies, caches: new Map([['products', [record]], ['config', []]]) })
+    expect(read).toEqual({ version: 'v1', createdAt, policies, namespaceVersions, caches: new Map([['products', [record]], ['config', []]]) })
   })
 
   test.each<[string, unknown]>([
@@ -27,12 +28,20 @@ describe('the snapshot object', () => {
     ['policies that are not an object', [1, 2]],
   ])('with %s, reads back with no policy: each cache is then held to the reader\'s options', async (_, written) => {
     const read = await decodeSnapshot(gzipSync(JSON.stringify({ ...document, policies: written })))
-    expect(read).toEqual({ version: 'v1', createdAt, policies: new Map(), caches: new Map([['products', [record]]]) })
+    expect(read).toEqual({ version: 'v1', createdAt, policies: new Map(), namespaceVersions: new Map(), caches: new Map([['products', [record]]]) })
+  })
+
+  test.each<[string, unknown]>([
+    ['none, as writers before them made it', undefined],
+    ['namespace versions that are not an object', 'products=3'],
+  ])('with %s, reads back with no namespace version: a cache with L2 then restores none of its entries', async (_, written) => {
+    const read = await decodeSnapshot(gzipSync(JSON.stringify({ ...document, namespaceVersions: written })))
+    expect(read).toMatchObject({ namespaceVersions: new Map(), caches: new Map([['products', [record]]]) })
   })
 
   test('recordBudgetBytes is what maxSnapshotBytes leaves for the records, each of them its JSON and a comma', () => {
-    const frame = { version: 'v1', createdAt, policies }
-    const json = JSON.stringify({ format: 'middy-cache-snapshot/1', ...frame, policies: Object.fromEntries(policies), caches: { products: [record, record], config: [] } })
+    const frame = { version: 'v1', createdAt, policies, namespaceVersions }
+    const json = JSON.stringify({ format: 'middy-cache-snapshot/1', ...frame, policies: Object.fromEntries(policies), namespaceVersions: Object.fromEntries(namespaceVersions), caches: { products: [record, record], config: [] } })
     const records = 2 * (Buffer.byteLength(JSON.stringify(record)) + 1) - 1
     expect(Buffer.byteLength(json)).toBe(maxSnapshotBytes - recordBudgetBytes(frame, ['products', 'config']) + records)
   })

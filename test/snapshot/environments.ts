@@ -3,7 +3,9 @@ import type { Context } from 'aws-lambda'
 import { gunzipSync } from 'node:zlib'
 import type { ColdStartSnapshotOptions } from '../../entrypoints/snapshot.js'
 import type { DataLoadContext } from '../../middlewares/data-cache.js'
+import type { Duration } from '../../src/cache/duration.js'
 import type { FreshnessOptions, L1Options } from '../../src/cache/options.js'
+import type { RedisStoreOptions } from '../../src/stores/redis/index.js'
 import { createBucket, destroySeedClients, seedClients, uniqueName } from '../harness/index.js'
 import { captureOutput, type Captured } from '../support/emf.js'
 import { countCommands } from '../support/aws-commands.js'
@@ -101,14 +103,34 @@ export const withAnotherCopy = async <T>(build: () => Promise<T>): Promise<T> =>
 }
 
 
+/**
+ * What a products function's invocation does: first `clear`, `delete` and `set` (in that order) on
+ * the products cache, then reads `ids`, whose values it answers.
+ */
+export interface ProductEvent {
+  readonly ids?: readonly string[]
+  readonly clear?: true
+  readonly delete?: readonly string[]
+  readonly set?: Readonly<Record<string, Product>>
+  /** The ttl of the values `set` writes. Default: the cache's. */
+  readonly setTtl?: Duration
+}
+
+export interface Product {
+  readonly id: string
+  readonly name: string
+}
+
 export interface ProductFunction {
-  /** Reads `ids` from the products cache (a dataCache), as a handler finds them itself. */
-  readonly handler: (event: unknown, context: Context) => Promise<unknown>
+  /** Runs a `ProductEvent` against the products cache (a dataCache), as a handler finds it itself. */
+  readonly handler: (event: ProductEvent, context: Context) => Promise<unknown>
   readonly load: jest.Mock<Promise<{ id: string; name: string }>, [string, DataLoadContext]>
   readonly warnings: string[]
   readonly commands: Map<string, number>
   /** How many entries the products cache holds in memory now. */
   readonly entries: () => number
+  /** Closes the environment's L2 store, if it has one. */
+  readonly close: () => Promise<void>
 }
 
 /** Where coldStartSnapshot sits beside cacheMetrics and warmup; the products cache comes last. */
@@ -143,6 +165,8 @@ export interface ProductFunctionOptions {
   readonly l1?: L1Options
   /** The products cache's freshness options, as this deploy sets them. Default: a ttl of 5 minutes. */
   readonly freshness?: Pick<FreshnessOptions, 'ttl' | 'staleWhileRevalidate' | 'staleIfError' | 'negativeTtl'>
+  /** A shared tier for the products cache: a redisStore of the environment's own, with these options. Default: none. */
+  readonly l2?: Pick<RedisStoreOptions, 'url' | 'timeout' | 'breaker' | 'versionCheck'>
 }
 
 const failReads = (client: S3Client, name: NonNullable<ProductFunctionOptions['failReads']>): void => {
@@ -175,19 +199,30 @@ export const productFunction = (options: ProductFunctionOptions): Promise<Produc
     const commands = countCommands(client)
     if (options.failReads !== undefined) failReads(client, options.failReads)
     const warnings: string[] = []
-    const load = jest.fn((id: string, _context: DataLoadContext) => Promise.resolve({ id, name: `Product ${id}` }))
+    const load = jest.fn((id: string, _context: DataLoadContext) => Promise.resolve<Product>({ id, name: `Product ${id}` }))
+    // Loaded only when asked for: a function without L2 bundles no ioredis.
+    const l2 = options.l2 === undefined ? undefined : (await import('../../entrypoints/redis.js')).redisStore(options.l2)
     const byName = {
       cacheMetrics: cacheMetrics({ namespace, service }),
       coldStartSnapshot: coldStartSnapshot({ bucket: options.bucket, caches: ['products'], client, logger: { warn: (message) => { warnings.push(message) } }, ...options.snapshot }),
       warmup: warmup(),
     }
     const chain = (options.order ?? ChainOrder.SnapshotBeforeWarmup).split(', ').map((name) => byName[name as keyof typeof byName])
-    const handler = middy<{ ids?: string[] }>()
+    const handler = middy<ProductEvent>()
       .use(chain)
-      .use(dataCache({ name: 'products', load, ...(options.freshness ?? { ttl: '5m' }), ...(options.l1 === undefined ? {} : { l1: options.l1 }) }))
-      .handler((event, context) => context.caches.products.getMany(event.ids ?? []))
+      .use(dataCache({ name: 'products', load, ...(options.freshness ?? { ttl: '5m' }), ...(options.l1 === undefined ? {} : { l1: options.l1 }), ...(l2 === undefined ? {} : { l2 }) }))
+      .handler(async (event, context) => {
+        const products = context.caches.products
+        if (event.clear === true) await products.clear()
+        for (const id of event.delete ?? []) await products.delete(id)
+        for (const [id, product] of Object.entries(event.set ?? {})) await products.set(id, product, event.setTtl === undefined ? undefined : { ttl: event.setTtl })
+        return products.getMany(event.ids ?? [])
+      })
     const entries = (): number => registeredCaches().find(({ cache }) => cache.name === 'products')?.cache.stats().entries ?? 0
-    return { handler: handler as unknown as ProductFunction['handler'], load, warnings, commands, entries }
+    const close = async (): Promise<void> => {
+      await l2?.close()
+    }
+    return { handler: handler as unknown as ProductFunction['handler'], load, warnings, commands, entries, close }
   })
 }
 
@@ -195,6 +230,7 @@ export interface WrittenSnapshot {
   readonly format: string
   readonly version: string
   readonly createdAt: number
+  readonly namespaceVersions?: Record<string, number>
   readonly caches: Record<string, { readonly key: string; readonly envelope: { readonly c: number; readonly v?: unknown } }[]>
 }
 

@@ -169,7 +169,7 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     const load = jest.fn((key: string) => `reloaded ${key}`)
     const cap = { ttl: '1m', staleWhileRevalidate: '30s', staleIfError: '2m', negativeTtl: '10s' } as const
     const reader = createCache<string | undefined>({ name: 'capped', load, ...cap, now: time.reader })
-    expect(restorePortableEntries(reader, records, reader.policy)).toBe(2)
+    expect(restorePortableEntries(reader, records, { cap: reader.policy })).toBe(2)
     const entries = new Map(reader.peekEntries())
     const entry = entries.get('a')
     expect(entry === undefined ? undefined : [entry.freshUntil - entry.createdAt, entry.revalidateUntil - entry.freshUntil, entry.fallbackUntil - entry.freshUntil]).toEqual([60_000, 30_000, 120_000])
@@ -185,7 +185,7 @@ describe('exportPortableEntries and restorePortableEntries', () => {
 
     // A reader that remembers no "not found" takes none back; an entry the cap puts past staleIfError is not restored.
     const noNegative = createCache<string | undefined>({ name: 'capped', load, ttl: '1m', now: time.reader })
-    expect(restorePortableEntries(noNegative, records, noNegative.policy)).toBe(0)
+    expect(restorePortableEntries(noNegative, records, { cap: noNegative.policy })).toBe(0)
   })
 })
 
