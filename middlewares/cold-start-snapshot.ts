@@ -25,7 +25,7 @@ const isPrincipalScoped = (key: string): boolean => {
 
 /**
  * Whether a configCache key reads a SecureString decrypted: configCache keys are the parameter's
- * name, then `#`-separated flags (SSM names cannot hold '#'), one of them 'decrypt'.
+ * name (any '#' in it escaped: see `keyPart`), then `#`-separated flags, one of them 'decrypt'.
  */
 const isDecryptedParameter = (registration: CacheRegistration, key: string): boolean =>
   registration.kind === CacheKind.Config && key.split('#').slice(1).includes('decrypt')

@@ -12,6 +12,7 @@ import {
   cacheMiddlewareOptionNames,
   engineFreshness,
   hierarchyRule,
+  keyPart,
   optionalBoolean,
   ownTtl,
   refuseReservedName,
@@ -115,7 +116,7 @@ interface Source {
 /** One cache entry per parameter or path and what shapes its entry: decoding, and its own ttl, so two properties naming one parameter with two ttls each get theirs. */
 const keyOf = (source: Omit<Source, 'label'>): string =>
   [
-    source.kind === 'path' ? `${source.name}*` : source.name,
+    source.kind === 'path' ? `${keyPart(source.name)}*` : keyPart(source.name),
     source.transform,
     source.decrypt ? 'decrypt' : undefined,
     source.list ? 'list' : undefined,

@@ -13,6 +13,7 @@ import { decodeValue, Transform, transformOption } from '../src/sources/transfor
 import {
   cacheMiddlewareOptionNames,
   engineFreshness,
+  keyPart,
   optionalBoolean,
   ownTtl,
   refuseReservedName,
@@ -85,7 +86,11 @@ export type SecretValues<S> = { readonly [K in keyof S]: SecretValue<S[K]> }
 
 export interface SecretsCacheOptions<N extends string, S> extends CacheMiddlewareOptions<N> {
   readonly secrets: S
-  /** Drops every cached secret when the handler fails with an error this predicate accepts (say, an authentication error after a rotation). */
+  /**
+   * Drops every cached secret when the handler fails with an error this predicate accepts (say, an
+   * authentication error after a rotation). Asked in `onError`: an `onError` that Middy runs before
+   * this one (a middleware used after it) and that returns a response leaves it unasked.
+   */
   readonly refreshOn?: (error: unknown) => boolean
   /**
    * Caps each Secrets Manager secret's ttl at its next scheduled rotation (one DescribeSecret per
@@ -129,7 +134,7 @@ const secretName = (option: string, value: unknown): string => {
 }
 
 const keyOf = (plan: SecretPlan): string =>
-  [plan.source, plan.name, plan.transform, plan.textOnly ? 'text' : undefined, ttlPart(plan.freshness)].filter((part) => part !== undefined).join('#')
+  [plan.source, keyPart(plan.name), plan.transform, plan.textOnly ? 'text' : undefined, ttlPart(plan.freshness)].filter((part) => part !== undefined).join('#')
 
 const secretPlan = (contextName: string, property: string, spec: unknown): SecretPlan => {
   const option = `secrets.${property}`

@@ -42,6 +42,14 @@ export const ownTtl = (option: string, ttl: unknown): EntryFreshness | undefined
   return { ttl: ttl as Duration }
 }
 
+/**
+ * A parameter's or secret's name as the part of a cache key whose other parts (a transform, flags,
+ * a ttl) follow it, joined with '#': its '#' (and '%', which escapes it) escaped, so that a name such
+ * as `shop/db#json` never makes the key of `shop/db` read with a transform, and each is loaded on
+ * its own. A name without either (every SSM name but a secret's reference path) is its own part.
+ */
+export const keyPart = (name: string): string => name.replace(/[%#]/g, (character) => (character === '%' ? '%25' : '%23'))
+
 /** An entry's own ttl as part of its cache key, so one source named twice with two ttls is kept twice, each refreshed on its own. */
 export const ttlPart = (freshness: EntryFreshness | undefined): string | undefined => (freshness?.ttl === undefined ? undefined : `ttl=${String(freshness.ttl)}`)
 

@@ -87,6 +87,15 @@ const contextProperty = (name: string): ContextProperty =>
         },
       }
 
+const isBytes = (value: unknown): value is Uint8Array => value instanceof Uint8Array
+
+/**
+ * What an invocation is handed of a cached value: bytes (a SecretBinary) as a copy of its own, since
+ * JavaScript cannot freeze them as the engine freezes objects and arrays. A handler that zeroes a
+ * key after use then changes neither the cached bytes nor those of an invocation running at once.
+ */
+const handedOver = (value: unknown): unknown => (isBytes(value) ? value.slice() : value)
+
 const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean => {
   if (a === b) return true
   if (a.length !== b.length) return false
@@ -118,19 +127,22 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
       if (value === undefined && !entry.optional) {
         throw new CacheError(`middy-cache: ${entry.label} for ${contextPath(contextName, entry.property)} was not found`)
       }
-      values[entry.property] = value
+      values[entry.property] = handedOver(value)
     }
     return Object.freeze(values)
   }
 
   // The holder last built from the values alone, and those values: frozen, so invocations may share
   // it until a value changes, and a warm invocation builds nothing. Concurrent invocations only read it.
+  // One that holds bytes is built for each invocation, each with copies of its own (see `handedOver`).
   let lastHolder: Readonly<Record<string, unknown>> | undefined
   let lastLoaded: readonly unknown[] = []
+  let lastHoldsBytes = false
 
   const placeAlone = (context: LambdaContextRecord, loaded: readonly unknown[]): void => {
-    if (lastHolder === undefined || !sameValues(lastLoaded, loaded)) {
+    if (lastHolder === undefined || lastHoldsBytes || !sameValues(lastLoaded, loaded)) {
       lastHolder = holderOf(undefined, loaded)
+      lastHoldsBytes = loaded.some(isBytes)
       recordHolder(lastHolder, ownRecord)
     }
     // Kept even when equal: the cache hands back the very same array while its values hold, so the

@@ -47,6 +47,16 @@ describe('configCache paths against SSM on moto_server', () => {
     expect(topLevel).toEqual({ checkout: 'on', search: 'off' })
   })
 
+  test('a path given with or without its trailing slash gives the same names; a path with nothing under it is an empty object', async () => {
+    const path = `/${uniqueName('shop')}/limits`
+    await putParameters({ [`${path}/max`]: '10', [`${path}/beta/max`]: '20', [`${path}-other/max`]: '30' })
+    const client = clients.made(new SSMClient(motoClientConfig()))
+    const handler = middy()
+      .use(configCache({ paths: { bare: path, slashed: `${path}/`, flat: { path, recursive: false }, empty: `${path}/nothing/` }, prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve({ ...context.config }))
+    expect(await invoke(handler)).toEqual({ bare: { max: '10', 'beta/max': '20' }, slashed: { max: '10', 'beta/max': '20' }, flat: { max: '10' }, empty: {} })
+  })
+
   test('a parameter named __proto__ under a path arrives as an own value, parsed or not, and sets no prototype', async () => {
     const path = `/${uniqueName('shop')}/limits/`
     await putParameters({ [`${path}max`]: '10', [`${path}__proto__`]: '{"isAdmin":true}' })

@@ -158,6 +158,37 @@ describe('configCache against SSM on moto_server', () => {
     }
   })
 
+  test('a handler that tries to change the values it was handed (parsed JSON, a StringList, a path, the object holding them) changes nothing it or the next invocation reads', async () => {
+    const handler = middy()
+      .use(
+        configCache({
+          parameters: { flags: json<Flags>(names.flags), regions: { name: names.regions, type: 'StringList' } },
+          paths: { features: `${prefix}/features/` },
+          prefetch: false,
+          awsSdkV3Client: ssmClient(),
+        }),
+      )
+      .handler((_event, context) => {
+        const changes: (() => unknown)[] = [
+          () => Reflect.set(context.config.flags, 'limit', 1_000),
+          () => context.config.regions.push('ap-south-1'),
+          () => Reflect.set(context.config.features, 'checkout', 'off'),
+          () => Reflect.set(context.config, 'flags', {}),
+        ]
+        for (const change of changes) {
+          try {
+            change()
+          } catch {
+            // Refused loudly (a push onto a frozen array) or, by Reflect.set, quietly: either way unchanged.
+          }
+        }
+        return Promise.resolve(structuredClone({ ...context.config }))
+      })
+    const expected = { flags: { checkout: true, limit: 5 }, regions: ['eu-west-1', 'us-east-1'], features: { checkout: 'on', 'beta/search': 'off' } }
+    expect(await Promise.all([invoke(handler), invoke(handler)])).toEqual([expected, expected])
+    expect(await invoke(handler)).toEqual(expected)
+  })
+
   test('prefetch at INIT: the first invocation makes no new SSM call when the prefetch finished', async () => {
     const client = ssmClient()
     const requests = countRequests(client)
@@ -315,6 +346,17 @@ describe('configCache against SSM on moto_server', () => {
     expect(await invoke(handler)).toEqual({ table: 'products', region: 'eu-west-1', apiKey: 'k-123', referenced: 'from-secrets-manager', proto: 'a name plain objects cannot hold as a key' })
     // The two batched in one GetParameters call per decryption mode, the three Powertools cannot match one by one.
     expect([requests.count('GetParametersCommand'), requests.count('GetParameterCommand')]).toEqual([2, 3])
+  })
+
+  test("secrets read through SSM's reference path whose names differ by what reads as an option ('db#json' beside 'db' with transform: 'json') each arrive with their own value", async () => {
+    const secret = uniqueName('shop-db')
+    await createSecret(secret, { user: 'app' })
+    await createSecret(`${secret}#json`, 'another secret')
+    const reference = `/aws/reference/secretsmanager/${secret}`
+    const handler = middy()
+      .use(configCache({ parameters: { db: json<{ user: string }>(reference, { decrypt: true }), other: { name: `${reference}#json`, decrypt: true } }, prefetch: false, awsSdkV3Client: ssmClient() }))
+      .handler((_event, context) => Promise.resolve({ ...context.config }))
+    expect(await invoke(handler)).toEqual({ db: { user: 'app' }, other: 'another secret' })
   })
 
   test('the property name is an option, and two instances in one chain never collide', async () => {

@@ -10,6 +10,7 @@ import { invoke } from '../support/invoke.js'
 import { lastRegisteredCache } from '../support/registered-caches.js'
 import { testClients } from '../support/sdk-clients.js'
 import { countRequests } from '../support/sdk-requests.js'
+import { flushPromises } from '../support/deferred.js'
 
 const minuteMs = 60_000
 
@@ -67,6 +68,26 @@ describe('secretsCache freshness against Secrets Manager on moto_server', () => 
     expect(requests.count('GetSecretValueCommand')).toBe(1)
     expect(await invoke(handler)).toBe('ready')
     expect(requests.total()).toBe(1)
+  })
+
+  // An unhandled rejection fails the test that is running (Jest's own handler takes it).
+  test('a prefetch that fails (GetSecretValue and DescribeSecret both unreachable, an SSM SecureString too) is swallowed, and the first invocation loads again', async () => {
+    const unreachable = motoClientConfig('http://127.0.0.1:9')
+    const secretsClient = clients.made(new SecretsManagerClient({ ...unreachable, maxAttempts: 1 }))
+    const ssmClient = clients.made(new SSMClient({ ...unreachable, maxAttempts: 1 }))
+    const requests = [countRequests(secretsClient), countRequests(ssmClient)]
+    const middleware = secretsCache({
+      secrets: { key: uniqueName('shop/unreachable'), signingKey: { name: `/${uniqueName('shop')}/signing-key`, source: 'ssm' } },
+      capTtlAtRotation: true,
+      secretsManager: { awsSdkV3Client: secretsClient },
+      ssm: { awsSdkV3Client: ssmClient },
+    })
+    expect(await lastRegisteredCache().settle(5_000)).toEqual({ completed: 2, abandoned: 0 })
+    await flushPromises()
+    expect(requests.map((counted) => counted.total())).toEqual([2, 1])
+    const handler = middy().use(middleware).handler((_event, context) => Promise.resolve(context.secrets.key))
+    await expect(invoke(handler)).rejects.toThrow(/loading secret ".*" \(context.secrets.key\) for cache "secrets" failed/)
+    expect(requests.map((counted) => counted.total())).toEqual([4, 2])
   })
 
   test("the default ttl (15 minutes) outlasts configCache's (5 minutes): in one chain the parameter reloads first", async () => {

@@ -260,6 +260,37 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     await expect(invoke(handler)).rejects.toThrow(`middy-cache: secret "${names.certificate}" for context.secrets.certificate is binary (SecretBinary): declare it as { name: '${names.certificate}' } to receive its bytes`)
   })
 
+  test("a handler that writes into a SecretBinary's bytes (zeroing a key after use) changes nothing the invocations after it, or those running at once, are handed", async () => {
+    const name = uniqueName('shop/signing-key-bytes')
+    await createSecret(name, new Uint8Array([1, 2, 3, 4]))
+    const client = clients.made(new SecretsManagerClient(motoClientConfig()))
+    const requests = countRequests(client)
+    const handler = middy<unknown, number[][]>()
+      .use(secretsCache({ secrets: { key: { name }, decoded: { name, transform: 'binary' } }, prefetch: false, secretsManager: { awsSdkV3Client: client } }))
+      .handler(async (_event, context) => {
+        const held = [context.secrets.key, context.secrets.decoded] as Uint8Array[]
+        const seen = held.map((bytes) => [...bytes])
+        // Done with the key: zeroed, while another invocation running at once may be using its own.
+        for (const bytes of held) bytes.fill(0)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        return seen
+      })
+    const results = [await invoke(handler), ...(await Promise.all([invoke(handler), invoke(handler)])), await invoke(handler)]
+    expect(results).toEqual(results.map(() => [[1, 2, 3, 4], [1, 2, 3, 4]]))
+    // Read once per property (each is an entry of its own), then served from memory: the copies are not reloads.
+    expect(requests.count('GetSecretValueCommand')).toBe(2)
+  })
+
+  test("secrets whose names differ by what reads as an option ('shop/db#json' beside 'shop/db' with transform: 'json') each arrive with their own value", async () => {
+    const name = uniqueName('shop/db')
+    await createSecret(name, { user: 'app', password: 'hunter2' })
+    await createSecret(`${name}#json`, 'another secret')
+    const handler = middy()
+      .use(secretsCache({ secrets: { db: jsonSecret<DbCredentials>(name), other: { name: `${name}#json` } }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+      .handler((_event, context) => Promise.resolve({ ...context.secrets }))
+    expect(await invoke(handler)).toEqual({ db: { user: 'app', password: 'hunter2' }, other: 'another secret' })
+  })
+
   test('a secret named by its ARN or partial ARN arrives; during a rotation, the AWSCURRENT version is served, not AWSPENDING', async () => {
     const name = uniqueName('shop/rotating')
     const arn = await createSecret(name, 'current')
