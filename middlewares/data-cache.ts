@@ -7,7 +7,7 @@ import { valuesOfBatch } from '../src/cache/batch.js'
 import { CacheError, CacheOptionsError, keyTypeError, printable } from '../src/cache/errors.js'
 import type { BatchLoadContext, CacheOptions, EntryFreshness, FreshnessOptions, L1Options, LoadContext, Logger } from '../src/cache/options.js'
 import { storeApart } from '../src/cache/namespace.js'
-import { rejectUnknownOptions } from '../src/cache/options.js'
+import { dropRejection, isThenable, rejectUnknownOptions } from '../src/cache/options.js'
 import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
@@ -99,6 +99,20 @@ const requireFunctionIfGiven = (option: string, value: unknown): void => {
 }
 
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
+
+/**
+ * How the error for a `key` or `principal` function's answer that is no string names it: 'a promise'
+ * for an async function's, whose rejection is then handled, since nobody will await it (left
+ * unhandled, it would end the invocation with Runtime.UnhandledPromiseRejection); else `describe`'s.
+ */
+const refusedAnswer = (answer: unknown, describe: (answer: unknown) => string): string => {
+  if (!isThenable(answer)) return describe(answer)
+  dropRejection(answer)
+  return 'a promise'
+}
+
+/** The type alone: a principal's value (a numeric user id, say) is the caller's identity. */
+const typeOf = (value: unknown): string => (value === null ? 'null' : typeof value)
 
 /** The engine's loaders over the user's: with principal scope, keys arrive scoped and the loader gets the bare key and the principal. */
 const engineLoaders = <V>(name: string, byPrincipal: boolean, load: DataLoader<V>, loadMany: DataBatchLoader<V> | undefined): Pick<CacheOptions<V | undefined>, 'load' | 'loadMany'> => {
@@ -328,12 +342,12 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
   const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = (request) => {
     const found: unknown = byPrincipal ? (principalFrom ?? principalOf)(request.event, request.context) : undefined
     if (found !== undefined && typeof found !== 'string') {
-      // The type alone: the value (a numeric user id, say) is the caller's identity.
-      throw new CacheError(`middy-cache: principal of cache "${name}" must return a string or undefined; got ${found === null ? 'null' : typeof found}`)
+      throw new CacheError(`middy-cache: principal of cache "${name}" must return a string or undefined; got ${refusedAnswer(found, typeOf)}`)
     }
     // An empty identity names nobody: it must not become one principal shared by every anonymous caller.
     const principal = found === '' ? undefined : found
     const invocation = invocationOf(request)
+    if (principal !== undefined) invocation.servesCaller = true
     const scope = invocation.scope
     const handle = byPrincipal && principal === undefined ? new LoadOnlyHandle(cache, scope) : new CachedHandle(cache, scope, byPrincipal, principal)
     const context = request.context as unknown as Record<string, unknown>
@@ -347,7 +361,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     if (key === undefined) return undefined
     const eventKey = key(request.event, request.context)
     if (eventKey !== undefined && typeof eventKey !== 'string') {
-      throw new CacheError(`middy-cache: key of cache "${name}" must return a string, or undefined for an event that is not cached; got ${printable(eventKey)}`)
+      throw new CacheError(`middy-cache: key of cache "${name}" must return a string, or undefined for an event that is not cached; got ${refusedAnswer(eventKey, printable)}`)
     }
     if (eventKey === undefined) {
       context[name] = undefined

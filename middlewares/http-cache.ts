@@ -6,6 +6,7 @@ import { readHttpRequest } from './http/http-request.js'
 import { bodyText, notModifiedResponse, setsCookie, structuredResponse, type StructuredResponse } from './http/http-response.js'
 import { ResponseHeaders } from './http/response-headers.js'
 import { mergeVary } from './http/vary.js'
+import { servesCaller } from './shared/invocation.js'
 
 export type { HttpCacheOptions } from './http/http-cache-options.js'
 
@@ -30,14 +31,26 @@ const entityTagOf = (response: StructuredResponse, method: string): string | und
 }
 
 /**
- * The response with caching headers, or a 304, or `response` itself when it is no cacheable
- * answer: not GET or HEAD, a status not listed, a request with credentials (unless allowed), a
- * cookie set, or nothing readable as an HTTP response. Never throws, whatever the event holds.
+ * Whether an answer may get caching headers as far as its caller goes: one holding a caller's own
+ * values (`forCaller`) only when no shared cache may keep it (`private`), for `cacheAuthorized`
+ * says that answers to requests with credentials are the same for every caller, which such an
+ * answer is not; one to a request with credentials with either.
  */
-const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown): unknown => {
+const cacheableFor = (policy: HttpCachePolicy, credentialed: boolean, forCaller: boolean): boolean => {
+  if (forCaller) return policy.browserOnly
+  return policy.authorizedCacheable || !credentialed
+}
+
+/**
+ * The response with caching headers, or a 304, or `response` itself when it is no cacheable
+ * answer: not GET or HEAD, a status not listed, a caller it must not be cached for (see
+ * `cacheableFor`), a cookie set, or nothing readable as an HTTP response. Never throws, whatever
+ * the event holds.
+ */
+const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown, forCaller: boolean): unknown => {
   const request = readHttpRequest(event)
   if (request === undefined || !cacheableMethods.has(request.method)) return response
-  if (!policy.authorizedCacheable && request.credentialed) return response
+  if (!cacheableFor(policy, request.credentialed, forCaller)) return response
   const structured = structuredResponse(response, request.format)
   if (structured === undefined || !policy.statusCodes.has(structured.statusCode)) return response
   const headers = ResponseHeaders.of(structured, request.responseHeaderRecords)
@@ -70,7 +83,7 @@ export const httpCache = (options?: HttpCacheOptions): MiddlewareObj<unknown, un
   const policy = resolveHttpCacheOptions(options)
 
   const addCachingHeaders = (request: Request<unknown, unknown>): void => {
-    request.response = withCaching(policy, request.event, request.response)
+    request.response = withCaching(policy, request.event, request.response, servesCaller(request))
   }
 
   return { after: addCachingHeaders }

@@ -36,18 +36,23 @@ const authenticatedByApiGateway = (requestContext: unknown): boolean => {
 }
 
 /**
- * The fields an ALB's authenticate-oidc or authenticate-cognito action adds to a request from a
- * signed-in user: the user's claims and tokens, which the event carries as plain headers, since an
- * ALB event has no authorizer.
+ * The fields an ALB adds to a request from a caller it authenticated, which the event carries as
+ * plain headers, since an ALB event has no authorizer: the user's claims and tokens from an
+ * authenticate-oidc or authenticate-cognito action, and the client certificate of mutual TLS (its
+ * chain in passthrough mode, the leaf's fields in verify mode).
  */
-const albAuthenticationFields = ['x-amzn-oidc-data', 'x-amzn-oidc-identity', 'x-amzn-oidc-accesstoken'] as const
+const albAuthenticationFields = [
+  'x-amzn-oidc-data', 'x-amzn-oidc-identity', 'x-amzn-oidc-accesstoken',
+  'x-amzn-mtls-clientcert', 'x-amzn-mtls-clientcert-serial-number', 'x-amzn-mtls-clientcert-issuer', 'x-amzn-mtls-clientcert-subject',
+  'x-amzn-mtls-clientcert-validity', 'x-amzn-mtls-clientcert-leaf',
+] as const
 
 const authenticatedByAlb = (headers: HeaderFields): boolean => albAuthenticationFields.some((name) => headers.has(name))
 
 /**
  * Whether the request says who sends it: an Authorization or Cookie header, payload 2.0's `cookies`,
- * a caller API Gateway authenticated (see `authenticatedByApiGateway`), or a user an ALB's
- * authenticate action signed in. Its answer may be that caller's own.
+ * a caller API Gateway authenticated (see `authenticatedByApiGateway`), or a caller an ALB
+ * authenticated (see `albAuthenticationFields`). Its answer may be that caller's own.
  */
 export const sendsCredentials = (event: Record<string, unknown>, headers: HeaderFields): boolean =>
   headers.has('authorization') || headers.has('cookie') || holdsCookies(event.cookies) || authenticatedByApiGateway(event.requestContext) || authenticatedByAlb(headers)

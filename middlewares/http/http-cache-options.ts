@@ -15,13 +15,16 @@ export interface HttpCacheOptions {
   readonly staleIfError?: Duration
   /** Mark responses `public`. */
   readonly public?: boolean
-  /** Mark responses `private`: browsers only, never a shared cache. Also makes responses to authorized requests cacheable. */
+  /** Mark responses `private`: browsers only, never a shared cache. Also makes responses to authorized requests, and those holding a caller's own values, cacheable. */
   readonly private?: boolean
   /** Request headers the response depends on, merged into `Vary`, such as ['Accept-Encoding', 'Accept-Language']. */
   readonly vary?: readonly string[]
   /** The statuses that get caching headers. Default 200, 203, 204, 300, 301, 404, 410. */
   readonly statusCodes?: readonly number[]
-  /** Cache responses to requests with credentials (Authorization, cookies, a caller API Gateway identified) even without `private`. Default false. */
+  /**
+   * Cache responses to requests with credentials (Authorization, cookies, a caller API Gateway identified) even without `private`.
+   * Not one a dataCache with `scope: 'principal'` found a caller for, which only `private` lets be cached. Default false.
+   */
   readonly cacheAuthorized?: boolean
   /** Add a strong ETag computed from the body when the handler set none. Default true. */
   readonly etag?: boolean
@@ -35,6 +38,8 @@ export interface HttpCachePolicy {
   readonly statusCodes: ReadonlySet<number>
   /** Whether a request with credentials (see `HttpRequest.credentialed`) may get caching headers: `private` or `cacheAuthorized`. */
   readonly authorizedCacheable: boolean
+  /** `private`: no shared cache may keep an answer, which is then one a caller's own values may go into. */
+  readonly browserOnly: boolean
   readonly etag: boolean
 }
 
@@ -121,6 +126,7 @@ export const resolveHttpCacheOptions = (options: unknown): HttpCachePolicy => {
     vary: resolveVary(raw.vary),
     statusCodes: resolveStatusCodes(raw.statusCodes),
     authorizedCacheable: isPrivate || cacheAuthorized,
+    browserOnly: isPrivate,
     etag: optionalBoolean('etag', raw.etag, true),
   }
 }

@@ -38,6 +38,12 @@ export class Invocation {
    * path cannot afford a lookup of their own name, look it up only then.
    */
   dataCacheNames: Map<string, ContextOwner> | undefined
+  /**
+   * Set by a dataCache with `scope: 'principal'` that found the invocation's caller: the answer may
+   * hold that caller's own values, whatever the event shows httpCache (a `principal` function may
+   * read a header or a query parameter no HTTP cache knows to be a credential).
+   */
+  servesCaller = false
 
   /** Made when asked (metrics, a warm-up answer): a warm invocation that asks nothing makes nothing. */
   get start(): InvocationStart {
@@ -76,6 +82,9 @@ export const invocationOf = (request: RequestLike): Invocation => {
   ;(request as RequestWithInvocation)[invocationKey] = invocation
   return invocation
 }
+
+/** Whether a dataCache of `request`'s chain served it a caller's own values (see `Invocation.servesCaller`); makes no state. */
+export const servesCaller = (request: RequestLike): boolean => (request as RequestWithInvocation)[invocationKey]?.servesCaller === true
 
 /**
  * Waits for the background loads of this invocation within `budgetMs` (never past the invocation's

@@ -156,6 +156,23 @@ describe('eager: the event key is loaded before the handler onto context[name]',
     await expect(invoke(handler)).rejects.toThrow('middy-cache: key of cache "asyncKey" must return a string, or undefined for an event that is not cached; got a promise')
     expect(load).not.toHaveBeenCalled()
   })
+
+  // Jest fails the test that is running when a rejection goes unhandled; Lambda would end the invocation with Runtime.UnhandledPromiseRejection.
+  test('an async key or principal function whose promise rejects fails the invocation with the clear error, and leaves no unhandled rejection', async () => {
+    const load = jest.fn((id: string) => id)
+    const rejecting = (): Promise<string> => Promise.reject(new Error('token expired'))
+    const asyncKey = middy()
+      .use(dataCache({ name: 'rejectingKey', key: rejecting as unknown as () => string, load, ttl: '5m' }))
+      .handler(() => Promise.resolve('ran'))
+    const asyncPrincipal = middy()
+      .use(dataCache({ name: 'rejectingPrincipal', key: () => 'cart', load, ttl: '5m', scope: 'principal', principal: rejecting as unknown as () => string }))
+      .handler(() => Promise.resolve('ran'))
+    await expect(invoke(asyncKey)).rejects.toThrow('middy-cache: key of cache "rejectingKey" must return a string, or undefined for an event that is not cached; got a promise')
+    await expect(invoke(asyncPrincipal)).rejects.toThrow('middy-cache: principal of cache "rejectingPrincipal" must return a string or undefined; got a promise')
+    // Node reports a rejection left unhandled once the microtasks of the turn that made it have run.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(load).not.toHaveBeenCalled()
+  })
 })
 
 describe('lazy: the handler reads context.caches[name] for keys it finds itself', () => {

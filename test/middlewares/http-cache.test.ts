@@ -2,6 +2,7 @@ import middy from '@middy/core'
 import type { MiddlewareObj } from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { Readable } from 'node:stream'
+import { dataCache } from '../../middlewares/data-cache.js'
 import { httpCache, type HttpCacheOptions } from '../../middlewares/http-cache.js'
 import { albEvent, albMultiValueEvent, functionUrlEvent, httpApiEvent, httpEventFactories, restApiEvent, type HttpRequestSpec } from '../support/http-events.js'
 import { bodyOf, headerNames, headerOf, headerValues, statusOf } from '../support/http-results.js'
@@ -211,6 +212,68 @@ describe('requests an ALB authenticate action signed in (its claims in x-amzn-oi
       expect(await respond({ maxAge: 60, public: true }, response, albEvent({ headers: { [name]: 'alice' } }))).toBe(response)
     }
     expect(headerOf(await respond({ maxAge: 60, public: true }, ok(), albEvent()), 'cache-control')).toBe('public, max-age=60')
+  })
+})
+
+describe('requests from a client an ALB checked by mutual TLS (its certificate in x-amzn-mtls-clientcert* headers)', () => {
+  // Verify mode sends the leaf certificate's fields; passthrough mode the whole chain, in one field.
+  const verified = {
+    'X-Amzn-Mtls-Clientcert-Serial-Number': '1A2B3C',
+    'X-Amzn-Mtls-Clientcert-Issuer': 'CN=Example CA',
+    'X-Amzn-Mtls-Clientcert-Subject': 'CN=reports.example.com',
+    'X-Amzn-Mtls-Clientcert-Validity': 'NotBefore=2026-05-28T12:30:02Z;NotAfter=2027-08-05T09:36:04Z',
+    'X-Amzn-Mtls-Clientcert-Leaf': '-----BEGIN%20CERTIFICATE-----%0AMIIC...%0A-----END%20CERTIFICATE-----%0A',
+  }
+  const passedThrough = { 'X-Amzn-Mtls-Clientcert': '-----BEGIN%20CERTIFICATE-----%0AMIIC...%0A-----END%20CERTIFICATE-----%0A' }
+  test.each([
+    ['verify mode, without multi-value headers', albEvent, verified],
+    ['verify mode, with multi-value headers', albMultiValueEvent, verified],
+    ['passthrough mode, without multi-value headers', albEvent, passedThrough],
+    ['passthrough mode, with multi-value headers', albMultiValueEvent, passedThrough],
+  ])('%s: the answer, which may be that client’s own, gets no caching headers by default, and private ones with private', async (_case, eventOf, headers) => {
+    const response = ok()
+    expect(await respond({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, eventOf({ headers }))).toBe(response)
+    expect(headerOf(await respond({ maxAge: 60, private: true }, response, eventOf({ headers })), 'cache-control')).toBe('private, max-age=60')
+  })
+
+  test('any one of the fields is enough, in any spelling', async () => {
+    for (const name of [...Object.keys(verified), 'x-amzn-mtls-clientcert-subject', 'X-AMZN-MTLS-CLIENTCERT']) {
+      const response = ok()
+      expect(await respond({ maxAge: 60, public: true }, response, albEvent({ headers: { [name]: 'CN=reports.example.com' } }))).toBe(response)
+    }
+  })
+})
+
+describe('an answer built from the values of a dataCache with scope: \'principal\'', () => {
+  // A principal function that reads a header httpCache knows nothing of: a session token the function checks itself, say.
+  const sessionOf = (event: APIGatewayProxyEventV2): string | undefined => event.headers['x-session']
+  const cartHandler = (options: HttpCacheOptions, scope: 'shared' | 'principal') =>
+    middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+      .use(httpCache(options))
+      .use(dataCache({ name: 'cart', key: () => 'cart', load: (_key, { principal }) => `cart of ${principal ?? 'nobody'}`, ttl: '5m', scope, ...(scope === 'principal' ? { principal: sessionOf } : {}) }))
+      .handler((_event, context) => Promise.resolve({ statusCode: 200, body: String(context.cart) }))
+
+  test('with a caller found: the answer, that caller\'s own, gets no caching headers by default, and private ones with private', async () => {
+    const signedIn = httpApiEvent({ headers: { 'X-Session': 'alice' } })
+    const answer = await invoke(cartHandler({ maxAge: 60, public: true, sMaxAge: 3_600 }, 'principal'), signedIn)
+    expect(bodyOf(answer)).toBe('cart of alice')
+    expect(headerNames(answer)).toEqual([])
+    expect(headerOf(await invoke(cartHandler({ maxAge: 60, private: true }, 'principal'), signedIn), 'cache-control')).toBe('private, max-age=60')
+  })
+
+  test('cacheAuthorized, which lets answers to requests with credentials be cached, does not let a caller\'s own values reach shared caches', async () => {
+    const signedIn = httpApiEvent({ headers: { 'X-Session': 'alice', Authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln' } })
+    expect(headerNames(await invoke(cartHandler({ sMaxAge: 3_600, public: true, cacheAuthorized: true }, 'principal'), signedIn))).toEqual([])
+    expect(headerOf(await invoke(cartHandler({ maxAge: 60, private: true, cacheAuthorized: true }, 'principal'), signedIn), 'cache-control')).toBe('private, max-age=60')
+    expect(headerOf(await invoke(cartHandler({ sMaxAge: 3_600, public: true, cacheAuthorized: true }, 'shared'), signedIn), 'cache-control')).toBe('public, max-age=0, s-maxage=3600')
+  })
+
+  test('a request the cache finds no caller in, and a cache of shared values, leave the answer cacheable', async () => {
+    const anonymous = await invoke(cartHandler({ maxAge: 60, public: true }, 'principal'), httpApiEvent())
+    expect(bodyOf(anonymous)).toBe('cart of nobody')
+    expect(headerOf(anonymous, 'cache-control')).toBe('public, max-age=60')
+    const shared = await invoke(cartHandler({ maxAge: 60, public: true }, 'shared'), httpApiEvent({ headers: { 'X-Session': 'alice' } }))
+    expect(headerOf(shared, 'cache-control')).toBe('public, max-age=60')
   })
 })
 
