@@ -3,6 +3,7 @@ import { benchBundles } from './bundle-size.js'
 import { benchCacheMetrics } from './cache-metrics.js'
 import { benchL1Hit } from './l1-hit.js'
 import { benchL2Hit } from './l2-hit.js'
+import { benchL2Outage } from './l2-outage.js'
 import { benchSnapshot } from './snapshot.js'
 import { writeTable, type Row } from './support/results.js'
 import { benchWarmInvocation } from './warm-invocation.js'
@@ -12,6 +13,7 @@ const benches: readonly { readonly name: string; readonly run: () => Promise<Row
   { name: 'warm', run: benchWarmInvocation },
   { name: 'l1', run: benchL1Hit },
   { name: 'l2', run: benchL2Hit },
+  { name: 'outage', run: benchL2Outage },
   { name: 'metrics', run: benchCacheMetrics },
   { name: 'bundle', run: benchBundles },
   { name: 'snapshot', run: benchSnapshot },

@@ -37,9 +37,9 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     const cache = createCache({ name: 'closing', load: () => 'v', ttl: '1m', l2: store })
     await cache.get('k')
     redis.pause()
-    const startedAt = performance.now()
+    // The server is resumed only after the test: a close() that waited for QUIT's answer would still
+    // be waiting when the test times out.
     await store.close()
-    expect(performance.now() - startedAt).toBeLessThan(5_000)
   })
 
   test('a connection that dies without a word (failover, lost NAT mapping) is replaced when the circuit opens: the next probe closes it', async () => {
@@ -127,10 +127,11 @@ describe('a private redis-server that stalls, dies and comes back', () => {
       const scope = createScope()
       expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
       const counters = scope.countersFor(name)
-      // One operation timed out; whatever would follow (the value read, the lease, the write-back) was skipped.
-      expect(counters).toMatchObject({ l2Errors: 1, l2Misses: 0, loads: 1 })
+      // One operation reached the store and timed out; whatever would follow (the value read, the lease,
+      // the write-back) was never tried.
+      expect(counters).toMatchObject({ l2Operations: 1, l2Errors: 1, l2Misses: 0, loads: 1 })
+      // It ended at its timeout, the server being stopped, not at once: the one timeout was met.
       expect(counters.l2TimeMs).toBeGreaterThanOrEqual(timeoutMs - 5)
-      expect(counters.l2TimeMs).toBeLessThan(2 * timeoutMs)
     }
     expect(cache.stats().l2Circuit).toBe('open')
     clock.advance(betweenMs)
@@ -152,8 +153,9 @@ describe('a private redis-server that stalls, dies and comes back', () => {
       expect(await prices.getMany([`b${invocation}`, `c${invocation}`], { scope })).toEqual([`price b${invocation}`, `price c${invocation}`])
       expect(await products.get(`d${invocation}`, { scope })).toBe(`product d${invocation}`)
       const [first, second] = [scope.countersFor('products-stalled'), scope.countersFor('prices-stalled')]
+      // The first get's read timed out; every get after it, in either cache, skipped the store.
+      expect(first.l2Operations + second.l2Operations).toBe(1)
       expect(first.l2Errors + second.l2Errors).toBe(1)
-      expect(first.l2TimeMs + second.l2TimeMs).toBeLessThan(2 * timeoutMs)
       expect(first.l2Misses + second.l2Misses).toBe(0)
       expect(first.loads + second.loads).toBe(4)
     }
@@ -169,9 +171,8 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     await cache.set('b', 'set value', { scope })
     await cache.delete('b', { scope })
     await cache.clear({ scope })
-    const counters = scope.countersFor('writes-stalled')
-    expect(counters.l2Errors).toBe(1)
-    expect(counters.l2TimeMs).toBeLessThan(2 * timeoutMs)
+    // The get's read timed out; the set, the delete and the move of the namespace version never reached the store.
+    expect(scope.countersFor('writes-stalled')).toMatchObject({ l2Operations: 1, l2Errors: 1 })
   })
 
   test('reconnecting to a stalled server: the operations of many concurrent invocations share one wait for the connection, not a listener each (no MaxListenersExceededWarning)', async () => {

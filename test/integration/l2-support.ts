@@ -67,10 +67,33 @@ export const linkedTime = () => {
   }
 }
 
-/** Acquires the lease on `key` under `token` every 100 ms until taken or `withinMs` passed; whether it was taken. */
-export const leaseTakenWithin = async (store: L2Store, key: string, token: string, withinMs: number): Promise<boolean> => {
-  for (const deadline = performance.now() + withinMs; performance.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
-    if ((await store.acquireLease(key, token, 60_000, new AbortController().signal)).acquired) return true
-  }
-  return false
+/**
+ * Whether each lease attempt `store` makes from now on took the lease, in order: an environment that
+ * found no other holding the key took it at its first attempt, where one kept waiting polls.
+ */
+export const leaseAttempts = (store: L2Store): readonly boolean[] => {
+  const attempts: boolean[] = []
+  const acquireLease = store.acquireLease.bind(store)
+  jest.spyOn(store, 'acquireLease').mockImplementation(async (...request) => {
+    const attempt = await acquireLease(...request)
+    attempts.push(attempt.acquired)
+    return attempt
+  })
+  return attempts
 }
+
+/**
+ * Settles once `store` has given a lease back (the release answered, or failed), the store's own
+ * give-back in the background included: what the release left is then looked at, not polled for.
+ */
+export const leaseGivenBack = (store: L2Store): Promise<void> =>
+  new Promise((resolve) => {
+    const releaseLease = store.releaseLease.bind(store)
+    jest.spyOn(store, 'releaseLease').mockImplementation((...request) => {
+      const released = releaseLease(...request)
+      released.then(resolve, () => {
+        resolve()
+      })
+      return released
+    })
+  })
