@@ -8,7 +8,7 @@ import { endedAfterFreeze, monotonicClock, timeoutAfterPendingIo, type Clock } f
 import type { Tally } from './counters.js'
 import { decodeEntry, encodeEntry } from './envelope.js'
 import { Phase, phaseOf, type Entry } from './freshness.js'
-import { warnIfMisconfigured } from './misconfigured-store.js'
+import { newMisconfiguration, warnIfMisconfigured } from './misconfigured-store.js'
 import type { Logger } from './options.js'
 import { Outcome, Tier } from './outcome.js'
 import { RefusableKind, refusalEffects, StoreRefusals } from './refusals.js'
@@ -630,10 +630,13 @@ export class SharedTier<V> {
     })
   }
 
-  /** Names the store's answer, and what to fix when the store tells it comes from how it is set up (a replica, an ACL user's permissions). */
+  /**
+   * Names the store's answer, and what to fix when the store tells it comes from how it is set up (a
+   * replica, an ACL user's permissions): that once per store, though a replica refuses every kind.
+   */
   #warnRefused(kind: RefusableKind, refusal: string, error: unknown): void {
     const { refuses, meanwhile } = refusalEffects[kind]
-    const misconfiguration = this.#store.misconfiguration?.(error)
+    const misconfiguration = newMisconfiguration(this.#store, error)
     this.#host.logger.warn(
       `middy-cache: cache "${this.#host.cacheName}": ${this.#store.kind} refuses ${refuses} ("${refusal}"): ${meanwhile}, and it is asked again every ${this.#settings.breaker.coolDownMs} ms${misconfiguration === undefined ? '' : `; ${misconfiguration.advice}`} (warned once)`,
     )

@@ -266,4 +266,36 @@ describe('a failover: the old primary, now a replica, answers every write READON
       await endpoint.close()
     }
   })
+  test("a client you pass, given reconnectOnError as the README shows, reconnects itself: writes reach the new primary, and the store closed nothing", async () => {
+    await Promise.all([oldPrimary.restart(), newPrimary.restart()])
+    const endpoint = await startTcpProxy({ target: addressOf(oldPrimary) })
+    const admin = new Redis(oldPrimary.url, { disconnectTimeout: 100 })
+    const client = new Redis(endpoint.url('redis'), { disconnectTimeout: 100, reconnectOnError: (error) => error.message.startsWith('READONLY') })
+    const writer = redisStore({ client, timeout: '500ms', breaker: { failures: 3, coolDown: '50ms' }, versionCheck: '1h' })
+    const reader = redisStore({ url: newPrimary.url, timeout: '500ms', versionCheck: '1h' })
+    try {
+      const cache = createCache({ name: 'given', load: (key: string) => `value of ${key}`, ttl: '1m', l2: writer, logger: { warn: () => undefined } })
+      expect(await cache.get('before')).toBe('value of before')
+      await admin.call('REPLICAOF', newPrimary.host, String(newPrimary.port))
+      endpoint.setTarget(addressOf(newPrimary))
+      let written: string | undefined
+      for (let invocation = 0; invocation < 40 && written === undefined; invocation++) {
+        const scope = createScope()
+        const key = `after-${invocation}`
+        expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
+        if (scope.countersFor('given').l2Errors === 0) written = key
+        else await sleep(50)
+      }
+      expect(written).toBeDefined()
+      const elsewhere = createCache({ name: 'given', load: () => 'loaded again', ttl: '1m', l2: reader })
+      expect(await elsewhere.lookup(written ?? '')).toMatchObject({ value: `value of ${written}`, tier: Tier.L2 })
+      await writer.close()
+      expect(client.status).toBe('ready')
+    } finally {
+      admin.disconnect()
+      client.disconnect()
+      await Promise.all([writer.close(), reader.close()])
+      await endpoint.close()
+    }
+  })
 })

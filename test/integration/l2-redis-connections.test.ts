@@ -100,10 +100,43 @@ describe('TLS: rediss:// with the ioredis tls options', () => {
     expect(message).toContain(`Redis at ${byName.slice('rediss://'.length)} presents a TLS certificate for another name (ERR_TLS_CERT_ALTNAME_INVALID)`)
   })
 
+  test('a TLS endpoint that stopped answering (SIGSTOP): the source serves, and no warning blames TLS', async () => {
+    const messages: string[] = []
+    const cache = createCache({ name: 'stalled', load: (key: string) => `value of ${key}`, ttl: '1m', l2: keep(redisStore({ url: tlsUrl, redis: { tls: { ca } }, connectTimeout: '200ms', timeout: '300ms', breaker: { failures: 100, coolDown: '5s' } })), logger: { warn: (message) => { messages.push(message) } } })
+    redis.pause()
+    try {
+      for (const key of ['a', 'b', 'c', 'd']) {
+        const scope = createScope()
+        expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
+        expect(scope.countersFor('stalled').l2Errors).toBe(1)
+        await sleep(250)
+      }
+    } finally {
+      redis.resume()
+    }
+    expect(messages).toEqual([])
+  })
+
   test('redis:// to an endpoint that requires TLS, which hangs up on every handshake: one warning says to use rediss://', async () => {
     const plain = tlsUrl.replace('rediss://', 'redis://')
     const message = await readThrough(redisStore({ url: plain, timeout: '500ms', breaker: { failures: 100, coolDown: '5s' } }), 100)
     expect(message).toContain(`Redis at ${plain.slice('redis://'.length)} hangs up on every handshake (ECONNRESET): an endpoint that requires TLS (in-transit encryption; ElastiCache Serverless always does) is reached with rediss://, not redis://`)
+  })
+})
+
+describe('rediss:// (TLS) to an endpoint without TLS', () => {
+  let plain: RedisHandle
+  beforeAll(async () => {
+    plain = await startRedis()
+  })
+  afterAll(async () => {
+    await plain.stop()
+  })
+
+  test('its TLS handshakes go unanswered, as an endpoint out of reach would leave them: the source serves, and one warning says that it answers plain Redis, and to use redis://', async () => {
+    const tlsUrl = plain.url.replace('redis://', 'rediss://')
+    const message = await readThrough(redisStore({ url: tlsUrl, connectTimeout: '200ms', timeout: '500ms', breaker: { failures: 100, coolDown: '5s' } }), 100)
+    expect(message).toContain(`cache "profiles" cannot use its shared tier: Redis at ${plain.host}:${plain.port} never answers the TLS handshake (ETIMEDOUT), yet answers a plain connection: an endpoint without TLS (in-transit encryption off) is reached with redis://, not rediss://`)
   })
 })
 

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import { createCache, createScope, Tier } from '../../src/index.js'
 import { redisStore } from '../../entrypoints/redis.js'
 import { startRedis, uniqueName, type RedisHandle } from '../harness/index.js'
@@ -152,6 +152,10 @@ describe('a Redis that runs no scripts for this client: leases cannot be given b
     redis = await startRedis({ args: ['--user', 'app', 'on', '>s3cret', '~*', '&*', '+@all', '-eval', '-evalsha'] })
     admin = rawRedis(redis.url)
   })
+  beforeEach(async () => {
+    // A test may grant EVAL back.
+    await admin.call('ACL', 'SETUSER', 'app', '-eval', '-evalsha')
+  })
   afterAll(async () => {
     admin.disconnect()
     await redis.stop()
@@ -212,19 +216,64 @@ describe('a Redis that runs no scripts for this client: leases cannot be given b
     expect(scope.countersFor('slow')).toMatchObject({ l2Errors: 0 })
   })
 
+  test('the lease a store takes before it learns EVAL is refused is given back all the same (GET and PTTL, then DEL): no other environment waits on it', async () => {
+    const env = environments({
+      url: redis.url.replace('redis://', 'redis://app:s3cret@'),
+      // Longer than the test may run: a lease left behind would have the other environment wait past its end.
+      lease: { ttl: '1m', wait: '30s' },
+      breaker: { failures: 3, coolDown: '1h' },
+      versionCheck: '1h',
+    })
+    const leaseKey = (name: string, key: string) => `${env.prefix}{${name}:0:k:${key}}:lease`
+    const logger = recordingLogger()
+    const down = createCache({ name: 'stock', load: () => Promise.reject(new Error('the source is down')), ttl: '1m', timeout: '1m', l2: env.store(), logger })
+    await expect(down.get('sku-1')).rejects.toThrow('the source is down')
+    expect(logger.messages).toEqual([expect.stringContaining(`refuses to give leases back ("NOPERM`)])
+    expect(await admin.exists(leaseKey('stock', 'sku-1'))).toBe(0)
+
+    // Another environment, which does not know either: its miss takes the lease at once, loads, and gives its lease back too.
+    const elsewhere = createCache({ name: 'stock', load: (key: string) => `stock of ${key}`, ttl: '1m', timeout: '1m', l2: env.store(), logger: recordingLogger() })
+    const scope = createScope()
+    expect(await elsewhere.get('sku-1', { scope })).toBe('stock of sku-1')
+    expect(scope.countersFor('stock')).toMatchObject({ loads: 1, l2Misses: 1 })
+    expect(await admin.exists(leaseKey('stock', 'sku-1'))).toBe(0)
+    expect(await admin.exists(`${env.prefix}{stock:0:k:sku-1}`)).toBe(1)
+  })
+
+  test('without the script, a lease is removed only while it holds the token with more than the timeout to go: another holder\'s, or one about to expire, is left', async () => {
+    const env = environments({ url: redis.url.replace('redis://', 'redis://app:s3cret@'), timeout: '5s' })
+    const store = env.store()
+    const signal = new AbortController().signal
+    const leaseKey = (key: string) => `${env.prefix}{${key}}:lease`
+    await admin.set(leaseKey('theirs'), 'their-token', 'PX', 60_000)
+    await admin.set(leaseKey('expiring'), 'my-token', 'PX', 4_000)
+    await admin.set(leaseKey('mine'), 'my-token', 'PX', 60_000)
+    for (const key of ['theirs', 'expiring', 'mine', 'none']) {
+      // Rejected with the refusal all the same: the engine then takes no lease it could only give back this way.
+      await expect(store.releaseLease(key, 'my-token', signal)).rejects.toThrow("NOPERM this user has no permissions to run the 'eval' command")
+    }
+    expect(await admin.get(leaseKey('theirs'))).toBe('their-token')
+    expect(await admin.get(leaseKey('expiring'))).toBe('my-token')
+    expect(await admin.exists(leaseKey('mine'))).toBe(0)
+  })
+
   test('EVAL renamed away (ERR unknown command): the same, and the warning names the command, not the script, key and token Redis quotes after it', async () => {
     const renamed = await startRedis({ args: ['--rename-command', 'EVAL', ''] })
+    const renamedAdmin = rawRedis(renamed.url)
     try {
       const env = environments({ url: renamed.url, breaker: { failures: 3, coolDown: '1h' }, versionCheck: '1h' })
       const logger = recordingLogger()
       const cache = createCache({ name: 'profiles', load: (key: string) => `profile ${key}`, ttl: '1m', l2: env.store(), logger })
       expect(await cache.get('user-8d2f')).toBe('profile user-8d2f')
       expect(logger.messages).toEqual([expect.stringContaining(`refuses to give leases back ("ERR unknown command 'eval'")`)])
+      // The lease of that first miss is given back without the script.
+      expect(await renamedAdmin.exists(`${env.prefix}{profiles:0:k:user-8d2f}:lease`)).toBe(0)
       expect(logger.messages[0]).not.toContain('user-8d2f')
       const next = createScope()
       expect(await cache.get('user-51ac', { scope: next })).toBe('profile user-51ac')
       expect(next.countersFor('profiles')).toMatchObject({ l2Errors: 0, l2Misses: 1, l2Operations: 2 })
     } finally {
+      renamedAdmin.disconnect()
       await closeEnvironments()
       await renamed.stop()
     }
@@ -270,10 +319,11 @@ describe('a store pointed at a replica (a reader endpoint): every write answers 
   })
 
   /** Writes the replica refused, and connections it was asked for, since it started. */
-  const refusedWrites = async (): Promise<number> => Number(/^cmdstat_set:.*rejected_calls=(\d+)/m.exec(await replicaAdmin.info('commandstats'))?.[1] ?? 0)
+  const rejectedCalls = async (command: string): Promise<number> => Number(new RegExp(`^cmdstat_${command}:.*rejected_calls=(\\d+)`, 'm').exec(await replicaAdmin.info('commandstats'))?.[1] ?? 0)
+  const refusedWrites = (): Promise<number> => rejectedCalls('set')
   const connectionsMade = async (): Promise<number> => Number(/^total_connections_received:(\d+)/m.exec(await replicaAdmin.info('stats'))?.[1])
 
-  test('writes and leases are refused once each, then skipped for the cool-down, without reconnecting or failing anything: the replica keeps serving reads, the circuit stays closed, and the warnings name it', async () => {
+  test('writes and leases are refused once each, then skipped for the cool-down, without reconnecting or failing anything: the replica keeps serving reads, the circuit stays closed, and the first warning names it', async () => {
     const prefix = `${uniqueName('replica')}:`
     const onPrimary = redisStore({ url: primary.url, prefix, timeout: '500ms' })
     const onReplica = redisStore({ url: replica.url, prefix, timeout: '500ms', versionCheck: '1h', breaker: { failures: 3, coolDown: `${coolDownMs}ms` } })
@@ -303,7 +353,9 @@ describe('a store pointed at a replica (a reader endpoint): every write answers 
         expect.stringContaining(`refuses to take leases ("READONLY You can't write against a read only replica."): misses load at once`),
         expect.stringContaining(`refuses writes ("READONLY You can't write against a read only replica."): values stay in this environment's memory only (counted in l2Skipped)`),
       ])
-      for (const message of logger.messages) expect(message).toContain(`Redis at ${replicaAddress} is a read-only replica: point the store at the primary endpoint, not a reader endpoint`)
+      // What to fix is told once, by the first warning: a replica refuses every kind of write.
+      const advice = `Redis at ${replicaAddress} is a read-only replica: point the store at the primary endpoint, not a reader endpoint`
+      expect(logger.messages.filter((message) => message.includes(advice))).toEqual([logger.messages[0]])
 
       // Past the cool-down, one probe of each kind, refused again: no new warning, and still no failure.
       await sleep(coolDownMs + 50)
@@ -315,6 +367,42 @@ describe('a store pointed at a replica (a reader endpoint): every write answers 
       expect(reader.stats().l2Circuit).toBe('closed')
     } finally {
       await Promise.all([onPrimary.close(), onReplica.close()])
+    }
+  })
+
+  test('a client you pass, connected to the replica: never replaced nor closed; each kind of write is refused once, then skipped; one warning says to connect it to the primary and give it reconnectOnError, as the store does not reconnect it', async () => {
+    const client = new Redis(replica.url, { disconnectTimeout: 100 })
+    await client.ping()
+    const store = redisStore({ client, prefix: `${uniqueName('given')}:`, timeout: '500ms', versionCheck: '1h', breaker: { failures: 3, coolDown: '1h' } })
+    try {
+      const logger = recordingLogger()
+      const reader = createCache({ name: 'catalog', load: (key: string) => `loaded ${key}`, ttl: '1m', l2: store, logger })
+      const refusedSoFar = async (): Promise<number> => (await rejectedCalls('set')) + (await rejectedCalls('del'))
+      const [refusedBefore, connectionsBefore] = [await refusedSoFar(), await connectionsMade()]
+      for (let invocation = 0; invocation < 10; invocation++) {
+        const scope = createScope()
+        expect(await reader.get(`miss-${invocation}`, { scope })).toBe(`loaded miss-${invocation}`)
+        await reader.set(`set-${invocation}`, 'set here', { scope })
+        await reader.delete(`set-${invocation}`, { scope })
+      }
+      // A lease, a write and a delete, once each; nothing else went to the replica but reads.
+      expect((await refusedSoFar()) - refusedBefore).toBe(3)
+      expect(await connectionsMade()).toBe(connectionsBefore)
+      expect(reader.stats().l2Circuit).toBe('closed')
+      expect(client.status).toBe('ready')
+      const advice = `Redis at ${replica.host}:${replica.port}, which the client given to the store is connected to, is a read-only replica: connect that client to the primary endpoint, not a reader endpoint, and give it ioredis's reconnectOnError (error) => error.message.startsWith('READONLY') so that it reconnects when a failover demotes its node (the store never replaces or closes a client you give it)`
+      expect(logger.messages).toEqual([
+        expect.stringContaining(`refuses to take leases ("READONLY You can't write against a read only replica.")`),
+        expect.stringContaining(`refuses writes ("READONLY You can't write against a read only replica.")`),
+        expect.stringContaining(`refuses deletes ("READONLY You can't write against a read only replica.")`),
+      ])
+      // Told once: the first warning says what to fix; the others only what is refused.
+      expect(logger.messages.filter((message) => message.includes(advice))).toEqual([logger.messages[0]])
+      expect(logger.messages.join('\n')).not.toContain('the store reconnects')
+      await store.close()
+      expect(client.status).toBe('ready')
+    } finally {
+      client.disconnect()
     }
   })
 })

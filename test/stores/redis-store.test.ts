@@ -109,6 +109,20 @@ describe('the Redis store on a redis-server', () => {
     client.disconnect()
   })
 
+  test('a client you pass that answers numbers as strings (ioredis stringNumbers): a lease that never expires is still taken over, and counters are numbers', async () => {
+    const client = new Redis(sharedRedisUrl(), { disconnectTimeout: 100, stringNumbers: true })
+    const prefix = `${uniqueName('strings')}:`
+    const store = redisStore({ client, prefix })
+    try {
+      await raw.set(`${prefix}{k}:lease`, 'another program, no expiry')
+      expect(await store.acquireLease('k', 'token', 60_000, signal)).toMatchObject({ acquired: true })
+      expect(await raw.get(`${prefix}{k}:lease`)).toBe('token')
+      expect(await store.incrementCounter('version', 0, signal)).toBe(1)
+    } finally {
+      client.disconnect()
+    }
+  })
+
   test('a server that refuses connections fails the operation at once; nothing is queued', async () => {
     const store = redisStore({ url: 'redis://127.0.0.1:1', connectTimeout: '200ms' })
     opened.push(store)

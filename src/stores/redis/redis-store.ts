@@ -8,7 +8,8 @@ import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
 import type { L2Settings, L2Store, LeaseAttempt, StoreMisconfiguration } from '../l2-store.js'
-import { isReadOnlyReply, misconfigurationOf, refusalOf } from './replies.js'
+import { answersPlainRedis } from './plain-probe.js'
+import { isReadOnlyReply, isScriptRefusal, isTlsHandshakeFailure, misconfigurationOf, refusalOf } from './replies.js'
 
 /**
  * ioredis options as its constructors accept them under `exactOptionalPropertyTypes` (its own
@@ -71,6 +72,12 @@ const unlessWrongType = async <T>(read: Promise<T>, instead: T): Promise<T> => {
 
 /** A value key's payload; nothing when the key holds another type. */
 const payloadOf = (read: Promise<Buffer | null>): Promise<Buffer | undefined> => unlessWrongType(read.then(orUndefined), undefined)
+
+/**
+ * An integer reply (PTTL's, INCR's) as a number: ioredis types it so, but a client made with
+ * `stringNumbers` (yours, say) answers it as a string, which no comparison with a number would match.
+ */
+const integerOf = (reply: Promise<number>): Promise<number> => reply.then(Number)
 
 /** PTTL's answer for a key that never expires. */
 const foreverMs = -1
@@ -189,6 +196,10 @@ class RedisStore implements TieredStore {
   #connectionFailure: Error | undefined
   /** The handshake's failure when the server reset it, as it did the one before: see `Endpoint.handshakeHungUp`. */
   #handshakeHungUp: Error | undefined
+  /** Whether the endpoint was asked if it answers plain Redis since the connection was last ready: see `#probeWithoutTls`. */
+  #probedWithoutTls = false
+  /** It does: see `Endpoint.answersWithoutTls`. */
+  #answersWithoutTls = false
   /**
    * The wait for the connection being made, shared by every operation that needs it: one listener on
    * the client however many operations wait (concurrent invocations would each add one, and Node
@@ -203,7 +214,7 @@ class RedisStore implements TieredStore {
     this.#connectTimeoutMs = connection.owned ? connection.connectTimeoutMs : undefined
     this.#prefix = prefix
     this.#address = connection.address
-    if (connection.owned) this.#watch(client)
+    if (connection.owned) this.#watch(client, connection.connectTimeoutMs)
   }
 
   /**
@@ -212,7 +223,7 @@ class RedisStore implements TieredStore {
    * the operations failed at once meanwhile: one of those may be the first to tell why (bad
    * credentials, say), when the operation that waited for the connection gave up first.
    */
-  #watch(client: Redis | Cluster): void {
+  #watch(client: Redis | Cluster, connectTimeoutMs: number): void {
     let handshakeResets = 0
     client.on('error', (error: Error) => {
       if (client !== this.#client) return
@@ -220,6 +231,8 @@ class RedisStore implements TieredStore {
       const code = 'code' in error ? error.code : undefined
       // Reset by the server in its handshake, twice in a row: a server that wants TLS does this to a plain connection.
       if (client.status === 'connect' && (code === 'ECONNRESET' || code === 'EPIPE') && ++handshakeResets >= 2) this.#handshakeHungUp = error
+      // ioredis is 'connecting' until a TLS handshake ends.
+      if (client.status === 'connecting' && isTlsHandshakeFailure(error)) this.#probeWithoutTls(client, connectTimeoutMs)
     })
     client.on('connect', () => {
       if (client === this.#client) this.#handshakeBegan = monotonicClock()
@@ -229,7 +242,25 @@ class RedisStore implements TieredStore {
       if (client !== this.#client) return
       this.#connectionFailure = undefined
       this.#handshakeHungUp = undefined
+      this.#probedWithoutTls = false
+      this.#answersWithoutTls = false
     })
+  }
+
+  /**
+   * A TLS handshake failed unanswered, as it does with an endpoint without TLS (rediss:// where
+   * redis:// was meant), and with a stopped one or one out of reach. Whether the endpoint answers
+   * plain Redis tells the first apart, for the warning to name it: asked once until the connection
+   * is ready, over a connection of its own that sends nothing but PING.
+   */
+  #probeWithoutTls(client: Redis | Cluster, timeoutMs: number): void {
+    if (this.#probedWithoutTls || !(client instanceof Redis)) return
+    const { tls, path, host, port } = client.options
+    if (tls === undefined || path !== undefined) return
+    this.#probedWithoutTls = true
+    answersPlainRedis(host ?? 'localhost', port ?? 6379, timeoutMs).then((answered) => {
+      if (client === this.#client && client.status !== 'ready') this.#answersWithoutTls = answered
+    }, ignore)
   }
 
   /** The engine's shared-tier code comes with the store: a cache without L2 neither bundles nor loads it. */
@@ -265,7 +296,7 @@ class RedisStore implements TieredStore {
     const taking = this.#written(this.#client.set(leaseKey, token, 'PX', ttlMs, 'NX'))
     try {
       // Sent together, in this order, to one node (the hash tag puts both keys in one slot): one round trip.
-      answer = await Promise.all([taking, this.#client.pttl(leaseKey), payloadOf(this.#client.getBuffer(this.#valueKey(key)))])
+      answer = await Promise.all([taking, integerOf(this.#client.pttl(leaseKey)), payloadOf(this.#client.getBuffer(this.#valueKey(key)))])
     } catch (error) {
       // No answer (the connection dropped with the commands sent, say): the lease may have been
       // taken, by an attempt that can neither write the value nor release it. Unless the SET itself
@@ -312,9 +343,33 @@ class RedisStore implements TieredStore {
     }
   }
 
+  /**
+   * Rejects with Redis's refusal when it runs no script for this client, even once the lease is given
+   * back without it (`#releaseWithoutScript`): the engine then takes no more leases, which could
+   * only be given back that way.
+   */
   async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
-    await this.#client.eval(releaseScript, 1, this.#leaseKey(key), token)
+    const leaseKey = this.#leaseKey(key)
+    try {
+      await this.#client.eval(releaseScript, 1, leaseKey, token)
+    } catch (error) {
+      if (isScriptRefusal(error)) await this.#releaseWithoutScript(leaseKey, token, signal).catch(ignore)
+      throw error
+    }
+  }
+
+  /**
+   * Gives a lease back without the script, which Redis refused: the lease taken before the store
+   * learnt of that would otherwise hold every other environment's miss on its key until its ttl.
+   * DEL only when GET and PTTL, read together, show the lease still holds `token` with more than
+   * the operation's timeout to go: not atomic as the script is, but no other environment can take
+   * a lease that has not expired, and the DEL lands within that time. A lease another holds, or
+   * one about to expire anyway, is left as it is.
+   */
+  async #releaseWithoutScript(leaseKey: string, token: string, signal: AbortSignal): Promise<void> {
+    const [holder, leftMs] = await Promise.all([this.#client.get(leaseKey), integerOf(this.#client.pttl(leaseKey))])
+    if (holder === token && leftMs > this.settings.timeoutMs && !signal.aborted) await this.#client.del(leaseKey)
   }
 
   async readCounter(key: string, signal: AbortSignal): Promise<number> {
@@ -326,7 +381,7 @@ class RedisStore implements TieredStore {
     if (this.#client.status !== 'ready') await this.#connected(signal)
     const counterKey = this.#prefix + key
     try {
-      return await this.#written(this.#client.incr(counterKey))
+      return await integerOf(this.#written(this.#client.incr(counterKey)))
     } catch (error) {
       if (!holdsNoCounter(error)) throw error
       await this.#written(this.#client.set(counterKey, String(restartAt)))
@@ -339,7 +394,13 @@ class RedisStore implements TieredStore {
   }
 
   misconfiguration(error: unknown): StoreMisconfiguration | undefined {
-    return misconfigurationOf(error, { address: this.#address, prefix: this.#prefix, handshakeHungUp: this.#handshakeHungUp })
+    return misconfigurationOf(error, {
+      address: this.#address,
+      prefix: this.#prefix,
+      handshakeHungUp: this.#handshakeHungUp,
+      answersWithoutTls: this.#answersWithoutTls,
+      clientGiven: this.#connectTimeoutMs === undefined,
+    })
   }
 
   /** A write's answer; a replica's refusal (READONLY) has the connection replaced. */
@@ -366,7 +427,7 @@ class RedisStore implements TieredStore {
     if (this.#connectTimeoutMs === undefined || this.#closed || this.#replacement !== undefined || !(current instanceof Redis)) return
     const replacement = current.duplicate()
     this.#replacement = replacement
-    this.#watch(replacement)
+    this.#watch(replacement, this.#connectTimeoutMs)
     replacement.connect().then(
       () => {
         this.#replacement = undefined

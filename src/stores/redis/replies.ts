@@ -25,6 +25,13 @@ const refusalReply = /^(?:OOM|MISCONF|NOPERM|READONLY) |^ERR unknown command|^ER
 /** Redis 7.0's answer when a script runs a command the ACL user may not. */
 const scriptNoPermission = "ERR The user executing the script can't run"
 
+/**
+ * Redis's refusal to run the store's script at all: an ACL user without EVAL, or EVAL renamed away
+ * or not offered. Not a refusal of what the script does (a replica's, out of memory): that one
+ * refuses the same work done without the script.
+ */
+export const isScriptRefusal = (error: unknown): boolean => isFailure(error) && /^NOPERM .*['`]eval(?:sha)?['`] command|^ERR unknown command ['`]eval['`]/i.test(error.message)
+
 /** A replica's answer to a write: reached through a reader endpoint, or a primary a failover demoted. */
 export const isReadOnlyReply = (error: unknown): boolean => isFailure(error) && error.message.startsWith('READONLY ')
 
@@ -44,6 +51,10 @@ export interface Endpoint {
   readonly prefix: string
   /** The failure of a connection's handshake reset by the server after another was: an endpoint that wants TLS. */
   readonly handshakeHungUp: Error | undefined
+  /** Its TLS handshakes went unanswered, and a plain connection to it got Redis's answer: an endpoint without TLS. */
+  readonly answersWithoutTls: boolean
+  /** The connection is a client the user passed, which the store neither replaces nor closes. */
+  readonly clientGiven: boolean
 }
 
 /** `error`, then what it stands for: a cluster's last node error, a cause ("not connected" carries the connection's failure). */
@@ -61,6 +72,16 @@ const certificateCode = /CERT/
 
 const codeOf = (failure: Error): string | undefined => ('code' in failure && typeof failure.code === 'string' ? failure.code : undefined)
 
+/**
+ * A TLS connection's failure before its handshake was answered: ioredis's connect timeout, which
+ * runs until the handshake ends, or a reply that is no TLS.
+ */
+export const isTlsHandshakeFailure = (error: unknown): boolean => {
+  if (!isFailure(error)) return false
+  const code = codeOf(error)
+  return code === 'ETIMEDOUT' || code === 'EPROTO' || (code?.startsWith('ERR_SSL_') ?? false)
+}
+
 const adviceFor = (failure: Error, endpoint: Endpoint): StoreMisconfiguration | undefined => {
   const at = `Redis at ${endpoint.address}`
   const reply = failure.message
@@ -75,6 +96,12 @@ const adviceFor = (failure: Error, endpoint: Endpoint): StoreMisconfiguration | 
     const command = /'([\w|-]+)' command/.exec(reply)?.[1]
     const denied = command !== undefined ? command.toUpperCase() : reply.startsWith(scriptNoPermission) ? 'GET or DEL, which its lease script runs' : `the keys ~${endpoint.prefix}*`
     return { kind: `NOPERM ${denied}`, advice: `${at} does not let the store's ACL user use ${denied} (NOPERM): allow it ${commandsUsed(endpoint.prefix)}` }
+  }
+  if (reply.startsWith('READONLY ') && endpoint.clientGiven) {
+    return {
+      kind: 'READONLY',
+      advice: `${at}, which the client given to the store is connected to, is a read-only replica: connect that client to the primary endpoint, not a reader endpoint, and give it ioredis's reconnectOnError (error) => error.message.startsWith('READONLY') so that it reconnects when a failover demotes its node (the store never replaces or closes a client you give it)`,
+    }
   }
   if (reply.startsWith('READONLY ')) {
     return { kind: 'READONLY', advice: `${at} is a read-only replica: point the store at the primary endpoint, not a reader endpoint (after a failover, the store reconnects to the node the endpoint names by itself)` }
@@ -91,6 +118,9 @@ const adviceFor = (failure: Error, endpoint: Endpoint): StoreMisconfiguration | 
   }
   if (code !== undefined && certificateCode.test(code)) {
     return { kind: 'certificate', advice: `${at} presents a TLS certificate the function does not trust (${code}): give its certificate authority in redis: { tls: { ca } }` }
+  }
+  if (endpoint.answersWithoutTls && isTlsHandshakeFailure(failure)) {
+    return { kind: 'TLS not offered', advice: `${at} never answers the TLS handshake (${code ?? failure.message}), yet answers a plain connection: an endpoint without TLS (in-transit encryption off) is reached with redis://, not rediss://` }
   }
   if (failure === endpoint.handshakeHungUp) {
     return { kind: 'TLS required', advice: `${at} hangs up on every handshake (${code ?? failure.message}): an endpoint that requires TLS (in-transit encryption; ElastiCache Serverless always does) is reached with rediss://, not redis://` }
