@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { dynamoStore, type L2Store } from '../../entrypoints/dynamodb.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
-import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, uniqueName } from '../harness/index.js'
+import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, startTcpProxy, uniqueName } from '../harness/index.js'
 
 const table = uniqueName('cache')
 const opened: L2Store[] = []
@@ -60,14 +60,48 @@ describe('the DynamoDB store', () => {
     expect(await rawItem(`${prefix}huge:0:k:k`)).toBeUndefined()
   })
 
-  test('an item past its TTL that DynamoDB has not deleted yet is a miss', async () => {
+  test('a value whose UTF-8 is over the item limit, though its characters are not, stays in memory only, counted', async () => {
+    const prefix = `${uniqueName('t')}:`
+    // 140,000 characters, 420,000 bytes: a limit counted in characters would send it, and DynamoDB refuse it.
+    const wide = '€'.repeat(140_000)
+    const a = createCache({ name: 'wide', load: () => wide, ttl: '1m', l2: storeFor(prefix, { compressAbove: 10_000_000 }) })
+    const scope = createScope()
+    expect(await a.get('k', { scope })).toBe(wide)
+    expect(scope.countersFor('wide')).toMatchObject({ l2Skipped: 1, l2Errors: 0 })
+    expect(await rawItem(`${prefix}wide:0:k:k`)).toBeUndefined()
+  })
+
+  test("the longest keys written as they are (250 three-byte characters, a 64-character name, under a prefix of 64 three-byte characters) fit DynamoDB's 2,048-byte key with room to spare, leases too; longer ones go hashed", async () => {
+    const prefix = `${'€'.repeat(63)}:`
+    const name = `n${'x'.repeat(63)}`
+    const longest = '€'.repeat(250)
+    const load = jest.fn((key: string) => `value of ${key.length}`)
+    const a = createCache({ name, load, ttl: '1m', l2: storeFor(prefix) })
+    const b = createCache({ name, load, ttl: '1m', l2: storeFor(prefix) })
+    const scope = createScope()
+    for (const key of [longest, `${longest}€`]) {
+      await a.get(key, { scope })
+      expect(await b.lookup(key)).toMatchObject({ value: `value of ${key.length}`, tier: Tier.L2 })
+    }
+    expect(scope.countersFor(name)).toMatchObject({ l2Errors: 0, loads: 2 })
+    const pk = `${prefix}${name}:0:k:${longest}`
+    expect(Buffer.byteLength(pk)).toBeLessThan(1_100)
+    expect((await rawItem(pk))?.payload?.B).toBeDefined()
+  })
+
+  test('an item past its TTL that DynamoDB has not deleted yet is a miss, read alone (GetItem) or in a batch (BatchGetItem)', async () => {
     const prefix = `${uniqueName('t')}:`
     const envelope = Buffer.from(`mc1j{"c":${Date.now()},"t":600000,"w":0,"e":0,"v":"stale"}`)
-    await seedClients().dynamodb.send(
-      new PutItemCommand({ TableName: table, Item: { pk: { S: `${prefix}late:0:k:k` }, payload: { B: envelope }, expiresAt: { N: String(Math.floor(Date.now() / 1_000) - 5) } } }),
-    )
+    for (const key of ['k', 'batched']) {
+      await seedClients().dynamodb.send(
+        new PutItemCommand({ TableName: table, Item: { pk: { S: `${prefix}late:0:k:${key}` }, payload: { B: envelope }, expiresAt: { N: String(Math.floor(Date.now() / 1_000) - 5) } } }),
+      )
+    }
     const cache = createCache({ name: 'late', load: () => 'fresh', ttl: '1m', l2: storeFor(prefix) })
     expect(await cache.lookup('k')).toMatchObject({ value: 'fresh', tier: Tier.Source })
+    const scope = createScope()
+    expect(await cache.getMany(['batched'], { scope })).toEqual(['fresh'])
+    expect(scope.countersFor('late')).toMatchObject({ l2Hits: 0, l2Misses: 1, loads: 1 })
   })
 
   test('an item whose attributes have other types is a miss, not an outage, and the write replaces it', async () => {
@@ -194,6 +228,68 @@ describe('the DynamoDB store', () => {
   })
 })
 
+describe('a slow or throttled DynamoDB', () => {
+  test('slower than the timeout: an invocation that gets from two caches on the store, sets, deletes and clears meets one L2 timeout in all, and loads', async () => {
+    const target = new URL(process.env.AWS_ENDPOINT_URL ?? '')
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    try {
+      const store = dynamoStore({ table, prefix: `${uniqueName('t')}:`, timeout: '100ms', versionCheck: '1h', clientConfig: clientConfig(proxy.url('http')) })
+      opened.push(store)
+      const load = (key: string) => `value of ${key}`
+      const products = createCache({ name: 'products', load, ttl: '1m', l2: store })
+      const prices = createCache({ name: 'prices', load, ttl: '1m', l2: store })
+      await products.get('warm')
+      await prices.get('warm')
+      proxy.setLatency(1_000)
+
+      const scope = createScope()
+      expect(await products.get('a', { scope })).toBe('value of a')
+      expect(await prices.get('b', { scope })).toBe('value of b')
+      expect(await products.getMany(['c', 'd'], { scope })).toEqual(['value of c', 'value of d'])
+      await products.set('e', 'set', { scope })
+      await prices.delete('b', { scope })
+      await products.clear({ scope })
+      const [ofProducts, ofPrices] = [scope.countersFor('products'), scope.countersFor('prices')]
+      expect({ operations: ofProducts.l2Operations + ofPrices.l2Operations, errors: ofProducts.l2Errors + ofPrices.l2Errors }).toEqual({ operations: 1, errors: 1 })
+      expect(ofProducts.loads + ofPrices.loads).toBe(4)
+      expect(products.stats().l2Circuit).toBe('closed')
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test("throttled (the store's own client makes one attempt): breaker.failures invocations each meet one refusal, then the open circuit keeps requests off the table until a probe after coolDown closes it", async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const store = dynamoStore({ table, prefix: `${uniqueName('t')}:`, timeout: '2s', versionCheck: '1h', breaker: { failures: 3, coolDown: '300ms' }, clientConfig: clientConfig(faults.url) })
+      opened.push(store)
+      const cache = createCache({ name: 'throttled-breaker', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store })
+      await cache.get('warm')
+      const getItem = 'DynamoDB_20120810.GetItem'
+      const before = faults.requests(getItem).seen
+      faults.inject({ target: getItem, ...awsJsonError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') })
+      const errors: number[] = []
+      for (const key of ['a', 'b', 'c', 'd', 'e']) {
+        const scope = createScope()
+        expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
+        errors.push(scope.countersFor('throttled-breaker').l2Errors)
+      }
+      expect(errors).toEqual([1, 1, 1, 0, 0])
+      expect(faults.requests(getItem).seen - before).toBe(3)
+      expect(cache.stats().l2Circuit).toBe('open')
+
+      faults.clearFaults()
+      await sleep(350)
+      const probe = createScope()
+      expect(await cache.get('f', { scope: probe })).toBe('value of f')
+      expect(probe.countersFor('throttled-breaker')).toMatchObject({ l2Errors: 0, l2Misses: 1 })
+      expect(cache.stats().l2Circuit).toBe('closed')
+    } finally {
+      await faults.close()
+    }
+  })
+})
+
 describe('a misconfigured table: one warning that says what to fix, the values loaded as without L2', () => {
   /** Two caches on one store, read by invocations of their own; a key and a value a log must never see. */
   const readThrough = async (store: L2Store) => {
@@ -266,6 +362,28 @@ describe('a misconfigured table: one warning that says what to fix, the values l
       const cache = createCache({ name: 'kinds', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
       for (const key of ['a', 'b']) expect(await cache.get(key, { scope: createScope() })).toBe(`value of ${key}`)
       expect(messages.map((message) => /\((\w+Exception)\)/.exec(message)?.[1])).toEqual(['AccessDeniedException', 'ResourceNotFoundException'])
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test("an item refused as too large (ValidationException, as moto answers past its 405,000 bytes) is the value's fault, not the key schema's: no warning, and a schema refused later is still warned of", async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const store = dynamoStore({ table, prefix: `${uniqueName('t')}:`, timeout: '2s', lease: false, clientConfig: clientConfig(faults.url) })
+      opened.push(store)
+      const messages: string[] = []
+      const cache = createCache({ name: 'too-large', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+      faults.inject({ target: 'DynamoDB_20120810.PutItem', times: 1, ...awsJsonError('ValidationException', 'Item size has exceeded the maximum allowed size') })
+      const refused = createScope()
+      expect(await cache.get('a', { scope: refused })).toBe('value of a')
+      expect(refused.countersFor('too-large').l2Errors).toBe(1)
+      expect(faults.requests('DynamoDB_20120810.PutItem')).toEqual({ seen: 1, answered: 1 })
+      expect(messages).toEqual([])
+
+      faults.inject({ target: 'DynamoDB_20120810.GetItem', ...awsJsonError('ValidationException', 'The provided key element does not match the schema') })
+      expect(await cache.get('b', { scope: createScope() })).toBe('value of b')
+      expect(messages).toEqual([expect.stringContaining("refuses the store's items (ValidationException): its key schema must be")])
     } finally {
       await faults.close()
     }

@@ -36,7 +36,11 @@ afterAll(async () => {
 describe('dynamoStore options, checked at construction', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['no table', {}, /option "table" must be a DynamoDB table name/],
-    ['a key attribute the store uses itself', { table: 'cache', keyAttribute: 'payload' }, /option "keyAttribute" must be an attribute name other than payload/],
+    ['a key attribute the store uses itself', { table: 'cache', keyAttribute: 'payload' }, /option "keyAttribute" must be an attribute name of 1 to 255 bytes \(UTF-8\) other than payload, leaseToken, leaseUntil, counter; got "payload"/],
+    // DynamoDB takes no key attribute name past 255 bytes: the store would fail every request.
+    ['a key attribute name past 255 bytes', { table: 'cache', keyAttribute: 'é'.repeat(128) }, /option "keyAttribute" must be an attribute name of 1 to 255 bytes \(UTF-8\)/],
+    ['an empty TTL attribute name', { table: 'cache', ttlAttribute: '' }, /option "ttlAttribute" must be an attribute name of 1 to 255 bytes \(UTF-8\)/],
+    ['a TTL attribute name with a lone surrogate (no UTF-8 form)', { table: 'cache', ttlAttribute: 'ttl\ud800' }, /option "ttlAttribute" must be an attribute name of 1 to 255 bytes \(UTF-8\)/],
     ['the same key and TTL attribute', { table: 'cache', keyAttribute: 'id', ttlAttribute: 'id' }, /option "ttlAttribute" must differ from keyAttribute/],
     ['a client and client options', { table: 'cache', client: {}, clientConfig: {} }, /option "client" must be a DynamoDBClient/],
     ['client options that are no object', { table: 'cache', clientConfig: 'eu-west-1' }, /option "clientConfig" must be DynamoDB client options such as \{ region: 'eu-west-1' \}; got "eu-west-1"/],
@@ -71,6 +75,29 @@ describe('the DynamoDB store on moto', () => {
     )
     expect((await store.acquireLease('old', 'successor', 60_000, signal)).acquired).toBe(true)
     expect((await store.acquireLease('old', 'third', 60_000, signal)).acquired).toBe(false)
+  })
+
+  test("a lease put the SDK sent again after its first attempt was applied (the answer lost) is held: the retry's ConditionalCheckFailed finds the lease under its own token", async () => {
+    // A client you made keeps the SDK's retries; its first conditional put reaches DynamoDB, then the answer is lost as a 500.
+    const client = clients.made(new DynamoDBClient(clientConfig()))
+    const leasePutAttempts: string[] = []
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const isLeasePut = context.commandName === 'PutItemCommand' && (args.input as { ConditionExpression?: string }).ConditionExpression !== undefined
+        const result = await next(args)
+        if (!isLeasePut) return result
+        leasePutAttempts.push(leasePutAttempts.length === 0 ? 'applied, answer lost' : 'answered')
+        if (leasePutAttempts.length > 1) return result
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } })
+      },
+      { step: 'deserialize', name: 'loseFirstLeaseAnswer' },
+    )
+    const store = storeWith(undefined, client)
+    expect(await store.acquireLease('k', 'mine', 60_000, signal)).toEqual({ acquired: true, payload: undefined })
+    expect(leasePutAttempts).toEqual(['applied, answer lost', 'answered'])
+    expect((await store.acquireLease('k', 'another', 60_000, signal)).acquired).toBe(false)
+    await store.releaseLease('k', 'mine', signal)
+    expect((await store.acquireLease('k', 'another', 60_000, signal)).acquired).toBe(true)
   })
 
   test('once closed, an operation (a lease given back late, say) fails with a clear error rather than make a client nobody destroys', async () => {
@@ -118,6 +145,29 @@ describe('the DynamoDB store on moto', () => {
     const controller = new AbortController()
     controller.abort()
     await expect(store.get('k', controller.signal)).rejects.toThrow()
+  })
+})
+
+describe('a table whose key and TTL attributes have names DynamoDB takes beyond letters and digits ("user id", "expires at")', () => {
+  const spaced = uniqueName('spaced')
+  beforeAll(async () => {
+    await createTable(spaced, 'user id', { ttlAttribute: 'expires at' })
+  })
+  const spacedStore = (): L2Store => {
+    const store = dynamoStore({ table: spaced, keyAttribute: 'user id', ttlAttribute: 'expires at', prefix: `${uniqueName('p')}:`, clientConfig: clientConfig(), timeout: '2s' })
+    opened.push(store)
+    return store
+  }
+
+  l2StoreContract(spacedStore)
+
+  test('values carry the TTL under its name', async () => {
+    const prefix = `${uniqueName('p')}:`
+    const store = dynamoStore({ table: spaced, keyAttribute: 'user id', ttlAttribute: 'expires at', prefix, clientConfig: clientConfig(), timeout: '2s' })
+    opened.push(store)
+    await store.set('k', Buffer.from('v'), 60_000, signal)
+    const { Item } = await seedClients().dynamodb.send(new GetItemCommand({ TableName: spaced, Key: { 'user id': { S: `${prefix}k` } }, ConsistentRead: true }))
+    expect(Number(Item?.['expires at']?.N)).toBeGreaterThan(Date.now() / 1_000)
   })
 })
 

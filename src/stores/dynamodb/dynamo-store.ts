@@ -24,9 +24,9 @@ export interface DynamoStoreOptions extends L2Options {
   readonly client?: DynamoDBClient
   /** Options for the client the store makes (region, endpoint...). It makes one attempt per call: the tier's timeout leaves no room for retries. */
   readonly clientConfig?: DynamoDBClientConfig
-  /** The table's partition key. Default 'pk'. */
+  /** The table's partition key: any name of 1 to 255 bytes but the store's own attributes (payload, leaseToken, leaseUntil, counter). Default 'pk'. */
   readonly keyAttribute?: string
-  /** The attribute the table's TTL reads (epoch seconds). Default 'expiresAt'. */
+  /** The attribute the table's TTL reads (epoch seconds), named as keyAttribute may be. Default 'expiresAt'. */
   readonly ttlAttribute?: string
   /** Put before every key, so that several applications can share one table. Default 'middy-cache:'. */
   readonly prefix?: string
@@ -43,7 +43,8 @@ const batchGetLimit = 100
 /** The store's own attributes; the table's key and TTL attributes must be named otherwise. */
 const Attribute = { Payload: 'payload', LeaseToken: 'leaseToken', LeaseUntil: 'leaseUntil', Counter: 'counter' } as const
 const ownAttributes: readonly string[] = Object.values(Attribute)
-const attributeNamePattern = /^[A-Za-z0-9_.-]{1,255}$/
+/** DynamoDB's limit on the name of a key attribute (and of the TTL's): any text that fits, a space or an accent included. */
+const longestAttributeNameBytes = 255
 /** Leases sit beside the values under a marker no value key can start with (cache names start with a letter or digit). */
 const leaseMarker = '#lease#'
 const ignore = (): void => undefined
@@ -51,11 +52,21 @@ const ignore = (): void => undefined
 const actionsUsed = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:UpdateItem and dynamodb:DeleteItem'
 
 const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
+/** DynamoDB's ValidationException for an item too large ("Item size has exceeded...", "Item size to update has exceeded..."). */
+const itemSizeRefusal = /\bitem size\b/i
+
+/** The token of the lease a conditional put found in its way: DynamoDB sends the item with the refusal (`ReturnValuesOnConditionCheckFailure`). */
+const leaseTokenFoundBy = (refusal: Error): unknown => {
+  const { Item: item } = refusal as { readonly Item?: unknown }
+  const token = isRecord(item) ? item[Attribute.LeaseToken] : undefined
+  return isRecord(token) ? token.S : undefined
+}
 
 const attributeName = (option: string, value: unknown, fallback: string): string => {
   if (value === undefined) return fallback
-  if (typeof value !== 'string' || !attributeNamePattern.test(value) || ownAttributes.includes(value)) {
-    throw mustBe(option, `an attribute name other than ${ownAttributes.join(', ')}`, value)
+  const fits = typeof value === 'string' && value.length > 0 && value.isWellFormed() && Buffer.byteLength(value) <= longestAttributeNameBytes
+  if (!fits || ownAttributes.includes(value)) {
+    throw mustBe(option, `an attribute name of 1 to ${longestAttributeNameBytes} bytes (UTF-8) other than ${ownAttributes.join(', ')}`, value)
   }
   return value
 }
@@ -168,6 +179,7 @@ class DynamoStore implements TieredStore {
           ConditionExpression: 'attribute_not_exists(#key) OR NOT attribute_type(#until, :number) OR #until < :now',
           ExpressionAttributeNames: { '#key': this.#keyAttribute, '#until': Attribute.LeaseUntil },
           ExpressionAttributeValues: { ':now': { N: String(now) }, ':number': { S: 'N' } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
         { abortSignal: signal },
       )
@@ -179,7 +191,9 @@ class DynamoStore implements TieredStore {
         if (!isClientFault(error)) await this.#giveBack(key, token, ttlMs, signal)
         throw error
       }
-      acquired = false
+      // A client you made retries a put whose answer was lost (a 500, a reset connection) though it
+      // was applied: the retry then meets the lease it took itself, which it holds and must give back.
+      acquired = leaseTokenFoundBy(error) === token
     }
     try {
       const { Item } = await this.#client().send(
@@ -264,7 +278,9 @@ class DynamoStore implements TieredStore {
    * which holds keys. Every request the store makes has one shape, within DynamoDB's limits, so a
    * ValidationException (its own "incorrect data type" is handled where it arises) means the table's
    * key schema is not the one the store writes: "The provided key element does not match the
-   * schema", or "Missing the key ... in the item".
+   * schema", or "Missing the key ... in the item". All but "Item size has exceeded the maximum
+   * allowed size": an endpoint that holds less than DynamoDB (moto: 405,000 bytes) refuses a value,
+   * which says nothing of the table.
    */
   misconfiguration(error: unknown): StoreMisconfiguration | undefined {
     const table = JSON.stringify(this.#table)
@@ -275,7 +291,7 @@ class DynamoStore implements TieredStore {
         advice: `DynamoDB table ${table} does not exist, or is not active yet (ResourceNotFoundException), in the account and region the store's client reaches: create it, with ${schema} and TTL on "${this.#ttlAttribute}", or correct dynamoStore's table (or the client's region)`,
       }
     }
-    if (isAwsError(error, 'ValidationException')) {
+    if (isAwsError(error, 'ValidationException') && !itemSizeRefusal.test(error.message)) {
       return {
         kind: error.name,
         advice: `DynamoDB table ${table} refuses the store's items (ValidationException): its key schema must be ${schema}; set dynamoStore's keyAttribute to the table's partition key, or use a table of that schema (a table with a sort key cannot serve)`,
