@@ -11,7 +11,7 @@ export default {
   transformIgnorePatterns: ['/node_modules/(?!@middy/|middy-core-6/)'],
   moduleNameMapper: {
     '^middy-cache$': '<rootDir>/entrypoints/index.ts',
-    '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js',
+    '^@middy/(core|util|http-router)$': '<rootDir>/node_modules/@middy/$1/index.js',
     '^middy-core-6$': '<rootDir>/node_modules/middy-core-6/index.js',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,10 +1,11 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Duration } from '../src/cache/duration.js'
 import { initializationType } from '../src/lambda/environment.js'
+import { metricGroups, type MetricGroup } from '../src/metrics/catalog.js'
 import { cacheMetricsWriterOptionNames, powertoolsVariable, resolveMetricsOptions, type CacheMetricsWriterOptions, type ResolvedMetricsOptions } from '../src/metrics/options.js'
 import { MetricsWriter } from '../src/metrics/writer.js'
 import { registerEarlyReturnFlusher, type EarlyReturnFlusher } from './shared/early-return.js'
-import { invocationOf, onEarlyReturn, resolveSettleBudget, settleIfPending } from './shared/invocation.js'
+import { endInvocation, endsInvocation, enterInvocation, invocationIfAny, invocationOf, leaveToEnd, onEarlyReturn, resolveSettleBudget, type Invocation } from './shared/invocation.js'
 
 export { MetricGroup } from '../src/metrics/catalog.js'
 
@@ -18,16 +19,16 @@ export interface CacheMetricsOptions extends CacheMetricsWriterOptions {
 
 const optionNames = [...cacheMetricsWriterOptionNames, 'settleBudget'] as const
 
-/** What one cacheMetrics instance keeps about one request, in the request. */
-interface FlushState {
-  /** False when another instance writing to the same metrics saw the request first: this one then writes nothing for it. */
-  readonly owner: boolean
+/** What one cacheMetrics instance does for one invocation, kept in the invocation (nested requests share it). */
+interface InvocationState {
+  /** The groups it writes: those of its own that no instance writing to the same metrics saw the invocation with first. */
+  readonly groups: ReadonlySet<MetricGroup>
+  /** Another instance writing to the same metrics saw the invocation first. */
+  readonly second: boolean
+  /** Written, or left to the request that ends the invocation. */
   flushed: boolean
   removeEarlyReturnFlush: (() => void) | undefined
 }
-
-/** Per instance, its state; per target, the state key of the instance that owns the request. */
-type FlushInternal = Record<symbol, FlushState | symbol | undefined>
 
 /**
  * Where an instance's figures land: CloudWatch tells metrics apart by namespace, name and
@@ -42,14 +43,21 @@ const targetOf = (resolved: ResolvedMetricsOptions): string =>
     defaultDimensions: Object.fromEntries(Object.entries(resolved.dimensions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   })
 
+/** Groups as the bits of a small integer: what the instances writing to one target claimed of an invocation. */
+const bitOf = (group: MetricGroup): number => 1 << metricGroups.indexOf(group)
+const bitsOf = (groups: ReadonlySet<MetricGroup>): number => [...groups].reduce((bits, group) => bits | bitOf(group), 0)
+const groupsOf = (bits: number): ReadonlySet<MetricGroup> => new Set(metricGroups.filter((group) => (bits & bitOf(group)) !== 0))
+
 /**
  * Writes the figures of every cache the invocation used, and the invocation's own (cold start,
  * INIT duration, warm-up ping), as CloudWatch EMF through Powertools Metrics: once per
  * invocation, after the handler, after an error, or on an early return. An early return by a
  * middleware placed after it flushes through the early-return work its `before` registers; a
  * warm-up ping answered by `warmup` placed before it (its `before` never runs then) flushes
- * through the flusher it registers with the process when it is created. Of several instances in
- * one chain writing to the same metrics, the first to see a request writes it; the others warn once.
+ * through the flusher it registers with the process when it is created. In a Middy handler called
+ * from another's (a route of @middy/http-router), it leaves its write to the end of the enclosing
+ * invocation. Of several instances writing to the same metrics, each group of metrics is written
+ * once, by the first instance that has it to see the invocation; the others warn once.
  */
 export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<unknown, unknown> => {
   const resolved = resolveMetricsOptions(options, optionNames)
@@ -57,51 +65,74 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
   const writer = new MetricsWriter(resolved)
   // Read once, as Powertools does: the runtime sets it before INIT and never changes it.
   const initialization = initializationType()
-  // In the request rather than a WeakMap: weak collections keyed by short-lived objects cost the
+  const ownBits = bitsOf(resolved.groups)
+  // In the invocation rather than a WeakMap: weak collections keyed by short-lived objects cost the
   // garbage collector more than the whole flush. A symbol per instance keeps two instances apart.
   const stateKey = Symbol('cacheMetrics')
   const target = targetOf(resolved)
   // In the global symbol registry, so that instances from two copies of this module (bundled twice) meet too.
-  const ownerKey = Symbol.for(`middy-cache.cacheMetrics ${target}`)
-  const stateOf = (request: Request): FlushState => {
-    const internal = request.internal as FlushInternal
-    const existing = internal[stateKey] as FlushState | undefined
+  const targetKey = Symbol.for(`middy-cache.cacheMetrics ${target}`)
+
+  /** This instance's state for the invocation, made (claiming the groups no instance claimed before it) at its first sight of it. */
+  const stateOf = (invocation: Invocation): InvocationState => {
+    const slots = (invocation.slots ??= new Map())
+    const existing = slots.get(stateKey) as InvocationState | undefined
     if (existing !== undefined) return existing
-    const state: FlushState = { owner: (internal[ownerKey] ??= stateKey) === stateKey, flushed: false, removeEarlyReturnFlush: undefined }
-    internal[stateKey] = state
+    const claimed = slots.get(targetKey) as number | undefined
+    const mine = claimed === undefined ? ownBits : ownBits & ~claimed
+    slots.set(targetKey, (claimed ?? 0) | ownBits)
+    const state: InvocationState = { groups: mine === ownBits ? resolved.groups : groupsOf(mine), second: claimed !== undefined, flushed: false, removeEarlyReturnFlush: undefined }
+    slots.set(stateKey, state)
     return state
   }
   let warnedOfDuplicate = false
   const warnOfDuplicate = (): void => {
     if (warnedOfDuplicate) return
     warnedOfDuplicate = true
-    console.warn(`middy-cache: two cacheMetrics in one chain write to ${target}: only the first to run writes an invocation's metrics, since the other would write every figure again; use one`)
+    console.warn(`middy-cache: two cacheMetrics write one invocation to ${target}: each group of metrics is written once, by the first of them to see the invocation that has it; use one`)
   }
 
   /** Never throws: a metric that cannot be written costs its figures, never the invocation's answer. */
-  const write = (request: Request): void => {
-    const invocation = invocationOf(request)
+  const write = (invocation: Invocation, state: InvocationState): void => {
+    if (state.groups.size === 0) return
     try {
-      writer.write({ start: invocation.start, initializationType: initialization, warmupPing: invocation.warmupPing }, invocation.scope.counters)
+      writer.write({ start: invocation.start, initializationType: initialization, warmupPing: invocation.warmupPing }, invocation.scope.counters, state.groups)
     } catch (error) {
       console.warn('middy-cache: cacheMetrics could not write this invocation\'s metrics', error)
     }
   }
 
-  /** Synchronous when no refresh was ever left running: the common warm invocation pays no promise. */
-  const flush = (request: Request): Promise<void> | undefined => {
-    const state = stateOf(request)
-    if (state.flushed || !state.owner) return undefined
+  /** For a nested request: the request that ends the invocation writes it, once its refreshes settled. */
+  const leaveWriteToEnd = (invocation: Invocation, state: InvocationState): void => {
     state.flushed = true
+    leaveToEnd(invocation, () => {
+      write(invocation, state)
+    })
+  }
+
+  /**
+   * Writes once the invocation's refreshes settled, in the request that ends it; synchronous when
+   * no refresh was ever left running: the common warm invocation pays no promise. In a nested
+   * request, leaves the write to the end of the invocation.
+   */
+  const flush = (request: Request): Promise<void> | undefined => {
+    const invocation = invocationOf(request)
+    const state = stateOf(invocation)
+    if (state.flushed) return undefined
     state.removeEarlyReturnFlush?.()
+    if (!endsInvocation(invocation, request)) {
+      leaveWriteToEnd(invocation, state)
+      return undefined
+    }
+    state.flushed = true
     // Refreshes started beside the handler are counted once they settle (or are abandoned).
-    const settling = settleIfPending(request, settleBudgetMs)
-    if (settling !== undefined) {
-      return settling.then(() => {
-        write(request)
+    const ending = endInvocation(request, settleBudgetMs)
+    if (ending !== undefined) {
+      return ending.then(() => {
+        write(invocation, state)
       })
     }
-    write(request)
+    write(invocation, state)
     return undefined
   }
 
@@ -118,16 +149,23 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
   const flusher: EarlyReturnFlusher = {
     middleware: 'cacheMetrics',
     key: target,
-    ranFor: (request) => (request.internal as FlushInternal)[stateKey] !== undefined,
+    ranFor: (request) => invocationIfAny(request)?.slots?.has(stateKey) === true,
     flush: flushEarly,
   }
   registerEarlyReturnFlusher(flusher)
 
-  const registerEarlyReturnFlush = (request: Request): void => {
-    const state = stateOf(request)
-    if (state.owner) state.removeEarlyReturnFlush = onEarlyReturn(request, () => flusher.flush(request) ?? Promise.resolve())
-    else warnOfDuplicate()
+  /**
+   * At its first sight of the invocation: registers the flush as early-return work, or in a nested
+   * request leaves it to the end of the invocation at once (an early answer there skips its `after`).
+   */
+  const before = (request: Request): void => {
+    const invocation = enterInvocation(request)
+    if (invocation.slots?.has(stateKey) === true) return
+    const state = stateOf(invocation)
+    if (state.second) warnOfDuplicate()
+    if (endsInvocation(invocation, request)) state.removeEarlyReturnFlush = onEarlyReturn(request, () => flusher.flush(request) ?? Promise.resolve())
+    else leaveWriteToEnd(invocation, state)
   }
 
-  return { name: 'cacheMetrics', before: registerEarlyReturnFlush, after: flush, onError: flush }
+  return { name: 'cacheMetrics', before, after: flush, onError: flush }
 }

@@ -14,7 +14,7 @@ import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
 import { isRecord, refuseReservedName, requireRecord } from './shared/cache-options.js'
 import { claimDataCacheName, occupiedError, type ContextOwner } from './shared/context-names.js'
-import { invocationOf, readingBefore, resolveSettleBudget, settleIfPending, settleOnEarlyReturn } from './shared/invocation.js'
+import { endInvocation, enterInvocation, readingBefore, resolveSettleBudget, settleOnEarlyReturn } from './shared/invocation.js'
 import { describePrincipalKey, keyWithoutPrincipal, principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
 /** Whose values a data cache holds. */
@@ -346,7 +346,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     }
     // An empty identity names nobody: it must not become one principal shared by every anonymous caller.
     const principal = found === '' ? undefined : found
-    const invocation = invocationOf(request)
+    const invocation = enterInvocation(request)
     if (principal !== undefined) invocation.servesCaller = true
     const scope = invocation.scope
     const handle = byPrincipal && principal === undefined ? new LoadOnlyHandle(cache, scope) : new CachedHandle(cache, scope, byPrincipal, principal)
@@ -378,6 +378,6 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
       settleOnEarlyReturn(request, settleBudgetMs)
     })
   }
-  const settle = (request: Request): Promise<void> | undefined => settleIfPending(request, settleBudgetMs)
+  const settle = (request: Request): Promise<void> | undefined => endInvocation(request, settleBudgetMs)
   return { before, after: settle, onError: settle }
 }

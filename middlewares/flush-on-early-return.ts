@@ -1,5 +1,6 @@
 import type { Request } from '@middy/core'
 import { flushSuiteOnEarlyReturn } from './shared/early-return.js'
+import { requestEnded } from './shared/invocation.js'
 
 /**
  * A Middy plugin hook for chains in which a middleware other than `warmup` may answer early (an
@@ -9,9 +10,11 @@ import { flushSuiteOnEarlyReturn } from './shared/early-return.js'
  * middlewares started in `before` would run on across the freeze. It writes them, once, and settles
  * those refreshes for a request that ended early; it does the same for a failed request whose
  * onError chain was cut short by a hook that threw (Powertools' logMetrics with throwOnEmptyMetrics
- * placed after cacheMetrics, say), and does nothing for the others. Never rejects.
+ * placed after cacheMetrics, say), and does nothing more for the others. Ends the request's
+ * invocation for Middy handlers handed its context later (see `markInvocationStart`). Never rejects.
  */
 export const flushOnEarlyReturn = (request: Request): Promise<void> | undefined => {
+  requestEnded(request)
   if ('earlyResponse' in request) return flushSuiteOnEarlyReturn(request)
   // A failed request whose onError chain another middleware's hook cut short (it threw) left this
   // suite's flush and settling undone: they run here, once. A middleware whose `before` never ran

@@ -76,11 +76,13 @@ export const occupiedError = (owner: ContextOwner, where: string, existing: unkn
 /**
  * Takes `name` for a dataCache (`owner`) in this invocation: refused when another dataCache of the
  * chain took it, or when `existing` (the context's property of that name) holds a configCache's or
- * secretsCache's values.
+ * secretsCache's values. The same dataCache may take it again: a Middy handler called from the
+ * handler joins its invocation (see `invocationOf`), and runs its middlewares once more.
  */
 export const claimDataCacheName = (invocation: Invocation, name: string, owner: ContextOwner, existing: unknown): void => {
   const names = (invocation.dataCacheNames ??= new Map<string, ContextOwner>())
   const other = names.get(name)
+  if (other === owner) return
   if (other !== undefined) throw nameCollision(name, [other, owner])
   const holder = holderRecord(existing)
   if (holder !== undefined) throw nameCollision(name, [...holder.owners, owner])

@@ -1,8 +1,9 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Cache } from '../../src/cache/cache.js'
 import { CacheError, quotedKey } from '../../src/cache/errors.js'
+import { processWide } from '../../src/cache/process-state.js'
 import { holderRecord, mergeWith, ownOrigins, recordHolder, refuseDataCacheName, type ContextOwner, type HolderRecord } from './context-names.js'
-import { invocationOf, readingBefore, settleIfPending, settleOnEarlyReturn, type Invocation } from './invocation.js'
+import { endInvocation, enterInvocation, readingBefore, settleOnEarlyReturn, type Invocation } from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
 export interface ContextEntry {
@@ -104,6 +105,28 @@ const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean => {
 }
 
 /**
+ * A bit that tells the invocations a configCache or secretsCache served (the first 30 made in the
+ * process; the others get 0 and serve every request), kept in a small integer the warm path sets
+ * for nothing. See `servedBefore`.
+ */
+const servingBits = processWide('servingBits', () => ({ made: 0 }))
+const maxServingBits = 30
+const servingBit = (): number => {
+  const index = servingBits.made++
+  return index < maxServingBits ? 1 << index : 0
+}
+
+/**
+ * Whether the middleware with `bit` already put its values on this invocation's context (in an
+ * enclosing request: the same list of middlewares on a router and its routes); marks it as done.
+ */
+const servedBefore = (invocation: Invocation, bit: number): boolean => {
+  if ((invocation.served & bit) !== 0) return true
+  invocation.served |= bit
+  return false
+}
+
+/**
  * The `before`/`after`/`onError` shared by configCache and secretsCache: every value loaded (or
  * served) in one `getMany` before the handler, refreshes settled after it within a budget.
  */
@@ -172,9 +195,13 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     property.write(context, merged)
   }
 
+  const bit = servingBit()
+
   /** Synchronous when every value is fresh in memory, the warm invocation's case: Middy then awaits nothing. */
   const putValuesOnContext = (request: Request): Promise<void> | undefined => {
-    const invocation = invocationOf(request)
+    const invocation = enterInvocation(request)
+    // A nested request (this middleware on a router and on its routes) finds them on the context it shares.
+    if (servedBefore(invocation, bit)) return undefined
     const scope = invocation.scope
     const fresh = cache.getManyIfFresh(keys, scope, readingBefore(invocation, cache.clock))
     if (fresh !== undefined) {
@@ -188,7 +215,7 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     })
   }
 
-  const settleRefreshes = (request: Request): Promise<void> | undefined => settleIfPending(request, settleBudgetMs)
+  const settleRefreshes = (request: Request): Promise<void> | undefined => endInvocation(request, settleBudgetMs)
 
   const settleAfterError = (request: Request): Promise<void> | undefined => {
     onHandlerError?.(request.error)

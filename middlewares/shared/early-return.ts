@@ -19,8 +19,9 @@ const powertoolsPrefix = 'powertools-for-aws.'
 export interface EarlyReturnFlusher {
   /**
    * The middleware that registered it, such as 'cacheMetrics': when a flusher of a middleware saw
-   * the request, none of that middleware's flushers runs (its own `before` registered early-return
-   * work instead). Flushers of other middlewares are not concerned.
+   * the request, that one flushes through the early-return work its `before` registered, and of
+   * the middleware's others only those with its key run (see `flushersFor`). Flushers of other
+   * middlewares are not concerned.
    */
   readonly middleware: string
   /**
@@ -29,7 +30,7 @@ export interface EarlyReturnFlusher {
    * Never rejects.
    */
   readonly prepare?: (request: Request) => Promise<void> | undefined
-  /** Flushers with equal keys write to the same place (the same metrics, say): one of them flushes a request. */
+  /** Flushers with equal keys write to the same place (the same metrics, say): each writes what the others did not. */
   readonly key: string
   /** Whether the flusher's middleware saw `request` (one of its hooks ran): it is then known to be in the chain. */
   readonly ranFor: (request: Request) => boolean
@@ -68,20 +69,24 @@ const liveFlushers = (): EarlyReturnFlusher[] => {
 }
 
 /**
- * The registered flushers that stand in for a request answered early, by middleware: when a flusher
- * of a middleware saw the request, that middleware's own are known and flush through the
- * early-return work; otherwise every flusher of that middleware in the process flushes, one per
- * key (a module that builds several handlers with cacheMetrics writing to the same metrics writes once).
+ * The registered flushers that stand in for a request answered early, by middleware. When none of
+ * a middleware's flushers saw the request, each of them flushes (a module that builds several
+ * handlers with cacheMetrics writing to the same metrics writes once: each group by the first
+ * flusher that has it). When some did, they flush through the early-return work, and of the others
+ * only those with the key of one that saw it: they may sit in the chain after the middleware
+ * answering (a second cacheMetrics writing to the same metrics, with groups the first lacks), and
+ * one with any other key belongs to another handler of the module.
  */
 const flushersFor = (request: Request): EarlyReturnFlusher[] => {
   const byMiddleware = new Map<string, EarlyReturnFlusher[]>()
   for (const flusher of liveFlushers()) byMiddleware.set(flusher.middleware, [...(byMiddleware.get(flusher.middleware) ?? []), flusher])
-  const byKey = new Map<string, EarlyReturnFlusher>()
+  const chosen: EarlyReturnFlusher[] = []
   for (const flushers of byMiddleware.values()) {
-    if (flushers.some((flusher) => flusher.ranFor(request))) continue
-    for (const flusher of flushers) if (!byKey.has(flusher.key)) byKey.set(flusher.key, flusher)
+    const keysThatRan = new Set(flushers.filter((flusher) => flusher.ranFor(request)).map((flusher) => flusher.key))
+    if (keysThatRan.size === 0) chosen.push(...flushers)
+    else chosen.push(...flushers.filter((flusher) => keysThatRan.has(flusher.key) && !flusher.ranFor(request)))
   }
-  return [...byKey.values()]
+  return chosen
 }
 
 /**

@@ -1,12 +1,16 @@
 import { CacheScope, type SettleReport } from '../../src/cache/index.js'
 import { monotonicClock, type Clock } from '../../src/cache/clock.js'
 import { boundedDuration } from '../../src/cache/duration.js'
-import { processWideKey } from '../../src/cache/process-state.js'
+import { processWide, processWideKey } from '../../src/cache/process-state.js'
 import type { ContextOwner } from './context-names.js'
 import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
+/** Work for the end of an invocation; never throws nor rejects. */
+type Work = () => Promise<void> | void
+
 /**
- * This suite's state for one invocation, kept in the Middy request so that invocations never mix.
+ * This suite's state for one invocation, kept in the Middy request so that invocations never mix,
+ * and shared by the requests of Middy handlers nested in it (see `invocationOf`).
  * It holds its cache scope rather than being one: V8 makes an instance of a class that extends a
  * class with fields of its own slower than two plain instances, about 10 ns a warm invocation.
  */
@@ -24,12 +28,22 @@ export class Invocation {
    * hook (a metrics flush, say). A middleware that answers early calls `runEarlyReturnWork`.
    */
   earlyReturnWork: Set<() => Promise<void>> | undefined
-  /** The monotonic clock when the first of this suite's middlewares in the chain ran; see `readingBefore`. */
+  /**
+   * The monotonic clock when the state was made: when Middy started the request with
+   * `markInvocationStart`, else when the first of this suite's middlewares in the chain ran. See
+   * `readingBefore`, and `start` (INIT's duration).
+   */
   readonly startedAt = monotonicClock()
   /**
-   * Set once one of this suite's middlewares waited in `before` (a load, or coldStartSnapshot's read):
-   * `startedAt` is then older than that wait, and a value that expired meanwhile would pass for
-   * fresh. See `readingBefore`.
+   * What `before` checks freshness against by the monotonic clock (see `readingBefore`): the reading
+   * taken when the state was made, or, when Middy made it before any middleware ran
+   * (`markInvocationStart`), one taken by the first of the suite's middlewares to ask.
+   */
+  freshnessReading: number | undefined = this.startedAt
+  /**
+   * Set once one of this suite's middlewares waited in `before` (a load, or coldStartSnapshot's read),
+   * or a nested request joined: `startedAt` is then older than that wait, and a value that expired
+   * meanwhile would pass for fresh. See `readingBefore`.
    */
   waitedInBefore = false
   /**
@@ -44,6 +58,25 @@ export class Invocation {
    * read a header or a query parameter no HTTP cache knows to be a credential).
    */
   servesCaller = false
+  /** The request that made this state: the outermost one of the invocation. */
+  readonly owner: RequestLike
+  /**
+   * The request whose `after` and `onError` end the invocation (settle its loads, write its
+   * metrics): the outermost in which a middleware of the suite with such hooks ran. See `enterInvocation`.
+   */
+  ender: RequestLike | undefined
+  /** Whether a Middy handler the owner's handler calls may still join it; false once it began to end. */
+  open = true
+  /** What nested requests left for the end of the invocation (their cacheMetrics' writes). */
+  endWork: Work[] | undefined
+  /** A bit per configCache or secretsCache that put its values on the context (see context-values.ts). */
+  served = 0
+  /** What middlewares keep per invocation, under keys of their own (cacheMetrics). */
+  slots: Map<symbol, unknown> | undefined
+
+  constructor(owner: RequestLike) {
+    this.owner = owner
+  }
 
   /** Made when asked (metrics, a warm-up answer): a warm invocation that asks nothing makes nothing. */
   get start(): InvocationStart {
@@ -55,6 +88,12 @@ export class Invocation {
 // (Object.create(null)), and this state is read by every hook of every cache middleware. A key
 // every copy of the package in the process shares: one request, one invocation state.
 const invocationKey = processWideKey('invocation')
+// By Lambda context: the invocation running with it, which the requests of Middy handlers nested in
+// it (@middy/http-router's routes, say) join, since they are handed the same context. Beside the
+// context rather than on it, so that a context logged or copied never shows the invocation (its
+// requests hold the event and the answer), and its shape stays as the runtime made it: a property
+// defined on it costs a warm invocation about a quarter of a bare one (`npm run bench -- warm`).
+const running = processWide('runningInvocations', () => new WeakMap<object, Invocation>())
 
 /** How long `after`/`onError` wait for refreshes still running beside the handler, unless told otherwise. */
 const defaultSettleBudgetMs = 100
@@ -68,23 +107,99 @@ export const resolveSettleBudget = (value: unknown): number => boundedDuration('
 /** The part of a Middy request this module reads: every Middy version's request fits. */
 interface RequestLike {
   readonly context?: RemainingTime
+  readonly error?: unknown
 }
 
 interface RequestWithInvocation extends RequestLike {
   [invocationKey: symbol]: Invocation | undefined
 }
 
-/** The invocation state of `request`, created by whichever of this suite's middlewares runs first. */
+/** Whether Middy is done with `request`'s handler: it answered early or failed (a hook of the suite then ran, or never will). */
+const pastHandler = (request: RequestLike): boolean => 'earlyResponse' in request || request.error !== undefined
+
+/**
+ * Whether a request handed the invocation's context may join it: while the handler of the request
+ * ending it may still call another Middy handler. A context reused for a later invocation (tests,
+ * local runners; Lambda hands a new one to each) finds the earlier one ended.
+ */
+const joinable = (invocation: Invocation): boolean =>
+  invocation.open && !pastHandler(invocation.owner) && (invocation.ender === undefined || !pastHandler(invocation.ender))
+
+/** The context as an object to key the running invocation by: a caller may hand Middy anything. */
+const contextOf = (request: RequestLike): object | undefined => {
+  const context: unknown = request.context
+  return typeof context === 'object' && context !== null ? context : undefined
+}
+
+const runningOn = (context: object | undefined): Invocation | undefined => {
+  const invocation = context === undefined ? undefined : running.get(context)
+  return invocation !== undefined && joinable(invocation) ? invocation : undefined
+}
+
+const startOn = (request: RequestLike, context: object | undefined): Invocation => {
+  const invocation = new Invocation(request)
+  if (context !== undefined) running.set(context, invocation)
+  return invocation
+}
+
+/**
+ * The invocation state of `request`, made by whichever of this suite's middlewares runs first (or
+ * by `markInvocationStart`). A Middy handler called from another's handler with its context (the
+ * routes of @middy/http-router) joins the invocation running there: one invocation of the Lambda
+ * is counted, settled and written once, whatever level the suite's middlewares sit on.
+ */
 export const invocationOf = (request: RequestLike): Invocation => {
   const existing = (request as RequestWithInvocation)[invocationKey]
   if (existing !== undefined) return existing
-  const invocation = new Invocation()
+  const context = contextOf(request)
+  const running = runningOn(context)
+  if (running !== undefined) running.waitedInBefore = true
+  const invocation = running ?? startOn(request, context)
   ;(request as RequestWithInvocation)[invocationKey] = invocation
   return invocation
 }
 
 /** Whether a dataCache of `request`'s chain served it a caller's own values (see `Invocation.servesCaller`); makes no state. */
 export const servesCaller = (request: RequestLike): boolean => (request as RequestWithInvocation)[invocationKey]?.servesCaller === true
+/** The invocation state of `request` if one of the suite's middlewares made it; never makes one. */
+export const invocationIfAny = (request: RequestLike): Invocation | undefined => (request as RequestWithInvocation)[invocationKey]
+
+/**
+ * The invocation state, for a middleware whose `after` and `onError` end the invocation (with
+ * `endInvocation`): the first request to enter it thus ends it, so that a nested request leaves its
+ * end to the enclosing one.
+ */
+export const enterInvocation = (request: RequestLike): Invocation => {
+  const invocation = invocationOf(request)
+  invocation.ender ??= request
+  return invocation
+}
+
+/** Whether `request` ends `invocation`: it entered it first, or no request did (warmup alone, an early answer, `onError` alone). */
+export const endsInvocation = (invocation: Invocation, request: RequestLike): boolean => invocation.ender === undefined || invocation.ender === request
+
+/**
+ * Marks the end of `request` (Middy's requestEnd): when it made the invocation state, a Middy
+ * handler later handed the same context (a test's, or a local runner's, reused) starts its own
+ * invocation, even when no middleware of the suite ran to end this one.
+ */
+export const requestEnded = (request: RequestLike): void => {
+  const invocation = invocationIfAny(request)
+  if (invocation?.owner === request) invocation.open = false
+}
+
+/** Leaves `work` to the request that ends the invocation, which runs it once its loads are settled. */
+export const leaveToEnd = (invocation: Invocation, work: Work): void => {
+  ;(invocation.endWork ??= []).push(work)
+}
+
+const runAll = async (work: readonly Work[]): Promise<void> => {
+  await Promise.allSettled(
+    work.map(async (piece) => {
+      await piece()
+    }),
+  )
+}
 
 /**
  * Waits for the background loads of this invocation within `budgetMs` (never past the invocation's
@@ -98,23 +213,41 @@ export const settleInvocation = (request: RequestLike, budgetMs: number): Promis
 
 /**
  * The time by `clock` for a freshness check in `before`. For the monotonic clock every cache uses
- * unless told otherwise, the reading taken when the invocation's state was made: a warm invocation
- * reads the clock once, not once per cache (a clock reading costs about as much as the rest of a
- * warm cache middleware's work). Once a middleware of the suite waited in `before`, the clock is read
- * again: the reading would be as old as the wait. Not for use after `before`.
+ * unless told otherwise, the reading taken when the invocation's state was made (or by the first
+ * middleware of the suite to ask, see `invocationAtRequestStart`): a warm invocation reads the clock
+ * once, not once per cache (a clock reading costs about as much as the rest of a warm cache
+ * middleware's work). Once a middleware of the suite waited in `before`, or a nested request joined,
+ * the clock is read again: the reading would be as old as the wait. Not for use after `before`.
  */
 export const readingBefore = (invocation: Invocation, clock: Clock): number =>
-  clock === monotonicClock && !invocation.waitedInBefore ? invocation.startedAt : clock()
+  clock === monotonicClock && !invocation.waitedInBefore ? (invocation.freshnessReading ??= clock()) : clock()
 
 /**
- * Settles the invocation's background work (see `settleInvocation`) when `request` left loads
- * running or is already settling them; otherwise nothing to wait for, and no promise: the `after`
- * of a warm invocation stays synchronous.
+ * The invocation state, made at Middy's request start, before any middleware runs: it dates the
+ * invocation (and INIT) from there, while `before` still checks freshness against a reading the
+ * first of the suite's middlewares takes, since the middlewares placed before it may take a while.
  */
-export const settleIfPending = (request: RequestLike, budgetMs: number): Promise<void> | undefined => {
-  const invocation = (request as RequestWithInvocation)[invocationKey]
-  if (invocation === undefined || (invocation.settled === undefined && invocation.scope.pending === 0)) return undefined
-  return settleInvocation(request, budgetMs).then(ignore)
+export const invocationAtRequestStart = (request: RequestLike): void => {
+  const invocation = invocationOf(request)
+  if (invocation.owner === request) invocation.freshnessReading = undefined
+}
+
+/**
+ * Ends the invocation when `request` is the one to end it (see `enterInvocation`), from its `after`
+ * or `onError`: no nested request joins it any more, the loads it left running are settled (see
+ * `settleInvocation`), then the work nested requests left for its end runs. Nothing for a nested
+ * request, and no promise when there is nothing to wait for: the `after` of a warm invocation
+ * stays synchronous.
+ */
+export const endInvocation = (request: RequestLike, budgetMs: number): Promise<void> | undefined => {
+  const invocation = invocationIfAny(request)
+  if (invocation === undefined || !endsInvocation(invocation, request)) return undefined
+  invocation.open = false
+  const settling = invocation.settled === undefined && invocation.scope.pending === 0 ? undefined : settleInvocation(request, budgetMs).then(ignore)
+  const work = invocation.endWork
+  if (work === undefined) return settling
+  invocation.endWork = undefined
+  return settling === undefined ? runAll(work) : settling.then(() => runAll(work))
 }
 
 const ignore = (): void => undefined
@@ -139,10 +272,19 @@ export const onEarlyReturn = (request: RequestLike, work: () => Promise<void>): 
   }
 }
 
-/** Runs, once, the work registered with `onEarlyReturn`; a failing piece does not stop the others. Never rejects. */
+/**
+ * Runs, once, the work registered with `onEarlyReturn`, then what nested requests left for the end;
+ * a failing piece does not stop the others. Nothing for a request nested in the one ending the
+ * invocation: its early answer is only its handler's answer to the enclosing one. Never rejects.
+ */
 export const runEarlyReturnWork = async (request: RequestLike): Promise<void> => {
   const invocation = invocationOf(request)
+  if (!endsInvocation(invocation, request)) return
+  invocation.open = false
   const work = [...(invocation.earlyReturnWork ?? [])]
+  const leftToEnd = invocation.endWork
   invocation.earlyReturnWork = undefined
-  await Promise.allSettled(work.map((piece) => piece()))
+  invocation.endWork = undefined
+  await runAll(work)
+  if (leftToEnd !== undefined) await runAll(leftToEnd)
 }

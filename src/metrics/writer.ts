@@ -29,9 +29,11 @@ export class MetricsWriter {
     this.#invocation = this.#createMetrics(options.dimensions)
   }
 
-  /** Writes the figures of one invocation; `counters` are the invocation's own, by cache name. */
-  write(facts: InvocationFacts, counters: ReadonlyMap<string, CacheCounters>): void {
-    const groups = this.#options.groups
+  /**
+   * Writes the figures of one invocation in `groups` (by default those of the options); `counters`
+   * are the invocation's own, by cache name.
+   */
+  write(facts: InvocationFacts, counters: ReadonlyMap<string, CacheCounters>, groups: ReadonlySet<MetricGroup> = this.#options.groups): void {
     if (groups.has(MetricGroup.Invocation)) this.#publish(this.#invocation, invocationFigures(facts))
     for (const [cache, cacheCounters] of counters) {
       const figures = cacheFigures(cacheCounters, facts.warmupPing, groups)

@@ -325,7 +325,32 @@ describe('cacheMetrics used twice in one chain', () => {
       expect.objectContaining({ StorageResolution: 1 }),
     )
     expect(warn).toHaveBeenCalledTimes(1)
-    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/two cacheMetrics in one chain write to .*"namespace":"Shop","service":"orders"/))
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/two cacheMetrics write one invocation to .*"namespace":"Shop","service":"orders"/))
+  })
+
+  test.each([
+    ['after the handler', [] as MiddlewareObj[], () => Promise.resolve('ok')],
+    ['on an error', [], () => Promise.reject(new Error('handler failed'))],
+    ['on an early return after both', [answersEarly], () => Promise.resolve('ok')],
+  ])('writing to the same metrics, the first with fewer groups (%s): each group is written once, by the first that has it', async (_case, after, handle) => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const cache = productsCache()
+    const handler = middy()
+      .use(cacheMetrics({ ...shop, groups: ['gets'] }))
+      .use(reads(cache))
+      .use(cacheMetrics({ ...shop, groups: ['gets', 'loads'], highResolution: true }))
+      .use(after)
+      .handler(handle)
+    await invoke(handler, { keys: ['a'] }).catch(() => undefined)
+
+    const blobs = output.blobs()
+    expect(perCache(cache, 'Gets', blobs)).toEqual([1])
+    expect(perCache(cache, 'Loads', blobs)).toEqual([1])
+    const resolutions = Object.fromEntries(
+      blobs.flatMap((blob) => blob._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics)).map((metric) => [metric.Name, metric.StorageResolution]),
+    )
+    // Gets from the first, at its standard resolution; Loads from the second, at its high resolution.
+    expect(resolutions).toMatchObject({ Gets: undefined, Loads: 1 })
   })
 
   test('one relying on the POWERTOOLS_* variables and one naming the same namespace and service write to the same metrics: the figures are written once', async () => {

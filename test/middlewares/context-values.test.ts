@@ -105,24 +105,29 @@ describe('the values middleware behind configCache and secretsCache', () => {
     const cache = createCache<unknown>({ name: 'merged', load: (key: string) => `value of ${key}`, ttl: '1m' })
     const spreading = (existing: unknown): Record<string, unknown> => (typeof existing === 'object' && existing !== null ? { ...existing } : {})
     const middleware = contextValuesMiddleware({ middleware: 'configCache', cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: spreading })
-    const before = (request: Request): unknown => middleware.before?.(request) as unknown
+    // A whole request, as Middy runs it: a request whose `after` has not run yet is still running its handler.
+    const run = async (request: Request): Promise<void> => {
+      await (middleware.before?.(request) as unknown)
+      await (middleware.after?.(request) as unknown)
+    }
 
     const fresh = requestFor()
-    await before(fresh)
+    await run(fresh)
     const shared = contextOf(fresh)[name]
 
     const withOther = requestFor()
     contextOf(withOther)[name] = { region: 'eu-west-1' }
-    await before(withOther)
+    await run(withOther)
     expect(contextOf(withOther)[name]).toEqual({ region: 'eu-west-1', table: 'value of /t', flag: 'value of /f' })
 
     // The runtime hands each invocation a new context; a test harness may hand the same one again.
     const reused = { ...requestFor(), context: fresh.context }
-    await before(reused)
+    await run(reused)
     expect(contextOf(reused)[name]).toBe(shared)
     contextOf(reused)[name] = { region: 'us-east-1' }
-    await before(reused)
-    expect(contextOf(reused)[name]).toEqual({ region: 'us-east-1', table: 'value of /t', flag: 'value of /f' })
+    const reusedAgain = { ...requestFor(), context: fresh.context }
+    await run(reusedAgain)
+    expect(contextOf(reusedAgain)[name]).toEqual({ region: 'us-east-1', table: 'value of /t', flag: 'value of /f' })
   })
 
   test('after one such middleware waited in before, the next reads the clock again: a value that expired during the wait is loaded, not served as fresh', async () => {

@@ -1,8 +1,13 @@
+import middy, { type MiddlewareObj } from '@middy/core'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { dataCache } from '../../middlewares/data-cache.js'
+import { markInvocationStart } from '../../middlewares/mark-invocation-start.js'
 import { createCache, registerCache, registeredCaches, CacheKind } from '../../src/index.js'
 import { invocationOf, onEarlyReturn, readingBefore, runEarlyReturnWork, settleInvocation } from '../../middlewares/shared/invocation.js'
 import { monotonicClock } from '../../src/cache/clock.js'
 import { manualClock } from '../support/clock.js'
 import { deferred } from '../support/deferred.js'
+import { invoke } from '../support/invoke.js'
 
 const request = (remainingMs?: number) => ({
   internal: Object.create(null) as Record<string, unknown>,
@@ -42,6 +47,21 @@ describe('the clock reading shared in before', () => {
     expect(reading).toBeGreaterThanOrEqual(before)
     expect(readingBefore(invocationOf(first), monotonicClock)).toBe(reading)
     expect(readingBefore(invocationOf(request()), monotonicClock)).toBeGreaterThan(reading)
+  })
+
+  test('with markInvocationStart, the reading is taken by the first middleware of the suite: a value that expired while a middleware before it worked is reloaded', async () => {
+    const load = jest.fn((id: string) => `product ${id}`)
+    const products = dataCache({ name: 'products', key: () => '1', load, ttl: '20ms', jitter: 0 })
+    const slowFirst: MiddlewareObj = {
+      before: async (request) => {
+        // Longer than the ttl, on the second invocation: what the first loaded expires meanwhile.
+        if ((request.event as { slow?: boolean }).slow === true) await sleep(40)
+      },
+    }
+    const handler = middy({ requestStart: markInvocationStart }).use(slowFirst).use(products).handler(() => Promise.resolve('ok'))
+    await invoke(handler, {})
+    await invoke(handler, { slow: true })
+    expect(load).toHaveBeenCalledTimes(2)
   })
 
   test("a cache's own clock (a test's, say) is read on every call, never replaced by the shared reading", () => {

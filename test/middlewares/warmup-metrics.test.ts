@@ -150,6 +150,27 @@ describe('cacheMetrics writes a ping whatever its place beside warmup', () => {
     expect(perInvocation('WarmupPing', output.blobs())).toEqual([1])
   })
 
+  test.each([
+    ['both after warmup, the first without the invocation group', (environment: Environment, withoutInvocation: MiddlewareObj, withIt: MiddlewareObj) => [environment.warmup(), withoutInvocation, withIt]],
+    ['warmup between them, the first without the invocation group', (environment: Environment, withoutInvocation: MiddlewareObj, withIt: MiddlewareObj) => [withoutInvocation, environment.warmup(), withIt]],
+    ['warmup between them, the first with the invocation group', (environment: Environment, withoutInvocation: MiddlewareObj, withIt: MiddlewareObj) => [withIt, environment.warmup(), withoutInvocation]],
+  ])('two cacheMetrics writing to the same metrics with other groups (%s): the ping writes ColdStart, WarmupPing and the refresh once each', async (_case, chain) => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const environment = freshEnvironment()
+    const { cache, reads } = productsIn(environment)
+    await cache.get('a', {})
+    const withoutInvocation = environment.cacheMetrics({ namespace, service, groups: ['gets', 'loads'] })
+    const withIt = environment.cacheMetrics({ namespace, service })
+    const { handler } = handlerBehind(...chain(environment, withoutInvocation, withIt), reads)
+    await invoke(handler, { warmer: true })
+    const blobs = output.blobs()
+    expect(perInvocation('ColdStart', blobs)).toEqual([1])
+    expect(perInvocation('InitDuration', blobs)).toEqual([expect.any(Number)])
+    expect(perInvocation('WarmupPing', blobs)).toEqual([1])
+    expect(perCache('Loads', blobs)).toEqual([1])
+    jest.restoreAllMocks()
+  })
+
   test('a cacheMetrics placed before warmup is known to be the chain’s: another of the module, placed after warmup elsewhere, does not write this ping', async () => {
     const environment = freshEnvironment()
     const pinged = handlerBehind(environment.cacheMetrics({ namespace, service }), environment.warmup())
