@@ -8,7 +8,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { cacheMetrics, configCache, dataCache, httpCache, json, secretsCache, warmup } from 'middy-cache'
 import { dynamoItem, dynamoStore } from 'middy-cache/dynamodb'
 import { redisStore } from 'middy-cache/redis'
-import { metricsNamespace, productsCacheName, requiredEnv, serviceNames } from '../shared/settings.js'
+import { metricsNamespace, productsCacheName, requiredEnv, serviceNames, warmupInterval } from '../shared/settings.js'
 
 export interface Product {
   id: string
@@ -59,7 +59,7 @@ const jsonResponse = (statusCode: number, body: object): APIGatewayProxyStructur
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpCache({ maxAge: '1m', sMaxAge: '5m', staleWhileRevalidate: '1m', staleIfError: '1d', public: true }))
   .use(cacheMetrics({ namespace: metricsNamespace, service: serviceNames.productApi }))
-  .use(warmup())
+  .use(warmup({ interval: warmupInterval }))
   .use(configCache({ parameters: { storefront: json<Storefront>(requiredEnv('STOREFRONT_PARAMETER')) }, ttl: '5m', staleWhileRevalidate: '1m', staleIfError: '1h', timeout: loadTimeout }))
   .use(secretsCache({ secrets: { pricingKey: requiredEnv('PRICING_SECRET') }, ttl: '15m', staleIfError: '1h', timeout: loadTimeout }))
   .use(products)

@@ -12,6 +12,14 @@ export const serviceNames = {
 export const productsCacheName = 'products'
 
 /**
+ * product-api's warmup() interval: serverless.yml pings it at rate(5 minutes), and a schedule may
+ * fire late, so each ping refreshes what would go stale within the rate and a minute's slack. With
+ * the rate alone, a secret that stops being fresh a little after the next ping is due goes stale
+ * before a late one comes, and a request waits for Secrets Manager.
+ */
+export const warmupInterval = '6m'
+
+/**
  * The value of an environment variable serverless.yml sets. Read at module load, so that a
  * function deployed without it fails during INIT with a message that names it, never at the first
  * request.

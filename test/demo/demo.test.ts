@@ -115,6 +115,13 @@ describe('npm run demo', () => {
     for (const start of report.coldStarts) expect(start.initMs).toBeGreaterThan(0)
   })
 
+  test("the report's loads are the loader calls invocations counted: its caption says so of the cold start's prefetch, whose calls no invocation counts", () => {
+    // INIT's prefetch called SSM and Secrets Manager before any invocation, so the first one, which waited for it, counts a miss and no load.
+    expect(phase('cold start').sourceCalls).toMatchObject({ ssm: 1, secretsmanager: 1 })
+    expect(cache('cold start', 'product-api', 'config')).toMatchObject({ gets: 1, loads: 0 })
+    expect(output).toMatch(/loads: loader calls that invocations counted[^\n]*INIT's prefetch[^\n]*\n[^\n]*is counted by none/)
+  })
+
   test('memory answers steady traffic; past the ttl, stale values are served while they refresh', () => {
     // At most the second environment's first invocation misses, when its INIT prefetch has not landed yet.
     const secrets = cache('steady traffic', 'product-api', 'secrets')

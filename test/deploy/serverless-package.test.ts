@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { metricsNamespace, productsCacheName, serviceNames } from '../../examples/shared/settings.js'
+import { metricsNamespace, productsCacheName, serviceNames, warmupInterval } from '../../examples/shared/settings.js'
 import { CacheCounters } from '../../src/cache/counters.js'
 import { cacheDimension, metricGroups, serviceDimension } from '../../src/metrics/catalog.js'
 import { cacheFigures } from '../../src/metrics/figures.js'
@@ -13,44 +13,32 @@ import { resolveWarmupOptions } from '../../src/lambda/warmup-options.js'
 import { snapshotKey } from '../../src/snapshot/object-key.js'
 import { emittedMetrics } from '../support/emitted-metrics.js'
 import { lambdaContext } from '../support/lambda-context.js'
+import {
+  alarmQueries,
+  dashboardMetrics,
+  dashboardOf,
+  fillPattern,
+  isMetricRow,
+  packageService,
+  parseRow,
+  repositoryRoot,
+  resource,
+  resourcesOfType,
+  roleOf,
+  statementsOf,
+  statFitsUnit,
+  widgetsOf,
+  type ExpressionRow,
+  type Json,
+  type JsonObject,
+  type Packaged,
+} from '../support/serverless-template.js'
 
 // `osls package` (serverless-esbuild bundling the examples) offline, then cfn-lint on the template
 // it writes, for the default deployment and for one with Redis in a VPC.
 jest.setTimeout(60_000)
 
 const run = promisify(execFile)
-const repositoryRoot = join(__dirname, '..', '..')
-const osls = join(repositoryRoot, 'node_modules', 'osls', 'bin', 'serverless.js')
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
-type JsonObject = { [key: string]: Json }
-
-interface Resource {
-  readonly Type: string
-  readonly Properties: JsonObject
-  readonly Condition?: string
-}
-
-interface Template {
-  readonly Resources: Record<string, Resource>
-}
-
-// osls must work from the files alone: fake credentials, no STS, and a dead proxy for anything that
-// would still reach for the network.
-const offlineEnv = (home: string): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH,
-  HOME: home,
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: 'us-east-1',
-  AWS_EC2_METADATA_DISABLED: 'true',
-  SLS_TELEMETRY_DISABLED: '1',
-  SLS_NOTIFICATIONS_MODE: 'off',
-  SLS_INTERACTIVE_SETUP_DISABLE: '1',
-  HTTP_PROXY: 'http://127.0.0.1:9',
-  HTTPS_PROXY: 'http://127.0.0.1:9',
-  NO_PROXY: '',
-})
 
 const requireCfnLint = (): void => {
   const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' })
@@ -59,45 +47,8 @@ const requireCfnLint = (): void => {
   }
 }
 
-interface Packaged {
-  readonly template: Template
-  readonly templatePath: string
-}
-
-const packageService = async (workDir: string, stage: string, params: readonly string[]): Promise<Packaged> => {
-  const outDir = join(workDir, stage)
-  await run(process.execPath, [osls, 'package', '--stage', stage, '--package', outDir, ...params.map((param) => `--param=${param}`)], {
-    cwd: repositoryRoot,
-    env: offlineEnv(workDir),
-    timeout: 40_000,
-  })
-  const templatePath = join(outDir, 'cloudformation-template-update-stack.json')
-  return { template: JSON.parse(readFileSync(templatePath, 'utf8')) as Template, templatePath }
-}
-
 /** cfn-lint exits 0 when it finds nothing. W3005 (a DependsOn next to a Ref) is left out: osls writes it itself, for the HTTP API route. */
 const cfnLint = (templatePath: string): Promise<unknown> => run('cfn-lint', [templatePath, '--ignore-checks', 'W3005'], { timeout: 30_000 })
-
-const resourcesOfType = (template: Template, type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type)
-
-const resource = (template: Template, logicalId: string): Resource => {
-  const found = template.Resources[logicalId]
-  if (found === undefined) throw new Error(`the template has no ${logicalId}`)
-  return found
-}
-
-/** The role a function runs with: serverless.yml names it as `!Sub '${XRole.Arn}'`. */
-const roleOf = (template: Template, functionId: string): string => {
-  const role = resource(template, functionId).Properties.Role as { 'Fn::Sub'?: string }
-  const match = /^\$\{(\w+)\.Arn\}$/.exec(role['Fn::Sub'] ?? '')
-  if (match?.[1] === undefined) throw new Error(`${functionId} has no role of its own: ${JSON.stringify(role)}`)
-  return match[1]
-}
-
-const statementsOf = (template: Template, roleId: string): Json[] => {
-  const policies = resource(template, roleId).Properties.Policies as { PolicyDocument: { Statement: Json[] } }[]
-  return policies.flatMap((policy) => policy.PolicyDocument.Statement)
-}
 
 const partition = '${AWS::Partition}'
 const region = '${AWS::Region}'
@@ -109,7 +60,7 @@ const parameter = (sid: string, parameterId: string): Json => ({
   Action: 'ssm:GetParameters',
   Resource: { 'Fn::Sub': `arn:${partition}:ssm:${region}:${account}:parameter\${${parameterId}}` },
 })
-const productReads: Json = { Sid: 'Products', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: { 'Fn::GetAtt': ['ProductsTable', 'Arn'] } }
+const productReads = (action: Json): Json => ({ Sid: 'Products', Effect: 'Allow', Action: action, Resource: { 'Fn::GetAtt': ['ProductsTable', 'Arn'] } })
 const productApiArn = (stage: string, suffix: string): Json => ({ 'Fn::Sub': `arn:${partition}:lambda:${region}:${account}:function:middy-cache-examples-${stage}-product-api${suffix}` })
 
 /** Every statement of every role, exactly: each grants its own function the exact resources it reads, nothing more. */
@@ -118,7 +69,8 @@ const expectedStatements = (stage: string): Record<string, Json[]> => ({
     logs('ProductApi'),
     parameter('StorefrontSettings', 'StorefrontParameter'),
     { Sid: 'PricingKey', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: 'PricingSecret' } },
-    productReads,
+    // One product a request: with a shared tier, which product-api always has, dataCache never batches its loads.
+    productReads('dynamodb:GetItem'),
     {
       'Fn::If': [
         'UsesRedis',
@@ -136,7 +88,7 @@ const expectedStatements = (stage: string): Record<string, Json[]> => ({
   OrdersWorkerRole: [
     logs('OrdersWorker'),
     parameter('StorefrontSettings', 'StorefrontParameter'),
-    productReads,
+    productReads(['dynamodb:GetItem', 'dynamodb:BatchGetItem']),
     { Sid: 'Orders', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: { 'Fn::GetAtt': ['OrdersQueue', 'Arn'] } },
   ],
   NightlyReportRole: [
@@ -162,95 +114,12 @@ const expectedStatements = (stage: string): Record<string, Json[]> => ({
   ],
 })
 
-/** The dashboard's JSON, with the values CloudFormation substitutes filled in. */
-const dashboardOf = (template: Template): JsonObject => {
-  const body = resource(template, 'CacheDashboard').Properties.DashboardBody as { 'Fn::Sub': string }
-  return JSON.parse(body['Fn::Sub'].replaceAll('${AWS::Region}', 'us-east-1').replaceAll('${ProductsHitRateAlarm.Arn}', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:x')) as JsonObject
-}
-
-const searchPattern = /^SEARCH\('\{([^}]+)\} MetricName="(\w+)"', '([\w.]+)', 300\)$/
-const fillPattern = /^FILL\((\w+), 0\)$/
-
-interface Widget {
-  readonly properties: { readonly metrics?: Json[][]; readonly stat?: string; readonly stacked?: boolean }
-}
-
-/** A metric a widget names itself (not through SEARCH), with its dimensions' values and its options. */
-interface MetricRow {
-  readonly namespace: string
-  readonly name: string
-  readonly dimensions: Record<string, string>
-  readonly id: string | undefined
-  readonly visible: boolean
-  readonly stat: string | undefined
-}
-
-/** A metric-math row: SEARCH, or an expression over the widget's own metric rows. */
-interface ExpressionRow {
-  readonly expression: string
-  readonly visible: boolean
-}
-
-const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value)
-
-const stringOrNothing = (value: Json | undefined): string | undefined => (typeof value === 'string' ? value : undefined)
-
-const parseRow = (row: Json[]): MetricRow | ExpressionRow => {
-  const [first, second, ...rest] = row
-  if (typeof first === 'string' && typeof second === 'string') {
-    const pairs = rest.filter((entry): entry is string => typeof entry === 'string')
-    const dimensions = Object.fromEntries(pairs.flatMap((entry, index) => (index % 2 === 0 ? [[entry, pairs[index + 1] ?? '']] : [])))
-    const options = rest.find(isObject) ?? {}
-    return { namespace: first, name: second, dimensions, id: stringOrNothing(options.id), visible: options.visible !== false, stat: stringOrNothing(options.stat) }
-  }
-  if (isObject(first) && typeof first.expression === 'string') return { expression: first.expression, visible: first.visible !== false }
-  throw new Error(`unexpected metric ${JSON.stringify(row)}`)
-}
-
-const isMetricRow = (row: MetricRow | ExpressionRow): row is MetricRow => 'name' in row
-
-const widgetsOf = (dashboard: JsonObject): Widget[] => dashboard.widgets as unknown as Widget[]
-
-interface DrawnMetric {
-  readonly namespace: string
-  readonly dimensions: string[]
-  readonly name: string
-  readonly stat: string
-}
-
-/**
- * Namespace, dimension names, metric name and statistic of every metric a dashboard widget reads:
- * those it names, and those it finds with SEARCH. Any other expression must FILL one of the
- * widget's own metrics.
- */
-const dashboardMetrics = (dashboard: JsonObject): DrawnMetric[] =>
-  widgetsOf(dashboard).flatMap((widget) => {
-    const rows = (widget.properties.metrics ?? []).map(parseRow)
-    const ids = new Set(rows.filter(isMetricRow).map((row) => row.id))
-    return rows.flatMap((row): DrawnMetric[] => {
-      if (isMetricRow(row)) return [{ namespace: row.namespace, name: row.name, dimensions: Object.keys(row.dimensions), stat: row.stat ?? widget.properties.stat ?? 'Average' }]
-      const filled = fillPattern.exec(row.expression)?.[1]
-      if (filled !== undefined && ids.has(filled)) return []
-      const match = searchPattern.exec(row.expression)
-      if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) throw new Error(`unexpected expression ${row.expression}`)
-      const [namespace = '', ...dimensions] = match[1].split(',')
-      return [{ namespace, dimensions, name: match[2], stat: match[3] }]
-    })
-  })
-
 /**
  * Counters whose figures tell which metrics add up to Gets: each get outcome a distinct power of
  * two, and beside them counts that are no gets, which no partition of Gets may include.
  */
 const distinctCounters = (): CacheCounters =>
   Object.assign(new CacheCounters(), { hits: 1, l2Hits: 2, misses: 4, staleServed: 8, staleOnError: 16, errors: 32, l2Misses: 64, l2Errors: 128, loads: 256 })
-
-/**
- * The statistics that mean something for a unit: counts add up (a count of zero is not written, so
- * its Average would be over the invocations that had one), a rate per invocation is averaged, and
- * a duration is averaged or taken at a percentile.
- */
-const statsFor: Record<string, RegExp> = { Count: /^Sum$/, Percent: /^Average$/, Milliseconds: /^(Average|p\d+(\.\d+)?)$/ }
 
 describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () => {
   let workDir: string
@@ -337,15 +206,18 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
     }
   })
 
-  test("the warm-up schedule sends what warmup() takes for a ping, at warmup()'s default interval", () => {
+  test("the warm-up schedule sends what warmup() takes for a ping; product-api's interval is its rate and a minute's slack for a ping that fires late", () => {
     const rule = resource(plain.template, 'ProductApiEventsRuleSchedule1')
-    expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)')
+    const rate = /^rate\((\d+) minutes\)$/.exec(rule.Properties.ScheduleExpression as string)?.[1]
+    expect(rate).toBe('5')
     const targets = rule.Properties.Targets as { Input: string; Arn: Json }[]
     expect(targets[0]?.Arn).toEqual({ 'Fn::GetAtt': ['ProductApiLambdaFunction', 'Arn'] })
-    const settings = resolveWarmupOptions(undefined)
+    const settings = resolveWarmupOptions({ interval: warmupInterval })
     const ping = detectPing<Context>(JSON.parse(targets[0]?.Input ?? 'null'), lambdaContext(), settings.rules)
     expect(ping).toEqual({ source: 'warmer', concurrency: 3 })
-    expect(settings.intervalMs).toBe(5 * 60_000)
+    // README, "Refresh ahead": with `interval` just the rate, an entry that stops being fresh a little
+    // after the next ping is due is left to go stale when that ping comes late.
+    expect(settings.intervalMs - Number(rate) * 60_000).toBeGreaterThanOrEqual(60_000)
   })
 
   test("the dashboard draws cacheMetrics' metrics as they are written: names, namespace, dimension sets, and a statistic fit for each unit", () => {
@@ -355,11 +227,11 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
       expect(metric.namespace).toBe(metricsNamespace)
       const written = emitted.get(metric.name)
       expect({ name: metric.name, dimensions: metric.dimensions }).toEqual({ name: metric.name, dimensions: written?.dimensions })
-      const fitsUnit = statsFor[written?.unit ?? '']?.test(metric.stat) ?? false
+      const fitsUnit = statFitsUnit(metric.stat, written?.unit)
       expect({ name: metric.name, stat: metric.stat, fitsUnit }).toEqual({ name: metric.name, stat: metric.stat, fitsUnit: true })
     }
     expect(new Set(metrics.map((metric) => metric.name))).toEqual(
-      new Set(['HitRate', 'L1Hits', 'L2Hits', 'StaleServed', 'StaleOnError', 'Misses', 'ColdStart', 'WarmupPing', 'InitDuration', 'LoadLatency', 'L2Latency', 'LoadErrors', 'L2Errors', 'GetErrors']),
+      new Set(['HitRate', 'L1Hits', 'L2Hits', 'StaleServed', 'StaleOnError', 'Misses', 'ColdStart', 'WarmupPing', 'InitDuration', 'LoadLatency', 'L2Latency', 'LoadErrors', 'LoadTimeouts', 'L2Errors', 'GetErrors']),
     )
   })
 
@@ -391,7 +263,7 @@ describe('serverless.yml, packaged offline by osls and checked by cfn-lint', () 
     const alarm = resource(plain.template, 'ProductsHitRateAlarm').Properties
     // No gets is no traffic: no data, which must not breach (counts of zero are not written).
     expect(alarm).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 80, TreatMissingData: 'notBreaching' })
-    const queries = alarm.Metrics as { Id: string; ReturnData: boolean; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string; Period: number } }[]
+    const queries = alarmQueries(plain.template, 'ProductsHitRateAlarm')
     expect(queries.filter((query) => query.ReturnData).map((query) => query.Id)).toEqual(['hitRate'])
     const metricById = new Map<string, string>()
     for (const { Id, MetricStat } of queries) {

@@ -28,6 +28,20 @@ export interface HttpFault extends FaultAnswer, RequestMatch {
   readonly times?: number
 }
 
+/** A request the proxy saw, as the client sent it. */
+export interface SeenCall {
+  readonly method: string
+  /** The path without its query. */
+  readonly path: string
+  readonly query: URLSearchParams
+  /** The X-Amz-Target, or '' for REST protocol services. */
+  readonly target: string
+  /** The Authorization header (SigV4 names the access key, the date, region and service). */
+  readonly authorization: string
+  /** The body, as far as it has arrived. */
+  readonly body: string
+}
+
 export interface RequestCounts {
   /** Requests that reached the proxy. */
   readonly seen: number
@@ -47,6 +61,8 @@ export interface HttpFaultProxy {
   clearFaults(): void
   /** Counts of the requests whose X-Amz-Target is `target`, or that `match` matches, or of every request. */
   requests(which?: string | RequestMatch): RequestCounts
+  /** Every request seen so far, in the order they came, whether forwarded or answered. */
+  calls(): SeenCall[]
   /** Stops listening, ends every connection (keep-alive ones too) and every forwarded request. Idempotent. */
   close(): Promise<void>
 }
@@ -88,16 +104,33 @@ const endToEnd = (headers: IncomingHttpHeaders): IncomingHttpHeaders => {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name) && !named.has(name)))
 }
 
-/** What a request is matched by. */
+/** What a request is matched by, and what is logged of it. */
 interface SeenRequest {
+  readonly method: string
   readonly target: string
   readonly path: string
+  readonly query: string
+  readonly authorization: string
+  body: string
   answered: boolean
 }
 
 const seenRequestOf = (message: IncomingMessage): SeenRequest => {
   const header = message.headers['x-amz-target']
-  return { target: typeof header === 'string' ? header : '', path: new URL(message.url ?? '/', 'http://proxy').pathname, answered: false }
+  const url = new URL(message.url ?? '/', 'http://proxy')
+  const request: SeenRequest = {
+    method: message.method ?? 'GET',
+    target: typeof header === 'string' ? header : '',
+    path: url.pathname,
+    query: url.search,
+    authorization: message.headers.authorization ?? '',
+    body: '',
+    answered: false,
+  }
+  message.on('data', (chunk: Buffer) => {
+    request.body += chunk.toString('utf8')
+  })
+  return request
 }
 
 const matches = (match: RequestMatch, request: SeenRequest): boolean =>
@@ -195,6 +228,9 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
       const match = typeof which === 'string' ? { target: which } : which
       const matching = seen.filter((request) => matches(match, request))
       return { seen: matching.length, answered: matching.filter((request) => request.answered).length }
+    },
+    calls() {
+      return seen.map(({ method, path, query, target, authorization, body }) => ({ method, path, query: new URLSearchParams(query), target, authorization, body }))
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

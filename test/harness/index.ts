@@ -24,6 +24,7 @@ export {
   type HttpFaultProxyOptions,
   type RequestCounts,
   type RequestMatch,
+  type SeenCall,
 } from './fault-proxy.js'
 export {
   createBucket,

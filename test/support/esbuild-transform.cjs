@@ -8,9 +8,17 @@ const { transformSync, version } = require('esbuild')
 // on demand in tests too.
 const supported = { 'dynamic-import': false }
 
+// CommonJS has no import.meta: a module that finds its own files through import.meta.url (the
+// demo's bundler, which the deploy tests run) is given the URL of its file from __filename.
+const importMetaUrl = {
+  define: { 'import.meta.url': '__jestImportMetaUrl' },
+  banner: 'var __jestImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
+}
+const usesImportMetaUrl = (source) => source.includes('import.meta.url')
+
 module.exports = {
   getCacheKey(source, filename) {
-    return createHash('sha256').update(version).update(JSON.stringify(supported)).update('\0').update(filename).update('\0').update(source).digest('hex')
+    return createHash('sha256').update(version).update(JSON.stringify({ supported, importMetaUrl })).update('\0').update(filename).update('\0').update(source).digest('hex')
   },
   process(source, filename) {
     const { code, map } = transformSync(source, {
@@ -20,6 +28,7 @@ module.exports = {
       sourcemap: 'external',
       sourcefile: filename,
       supported,
+      ...(usesImportMetaUrl(source) ? importMetaUrl : {}),
     })
     return { code, map }
   },
