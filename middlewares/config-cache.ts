@@ -1,30 +1,28 @@
 import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
-import { createCache } from '../src/cache/cache.js'
 import type { Duration } from '../src/cache/duration.js'
 import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { BatchLoadContext, EntryFreshness, LoadContext } from '../src/cache/options.js'
-import { checkClientOrConfig, isSdkClient, rejectUnknownOptions } from '../src/cache/options.js'
-import { CacheKind, registerCache } from '../src/cache/registry.js'
+import { checkClientOrConfig, isSdkClient } from '../src/cache/options.js'
+import { CacheKind } from '../src/cache/registry.js'
 import { createSsmSource, secretsManagerReferencePrefix, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
-import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
+import { decodeValue, jsonSpec, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
   engineFreshness,
   hierarchyRule,
+  keyOfParts,
   keyPart,
   optionalBoolean,
   ownTtl,
-  refuseReservedName,
-  refuseTierOptions,
-  refuseUnholdableProperty,
   requireRecord,
   ssmName,
   ttlPart,
+  valueSpec,
+  valuesMiddlewareOptions,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
-import { contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
-import { resolveSettleBudget } from './shared/invocation.js'
+import { valuesCacheMiddleware } from './shared/context-values.js'
 import { holderHiding } from './shared/redacted.js'
 import type { MayBe, MaybeMissing, MayOmit } from './shared/spec-types.js'
 
@@ -62,7 +60,7 @@ export type JsonParameterArguments = Omit<ParameterOptions, 'name' | 'transform'
 export function json<T>(name: string, options?: JsonParameterArguments & { readonly optional?: false }): JsonParameterOptions<T>
 export function json<T>(name: string, options: JsonParameterArguments): JsonParameterOptions<T> & { readonly optional?: boolean }
 export function json<T>(name: string, options: JsonParameterArguments = {}): JsonParameterOptions<T> & { readonly optional?: boolean } {
-  return { ...options, name, transform: Transform.Json }
+  return jsonSpec(name, options)
 }
 
 /** Every parameter under a path, as an object keyed by the name relative to the path. */
@@ -111,28 +109,24 @@ interface Source {
   readonly list: boolean
   readonly freshness: EntryFreshness | undefined
   readonly label: string
+  readonly optional: boolean
 }
 
 /** One cache entry per parameter or path and what shapes its entry: decoding, and its own ttl, so two properties naming one parameter with two ttls each get theirs. */
-const keyOf = (source: Omit<Source, 'label'>): string =>
-  [
+const keyOf = (source: Source): string =>
+  keyOfParts([
     source.kind === 'path' ? `${keyPart(source.name)}*` : keyPart(source.name),
     source.transform,
     source.decrypt ? 'decrypt' : undefined,
     source.list ? 'list' : undefined,
     source.kind === 'path' && !source.recursive ? 'flat' : undefined,
     ttlPart(source.freshness),
-  ]
-    .filter((part) => part !== undefined)
-    .join('#')
+  ])
 
-const parameterSource = (property: string, spec: unknown): Source & { optional: boolean } => {
-  const option = `parameters.${property}`
-  refuseUnholdableProperty(option, property)
-  const options = typeof spec === 'string' ? { name: spec } : requireRecord(option, spec, "'/shop/table' or { name: '/shop/flags', transform: 'json' }")
-  rejectUnknownOptions(options, parameterOptionNames, `${option}.`)
+const parameterSource = (property: string, spec: unknown): Source => {
+  const { option, options, nameOption } = valueSpec('parameters', property, spec, 'name', parameterOptionNames, "'/shop/table' or { name: '/shop/flags', transform: 'json' }")
   if (options.type !== undefined && options.type !== 'StringList') throw mustBe(`${option}.type`, "'StringList' when given", options.type)
-  const name = ssmName(typeof spec === 'string' ? option : `${option}.name`, options.name)
+  const name = ssmName(nameOption, options.name)
   const transform = transformOption(`${option}.transform`, options.transform)
   if (transform !== undefined && options.type === 'StringList') throw new CacheOptionsError(`${option}.transform`, "cannot be combined with type: 'StringList'")
   const decrypt = optionalBoolean(`${option}.decrypt`, options.decrypt, false)
@@ -153,14 +147,10 @@ const parameterSource = (property: string, spec: unknown): Source & { optional: 
 }
 
 const pathSource = (property: string, spec: unknown): Source => {
-  const option = `paths.${property}`
-  refuseUnholdableProperty(option, property)
-  const options = typeof spec === 'string' ? { path: spec } : requireRecord(option, spec, "'/shop/flags/' or { path: '/shop/flags/', decrypt: true }")
-  rejectUnknownOptions(options, pathOptionNames, `${option}.`)
-  const pathOption = typeof spec === 'string' ? option : `${option}.path`
-  const path = ssmName(pathOption, options.path)
-  if (!path.startsWith('/')) throw mustBe(pathOption, hierarchyRule, path)
-  if (`${path}/`.startsWith(secretsManagerReferencePrefix)) throw mustBe(pathOption, 'a hierarchy of parameters: SSM reads Secrets Manager secrets one by name, never by path', path)
+  const { option, options, nameOption } = valueSpec('paths', property, spec, 'path', pathOptionNames, "'/shop/flags/' or { path: '/shop/flags/', decrypt: true }")
+  const path = ssmName(nameOption, options.path)
+  if (!path.startsWith('/')) throw mustBe(nameOption, hierarchyRule, path)
+  if (`${path}/`.startsWith(secretsManagerReferencePrefix)) throw mustBe(nameOption, 'a hierarchy of parameters: SSM reads Secrets Manager secrets one by name, never by path', path)
   return {
     kind: 'path',
     name: path,
@@ -170,6 +160,7 @@ const pathSource = (property: string, spec: unknown): Source => {
     list: false,
     freshness: ownTtl(`${option}.ttl`, options.ttl),
     label: `path "${path}"`,
+    optional: false,
   }
 }
 
@@ -232,59 +223,52 @@ const loadMany = async (ssm: SsmSource, sources: ReadonlyMap<string, Source>, ke
 export const configCache = <const N extends string = 'config', const P extends Readonly<Record<string, ParameterSpec>> = Record<never, never>, const Q extends Readonly<Record<string, PathSpec>> = Record<never, never>>(
   options: ConfigCacheOptions<N, P, Q>,
 ): MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }> => {
-  const raw = requireRecord('options', options, "{ parameters: { table: '/shop/table' } }")
-  refuseTierOptions(raw, 'configCache', 'each environment reads its parameters from SSM; values to share through Redis or DynamoDB belong in a dataCache')
-  rejectUnknownOptions(raw, optionNames)
-  refuseReservedName(raw.name)
+  const raw = valuesMiddlewareOptions(
+    options,
+    'configCache',
+    "{ parameters: { table: '/shop/table' } }",
+    optionNames,
+    'each environment reads its parameters from SSM; values to share through Redis or DynamoDB belong in a dataCache',
+  )
   checkClientOrConfig(raw, { isClient: (client) => isSdkClient(client, 'SSM'), client: 'an SSMClient from the AWS SDK v3', config: 'SSM client options', maker: 'configCache', option: 'awsSdkV3Client' })
   const parameters = Object.entries(raw.parameters === undefined ? {} : requireRecord('parameters', raw.parameters, "{ table: '/shop/table' }"))
   const paths = Object.entries(raw.paths === undefined ? {} : requireRecord('paths', raw.paths, "{ flags: '/shop/flags/' }"))
   if (parameters.length + paths.length === 0) throw new CacheOptionsError('parameters', "or 'paths' must name at least one value to cache")
+  const sourceByProperty = [
+    ...parameters.map(([property, spec]) => [property, parameterSource(property, spec)] as const),
+    ...paths.map(([property, spec]) => {
+      if (parameters.some(([parameterProperty]) => parameterProperty === property)) throw new CacheOptionsError(`paths.${property}`, `lands on the same context property as parameters.${property}: give one of them another name`)
+      return [property, pathSource(property, spec)] as const
+    }),
+  ]
 
   const sources = new Map<string, Source>()
-  const entries: ContextEntry[] = []
   // Decrypted SecureStrings are secrets: shown as '[redacted]' by JSON and util.inspect, as secretsCache shows its values.
   const decrypted = new Set<string>()
-  for (const [property, spec] of parameters) {
-    const source = parameterSource(property, spec)
+  const entries = sourceByProperty.map(([property, source]) => {
+    const key = keyOf(source)
     if (source.decrypt) decrypted.add(property)
-    sources.set(keyOf(source), source)
-    entries.push({ property, key: keyOf(source), optional: source.optional, label: source.label })
-  }
-  for (const [property, spec] of paths) {
-    if (parameters.some(([parameterProperty]) => parameterProperty === property)) throw new CacheOptionsError(`paths.${property}`, `lands on the same context property as parameters.${property}: give one of them another name`)
-    const source = pathSource(property, spec)
-    if (source.decrypt) decrypted.add(property)
-    sources.set(keyOf(source), source)
-    entries.push({ property, key: keyOf(source), optional: false, label: source.label })
-  }
-
-  // Checked before the cache is registered: a construction that fails leaves nothing for warmup or a snapshot to find.
-  const prefetch = optionalBoolean('prefetch', options.prefetch, true)
-  const settleBudgetMs = resolveSettleBudget(options.settleBudget)
-  const ssm = createSsmSource(options)
-  const contextName = options.name === undefined ? 'config' : options.name
-  const cache = createCache<unknown>({
-    name: contextName,
-    describeKey: describeEntryKeys(contextName, entries),
-    ...engineFreshness(options, { ttl: '5m', negativeTtl: '1m' }),
-    load: (key: string, context: LoadContext) =>
-      loadMany(ssm, sources, [key], {
-        signal: context.signal,
-        setFreshness: (freshness) => { context.setFreshness(freshness) },
-        fail: (_key, error) => { throw error },
-      }).then((values) => values.get(key)),
-    loadMany: (keys, context) => loadMany(ssm, sources, keys, context),
+    sources.set(key, source)
+    return { property, key, optional: source.optional, label: source.label }
   })
-  registerCache({ cache, kind: CacheKind.Config, secret: false })
 
-  return contextValuesMiddleware({
+  const ssm = createSsmSource(options)
+  return valuesCacheMiddleware({
     middleware: 'configCache',
-    cache,
-    contextName: cache.name,
+    kind: CacheKind.Config,
+    options,
+    defaultName: 'config',
     entries,
-    prefetch,
-    settleBudgetMs,
+    engine: {
+      ...engineFreshness(options, { ttl: '5m', negativeTtl: '1m' }),
+      load: (key: string, context: LoadContext) =>
+        loadMany(ssm, sources, [key], {
+          signal: context.signal,
+          setFreshness: (freshness) => { context.setFreshness(freshness) },
+          fail: (_key, error) => { throw error },
+        }).then((values) => values.get(key)),
+      loadMany: (keys, context) => loadMany(ssm, sources, keys, context),
+    },
     holderFor: (existing) => holderHiding(existing, decrypted),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }>
 }

@@ -4,10 +4,10 @@ import { createCache, type Cache, type FreshValue } from '../src/cache/cache.js'
 import { callOptionsError, freshnessCall, InvocationOptions } from '../src/cache/call-options.js'
 import type { Duration } from '../src/cache/duration.js'
 import { valuesOfBatch } from '../src/cache/batch.js'
-import { CacheError, CacheOptionsError, keyTypeError, printable } from '../src/cache/errors.js'
+import { CacheError, CacheOptionsError, keyTypeError, mustBe, printable, typeName } from '../src/cache/errors.js'
 import type { BatchLoadContext, CacheOptions, EntryFreshness, FreshnessOptions, L1Options, LoadContext, Logger } from '../src/cache/options.js'
 import { storeApart } from '../src/cache/namespace.js'
-import { dropRejection, isThenable, rejectUnknownOptions } from '../src/cache/options.js'
+import { dropRejection, givenOptions, isThenable, optionalFunction, rejectUnknownOptions } from '../src/cache/options.js'
 import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
@@ -93,11 +93,6 @@ const engineOptionNames = ['ttl', 'staleWhileRevalidate', 'staleIfError', 'negat
 const principalNamespace = '~principal'
 
 const optionNames = [...engineOptionNames, 'name', 'key', 'load', 'loadMany', 'scope', 'principal', 'settleBudget'] as const
-/** Refuses an optional function option given as something else (a key attribute's name for `key`, say). */
-const requireFunctionIfGiven = (option: string, value: unknown): void => {
-  if (value !== undefined && typeof value !== 'function') throw new CacheOptionsError(option, `must be a function; got ${printable(value)}`)
-}
-
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
 
 /**
@@ -110,9 +105,6 @@ const refusedAnswer = (answer: unknown, describe: (answer: unknown) => string): 
   dropRejection(answer)
   return 'a promise'
 }
-
-/** The type alone: a principal's value (a numeric user id, say) is the caller's identity. */
-const typeOf = (value: unknown): string => (value === null ? 'null' : typeof value)
 
 /** The engine's loaders over the user's: with principal scope, keys arrive scoped and the loader gets the bare key and the principal. */
 const engineLoaders = <V>(name: string, byPrincipal: boolean, load: DataLoader<V>, loadMany: DataBatchLoader<V> | undefined): Pick<CacheOptions<V | undefined>, 'load' | 'loadMany'> => {
@@ -293,7 +285,7 @@ const leftByNamesake = (caches: unknown, name: string): boolean => {
 const resolveScope = (value: unknown): boolean => {
   if (value === undefined || value === DataScope.Shared) return false
   if (value === DataScope.Principal) return true
-  throw new CacheOptionsError('scope', `must be 'shared' or 'principal'; got ${printable(value)}`)
+  throw mustBe('scope', "'shared' or 'principal'", value)
 }
 
 const resolveName = (value: unknown): string => {
@@ -316,15 +308,15 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
   rejectUnknownOptions(raw, optionNames)
   const name = resolveName(raw.name)
   if (typeof raw.load !== 'function') throw new CacheOptionsError('load', `is required: (key, { signal }) => the value, or undefined when there is none; got ${printable(raw.load)}`)
-  for (const option of ['key', 'loadMany', 'principal'] as const) requireFunctionIfGiven(option, raw[option])
+  for (const option of ['key', 'loadMany', 'principal'] as const) optionalFunction(option, raw[option])
   const { key, load, principal: principalFrom } = options
-  requireFunctionIfGiven('load.loadMany', load.loadMany)
+  optionalFunction('load.loadMany', load.loadMany)
   const loadMany = options.loadMany ?? load.loadMany
   const byPrincipal = resolveScope(raw.scope)
   if (principalFrom !== undefined && !byPrincipal) throw new CacheOptionsError('principal', "applies only with scope: 'principal'")
   const settleBudgetMs = resolveSettleBudget(raw.settleBudget)
 
-  const engineOptions = Object.fromEntries(engineOptionNames.filter((option) => raw[option] !== undefined).map((option) => [option, raw[option]]))
+  const engineOptions = givenOptions(raw, engineOptionNames)
   const cache = createCache<V | undefined>({
     ...(engineOptions as Omit<CacheOptions<V | undefined>, 'name' | 'load' | 'loadMany' | 'ttl'>),
     // Apart from a shared cache of this name on the same store: a shared key (a path parameter, say) could spell a caller's key.
@@ -342,7 +334,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
   const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = (request) => {
     const found: unknown = byPrincipal ? (principalFrom ?? principalOf)(request.event, request.context) : undefined
     if (found !== undefined && typeof found !== 'string') {
-      throw new CacheError(`middy-cache: principal of cache "${name}" must return a string or undefined; got ${refusedAnswer(found, typeOf)}`)
+      throw new CacheError(`middy-cache: principal of cache "${name}" must return a string or undefined; got ${refusedAnswer(found, typeName)}`)
     }
     // An empty identity names nobody: it must not become one principal shared by every anonymous caller.
     const principal = found === '' ? undefined : found

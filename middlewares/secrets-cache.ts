@@ -1,31 +1,29 @@
 import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
-import { createCache } from '../src/cache/cache.js'
 import { parseDuration, type Duration } from '../src/cache/duration.js'
 import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { EntryFreshness, LoadContext, Logger } from '../src/cache/options.js'
 import { checkClientOrConfig, isSdkClient, rejectUnknownOptions, resolveLogger } from '../src/cache/options.js'
-import { CacheKind, registerCache } from '../src/cache/registry.js'
+import { CacheKind } from '../src/cache/registry.js'
 import { reasonOf } from '../src/lambda/reason.js'
 import { createSecretsSource, isScheduledForDeletion, type SecretsClientOptions, type SecretsSource } from '../src/sources/secrets.js'
 import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
-import { decodeValue, Transform, transformOption } from '../src/sources/transform.js'
+import { decodeValue, jsonSpec, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
   engineFreshness,
+  keyOfParts,
   keyPart,
   optionalBoolean,
   ownTtl,
-  refuseReservedName,
-  refuseTierOptions,
-  refuseUnholdableProperty,
   requireRecord,
   ssmName,
   ttlPart,
+  valueSpec,
+  valuesMiddlewareOptions,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
-import { contextPath, contextValuesMiddleware, describeEntryKeys, type ContextEntry } from './shared/context-values.js'
-import { resolveSettleBudget } from './shared/invocation.js'
+import { contextPath, valuesCacheMiddleware } from './shared/context-values.js'
 import { holderHiding } from './shared/redacted.js'
 import type { MayBe, MaybeMissing, MayOmit } from './shared/spec-types.js'
 
@@ -67,7 +65,7 @@ export type JsonSecretArguments = Omit<SecretOptions, 'name' | 'transform'>
 export function jsonSecret<T>(name: string, options?: JsonSecretArguments & { readonly optional?: false }): JsonSecretOptions<T>
 export function jsonSecret<T>(name: string, options: JsonSecretArguments): JsonSecretOptions<T> & { readonly optional?: boolean }
 export function jsonSecret<T>(name: string, options: JsonSecretArguments = {}): JsonSecretOptions<T> & { readonly optional?: boolean } {
-  return { ...options, name, transform: Transform.Json }
+  return jsonSpec(name, options)
 }
 
 export type SecretSpec = string | SecretOptions
@@ -133,17 +131,12 @@ const secretName = (option: string, value: unknown): string => {
   return value
 }
 
-const keyOf = (plan: SecretPlan): string =>
-  [plan.source, keyPart(plan.name), plan.transform, plan.textOnly ? 'text' : undefined, ttlPart(plan.freshness)].filter((part) => part !== undefined).join('#')
+const keyOf = (plan: SecretPlan): string => keyOfParts([plan.source, keyPart(plan.name), plan.transform, plan.textOnly ? 'text' : undefined, ttlPart(plan.freshness)])
 
 const secretPlan = (contextName: string, property: string, spec: unknown): SecretPlan => {
-  const option = `secrets.${property}`
-  refuseUnholdableProperty(option, property)
-  const options = typeof spec === 'string' ? { name: spec } : requireRecord(option, spec, "'shop/stripe' or { name: 'shop/db', transform: 'json' }")
-  rejectUnknownOptions(options, secretOptionNames, `${option}.`)
+  const { option, options, nameOption, byName } = valueSpec('secrets', property, spec, 'name', secretOptionNames, "'shop/stripe' or { name: 'shop/db', transform: 'json' }")
   const { source = SecretSource.SecretsManager, transform, ttl } = options
   if (typeof source !== 'string' || !sources.includes(source)) throw mustBe(`${option}.source`, "'secretsmanager' or 'ssm'", source)
-  const nameOption = typeof spec === 'string' ? option : `${option}.name`
   const name = source === SecretSource.Ssm ? ssmName(nameOption, options.name) : secretName(nameOption, options.name)
   return {
     name,
@@ -152,7 +145,7 @@ const secretPlan = (contextName: string, property: string, spec: unknown): Secre
     freshness: ownTtl(`${option}.ttl`, ttl),
     optional: optionalBoolean(`${option}.optional`, options.optional, false),
     label: source === SecretSource.Ssm ? `SecureString "${name}"` : `secret "${name}"`,
-    textOnly: typeof spec === 'string',
+    textOnly: byName,
     target: contextPath(contextName, property),
   }
 }
@@ -212,28 +205,22 @@ const secretValue = async (source: SecretsSource, plan: SecretPlan): Promise<str
 export const secretsCache = <const N extends string = 'secrets', const S extends Readonly<Record<string, SecretSpec>> = Record<never, never>>(
   options: SecretsCacheOptions<N, S>,
 ): MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }> => {
-  const raw = requireRecord('options', options, "{ secrets: { stripeKey: 'shop/stripe' } }")
-  refuseTierOptions(raw, 'secretsCache', 'secrets stay in memory, never in a shared tier')
-  rejectUnknownOptions(raw, optionNames)
-  refuseReservedName(raw.name)
+  const raw = valuesMiddlewareOptions(options, 'secretsCache', "{ secrets: { stripeKey: 'shop/stripe' } }", optionNames, 'secrets stay in memory, never in a shared tier')
   const specs = Object.entries(requireRecord('secrets', raw.secrets, "{ stripeKey: 'shop/stripe' }"))
   if (specs.length === 0) throw new CacheOptionsError('secrets', 'must name at least one secret to cache')
-  if (options.refreshOn !== undefined && typeof options.refreshOn !== 'function') {
-    throw mustBe('refreshOn', "a function of the handler's error", options.refreshOn)
-  }
+  const refreshOn = options.refreshOn
+  if (refreshOn !== undefined && typeof refreshOn !== 'function') throw mustBe('refreshOn', "a function of the handler's error", refreshOn)
   const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)
   const logger = resolveLogger(options.logger)
-  // Checked before the cache is registered: a construction that fails leaves nothing for warmup to find.
-  const prefetch = optionalBoolean('prefetch', options.prefetch, true)
-  const settleBudgetMs = resolveSettleBudget(options.settleBudget)
 
   const contextName = options.name === undefined ? 'secrets' : options.name
   const freshnessOptions = engineFreshness(options, { ttl: '15m', negativeTtl: '1m' })
   const plans = new Map<string, SecretPlan>()
-  const entries: ContextEntry[] = specs.map(([property, spec]) => {
+  const entries = specs.map(([property, spec]) => {
     const plan = secretPlan(contextName, property, spec)
-    plans.set(keyOf(plan), plan)
-    return { property, key: keyOf(plan), optional: plan.optional, label: plan.label }
+    const key = keyOf(plan)
+    plans.set(key, plan)
+    return { property, key, optional: plan.optional, label: plan.label }
   })
 
   let secretsManager: SecretsSource | undefined
@@ -274,38 +261,26 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     return value === undefined ? undefined : declaredValue(plan, value)
   }
 
-  const cache = createCache<unknown>({
-    name: contextName,
-    describeKey: describeEntryKeys(contextName, entries),
-    ...freshnessOptions,
-    logger,
-    load: loadSecret,
-  })
-  registerCache({ cache, kind: CacheKind.Secrets, secret: true })
-  const refreshOn = options.refreshOn
-
-  return contextValuesMiddleware({
+  return valuesCacheMiddleware({
     middleware: 'secretsCache',
-    cache,
-    contextName: cache.name,
+    kind: CacheKind.Secrets,
+    options,
+    defaultName: 'secrets',
     entries,
-    prefetch,
-    settleBudgetMs,
+    engine: { ...freshnessOptions, logger, load: loadSecret },
     holderFor: (existing) => holderHiding(existing, 'all'),
     ...(refreshOn === undefined
       ? {}
       : {
-          onHandlerError: (error: unknown) => {
-            // The user's predicate: one that throws (an error of a shape it did not expect) keeps the
-            // secrets, rather than replacing the handler's error and cutting Middy's onError chain short.
-            let accepted: boolean
+          // The user's predicate: one that throws (an error of a shape it did not expect) keeps the
+          // secrets, rather than replacing the handler's error and cutting Middy's onError chain short.
+          clearOn: (error: unknown) => {
             try {
-              accepted = refreshOn(error)
+              return refreshOn(error)
             } catch (predicateError) {
               logger.warn(`middy-cache: secretsCache refreshOn threw, so the cached secrets are kept: ${reasonOf(predicateError)}`)
-              return
+              return false
             }
-            if (accepted) void cache.clear()
           },
         }),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }>

@@ -1,6 +1,6 @@
 import type { Duration } from '../../src/cache/duration.js'
 import { parseDuration } from '../../src/cache/duration.js'
-import { CacheOptionsError, printable } from '../../src/cache/errors.js'
+import { CacheOptionsError, mustBe } from '../../src/cache/errors.js'
 import { rejectUnknownOptions } from '../../src/cache/options.js'
 import { optionalBoolean, requireRecord } from '../shared/cache-options.js'
 
@@ -45,7 +45,7 @@ export interface HttpCachePolicy {
 
 const optionNames = ['maxAge', 'sMaxAge', 'staleWhileRevalidate', 'staleIfError', 'public', 'private', 'vary', 'statusCodes', 'cacheAuthorized', 'etag'] as const
 /** The statuses RFC 9110 §15.1 calls heuristically cacheable that a Lambda function commonly answers. */
-export const defaultStatusCodes = [200, 203, 204, 300, 301, 404, 410] as const
+const defaultStatusCodes = [200, 203, 204, 300, 301, 404, 410] as const
 /** RFC 9111 §1.2.2: caches treat a larger delta-seconds as 2^31 anyway. */
 const maxDeltaSeconds = 2 ** 31
 /** A field name is an RFC 9110 token. */
@@ -56,23 +56,23 @@ const deltaSeconds = (option: string, value: unknown): number | undefined => {
   if (value === undefined) return undefined
   const milliseconds = parseDuration(option, value)
   if (milliseconds % 1_000 !== 0) {
-    throw new CacheOptionsError(option, `must be whole seconds, as HTTP counts in seconds (such as 30, '30s' or '5m'); got ${printable(value)}`)
+    throw mustBe(option, "whole seconds, as HTTP counts in seconds (such as 30, '30s' or '5m')", value)
   }
   const seconds = milliseconds / 1_000
-  if (seconds > maxDeltaSeconds) throw new CacheOptionsError(option, `must be at most ${maxDeltaSeconds} seconds (about 68 years); got ${printable(value)}`)
+  if (seconds > maxDeltaSeconds) throw mustBe(option, `at most ${maxDeltaSeconds} seconds (about 68 years)`, value)
   return seconds
 }
 
 const resolveVary = (value: unknown): string[] => {
   if (value === undefined) return []
-  if (!Array.isArray(value)) throw new CacheOptionsError('vary', `must be an array of request header names such as ['Accept-Encoding']; got ${printable(value)}`)
+  if (!Array.isArray(value)) throw mustBe('vary', "an array of request header names such as ['Accept-Encoding']", value)
   const names = new Map<string, string>()
   value.forEach((name: unknown, index) => {
     if (name === '*') {
       throw new CacheOptionsError(`vary[${index}]`, "cannot be '*': a response that varies on everything is never reused; leave such responses without httpCache")
     }
     if (typeof name !== 'string' || !fieldNamePattern.test(name)) {
-      throw new CacheOptionsError(`vary[${index}]`, `must be a header name such as 'Accept-Encoding'; got ${printable(name)}`)
+      throw mustBe(`vary[${index}]`, "a header name such as 'Accept-Encoding'", name)
     }
     if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name)
   })
@@ -82,11 +82,11 @@ const resolveVary = (value: unknown): string[] => {
 const resolveStatusCodes = (value: unknown): Set<number> => {
   if (value === undefined) return new Set(defaultStatusCodes)
   if (!Array.isArray(value) || value.length === 0) {
-    throw new CacheOptionsError('statusCodes', `must be a non-empty array of status codes such as [200, 404]; got ${printable(value)}`)
+    throw mustBe('statusCodes', 'a non-empty array of status codes such as [200, 404]', value)
   }
   value.forEach((code: unknown, index) => {
     if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 599) {
-      throw new CacheOptionsError(`statusCodes[${index}]`, `must be an HTTP status code from 100 to 599; got ${printable(code)}`)
+      throw mustBe(`statusCodes[${index}]`, 'an HTTP status code from 100 to 599', code)
     }
   })
   return new Set(value as number[])

@@ -1,3 +1,4 @@
+import { ignore } from '../../src/cache/options.js'
 import { isRecord } from '../shared/cache-options.js'
 import { holdsCookies } from './header-fields.js'
 import { PayloadFormat } from './http-request.js'
@@ -65,7 +66,6 @@ export const setsCookie = (response: StructuredResponse, headers: ResponseHeader
   return holdsCookies(response.cookies) || headers.has('set-cookie')
 }
 
-const ignore = (): void => undefined
 
 /**
  * Lets go of a streamed body that will not be sent (a streaming handler's `{ statusCode, body: stream }`):

@@ -1,6 +1,6 @@
 import type { Duration } from '../../src/cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../src/cache/errors.js'
-import { parseTtl } from '../../src/cache/options.js'
+import { givenOptions, parseTtl, rejectUnknownOptions, requireRecord } from '../../src/cache/options.js'
 import type { EntryFreshness, FreshnessOptions } from '../../src/cache/options.js'
 
 /**
@@ -26,13 +26,9 @@ export const cacheMiddlewareOptionNames = [
  * meets the engine's validation as every other option's does.
  */
 export const engineFreshness = (options: CacheMiddlewareOptions<string>, defaults: { readonly ttl: Duration; readonly negativeTtl: Duration }) => ({
+  ...givenOptions(options, ['staleWhileRevalidate', 'staleIfError', 'jitter', 'timeout', 'retryAfterError']),
   ttl: options.ttl === undefined ? defaults.ttl : options.ttl,
   negativeTtl: options.negativeTtl === undefined ? defaults.negativeTtl : options.negativeTtl,
-  ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }),
-  ...(options.staleIfError === undefined ? {} : { staleIfError: options.staleIfError }),
-  ...(options.jitter === undefined ? {} : { jitter: options.jitter }),
-  ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-  ...(options.retryAfterError === undefined ? {} : { retryAfterError: options.retryAfterError }),
 })
 
 /** The freshness of a value given its own `ttl` option (checked now); undefined when it has none. */
@@ -52,6 +48,9 @@ export const keyPart = (name: string): string => name.replace(/[%#]/g, (characte
 
 /** An entry's own ttl as part of its cache key, so one source named twice with two ttls is kept twice, each refreshed on its own. */
 export const ttlPart = (freshness: EntryFreshness | undefined): string | undefined => (freshness?.ttl === undefined ? undefined : `ttl=${String(freshness.ttl)}`)
+
+/** A cache key made of `parts` (a name's `keyPart` first, then the flags and the `ttlPart` that shape its entry), those left undefined left out. */
+export const keyOfParts = (parts: readonly (string | undefined)[]): string => parts.filter((part) => part !== undefined).join('#')
 
 /** Properties of the Lambda context, and `caches` (where dataCache puts its handles): no cache may take their place. */
 const reservedContextNames = new Set([
@@ -73,20 +72,48 @@ export const refuseReservedName = (name: unknown): void => {
  */
 const unholdableProperties: ReadonlySet<string> = new Set(['__proto__', 'toJSON'])
 
-/** Refuses a value's context property (`option` names it, as `secrets.stripeKey`) that its holder cannot keep. */
-export const refuseUnholdableProperty = (option: string, property: string): void => {
-  if (unholdableProperties.has(property)) {
-    throw new CacheOptionsError(option, `cannot be named ${printable(property)}: the object holding the values needs that name itself; choose another`)
-  }
+/** One value configCache or secretsCache names (`parameters.table`), as `valueSpec` reads it. */
+export interface ValueSpec {
+  /** The option that names the value: `parameters.table`. */
+  readonly option: string
+  /** Its options: those given, or, for a spec given as a string, that string as its name alone. */
+  readonly options: Record<string, unknown>
+  /** The option that holds its name: the spec itself when given as a string, else `parameters.table.name`. */
+  readonly nameOption: string
+  /** Whether it was given as a string, its name alone. */
+  readonly byName: boolean
 }
 
 /**
- * configCache and secretsCache hold only the values they name, in memory: `l1` and `l2` get an
- * error that says why, rather than a hint at a name they might have meant.
+ * The spec of a value of `group` (`parameters`, `paths`, `secrets`) that lands on the context
+ * property `property`: its name (`nameField` of the options) as a string, or an object (such as
+ * `example`) of the options `known`. The property is checked first: it must be one the object holding
+ * the values can keep (see `unholdableProperties`).
  */
-export const refuseTierOptions = (options: Readonly<Record<string, unknown>>, middleware: string, l2Reason: string): void => {
-  if (options.l1 !== undefined) throw new CacheOptionsError('l1', `is not an option of ${middleware}: it holds only the values it names, which need no memory bounds`)
-  if (options.l2 !== undefined) throw new CacheOptionsError('l2', `is not an option of ${middleware}: ${l2Reason}`)
+export const valueSpec = (group: string, property: string, spec: unknown, nameField: string, known: readonly string[], example: string): ValueSpec => {
+  const option = `${group}.${property}`
+  if (unholdableProperties.has(property)) {
+    throw new CacheOptionsError(option, `cannot be named ${printable(property)}: the object holding the values needs that name itself; choose another`)
+  }
+  const byName = typeof spec === 'string'
+  const options = byName ? { [nameField]: spec } : requireRecord(option, spec, example)
+  rejectUnknownOptions(options, known, `${option}.`)
+  return { option, options, nameOption: byName ? option : `${option}.${nameField}`, byName }
+}
+
+/**
+ * The options object of configCache or secretsCache (`middleware`), checked as both check theirs: an
+ * object (such as `example`) of the names `known`, and a `name` the context does not have yet. They
+ * hold only the values they name, in memory: `l1` and `l2` get an error that says why (`l2Reason`),
+ * rather than a hint at a name they might have meant.
+ */
+export const valuesMiddlewareOptions = (options: unknown, middleware: string, example: string, known: readonly string[], l2Reason: string): Record<string, unknown> => {
+  const raw = requireRecord('options', options, example)
+  if (raw.l1 !== undefined) throw new CacheOptionsError('l1', `is not an option of ${middleware}: it holds only the values it names, which need no memory bounds`)
+  if (raw.l2 !== undefined) throw new CacheOptionsError('l2', `is not an option of ${middleware}: ${l2Reason}`)
+  rejectUnknownOptions(raw, known)
+  refuseReservedName(raw.name)
+  return raw
 }
 
 /**

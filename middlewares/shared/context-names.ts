@@ -1,4 +1,5 @@
-import { CacheError } from '../../src/cache/errors.js'
+import { CacheError, kindOf } from '../../src/cache/errors.js'
+import { hasPlainPrototype } from '../../src/cache/freeze.js'
 import { processWide } from '../../src/cache/process-state.js'
 import type { Invocation } from './invocation.js'
 import { isRedacted } from './redacted.js'
@@ -45,18 +46,8 @@ export const holderRecord = (value: unknown): HolderRecord | undefined => (typeo
 export const ownOrigins = (owner: ContextOwner, labels: ReadonlyMap<string, string>): ReadonlyMap<string, PropertyOrigin> =>
   new Map([...labels].map(([property, label]) => [property, { owner, description: `${owner.description} (${label})` }]))
 
-/** A value as errors about the context name it: its kind, never its contents (it may be a secret). */
-const kindOf = (value: unknown): string => {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value !== 'object') return `a ${typeof value}`
-  return isPlainObject(value) ? 'an object' : 'an instance of a class'
-}
-
-const isPlainObject = (value: object): boolean => {
-  const prototype: unknown = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
-}
+/** A value as errors about the context name it: its kind (an object made by a class told apart from a plain one), never its contents (it may be a secret). */
+const kindHeld = (value: unknown): string => (typeof value === 'object' && value !== null && !Array.isArray(value) && !hasPlainPrototype(value) ? 'an instance of a class' : kindOf(value))
 
 const listed = (descriptions: readonly string[]): string =>
   descriptions.length <= 2 ? descriptions.join(' and ') : `${descriptions.slice(0, -1).join(', ')} and ${descriptions.at(-1) ?? ''}`
@@ -71,7 +62,7 @@ const nameCollision = (name: string, owners: readonly ContextOwner[]): CacheErro
 
 /** The error for a cache whose property on the context (`where`) already holds a value something else put there. */
 export const occupiedError = (owner: ContextOwner, where: string, existing: unknown, why: string): CacheError =>
-  new CacheError(`middy-cache: ${owner.description} cannot use ${where}: it already holds ${kindOf(existing)} from ${elsewhere}, ${why}; give the cache another name`)
+  new CacheError(`middy-cache: ${owner.description} cannot use ${where}: it already holds ${kindHeld(existing)} from ${elsewhere}, ${why}; give the cache another name`)
 
 /**
  * Takes `name` for a dataCache (`owner`) in this invocation: refused when another dataCache of the
@@ -114,7 +105,7 @@ export const mergeWith = (existing: unknown, owner: ContextOwner, origins: Reado
   const kept = existing as object
   let base: Pick<HolderRecord, 'owners' | 'origins'>
   if (holder !== undefined) base = holder
-  else if (typeof existing === 'object' && existing !== null && (isPlainObject(existing) || isRedacted(existing))) {
+  else if (typeof existing === 'object' && existing !== null && (hasPlainPrototype(existing) || isRedacted(existing))) {
     base = { owners: [], origins: new Map(Object.keys(existing).map((property) => [property, { owner: undefined, description: elsewhere }])) }
   } else {
     throw occupiedError(owner, where, existing, 'which holds no properties its values could be merged with')

@@ -1,9 +1,12 @@
 import type { MiddlewareObj, Request } from '@middy/core'
-import type { Cache } from '../../src/cache/cache.js'
+import { createCache, type Cache } from '../../src/cache/cache.js'
 import { CacheError, quotedKey } from '../../src/cache/errors.js'
+import { optionalBoolean, type CacheOptions } from '../../src/cache/options.js'
 import { processWide } from '../../src/cache/process-state.js'
+import { CacheKind, registerCache } from '../../src/cache/registry.js'
+import type { CacheMiddlewareOptions } from './cache-options.js'
 import { holderRecord, mergeWith, ownOrigins, recordHolder, refuseDataCacheName, type ContextOwner, type HolderRecord } from './context-names.js'
-import { endInvocation, enterInvocation, readingBefore, settleOnEarlyReturn, type Invocation } from './invocation.js'
+import { endInvocation, enterInvocation, readingBefore, resolveSettleBudget, settleOnEarlyReturn, type Invocation } from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
 export interface ContextEntry {
@@ -21,7 +24,7 @@ export const contextPath = (contextName: string, property: string): string => `c
  * Names a cache key in load and timeout errors by what it holds and where it lands, as in
  * `parameter "/shop/table" (context.config.table)`, rather than by the cache's internal key.
  */
-export const describeEntryKeys = (contextName: string, entries: readonly ContextEntry[]): ((key: string) => string) => {
+const describeEntryKeys = (contextName: string, entries: readonly ContextEntry[]): ((key: string) => string) => {
   const targets = new Map<string, { readonly label: string; readonly properties: string[] }>()
   for (const entry of entries) {
     const target = targets.get(entry.key)
@@ -46,8 +49,8 @@ export interface ContextValuesOptions {
    * under that name (secrets, and decrypted parameters, make one that never shows those values in logs).
    */
   readonly holderFor: (existing: unknown) => Record<string, unknown>
-  /** Sees the handler's error before background work is settled (secrets drop themselves on some). */
-  readonly onHandlerError?: (error: unknown) => void
+  /** Asked for the handler's error before background work is settled: true drops every cached value (secrets after a rotation, say). */
+  readonly clearOn?: (error: unknown) => boolean
 }
 
 type LambdaContextRecord = Record<string, unknown>
@@ -131,7 +134,7 @@ const servedBefore = (invocation: Invocation, bit: number): boolean => {
  * served) in one `getMany` before the handler, refreshes settled after it within a budget.
  */
 export const contextValuesMiddleware = (options: ContextValuesOptions): MiddlewareObj => {
-  const { middleware, cache, contextName, entries, prefetch, settleBudgetMs, holderFor, onHandlerError } = options
+  const { middleware, cache, contextName, entries, prefetch, settleBudgetMs, holderFor, clearOn } = options
   const property = contextProperty(contextName)
   const owner: ContextOwner = { description: `${middleware} ${JSON.stringify(contextName)}` }
   const origins = ownOrigins(owner, new Map(entries.map((entry) => [entry.property, entry.label])))
@@ -218,9 +221,34 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
   const settleRefreshes = (request: Request): Promise<void> | undefined => endInvocation(request, settleBudgetMs)
 
   const settleAfterError = (request: Request): Promise<void> | undefined => {
-    onHandlerError?.(request.error)
+    if (clearOn !== undefined && clearOn(request.error)) void cache.clear()
     return settleRefreshes(request)
   }
 
   return { before: putValuesOnContext, after: settleRefreshes, onError: settleAfterError }
+}
+
+/** What configCache and secretsCache make their cache and their middleware of. */
+export interface ValuesCacheOptions extends Pick<ContextValuesOptions, 'entries' | 'holderFor' | 'clearOn'> {
+  readonly middleware: 'configCache' | 'secretsCache'
+  readonly kind: typeof CacheKind.Config | typeof CacheKind.Secrets
+  /** The middleware's options, checked: the cache's `name` (else `defaultName`), `prefetch` and `settleBudget` are read here. */
+  readonly options: CacheMiddlewareOptions<string>
+  readonly defaultName: string
+  /** The rest of the engine's options: freshness, loaders, logger. */
+  readonly engine: Omit<CacheOptions<unknown>, 'name' | 'describeKey'>
+}
+
+/**
+ * The cache of configCache or secretsCache, registered for warmup, metrics and snapshots to find,
+ * and the middleware that puts its values on the context. `prefetch` and `settleBudget` are checked
+ * before the cache is registered: a construction that fails leaves nothing for warmup or a snapshot to find.
+ */
+export const valuesCacheMiddleware = ({ kind, options, defaultName, engine, ...contextValues }: ValuesCacheOptions): MiddlewareObj => {
+  const prefetch = optionalBoolean('prefetch', options.prefetch, true)
+  const settleBudgetMs = resolveSettleBudget(options.settleBudget)
+  const contextName = options.name === undefined ? defaultName : options.name
+  const cache = createCache<unknown>({ ...engine, name: contextName, describeKey: describeEntryKeys(contextName, contextValues.entries) })
+  registerCache({ cache, kind, secret: kind === CacheKind.Secrets })
+  return contextValuesMiddleware({ ...contextValues, cache, contextName: cache.name, prefetch, settleBudgetMs })
 }

@@ -1,6 +1,7 @@
 import { CacheScope, type SettleReport } from '../../src/cache/index.js'
 import { monotonicClock, type Clock } from '../../src/cache/clock.js'
 import { boundedDuration } from '../../src/cache/duration.js'
+import { ignore } from '../../src/cache/options.js'
 import { processWide, processWideKey } from '../../src/cache/process-state.js'
 import type { ContextOwner } from './context-names.js'
 import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
@@ -249,8 +250,6 @@ export const endInvocation = (request: RequestLike, budgetMs: number): Promise<v
   invocation.endWork = undefined
   return settling === undefined ? runAll(work) : settling.then(() => runAll(work))
 }
-
-const ignore = (): void => undefined
 
 /**
  * Has the loads `request` left running settled (see `settleInvocation`) should a middleware answer

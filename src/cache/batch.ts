@@ -1,7 +1,10 @@
-import { CacheError } from './errors.js'
+import { CacheError, typeName } from './errors.js'
 
 /** What a batch loader answers: values by key, or an array aligned with the keys it was given. */
 export type BatchAnswer<V> = ReadonlyMap<string, V> | readonly (V | undefined)[]
+
+/** The error for a `loadMany` of cache `cache` that answered, or did, what it may not: `loadMany of cache "products" <fault>`. */
+export const loadManyError = (cache: string, fault: string): CacheError => new CacheError(`middy-cache: loadMany of cache "${cache}" ${fault}`)
 
 /**
  * A Map keyed by anything but strings can hold none of the keys: keyed by the numeric ids of rows a
@@ -10,7 +13,7 @@ export type BatchAnswer<V> = ReadonlyMap<string, V> | readonly (V | undefined)[]
 const refuseKeysOtherThanStrings = (cache: string, answer: ReadonlyMap<unknown, unknown>): void => {
   for (const key of answer.keys()) {
     if (typeof key !== 'string') {
-      throw new CacheError(`middy-cache: loadMany of cache "${cache}" answered a Map with a key of type ${key === null ? 'null' : typeof key}: its keys must be the string keys it was given`)
+      throw loadManyError(cache, `answered a Map with a key of type ${typeName(key)}: its keys must be the string keys it was given`)
     }
   }
 }
@@ -25,10 +28,11 @@ export const valuesOfBatch = <V>(cache: string, answer: BatchAnswer<V>, keys: re
     refuseKeysOtherThanStrings(cache, answer)
     return keys.map((key) => (answer as ReadonlyMap<string, V>).get(key) as V)
   }
-  if (!Array.isArray(answer)) throw new CacheError(`middy-cache: loadMany of cache "${cache}" must return a Map or an array aligned with the keys`)
+  if (!Array.isArray(answer)) throw loadManyError(cache, 'must return a Map or an array aligned with the keys')
   if (answer.length !== keys.length) {
-    throw new CacheError(
-      `middy-cache: loadMany of cache "${cache}" answered ${answer.length} values for ${keys.length} keys: an array must hold one value per key, in their order (undefined for "not found"); or answer a Map by key`,
+    throw loadManyError(
+      cache,
+      `answered ${answer.length} values for ${keys.length} keys: an array must hold one value per key, in their order (undefined for "not found"); or answer a Map by key`,
     )
   }
   return answer as readonly V[]

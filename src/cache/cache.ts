@@ -2,7 +2,7 @@ import { settleFlights, unlessAborted, type SettleReport } from './background.js
 import type { CircuitState } from './breaker.js'
 import { leftRunningAcrossFreeze, type Clock } from './clock.js'
 import { CacheCounters, Tally } from './counters.js'
-import { batchSubject, valuesOfBatch } from './batch.js'
+import { batchSubject, loadManyError, valuesOfBatch } from './batch.js'
 import { checkCallOptions, freshnessCall, getOptionsError, refreshAheadCall, setCall } from './call-options.js'
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { settleAtMost } from './concurrency.js'
@@ -10,7 +10,7 @@ import { failedByAbandon, Flight, timedOut } from './flight.js'
 import { freezeShared } from './freeze.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
 import { callerKeyOf, storeKeyOf } from './keys.js'
-import { policyWith, resolveCacheOptions, type BatchLoadContext, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
+import { ignore, policyWith, resolveCacheOptions, type BatchLoadContext, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
 import { Outcome, Tier, type Lookup } from './outcome.js'
 import type { CacheScope } from './scope.js'
 // Types only: the shared tier's code comes with the L2 store (`TieredStore`), never from here.
@@ -141,7 +141,6 @@ interface Batch {
 
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
-const ignore = (): void => undefined
 /** A flight whose result is stored nowhere is never current. */
 const never = (): boolean => false
 const abandonIfUnwanted = (flight: Flight<unknown>): boolean => flight.abandonIfUnwanted()
@@ -216,8 +215,7 @@ export class Cache<V> {
 
   /** The value for `key`: cached when fresh, else loaded (or stale, as the freshness options allow). */
   get(key: string, options?: GetOptions): Promise<V> {
-    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
-    const refused = getOptionsError(options)
+    const refused = this.#refusal(key, options)
     if (refused !== undefined) return Promise.reject(refused)
     const storeKey = storeKeyOf(key)
     const entry = this.#store.get(storeKey)
@@ -238,8 +236,7 @@ export class Cache<V> {
 
   /** Like `get`, and tells how the value was obtained. */
   lookup(key: string, options?: GetOptions): Promise<Lookup<V>> {
-    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
-    const refused = getOptionsError(options)
+    const refused = this.#refusal(key, options)
     if (refused !== undefined) return Promise.reject(refused)
     const storeKey = storeKeyOf(key)
     return this.#resolve(key, storeKey, this.#store.get(storeKey), options?.scope)
@@ -251,14 +248,11 @@ export class Cache<V> {
    * loads once. Rejects with the first key that cannot be served.
    */
   async getMany(keys: readonly string[], options?: GetOptions): Promise<V[]> {
-    this.#checkKeys(keys, 'getMany')
-    const refused = getOptionsError(options)
-    if (refused !== undefined) throw refused
+    this.#checkKeys(keys, 'getMany', options)
     const scope = options?.scope
     const versionSync = this.#versionSync(scope)
     if (versionSync !== undefined) await versionSync
-    const loadMany = this.#options.loadMany
-    if (loadMany !== undefined) this.#startBatch(this.#missesOf([...new Set(keys)]), loadMany, scope)
+    if (this.#options.loadMany !== undefined) this.#startBatch(this.#missesOf(keys), scope)
     return Promise.all(
       keys.map((key) => {
         const storeKey = storeKeyOf(key)
@@ -278,9 +272,8 @@ export class Cache<V> {
   prefetch(keys: readonly string[]): void {
     this.#checkKeys(keys, 'prefetch')
     const start = (): void => {
-      const misses = this.#missesOf([...new Set(keys)])
-      const loadMany = this.#options.loadMany
-      if (loadMany !== undefined) this.#startBatch(misses, loadMany, undefined)
+      const misses = this.#missesOf(keys)
+      this.#startBatch(misses, undefined)
       for (const { key, storeKey, read } of misses) this.#flightFor(key, storeKey, undefined, read)
     }
     const versionSync = this.#versionSync(undefined)
@@ -288,9 +281,17 @@ export class Cache<V> {
     else versionSync.then(start).catch(ignore)
   }
 
-  #checkKeys(keys: readonly string[], method: string): void {
+  /** Refuses what a call of `method` for many keys is given: keys that are no array of strings, or options a get-like call refuses. */
+  #checkKeys(keys: readonly string[], method: string, options?: GetOptions): void {
     if (!isArray(keys)) throw new CacheError(`middy-cache: cache "${this.name}" ${method} needs an array of string keys`)
     for (const key of keys) if (typeof key !== 'string') throw keyTypeError(this.name, key)
+    const refused = getOptionsError(options)
+    if (refused !== undefined) throw refused
+  }
+
+  /** Why a get-like call for `key` cannot run (a key that is no string, options it refuses); undefined when it can. */
+  #refusal(key: string, options: GetOptions | undefined): CacheError | undefined {
+    return typeof key === 'string' ? getOptionsError(options) : keyTypeError(this.name, key)
   }
 
   /**
@@ -368,8 +369,7 @@ export class Cache<V> {
    * loader call, within `timeout`, counted as not cached. Joins no other load and is joined by none.
    */
   loadUncached(key: string, options?: GetOptions): Promise<V> {
-    if (typeof key !== 'string') return Promise.reject(keyTypeError(this.name, key))
-    const refused = getOptionsError(options)
+    const refused = this.#refusal(key, options)
     if (refused !== undefined) return Promise.reject(refused)
     const scope = options?.scope
     this.#tally(scope).add('notCached')
@@ -382,9 +382,7 @@ export class Cache<V> {
    * loaded once. Rejects with the first key that cannot be served.
    */
   async loadManyUncached(keys: readonly string[], options?: GetOptions): Promise<V[]> {
-    this.#checkKeys(keys, 'loadManyUncached')
-    const refused = getOptionsError(options)
-    if (refused !== undefined) throw refused
+    this.#checkKeys(keys, 'loadManyUncached', options)
     const scope = options?.scope
     const distinct = [...new Set(keys)]
     this.#tally(scope).add('notCached', distinct.length)
@@ -427,8 +425,7 @@ export class Cache<V> {
    * whether memory held it. Other environments keep their in-memory copy until it expires.
    */
   async delete(key: string, options?: GetOptions): Promise<boolean> {
-    if (typeof key !== 'string') throw keyTypeError(this.name, key)
-    const refused = getOptionsError(options)
+    const refused = this.#refusal(key, options)
     if (refused !== undefined) throw refused
     const storeKey = storeKeyOf(key)
     this.#supersede(storeKey)
@@ -518,9 +515,7 @@ export class Cache<V> {
    * still loads each key once among them (see `#reloadedBeyond` for the copies that serve instead).
    */
   #startReloadBatch(due: readonly Miss[], scope: CacheScope | undefined): void {
-    const loadMany = this.#options.loadMany
-    if (this.#tier !== undefined || loadMany === undefined) return
-    this.#startBatch(due.filter(({ storeKey }) => this.#joinable(storeKey) === undefined), loadMany, scope)
+    if (this.#tier === undefined && this.#options.loadMany !== undefined) this.#startBatch(due.filter(({ storeKey }) => this.#joinable(storeKey) === undefined), scope)
   }
 
   /**
@@ -850,14 +845,14 @@ export class Cache<V> {
   }
 
   /**
-   * The keys of `keys` a get would load now: neither fresh, nor loading, nor served stale without a
-   * load while their refresh backs off. Read without touching recency: a prefetch uses no value, and
-   * `getMany` reads each key again as it serves it.
+   * The keys of `keys` a get would load now, each once: neither fresh, nor loading, nor served stale
+   * without a load while their refresh backs off. Read without touching recency: a prefetch uses no
+   * value, and `getMany` reads each key again as it serves it.
    */
   #missesOf(keys: readonly string[]): Miss[] {
     const now = this.#now()
     const misses: Miss[] = []
-    for (const key of keys) {
+    for (const key of new Set(keys)) {
       const storeKey = storeKeyOf(key)
       const entry = this.#store.peek(storeKey)
       const phase = phaseOf(entry, now)
@@ -868,9 +863,13 @@ export class Cache<V> {
     return misses
   }
 
-  /** One flight per miss, all served by one L2 read and one `loadMany` call; none for a single miss, which loads as a lone get does. */
-  #startBatch(misses: readonly Miss[], loadMany: BatchLoader<V>, scope: CacheScope | undefined): void {
-    if (misses.length > 1) this.#batchFlights(misses, loadMany, scope, true)
+  /**
+   * With `loadMany`, one flight per miss, all served by one L2 read and one `loadMany` call; none
+   * without it, nor for a single miss, which loads as a lone get does.
+   */
+  #startBatch(misses: readonly Miss[], scope: CacheScope | undefined): void {
+    const loadMany = this.#options.loadMany
+    if (loadMany !== undefined && misses.length > 1) this.#batchFlights(misses, loadMany, scope, true)
   }
 
   /**
@@ -943,15 +942,18 @@ export class Cache<V> {
     const batchKeys = toLoad.map((miss) => miss.key)
     const policyByKey = new Map<string, FreshnessPolicy>()
     const failedKeys = new Map<string, unknown>()
+    const requireGiven = (key: string, done: string): void => {
+      if (!batchKeys.includes(key)) throw loadManyError(this.name, `${done} ${this.#options.describeKey(key)}, a key it was not given`)
+    }
     const context: BatchLoadContext = {
       signal: batch.signal,
       setFreshness: (freshness, key) => {
         checkCallOptions(freshness, freshnessCall)
-        if (!batchKeys.includes(key)) throw new CacheError(`middy-cache: loadMany of cache "${this.name}" set the freshness of ${this.#options.describeKey(key)}, a key it was not given`)
+        requireGiven(key, 'set the freshness of')
         policyByKey.set(key, policyWith(this.#options.policy, freshness))
       },
       fail: (key, error) => {
-        if (!batchKeys.includes(key)) throw new CacheError(`middy-cache: loadMany of cache "${this.name}" failed ${this.#options.describeKey(key)}, a key it was not given`)
+        requireGiven(key, 'failed')
         failedKeys.set(key, error)
       },
     }

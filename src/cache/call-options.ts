@@ -14,7 +14,7 @@ export interface CallOptionNames {
 const entryFreshnessNames = ['ttl', 'staleWhileRevalidate', 'staleIfError'] as const
 
 /** `get`, `getMany`, `lookup`, `delete`, `clear`, `loadUncached`, `loadManyUncached`. */
-export const getCall: CallOptionNames = { option: 'options', names: ['scope'], example: '{ scope }' }
+const getCall: CallOptionNames = { option: 'options', names: ['scope'], example: '{ scope }' }
 export const setCall: CallOptionNames = { option: 'options', names: [...entryFreshnessNames, 'scope'], example: "{ ttl: '1m' }" }
 /** A loader's `setFreshness`. */
 export const freshnessCall: CallOptionNames = { option: 'freshness', names: entryFreshnessNames, example: "{ ttl: '1m' }" }

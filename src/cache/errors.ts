@@ -14,10 +14,8 @@ export class CacheOptionsError extends CacheError {
   }
 }
 
-/** A value as an error message shows it: short, and never a secret-bearing object's contents. */
-export const printable = (value: unknown): string => {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === undefined) return String(value)
+/** What kind of value `value` is, as an error names a value it must not show: 'null', 'an array', 'an object', 'a string'... */
+export const kindOf = (value: unknown): string => {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   // An async function where a synchronous one is wanted (a key, an option's value not awaited).
@@ -25,22 +23,33 @@ export const printable = (value: unknown): string => {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
+/** `text` cut to at most `most` characters, its end replaced by '...' when it is cut. */
+export const shortened = (text: string, most: number): string => (text.length > most ? `${text.slice(0, most - 3)}...` : text)
+
+/** A value as an error message shows it: short, and never a secret-bearing object's contents (only its kind). */
+export const printable = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(shortened(value, 40))
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === undefined) return String(value)
+  return kindOf(value)
+}
+
+/** A value's type alone, as `typeof` names it ('null' for null): all an error may say of a key that is no string, which may be a caller's identity. */
+export const typeName = (value: unknown): string => (value === null ? 'null' : typeof value)
+
 /** The error for an option whose value is not what is allowed: `option "<option>" must be <allowed>; got <value>`. */
 export const mustBe = (option: string, allowed: string, value: unknown): CacheOptionsError =>
   new CacheOptionsError(option, `must be ${allowed}; got ${printable(value)}`)
 
 /** A key that is not a string, named by cache. */
 export const keyTypeError = (cache: string, key: unknown): CacheError =>
-  new CacheError(`middy-cache: cache "${cache}" needs string keys; got ${key === null ? 'null' : typeof key}`)
-
-const printableKey = (key: string): string => (key.length > 80 ? `${key.slice(0, 77)}...` : key)
+  new CacheError(`middy-cache: cache "${cache}" needs string keys; got ${typeName(key)}`)
 
 /**
  * How the engine's errors name a key unless a cache says otherwise (`describeKey`): the key cut
  * short, as a JSON string. Keys come from events: escaped, a newline or a terminal escape in one
  * cannot forge a line of the log the error lands in, nor a quote blur where the key ends.
  */
-export const quotedKey = (key: string): string => JSON.stringify(printableKey(key))
+export const quotedKey = (key: string): string => JSON.stringify(shortened(key, 80))
 
 /** `String(value)`, or its tag when it has none (a null-prototype object, a toString that throws): never throws. */
 export const stringOf = (value: unknown): string => {

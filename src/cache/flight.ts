@@ -1,9 +1,8 @@
 import { timeoutWhileRunning } from './clock.js'
 import { CacheError } from './errors.js'
+import { ignore } from './options.js'
 
 export const timedOut: unique symbol = Symbol('middy-cache.timedOut')
-
-const ignore = (): void => undefined
 
 /**
  * Whether a load failed with `error` because it was abandoned: a loader that passes its signal on

@@ -1,12 +1,13 @@
 import { types } from 'node:util'
 
-/** Whether `value` is data as JSON writes it: a plain object or an array. */
-const isPlainData = (value: unknown): value is object => {
-  if (typeof value !== 'object' || value === null) return false
-  if (Array.isArray(value)) return true
+/** Whether `value` is an object made by `{}`, JSON.parse or Object.create(null), not by a class: its prototype is Object's, or none. */
+export const hasPlainPrototype = (value: object): boolean => {
   const prototype: unknown = Object.getPrototypeOf(value)
   return prototype === Object.prototype || prototype === null
 }
+
+/** Whether `value` is data as JSON writes it: a plain object or an array. */
+const isPlainData = (value: unknown): value is object => typeof value === 'object' && value !== null && (Array.isArray(value) || hasPlainPrototype(value))
 
 /** An array made by `[]`, `Array.from`, `JSON.parse` and the like: neither a subclass nor a proxy. */
 const isOrdinaryArray = (part: object): part is readonly unknown[] =>

@@ -121,9 +121,10 @@ export interface ResolvedOptions<V> {
   readonly errorKey: (key: string) => string
 }
 
-export const cacheOptionNames = [
+const cacheOptionNames = [
   'name', 'load', 'loadMany', 'ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger', 'now', 'describeKey', 'errorKey',
 ] as const
+const optionalFunctionNames = ['loadMany', 'now', 'describeKey', 'errorKey'] as const
 const l1OptionNames = ['maxEntries', 'maxBytes'] as const
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 /** What a cache's name may be, as `cacheNameRule` says. */
@@ -274,7 +275,8 @@ const resolveL2 = (value: unknown): TieredStore | undefined => {
   return value as unknown as TieredStore
 }
 
-const ignore = (): void => undefined
+/** Does nothing: what a caller hands on where it wants nothing done (a settled promise's value, a rejection already dealt with). */
+export const ignore = (): void => undefined
 
 /** Whether a function the user gave answered with a promise (or another thenable) rather than a value. */
 export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
@@ -313,9 +315,17 @@ export const resolveLogger = (value: unknown): Logger => {
   }
 }
 
-const requireFunction = (option: string, value: unknown): void => {
-  if (typeof value !== 'function') throw mustBe(option, 'a function', value)
+/** Refuses a function option given as something else (a key attribute's name for `key`, say); one left out passes. */
+export const optionalFunction = (option: string, value: unknown): void => {
+  if (value !== undefined && typeof value !== 'function') throw mustBe(option, 'a function', value)
 }
+
+/**
+ * The options of `names` that `options` gives, for a factory to pass on to another: only undefined
+ * is left out, so that the reader's defaults apply to it, and a null meets the reader's validation.
+ */
+export const givenOptions = <O extends object, K extends keyof O>(options: O, names: readonly K[]): Partial<Pick<O, K>> =>
+  Object.fromEntries(names.filter((name) => options[name] !== undefined).map((name) => [name, options[name]])) as Partial<Pick<O, K>>
 
 /** A `ttl` in milliseconds: a freshness window of 1 ms or more, or an error naming the option. */
 export const parseTtl = (option: string, value: unknown): number => {
@@ -342,11 +352,8 @@ export const resolveCacheOptions = <V>(options: CacheOptions<V>): ResolvedOption
   const raw = requireRecord('options', options, '{ name, load, ttl }')
   rejectUnknownOptions(raw, cacheOptionNames)
   if (!isCacheName(raw.name)) throw mustBe('name', cacheNameRule, raw.name)
-  requireFunction('load', raw.load)
-  if (raw.loadMany !== undefined) requireFunction('loadMany', raw.loadMany)
-  if (raw.now !== undefined) requireFunction('now', raw.now)
-  if (raw.describeKey !== undefined) requireFunction('describeKey', raw.describeKey)
-  if (raw.errorKey !== undefined) requireFunction('errorKey', raw.errorKey)
+  if (typeof raw.load !== 'function') throw mustBe('load', 'a function', raw.load)
+  for (const option of optionalFunctionNames) optionalFunction(option, raw[option])
   if (raw.ttl === undefined) throw new CacheOptionsError('ttl', "is required: how long a value is fresh, such as '5m' or 300")
   const ttlMs = parseTtl('ttl', raw.ttl)
   return {

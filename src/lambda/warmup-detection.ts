@@ -1,5 +1,5 @@
 import { CacheError, printable } from '../cache/errors.js'
-import { dropRejection, isThenable } from '../cache/options.js'
+import { dropRejection, isRecord, isThenable } from '../cache/options.js'
 
 /** How a warm-up ping was recognised. */
 export const PingSource = {
@@ -53,9 +53,6 @@ const childMarkerKeys = {
 } as const
 
 const scheduleRuleArn = /^arn:[a-z-]+:events:[a-z0-9-]*:\d*:rule\/(?:[^/]+\/)?([^/]+)$/
-
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const wholeNumberFrom = (value: unknown, least: number): number | undefined =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= least ? value : undefined

@@ -1,8 +1,8 @@
 import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
 import type { Context } from 'aws-lambda'
 import { boundedDuration, type Duration } from '../cache/duration.js'
-import { CacheOptionsError, printable } from '../cache/errors.js'
-import { checkClientOrConfig, isRecord, isSdkClient, neverThrowing, rejectUnknownOptions } from '../cache/options.js'
+import { CacheOptionsError, mustBe, printable } from '../cache/errors.js'
+import { checkClientOrConfig, isRecord, isSdkClient, neverThrowing, rejectUnknownOptions, requireRecord } from '../cache/options.js'
 import { longestInvocationMs } from './budget.js'
 import type { Invoke } from './fan-out.js'
 import { sdkInvoke } from './lambda-invoke.js'
@@ -79,17 +79,17 @@ const longestChildDelayMs = 5_000
 const pluginSourceOf = (value: unknown): string => {
   if (value === undefined) return 'serverless-plugin-warmup'
   if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
-    throw new CacheOptionsError('source', `must be the non-empty string serverless-plugin-warmup sends as its payload's source; got ${printable(value)}`)
+    throw mustBe('source', "the non-empty string serverless-plugin-warmup sends as its payload's source", value)
   }
   return value
 }
 
 const schedulesOf = (value: unknown): ReadonlySet<string> => {
   if (value === undefined) return new Set()
-  if (!Array.isArray(value)) throw new CacheOptionsError('schedules', `must be an array of EventBridge rule ARNs or names; got ${printable(value)}`)
+  if (!Array.isArray(value)) throw mustBe('schedules', 'an array of EventBridge rule ARNs or names', value)
   value.forEach((rule: unknown, index) => {
     if (typeof rule !== 'string' || !isScheduleRule(rule)) {
-      throw new CacheOptionsError(`schedules[${index}]`, `must be an EventBridge rule ARN (arn:aws:events:...:rule/name) or a rule name; got ${printable(rule)}`)
+      throw mustBe(`schedules[${index}]`, 'an EventBridge rule ARN (arn:aws:events:...:rule/name) or a rule name', rule)
     }
   })
   return new Set(value as string[])
@@ -98,7 +98,7 @@ const schedulesOf = (value: unknown): ReadonlySet<string> => {
 const maxConcurrencyOf = (value: unknown): number => {
   if (value === undefined) return 50
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > mostConcurrency) {
-    throw new CacheOptionsError('maxConcurrency', `must be a whole number from 1 to ${mostConcurrency}; got ${printable(value)}`)
+    throw mustBe('maxConcurrency', `a whole number from 1 to ${mostConcurrency}`, value)
   }
   return value
 }
@@ -108,7 +108,7 @@ const asyncFunctionTags: ReadonlySet<string> = new Set(['[object AsyncFunction]'
 
 const isPingOf = (value: unknown): ((event: unknown, context: Context) => unknown) | undefined => {
   if (value === undefined) return undefined
-  if (typeof value !== 'function') throw new CacheOptionsError('isPing', `must be a function (event, context) => boolean; got ${printable(value)}`)
+  if (typeof value !== 'function') throw mustBe('isPing', 'a function (event, context) => boolean', value)
   if (asyncFunctionTags.has(Object.prototype.toString.call(value))) {
     throw new CacheOptionsError('isPing', 'must answer at once, (event, context) => boolean; got an async function, whose promise is never a ping')
   }
@@ -135,7 +135,7 @@ const metricsOf = (value: unknown): readonly FlushableMetrics[] => {
   if (value === undefined) return []
   const instances: unknown[] = Array.isArray(value) ? value : [value]
   if (!instances.every(isMetricsInstance)) {
-    throw new CacheOptionsError('metrics', `must be a Powertools Metrics instance, or an array of them, as given to logMetrics; got ${printable(value)}`)
+    throw mustBe('metrics', 'a Powertools Metrics instance, or an array of them, as given to logMetrics', value)
   }
   return [...new Set(instances)]
 }
@@ -151,10 +151,7 @@ const invokeOf = (options: Record<string, unknown>): Invoke => {
 
 /** Validates every option once, at construction: a bad one throws a CacheOptionsError naming it. */
 export const resolveWarmupOptions = (options: unknown): ResolvedWarmupOptions => {
-  if (options !== undefined && !isRecord(options)) {
-    throw new CacheOptionsError('options', `must be an object such as { interval: '5m' }; got ${printable(options)}`)
-  }
-  const raw = options ?? {}
+  const raw = options === undefined ? {} : requireRecord('options', options, "{ interval: '5m' }")
   rejectUnknownOptions(raw, optionNames)
   const logger = loggerOf(raw.logger)
   return {

@@ -1,7 +1,7 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { bucketNameRule, isBucketName } from '../cache/aws-names.js'
 import { boundedDuration, parseDuration, type Duration } from '../cache/duration.js'
-import { CacheOptionsError, printable } from '../cache/errors.js'
+import { CacheOptionsError, mustBe, printable } from '../cache/errors.js'
 import { cacheNameRule, checkClientOrConfig, isCacheName, isRecord, isSdkClient, rejectUnknownOptions, resolveLogger, type Logger } from '../cache/options.js'
 import { registeredCaches } from '../cache/registry.js'
 
@@ -41,7 +41,7 @@ export interface ResolvedSnapshotOptions {
   readonly logger: Logger
 }
 
-export const snapshotOptionNames = ['bucket', 'prefix', 'caches', 'maxAge', 'timeout', 'writeTimeout', 'version', 'client', 'clientConfig', 'logger'] as const
+const snapshotOptionNames = ['bucket', 'prefix', 'caches', 'maxAge', 'timeout', 'writeTimeout', 'version', 'client', 'clientConfig', 'logger'] as const
 
 /** S3's safe characters; '/' only between segments. */
 const prefixPattern = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/
@@ -66,7 +66,7 @@ const resolveBucket = (value: unknown): string => {
 const resolvePrefix = (value: unknown): string => {
   if (value === undefined) return 'middy-cache'
   if (typeof value !== 'string' || value.length > maxPrefixLength || !prefixPattern.test(value)) {
-    throw new CacheOptionsError('prefix', `must be up to ${maxPrefixLength} letters, digits, ! _ . * ' ( ) - and '/' between them (no leading or trailing '/'), such as 'snapshots/shop'; got ${printable(value)}`)
+    throw mustBe('prefix', `up to ${maxPrefixLength} letters, digits, ! _ . * ' ( ) - and '/' between them (no leading or trailing '/'), such as 'snapshots/shop'`, value)
   }
   return value
 }
@@ -74,7 +74,7 @@ const resolvePrefix = (value: unknown): string => {
 const resolveVersion = (value: unknown): string => {
   if (value === undefined) return 'v1'
   if (typeof value !== 'string' || !versionPattern.test(value)) {
-    throw new CacheOptionsError('version', `must be 1 to 64 letters, digits, '_', '.' or '-', such as 'v2'; got ${printable(value)}`)
+    throw mustBe('version', "1 to 64 letters, digits, '_', '.' or '-', such as 'v2'", value)
   }
   return value
 }
@@ -87,7 +87,7 @@ const resolveCaches = (value: unknown): string[] => {
   const names: string[] = []
   value.forEach((name: unknown, index) => {
     const option = `caches[${index}]`
-    if (!isCacheName(name)) throw new CacheOptionsError(option, `must be a cache's name (${cacheNameRule}); got ${printable(name)}`)
+    if (!isCacheName(name)) throw mustBe(option, `a cache's name (${cacheNameRule})`, name)
     if (names.includes(name)) throw new CacheOptionsError(option, `names ${printable(name)} twice`)
     if (secretNames.has(name)) throw new CacheOptionsError(option, `names the secrets cache ${printable(name)}: secrets never leave memory, so no snapshot holds them`)
     names.push(name)

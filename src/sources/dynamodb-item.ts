@@ -11,7 +11,7 @@ import {
 import { isTableNameOrArn, tableNameOrArnRule } from '../cache/aws-names.js'
 import { chunksOf } from '../cache/chunks.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../cache/errors.js'
-import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions, type BatchLoader, type Loader } from '../cache/options.js'
+import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions, requireRecord, type BatchLoader, type Loader } from '../cache/options.js'
 import { canBeKey, fromAttributes, isKeyValue, toKeyAttribute, type KeyValue } from './attribute-values.js'
 
 export interface DynamoItemOptions {
@@ -81,17 +81,17 @@ const checkAttributes = (attributes: unknown): void => {
 }
 
 const validate = (options: DynamoItemOptions): void => {
-  if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { table: 'products', key: 'id' }; got ${printable(options)}`)
-  rejectUnknownOptions(options, optionNames)
+  const raw = requireRecord('options', options, "{ table: 'products', key: 'id' }")
+  rejectUnknownOptions(raw, optionNames)
   if (!isTableNameOrArn(options.table)) throw mustBe('table', tableNameOrArnRule, options.table)
   if (typeof options.key !== 'function' && (typeof options.key !== 'string' || options.key === '')) {
-    throw new CacheOptionsError('key', `must be the partition key's attribute name, or a function from the cache key to the item's key; got ${printable(options.key)}`)
+    throw mustBe('key', "the partition key's attribute name, or a function from the cache key to the item's key", options.key)
   }
   if (options.attributes !== undefined) checkAttributes(options.attributes)
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
-    throw new CacheOptionsError('consistentRead', `must be true or false; got ${printable(options.consistentRead)}`)
+    throw mustBe('consistentRead', 'true or false', options.consistentRead)
   }
-  checkClientOrConfig(options, { isClient: (client) => isSdkClient(client, 'DynamoDB'), client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the loader' })
+  checkClientOrConfig(raw, { isClient: (client) => isSdkClient(client, 'DynamoDB'), client: 'a DynamoDBClient', config: 'DynamoDB client options', maker: 'the loader' })
 }
 
 /**

@@ -1,8 +1,8 @@
 import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { isAwsError } from '../cache/aws-errors.js'
 import { bucketNameOrArnRule, isBucketNameOrArn } from '../cache/aws-names.js'
-import { CacheError, CacheOptionsError, mustBe, printable } from '../cache/errors.js'
-import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions, type Loader } from '../cache/options.js'
+import { CacheError, mustBe } from '../cache/errors.js'
+import { checkClientOrConfig, isSdkClient, rejectUnknownOptions, requireRecord, type Loader } from '../cache/options.js'
 import { decodeValue, Transform, utf8Text } from './transform.js'
 
 /** How an object's body is returned: UTF-8 text, parsed JSON, or bytes. Text and JSON refuse bytes that are not UTF-8 rather than serve replacement characters. */
@@ -40,13 +40,13 @@ export function s3Object<T = unknown>(options: S3ObjectOptions & { readonly form
 export function s3Object(options: S3ObjectOptions & { readonly format: 'bytes' }): Loader<Uint8Array | undefined>
 export function s3Object(options: S3ObjectOptions & { readonly format?: 'text' }): Loader<string | undefined>
 export function s3Object(options: S3ObjectOptions): Loader<unknown> {
-  if (!isRecord(options)) throw new CacheOptionsError('options', `must be an object such as { bucket: 'catalog' }; got ${printable(options)}`)
-  rejectUnknownOptions(options, optionNames)
+  const raw = requireRecord('options', options, "{ bucket: 'catalog' }")
+  rejectUnknownOptions(raw, optionNames)
   const { bucket, key = (cacheKey: string) => cacheKey, format = S3Format.Text } = options
   if (!isBucketNameOrArn(bucket)) throw mustBe('bucket', bucketNameOrArnRule, bucket)
-  if (typeof key !== 'function') throw new CacheOptionsError('key', `must be a function from the cache key to the object key; got ${printable(key)}`)
-  if (!formats.includes(format)) throw new CacheOptionsError('format', `must be 'text', 'json' or 'bytes'; got ${printable(format)}`)
-  checkClientOrConfig(options, { isClient: (client) => isSdkClient(client, 'S3'), client: 'an S3Client', config: 'S3 client options', maker: 'the loader' })
+  if (typeof key !== 'function') throw mustBe('key', 'a function from the cache key to the object key', key)
+  if (!formats.includes(format)) throw mustBe('format', "'text', 'json' or 'bytes'", format)
+  checkClientOrConfig(raw, { isClient: (client) => isSdkClient(client, 'S3'), client: 'an S3Client', config: 'S3 client options', maker: 'the loader' })
   let made: S3Client | undefined
   const client = (): S3Client => options.client ?? (made ??= new S3Client(options.clientConfig ?? {}))
 

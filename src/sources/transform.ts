@@ -9,7 +9,10 @@ export const Transform = {
 } as const
 export type Transform = (typeof Transform)[keyof typeof Transform]
 
-export const transforms: readonly string[] = Object.values(Transform)
+const transforms: readonly string[] = Object.values(Transform)
+
+/** The spec of a JSON value named `name`, for `json<T>(name, options)` and `jsonSecret<T>(name, options)`. */
+export const jsonSpec = <O extends object>(name: string, options: O): O & { readonly name: string; readonly transform: typeof Transform.Json } => ({ ...options, name, transform: Transform.Json })
 
 /** A `transform` option: undefined, 'json' or 'binary'. */
 export const transformOption = (option: string, value: unknown): Transform | undefined => {

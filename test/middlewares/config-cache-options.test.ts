@@ -31,6 +31,9 @@ describe('configCache options', () => {
     // Only undefined takes the default: null is refused, as dataCache and the engine refuse it.
     ['a null ttl', { parameters: { a: '/a' }, ttl: null }, /option "ttl" must be a number of seconds or a string such as .*; got null/],
     ['a null negativeTtl', { parameters: { a: '/a' }, negativeTtl: null }, /option "negativeTtl" must be .*; got null/],
+    // The options without a default of configCache's own are passed on when given, a null too.
+    ['a null staleIfError', { parameters: { a: '/a' }, staleIfError: null }, /option "staleIfError" must be a number of seconds or a string such as .*; got null/],
+    ['a null jitter', { parameters: { a: '/a' }, jitter: null }, /option "jitter" must be a fraction .*; got null/],
     ['a null name', { parameters: { a: '/a' }, name: null }, /option "name" must be 1 to 64 letters.*; got null/],
     ['bad jitter', { parameters: { a: '/a' }, jitter: 2 }, /option "jitter"/],
     ['bad name', { parameters: { a: '/a' }, name: 'has space' }, /option "name"/],
@@ -65,6 +68,7 @@ describe('configCache options', () => {
     ['settleBudget longer than any invocation', { settleBudget: 3_000_000 }, /option "settleBudget" must be from 0 ms to 900000 ms; got 3000000/],
     ['a null ttl', { ttl: null }, /option "ttl" must be a number of seconds or a string such as .*; got null/],
     ['a null name', { name: null }, /option "name" must be 1 to 64 letters.*; got null/],
+    ['a null timeout', { timeout: null }, /option "timeout" must be a number of seconds or a string such as .*; got null/],
     ['a secret name with a space', { secrets: { a: 'shop stripe' } }, /option "secrets.a" must be a secret name or ARN \(printable characters, no spaces\); got "shop stripe"/],
     ['an SSM name SSM refuses', { secrets: { a: { name: 'has space', source: 'ssm' } } }, /option "secrets.a.name" must be an SSM parameter name or ARN.*got "has space"/],
     // The holder of the values could not keep either as its own: `toJSON` is its prototype's, and `__proto__` would

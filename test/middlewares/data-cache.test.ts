@@ -623,6 +623,9 @@ describe('options are checked at construction', () => {
     // Past setTimeout's ceiling (2^31-1 ms), which off Lambda would fire at once.
     ['a settle budget longer than any invocation', { name: 'x', load, ttl: '1m', settleBudget: '25d' }, /option "settleBudget" must be from 0 ms to 900000 ms; got "25d"/],
     ['a bad retryAfterError', { name: 'x', load, ttl: '1m', retryAfterError: -1 }, /option "retryAfterError"/],
+    // Only undefined is left for the engine's default: a null meets its validation.
+    ['a null staleWhileRevalidate', { name: 'x', load, ttl: '1m', staleWhileRevalidate: null }, /option "staleWhileRevalidate" must be a number of seconds or a string such as .*; got null/],
+    ['a null l1', { name: 'x', load, ttl: '1m', l1: null }, /option "l1" must be an object such as .*; got null/],
   ]
   test.each(cases)('%s', (_, options, message) => {
     expect(() => dataCache(options as unknown as Parameters<typeof dataCache>[0])).toThrow(message)

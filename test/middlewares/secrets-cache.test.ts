@@ -179,6 +179,21 @@ describe('secretsCache against Secrets Manager and SSM on moto_server', () => {
     expect(await invoke(handler)).toBe('new-password')
   })
 
+  test('a refreshOn written in JavaScript that answers a truthy value other than true drops the secrets, as an if would read it', async () => {
+    const name = uniqueName('shop/truthy')
+    await createSecret(name, 'old-password')
+    let fail = true
+    // What a JavaScript predicate may answer: the matching status code, say, rather than a boolean.
+    const refreshOn = ((error: unknown) => (error instanceof AuthenticationError ? 401 : 0)) as unknown as (error: unknown) => boolean
+    const handler = middy()
+      .use(secretsCache({ secrets: { password: name }, refreshOn, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
+      .handler((_event, context) => (fail ? Promise.reject(new AuthenticationError(`rejected ${context.secrets.password}`)) : Promise.resolve(context.secrets.password)))
+    await expect(invoke(handler)).rejects.toThrow('rejected old-password')
+    await updateSecret(name, 'new-password')
+    fail = false
+    expect(await invoke(handler)).toBe('new-password')
+  })
+
   test('an error refreshOn does not accept keeps the cached secrets', async () => {
     const name = uniqueName('shop/kept')
     await createSecret(name, 'v1')
