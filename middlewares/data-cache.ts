@@ -13,7 +13,7 @@ import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
 import { isRecord, refuseReservedName, requireRecord } from './shared/cache-options.js'
-import { claimDataCacheName, occupiedError, type ContextOwner } from './shared/context-names.js'
+import { claimDataCacheName, occupiedError, type ContextOwner, type DataCacheName } from './shared/context-names.js'
 import { endInvocation, enterInvocation, readingBefore, resolveSettleBudget, settleOnEarlyReturn } from './shared/invocation.js'
 import { describePrincipalKey, keyWithoutPrincipal, principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
@@ -329,6 +329,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
   })
   registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false, scope: byPrincipal ? 'principal' : 'shared' })
   const owner: ContextOwner = { description: `dataCache ${JSON.stringify(name)}` }
+  const claim: DataCacheName = { name, owner }
 
   /** Synchronous when the event's value is fresh in memory, the warm invocation's case: Middy then awaits nothing. */
   const before: MiddlewareObj<E, unknown, Error, Context & DataCacheContext<N, V>>['before'] = (request) => {
@@ -345,7 +346,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     const context = request.context as unknown as Record<string, unknown>
     const caches: unknown = context.caches
     const existing = context[name]
-    claimDataCacheName(invocation, name, owner, existing)
+    claimDataCacheName(invocation, claim, existing)
     if (key !== undefined && existing !== undefined && !leftByNamesake(caches, name)) {
       throw occupiedError(owner, `context.${name}`, existing, 'which its value would replace')
     }

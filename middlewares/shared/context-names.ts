@@ -64,25 +64,39 @@ const nameCollision = (name: string, owners: readonly ContextOwner[]): CacheErro
 export const occupiedError = (owner: ContextOwner, where: string, existing: unknown, why: string): CacheError =>
   new CacheError(`middy-cache: ${owner.description} cannot use ${where}: it already holds ${kindHeld(existing)} from ${elsewhere}, ${why}; give the cache another name`)
 
+/** The name a dataCache takes on the context, made once with the cache: taking it allocates nothing. */
+export interface DataCacheName {
+  readonly name: string
+  readonly owner: ContextOwner
+}
+
+/** The dataCache that took `name` in this invocation, if one did. */
+const dataCacheNamed = (invocation: Invocation, name: string): ContextOwner | undefined => {
+  const first = invocation.firstDataCacheName
+  if (first === undefined) return undefined
+  return first.name === name ? first.owner : invocation.moreDataCacheNames?.get(name)
+}
+
 /**
- * Takes `name` for a dataCache (`owner`) in this invocation: refused when another dataCache of the
- * chain took it, or when `existing` (the context's property of that name) holds a configCache's or
- * secretsCache's values. The same dataCache may take it again: a Middy handler called from the
- * handler joins its invocation (see `invocationOf`), and runs its middlewares once more.
+ * Takes `claim.name` for a dataCache (`claim.owner`) in this invocation: refused when another
+ * dataCache of the chain took it, or when `existing` (the context's property of that name) holds a
+ * configCache's or secretsCache's values. The same dataCache may take it again: a Middy handler
+ * called from the handler joins its invocation (see `invocationOf`), and runs its middlewares once more.
  */
-export const claimDataCacheName = (invocation: Invocation, name: string, owner: ContextOwner, existing: unknown): void => {
-  const names = (invocation.dataCacheNames ??= new Map<string, ContextOwner>())
-  const other = names.get(name)
+export const claimDataCacheName = (invocation: Invocation, claim: DataCacheName, existing: unknown): void => {
+  const { name, owner } = claim
+  const other = dataCacheNamed(invocation, name)
   if (other === owner) return
   if (other !== undefined) throw nameCollision(name, [other, owner])
   const holder = holderRecord(existing)
   if (holder !== undefined) throw nameCollision(name, [...holder.owners, owner])
-  names.set(name, owner)
+  if (invocation.firstDataCacheName === undefined) invocation.firstDataCacheName = claim
+  else (invocation.moreDataCacheNames ??= new Map<string, ContextOwner>()).set(name, owner)
 }
 
 /** For configCache and secretsCache: refuses a name a dataCache of the chain took in this invocation. */
 export const refuseDataCacheName = (invocation: Invocation, name: string, owner: ContextOwner): void => {
-  const other = invocation.dataCacheNames?.get(name)
+  const other = dataCacheNamed(invocation, name)
   if (other !== undefined) throw nameCollision(name, [other, owner])
 }
 

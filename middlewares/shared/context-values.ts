@@ -181,7 +181,7 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     const context = request.context as unknown as LambdaContextRecord
     const existing = property.read(context)
     // The warm path of a chain without a dataCache before this middleware: nothing to look up.
-    if (existing === undefined && invocation.dataCacheNames === undefined) {
+    if (existing === undefined && invocation.firstDataCacheName === undefined) {
       placeAlone(context, loaded)
       return
     }

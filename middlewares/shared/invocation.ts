@@ -2,8 +2,8 @@ import { CacheScope, type SettleReport } from '../../src/cache/index.js'
 import { monotonicClock, type Clock } from '../../src/cache/clock.js'
 import { boundedDuration } from '../../src/cache/duration.js'
 import { ignore } from '../../src/cache/options.js'
-import { processWide, processWideKey } from '../../src/cache/process-state.js'
-import type { ContextOwner } from './context-names.js'
+import { processWideKey } from '../../src/cache/process-state.js'
+import type { ContextOwner, DataCacheName } from './context-names.js'
 import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
 /** Work for the end of an invocation; never throws nor rejects. */
@@ -48,11 +48,14 @@ export class Invocation {
    */
   waitedInBefore = false
   /**
-   * The names the chain's dataCaches took in this invocation, each with the cache that took it (see
-   * `context-names.ts`). Undefined until a dataCache runs: configCache and secretsCache, whose warm
-   * path cannot afford a lookup of their own name, look it up only then.
+   * The name the chain's first dataCache took in this invocation, with the cache that took it (see
+   * `context-names.ts`); the others' in `moreDataCacheNames`, made only for a second one (a Map per
+   * invocation cost a warm dataCache about a fifth of a bare invocation). Undefined until a dataCache
+   * runs: configCache and secretsCache, whose warm path cannot afford a lookup of their own name,
+   * look it up only then.
    */
-  dataCacheNames: Map<string, ContextOwner> | undefined
+  firstDataCacheName: DataCacheName | undefined
+  moreDataCacheNames: Map<string, ContextOwner> | undefined
   /**
    * Set by a dataCache with `scope: 'principal'` that found the invocation's caller: the answer may
    * hold that caller's own values, whatever the event shows httpCache (a `principal` function may
@@ -79,6 +82,11 @@ export class Invocation {
     this.owner = owner
   }
 
+  /** How a context logged (util.inspect, console.log) shows the invocation running with it: a tag, never its requests, which hold the event and the answer. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[middy-cache invocation]'
+  }
+
   /** Made when asked (metrics, a warm-up answer): a warm invocation that asks nothing makes nothing. */
   get start(): InvocationStart {
     return invocationStart(this.sequence, this.startedAt)
@@ -89,12 +97,13 @@ export class Invocation {
 // (Object.create(null)), and this state is read by every hook of every cache middleware. A key
 // every copy of the package in the process shares: one request, one invocation state.
 const invocationKey = processWideKey('invocation')
-// By Lambda context: the invocation running with it, which the requests of Middy handlers nested in
-// it (@middy/http-router's routes, say) join, since they are handed the same context. Beside the
-// context rather than on it, so that a context logged or copied never shows the invocation (its
-// requests hold the event and the answer), and its shape stays as the runtime made it: a property
-// defined on it costs a warm invocation about a quarter of a bare one (`npm run bench -- warm`).
-const running = processWide('runningInvocations', () => new WeakMap<object, Invocation>())
+// On the Lambda context: the invocation running with it, which the requests of Middy handlers nested
+// in it (@middy/http-router's routes, say) join, since they are handed the same context. Set as a
+// plain property: defined as a hidden one it cost a warm invocation about a quarter of a bare one,
+// and kept beside the context in a WeakMap the garbage collector's work for short-lived keys cost
+// cacheMetrics' flush about a tenth (`npm run bench -- warm metrics`). A context logged shows it as
+// a tag only (see `Invocation`), and JSON leaves symbol keys out.
+const runningKey = processWideKey('runningInvocation')
 
 /** How long `after`/`onError` wait for refreshes still running beside the handler, unless told otherwise. */
 const defaultSettleBudgetMs = 100
@@ -133,13 +142,13 @@ const contextOf = (request: RequestLike): object | undefined => {
 }
 
 const runningOn = (context: object | undefined): Invocation | undefined => {
-  const invocation = context === undefined ? undefined : running.get(context)
+  const invocation = context === undefined ? undefined : (context as Record<symbol, Invocation | undefined>)[runningKey]
   return invocation !== undefined && joinable(invocation) ? invocation : undefined
 }
 
 const startOn = (request: RequestLike, context: object | undefined): Invocation => {
   const invocation = new Invocation(request)
-  if (context !== undefined) running.set(context, invocation)
+  if (context !== undefined && Object.isExtensible(context)) (context as Record<symbol, Invocation | undefined>)[runningKey] = invocation
   return invocation
 }
 
