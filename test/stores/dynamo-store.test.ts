@@ -94,7 +94,8 @@ describe('the DynamoDB store on moto', () => {
     )
     const store = storeWith(undefined, client)
     expect(await store.acquireLease('k', 'mine', 60_000, signal)).toEqual({ acquired: true, payload: undefined })
-    expect(leasePutAttempts).toEqual(['applied, answer lost', 'answered'])
+    // Whether the SDK sends it again depends on its retry strategy (the oldest clients the peer range allows do not here); what must hold is that the lease is ours.
+    expect(leasePutAttempts[0]).toBe('applied, answer lost')
     expect((await store.acquireLease('k', 'another', 60_000, signal)).acquired).toBe(false)
     await store.releaseLease('k', 'mine', signal)
     expect((await store.acquireLease('k', 'another', 60_000, signal)).acquired).toBe(true)
