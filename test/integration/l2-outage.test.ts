@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { redisStore } from '../../entrypoints/redis.js'
-import type { Duration } from '../../src/index.js'
+import type { Cache, Duration, L2Store } from '../../src/index.js'
 import { startRedis, startTcpProxy, type RedisHandle } from '../harness/index.js'
 import { manualClock } from '../support/clock.js'
 import { flushPromises } from '../support/deferred.js'
@@ -223,6 +223,24 @@ describe('a private redis-server that stalls, dies and comes back', () => {
   })
 })
 
+/**
+ * After a failover, invocations go on, each a miss of its own, and none fails; once one meets no L2
+ * error its value was written, and another environment (on `reader`, the new primary) reads it from L2.
+ */
+const expectWritesReachNewPrimary = async (cache: Cache<string>, reader: L2Store): Promise<void> => {
+  let written: string | undefined
+  for (let invocation = 0; invocation < 40 && written === undefined; invocation++) {
+    const scope = createScope()
+    const key = `after-${invocation}`
+    expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
+    if (scope.countersFor(cache.name).l2Errors === 0) written = key
+    else await sleep(50)
+  }
+  expect(written).toBeDefined()
+  const elsewhere = createCache({ name: cache.name, load: () => 'loaded again', ttl: '1m', l2: reader })
+  expect(await elsewhere.lookup(written ?? '')).toMatchObject({ value: `value of ${written}`, tier: Tier.L2 })
+}
+
 describe('a failover: the old primary, now a replica, answers every write READONLY', () => {
   let oldPrimary: RedisHandle
   let newPrimary: RedisHandle
@@ -248,18 +266,7 @@ describe('a failover: the old primary, now a replica, answers every write READON
       // The failover: the old primary follows the new one, and the endpoint's DNS names the new one.
       await admin.call('REPLICAOF', newPrimary.host, String(newPrimary.port))
       endpoint.setTarget(addressOf(newPrimary))
-      // Invocations go on, each a miss of its own; none fails. Once one meets no L2 error, its value was written.
-      let written: string | undefined
-      for (let invocation = 0; invocation < 40 && written === undefined; invocation++) {
-        const scope = createScope()
-        const key = `after-${invocation}`
-        expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
-        if (scope.countersFor('failover').l2Errors === 0) written = key
-        else await sleep(50)
-      }
-      expect(written).toBeDefined()
-      const elsewhere = createCache({ name: 'failover', load: () => 'loaded again', ttl: '1m', l2: reader })
-      expect(await elsewhere.lookup(written ?? '')).toMatchObject({ value: `value of ${written}`, tier: Tier.L2 })
+      await expectWritesReachNewPrimary(cache, reader)
     } finally {
       admin.disconnect()
       await Promise.all([writer.close(), reader.close()])
@@ -278,17 +285,7 @@ describe('a failover: the old primary, now a replica, answers every write READON
       expect(await cache.get('before')).toBe('value of before')
       await admin.call('REPLICAOF', newPrimary.host, String(newPrimary.port))
       endpoint.setTarget(addressOf(newPrimary))
-      let written: string | undefined
-      for (let invocation = 0; invocation < 40 && written === undefined; invocation++) {
-        const scope = createScope()
-        const key = `after-${invocation}`
-        expect(await cache.get(key, { scope })).toBe(`value of ${key}`)
-        if (scope.countersFor('given').l2Errors === 0) written = key
-        else await sleep(50)
-      }
-      expect(written).toBeDefined()
-      const elsewhere = createCache({ name: 'given', load: () => 'loaded again', ttl: '1m', l2: reader })
-      expect(await elsewhere.lookup(written ?? '')).toMatchObject({ value: `value of ${written}`, tier: Tier.L2 })
+      await expectWritesReachNewPrimary(cache, reader)
       await writer.close()
       expect(client.status).toBe('ready')
     } finally {
