@@ -1,7 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import { isNotModified } from './http/conditional-request.js'
 import { bodyBytes, strongEntityTag } from './http/entity-tag.js'
-import { resolveHttpCacheOptions, type HttpCacheOptions, type HttpCachePolicy } from './http/http-cache-options.js'
+import { notFoundStatusCodes, resolveHttpCacheOptions, type HttpCacheOptions, type HttpCachePolicy } from './http/http-cache-options.js'
 import { readHttpRequest } from './http/http-request.js'
 import { bodyText, notModifiedResponse, setsCookie, structuredResponse, type StructuredResponse } from './http/http-response.js'
 import { ResponseHeaders } from './http/response-headers.js'
@@ -58,7 +58,9 @@ const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown,
 
   for (const name of honouredFields) headers.deliver(name)
   // The handler's own Cache-Control is its per-response override.
-  if (!headers.has('cache-control')) headers.set('Cache-Control', policy.cacheControl)
+  if (!headers.has('cache-control')) {
+    headers.set('Cache-Control', notFoundStatusCodes.has(structured.statusCode) ? policy.notFoundCacheControl : policy.cacheControl)
+  }
   const handlerVary = headers.getFromBoth('vary')
   const vary = mergeVary(handlerVary, policy.vary)
   if (vary !== undefined && vary !== handlerVary) headers.set('Vary', vary)
@@ -73,11 +75,12 @@ const withCaching = (policy: HttpCachePolicy, event: unknown, response: unknown,
 }
 
 /**
- * Lets browsers, CloudFront and other HTTP caches keep a function's answers: adds Cache-Control,
- * Vary and a strong ETag to cacheable responses, and answers a request whose copy is still current
- * with 304 Not Modified. For API Gateway REST (payload 1.0) and HTTP APIs (1.0 and 2.0), function
- * URLs and ALB. Use it first, so that its `after` sees the final body (after serializers and
- * content encoding). Error responses (from `onError`) never get caching headers.
+ * Lets browsers, CloudFront and other HTTP caches keep a function's answers: adds
+ * Cache-Control, Vary and a strong ETag to cacheable responses, and answers a request whose
+ * copy is still current with 304 Not Modified. A "not found" (404, 410) is kept no longer than
+ * `negativeTtl`. For API Gateway REST (payload 1.0) and HTTP APIs (1.0 and 2.0), function URLs
+ * and ALB. Use it first, so that its `after` sees the final body (after serializers and content
+ * encoding). Error responses (from `onError`) never get caching headers.
  */
 export const httpCache = (options?: HttpCacheOptions): MiddlewareObj<unknown, unknown> => {
   const policy = resolveHttpCacheOptions(options)

@@ -28,12 +28,19 @@ export interface HttpCacheOptions {
   readonly cacheAuthorized?: boolean
   /** Add a strong ETag computed from the body when the handler set none. Default true. */
   readonly etag?: boolean
+  /**
+   * How long a 404 or 410 is kept: its `max-age` and `s-maxage` capped at it, without `stale-while-revalidate`
+   * or `stale-if-error`, so that a resource created meanwhile is seen; 0 marks it `no-store`. Default '1m'.
+   */
+  readonly negativeTtl?: Duration
 }
 
 /** The options resolved once, at construction. */
 export interface HttpCachePolicy {
   /** The Cache-Control value added to a response whose handler set none. */
   readonly cacheControl: string
+  /** The same for a "not found" answer (see `notFoundStatusCodes`): kept no longer than `negativeTtl`. */
+  readonly notFoundCacheControl: string
   readonly vary: readonly string[]
   readonly statusCodes: ReadonlySet<number>
   /** Whether a request with credentials (see `HttpRequest.credentialed`) may get caching headers: `private` or `cacheAuthorized`. */
@@ -43,9 +50,16 @@ export interface HttpCachePolicy {
   readonly etag: boolean
 }
 
-const optionNames = ['maxAge', 'sMaxAge', 'staleWhileRevalidate', 'staleIfError', 'public', 'private', 'vary', 'statusCodes', 'cacheAuthorized', 'etag'] as const
+const optionNames = ['maxAge', 'sMaxAge', 'staleWhileRevalidate', 'staleIfError', 'public', 'private', 'vary', 'statusCodes', 'cacheAuthorized', 'etag', 'negativeTtl'] as const
 /** The statuses RFC 9110 §15.1 calls heuristically cacheable that a Lambda function commonly answers. */
 const defaultStatusCodes = [200, 203, 204, 300, 301, 404, 410] as const
+/** The answers that say "not found" (404 Not Found, 410 Gone), which `negativeTtl` bounds. */
+export const notFoundStatusCodes: ReadonlySet<number> = new Set([404, 410])
+/**
+ * A resource created a minute after its 404 is seen within a minute, while a CDN still absorbs
+ * repeated requests for what does not exist; the same default as configCache's `negativeTtl`.
+ */
+const defaultNegativeTtlSeconds = 60
 /** RFC 9111 §1.2.2: caches treat a larger delta-seconds as 2^31 anyway. */
 const maxDeltaSeconds = 2 ** 31
 /** A field name is an RFC 9110 token. */
@@ -92,14 +106,16 @@ const resolveStatusCodes = (value: unknown): Set<number> => {
   return new Set(value as number[])
 }
 
-const cacheControlOf = (raw: Record<string, unknown>, isPublic: boolean, isPrivate: boolean): string => {
-  const maxAge = deltaSeconds('maxAge', raw.maxAge) ?? 0
-  const sMaxAge = deltaSeconds('sMaxAge', raw.sMaxAge)
-  const staleWhileRevalidate = deltaSeconds('staleWhileRevalidate', raw.staleWhileRevalidate)
-  const staleIfError = deltaSeconds('staleIfError', raw.staleIfError)
-  if (isPrivate && sMaxAge !== undefined) {
-    throw new CacheOptionsError('sMaxAge', 'applies only to shared caches, which private: true excludes; drop one of them')
-  }
+/** The ages of a Cache-Control value, in seconds; those left out are not said. */
+interface Ages {
+  readonly maxAge: number
+  readonly sMaxAge?: number | undefined
+  readonly staleWhileRevalidate?: number | undefined
+  readonly staleIfError?: number | undefined
+}
+
+const renderCacheControl = (ages: Ages, isPublic: boolean, isPrivate: boolean): string => {
+  const { maxAge, sMaxAge, staleWhileRevalidate, staleIfError } = ages
   const directives = [
     isPublic ? 'public' : undefined,
     isPrivate ? 'private' : undefined,
@@ -112,7 +128,44 @@ const cacheControlOf = (raw: Record<string, unknown>, isPublic: boolean, isPriva
   return directives.filter((directive) => directive !== undefined).join(', ')
 }
 
-/** Validates every option once, at construction, and renders the Cache-Control value. */
+/**
+ * The Cache-Control of a "not found" answer. At 0, `no-store`: the one directive that keeps it out of
+ * every cache, since a 404 without Cache-Control is heuristically cacheable (RFC 9110 §15.1) and
+ * CloudFront keeps a 404 or 410 marked `max-age=0` for its error caching minimum TTL (10 s by
+ * default). Otherwise the ages capped at `negativeTtl` (never raised) and no stale serving: a stale
+ * "not found" would hide a resource created meanwhile beyond `negativeTtl` (RFC 5861 §3), or stand in
+ * for an error with an answer that may be false (§4). The caches never serve "not found" stale either.
+ */
+const notFoundCacheControlOf = ({ maxAge, sMaxAge }: Ages, negativeTtl: number, isPublic: boolean, isPrivate: boolean): string => {
+  if (negativeTtl === 0) return 'no-store'
+  const capped = { maxAge: Math.min(maxAge, negativeTtl), sMaxAge: sMaxAge === undefined ? undefined : Math.min(sMaxAge, negativeTtl) }
+  return renderCacheControl(capped, isPublic, isPrivate)
+}
+
+const agesOf = (raw: Record<string, unknown>, isPrivate: boolean): Ages => {
+  const ages = {
+    maxAge: deltaSeconds('maxAge', raw.maxAge) ?? 0,
+    sMaxAge: deltaSeconds('sMaxAge', raw.sMaxAge),
+    staleWhileRevalidate: deltaSeconds('staleWhileRevalidate', raw.staleWhileRevalidate),
+    staleIfError: deltaSeconds('staleIfError', raw.staleIfError),
+  }
+  if (isPrivate && ages.sMaxAge !== undefined) {
+    throw new CacheOptionsError('sMaxAge', 'applies only to shared caches, which private: true excludes; drop one of them')
+  }
+  return ages
+}
+
+/** `negativeTtl` in seconds; one given beside statusCodes that list no "not found" answer would bound nothing, which is refused. */
+const resolveNegativeTtl = (value: unknown, statusCodes: ReadonlySet<number>): number => {
+  const negativeTtl = deltaSeconds('negativeTtl', value)
+  if (negativeTtl === undefined) return defaultNegativeTtlSeconds
+  if (![...notFoundStatusCodes].some((code) => statusCodes.has(code))) {
+    throw new CacheOptionsError('negativeTtl', 'applies only to 404 and 410 answers, and statusCodes lists neither; add one of them to statusCodes, or drop negativeTtl')
+  }
+  return negativeTtl
+}
+
+/** Validates every option once, at construction, and renders the Cache-Control values. */
 export const resolveHttpCacheOptions = (options: unknown): HttpCachePolicy => {
   const raw = options === undefined ? {} : requireRecord('options', options, "{ maxAge: '1m', sMaxAge: '1h' }")
   rejectUnknownOptions(raw, optionNames)
@@ -121,10 +174,13 @@ export const resolveHttpCacheOptions = (options: unknown): HttpCachePolicy => {
   if (isPublic && isPrivate) throw new CacheOptionsError('private', 'cannot be combined with public: true; choose one')
   // Read whether or not private already allows it: a bad value is refused either way.
   const cacheAuthorized = optionalBoolean('cacheAuthorized', raw.cacheAuthorized, false)
+  const ages = agesOf(raw, isPrivate)
+  const statusCodes = resolveStatusCodes(raw.statusCodes)
   return {
-    cacheControl: cacheControlOf(raw, isPublic, isPrivate),
+    cacheControl: renderCacheControl(ages, isPublic, isPrivate),
+    notFoundCacheControl: notFoundCacheControlOf(ages, resolveNegativeTtl(raw.negativeTtl, statusCodes), isPublic, isPrivate),
     vary: resolveVary(raw.vary),
-    statusCodes: resolveStatusCodes(raw.statusCodes),
+    statusCodes,
     authorizedCacheable: isPrivate || cacheAuthorized,
     browserOnly: isPrivate,
     etag: optionalBoolean('etag', raw.etag, true),

@@ -24,6 +24,13 @@ describe('httpCache options are validated at construction', () => {
     ['a duration that is no duration', { staleIfError: 'a day' }, 'staleIfError', /'5m'/],
     ['a duration past 2^31 seconds', { maxAge: 2 ** 31 + 1 }, 'maxAge', /at most 2147483648 seconds/],
     ['a duration of the wrong type', { staleWhileRevalidate: true }, 'staleWhileRevalidate', /number of seconds/],
+    ['a negativeTtl HTTP cannot say', { negativeTtl: '500ms' }, 'negativeTtl', /whole seconds/],
+    ['a negative negativeTtl', { negativeTtl: -30 }, 'negativeTtl', /zero or more/],
+    ['a negativeTtl that is no duration', { negativeTtl: 'a minute' }, 'negativeTtl', /'5m'/],
+    ['a null negativeTtl', { negativeTtl: null }, 'negativeTtl', /number of seconds/],
+    ['a negativeTtl past 2^31 seconds', { negativeTtl: 2 ** 31 + 1 }, 'negativeTtl', /at most 2147483648 seconds/],
+    ['a misspelt negativeTtl', { negativeTTL: '30s' }, 'negativeTTL', /did you mean "negativeTtl"/],
+    ['negativeTtl with statusCodes listing neither 404 nor 410', { statusCodes: [200, 301], negativeTtl: '30s' }, 'negativeTtl', /404 and 410.*statusCodes/],
     ['public and private together', { public: true, private: true }, 'private', /cannot be combined with public/],
     ['private with a shared-cache age', { private: true, sMaxAge: 60 }, 'sMaxAge', /only to shared caches/],
     ['public that is no boolean', { public: 'yes' }, 'public', /true or false/],
@@ -61,7 +68,14 @@ describe('httpCache options are validated at construction', () => {
         statusCodes: [200, 404],
         cacheAuthorized: true,
         etag: false,
+        negativeTtl: '30s',
       }),
     ).not.toThrow()
+  })
+
+  test('statusCodes without 404 and 410 are accepted when negativeTtl is left at its default, and negativeTtl with either one of them', () => {
+    expect(() => httpCache({ statusCodes: [200, 301] })).not.toThrow()
+    expect(() => httpCache({ statusCodes: [200, 410], negativeTtl: 0 })).not.toThrow()
+    expect(() => httpCache({ statusCodes: [404], negativeTtl: '1d' })).not.toThrow()
   })
 })
