@@ -1,5 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Duration } from '../src/cache/duration.js'
+import { prefetchCounts, takePrefetchCounts } from '../src/cache/prefetch-counts.js'
 import { initializationType } from '../src/lambda/environment.js'
 import { metricGroups, type MetricGroup } from '../src/metrics/catalog.js'
 import { cacheMetricsWriterOptionNames, powertoolsVariable, resolveMetricsOptions, type CacheMetricsWriterOptions, type ResolvedMetricsOptions } from '../src/metrics/options.js'
@@ -92,10 +93,15 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
     console.warn(`middy-cache: two cacheMetrics write one invocation to ${target}: each group of metrics is written once, by the first of them to see the invocation that has it; use one`)
   }
 
-  /** Never throws: a metric that cannot be written costs its figures, never the invocation's answer. */
+  /**
+   * Never throws: a metric that cannot be written costs its figures, never the invocation's answer.
+   * The first write after a cache prefetched (at INIT: the environment's first invocation written)
+   * takes what the prefetch counted into its invocation, which no other invocation then writes.
+   */
   const write = (invocation: Invocation, state: InvocationState): void => {
     if (state.groups.size === 0) return
     try {
+      if (prefetchCounts.untaken) takePrefetchCounts(invocation.scope)
       writer.write({ start: invocation.start, initializationType: initialization, warmupPing: invocation.warmupPing }, invocation.scope.counters, state.groups)
     } catch (error) {
       console.warn('middy-cache: cacheMetrics could not write this invocation\'s metrics', error)

@@ -12,7 +12,8 @@ import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPol
 import { callerKeyOf, storeKeyOf } from './keys.js'
 import { ignore, policyWith, resolveCacheOptions, type BatchLoadContext, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
 import { Outcome, Tier, type Lookup } from './outcome.js'
-import type { CacheScope } from './scope.js'
+import { markPrefetchCounted } from './prefetch-counts.js'
+import { CacheScope } from './scope.js'
 // Types only: the shared tier's code comes with the L2 store (`TieredStore`), never from here.
 import type { SharedTier, TierSession } from './shared-tier.js'
 import { estimateSize, MemoryStore, type MemoryStoreBounds } from '../stores/memory/index.js'
@@ -184,6 +185,11 @@ export class Cache<V> {
    * so their callers fall back on nothing older (see `#standIn`).
    */
   readonly #retired = new WeakSet<Flight<Fetched<V>>>()
+  /**
+   * What this cache's prefetches counted that no scope took yet (see `movePrefetchCounts`): one
+   * record however many prefetches ran, made by the first.
+   */
+  #prefetchCounts: CacheCounters | undefined
 
   constructor(options: CacheOptions<V>) {
     this.#options = resolveCacheOptions(options)
@@ -268,17 +274,33 @@ export class Cache<V> {
    * is abandoned once nobody wants it any more, when a new load replaces it (one left running
    * across a freeze), when `set`/`delete`/`clear` supersede it, when a scope that joined it gives
    * up on it, or when `settle` runs out of budget. A failure is dropped: the next get loads again.
+   * Its work (loads, their durations and failures, L2 operations) belongs to no invocation: it is
+   * counted apart, for the first to take it (`movePrefetchCounts`), and its L2 failures spare the
+   * rest of the same prefetch the store, as an invocation's do.
    */
   prefetch(keys: readonly string[]): void {
     this.#checkKeys(keys, 'prefetch')
+    const scope = new CacheScope().countInto(this.name, (this.#prefetchCounts ??= new CacheCounters()))
+    markPrefetchCounted()
     const start = (): void => {
+      // Again after the version check, which counted its L2 read meanwhile.
+      markPrefetchCounted()
       const misses = this.#missesOf(keys)
-      this.#startBatch(misses, undefined)
-      for (const { key, storeKey, read } of misses) this.#flightFor(key, storeKey, undefined, read)
+      this.#startBatch(misses, scope)
+      for (const { key, storeKey, read } of misses) this.#flightFor(key, storeKey, scope, read).promise.then(markPrefetchCounted, markPrefetchCounted)
     }
-    const versionSync = this.#versionSync(undefined)
+    const versionSync = this.#versionSync(scope)
     if (versionSync === undefined) start()
     else versionSync.then(start).catch(ignore)
+  }
+
+  /**
+   * Moves what this cache's prefetches counted since the last call into `scope`'s counters: each
+   * count is taken once. A load still running counts its end (duration, failure) for the next call.
+   */
+  movePrefetchCounts(scope: CacheScope): void {
+    const counts = this.#prefetchCounts
+    if (counts !== undefined && !counts.empty) counts.moveTo(scope.countersFor(this.name))
   }
 
   /** Refuses what a call of `method` for many keys is given: keys that are no array of strings, or options a get-like call refuses. */

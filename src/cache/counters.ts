@@ -86,10 +86,25 @@ export class CacheCounters {
   get gets(): number {
     return this.hits + this.l2Hits + this.misses + this.staleServed + this.staleOnError + this.errors
   }
+
+  /** Whether nothing was counted (or all of it was moved on). */
+  get empty(): boolean {
+    return counterNames.every((name) => this[name] === 0)
+  }
+
+  /** Adds every count to `target`'s and zeroes it here: what is moved is counted once, by `target`. */
+  moveTo(target: CacheCounters): void {
+    for (const name of counterNames) {
+      target[name] += this[name]
+      this[name] = 0
+    }
+  }
 }
 
 /** The counters a tally can add to: every numeric field. */
 export type CounterName = Exclude<{ [K in keyof CacheCounters]: CacheCounters[K] extends number ? K : never }[keyof CacheCounters], 'gets'>
+
+const counterNames = Object.keys(new CacheCounters()) as CounterName[]
 
 /** A cache's lifetime counters together with those of the scope at hand, added to as one. */
 export class Tally {

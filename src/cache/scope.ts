@@ -32,6 +32,15 @@ export class CacheScope {
     return slot.counters
   }
 
+  /**
+   * Has what the cache named `cache` does in this scope, from now on, counted in `counters`, which
+   * outlive the scope: a prefetch's, which the first invocation written takes (see `Cache.prefetch`).
+   */
+  countInto(cache: string, counters: CacheCounters): this {
+    this.#slotOf(cache).counters = counters
+    return this
+  }
+
   /** Adds `count` hits to the cache named `cache`: the same as `countersFor(cache).hits += count`, for less. */
   countHits(cache: string, count: number): void {
     const slot = this.#slotOf(cache)
