@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { L2Settings, L2Store } from '../stores/l2-store.js'
+import type { L2Settings, L2Store, LeaseAttempt } from '../stores/l2-store.js'
 import type { MemoryStore } from '../stores/memory/index.js'
 import { CircuitBreaker, CircuitState } from './breaker.js'
 import type { Fetched, FlightControl, Miss, SharedRead } from './cache.js'
@@ -433,7 +433,7 @@ export class SharedTier<V> {
     misses: readonly Miss[],
     results: Map<string, Fetched<V>>,
   ): Promise<{ readonly toLoad: readonly Miss[]; readonly releases: ReadonlyMap<string, () => Promise<void>>; readonly heldElsewhere: readonly Miss[] }> {
-    const attempts = await Promise.all(misses.map((miss) => this.#tryLease(session, miss.storeKey, randomUUID(), Number.NEGATIVE_INFINITY)))
+    const attempts = await this.#tryLeases(session, misses.map((miss) => miss.storeKey), randomUUID(), Number.NEGATIVE_INFINITY)
     const toLoad: Miss[] = []
     const heldElsewhere: Miss[] = []
     const releases = new Map<string, () => Promise<void>>()
@@ -461,7 +461,7 @@ export class SharedTier<V> {
     const token = randomUUID()
     const deadline = monotonicClock() + this.#leaseWaitMs
     for (let pauseMs = firstPollMs; ; pauseMs = Math.min(pauseMs * 2, longestPollMs)) {
-      const claim = await this.#tryLease(session, storeKey, token, freshBeyond)
+      const [claim = noClaim] = await this.#tryLeases(session, [storeKey], token, freshBeyond)
       if (claim !== heldByAnother) return claim
       const leftMs = deadline - monotonicClock()
       if (leftMs <= 0) return noClaim
@@ -475,13 +475,36 @@ export class SharedTier<V> {
     }
   }
 
-  /** One attempt at the lease on `storeKey` under `token` (see `#claim`); `heldByAnother` when another environment has it and nothing fresh enough is there yet. */
-  async #tryLease(session: TierSession, storeKey: string, token: string, freshBeyond: number): Promise<Claim<V> | typeof heldByAnother> {
+  /**
+   * One attempt at the lease of each of `storeKeys` under `token` (see `#claim`), aligned with them:
+   * `heldByAnother` where another environment has it and nothing fresh enough is there yet.
+   */
+  async #tryLeases(session: TierSession, storeKeys: readonly string[], token: string, freshBeyond: number): Promise<(Claim<V> | typeof heldByAnother)[]> {
     const lease = this.#settings.lease
-    if (lease === undefined) return noClaim
-    const key = this.#keyOf(session, storeKey)
-    if (this.#refusals.refuses(RefusableKind.GiveLeaseBack) && !(await this.#givesLeasesBackAgain(session, key, token))) return noClaim
-    const attempt = await this.#run(session, (operationSignal) => this.#store.acquireLease(key, token, lease.ttlMs, operationSignal), RefusableKind.TakeLease)
+    const leased = storeKeys.map((storeKey) => ({ storeKey, key: this.#keyOf(session, storeKey) }))
+    const [first] = leased
+    if (lease === undefined || first === undefined) return leased.map(() => noClaim)
+    if (this.#refusals.refuses(RefusableKind.GiveLeaseBack) && !(await this.#givesLeasesBackAgain(session, first.key, token))) return leased.map(() => noClaim)
+    const attempts = await this.#takeLeases(session, leased.map(({ key }) => key), token, lease.ttlMs)
+    return Promise.all(leased.map(({ storeKey, key }, index) => this.#claimOf(session, storeKey, key, token, attempts[index] ?? unavailable, freshBeyond)))
+  }
+
+  /**
+   * The leases of `keys`: in one operation when there are several and the store takes many at once
+   * (one timeout for them all, as for one), else one operation each, together.
+   */
+  async #takeLeases(session: TierSession, keys: readonly string[], token: string, ttlMs: number): Promise<(LeaseAttempt | typeof unavailable)[]> {
+    const store = this.#store
+    const acquireLeases = store.acquireLeases?.bind(store)
+    if (keys.length > 1 && acquireLeases !== undefined) {
+      const attempts = await this.#run(session, (signal) => acquireLeases(keys, token, ttlMs, signal), RefusableKind.TakeLease)
+      return attempts === unavailable ? keys.map(() => unavailable) : attempts
+    }
+    return Promise.all(keys.map((key) => this.#run(session, (signal) => store.acquireLease(key, token, ttlMs, signal), RefusableKind.TakeLease)))
+  }
+
+  /** What an attempt at the lease on `storeKey` came to: an entry fresh past `freshBeyond` found beside it, the lease to release, or `heldByAnother`. */
+  async #claimOf(session: TierSession, storeKey: string, key: string, token: string, attempt: LeaseAttempt | typeof unavailable, freshBeyond: number): Promise<Claim<V> | typeof heldByAnother> {
     if (attempt === unavailable) return noClaim
     const found = attempt.payload === undefined ? undefined : this.#decode(attempt.payload, storeKey)
     const release = (): Promise<void> => this.#release(session, key, token)

@@ -53,6 +53,13 @@ export interface L2Store {
   delete(key: string, signal: AbortSignal): Promise<void>
   /** Takes the lease on `key` for `ttlMs` unless another holder has it, then reads `key` as `get` does. */
   acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt>
+  /**
+   * Takes the leases of `keys` under one `token` as `acquireLease` takes each, and reports each,
+   * aligned with `keys`: for a store that pays a round trip per lease and reads many keys in one
+   * (DynamoDB), so that a batch's misses make fewer requests, and fewer at once. Rejects, having
+   * given back the leases it took, when any of it fails. Without it, a batch takes them one by one.
+   */
+  acquireLeases?(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt[]>
   /** Gives up the lease on `key` if `token` still holds it. */
   releaseLease(key: string, token: string, signal: AbortSignal): Promise<void>
   /**

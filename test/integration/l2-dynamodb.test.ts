@@ -196,6 +196,91 @@ describe('the DynamoDB store', () => {
     }
   })
 
+  test('a getMany of 100 misses through loadMany takes its leases and reads what is beside them in one L2 operation, a consistent BatchGetItem for the reads: no L2 error, and a second environment then gets all 100 from L2', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('t')}:`
+      // moto answers one request at a time, a few ms each: a timeout that leaves it room, since its speed is not the subject here.
+      const environment = () => {
+        const store = dynamoStore({ table, prefix, timeout: '20s', clientConfig: clientConfig(faults.url) })
+        opened.push(store)
+        const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys.map((key) => `value of ${key}`)))
+        return { cache: createCache({ name: 'hundred', load: (key: string) => `value of ${key}`, loadMany, ttl: '1h', l2: store }), loadMany }
+      }
+      const keys = Array.from({ length: 100 }, (_, index) => `k${index}`)
+      const a = environment()
+      const first = createScope()
+      expect(await a.cache.getMany(keys, { scope: first })).toEqual(keys.map((key) => `value of ${key}`))
+      expect(first.countersFor('hundred')).toMatchObject({ l2Misses: 100, l2Errors: 0, loads: 1 })
+      expect(a.loadMany).toHaveBeenCalledTimes(1)
+      const requests = (operation: string) => faults.requests(`DynamoDB_20120810.${operation}`).seen
+      // The namespace version (GetItem); the values (BatchGetItem); 100 leases (PutItem), the values beside them (BatchGetItem); 100 values written (PutItem) and 100 leases given back (DeleteItem).
+      expect({ GetItem: requests('GetItem'), BatchGetItem: requests('BatchGetItem'), PutItem: requests('PutItem'), DeleteItem: requests('DeleteItem') }).toEqual({ GetItem: 1, BatchGetItem: 2, PutItem: 200, DeleteItem: 100 })
+
+      const b = environment()
+      const second = createScope()
+      expect(await b.cache.getMany(keys, { scope: second })).toEqual(keys.map((key) => `value of ${key}`))
+      expect(second.countersFor('hundred')).toMatchObject({ l2Hits: 100, l2Errors: 0, loads: 0 })
+      expect(b.loadMany).not.toHaveBeenCalled()
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test("a batch one of whose lease puts DynamoDB throttles meets one L2 error, loads its keys at once in one loadMany call, and leaves none of the leases it took held", async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('t')}:`
+      const store = dynamoStore({ table, prefix, timeout: '20s', versionCheck: '1h', lease: { ttl: '60s', wait: '2s' }, clientConfig: clientConfig(faults.url) })
+      opened.push(store)
+      const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys.map((key) => `value of ${key}`)))
+      const cache = createCache({ name: 'throttled-batch', load: (key: string) => `value of ${key}`, loadMany, ttl: '1m', l2: store })
+      await cache.get('warm')
+      faults.inject({ target: 'DynamoDB_20120810.PutItem', times: 1, ...awsJsonError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') })
+      const keys = Array.from({ length: 40 }, (_, index) => `k${index}`)
+      const scope = createScope()
+      expect(await cache.getMany(keys, { scope })).toEqual(keys.map((key) => `value of ${key}`))
+      expect(scope.countersFor('throttled-batch')).toMatchObject({ l2Misses: 40, l2Errors: 1, loads: 1 })
+      expect(loadMany).toHaveBeenCalledTimes(1)
+      const other = storeFor(prefix)
+      const attempts = await other.acquireLeases!(keys.map((key) => `throttled-batch:0:k:${key}`), 'next', 60_000, new AbortController().signal)
+      expect(attempts.filter(({ acquired }) => !acquired)).toEqual([])
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test('a role that may not delete items (AccessDeniedException on DeleteItem): one warning that names dynamodb:DeleteItem; the lease taken before is expired in place with a put under its token, not left until its ttl; then misses load without a lease', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('t')}:`
+      const denied = 'User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:DeleteItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/cache because no identity-based policy allows the dynamodb:DeleteItem action'
+      faults.inject({ target: 'DynamoDB_20120810.DeleteItem', ...awsJsonError('AccessDeniedException', denied) })
+      const store = dynamoStore({ table, prefix, timeout: '2s', versionCheck: '1h', lease: { ttl: '60s', wait: '2s' }, clientConfig: clientConfig(faults.url) })
+      opened.push(store)
+      const messages: string[] = []
+      const cache = createCache({ name: 'no-delete', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+
+      const first = createScope()
+      expect(await cache.get('a', { scope: first })).toBe('value of a')
+      expect(first.countersFor('no-delete')).toMatchObject({ l2Errors: 1, loads: 1 })
+      // Another environment takes the key's lease at once, not after its 60 s.
+      expect((await storeFor(prefix).acquireLease('no-delete:0:k:a', 'next', 60_000, new AbortController().signal)).acquired).toBe(true)
+      expect(messages).toHaveLength(1)
+      expect(messages[0]).toContain('refuses to give leases back')
+      expect(messages[0]).toContain(`the function's role may not call dynamodb:DeleteItem on DynamoDB table "${table}" (AccessDeniedException): allow it`)
+
+      const next = createScope()
+      expect(await cache.get('b', { scope: next })).toBe('value of b')
+      expect(next.countersFor('no-delete')).toMatchObject({ l2Errors: 0, loads: 1 })
+      expect(faults.requests('DynamoDB_20120810.DeleteItem')).toEqual({ seen: 1, answered: 1 })
+      expect(await rawItem(`${prefix}#lease#no-delete:0:k:b`)).toBeUndefined()
+      expect(messages).toHaveLength(1)
+    } finally {
+      await faults.close()
+    }
+  })
+
   test('the lease keeps 5 environments x 20 concurrent misses to one load', async () => {
     const prefix = `${uniqueName('t')}:`
     let loads = 0
@@ -340,19 +425,19 @@ describe('a misconfigured table: one warning that says what to fix, the values l
     expect(message).toContain(`DynamoDB table "${sorted}" refuses the store's items (ValidationException): its key schema must be a string partition key named "pk", no sort key`)
   })
 
-  test('a role without the permissions (AccessDeniedException, as DynamoDB answers it): named, with the actions to allow', async () => {
+  test('a role without a permission (AccessDeniedException, as DynamoDB answers it): the action AWS names, with every action the store calls', async () => {
     const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
     try {
       const denied = 'User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/cache'
       faults.inject({ target: 'DynamoDB_20120810.GetItem', ...awsJsonError('AccessDeniedException', denied) })
       const message = await readThrough(storeOn(table, { endpoint: faults.url }))
-      expect(message).toContain(`the function may not use DynamoDB table "${table}" (AccessDeniedException): allow its role dynamodb:GetItem, dynamodb:BatchGetItem`)
+      expect(message).toContain(`the function's role may not call dynamodb:GetItem on DynamoDB table "${table}" (AccessDeniedException): allow it (the store calls dynamodb:GetItem, dynamodb:BatchGetItem`)
     } finally {
       await faults.close()
     }
   })
 
-  test('each kind is warned of once: permissions granted later, the table still missing, warns again', async () => {
+  test('each kind is warned of once: permissions granted later, the table still missing, warns again; a refusal that names no action asks for them all', async () => {
     const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
     try {
       faults.inject({ target: 'DynamoDB_20120810.GetItem', times: 1, ...awsJsonError('AccessDeniedException', 'not authorized') })
@@ -362,6 +447,7 @@ describe('a misconfigured table: one warning that says what to fix, the values l
       const cache = createCache({ name: 'kinds', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
       for (const key of ['a', 'b']) expect(await cache.get(key, { scope: createScope() })).toBe(`value of ${key}`)
       expect(messages.map((message) => /\((\w+Exception)\)/.exec(message)?.[1])).toEqual(['AccessDeniedException', 'ResourceNotFoundException'])
+      expect(messages[0]).toContain('(AccessDeniedException): allow its role dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:UpdateItem and dynamodb:DeleteItem on the table')
     } finally {
       await faults.close()
     }

@@ -190,12 +190,17 @@ describe('DynamoDB: a lease taken by an attempt the engine stopped waiting for',
     destroySeedClients()
   })
 
-  // Every chunk is held 400 ms each way: the conditional put reaches moto after 400 ms and its answer
-  // comes back no sooner than 800 ms, the read that follows it no sooner than 1,600 ms.
-  test.each([
+  // Every chunk is held 400 ms each way: the conditional puts reach moto after 400 ms and their answers
+  // come back no sooner than 800 ms, the read that follows them no sooner than 1,600 ms.
+  const attempts: [string, readonly string[], (store: L2Store, signal: AbortSignal) => Promise<unknown>][] = [
+    ['a lease', ['k'], (store, signal) => store.acquireLease('k', 'abandoned', 60_000, signal)],
+    ["a batch's leases", ['k', 'l', 'm'], (store, signal) => store.acquireLeases!(['k', 'l', 'm'], 'abandoned', 60_000, signal)],
+  ]
+  const abandoned = [
     ['while the answer to its conditional put was on its way', 700],
     ['while the read that follows the put was on its way', 1_100],
-  ])('%s is given back: another environment takes it at once, not after its 60 s', async (_, abortAfterMs) => {
+  ] as const
+  test.each(abandoned.flatMap(([when, abortAfterMs]) => attempts.map(([what, keys, attempt]) => [what, when, abortAfterMs, keys, attempt] as const)))('%s taken by an attempt abandoned %s: given back, so that another environment takes each at once, not after its 60 s', async (_what, _when, abortAfterMs, keys, attempt) => {
     const target = new URL(process.env.AWS_ENDPOINT_URL ?? '')
     const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) }, latencyMs: 400 })
     try {
@@ -204,11 +209,11 @@ describe('DynamoDB: a lease taken by an attempt the engine stopped waiting for',
       const other = dynamoStore({ table, prefix, clientConfig: clientConfig(), timeout: '5s' })
       opened.push(slow, other)
       const release = jest.spyOn(slow, 'releaseLease')
-      await expect(slow.acquireLease('k', 'abandoned', 60_000, AbortSignal.timeout(abortAfterMs))).rejects.toThrow()
+      await expect(attempt(slow, AbortSignal.timeout(abortAfterMs))).rejects.toThrow()
       // Given back under its own token as the attempt was abandoned, in the background: once that is answered, another environment takes it.
-      expect(release.mock.calls.map(([key, token]) => [key, token])).toEqual([['k', 'abandoned']])
-      await release.mock.results[0]?.value
-      expect(await other.acquireLease('k', 'next', 60_000, new AbortController().signal)).toMatchObject({ acquired: true })
+      expect(release.mock.calls.map(([key, token]) => [key, token]).sort()).toEqual(keys.map((key) => [key, 'abandoned']))
+      await Promise.all(release.mock.results.map(({ value }) => value as Promise<void>))
+      for (const key of keys) expect(await other.acquireLease(key, 'next', 60_000, new AbortController().signal)).toMatchObject({ acquired: true })
     } finally {
       await proxy.close()
     }

@@ -8,9 +8,10 @@ import {
   type AttributeValue,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb'
-import { isAwsError, isClientFault } from '../../cache/aws-errors.js'
+import { isAwsError, mayHaveBeenApplied } from '../../cache/aws-errors.js'
 import { isTableName, tableNameRule } from '../../cache/aws-names.js'
 import { chunksOf } from '../../cache/chunks.js'
+import { settleAtMost } from '../../cache/concurrency.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
@@ -40,6 +41,12 @@ const defaultTimeoutMs = 150
 const maxItemBytes = 400 * 1024
 const maxPayloadBytes = maxItemBytes - 2_048
 const batchGetLimit = 100
+/**
+ * The most lease puts a batch has in flight: a batch of misses would otherwise send one per key at
+ * once, a burst for the table and beyond the SDK's 50 sockets; 25 take 100 leases in about four
+ * round trips, well within the tier's timeout.
+ */
+const leasePutsAtOnce = 25
 /** The store's own attributes; the table's key and TTL attributes must be named otherwise. */
 const Attribute = { Payload: 'payload', LeaseToken: 'leaseToken', LeaseUntil: 'leaseUntil', Counter: 'counter' } as const
 const ownAttributes: readonly string[] = Object.values(Attribute)
@@ -50,6 +57,9 @@ const leaseMarker = '#lease#'
 const ignore = (): void => undefined
 /** What the store asks of DynamoDB, for the policy of a function that may not. */
 const actionsUsed = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:UpdateItem and dynamodb:DeleteItem'
+/** The action AWS names in an AccessDeniedException: "User: ... is not authorized to perform: dynamodb:DeleteItem on resource: ...". */
+const deniedAction = /\bnot authorized to perform: (dynamodb:[A-Za-z]+)/
+const isRejected = <T>(outcome: PromiseSettledResult<T>): outcome is PromiseRejectedResult => outcome.status === 'rejected'
 
 const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
 /** DynamoDB's ValidationException for an item too large ("Item size has exceeded...", "Item size to update has exceeded..."). */
@@ -110,10 +120,15 @@ class DynamoStore implements TieredStore {
   }
 
   async getMany(keys: readonly string[], signal: AbortSignal): Promise<(Uint8Array | undefined)[]> {
-    const unique = [...new Set(keys)]
-    const found = new Map<string, Uint8Array>()
-    await Promise.all(chunksOf(unique, batchGetLimit).map((chunk) => this.#batchGet(chunk.map((key) => this.#keyOf(this.#prefix + key)), found, signal)))
+    const found = await this.#readMany(keys, this.#consistentRead, signal)
     return keys.map((key) => found.get(key))
+  }
+
+  /** The values of `keys` found, by caller's key, in one BatchGetItem per `batchGetLimit` distinct keys. */
+  async #readMany(keys: readonly string[], consistent: boolean, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    const found = new Map<string, Uint8Array>()
+    await Promise.all(chunksOf([...new Set(keys)], batchGetLimit).map((chunk) => this.#batchGet(chunk.map((key) => this.#keyOf(this.#prefix + key)), consistent, found, signal)))
+    return found
   }
 
   /**
@@ -123,10 +138,10 @@ class DynamoStore implements TieredStore {
    * (throttling): the keys left are misses, which the loader fills, rather than requests that
    * would be refused again.
    */
-  async #batchGet(keys: Record<string, AttributeValue>[], found: Map<string, Uint8Array>, signal: AbortSignal): Promise<void> {
+  async #batchGet(keys: Record<string, AttributeValue>[], consistent: boolean, found: Map<string, Uint8Array>, signal: AbortSignal): Promise<void> {
     for (let pending = keys; pending.length > 0; ) {
       const { Responses, UnprocessedKeys } = await this.#client().send(
-        new BatchGetItemCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: this.#consistentRead } } }),
+        new BatchGetItemCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: consistent } } }),
         { abortSignal: signal },
       )
       const items = Responses?.[this.#table] ?? []
@@ -160,10 +175,74 @@ class DynamoStore implements TieredStore {
     await this.#client().send(new DeleteItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key) }), { abortSignal: signal })
   }
 
-  /** A conditional put (no lease, or one past its time or without one), then a consistent read of the value: a holder writes before it releases. */
+  /** The lease's conditional put, then a consistent read of the value: a holder writes before it releases. */
   async acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt> {
+    const acquired = await this.#putLease(key, token, ttlMs, signal).catch(async (error: unknown) => {
+      if (mayHaveBeenApplied(error)) await this.#giveBack([key], token, ttlMs, signal)
+      throw error
+    })
+    try {
+      const { Item } = await this.#client().send(
+        new GetItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key), ConsistentRead: true }),
+        { abortSignal: signal },
+      )
+      return { acquired, payload: this.#payloadOf(Item) }
+    } catch (error) {
+      // The lease was taken but the attempt fails (a throttled read, say): the engine never learns it
+      // holds it, so it neither writes nor releases, and every other environment would wait out
+      // `lease.wait` for a value that never comes. Given back within the same operation.
+      if (acquired) await this.#giveBack([key], token, ttlMs, signal)
+      throw error
+    }
+  }
+
+  /**
+   * The leases of a batch's keys, each put as `acquireLease` puts it, at most `leasePutsAtOnce` in
+   * flight; then the values beside them in one consistent BatchGetItem per `batchGetLimit` keys,
+   * rather than a read each. Should any of it fail, the leases taken are given back, as for one key.
+   */
+  async acquireLeases(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt[]> {
+    const acquired = await this.#putLeases(keys, token, ttlMs, signal)
+    try {
+      const found = await this.#readMany(keys, true, signal)
+      return keys.map((key, index) => ({ acquired: acquired[index] === true, payload: found.get(key) }))
+    } catch (error) {
+      await this.#giveBack(keys.filter((_, index) => acquired[index]), token, ttlMs, signal)
+      throw error
+    }
+  }
+
+  /**
+   * Whether each of the leases of `keys` was taken, at most `leasePutsAtOnce` puts in flight. The
+   * first failure starts no more: it rejects with it, once the leases taken, and those a put that
+   * failed may have taken, are given back.
+   */
+  async #putLeases(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<boolean[]> {
+    let failed = false
+    const puts = await settleAtMost(keys, leasePutsAtOnce, async (key) => {
+      // Not sent once one failed or the engine stopped waiting: it would take a lease only to give it back.
+      if (failed || signal.aborted) return false
+      return this.#putLease(key, token, ttlMs, signal).catch((error: unknown) => {
+        failed = true
+        throw error
+      })
+    })
+    const failure = puts.find(isRejected)
+    const acquired = puts.map((put) => put.status === 'fulfilled' && put.value)
+    if (failure === undefined) return acquired
+    const mayHold = puts.map((put, index) => acquired[index] === true || (isRejected(put) && mayHaveBeenApplied(put.reason)))
+    await this.#giveBack(keys.filter((_, index) => mayHold[index]), token, ttlMs, signal)
+    throw failure.reason
+  }
+
+  /**
+   * A conditional put of the lease (no lease, or one past its time or without one): whether it took
+   * it. One that fails otherwise may have been taken all the same (see `mayHaveBeenApplied`): a lease
+   * no one knows it holds makes every other environment wait out `lease.wait`, so the caller gives
+   * it back, under its token only.
+   */
+  async #putLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<boolean> {
     const now = Date.now()
-    let acquired = true
     try {
       await this.#client().send(
         new PutItemCommand({
@@ -183,59 +262,46 @@ class DynamoStore implements TieredStore {
         }),
         { abortSignal: signal },
       )
+      return true
     } catch (error) {
-      if (!isAwsError(error, 'ConditionalCheckFailedException')) {
-        // Unless DynamoDB refused it (throttled, say), the put may have been applied unanswered
-        // (aborted at the engine's timeout, a dropped connection), and a lease no one knows it holds
-        // makes every other environment wait out `lease.wait`. Deleted under our token only.
-        if (!isClientFault(error)) await this.#giveBack(key, token, ttlMs, signal)
-        throw error
-      }
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error
       // A client you made retries a put whose answer was lost (a 500, a reset connection) though it
       // was applied: the retry then meets the lease it took itself, which it holds and must give back.
-      acquired = leaseTokenFoundBy(error) === token
-    }
-    try {
-      const { Item } = await this.#client().send(
-        new GetItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key), ConsistentRead: true }),
-        { abortSignal: signal },
-      )
-      return { acquired, payload: this.#payloadOf(Item) }
-    } catch (error) {
-      // The lease was taken but the attempt fails (a throttled read, say): the engine never learns it
-      // holds it, so it neither writes nor releases, and every other environment would wait out
-      // `lease.wait` for a value that never comes. Given back within the same operation.
-      if (acquired) await this.#giveBack(key, token, ttlMs, signal)
-      throw error
-    }
-  }
-
-  async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
-    try {
-      await this.#client().send(
-        new DeleteItemCommand({
-          TableName: this.#table,
-          Key: this.#keyOf(this.#leaseKey(key)),
-          ConditionExpression: '#token = :token',
-          ExpressionAttributeNames: { '#token': Attribute.LeaseToken },
-          ExpressionAttributeValues: { ':token': { S: token } },
-        }),
-        { abortSignal: signal },
-      )
-    } catch (error) {
-      // Another holder took over a lease that outlived its time: it is theirs to release.
-      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error
+      return leaseTokenFoundBy(error) === token
     }
   }
 
   /**
-   * Releases a lease an attempt that failed may hold: within the attempt while its signal holds;
-   * once aborted (the engine stopped waiting), in the background, for no longer than the lease
-   * would last anyway.
+   * Deletes the lease if `token` holds it. A role that may not delete items (AccessDeniedException)
+   * may put them, as it took the lease with a put: the lease is then expired in place by a put under
+   * the same condition, and the refusal still rejects, for the engine to warn of it and take no more
+   * leases, each of which would cost a refused delete and a put to give back.
    */
-  async #giveBack(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<void> {
-    if (!signal.aborted) return this.releaseLease(key, token, signal).catch(ignore)
-    this.releaseLease(key, token, AbortSignal.timeout(ttlMs)).catch(ignore)
+  async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
+    const holdsToken = { ConditionExpression: '#token = :token', ExpressionAttributeNames: { '#token': Attribute.LeaseToken }, ExpressionAttributeValues: { ':token': { S: token } } }
+    try {
+      await this.#client().send(new DeleteItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#leaseKey(key)), ...holdsToken }), { abortSignal: signal })
+    } catch (error) {
+      // Another holder took over a lease that outlived its time: it is theirs to release.
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return
+      if (isAwsError(error, 'AccessDeniedException')) {
+        // A lease whose time has passed is anyone's to take; the table's TTL removes the item.
+        const expired = { ...this.#keyOf(this.#leaseKey(key)), [Attribute.LeaseUntil]: { N: '0' }, [this.#ttlAttribute]: { N: epochSeconds(Date.now()) } }
+        await this.#client().send(new PutItemCommand({ TableName: this.#table, Item: expired, ...holdsToken }), { abortSignal: signal }).catch(ignore)
+      }
+      throw error
+    }
+  }
+
+  /**
+   * Releases leases an attempt that failed may hold, at most `leasePutsAtOnce` at a time: within the
+   * attempt while its signal holds; once aborted (the engine stopped waiting), in the background,
+   * for no longer than the leases would last anyway. Never rejects.
+   */
+  async #giveBack(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<void> {
+    const releaseAll = (within: AbortSignal): Promise<unknown> => settleAtMost(keys, leasePutsAtOnce, (key) => this.releaseLease(key, token, within))
+    if (!signal.aborted) await releaseAll(signal)
+    else releaseAll(AbortSignal.timeout(ttlMs)).catch(ignore)
   }
 
   async readCounter(key: string, signal: AbortSignal): Promise<number> {
@@ -274,8 +340,8 @@ class DynamoStore implements TieredStore {
   }
 
   /**
-   * DynamoDB's answers that no retry mends. Only their names are quoted: a message may echo a request,
-   * which holds keys. Every request the store makes has one shape, within DynamoDB's limits, so a
+   * DynamoDB's answers that no retry mends. Only their names are quoted, and the action an
+   * AccessDeniedException names: a message may echo a request, which holds keys. Every request the store makes has one shape, within DynamoDB's limits, so a
    * ValidationException (its own "incorrect data type" is handled where it arises) means the table's
    * key schema is not the one the store writes: "The provided key element does not match the
    * schema", or "Missing the key ... in the item". All but "Item size has exceeded the maximum
@@ -298,10 +364,14 @@ class DynamoStore implements TieredStore {
       }
     }
     if (isAwsError(error, 'AccessDeniedException')) {
-      return {
-        kind: error.name,
-        advice: `the function may not use DynamoDB table ${table} (AccessDeniedException): allow its role ${actionsUsed} on the table`,
-      }
+      const action = deniedAction.exec(error.message)?.[1]
+      // Told once for each action AWS names: each is a permission to add.
+      return action === undefined
+        ? { kind: error.name, advice: `the function may not use DynamoDB table ${table} (AccessDeniedException): allow its role ${actionsUsed} on the table` }
+        : {
+            kind: `${error.name} ${action}`,
+            advice: `the function's role may not call ${action} on DynamoDB table ${table} (AccessDeniedException): allow it (the store calls ${actionsUsed} on the table)`,
+          }
     }
     return undefined
   }
