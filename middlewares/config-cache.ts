@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import type { Duration } from '../src/cache/duration.js'
 import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
+import type { Frozen } from '../src/cache/freeze.js'
 import type { BatchLoadContext, EntryFreshness, LoadContext } from '../src/cache/options.js'
 import { checkClientOrConfig, isSdkClient } from '../src/cache/options.js'
 import { CacheKind } from '../src/cache/registry.js'
@@ -76,16 +77,17 @@ export interface PathOptions {
 export type ParameterSpec = string | ParameterOptions
 export type PathSpec = string | PathOptions
 
-type JsonValue<S> = S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
-/** A StringList is string[], JSON is parsed (typed by `json<T>`), anything else a string; options typed wider may be several. */
+/** Parsed JSON, frozen as the engine freezes every cached value. */
+type JsonValue<S> = S extends { readonly [jsonType]?: infer T } ? Frozen<Exclude<T, undefined>> : unknown
+/** A StringList is a read-only string[], JSON is parsed (typed by `json<T>`), anything else a string; options typed wider may be several. */
 type ParameterBase<S> = S extends string
   ? string
   :
-      | (MayBe<S, 'type', 'StringList'> extends true ? string[] : never)
+      | (MayBe<S, 'type', 'StringList'> extends true ? readonly string[] : never)
       | (MayBe<S, 'transform', 'json'> extends true ? JsonValue<S> : never)
       | (MayOmit<S, 'type'> extends true ? (true extends MayOmit<S, 'transform'> | MayBe<S, 'transform', 'binary'> ? string : never) : never)
 type ParameterValue<S> = S extends unknown ? MaybeMissing<S, ParameterBase<S>> : never
-type PathValue<S> = MayBe<S, 'transform', 'json'> extends true ? Record<string, unknown> : Record<string, string>
+type PathValue<S> = Readonly<Record<string, MayBe<S, 'transform', 'json'> extends true ? unknown : string>>
 
 /** What lands on the context, inferred from the options. */
 export type ConfigValues<P, Q> = { readonly [K in keyof P]: ParameterValue<P[K]> } & { readonly [K in keyof Q]: PathValue<Q[K]> }

@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import { parseDuration, type Duration } from '../src/cache/duration.js'
 import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
+import type { Frozen } from '../src/cache/freeze.js'
 import type { EntryFreshness, LoadContext, Logger } from '../src/cache/options.js'
 import { checkClientOrConfig, isSdkClient, rejectUnknownOptions, resolveLogger } from '../src/cache/options.js'
 import { CacheKind } from '../src/cache/registry.js'
@@ -70,7 +71,8 @@ export function jsonSecret<T>(name: string, options: JsonSecretArguments = {}): 
 
 export type SecretSpec = string | SecretOptions
 
-type JsonValue<S> = S extends { readonly [jsonType]?: infer T } ? Exclude<T, undefined> : unknown
+/** Parsed JSON, frozen as the engine freezes every cached value. */
+type JsonValue<S> = S extends { readonly [jsonType]?: infer T } ? Frozen<Exclude<T, undefined>> : unknown
 /** An SSM SecureString is a string; a Secrets Manager secret may be SecretBinary bytes. */
 type StoredValue<S> = (MayBe<S, 'source', 'ssm'> extends true ? string : never) | (true extends MayOmit<S, 'source'> | MayBe<S, 'source', 'secretsmanager'> ? string | Uint8Array : never)
 /** A name alone is a string secret; JSON is parsed (typed by `jsonSecret<T>`); options typed wider may be several. */

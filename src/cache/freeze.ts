@@ -44,6 +44,13 @@ const pushElements = (array: readonly unknown[], open: object[]): boolean => {
 }
 
 /**
+ * A value of type T as `freezeShared` leaves it, for data as JSON makes it: every object and array
+ * read-only, however deep. Readonly properties still pass where mutable ones are asked for;
+ * read-only arrays do not, since what takes one may push to it, which would throw.
+ */
+export type Frozen<T> = T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T
+
+/**
  * Freezes the plain objects and arrays `value` is made of, however deep, and returns it. A cached
  * value is shared by every later invocation and by concurrent ones: a handler that changed it in
  * place (a price, a flag set for one caller) would change what the others read. Anything else (a

@@ -1,6 +1,7 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
-import { GetParametersByPathCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm'
+import { GetParametersByPathCommand, GetParametersCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm'
 import { chunksOf } from '../cache/chunks.js'
+import { CacheError, quotedKey } from '../cache/errors.js'
 import { withSdkError } from './powertools-errors.js'
 
 /** A client the caller built, or options to build one with (region, endpoint, credentials...). */
@@ -11,7 +12,8 @@ export interface SsmClientOptions {
 
 /**
  * What SSM answered for each of some names: its value (undefined when SSM knows no such
- * parameter), or the error of the call that asked for it.
+ * parameter), or why it has none: the error of the call that asked for it, or a CacheError when
+ * SSM's answer neither holds it nor says it is not found (holding another name in its place, say).
  */
 export interface ParameterAnswers {
   readonly values: ReadonlyMap<string, string | undefined>
@@ -32,29 +34,45 @@ export interface SsmSource {
   getByPath(path: string, options: { readonly decrypt: boolean; readonly recursive: boolean }): Promise<Record<string, string>>
 }
 
-const errorsKey = '_errors'
 /** The most names GetParameters takes in one call. */
 const namesPerCall = 10
 
 /** The reserved path under which SSM reads a Secrets Manager secret (GetParameter and GetParameters only, decrypted). */
 export const secretsManagerReferencePrefix = '/aws/reference/secretsmanager/'
 
-/** A name with one leading slash and no other, which SSM takes as the name without it. */
+/**
+ * Names read with GetParameter, whose one answer needs no matching: a GetParameters answer to them
+ * cannot be matched to the name asked. One given by ARN, or with a version or label selector
+ * (`/shop/table:3`, `/shop/table:prod`), comes back under its bare name (moto sends no Selector to
+ * tell `/shop/table:3` from `/shop/table` asked in the same call, and answers no ARN in a batch); a
+ * Secrets Manager reference comes back from moto under the secret's own name, which a parameter
+ * asked beside it may have too.
+ */
+const readOneByOne = (name: string): boolean => name.includes(':') || name.startsWith(secretsManagerReferencePrefix)
+
+/** A name with one leading slash and no other. */
 const singleLevelWithSlash = /^\/[^/]+$/
 
 /**
- * Names Powertools' getParametersByName cannot read, so read with GetParameter: GetParameters
- * answers each of these under another name than the one asked for, which Powertools fails to match
- * to the request (with a TypeError that fails the whole batch): one given by ARN, or with a version
- * or label selector (`/shop/table:3`, `/shop/table:prod`), under its bare name; `/table` under
- * `table` (SSM's docs: the two are one parameter); a Secrets Manager reference, which moto answers
- * under the secret's own name. And `_errors` is the key Powertools' graceful mode keeps for its own
- * use, `__proto__` one its plain objects cannot hold (the value is dropped, the parameter reported missing).
+ * The names an answered name may have been asked as: itself, and a one-level name with or without
+ * its leading slash (SSM's docs: `/table` and `table` are one parameter, which it answers as `table`).
  */
-const readOneByOne = (name: string): boolean =>
-  name.includes(':') || name === errorsKey || name === '__proto__' || name.startsWith(secretsManagerReferencePrefix) || singleLevelWithSlash.test(name)
+const askedAs = (answered: string): readonly string[] => {
+  const bare = singleLevelWithSlash.test(answered) ? answered.slice(1) : answered
+  return bare.includes('/') ? [answered] : [bare, `/${bare}`]
+}
 
 const notFoundErrors: readonly string[] = ['ParameterNotFound', 'ParameterVersionNotFound']
+
+/** What to check when SSM's answer names a parameter that was not asked for. */
+const renamedHint = 'something between the function and SSM (a proxy, an endpoint) may rewrite names: check the endpoint the SSM client is given'
+
+/** Why a name asked has no value: SSM's answer neither holds it nor says it is not found, holding perhaps `unasked` instead. */
+const unansweredError = (name: string, unasked: readonly string[]): CacheError =>
+  new CacheError(
+    `middy-cache: SSM's answer to GetParameters neither holds parameter "${name}" nor lists it as not found${unasked.length === 0 ? '' : `, but holds ${unasked.map(quotedKey).join(', ')}, which was not asked for`}; ` +
+      `no value is served for it: ${renamedHint}`,
+  )
 
 /** `name` relative to `path`, as Powertools' getMultiple names it: without the path and the slash after it. */
 const relativeName = (path: string, name: string): string => {
@@ -62,22 +80,25 @@ const relativeName = (path: string, name: string): string => {
   return below.startsWith('/') ? below.slice(1) : below
 }
 
+/** Whether SSM may answer `name` for a GetParametersByPath of `path`: one below it, or under the root path a one-level name, which SSM names without the slash. */
+const isUnder = (path: string, name: string): boolean => {
+  const under = path.endsWith('/') ? path : `${path}/`
+  return name.startsWith(under) || (under === '/' && !name.includes('/'))
+}
+
 /**
- * SSM Parameter Store through Powertools' SSMProvider, with Powertools' own cache emptied before
- * every read: the engine is the only cache, so freshness has one owner. Powertools keys that cache
- * by name and transform, not by decryption (its issue #5622), and getParametersByName keeps what it reads
- * for 5 s whatever maxAge says: a plain read starting while a decrypted one of the same name stores
- * its answer would be answered with the secret. Each mode has a provider, so a cache of its own.
+ * SSM Parameter Store: names in GetParameters batches sent with the SDK client (matched to the
+ * answer here, which Powertools' getParametersByName fails to do with a TypeError for the whole
+ * batch), the rest one by one through Powertools' SSMProvider, whose cache is never read
+ * (`forceFetch`) nor written (`maxAge: 0`): the engine is the only cache, so freshness has one owner.
  */
 export const createSsmSource = (options: SsmClientOptions): SsmSource => {
   const client = options.awsSdkV3Client ?? new SSMClient(options.clientConfig ?? {})
-  const plain = new SSMProvider({ awsSdkV3Client: client })
-  const decrypting = new SSMProvider({ awsSdkV3Client: client })
-  const providerOf = (decrypt: boolean): SSMProvider => (decrypt ? decrypting : plain)
+  const provider = new SSMProvider({ awsSdkV3Client: client })
 
   const getOne = async (name: string, decrypt: boolean): Promise<string | undefined> => {
     try {
-      const value = await withSdkError(() => providerOf(decrypt).get(name, { decrypt, forceFetch: true, maxAge: 0 }))
+      const value = await withSdkError(() => provider.get(name, { decrypt, forceFetch: true, maxAge: 0 }))
       return typeof value === 'string' ? value : undefined
     } catch (error) {
       if (error instanceof Error && notFoundErrors.includes(error.name)) return undefined
@@ -85,19 +106,25 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
     }
   }
 
-  /** At most `namesPerCall` names: one GetParameters call (Powertools sends one after another the calls of more). */
-  const getBatch = async (names: readonly string[], decrypt: boolean, values: Map<string, string | undefined>): Promise<void> => {
-    const request = Object.fromEntries(names.map((name) => [name, { decrypt, maxAge: 0 }]))
-    const found = (await withSdkError(() => providerOf(decrypt).getParametersByName<string>(request, { decrypt, maxAge: 0, throwOnError: false }))) as Record<string, unknown>
+  /** At most `namesPerCall` names: one GetParameters call, each name asked matched to its answer or failed. */
+  const getBatch = async (names: readonly string[], decrypt: boolean, values: Map<string, string | undefined>, failures: Map<string, unknown>): Promise<void> => {
+    const answer = await client.send(new GetParametersCommand({ Names: [...names], WithDecryption: decrypt }))
+    const asked = new Set(names)
+    const answered = new Map<string, string | undefined>((answer.InvalidParameters ?? []).map((name) => [name, undefined]))
+    const unasked: string[] = []
+    for (const { Name = '', Value } of answer.Parameters ?? []) {
+      const askedNames = askedAs(Name).filter((name) => asked.has(name))
+      if (askedNames.length === 0) unasked.push(Name)
+      for (const name of askedNames) answered.set(name, Value)
+    }
     for (const name of names) {
-      const value = found[name]
-      values.set(name, typeof value === 'string' ? value : undefined)
+      if (answered.has(name)) values.set(name, answered.get(name))
+      else failures.set(name, unansweredError(name, unasked))
     }
   }
 
   return {
     async getByNames(names, decrypt) {
-      providerOf(decrypt).clearCache()
       const values = new Map<string, string | undefined>()
       const failures = new Map<string, unknown>()
       /** One call to SSM for `asked`: its failure is theirs alone. */
@@ -109,7 +136,7 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
         }
       }
       await Promise.all([
-        ...chunksOf(names.filter((name) => !readOneByOne(name)), namesPerCall).map((batch) => call(batch, () => getBatch(batch, decrypt, values))),
+        ...chunksOf(names.filter((name) => !readOneByOne(name)), namesPerCall).map((batch) => call(batch, () => getBatch(batch, decrypt, values, failures))),
         ...names.filter(readOneByOne).map((name) =>
           call([name], async () => {
             values.set(name, await getOne(name, decrypt))
@@ -125,7 +152,14 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
       let nextToken: string | undefined
       do {
         const page = await client.send(new GetParametersByPathCommand({ Path: path, WithDecryption: decrypt, Recursive: recursive, NextToken: nextToken }))
-        for (const { Name, Value } of page.Parameters ?? []) if (Name !== undefined && Value !== undefined) found.push([relativeName(path, Name), Value])
+        for (const { Name = '', Value } of page.Parameters ?? []) {
+          if (!isUnder(path, Name)) {
+            throw new CacheError(
+              `middy-cache: SSM's answer to GetParametersByPath for path "${path}" holds parameter ${quotedKey(Name)}, which is not under it; no value of the path is served: ${renamedHint}`,
+            )
+          }
+          if (Value !== undefined) found.push([relativeName(path, Name), Value])
+        }
         nextToken = page.NextToken
       } while (nextToken !== undefined && nextToken !== '')
       return Object.fromEntries(found)

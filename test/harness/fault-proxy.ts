@@ -85,6 +85,13 @@ export const awsJsonError = (type: string, message: string, status = 400): Fault
   body: JSON.stringify({ __type: type, message }),
 })
 
+/** A successful answer of an AWS JSON protocol service (SSM, Secrets Manager): one a proxy that rewrites it, or a service moto does not mimic, might give. */
+export const awsJsonAnswer = (body: object): FaultAnswer => ({
+  status: 200,
+  headers: { 'content-type': 'application/x-amz-json-1.1' },
+  body: JSON.stringify(body),
+})
+
 /**
  * The error answer of an AWS REST JSON protocol service (Lambda): the SDK reads the error's name
  * from the `x-amzn-errortype` header, its fields from the body. Lambda throttles an Invoke with

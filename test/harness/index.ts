@@ -15,6 +15,7 @@ export {
 } from './services.js'
 export { startTcpProxy, type TcpProxy, type TcpProxyOptions } from './proxy.js'
 export {
+  awsJsonAnswer,
   awsJsonError,
   awsRestJsonError,
   startHttpFaultProxy,

@@ -59,7 +59,7 @@ describe('configCache against SSM on moto_server', () => {
   test('values arrive on context.config with the declared types, in one batch per decryption mode', async () => {
     const client = ssmClient()
     const requests = countRequests(client)
-    type Received = [string, Flags, string[], string, string, string | undefined, Record<string, string>]
+    type Received = [string, Readonly<Flags>, readonly string[], string, string, string | undefined, Readonly<Record<string, string>>]
     const handler = middy<unknown, Received>()
       .use(
         configCache({
@@ -171,7 +171,8 @@ describe('configCache against SSM on moto_server', () => {
       .handler((_event, context) => {
         const changes: (() => unknown)[] = [
           () => Reflect.set(context.config.flags, 'limit', 1_000),
-          () => context.config.regions.push('ap-south-1'),
+          // Typed read-only: a handler gets past that with a cast.
+          () => (context.config.regions as string[]).push('ap-south-1'),
           () => Reflect.set(context.config.features, 'checkout', 'off'),
           () => Reflect.set(context.config, 'flags', {}),
         ]
@@ -321,7 +322,7 @@ describe('configCache against SSM on moto_server', () => {
     expect(requests.count('GetParametersCommand')).toBe(1)
   })
 
-  test("a Secrets Manager secret read through SSM's reference path, a one-level name asked with the leading slash SSM drops, and \"__proto__\" arrive and leave their batch whole", async () => {
+  test("a Secrets Manager secret read through SSM's reference path, a one-level name asked with the leading slash SSM drops, and \"__proto__\" arrive, the last two within their batch", async () => {
     const secret = uniqueName('shop-reference')
     await createSecret(secret, 'from-secrets-manager')
     const oneLevel = uniqueName('shop-region')
@@ -344,8 +345,9 @@ describe('configCache against SSM on moto_server', () => {
       )
       .handler((_event, context) => Promise.resolve({ ...context.config }))
     expect(await invoke(handler)).toEqual({ table: 'products', region: 'eu-west-1', apiKey: 'k-123', referenced: 'from-secrets-manager', proto: 'a name plain objects cannot hold as a key' })
-    // The two batched in one GetParameters call per decryption mode, the three Powertools cannot match one by one.
-    expect([requests.count('GetParametersCommand'), requests.count('GetParameterCommand')]).toEqual([2, 3])
+    // One GetParameters call per decryption mode (the one-level name matched to SSM's answer without
+    // the slash); the reference, which moto answers under the secret's own name, by GetParameter.
+    expect([requests.count('GetParametersCommand'), requests.count('GetParameterCommand')]).toEqual([2, 1])
   })
 
   test("secrets read through SSM's reference path whose names differ by what reads as an option ('db#json' beside 'db' with transform: 'json') each arrive with their own value", async () => {

@@ -3,7 +3,7 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { mockClient } from 'aws-sdk-client-mock'
 import { configCache, json, jsonSecret, secretsCache, type JsonParameterArguments, type JsonSecretArguments, type ParameterOptions, type ParameterSpec, type PathOptions, type SecretOptions } from 'middy-cache'
-import { uniqueName } from '../harness/index.js'
+import { putParameters, uniqueName } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
 
@@ -19,6 +19,10 @@ interface Flags {
 interface DbCredentials {
   username: string
   password: string
+}
+interface Rollout {
+  regions: string[]
+  stages: { name: string; share: number }[]
 }
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
@@ -41,13 +45,13 @@ describe('types of what configCache and secretsCache add to the context', () => 
       .use(secretsCache({ secrets: { stripeKey: 'shop/stripe', db: jsonSecret<DbCredentials>('shop/db'), cert: { name: 'shop/cert' } }, prefetch: false }))
       .handler((_event, context) => {
         typeIs<Equal<typeof context.config.table, string>>(true)
-        typeIs<Equal<typeof context.config.flags, Flags>>(true)
-        typeIs<Equal<typeof context.config.regions, string[]>>(true)
+        typeIs<Equal<typeof context.config.flags, Readonly<Flags>>>(true)
+        typeIs<Equal<typeof context.config.regions, readonly string[]>>(true)
         typeIs<Equal<typeof context.config.apiKey, string>>(true)
         typeIs<Equal<typeof context.config.banner, string | undefined>>(true)
-        typeIs<Equal<typeof context.config.limits, Record<string, string>>>(true)
+        typeIs<Equal<typeof context.config.limits, Readonly<Record<string, string>>>>(true)
         typeIs<Equal<typeof context.secrets.stripeKey, string>>(true)
-        typeIs<Equal<typeof context.secrets.db, DbCredentials>>(true)
+        typeIs<Equal<typeof context.secrets.db, Readonly<DbCredentials>>>(true)
         typeIs<Equal<typeof context.secrets.cert, string | Uint8Array>>(true)
         // @ts-expect-error context.config is read-only
         context.config.table = 'other'
@@ -70,8 +74,8 @@ describe('types of what configCache and secretsCache add to the context', () => 
         .use(configCache({ name: 'optionalJson', parameters: { flags: json<Flags>('/shop/flags', { optional: true }) }, prefetch: false, awsSdkV3Client: ssm }))
         .use(secretsCache({ name: 'optionalSecrets', secrets: { db: jsonSecret<DbCredentials>('shop/db', { optional: true }) }, prefetch: false, secretsManager: { awsSdkV3Client: secretsManager } }))
         .handler((_event, context) => {
-          typeIs<Equal<typeof context.optionalJson.flags, Flags | undefined>>(true)
-          typeIs<Equal<typeof context.optionalSecrets.db, DbCredentials | undefined>>(true)
+          typeIs<Equal<typeof context.optionalJson.flags, Readonly<Flags> | undefined>>(true)
+          typeIs<Equal<typeof context.optionalSecrets.db, Readonly<DbCredentials> | undefined>>(true)
           return Promise.resolve([context.optionalJson.flags, context.optionalSecrets.db])
         })
       expect(await invoke(handler)).toEqual([undefined, undefined])
@@ -102,9 +106,9 @@ describe('types of what configCache and secretsCache add to the context', () => 
         }))
         .handler((_event, context) => {
           typeIs<Equal<typeof context.stageConfig.banner, string | undefined>>(true)
-          typeIs<Equal<typeof context.stageConfig.flags, Flags | undefined>>(true)
+          typeIs<Equal<typeof context.stageConfig.flags, Readonly<Flags> | undefined>>(true)
           typeIs<Equal<typeof context.stageSecrets.stripeKey, string | undefined>>(true)
-          typeIs<Equal<typeof context.stageSecrets.db, DbCredentials | undefined>>(true)
+          typeIs<Equal<typeof context.stageSecrets.db, Readonly<DbCredentials> | undefined>>(true)
           return Promise.resolve([context.stageConfig.banner, context.stageConfig.flags, context.stageSecrets.stripeKey, context.stageSecrets.db])
         })
       expect(await invoke(handler)).toEqual([undefined, undefined, undefined, undefined])
@@ -130,11 +134,11 @@ describe('types of what configCache and secretsCache add to the context', () => 
         .use(secretsCache({ name: 'widerSecrets', secrets: { stripeKey: optionalSecret, db: jsonSecret<DbCredentials>(missing, optionalDb) }, prefetch: false, secretsManager: { clientConfig: motoClientConfig() } }))
         .handler((_event, context) => {
           typeIs<Equal<typeof context.widerConfig.banner, unknown>>(true)
-          typeIs<Equal<typeof context.widerConfig.flags, Flags | undefined>>(true)
-          typeIs<Equal<typeof context.widerConfig.limits, Record<string, unknown>>>(true)
+          typeIs<Equal<typeof context.widerConfig.flags, Readonly<Flags> | undefined>>(true)
+          typeIs<Equal<typeof context.widerConfig.limits, Readonly<Record<string, unknown>>>>(true)
           typeIs<Equal<(typeof context.recordConfig)[string], unknown>>(true)
           typeIs<Equal<typeof context.widerSecrets.stripeKey, unknown>>(true)
-          typeIs<Equal<typeof context.widerSecrets.db, DbCredentials | undefined>>(true)
+          typeIs<Equal<typeof context.widerSecrets.db, Readonly<DbCredentials> | undefined>>(true)
           return Promise.resolve([context.widerConfig.banner, context.widerConfig.flags, context.recordConfig.regions, context.widerSecrets.stripeKey, context.widerSecrets.db])
         })
       expect(await invoke(handler)).toEqual([undefined, undefined, undefined, undefined, undefined])
@@ -162,30 +166,94 @@ describe('types of what configCache and secretsCache add to the context', () => 
         prefetch: false,
       }))
       .handler((_event, context) => {
-        typeIs<Equal<typeof context.literalConfig.regions, string[] | undefined>>(true)
+        typeIs<Equal<typeof context.literalConfig.regions, readonly string[] | undefined>>(true)
         typeIs<Equal<typeof context.literalConfig.banner, string>>(true)
         typeIs<Equal<typeof context.literalConfig.required, string>>(true)
         typeIs<Equal<typeof context.literalConfig.anyJson, unknown>>(true)
-        typeIs<Equal<typeof context.literalConfig.flat, Record<string, string>>>(true)
-        typeIs<Equal<typeof context.literalConfig.parsed, Record<string, unknown>>>(true)
-        typeIs<Equal<typeof context.literalConfig.decoded, Record<string, string>>>(true)
+        typeIs<Equal<typeof context.literalConfig.flat, Readonly<Record<string, string>>>>(true)
+        typeIs<Equal<typeof context.literalConfig.parsed, Readonly<Record<string, unknown>>>>(true)
+        typeIs<Equal<typeof context.literalConfig.decoded, Readonly<Record<string, string>>>>(true)
         typeIs<Equal<typeof context.literalSecrets.signing, string>>(true)
         typeIs<Equal<typeof context.literalSecrets.certificate, string | Uint8Array>>(true)
-        typeIs<Equal<typeof context.literalSecrets.db, DbCredentials>>(true)
+        typeIs<Equal<typeof context.literalSecrets.db, Readonly<DbCredentials>>>(true)
         return Promise.resolve(context.literalConfig.banner)
       })
     expect(typeof handler).toBe('function')
   })
 
-  test('json<T>() and jsonSecret<T>() without optional keep T', () => {
+  test('json<T>() and jsonSecret<T>() without optional keep T, read-only', () => {
     const handler = middy()
       .use(configCache({ name: 'requiredJson', parameters: { flags: json<Flags>('/shop/flags', { optional: false }) }, prefetch: false }))
       .use(secretsCache({ name: 'requiredSecrets', secrets: { db: jsonSecret<DbCredentials>('shop/db', { ttl: '1h' }) }, prefetch: false }))
       .handler((_event, context) => {
-        typeIs<Equal<typeof context.requiredJson.flags, Flags>>(true)
-        typeIs<Equal<typeof context.requiredSecrets.db, DbCredentials>>(true)
+        typeIs<Equal<typeof context.requiredJson.flags, Readonly<Flags>>>(true)
+        typeIs<Equal<typeof context.requiredSecrets.db, Readonly<DbCredentials>>>(true)
         return Promise.resolve([context.requiredJson.flags.newCheckout, context.requiredSecrets.db.username])
       })
     expect(typeof handler).toBe('function')
+  })
+
+  test('values the engine freezes are typed read-only, however deep, so changing one in place is a compile error rather than a failure at run time', async () => {
+    const prefix = `/${uniqueName('frozen')}`
+    await putParameters({
+      [`${prefix}/regions`]: ['eu-west-1', 'us-east-1'],
+      [`${prefix}/flags`]: JSON.stringify({ newCheckout: true }),
+      [`${prefix}/rollout`]: JSON.stringify({ regions: ['eu-west-1'], stages: [{ name: 'canary', share: 5 }] }),
+      [`${prefix}/limits/max-items`]: '10',
+    })
+    const ssm = new SSMClient(motoClientConfig())
+    try {
+      const attempts: (() => unknown)[] = []
+      const handler = middy()
+        .use(configCache({
+          name: 'frozenConfig',
+          parameters: { regions: { name: `${prefix}/regions`, type: 'StringList' }, flags: json<Flags>(`${prefix}/flags`), rollout: json<Rollout>(`${prefix}/rollout`) },
+          paths: { limits: `${prefix}/limits/`, parsedLimits: { path: `${prefix}/limits/`, transform: 'json' } },
+          prefetch: false,
+          awsSdkV3Client: ssm,
+        }))
+        .handler((_event, context) => {
+          const { regions, flags, rollout, limits, parsedLimits } = context.frozenConfig
+          typeIs<Equal<typeof rollout.regions, readonly string[]>>(true)
+          typeIs<Equal<(typeof rollout.stages)[number], { readonly name: string; readonly share: number }>>(true)
+          // What reads a value still takes it: readonly properties are assignable to mutable ones.
+          const read: Flags = flags
+          attempts.push(
+            // @ts-expect-error a StringList is read-only
+            () => regions.push('ap-south-1'), // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call the types refuse, made to see it change nothing at run time
+            // @ts-expect-error a path's object is read-only
+            () => (limits['max-items'] = '20'),
+            // @ts-expect-error a JSON path's object is read-only
+            () => delete parsedLimits['max-items'],
+            // @ts-expect-error a JSON value's properties are read-only
+            () => (flags.newCheckout = !read.newCheckout),
+            // @ts-expect-error so are the arrays it holds
+            () => rollout.regions.push('ap-south-1'), // eslint-disable-line @typescript-eslint/no-unsafe-call -- as above
+            // @ts-expect-error and the objects within them
+            () => (rollout.stages[0]!.share = 100),
+          )
+          return Promise.resolve({ regions, flags, rollout, limits, parsedLimits })
+        })
+      const served = {
+        regions: ['eu-west-1', 'us-east-1'],
+        flags: { newCheckout: true },
+        rollout: { regions: ['eu-west-1'], stages: [{ name: 'canary', share: 5 }] },
+        limits: { 'max-items': '10' },
+        parsedLimits: { 'max-items': 10 },
+      }
+      expect(await invoke(handler)).toEqual(served)
+      // Each attempt the types refuse changes nothing at run time either: it throws in strict code
+      // (ES modules), and does nothing in sloppy code, which this file is once compiled to CommonJS.
+      for (const attempt of attempts) {
+        try {
+          attempt()
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError)
+        }
+      }
+      expect(await invoke(handler)).toEqual(served)
+    } finally {
+      ssm.destroy()
+    }
   })
 })

@@ -1,9 +1,10 @@
 import middy from '@middy/core'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { configCache } from '../../middlewares/config-cache.js'
+import { CacheError, CacheLoadError } from '../../src/cache/errors.js'
 import { secretsCache } from '../../middlewares/secrets-cache.js'
 import type { Duration } from '../../src/index.js'
-import { awsJsonError, createSecret, destroySeedClients, putParameters, startHttpFaultProxy, uniqueName, updateSecret, type HttpFaultProxy } from '../harness/index.js'
+import { awsJsonAnswer, awsJsonError, createSecret, destroySeedClients, putParameters, startHttpFaultProxy, uniqueName, updateSecret, type HttpFaultProxy } from '../harness/index.js'
 import { localClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
 
@@ -206,6 +207,31 @@ describe('configCache when SSM refuses a read of several parameters', () => {
       const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
       expect((error as Error).message).toContain(`loading path "${path}" (context.config.limits) for cache "config" failed: `)
       expect((error as Error).cause).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } })
+    } finally {
+      await proxy.close()
+    }
+  })
+})
+
+describe('configCache when an answer holds a parameter under a name it was not asked for', () => {
+  test('the parameter asked fails with an error naming it, where it lands and the name that came back, even when optional', async () => {
+    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+    try {
+      const prefix = `/${uniqueName('faults')}`
+      const [table, key] = [`${prefix}/table`, `${prefix}/key`]
+      // A proxy that answers for another version of the parameter under a name of its own.
+      proxy.inject({ target: 'AmazonSSM.GetParameters', ...awsJsonAnswer({ Parameters: [{ Name: table, Value: 'products', Type: 'String' }, { Name: `${key}:2`, Value: 'k-2', Type: 'String' }], InvalidParameters: [] }) })
+      const handler = middy()
+        .use(configCache({ parameters: { table, key: { name: key, optional: true } }, prefetch: false, clientConfig: localClientConfig(proxy.url) }))
+        .handler((_event, context) => Promise.resolve({ ...context.config }))
+      const error: unknown = await invoke(handler).catch((thrown: unknown) => thrown)
+      expect(error).toBeInstanceOf(CacheLoadError)
+      expect((error as Error).message).toContain(
+        `loading parameter "${key}" (context.config.key) for cache "config" failed: middy-cache: SSM's answer to GetParameters neither holds parameter "${key}" nor lists it as not found, but holds "${key}:2", which was not asked for; no value is served for it: `,
+      )
+      expect((error as Error).message).toContain('check the endpoint the SSM client is given')
+      expect((error as Error).cause).toBeInstanceOf(CacheError)
+      expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 1 })
     } finally {
       await proxy.close()
     }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { gzipSync } from 'node:zlib'
 import { Redis } from 'ioredis'
 import { startRedis, type RedisHandle } from '../harness/index.js'
+import type { Duration } from '../../src/cache/duration.js'
 import { invoke } from '../support/invoke.js'
 import { movableTime, objectKeyOf, productFunction, putRawObject, readObject, snapshotTests, type Product, type ProductFunction } from './environments.js'
 
@@ -36,9 +37,13 @@ afterAll(async () => {
   await redis.stop()
 })
 
-/** A new execution environment of the function, whose products cache has the private Redis as L2. */
-const environment = async (): Promise<ProductFunction> => {
-  const made = await productFunction({ bucket, l2: { url: redis.url, timeout: '100ms', versionCheck: '1h', breaker: { failures: 1, coolDown: '200ms' } } })
+/**
+ * A new execution environment of the function, whose products cache has the private Redis as L2,
+ * waited for up to `l2Timeout`: long, so that a busy machine's slow answer is not taken for Redis
+ * being down, unless the test stops Redis.
+ */
+const environment = async (l2Timeout: Duration = '5s'): Promise<ProductFunction> => {
+  const made = await productFunction({ bucket, l2: { url: redis.url, timeout: l2Timeout, versionCheck: '1h', breaker: { failures: 1, coolDown: '200ms' } } })
   environments.push(made)
   return made
 }
@@ -127,7 +132,7 @@ describe('a clear() in one environment reaches the entries a snapshot written be
     await invoke(b.handler, { clear: true })
 
     redis.pause()
-    const c = await environment()
+    const c = await environment('100ms')
     loadedAs(c, (id) => `Product ${id}, after the clear`)
     // The one L2 timeout of the invocation goes to the version read; memory is what is left, as for any environment.
     expect(await invoke(c.handler, { ids: ['1', '2'] })).toEqual([product('1'), product('2')])

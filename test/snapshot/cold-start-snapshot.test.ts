@@ -7,7 +7,7 @@ import { invoke } from '../support/invoke.js'
 import { setEnv } from '../support/env.js'
 import { lambdaContext } from '../support/lambda-context.js'
 import type { DataLoadContext } from '../../middlewares/data-cache.js'
-import { inEnvironment, movableTime, snapshotTests, namespace, objectKeyOf, objectText, productFunction, putRawObject, readObject, service, type WrittenSnapshot } from './environments.js'
+import { inEnvironment, movableTime, snapshotTests, namespace, objectKeyOf, objectText, patientTimeouts, productFunction, putRawObject, readObject, service, timeForTheReadOnly, type WrittenSnapshot } from './environments.js'
 
 const product = (id: string) => ({ id, name: `Product ${id}` })
 const minute = 60_000
@@ -247,8 +247,8 @@ describe('when a snapshot is written', () => {
 
     // A partial warm start: the entries written are restored, the one left out is loaded. Six MiB
     // read from moto and parsed can outlast the default 200 ms wait on a busy machine: this is about
-    // what was written, not how fast it is read.
-    const next = await productFunction({ bucket, snapshot: { maxAge: '1h', timeout: '5s' } })
+    // what was written, not how fast it is read, so the reader waits as long as patientTimeouts says.
+    const next = await productFunction({ bucket, snapshot: { maxAge: '1h' } })
     await invoke(next.handler, { ids: ['1', '2', '3'] })
     expect(next.load.mock.calls.map(([id]) => id)).toEqual(['1'])
     expect(products('SnapshotHydrated')).toEqual([2])
@@ -284,8 +284,8 @@ describe('when a snapshot is written', () => {
 
   test('a write the invocation had no time left for is made during the next warm-up ping', async () => {
     const environment = await productFunction({ bucket })
-    // 300 ms left: time to wait for the read (timeout 200 ms), not for the whole writeTimeout (500 ms) past the reserve.
-    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(300))).toEqual([product('1')])
+    // Time to wait for the read, not for the whole writeTimeout past the reserve.
+    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(timeForTheReadOnly))).toEqual([product('1')])
     expect(puts(environment.commands)).toBe(0)
     expect(await invoke(environment.handler, { warmer: true })).toMatchObject({ warmed: true })
     expect(puts(environment.commands)).toBe(1)
@@ -296,9 +296,9 @@ describe('when a snapshot is written', () => {
   })
 
   test('never begun with less than writeTimeout left: encoding is work no deadline stops, so the next invocation with time writes it', async () => {
-    const environment = await productFunction({ bucket, snapshot: { writeTimeout: '500ms' } })
-    // 300 ms left, 250 ms past the reserve: time for a PutObject, but not for the whole writeTimeout.
-    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(300))).toEqual([product('1')])
+    const environment = await productFunction({ bucket })
+    // Seconds past the reserve: time for a PutObject, but not for the whole writeTimeout.
+    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(timeForTheReadOnly))).toEqual([product('1')])
     expect(puts(environment.commands)).toBe(0)
     expect(await invoke(environment.handler, { ids: ['2'] })).toEqual([product('2')])
     expect(puts(environment.commands)).toBe(1)
@@ -324,7 +324,7 @@ describe('what a snapshot holds', () => {
       type Event = { pathParameters: { id: string } }
       return middy<Event>()
         // 'secrets' is listed, but its cache is created after this middleware: skipped at run time, and told.
-        .use(coldStartSnapshot({ bucket, caches: ['config', 'products', 'carts', 'secrets'], logger: { warn: (message) => { warnings.push(message) } } }))
+        .use(coldStartSnapshot({ bucket, caches: ['config', 'products', 'carts', 'secrets'], logger: { warn: (message) => { warnings.push(message) } }, ...patientTimeouts }))
         .use(configCache({ parameters: { table: `/${app}/table`, password: { name: `/${app}/password`, decrypt: true } }, ttl: '5m' }))
         .use(secretsCache({ secrets: { stripe: `${app}/stripe` }, ttl: '5m' }))
         .use(dataCache({ name: 'products', key: (event: Event) => event.pathParameters.id, load: (id) => product(id), ttl: '5m' }))
@@ -379,7 +379,7 @@ describe('what a snapshot holds', () => {
         import('../../middlewares/config-cache.js'),
       ])
       return middy()
-        .use(coldStartSnapshot({ bucket, caches: ['config'], logger: { warn: () => undefined } }))
+        .use(coldStartSnapshot({ bucket, caches: ['config'], logger: { warn: () => undefined }, ...patientTimeouts }))
         .use(configCache({ parameters: { table: `/${app}/table`, password: { name: `/${app}/password`, decrypt: true } }, ttl: '5m', prefetch: false }))
         .handler((_event, context) => Promise.resolve({ table: context.config.table, password: context.config.password }))
     })
@@ -401,7 +401,7 @@ describe('what a snapshot holds', () => {
       engine.registerCache({ cache: sessions, kind: engine.CacheKind.Data, secret: false, scope: 'principal' })
       type Event = { pathParameters: { id: string } }
       const handler = middy<Event>()
-        .use(coldStartSnapshot({ bucket, caches: principalCovered, logger: { warn: (message) => { warnings.push(message) } } }))
+        .use(coldStartSnapshot({ bucket, caches: principalCovered, logger: { warn: (message) => { warnings.push(message) } }, ...patientTimeouts }))
         .use(dataCache({ name: 'products', key: (event: Event) => event.pathParameters.id, load: (id) => product(id), ttl: '5m' }))
         .use(dataCache({ name: 'carts', key: () => 'cart', load: (_key, { principal }) => ({ owner: principal, items: ['cart-item-of-the-user'] }), ttl: '5m', scope: 'principal' }))
         .handler(async (_event, context) => ({ product: context.products, cart: context.carts, session: await sessions.get('user-7fa3', {}) }))

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core'
 import { samplesOf } from '../support/emf.js'
 import { invoke } from '../support/invoke.js'
-import { inEnvironment, namespace, service, snapshotTests } from './environments.js'
+import { inEnvironment, namespace, patientTimeouts, service, snapshotTests } from './environments.js'
 
 /**
  * flushOnEarlyReturn with coldStartSnapshot placed after a middleware that answers the
@@ -35,7 +35,7 @@ const build = () =>
     return middy<Event>({ requestEnd: flushOnEarlyReturn })
       .use(cacheMetrics({ namespace, service }) as MiddlewareObj<Event>)
       .use(validator)
-      .use(coldStartSnapshot({ bucket, caches: ['products'], client }) as MiddlewareObj<Event>)
+      .use(coldStartSnapshot({ bucket, caches: ['products'], client, ...patientTimeouts }) as MiddlewareObj<Event>)
       .use(dataCache({ name: 'products', load: (id: string) => Promise.resolve({ id }), ttl: '5m' }) as MiddlewareObj<Event>)
       .handler((event, context) => (context as unknown as { caches: { products: { getMany: (ids: string[]) => Promise<unknown> } } }).caches.products.getMany(event.ids ?? []))
   })

@@ -75,6 +75,20 @@ export const snapshotTests = (bucketPrefix: string): SnapshotTests => {
   }
 }
 
+/**
+ * The snapshot's timeouts for tests whose subject is not timing: a reader waits up to 5 s (a
+ * snapshot of megabytes read from moto and parsed takes a while), and a write may take up to 10 s,
+ * so that a busy machine's slow answer from moto is never taken for a missing snapshot or a failed
+ * write. `productFunction`'s defaults; tests about the timeouts give their own.
+ */
+export const patientTimeouts = { timeout: '5s', writeTimeout: '10s' } as const satisfies Partial<ColdStartSnapshotOptions>
+
+/**
+ * The time left to an invocation that may wait the whole of `patientTimeouts.timeout` for the read,
+ * but may not begin a write: less than `patientTimeouts.writeTimeout` past the reserve.
+ */
+export const timeForTheReadOnly = 8_000
+
 /** The object key the snapshot of `caches` in function `name` (version 7, in the harness's region) lives under. */
 export const objectKeyOf = (name: string, caches: readonly string[] = ['products'], prefix = 'middy-cache', version = 'v1'): string =>
   `${prefix}/${name}/${process.env.AWS_REGION ?? ''}/${functionVersion}/${version}/${[...caches].sort().join('+')}.json.gz`
@@ -150,6 +164,7 @@ export interface ProductFunctionOptions {
   readonly bucket: string
   /** Default: ChainOrder.SnapshotBeforeWarmup. */
   readonly order?: ChainOrder
+  /** Options of the snapshot. Default: `patientTimeouts`, a logger into `warnings`. */
   readonly snapshot?: Partial<ColdStartSnapshotOptions>
   /** Where the environment's S3 client sends its requests. Default: the global moto. */
   readonly endpoint?: string
@@ -204,7 +219,7 @@ export const productFunction = (options: ProductFunctionOptions): Promise<Produc
     const l2 = options.l2 === undefined ? undefined : (await import('../../entrypoints/redis.js')).redisStore(options.l2)
     const byName = {
       cacheMetrics: cacheMetrics({ namespace, service }),
-      coldStartSnapshot: coldStartSnapshot({ bucket: options.bucket, caches: ['products'], client, logger: { warn: (message) => { warnings.push(message) } }, ...options.snapshot }),
+      coldStartSnapshot: coldStartSnapshot({ bucket: options.bucket, caches: ['products'], client, logger: { warn: (message) => { warnings.push(message) } }, ...patientTimeouts, ...options.snapshot }),
       warmup: warmup(),
     }
     const chain = (options.order ?? ChainOrder.SnapshotBeforeWarmup).split(', ').map((name) => byName[name as keyof typeof byName])

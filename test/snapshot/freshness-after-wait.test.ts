@@ -2,7 +2,7 @@ import type { MiddlewareObj, Request } from '@middy/core'
 import { putParameters, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
-import { inEnvironment, movableTime, namespace, service, snapshotTests } from './environments.js'
+import { inEnvironment, movableTime, namespace, patientTimeouts, service, snapshotTests } from './environments.js'
 
 /**
  * The caches after coldStartSnapshot judge freshness by the invocation's one clock reading, taken
@@ -57,7 +57,7 @@ const settingsFunction = (s3Gate: Promise<unknown>) =>
       .use(warmup())
       .use(cacheMetrics({ namespace, service }))
       .use(reachedSnapshot)
-      .use(coldStartSnapshot({ bucket, caches: ['products'], client: s3, timeout: '10s', logger: { warn: () => undefined } }))
+      .use(coldStartSnapshot({ bucket, caches: ['products'], client: s3, ...patientTimeouts, timeout: '10s', logger: { warn: () => undefined } }))
       .use(waitSeen)
       .use(configCache({ parameters: { table: parameter }, ttl: '1m', awsSdkV3Client: ssm }))
       .use(dataCache({ name: 'products', key: (event: { id?: string }) => event.id, load: (id) => Promise.resolve({ id }), ttl: '5m' }))

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { redisStore } from '../../entrypoints/redis.js'
 import type { Cache } from '../../src/cache/cache.js'
+import type { Duration } from '../../src/cache/duration.js'
 import { createCache, Outcome, Tier } from '../../src/index.js'
 import { CacheKind } from '../../src/cache/registry.js'
 import type { ReadSnapshot } from '../../src/snapshot/codec.js'
@@ -30,9 +31,13 @@ afterAll(async () => {
   await redis.stop()
 })
 
-/** A cache named `name` in an environment of its own: its own connection to the private Redis. */
-const environment = (name: string, load: (id: string) => string = (id) => `loaded ${id}`): Cache<string> => {
-  const store = redisStore({ url: redis.url, timeout: '100ms', breaker: { failures: 1, coolDown: '200ms' }, versionCheck: '1h' })
+/**
+ * A cache named `name` in an environment of its own: its own connection to the private Redis,
+ * waited for up to `l2Timeout`: long, so that a busy machine's slow answer is not taken for Redis
+ * being down, unless the test stops Redis.
+ */
+const environment = (name: string, load: (id: string) => string = (id) => `loaded ${id}`, l2Timeout: Duration = '5s'): Cache<string> => {
+  const store = redisStore({ url: redis.url, timeout: l2Timeout, breaker: { failures: 1, coolDown: '200ms' }, versionCheck: '1h' })
   stores.push(store)
   return createCache({ name, load, ttl: '1m', l2: store })
 }
@@ -128,7 +133,7 @@ describe('a clear() or delete() in this environment is not undone by entries fro
     const writer = environment(name)
     await writer.get('1')
     const snapshot = snapshotOf(writer)
-    const reader = environment(name, (id) => `new ${id}`)
+    const reader = environment(name, (id) => `new ${id}`, '100ms')
     await reader.get('other')
     redis.pause()
     await reader.clear()
@@ -139,7 +144,7 @@ describe('a clear() or delete() in this environment is not undone by entries fro
 
   test('while its clear() moves the version on, entries of the version it leaves are refused, even those made after the clear() began', async () => {
     const name = uniqueName('moving')
-    const reader = environment(name, (id) => `new ${id}`)
+    const reader = environment(name, (id) => `new ${id}`, '100ms')
     await reader.get('other')
     const version = reader.namespaceVersion
     redis.pause()

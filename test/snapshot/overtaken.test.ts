@@ -6,7 +6,7 @@ import { putParameters, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { countCommands } from '../support/aws-commands.js'
-import { inEnvironment, snapshotTests } from './environments.js'
+import { inEnvironment, patientTimeouts, snapshotTests } from './environments.js'
 
 /**
  * The first invocation waits for the snapshot only while it has nothing better: when every covered
@@ -43,6 +43,8 @@ interface Gates {
 interface SettingsOptions {
   /** The snapshot's `timeout`. Default '10s'. */
   readonly timeout?: Duration
+  /** The snapshot's `writeTimeout`, which bounds the first invocation's wait for a read it went on without too. Default: the library's. */
+  readonly writeTimeout?: Duration
   /** The handler fails after reading its value. */
   readonly fails?: boolean
 }
@@ -75,7 +77,7 @@ const settingsFunction = (gates: Gates, options: SettingsOptions = {}) =>
     const warnings: string[] = []
     const logger = { warn: (message: string) => void warnings.push(message) }
     const handler = middy()
-      .use(coldStartSnapshot({ bucket, caches: ['config'], client: s3, timeout: options.timeout ?? '10s', logger }))
+      .use(coldStartSnapshot({ bucket, caches: ['config'], client: s3, timeout: options.timeout ?? '10s', ...(options.writeTimeout === undefined ? {} : { writeTimeout: options.writeTimeout }), logger }))
       .use(readsCounted)
       .use(configCache({ parameters: { table: parameter }, ttl: '1h', staleIfError: '1d', awsSdkV3Client: ssm }))
       .handler((_event, context) => (options.fails === true ? Promise.reject(new Error(`failed after reading ${context.config.table}`)) : Promise.resolve(context.config.table)))
@@ -89,7 +91,7 @@ const settingsFunction = (gates: Gates, options: SettingsOptions = {}) =>
 /** An earlier environment of the function, with SSM holding `value`: it writes the snapshot of it. */
 const snapshotWritten = async (value: string): Promise<void> => {
   await putParameters({ [parameter]: value })
-  const writer = await settingsFunction({ s3: Promise.resolve() })
+  const writer = await settingsFunction({ s3: Promise.resolve() }, { writeTimeout: patientTimeouts.writeTimeout })
   expect(await invoke(writer.handler)).toBe(value)
   expect(writer.commands.get('PutObjectCommand')).toBe(1)
   writer.destroy()

@@ -5,7 +5,7 @@ import { deferred, flushPromises } from '../support/deferred.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
 import { reservedMs } from '../../src/lambda/budget.js'
-import { inEnvironment, namespace, objectKeyOf, productFunction, readObject, service, snapshotTests } from './environments.js'
+import { inEnvironment, namespace, objectKeyOf, productFunction, readObject, service, snapshotTests, timeForTheReadOnly } from './environments.js'
 
 const product = (id: string) => ({ id, name: `Product ${id}` })
 const snapshots = snapshotTests('outage')
@@ -108,7 +108,7 @@ describe('S3 slow or down never fails an invocation', () => {
   test('S3 gone by the time of the write: the write fails quietly, the invocation answers', async () => {
     const environment = await productFunction({ bucket, endpoint: viaProxy() })
     // The read finds no snapshot; time to wait for it, but not to write in this one.
-    await invoke(environment.handler, { ids: [] }, lambdaContext(300))
+    await invoke(environment.handler, { ids: [] }, lambdaContext(timeForTheReadOnly))
     await proxy.setRefusing(true)
     proxy.dropConnections()
     expect(await invoke(environment.handler, { ids: ['1'] })).toEqual([product('1')])

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda'
 import { invoke } from '../support/invoke.js'
-import { inEnvironment, objectKeyOf, readObject, snapshotTests, withAnotherCopy } from './environments.js'
+import { inEnvironment, objectKeyOf, patientTimeouts, readObject, snapshotTests, withAnotherCopy } from './environments.js'
 
 /**
  * Two handlers built in one module, each with a coldStartSnapshot of its own caches, as a module
@@ -43,7 +43,7 @@ const loadsOf = (): Record<CacheName, jest.Mock> => ({
 const handlerOf = ([{ default: middy }, { coldStartSnapshot }, { warmup }, { dataCache }]: Modules, name: CacheName, load: jest.Mock): Handler =>
   middy<{ ids?: string[] }>()
     .use(warmup())
-    .use(coldStartSnapshot({ bucket, caches: [name], logger: { warn: () => undefined } }))
+    .use(coldStartSnapshot({ bucket, caches: [name], logger: { warn: () => undefined }, ...patientTimeouts }))
     .use(dataCache({ name, load, ttl: '5m' }))
     .handler((event, context) => {
       const { caches } = context as unknown as { caches: Record<string, { getMany: (keys: readonly string[]) => Promise<unknown[]> }> }

@@ -2,7 +2,7 @@ import { samplesOf } from '../support/emf.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
 import { encodeSnapshot } from '../../src/snapshot/codec.js'
-import { ChainOrder, namespace, objectKeyOf, productFunction, putRawObject, readObject, service, snapshotTests } from './environments.js'
+import { ChainOrder, namespace, objectKeyOf, productFunction, putRawObject, readObject, service, snapshotTests, timeForTheReadOnly } from './environments.js'
 
 /**
  * coldStartSnapshot beside warmup, in every order: a ping answered by warmup ends the chain in
@@ -22,8 +22,8 @@ const puts = (commands: Map<string, number>): number => commands.get('PutObjectC
 describe.each(orders)('%s', (order) => {
   test('a write the invocation had no time left for is made by the next warm-up ping that has time for it, once', async () => {
     const environment = await productFunction({ bucket, order })
-    // 300 ms left: time to wait for the read (timeout 200 ms), not for the whole writeTimeout (500 ms) past the reserve.
-    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(300))).toEqual([product('1')])
+    // Time to wait for the read, not for the whole writeTimeout past the reserve.
+    expect(await invoke(environment.handler, { ids: ['1'] }, lambdaContext(timeForTheReadOnly))).toEqual([product('1')])
     expect(puts(environment.commands)).toBe(0)
     // A ping is held to its own remaining time too.
     expect(await invoke(environment.handler, { warmer: true }, lambdaContext(40))).toMatchObject({ warmed: true })
