@@ -191,7 +191,7 @@ describe('AUTH required, none given (NOAUTH)', () => {
     redis = await startRedis()
     // Set once the harness saw it answer PING: from now on every client must log in.
     const admin = new Redis(redis.url, { disconnectTimeout: 100 })
-    await admin.call('ACL', 'SETUSER', 'default', 'on', '>s3cret')
+    await admin.config('SET', 'requirepass', 's3cret')
     admin.disconnect()
   })
   afterAll(async () => {
@@ -201,6 +201,12 @@ describe('AUTH required, none given (NOAUTH)', () => {
   test('one warning says to give a user and password', async () => {
     const message = await readThrough(redisStore({ url: redis.url, timeout: '500ms' }))
     expect(message).toContain(`Redis at ${redis.host}:${redis.port} requires a user and password (NOAUTH), and the store gives none`)
+  })
+
+  test('a wrong password alone (requirepass): one warning says the credentials are refused, quoting neither', async () => {
+    const message = await readThrough(redisStore({ url: redis.url.replace('redis://', 'redis://:not-the-s3cret@'), timeout: '500ms' }))
+    expect(message).toContain(`Redis at ${redis.host}:${redis.port} refuses the store's user and password (WRONGPASS`)
+    expect(message).not.toContain('not-the-s3cret')
   })
 })
 

@@ -6,6 +6,7 @@ import { createCache, createScope, Tier } from '../../src/index.js'
 import { redisStore } from '../../entrypoints/redis.js'
 import { startRedis, uniqueName, type RedisHandle } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
+import { within } from '../support/within.js'
 import { closeEnvironments, environments, leaseAttempts, rawRedis, recordingLogger } from './l2-support.js'
 
 /** The stores' back-off for a refused kind of operation (their breaker's cool-down). */
@@ -25,12 +26,15 @@ const callsOf = async (admin: Redis, command: string): Promise<number> => {
 /** A way Redis comes to refuse writes while it still reads, and the way back. */
 interface WritesRefused {
   readonly reply: string
+  /** What the first warning says to do, after the server's address. */
+  readonly advice: string
   refuse(redis: RedisHandle, admin: Redis): Promise<void>
   recover(redis: RedisHandle, admin: Redis): Promise<void>
 }
 
 const outOfMemory: WritesRefused = {
   reply: "OOM command not allowed when used memory > 'maxmemory'",
+  advice: 'is out of memory and evicts nothing (OOM: used memory reached maxmemory under maxmemory-policy noeviction): give it more memory, or a policy that evicts, such as volatile-lru',
   // A megabyte of other data, and maxmemory just below what Redis then uses: it refuses writes under `noeviction`.
   async refuse(_redis, admin) {
     await admin.config('SET', 'maxmemory', '0')
@@ -47,6 +51,7 @@ const outOfMemory: WritesRefused = {
 
 const unableToPersist: WritesRefused = {
   reply: 'MISCONF Redis is configured to save RDB snapshots',
+  advice: 'cannot save its RDB snapshot, and refuses writes until one succeeds (MISCONF): its log says why',
   // A snapshot that cannot be renamed into place (a directory holds its name) fails, and with save points set Redis then refuses writes.
   async refuse(redis, admin) {
     await mkdir(join(redis.dir, 'dump.rdb', 'in-the-way'), { recursive: true })
@@ -76,7 +81,7 @@ describe('a Redis that refuses writes while it still reads', () => {
     ['out of memory (maxmemory reached under noeviction)', outOfMemory],
     ['unable to persist (MISCONF: a snapshot failed)', unableToPersist],
   ] as const)(
-    '%s: writes, leases and clear() cost an environment one refused round trip each, then are skipped (values counted in l2Skipped) while reads go on; none fails, the circuit stays closed, one warning per kind; all is back once Redis takes writes again',
+    '%s: writes, leases and clear() cost an environment one refused round trip each, then are skipped (values counted in l2Skipped) while reads go on; none fails, the circuit stays closed, one warning per kind, the first saying what to do; all is back once Redis takes writes again',
     async (_case, condition) => {
       const env = environments({ url: redis.url, breaker: { failures: 3, coolDown: `${coolDownMs}ms` }, versionCheck: '1h' })
       const logger = recordingLogger()
@@ -95,6 +100,8 @@ describe('a Redis that refuses writes while it still reads', () => {
           expect.stringContaining(`refuses to take leases ("${condition.reply}`),
           expect.stringContaining(`refuses writes ("${condition.reply}`),
         ])
+        const advice = `Redis at ${redis.host}:${redis.port} ${condition.advice}`
+        expect(logger.messages.filter((message) => message.includes(advice))).toEqual([logger.messages[0]])
 
         const next = createScope()
         expect(await products.get('c', { scope: next })).toBe('product c')
@@ -257,7 +264,7 @@ describe('a Redis that runs no scripts for this client: leases cannot be given b
     expect(await admin.exists(leaseKey('mine'))).toBe(0)
   })
 
-  test('EVAL renamed away (ERR unknown command): the same, and the warning names the command, not the script, key and token Redis quotes after it', async () => {
+  test('EVAL renamed away (ERR unknown command): the same, and the warning names the command and what became of it, not the script, key and token Redis quotes after it', async () => {
     const renamed = await startRedis({ args: ['--rename-command', 'EVAL', ''] })
     const renamedAdmin = rawRedis(renamed.url)
     try {
@@ -265,7 +272,11 @@ describe('a Redis that runs no scripts for this client: leases cannot be given b
       const logger = recordingLogger()
       const cache = createCache({ name: 'profiles', load: (key: string) => `profile ${key}`, ttl: '1m', l2: env.store(), logger })
       expect(await cache.get('user-8d2f')).toBe('profile user-8d2f')
-      expect(logger.messages).toEqual([expect.stringContaining(`refuses to give leases back ("ERR unknown command 'eval'")`)])
+      expect(logger.messages).toEqual([
+        expect.stringContaining(
+          `refuses to give leases back ("ERR unknown command 'eval'"): no lease is taken, and misses load at once, and it is asked again every 3600000 ms; Redis at ${renamed.host}:${renamed.port} has no EVAL command (ERR unknown command: renamed away or disabled, by rename-command say): the store runs GET, SET, DEL, PTTL, INCR, EVAL and INFO (warned once)`,
+        ),
+      ])
       // The lease of that first miss is given back without the script.
       expect(await renamedAdmin.exists(`${env.prefix}{profiles:0:k:user-8d2f}:lease`)).toBe(0)
       expect(logger.messages[0]).not.toContain('user-8d2f')
@@ -370,6 +381,35 @@ describe('a store pointed at a replica (a reader endpoint): every write answers 
     }
   })
 
+  test('a lease found on the replica and given back through it: refused READONLY, then given back once more on the connection made to replace it, which reaches a replica too, and no more', async () => {
+    const prefix = `${uniqueName('release')}:`
+    const primaryAdmin = rawRedis(primary.url)
+    const store = redisStore({ url: replica.url, prefix, timeout: '500ms', lease: { ttl: '1m' } })
+    try {
+      // Taken on the primary, as a failover leaves it: the replica holds it too.
+      const leaseKey = `${prefix}{k}:lease`
+      await primaryAdmin.set(leaseKey, 'held', 'PX', 60_000)
+      for (let attempt = 0; attempt < 100 && (await replicaAdmin.exists(leaseKey)) === 0; attempt++) await sleep(20)
+      const signal = new AbortController().signal
+      expect(await store.get('k', signal)).toBeUndefined()
+      const releases = jest.spyOn(store, 'releaseLease')
+      const connectionsBefore = await connectionsMade()
+      await expect(store.releaseLease('k', 'held', signal)).rejects.toThrow('READONLY')
+      // Given back again, in the background, once the connection that replaces the first is ready.
+      for (let attempt = 0; attempt < 100 && releases.mock.calls.length < 2; attempt++) await sleep(20)
+      expect(releases).toHaveBeenCalledTimes(2)
+      await expect(within(releases.mock.results[1]?.value as Promise<void>, 'the lease was never given back on the new connection')).rejects.toThrow('READONLY')
+      // Time for a third attempt, and a third connection, had the second refusal scheduled one.
+      await sleep(200)
+      expect(releases).toHaveBeenCalledTimes(2)
+      expect((await connectionsMade()) - connectionsBefore).toBeLessThanOrEqual(2)
+      expect(await primaryAdmin.get(leaseKey)).toBe('held')
+    } finally {
+      primaryAdmin.disconnect()
+      await store.close()
+    }
+  })
+
   test('a client you pass, connected to the replica: never replaced nor closed; each kind of write is refused once, then skipped; one warning says to connect it to the primary and give it reconnectOnError, as the store does not reconnect it', async () => {
     const client = new Redis(replica.url, { disconnectTimeout: 100 })
     await client.ping()
@@ -403,6 +443,77 @@ describe('a store pointed at a replica (a reader endpoint): every write answers 
       expect(client.status).toBe('ready')
     } finally {
       client.disconnect()
+    }
+  })
+})
+
+describe('a Redis that cannot serve the store at all, though it answers', () => {
+  /**
+   * Invocations of a cache on `store`: each is served by the loader, its failure counted, until the
+   * circuit opens; one warning, which never quotes a key.
+   */
+  const servedWithoutL2 = async (store: ReturnType<typeof redisStore>): Promise<string> => {
+    const logger = recordingLogger()
+    const accounts = createCache({ name: 'accounts', load: (key: string) => `account ${key}`, ttl: '1m', l2: store, logger })
+    let errors = 0
+    for (const key of ['acct-3f9a', 'acct-77c1', 'acct-0d4e']) {
+      const scope = createScope()
+      expect(await accounts.get(key, { scope })).toBe(`account ${key}`)
+      errors += scope.countersFor('accounts').l2Errors
+    }
+    expect(errors).toBe(2)
+    expect(accounts.stats().l2Circuit).toBe('open')
+    expect(logger.messages).toHaveLength(1)
+    expect(logger.messages[0]).not.toContain('acct-')
+    return logger.messages[0] ?? ''
+  }
+
+  test('GET renamed away (ERR unknown command): reads fail until the circuit opens, and one warning names the command, and what the store runs', async () => {
+    const renamed = await startRedis({ args: ['--rename-command', 'GET', ''] })
+    const store = redisStore({ url: renamed.url, prefix: `${uniqueName('renamed')}:`, timeout: '500ms', versionCheck: '1h', breaker: { failures: 2, coolDown: '1h' } })
+    try {
+      expect(await servedWithoutL2(store)).toContain(
+        `cache "accounts" cannot use its shared tier: Redis at ${renamed.host}:${renamed.port} has no GET command (ERR unknown command: renamed away or disabled, by rename-command say): the store runs GET, SET, DEL, PTTL, INCR, EVAL and INFO. Until then every L2 operation fails`,
+      )
+    } finally {
+      await store.close()
+      await renamed.stop()
+    }
+  })
+
+  test("busy with another client's script (BUSY) past busy-reply-threshold: every operation fails until the circuit opens, one warning says to end it with SCRIPT KILL; L2 is back once it ends", async () => {
+    const redis = await startRedis()
+    const [admin, scriptRunner] = [rawRedis(redis.url), rawRedis(redis.url)]
+    const store = redisStore({ url: redis.url, prefix: `${uniqueName('busy')}:`, timeout: '500ms', versionCheck: '1h', breaker: { failures: 2, coolDown: `${coolDownMs}ms` } })
+    try {
+      await Promise.all([admin.ping(), scriptRunner.ping(), store.get('warm-up', new AbortController().signal)])
+      await admin.config('SET', 'busy-reply-threshold', '100')
+      const running = scriptRunner.eval('while true do end', 0).catch((error: unknown) => error)
+      // Past the threshold, Redis answers BUSY to every command but a few (SCRIPT KILL among them).
+      let busy = ''
+      for (let attempt = 0; attempt < 100 && !busy.startsWith('BUSY'); attempt++) {
+        busy = await admin.get('anything').then(String, (error: unknown) => (error instanceof Error ? error.message : String(error)))
+        if (!busy.startsWith('BUSY')) await sleep(20)
+      }
+      expect(busy).toMatch(/^BUSY /)
+
+      expect(await servedWithoutL2(store)).toContain(
+        `Redis at ${redis.host}:${redis.port} is running a script or function past its busy-reply-threshold (BUSY), and answers nothing else until it ends: end it with SCRIPT KILL or FUNCTION KILL`,
+      )
+
+      await admin.script('KILL')
+      expect(String(await running)).toContain('Script killed')
+      await sleep(coolDownMs + 50)
+      const back = createCache({ name: 'accounts', load: (key: string) => `account ${key}`, ttl: '1m', l2: store })
+      const scope = createScope()
+      expect(await back.get('acct-3f9a', { scope })).toBe('account acct-3f9a')
+      expect(scope.countersFor('accounts')).toMatchObject({ l2Errors: 0, l2Misses: 1 })
+      expect(back.stats().l2Circuit).toBe('closed')
+    } finally {
+      admin.disconnect()
+      scriptRunner.disconnect()
+      await store.close()
+      await redis.stop()
     }
   })
 })

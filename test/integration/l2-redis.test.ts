@@ -4,6 +4,7 @@ import { redisStore, type L2Store } from '../../entrypoints/redis.js'
 import { startTcpProxy, uniqueName } from '../harness/index.js'
 import { blockEventLoop } from '../support/event-loop.js'
 import { flushPromises } from '../support/deferred.js'
+import { within } from '../support/within.js'
 import { closeEnvironments, environments, leaseAttempts, leaseGivenBack, linkedTime, rawRedis, recordingLogger, sharedRedisUrl } from './l2-support.js'
 import type { Redis } from 'ioredis'
 
@@ -276,9 +277,8 @@ describe('a lease whose answer never comes: the connection drops with the comman
       await new Promise((resolve) => setTimeout(resolve, 500))
       await proxy.setRefusing(false)
     }
-    // Given back once the store has reconnected. Kept for its 60 s, the lease would hold the test
-    // past its timeout here.
-    await givenBack
+    // Given back once the store has reconnected; kept, it would last its 60 s.
+    await within(givenBack, 'the lease whose answer was lost was never given back once the store reconnected')
     expect(await env.store().acquireLease('k', 'next', 60_000, new AbortController().signal)).toMatchObject({ acquired: true })
   })
 })

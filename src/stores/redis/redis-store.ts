@@ -183,8 +183,13 @@ class RedisStore implements TieredStore {
   readonly settings: L2Settings
   /** The connection in use: one the store made is replaced when it reached a replica (see `#replaceConnection`). */
   #client: Redis | Cluster
-  /** The connection being made to replace `#client`, until it is ready. */
-  #replacement: Redis | undefined
+  /** The connection being made to replace `#client`, until it is ready, and what settles once it took over (or failed to). */
+  #replacement: { readonly connection: Redis; readonly done: Promise<void> } | undefined
+  /**
+   * The tokens of the leases being given back in the background: a give-back a replica refuses
+   * again is not tried a second time, which through a reader endpoint would loop, a new connection each time.
+   */
+  readonly #givingBack = new Set<string>()
   #closed = false
   /** How long a connection the store made may take to get ready; undefined for yours, which the store neither replaces nor closes. */
   readonly #connectTimeoutMs: number | undefined
@@ -328,12 +333,24 @@ class RedisStore implements TieredStore {
    * for no longer than the lease would last anyway. Under its token: no one else's lease is touched.
    */
   #giveBackLater(key: string, token: string, ttlMs: number): void {
+    if (this.#givingBack.has(token)) return
+    this.#givingBack.add(token)
     const signal = AbortSignal.timeout(ttlMs)
-    this.#readyAgain(signal).then(() => this.releaseLease(key, token, signal)).catch(ignore)
+    this.#readyAgain(signal)
+      .then(() => this.releaseLease(key, token, signal))
+      .catch(ignore)
+      .finally(() => this.#givingBack.delete(token))
   }
 
-  /** Once the connection is ready, through the failed attempts (each an 'error') ioredis may make first; rejects when `signal` aborts. */
+  /**
+   * Once the connection is ready, through the failed attempts (each an 'error') ioredis may make
+   * first, and the one that replaces it if it reached a replica; rejects when `signal` aborts.
+   */
   async #readyAgain(signal: AbortSignal): Promise<void> {
+    if (this.#replacement !== undefined) {
+      await unlessAborted(this.#replacement.done, signal)
+      signal.throwIfAborted()
+    }
     while (this.#client.status !== 'ready') {
       try {
         await once(this.#client, 'ready', { signal })
@@ -346,15 +363,19 @@ class RedisStore implements TieredStore {
   /**
    * Rejects with Redis's refusal when it runs no script for this client, even once the lease is given
    * back without it (`#releaseWithoutScript`): the engine then takes no more leases, which could
-   * only be given back that way.
+   * only be given back that way. Rejects with a replica's (READONLY) too, which has the connection
+   * replaced as a write's does: a failover demoted the primary the lease was taken on, and carried
+   * the lease to the new one, where it is given back in the background once the new connection is
+   * ready, rather than hold every other environment's miss on its key for `lease.wait`.
    */
   async releaseLease(key: string, token: string, signal: AbortSignal): Promise<void> {
     if (this.#client.status !== 'ready') await this.#connected(signal)
     const leaseKey = this.#leaseKey(key)
     try {
-      await this.#client.eval(releaseScript, 1, leaseKey, token)
+      await this.#written(this.#client.eval(releaseScript, 1, leaseKey, token))
     } catch (error) {
       if (isScriptRefusal(error)) await this.#releaseWithoutScript(leaseKey, token, signal).catch(ignore)
+      else if (isReadOnlyReply(error) && this.#replacement !== undefined && this.settings.lease !== undefined) this.#giveBackLater(key, token, this.settings.lease.ttlMs)
       throw error
     }
   }
@@ -426,9 +447,8 @@ class RedisStore implements TieredStore {
     const current = this.#client
     if (this.#connectTimeoutMs === undefined || this.#closed || this.#replacement !== undefined || !(current instanceof Redis)) return
     const replacement = current.duplicate()
-    this.#replacement = replacement
     this.#watch(replacement, this.#connectTimeoutMs)
-    replacement.connect().then(
+    const done = replacement.connect().then(
       () => {
         this.#replacement = undefined
         if (this.#closed) {
@@ -443,6 +463,7 @@ class RedisStore implements TieredStore {
         replacement.disconnect()
       },
     )
+    this.#replacement = { connection: replacement, done }
   }
 
   /**
@@ -462,7 +483,7 @@ class RedisStore implements TieredStore {
   async close(): Promise<void> {
     if (this.#connectTimeoutMs === undefined) return
     this.#closed = true
-    this.#replacement?.disconnect()
+    this.#replacement?.connection.disconnect()
     await this.#quit(this.#client)
   }
 

@@ -1,11 +1,19 @@
 import type { StoreMisconfiguration } from '../l2-store.js'
 
+/** The commands of the store's operations and of ioredis's handshake (INFO, its ready check). */
+const commandsRun = 'GET, SET, DEL, PTTL, INCR, EVAL and INFO'
+
 /**
- * What the store asks of Redis, for an ACL user that may run only these: the commands of its
- * operations and of ioredis's handshake (INFO, its ready check), and in cluster mode the one by which
- * ioredis learns the slots. AUTH, HELLO and QUIT need no permission.
+ * What the store asks of Redis, for an ACL user that may run only these: its commands, and in cluster
+ * mode the one by which ioredis learns the slots. AUTH, HELLO and QUIT need no permission.
  */
-const commandsUsed = (prefix: string): string => `GET, SET, DEL, PTTL, INCR, EVAL and INFO on the keys ~${prefix}*, and CLUSTER|SLOTS in cluster mode`
+const commandsUsed = (prefix: string): string => `${commandsRun} on the keys ~${prefix}*, and CLUSTER|SLOTS in cluster mode`
+
+/**
+ * Redis's answer to a command it does not have (renamed away or disabled), which names the command
+ * as the client sent it: quoted '…' since Redis 7.0 and in Valkey, `…` in Redis 5 to 6.2.
+ */
+const unknownCommand = /^ERR unknown command ['`]([\w|-]+)['`]/
 
 /**
  * An error told by its shape: Node's own (a socket's, TLS's) come from another realm than the code
@@ -85,7 +93,8 @@ export const isTlsHandshakeFailure = (error: unknown): boolean => {
 const adviceFor = (failure: Error, endpoint: Endpoint): StoreMisconfiguration | undefined => {
   const at = `Redis at ${endpoint.address}`
   const reply = failure.message
-  if (reply.startsWith('WRONGPASS ')) {
+  // Redis before 6.0 (an ElastiCache AUTH token, say) words a wrong password as ERR.
+  if (reply.startsWith('WRONGPASS ') || reply === 'ERR invalid password') {
     return { kind: 'WRONGPASS', advice: `${at} refuses the store's user and password (WRONGPASS: a wrong password, no such user, or a user turned off): correct them in url (redis://user:password@host:port) or in redis: { username, password }` }
   }
   if (reply.startsWith('NOAUTH ')) {
@@ -105,6 +114,25 @@ const adviceFor = (failure: Error, endpoint: Endpoint): StoreMisconfiguration | 
   }
   if (reply.startsWith('READONLY ')) {
     return { kind: 'READONLY', advice: `${at} is a read-only replica: point the store at the primary endpoint, not a reader endpoint (after a failover, the store reconnects to the node the endpoint names by itself)` }
+  }
+  if (reply.startsWith('OOM ')) {
+    return {
+      kind: 'OOM',
+      advice: `${at} is out of memory and evicts nothing (OOM: used memory reached maxmemory under maxmemory-policy noeviction): give it more memory, or a policy that evicts, such as volatile-lru (every value and lease the store writes expires) or allkeys-lru`,
+    }
+  }
+  if (reply.startsWith('MISCONF ')) {
+    return { kind: 'MISCONF', advice: `${at} cannot save its RDB snapshot, and refuses writes until one succeeds (MISCONF): its log says why (a full disk, a directory it may not write to)` }
+  }
+  if (reply.startsWith('BUSY ')) {
+    return {
+      kind: 'BUSY',
+      advice: `${at} is running a script or function past its busy-reply-threshold (BUSY), and answers nothing else until it ends: end it with SCRIPT KILL or FUNCTION KILL, and look for the client that runs it (the store's own script reads and deletes one key)`,
+    }
+  }
+  const missing = unknownCommand.exec(reply)?.[1]?.toUpperCase()
+  if (missing !== undefined) {
+    return { kind: `unknown command ${missing}`, advice: `${at} has no ${missing} command (ERR unknown command: renamed away or disabled, by rename-command say): the store runs ${commandsRun}` }
   }
   if (reply.includes('cluster support disabled')) {
     return { kind: 'not a cluster', advice: `${at} is not in cluster mode (CLUSTER SLOTS: "${reply}"): give redisStore a url, not cluster` }
@@ -129,8 +157,10 @@ const adviceFor = (failure: Error, endpoint: Endpoint): StoreMisconfiguration | 
 }
 
 /**
- * What to fix when `error` says the store is set up wrong: credentials, ACL permissions, a replica,
- * cluster mode on one side only, TLS. Quotes Redis only where it names no key and no value.
+ * What to fix when `error` says the store is set up wrong: credentials, ACL permissions, a command
+ * renamed away, a replica, cluster mode on one side only, TLS; or that Redis cannot do what it is
+ * asked for now: out of memory, unable to persist, busy with a script. Quotes Redis only where it
+ * names no key and no value.
  */
 export const misconfigurationOf = (error: unknown, endpoint: Endpoint): StoreMisconfiguration | undefined => {
   for (const failure of failuresIn(error)) {
