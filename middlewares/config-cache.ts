@@ -171,8 +171,8 @@ const decodeParameter = (source: Source, raw: string | undefined): unknown => {
   return source.list ? raw.split(',') : decodeValue(raw, source.transform, source.label)
 }
 
-const loadPath = async (ssm: SsmSource, source: Source): Promise<Record<string, unknown>> => {
-  const found = await ssm.getByPath(source.name, { decrypt: source.decrypt, recursive: source.recursive })
+const loadPath = async (ssm: SsmSource, source: Source, signal: AbortSignal): Promise<Record<string, unknown>> => {
+  const found = await ssm.getByPath(source.name, { decrypt: source.decrypt, recursive: source.recursive, signal })
   // Names come relative to the path, which may be given with or without its trailing slash.
   const under = source.name.endsWith('/') ? source.name : `${source.name}/`
   // Own properties whatever the names: assigned, one named `__proto__` would be dropped, or, parsed as JSON, become the prototype.
@@ -204,7 +204,7 @@ const loadMany = async (ssm: SsmSource, sources: ReadonlyMap<string, Source>, ke
     }
   }
   const parameterBatches = [...byDecrypt].map(async ([decrypt, batch]) => {
-    const { values: found, failures } = await ssm.getByNames([...new Set(batch.map((source) => source.name))], decrypt)
+    const { values: found, failures } = await ssm.getByNames([...new Set(batch.map((source) => source.name))], decrypt, context.signal)
     await Promise.all(
       batch.map(async (source) => {
         if (failures.has(source.name)) context.fail(keyOf(source), failures.get(source.name))
@@ -212,7 +212,7 @@ const loadMany = async (ssm: SsmSource, sources: ReadonlyMap<string, Source>, ke
       }),
     )
   })
-  const pathLoads = paths.map(([key, source]) => settle(key, () => loadPath(ssm, source)))
+  const pathLoads = paths.map(([key, source]) => settle(key, () => loadPath(ssm, source, context.signal)))
   await Promise.all([...parameterBatches, ...pathLoads])
   return values
 }

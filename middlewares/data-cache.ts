@@ -5,6 +5,7 @@ import { callOptionsError, freshnessCall, InvocationOptions } from '../src/cache
 import type { Duration } from '../src/cache/duration.js'
 import { valuesOfBatch } from '../src/cache/batch.js'
 import { CacheError, CacheOptionsError, keyTypeError, mustBe, printable, typeName } from '../src/cache/errors.js'
+import type { Frozen } from '../src/cache/freeze.js'
 import type { BatchLoadContext, CacheOptions, EntryFreshness, FreshnessOptions, L1Options, LoadContext, Logger } from '../src/cache/options.js'
 import { storeApart } from '../src/cache/namespace.js'
 import { dropRejection, givenOptions, isThenable, optionalFunction, rejectUnknownOptions } from '../src/cache/options.js'
@@ -85,8 +86,11 @@ export interface DataCacheOptions<N extends string, V, E> extends FreshnessOptio
 
 /** What a lazy data cache adds to the context. */
 export type DataCacheLazyContext<N extends string, V> = { readonly caches: { readonly [K in N]: DataCacheHandle<V> } }
-/** What an eager data cache (with `key`) adds to the context. */
-export type DataCacheContext<N extends string, V> = DataCacheLazyContext<N, V> & { readonly [K in N]: V | undefined }
+/**
+ * What an eager data cache (with `key`) adds to the context: its value as the engine shares it,
+ * frozen however deep (see `freezeShared`), so a handler that would change it in place fails to compile.
+ */
+export type DataCacheContext<N extends string, V> = DataCacheLazyContext<N, V> & { readonly [K in N]: Frozen<V> | undefined }
 
 const engineOptionNames = ['ttl', 'staleWhileRevalidate', 'staleIfError', 'negativeTtl', 'jitter', 'timeout', 'retryAfterError', 'l1', 'l2', 'logger'] as const
 /** Follows the name of a per-principal cache in its shared tier's keys; no cache name has a '~'. */

@@ -232,8 +232,8 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   // Once per secret: a denied DescribeSecret is denied on every load, and the user who asked for the
   // cap should learn once that it is not applied, not have every load fail for it.
   const rotationWarned = new Set<string>()
-  const nextRotation = (source: SecretsSource, plan: SecretPlan): Promise<Date | undefined> =>
-    source.nextRotation(plan.name).catch((error: unknown) => {
+  const nextRotation = (source: SecretsSource, plan: SecretPlan, signal: AbortSignal): Promise<Date | undefined> =>
+    source.nextRotation(plan.name, signal).catch((error: unknown) => {
       if (!rotationWarned.has(plan.name)) {
         rotationWarned.add(plan.name)
         logger.warn(
@@ -248,7 +248,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     if (plan.source === SecretSource.Ssm) {
       ssm ??= createSsmSource(ssmOptions)
       if (plan.freshness !== undefined) context.setFreshness(plan.freshness)
-      const { values, failures } = await ssm.getByNames([plan.name], true)
+      const { values, failures } = await ssm.getByNames([plan.name], true, context.signal)
       if (failures.has(plan.name)) throw failures.get(plan.name)
       const value = values.get(plan.name)
       return value === undefined ? undefined : decodeValue(value, plan.transform, plan.label)
@@ -256,7 +256,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     secretsManager ??= createSecretsSource(secretsManagerOptions)
     const [value, rotation] = await Promise.all([
       secretValue(secretsManager, plan),
-      capTtlAtRotation ? nextRotation(secretsManager, plan) : undefined,
+      capTtlAtRotation ? nextRotation(secretsManager, plan, context.signal) : undefined,
     ])
     const freshness = ttlCappedAt(rotation, plan.freshness, freshnessOptions.ttl)
     if (freshness !== undefined) context.setFreshness(freshness)

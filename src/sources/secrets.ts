@@ -15,8 +15,8 @@ export interface SecretsSource {
    * secret. Fails with the SDK's error, one `isScheduledForDeletion` tells for a secret being deleted.
    */
   getSecret(secretId: string): Promise<string | Uint8Array | undefined>
-  /** When the secret next rotates (DescribeSecret), if rotation is scheduled. */
-  nextRotation(secretId: string): Promise<Date | undefined>
+  /** When the secret next rotates (DescribeSecret, aborted by `signal`), if rotation is scheduled. */
+  nextRotation(secretId: string, signal: AbortSignal): Promise<Date | undefined>
 }
 
 /** AWS: "...because it was marked for deletion."; moto_server: "...currently marked deleted." */
@@ -45,8 +45,8 @@ export const createSecretsSource = (options: SecretsClientOptions): SecretsSourc
         throw sdkError
       }
     },
-    async nextRotation(secretId) {
-      const { NextRotationDate, RotationEnabled } = await client.send(new DescribeSecretCommand({ SecretId: secretId }))
+    async nextRotation(secretId, signal) {
+      const { NextRotationDate, RotationEnabled } = await client.send(new DescribeSecretCommand({ SecretId: secretId }), { abortSignal: signal })
       return RotationEnabled === true ? NextRotationDate : undefined
     },
   }

@@ -24,14 +24,15 @@ export interface SsmSource {
   /**
    * `names` read with GetParameters (at most 10 names a call, the calls sent at once), or with
    * GetParameter where a batch cannot be matched (see `readOneByOne`). A call SSM refuses (access
-   * denied, a KMS key it cannot use) fails the names it asked for, not the others.
+   * denied, a KMS key it cannot use) fails the names it asked for, not the others. `signal` aborts
+   * the GetParameters calls in flight (Powertools' GetParameter takes none).
    */
-  getByNames(names: readonly string[], decrypt: boolean): Promise<ParameterAnswers>
+  getByNames(names: readonly string[], decrypt: boolean, signal: AbortSignal): Promise<ParameterAnswers>
   /**
    * Every parameter under `path` (GetParametersByPath, paged), keyed by name relative to the path,
-   * each an own property whatever its name (`__proto__` too).
+   * each an own property whatever its name (`__proto__` too). `signal` aborts the page call in flight.
    */
-  getByPath(path: string, options: { readonly decrypt: boolean; readonly recursive: boolean }): Promise<Record<string, string>>
+  getByPath(path: string, options: { readonly decrypt: boolean; readonly recursive: boolean; readonly signal: AbortSignal }): Promise<Record<string, string>>
 }
 
 /** The most names GetParameters takes in one call. */
@@ -107,8 +108,8 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
   }
 
   /** At most `namesPerCall` names: one GetParameters call, each name asked matched to its answer or failed. */
-  const getBatch = async (names: readonly string[], decrypt: boolean, values: Map<string, string | undefined>, failures: Map<string, unknown>): Promise<void> => {
-    const answer = await client.send(new GetParametersCommand({ Names: [...names], WithDecryption: decrypt }))
+  const getBatch = async (names: readonly string[], decrypt: boolean, signal: AbortSignal, values: Map<string, string | undefined>, failures: Map<string, unknown>): Promise<void> => {
+    const answer = await client.send(new GetParametersCommand({ Names: [...names], WithDecryption: decrypt }), { abortSignal: signal })
     const asked = new Set(names)
     const answered = new Map<string, string | undefined>((answer.InvalidParameters ?? []).map((name) => [name, undefined]))
     const unasked: string[] = []
@@ -124,7 +125,7 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
   }
 
   return {
-    async getByNames(names, decrypt) {
+    async getByNames(names, decrypt, signal) {
       const values = new Map<string, string | undefined>()
       const failures = new Map<string, unknown>()
       /** One call to SSM for `asked`: its failure is theirs alone. */
@@ -136,7 +137,7 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
         }
       }
       await Promise.all([
-        ...chunksOf(names.filter((name) => !readOneByOne(name)), namesPerCall).map((batch) => call(batch, () => getBatch(batch, decrypt, values, failures))),
+        ...chunksOf(names.filter((name) => !readOneByOne(name)), namesPerCall).map((batch) => call(batch, () => getBatch(batch, decrypt, signal, values, failures))),
         ...names.filter(readOneByOne).map((name) =>
           call([name], async () => {
             values.set(name, await getOne(name, decrypt))
@@ -147,11 +148,11 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
     },
     // Not Powertools' getMultiple: it gathers the names into a plain object, where one named
     // `__proto__` is dropped, and its paginator refuses an SSMClient of another copy of the SDK.
-    async getByPath(path, { decrypt, recursive }) {
+    async getByPath(path, { decrypt, recursive, signal }) {
       const found: [string, string][] = []
       let nextToken: string | undefined
       do {
-        const page = await client.send(new GetParametersByPathCommand({ Path: path, WithDecryption: decrypt, Recursive: recursive, NextToken: nextToken }))
+        const page = await client.send(new GetParametersByPathCommand({ Path: path, WithDecryption: decrypt, Recursive: recursive, NextToken: nextToken }), { abortSignal: signal })
         for (const { Name = '', Value } of page.Parameters ?? []) {
           if (!isUnder(path, Name)) {
             throw new CacheError(

@@ -28,6 +28,13 @@ export interface HttpFault extends FaultAnswer, RequestMatch {
   readonly times?: number
 }
 
+/** Matching requests are read and never answered, as by an endpoint that hangs: each waits until its client goes away or the proxy closes. */
+export interface HangingFault extends RequestMatch {
+  readonly hang: true
+  /** How many matching requests to hold; later ones are forwarded again. Default: all, until clearFaults(). */
+  readonly times?: number
+}
+
 /** A request the proxy saw, as the client sent it. */
 export interface SeenCall {
   readonly method: string
@@ -55,14 +62,19 @@ export interface HttpFaultProxy {
   readonly port: number
   /** `http://host:port`: the endpoint to give an SDK client. */
   readonly url: string
-  /** Adds a fault; the earliest added fault that matches a request answers it. */
-  inject(fault: HttpFault): void
+  /** Adds a fault; the earliest added fault that matches a request answers (or holds) it. */
+  inject(fault: HttpFault | HangingFault): void
   /** Drops every fault: all requests are forwarded from here on. */
   clearFaults(): void
   /** Counts of the requests whose X-Amz-Target is `target`, or that `match` matches, or of every request. */
   requests(which?: string | RequestMatch): RequestCounts
   /** Every request seen so far, in the order they came, whether forwarded or answered. */
   calls(): SeenCall[]
+  /**
+   * Settles once a request whose X-Amz-Target is `target`, or that `match` matches, has had its
+   * connection closed by its client before it was answered: a client that aborted its request.
+   */
+  abandoned(which?: string | RequestMatch): Promise<void>
   /** Stops listening, ends every connection (keep-alive ones too) and every forwarded request. Idempotent. */
   close(): Promise<void>
 }
@@ -120,6 +132,7 @@ interface SeenRequest {
   readonly authorization: string
   body: string
   answered: boolean
+  abandoned: boolean
 }
 
 const seenRequestOf = (message: IncomingMessage): SeenRequest => {
@@ -133,6 +146,7 @@ const seenRequestOf = (message: IncomingMessage): SeenRequest => {
     authorization: message.headers.authorization ?? '',
     body: '',
     answered: false,
+    abandoned: false,
   }
   message.on('data', (chunk: Buffer) => {
     request.body += chunk.toString('utf8')
@@ -144,9 +158,16 @@ const matches = (match: RequestMatch, request: SeenRequest): boolean =>
   (match.target === undefined || match.target === request.target) && (match.path === undefined || match.path.test(request.path))
 
 interface ArmedFault {
-  readonly fault: HttpFault
+  readonly fault: HttpFault | HangingFault
   remaining: number
 }
+
+interface AbandonWaiter {
+  readonly match: RequestMatch
+  readonly settle: () => void
+}
+
+const matchOf = (which: string | RequestMatch = {}): RequestMatch => (typeof which === 'string' ? { target: which } : which)
 
 /** Starts an HTTP fault proxy on a loopback port the kernel picks (port 0: no race for a free port). */
 export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promise<HttpFaultProxy> {
@@ -154,9 +175,10 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
   const host = options.host ?? LOOPBACK
   const faults: ArmedFault[] = []
   const seen: SeenRequest[] = []
+  const abandonWaiters: AbandonWaiter[] = []
   let closing: Promise<void> | undefined
 
-  const takeFault = (request: SeenRequest): HttpFault | undefined => {
+  const takeFault = (request: SeenRequest): HttpFault | HangingFault | undefined => {
     const armed = faults.find((candidate) => candidate.remaining > 0 && matches(candidate.fault, request))
     if (armed === undefined) return undefined
     armed.remaining--
@@ -199,9 +221,18 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
   const server = createServer((incoming, response) => {
     const request = seenRequestOf(incoming)
     seen.push(request)
+    response.once('close', () => {
+      if (response.writableFinished) return
+      request.abandoned = true
+      for (const waiter of abandonWaiters.filter(({ match }) => matches(match, request))) waiter.settle()
+    })
     const fault = takeFault(request)
     if (fault === undefined) {
       forward(incoming, response)
+      return
+    }
+    if ('hang' in fault) {
+      incoming.resume()
       return
     }
     request.answered = true
@@ -231,13 +262,20 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
     clearFaults() {
       faults.length = 0
     },
-    requests(which = {}) {
-      const match = typeof which === 'string' ? { target: which } : which
+    requests(which) {
+      const match = matchOf(which)
       const matching = seen.filter((request) => matches(match, request))
       return { seen: matching.length, answered: matching.filter((request) => request.answered).length }
     },
     calls() {
       return seen.map(({ method, path, query, target, authorization, body }) => ({ method, path, query: new URLSearchParams(query), target, authorization, body }))
+    },
+    abandoned(which) {
+      const match = matchOf(which)
+      if (seen.some((request) => request.abandoned && matches(match, request))) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        abandonWaiters.push({ match, settle: resolve })
+      })
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

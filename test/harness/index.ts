@@ -20,6 +20,7 @@ export {
   awsRestJsonError,
   startHttpFaultProxy,
   type FaultAnswer,
+  type HangingFault,
   type HttpFault,
   type HttpFaultProxy,
   type HttpFaultProxyOptions,

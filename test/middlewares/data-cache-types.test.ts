@@ -2,6 +2,7 @@ import middy from '@middy/core'
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyWithLambdaAuthorizerEvent, SQSEvent } from 'aws-lambda'
 import { dataCache, type DataCacheHandle } from '../../middlewares/data-cache.js'
 import { dynamoItem } from '../../entrypoints/dynamodb.js'
+import type { Frozen } from '../../src/cache/freeze.js'
 import { invoke } from '../support/invoke.js'
 
 // Compile-time checks, enforced by `npm run typecheck` (which includes test/): what dataCache puts on
@@ -31,7 +32,7 @@ describe('types of what dataCache adds to the context', () => {
     const handler = middy()
       .use(products)
       .handler((_event, context) => {
-        expect(typeIs<Equal<typeof context.products, Product | undefined>>(true)).toBe(true)
+        expect(typeIs<Equal<typeof context.products, Frozen<Product> | undefined>>(true)).toBe(true)
         expect(typeIs<Equal<typeof context.caches.products, DataCacheHandle<Product>>>(true)).toBe(true)
         return Promise.resolve(context.products?.price)
       })
@@ -46,13 +47,37 @@ describe('types of what dataCache adds to the context', () => {
       .use(items)
       .handler(async (event, context) => {
         expect(typeIs<Equal<typeof context.caches.prices, DataCacheHandle<number>>>(true)).toBe(true)
-        expect(typeIs<Equal<typeof context.items, Product | undefined>>(true)).toBe(true)
+        expect(typeIs<Equal<typeof context.items, Frozen<Product> | undefined>>(true)).toBe(true)
         expect(typeIs<Equal<typeof event, SQSEvent>>(true)).toBe(true)
         // @ts-expect-error a lazy cache puts no value on the context
         expect(context.prices).toBeUndefined()
         return context.caches.prices.get('3')
       })
     expect(await invoke(handler, { Records: [] })).toBe(3)
+  })
+
+  test('the value on the context is frozen however deep: changing it in place is a compile error, as it would throw at run time', async () => {
+    const tagged = dataCache({ name: 'tagged', key: () => 'p-1', load: (id) => ({ id, price: 10, tags: ['new'], dimensions: { width: 3 } }), ttl: '1m' })
+    const handler = middy()
+      .use(tagged)
+      .handler((_event, context) => {
+        const product = context.tagged
+        if (product === undefined) return Promise.resolve(undefined)
+        expect(() => {
+          // @ts-expect-error the value is shared by every invocation: its arrays are read-only
+          product.tags.push('personal discount') // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call the line above expects to fail to compile
+        }).toThrow(TypeError)
+        // Frozen: these assignments are dropped (they throw in strict-mode code).
+        // @ts-expect-error its properties too
+        product.price = 99
+        // @ts-expect-error however deep
+        product.dimensions.width = 4
+        expect(product).toEqual({ id: 'p-1', price: 10, tags: ['new'], dimensions: { width: 3 } })
+        // Read-only arrays still go where one is read, and copies are the handler's own.
+        const copy = { ...product, tags: [...product.tags, 'personal discount'] }
+        return Promise.resolve(copy.tags)
+      })
+    expect(await invoke(handler)).toEqual(['new', 'personal discount'])
   })
 
   test("README's principal for an HTTP API Lambda authorizer: the annotated event types it, the loader is told the caller, and a route without the authorizer or its context names nobody", async () => {

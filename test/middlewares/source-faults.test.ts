@@ -1,12 +1,13 @@
 import middy from '@middy/core'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { configCache } from '../../middlewares/config-cache.js'
-import { CacheError, CacheLoadError } from '../../src/cache/errors.js'
+import { CacheError, CacheLoadError, CacheTimeoutError } from '../../src/cache/errors.js'
 import { secretsCache } from '../../middlewares/secrets-cache.js'
 import type { Duration } from '../../src/index.js'
 import { awsJsonAnswer, awsJsonError, createSecret, destroySeedClients, putParameters, startHttpFaultProxy, uniqueName, updateSecret, type HttpFaultProxy } from '../harness/index.js'
 import { localClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
+import { within } from '../support/within.js'
 
 /**
  * DESIGN/issue 4: "Access denied gives a clear error. Throttling is retried by the SDK, then
@@ -232,6 +233,26 @@ describe('configCache when an answer holds a parameter under a name it was not a
       expect((error as Error).message).toContain('check the endpoint the SSM client is given')
       expect((error as Error).cause).toBeInstanceOf(CacheError)
       expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 1 })
+    } finally {
+      await proxy.close()
+    }
+  })
+})
+
+describe('configCache when SSM hangs', () => {
+  test.each([
+    ['a parameter', 'AmazonSSM.GetParameters', (prefix: string) => ({ parameters: { value: `${prefix}/table` } })],
+    ['a path', 'AmazonSSM.GetParametersByPath', (prefix: string) => ({ paths: { value: `${prefix}/limits/` } })],
+  ])('the request for %s is aborted once the engine gives up on its load, not left running', async (_what, operation, values) => {
+    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+    try {
+      proxy.inject({ target: operation, hang: true })
+      const handler = middy()
+        .use(configCache({ ...values(`/${uniqueName('faults')}`), timeout: '50ms', prefetch: false, clientConfig: localClientConfig(proxy.url) }))
+        .handler((_event, context) => Promise.resolve(context.config.value))
+      await expect(invoke(handler)).rejects.toBeInstanceOf(CacheTimeoutError)
+      await within(proxy.abandoned(operation), `the hanging ${operation} request was never aborted`)
+      expect(proxy.requests(operation)).toEqual({ seen: 1, answered: 0 })
     } finally {
       await proxy.close()
     }

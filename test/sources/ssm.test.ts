@@ -9,6 +9,9 @@ import { countRequests } from '../support/sdk-requests.js'
 
 const clients = testClients()
 
+/** The signal of a load nobody abandons. */
+const signal = new AbortController().signal
+
 afterEach(() => {
   clients.destroyAll()
 })
@@ -53,18 +56,18 @@ describe('SSM source: one parameter read with and without decryption', () => {
     const client = clients.made(new SSMClient(motoClientConfig()))
     const held = holdAnswer(client, firstDecrypts)
     const source = createSsmSource({ awsSdkV3Client: client })
-    const alone = async (decrypt: boolean) => (await source.getByNames([name], decrypt)).values.get(name)
+    const alone = async (decrypt: boolean) => (await source.getByNames([name], decrypt, signal)).values.get(name)
     const expected = { first: await alone(firstDecrypts), second: await alone(!firstDecrypts) }
     expect([expected.first, expected.second].sort()).toEqual(['k-123', 'kms:alias/aws/ssm:k-123'])
 
     const seen = []
     for (let delay = 0; delay < 20; delay++) {
       const hold = held.arm()
-      const first = source.getByNames([name], firstDecrypts)
+      const first = source.getByNames([name], firstDecrypts, signal)
       await hold.answered.promise
       hold.release.resolve(undefined)
       await microtasks(delay)
-      const second = await source.getByNames([name], !firstDecrypts)
+      const second = await source.getByNames([name], !firstDecrypts, signal)
       seen.push({ delay, first: (await first).values.get(name), second: second.values.get(name) })
     }
     expect(seen).toEqual(seen.map(({ delay }) => ({ delay, ...expected })))
@@ -93,7 +96,7 @@ describe('SSM source: an answer that holds a parameter under another name than t
     const prefix = `/${uniqueName('renamed')}`
     const [table, key, missing] = [`${prefix}/table`, `${prefix}/key`, `${prefix}/missing`]
     proxy.inject({ target: 'AmazonSSM.GetParameters', ...awsJsonAnswer({ Parameters: [parameter(table, 'products'), ...extra(key)], InvalidParameters: [missing] }) })
-    const { values, failures } = await throughProxy().getByNames([table, key, missing], false)
+    const { values, failures } = await throughProxy().getByNames([table, key, missing], false, signal)
     expect(proxy.requests('AmazonSSM.GetParameters')).toEqual({ seen: 1, answered: 1 })
     expect(values).toEqual(new Map([[table, 'products'], [missing, undefined]]))
     expect([...failures.keys()]).toEqual([key])
@@ -106,13 +109,13 @@ describe('SSM source: an answer that holds a parameter under another name than t
   test('a one-level name asked without the leading slash it is answered with is matched to that answer too: SSM takes the two for one parameter', async () => {
     const oneLevel = uniqueName('shop-region')
     proxy.inject({ target: 'AmazonSSM.GetParameters', ...awsJsonAnswer({ Parameters: [parameter(`/${oneLevel}`, 'eu-west-1')], InvalidParameters: [] }) })
-    expect(await throughProxy().getByNames([oneLevel], false)).toEqual({ values: new Map([[oneLevel, 'eu-west-1']]), failures: new Map() })
+    expect(await throughProxy().getByNames([oneLevel], false, signal)).toEqual({ values: new Map([[oneLevel, 'eu-west-1']]), failures: new Map() })
   })
 
   test('a GetParametersByPath answer that holds a parameter outside the path fails the path with an error naming both, serving none of it under a name made up', async () => {
     const path = `/${uniqueName('renamed')}/limits/`
     proxy.inject({ target: 'AmazonSSM.GetParametersByPath', ...awsJsonAnswer({ Parameters: [parameter(`${path}max`, '10'), parameter('/elsewhere/max', '99')] }) })
-    const read = throughProxy().getByPath(path, { decrypt: false, recursive: true })
+    const read = throughProxy().getByPath(path, { decrypt: false, recursive: true, signal })
     await expect(read).rejects.toThrow(CacheError)
     await expect(read).rejects.toThrow(`SSM's answer to GetParametersByPath for path "${path}" holds parameter "/elsewhere/max", which is not under it`)
   })
@@ -125,7 +128,7 @@ describe('SSM source: names SSM answers under another spelling, against moto_ser
     await putParameters({ [oneLevel]: 'eu-west-1', [table]: 'products' })
     const client = clients.made(new SSMClient(motoClientConfig()))
     const requests = countRequests(client)
-    const { values, failures } = await createSsmSource({ awsSdkV3Client: client }).getByNames([`/${oneLevel}`, table, oneLevel], false)
+    const { values, failures } = await createSsmSource({ awsSdkV3Client: client }).getByNames([`/${oneLevel}`, table, oneLevel], false, signal)
     expect(failures).toEqual(new Map())
     expect(values).toEqual(new Map([[`/${oneLevel}`, 'eu-west-1'], [table, 'products'], [oneLevel, 'eu-west-1']]))
     expect([requests.count('GetParametersCommand'), requests.count('GetParameterCommand')]).toEqual([1, 0])
@@ -134,7 +137,7 @@ describe('SSM source: names SSM answers under another spelling, against moto_ser
   test('the root path holds one-level parameters, which SSM names without a slash', async () => {
     const oneLevel = uniqueName('shop-region')
     await putParameters({ [oneLevel]: 'eu-west-1' })
-    const found = await createSsmSource({ awsSdkV3Client: clients.made(new SSMClient(motoClientConfig())) }).getByPath('/', { decrypt: false, recursive: false })
+    const found = await createSsmSource({ awsSdkV3Client: clients.made(new SSMClient(motoClientConfig())) }).getByPath('/', { decrypt: false, recursive: false, signal })
     expect(found[oneLevel]).toBe('eu-west-1')
   })
 })
