@@ -198,6 +198,7 @@ export class Cache<V> {
     this.#store = new MemoryStore(this.#options.bounds)
     this.#tier = this.#options.l2?.sharedTier({
       cacheName: this.name,
+      describeKey: this.#options.describeKey,
       now: this.#now,
       logger: this.#options.logger,
       loadTimeoutMs: this.#options.timeoutMs,
@@ -439,7 +440,7 @@ export class Cache<V> {
     const entry = this.#entryFor(storeKey, value, policyWith(this.#options.policy, options))
     this.#supersede(storeKey)
     this.#keep(storeKey, entry, options?.scope)
-    await this.#tier?.writeThrough(storeKey, entry, options?.scope)
+    await this.#tier?.writeThrough(key, storeKey, entry, options?.scope)
   }
 
   /**
@@ -921,7 +922,7 @@ export class Cache<V> {
           // Waited for as a lone miss waits, now that the batch has loaded the rest and given their leases back.
           if (fetched === undefined && tier !== undefined && heldElsewhere.has(storeKey)) return await tier.fetch(key, storeKey, control, scope, 'skip', Number.NEGATIVE_INFINITY)
           if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
-          if (session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) await tier?.write(session, storeKey, fetched.entry)
+          if (session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) await tier?.write(session, key, storeKey, fetched.entry)
           return session?.timedOut === true ? { ...fetched, l2TimedOut: true } : fetched
         } finally {
           // After the write (or the load's failure): another environment waiting for the key then reads it, or takes over.

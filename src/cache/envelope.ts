@@ -22,7 +22,7 @@ export const maxInflatedBytes = 64 * 1024 * 1024
 export const encodeEntry = (entry: Entry<unknown>, monoNow: number, wallNow: number, compressAboveBytes: number): Buffer => {
   const json = Buffer.from(envelopeText(entry, monoNow, wallNow))
   if (json.length > compressAboveBytes && json.length > maxInflatedBytes) {
-    throw new UnserialisableValue(`a value whose JSON is over ${maxInflatedBytes / 1024 / 1024} MiB, more than a reader inflates`)
+    throw new UnserialisableValue(`value's JSON is over ${maxInflatedBytes / 1024 / 1024} MiB, more than a reader inflates`)
   }
   return json.length > compressAboveBytes
     ? Buffer.concat([magic, Buffer.of(Format.Deflated), deflateRawSync(json)])

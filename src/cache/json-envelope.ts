@@ -1,8 +1,8 @@
 import { isMilliseconds, longestWindowMs } from './duration.js'
+import { instanceName, whatJsonWouldChange, withArticle } from './faithful-json.js'
 import { freezeParsed } from './freeze.js'
 import type { Entry } from './freshness.js'
 import { isRecord } from './options.js'
-import { isPrototypeKey } from './safe-json.js'
 
 /**
  * An entry as JSON carries it, its times on the wall clock, so every process agrees on when it goes stale:
@@ -30,47 +30,9 @@ export interface Envelope {
   readonly n?: 1
 }
 
-/** A value JSON cannot carry faithfully: kept out of the shared tier. */
+/** A value JSON cannot carry faithfully: kept out of the shared tier. Its message says what and where: `value.items[2].price is NaN`. */
 export class UnserialisableValue extends Error {
   override name = 'UnserialisableValue'
-}
-
-const describe = (value: object): string => {
-  const prototype: unknown = Object.getPrototypeOf(value)
-  const constructorName = isRecord(prototype) && typeof prototype.constructor === 'function' ? prototype.constructor.name : ''
-  return constructorName === '' ? 'an object with a custom prototype' : `a ${constructorName}`
-}
-
-/**
- * Refuses what would not read back as written: class instances (Date, Map...), objects with their
- * own toJSON (JSON would carry what it returns), BigInt, functions, non-finite numbers, and keys
- * (`__proto__`, say, an own key of parsed data) that make every reader refuse the text as poisoned.
- */
-function faithfulJson(this: unknown, key: string, value: unknown): unknown {
-  const holder = this as Record<string, unknown>
-  const original = holder[key]
-  if (isPrototypeKey(key, original)) throw new UnserialisableValue(`an object with a ${JSON.stringify(key)} key`)
-  switch (typeof original) {
-    case 'bigint':
-      throw new UnserialisableValue('a BigInt')
-    case 'function':
-    case 'symbol':
-      throw new UnserialisableValue(`a ${typeof original}`)
-    case 'number':
-      if (!Number.isFinite(original)) throw new UnserialisableValue(`the number ${original}`)
-      break
-    case 'undefined':
-      if (Array.isArray(holder)) throw new UnserialisableValue('undefined in an array')
-      break
-    case 'object':
-      if (original !== null && !Array.isArray(original)) {
-        const prototype: unknown = Object.getPrototypeOf(original)
-        if (prototype !== Object.prototype && prototype !== null) throw new UnserialisableValue(describe(original))
-        if (typeof (original as { toJSON?: unknown }).toJSON === 'function') throw new UnserialisableValue('an object with its own toJSON')
-      }
-      break
-  }
-  return value
 }
 
 /**
@@ -81,26 +43,37 @@ function faithfulJson(this: unknown, key: string, value: unknown): unknown {
 const bytesOf = (value: Uint8Array): string => {
   const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
   if (Buffer.isBuffer(value)) return `"B":"${base64}"`
-  if (Object.getPrototypeOf(value) !== Uint8Array.prototype) throw new UnserialisableValue(describe(value))
+  if (Object.getPrototypeOf(value) !== Uint8Array.prototype) throw new UnserialisableValue(`value is ${instanceName(value)}`)
   return `"b":"${base64}"`
 }
 
-const bodyOf = (value: unknown): string => {
-  if (value === undefined) return '"n":1'
-  if (value instanceof Uint8Array) return bytesOf(value)
+/**
+ * The JSON of `value`, which JSON.parse brings back as it is; or UnserialisableValue, which says what
+ * and where. The check is a walk of its own before the one JSON.stringify, not a replacer: a
+ * replacer sees a member and its holder, not the path to it that a warning names, and calling one
+ * for every member takes JSON.stringify off V8's fast path, which costs about what the walk does.
+ */
+const jsonOf = (value: unknown): string => {
   try {
-    return `"v":${JSON.stringify(value, faithfulJson)}`
+    const change = whatJsonWouldChange(value)
+    if (change !== undefined) throw new UnserialisableValue(change)
+    return JSON.stringify(value)
   } catch (error) {
     if (error instanceof UnserialisableValue) throw error
     throw new UnserialisableValue(failureOf(error), { cause: error })
   }
 }
 
-/** What JSON.stringify's own error says, in the words of a warning: a cycle, a length past V8's strings, or what a getter threw. */
+const bodyOf = (value: unknown): string => {
+  if (value === undefined) return '"n":1'
+  if (value instanceof Uint8Array) return bytesOf(value)
+  return `"v":${jsonOf(value)}`
+}
+
+/** What the walk or JSON.stringify threw, in the words of a warning: a nesting past the call stack, a length past V8's strings, or what a getter threw. */
 const failureOf = (error: unknown): string => {
-  if (error instanceof TypeError && /circular/i.test(error.message)) return 'a circular reference'
-  if (error instanceof RangeError) return 'a value whose JSON is longer than a string can be'
-  return `a value whose serialisation threw ${error instanceof Error ? `a ${error.name}` : 'a non-Error'}`
+  if (error instanceof RangeError) return /call stack/i.test(error.message) ? 'value is nested too deep' : "value's JSON is longer than a string can be"
+  return `reading value threw ${error instanceof Error ? withArticle(error.name) : 'a non-Error'}`
 }
 
 /**

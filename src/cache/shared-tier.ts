@@ -79,6 +79,8 @@ const heldByAnother: unique symbol = Symbol('middy-cache.heldByAnother')
 /** What a cache lends its shared tier. */
 export interface TierHost<V> {
   readonly cacheName: string
+  /** How warnings name a caller's key (the cache's `describeKey`). */
+  describeKey(key: string): string
   /** The cache's monotonic clock, which entries' times are on. */
   readonly now: Clock
   readonly logger: Logger
@@ -284,7 +286,7 @@ export class SharedTier<V> {
       // Abandoned while it waited for another environment: nobody wants the load any more.
       control.signal.throwIfAborted()
       const fetched = await this.#host.load(key, storeKey, control.signal, scope)
-      if (control.isCurrent()) await this.write(session, storeKey, fetched.entry)
+      if (control.isCurrent()) await this.write(session, key, storeKey, fetched.entry)
       return session.timedOut ? { ...fetched, l2TimedOut: true } : fetched
     } finally {
       await claim.release()
@@ -314,7 +316,7 @@ export class SharedTier<V> {
    * key. Whether L2 took it: false when the entry was skipped (expired, too large, no JSON) or the
    * store failed or refused.
    */
-  async write(session: TierSession, storeKey: string, entry: Entry<V> | undefined): Promise<boolean> {
+  async write(session: TierSession, key: string, storeKey: string, entry: Entry<V> | undefined): Promise<boolean> {
     if (entry === undefined) return this.#remove(session, storeKey)
     const monoNow = this.#host.now()
     const ttlMs = Math.ceil(Math.max(entry.revalidateUntil, entry.fallbackUntil) - monoNow)
@@ -323,7 +325,7 @@ export class SharedTier<V> {
     try {
       payload = encodeEntry(entry, monoNow, Date.now(), this.#settings.compressAboveBytes)
     } catch (error) {
-      this.#skipUnserialisable(session, error)
+      this.#skipUnserialisable(session, key, error)
       return false
     }
     if (payload.length > this.#settings.maxPayloadBytes) {
@@ -338,9 +340,9 @@ export class SharedTier<V> {
    * L2 does not take (a store out of memory, a value too large) removes the key instead: the value it
    * replaces must not go on serving other environments.
    */
-  async writeThrough(storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<void> {
+  async writeThrough(key: string, storeKey: string, entry: Entry<V> | undefined, scope: CacheScope | undefined): Promise<void> {
     const session = await this.#currentSession(scope)
-    if (session !== undefined && !(await this.write(session, storeKey, entry))) await this.#remove(session, storeKey)
+    if (session !== undefined && !(await this.write(session, key, storeKey, entry))) await this.#remove(session, storeKey)
   }
 
   /** Removes `storeKey` from L2 (for `delete`), the namespace version read first when it is due. */
@@ -545,13 +547,14 @@ export class SharedTier<V> {
     return decodeEntry<V>(payload, this.#host.now(), Date.now(), storeKey.length * 2)
   }
 
-  #skipUnserialisable(session: TierSession, error: unknown): void {
+  /** Counts a value kept out of L2 for what JSON would do to it; warns once, naming the key and what in the value. */
+  #skipUnserialisable(session: TierSession, key: string, error: unknown): void {
     session.tally.add('l2Skipped')
     if (this.#warnedUnserialisable) return
     this.#warnedUnserialisable = true
     const reason = error instanceof Error ? error.message : String(error)
     this.#host.logger.warn(
-      `middy-cache: cache "${this.#host.cacheName}" keeps some values in memory only: the shared tier stores JSON, which cannot carry ${reason} (warned once)`,
+      `middy-cache: cache "${this.#host.cacheName}" keeps some values in memory only, not in the shared tier, which stores JSON (counted in l2Skipped; warned once). The first: key ${this.#host.describeKey(key)}: ${reason}`,
     )
   }
 

@@ -20,12 +20,19 @@ export type EntryFilter = (registration: CacheRegistration, key: string) => bool
 export const coveredCaches = (names: readonly string[]): CacheRegistration[] =>
   registeredCaches().filter((registration) => !registration.secret && registration.scope !== 'principal' && names.includes(registration.cache.name))
 
+/** Told of an entry of the cache `cache` left out for what JSON would change in its value. */
+export type Unportable = (cache: string, key: string, reason: string) => void
+
 /** What may be written of each covered cache, by name (caches that share a name share a list). */
-export const collectEntries = (registrations: readonly CacheRegistration[], keep: EntryFilter): Map<string, MeasuredEntry[]> => {
+export const collectEntries = (registrations: readonly CacheRegistration[], keep: EntryFilter, unportable: Unportable): Map<string, MeasuredEntry[]> => {
   const entries = new Map<string, MeasuredEntry[]>()
   for (const registration of registrations) {
-    const kept = exportPortableEntries(registration.cache).filter(({ record }) => keep(registration, record.key))
-    entries.set(registration.cache.name, [...(entries.get(registration.cache.name) ?? []), ...kept])
+    const { name } = registration.cache
+    const kept = exportPortableEntries(registration.cache, {
+      keep: (key) => keep(registration, key),
+      unportable: (key, reason) => { unportable(name, key, reason) },
+    })
+    entries.set(name, [...(entries.get(name) ?? []), ...kept])
   }
   return entries
 }

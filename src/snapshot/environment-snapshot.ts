@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import { monotonicClock } from '../cache/clock.js'
+import { quotedKey } from '../cache/errors.js'
 import { maxClockSkewMs } from '../cache/json-envelope.js'
 import type { CacheRegistration } from '../cache/registry.js'
 import { hold } from '../lambda/deadline.js'
@@ -55,6 +56,13 @@ export class EnvironmentSnapshot {
   /** The covered caches loaded their values before the snapshot arrived: nobody waits for it any more. */
   #overtaken = false
   #known: KnownSnapshot | undefined
+  /** The covered caches whose values JSON would change have been warned about, once each. */
+  readonly #warnedUnportable = new Set<string>()
+  readonly #warnUnportable = (cache: string, key: string, reason: string): void => {
+    if (this.#warnedUnportable.has(cache)) return
+    this.#warnedUnportable.add(cache)
+    this.#warn(`middy-cache: the cold-start snapshot ${this.#where()} leaves out some values of cache "${cache}", which JSON would not bring back as they are; they stay in memory (warned once per cache). The first: key ${quotedKey(key)}: ${reason}`)
+  }
   /**
    * Whether the snapshot known holds entries a new environment's cache would not take back: a
    * covered cache with L2 has moved to another namespace version than the one the snapshot records
@@ -134,7 +142,7 @@ export class EnvironmentSnapshot {
     if (budgetMs < this.#options.writeTimeoutMs || !this.#hydrated || !this.writeIsDue()) return
     try {
       const registrations = coveredCaches(this.#options.caches)
-      const entries = collectEntries(registrations, this.#keep)
+      const entries = collectEntries(registrations, this.#keep, this.#warnUnportable)
       if (![...entries.values()].some((records) => records.length > 0)) {
         // Empty caches are no attempt: the next invocation, with values loaded, may write. Caches
         // holding only values that cannot travel are one: collecting them is work every invocation

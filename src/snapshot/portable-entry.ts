@@ -37,17 +37,15 @@ interface RestoredEntry<V> {
 }
 
 /**
- * The portable form of an entry; undefined for one that cannot travel: stored under a hashed key (the
- * caller's key is gone), already past staleIfError, or holding a value JSON would not bring back as it was.
+ * The portable form of the entry under the caller's `key`; or, for a value JSON would not bring back
+ * as it was, the UnserialisableValue that says what and where.
  */
-const portableEntryOf = (storeKey: string, entry: Entry<unknown>, monoNow: number, wallNow: number): MeasuredEntry | undefined => {
-  const key = callerKeyOf(storeKey)
-  if (key === undefined || phaseOf(entry, monoNow) === Phase.Expired) return undefined
+const portableEntryOf = (key: string, entry: Entry<unknown>, monoNow: number, wallNow: number): MeasuredEntry | UnserialisableValue => {
   let text: string
   try {
     text = envelopeText(entry, monoNow, wallNow)
   } catch (error) {
-    if (error instanceof UnserialisableValue) return undefined
+    if (error instanceof UnserialisableValue) return error
     throw error
   }
   // Our own text: parsed back into plain JSON, which also leaves the snapshot no reference to a live value.
@@ -71,18 +69,33 @@ const restoredEntryOf = <V>(record: unknown, monoNow: number, wallNow: number, c
   return { storeKey, entry: { ...entry, size: estimateSize(entry.value) + storeKey.length * 2 } }
 }
 
+/** Which entries an export takes, and who hears of those whose values cannot travel. */
+export interface ExportOptions {
+  /** Whether the entry under a caller's key may leave the process; every key when left out. */
+  readonly keep?: (key: string) => boolean
+  /** Told of each entry left out for what JSON would change in its value (`value.items[2].price is NaN`). */
+  readonly unportable?: (key: string, reason: string) => void
+}
+
+const everyKey = (): boolean => true
+const nobody = (): void => undefined
+
 /**
- * What `cache` holds in memory, as plain JSON records with wall-clock times and their size, oldest
- * write first; reading them leaves recency as it was. Left out: entries under a hashed key (their key
- * cannot be recovered), entries past staleIfError, and values JSON would not bring back as they were.
+ * What `cache` holds in memory under the keys `keep` lets out, as plain JSON records with wall-clock
+ * times and their size, oldest write first; reading them leaves recency as it was. Left out: entries
+ * under a hashed key (their key cannot be recovered), entries past staleIfError, and values JSON
+ * would not bring back as they were (told to `unportable`).
  */
-export const exportPortableEntries = <V>(cache: Cache<V>): MeasuredEntry[] => {
+export const exportPortableEntries = <V>(cache: Cache<V>, { keep = everyKey, unportable = nobody }: ExportOptions = {}): MeasuredEntry[] => {
   const monoNow = cache.clock()
   const wallNow = Date.now()
   const records: MeasuredEntry[] = []
   for (const [storeKey, entry] of cache.peekEntries()) {
-    const record = portableEntryOf(storeKey, entry, monoNow, wallNow)
-    if (record !== undefined) records.push(record)
+    const key = callerKeyOf(storeKey)
+    if (key === undefined || phaseOf(entry, monoNow) === Phase.Expired || !keep(key)) continue
+    const record = portableEntryOf(key, entry, monoNow, wallNow)
+    if (record instanceof UnserialisableValue) unportable(key, record.message)
+    else records.push(record)
   }
   return records
 }

@@ -82,28 +82,54 @@ describe('the envelope an entry travels in', () => {
     expect(read?.size).toBeGreaterThan(20)
   })
 
+  const cycle = (() => { const list: unknown[] = []; list.push(list); return list })()
+  const symbolKeyed = { id: '1', [Symbol('audit')]: 'kept only in memory' }
+  const sparse = [1, , 3] // eslint-disable-line no-sparse-arrays
+  class Rows extends Array<number> {}
+
   test.each([
-    ['a BigInt', 1n, /a BigInt/],
-    ['a nested function', { run: () => 1 }, /a function/],
-    ['a symbol', { tag: Symbol('x') }, /a symbol/],
-    ['NaN', { count: Number.NaN }, /the number NaN/],
-    ['Infinity', [Number.POSITIVE_INFINITY], /the number Infinity/],
-    ['undefined in an array', [1, undefined], /undefined in an array/],
-    ['a Date', new Date(0), /a Date/],
-    ['a Set', { tags: new Set(['a']) }, /a Set/],
+    ['a BigInt', 1n, 'value is a BigInt'],
+    ['a nested function', { run: () => 1 }, 'value.run is a function'],
+    ['a symbol', { tag: Symbol('x') }, 'value.tag is a symbol'],
+    ['NaN, deep inside', { items: [{}, {}, { price: Number.NaN }] }, 'value.items[2].price is NaN'],
+    ['Infinity', [Number.POSITIVE_INFINITY], 'value[0] is Infinity'],
+    ['-0, which JSON writes as 0', { balance: -0 }, 'value.balance is -0'],
+    ['undefined in an array, which JSON writes as null', [1, undefined], 'value[1] is undefined'],
+    ['undefined as a property, which JSON leaves out', { id: '1', note: undefined }, 'value.note is undefined'],
+    ['an empty slot of a sparse array', sparse, 'value[1] is an empty slot'],
+    ['a symbol key, which JSON leaves out', { product: symbolKeyed }, 'value.product has a symbol key (Symbol(audit))'],
+    ['a Date', new Date(0), 'value is a Date'],
+    ['a Set', { tags: new Set(['a']) }, 'value.tags is a Set'],
     ['a class instance', new (class Product {
       readonly id = '1'
-    })(), /a Product/],
-    ['a cycle', (() => { const list: unknown[] = []; list.push(list); return list })(), /a circular reference/],
-    ['an object with its own toJSON', { price: { amount: 5, toJSON: () => 'five' } }, /an object with its own toJSON/],
-    ['a getter that throws', { get broken(): string { throw new Error('no') } }, /a value whose serialisation threw an? Error/],
-  ] as [string, unknown, RegExp][])('%s cannot travel as JSON faithfully', (_, value, reason) => {
-    expect(() => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow(UnserialisableValue)
-    expect(() => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow(reason)
+    })(), 'value is a Product'],
+    ['a subclass of Array', { rows: Rows.from([1]) }, 'value.rows is a Rows'],
+    ['a cycle', cycle, 'value[0] is a circular reference'],
+    ['an object with its own toJSON', { price: { amount: 5, toJSON: () => 'five' } }, 'value.price has a toJSON method'],
+    ['a key no identifier spells', { 'unit price': Number.NaN }, 'value["unit price"] is NaN'],
+  ] as [string, unknown, string][])('%s cannot travel as JSON faithfully: the error says where', (_, value, where) => {
+    const encode = () => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)
+    expect(encode).toThrow(UnserialisableValue)
+    expect(encode).toThrow(where)
   })
 
-  test('objects without a prototype and undefined object properties are fine', () => {
+  test('a getter that throws refuses the value, whatever it threw', () => {
+    const value = { get broken(): string { throw new Error('no') } }
+    expect(() => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow('reading value threw an Error')
+  })
+
+  test('objects without a prototype, a shared part, and what JSON ignores as a spread does (a non-enumerable property) are fine', () => {
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 })
-    expect(roundTrip(createEntry({ bare, gone: undefined }, monoNow, policy, 0), monoNow, wallNow)?.value).toEqual({ bare: { a: 1 } })
+    const hidden = Object.defineProperty({ id: '1' }, 'internal', { value: 'not data', enumerable: false })
+    const shared = { n: 0 }
+    const plain = { nothing: null, no: false, empty: '', zero: 0, lists: [[], [null]] }
+    const read = roundTrip(createEntry({ bare, hidden, pair: [shared, shared], plain }, monoNow, policy, 0), monoNow, wallNow)?.value
+    expect(read).toEqual({ bare: { a: 1 }, hidden: { id: '1' }, pair: [{ n: 0 }, { n: 0 }], plain })
+  })
+
+  test('a value nested deeper than JSON.stringify goes is refused, not a crash', () => {
+    let deep: unknown = 1
+    for (let level = 0; level < 100_000; level++) deep = { next: deep }
+    expect(() => encodeEntry(createEntry(deep, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow('value is nested too deep')
   })
 })

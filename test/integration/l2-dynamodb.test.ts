@@ -60,6 +60,26 @@ describe('the DynamoDB store', () => {
     expect(await rawItem(`${prefix}huge:0:k:k`)).toBeUndefined()
   })
 
+  test('a value JSON would change (-0 deep inside) is not written: another environment loads its own rather than serve 0', async () => {
+    const prefix = `${uniqueName('t')}:`
+    const messages: string[] = []
+    const logger = { warn: (message: string) => { messages.push(message) } }
+    const made = () => ({ id: '42', prices: [{ amount: 10 }, { amount: -0 }] })
+    const loaded = made()
+    const a = createCache<unknown>({ name: 'signed', load: () => loaded, ttl: '1m', l2: storeFor(prefix), logger })
+    const loadB = jest.fn(made)
+    const b = createCache<unknown>({ name: 'signed', load: loadB, ttl: '1m', l2: storeFor(prefix) })
+    const scope = createScope()
+    expect(await a.get('42', { scope })).toBe(loaded)
+    expect(scope.countersFor('signed')).toMatchObject({ l2Skipped: 1, l2Errors: 0 })
+    expect(await rawItem(`${prefix}signed:0:k:42`)).toBeUndefined()
+    const read = await b.lookup('42')
+    expect(read.tier).toBe(Tier.Source)
+    expect(read.value).toBe(loadB.mock.results[0]?.value)
+    expect(messages).toEqual([expect.stringContaining('cache "signed"')])
+    expect(messages[0]).toContain('key "42": value.prices[1].amount is -0')
+  })
+
   test('a value whose UTF-8 is over the item limit, though its characters are not, stays in memory only, counted', async () => {
     const prefix = `${uniqueName('t')}:`
     // 140,000 characters, 420,000 bytes: a limit counted in characters would send it, and DynamoDB refuse it.

@@ -360,8 +360,35 @@ describe('what goes into L2', () => {
     expect(scope.countersFor('unserialisable')).toMatchObject({ l2Skipped: 2, l2Errors: 0 })
     expect(logger.messages).toHaveLength(1)
     expect(logger.messages[0]).toMatch(/cache "unserialisable"/)
+    expect(logger.messages[0]).toContain('key "one"')
     expect(logger.messages[0]).toMatch(reason)
     expect(await raw.exists(`${env.prefix}{unserialisable:0:k:one}`)).toBe(0)
+  })
+
+  test.each([
+    ['-0, which JSON writes as 0', () => ({ id: '1', balance: -0 }), 'value.balance is -0'],
+    ['a property set to undefined, which JSON leaves out', () => ({ id: '1', discount: undefined }), 'value.discount is undefined'],
+    ['a symbol key, which JSON leaves out', () => ({ id: '1', [Symbol.for('audit')]: 'by load' }), 'value has a symbol key (Symbol(audit))'],
+    ['NaN deep inside, which JSON writes as null', () => ({ items: [{ price: 1 }, { price: 2 }, { price: Number.NaN }] }), 'value.items[2].price is NaN'],
+    ['an empty slot of a sparse array, which JSON writes as null', () => [1, , 3], 'value[1] is an empty slot'], // eslint-disable-line no-sparse-arrays
+  ])('a value with %s is never served changed by another environment: it loads its own', async (_, made, where) => {
+    const env = environments()
+    const logger = recordingLogger()
+    const loaded = made()
+    const a = createCache<unknown>({ name: 'changed-by-json', load: () => loaded, ttl: '1m', l2: env.store(), logger })
+    const loadB = jest.fn(() => made())
+    const b = createCache<unknown>({ name: 'changed-by-json', load: loadB, ttl: '1m', l2: env.store() })
+    const scope = createScope()
+    expect(await a.get('42', { scope })).toBe(loaded)
+    expect(scope.countersFor('changed-by-json')).toMatchObject({ l2Skipped: 1, l2Errors: 0 })
+    expect(await raw.exists(`${env.prefix}{changed-by-json:0:k:42}`)).toBe(0)
+    // Before: b took L2's copy, which JSON had changed. Now it serves what its own load made.
+    const read = await b.lookup('42')
+    expect(read.tier).toBe(Tier.Source)
+    expect(loadB).toHaveBeenCalledTimes(1)
+    expect(read.value).toBe(loadB.mock.results[0]?.value)
+    expect(logger.messages).toEqual([expect.stringContaining(`cache "changed-by-json"`)])
+    expect(logger.messages[0]).toContain(`key "42": ${where}`)
   })
 
   test('a set() of a value L2 cannot store removes the one it replaces there: other environments load rather than serve the old value', async () => {

@@ -65,6 +65,29 @@ describe('dataCache with a shared tier', () => {
     expect(second.counters[2]).toMatchObject({ notCached: 1, l2Misses: 0 })
   })
 
+  test("a per-principal value L2 cannot store is warned about by its key and where it went wrong, never by the caller's identity", async () => {
+    const env = environments()
+    const warnings: string[] = []
+    const handler = middy<ProfileEvent>()
+      .use(
+        dataCache({
+          name: 'profiles',
+          key: (event: ProfileEvent) => event.id,
+          load: (id: string) => ({ id, seenAt: new Date(0) }),
+          ttl: '5m',
+          l2: env.store(),
+          scope: 'principal',
+          principal: (event: ProfileEvent) => event.user,
+          logger: { warn: (message: string) => { warnings.push(message) } },
+        }),
+      )
+      .handler((_event, context) => Promise.resolve(context.profiles))
+    await invoke(handler, { id: '1', user: 'alice-4711' })
+    expect(warnings).toEqual([expect.stringContaining('cache "profiles')])
+    expect(warnings[0]).toContain('key "1" of a caller: value.seenAt is a Date')
+    expect(warnings[0]).not.toContain('alice')
+  })
+
   test('per-principal getMany without a principal loads in one batch and never reads nor writes L2', async () => {
     const env = environments()
     const loadMany = jest.fn((ids: readonly string[], { principal }: { principal: string | undefined }) => Promise.resolve(ids.map((id) => ({ id, for: principal ?? 'nobody' }))))

@@ -280,6 +280,9 @@ describe('when a snapshot is written', () => {
     await invoke(environment.handler, { ids: ['2'] })
     expect(puts(environment.commands)).toBe(1)
     expect((await readObject(bucket, objectKeyOf(snapshots.functionName)))?.caches.products?.map((record) => record.key)).toEqual(['2'])
+    // Once for the cache, however many tries leave the value out.
+    expect(environment.warnings).toEqual([expect.stringContaining('cache "products"')])
+    expect(environment.warnings[0]).toContain('key "dated": value.updatedAt is a Date')
   })
 
   test('a write the invocation had no time left for is made during the next warm-up ping', async () => {

@@ -71,6 +71,9 @@ describe('exportPortableEntries and restorePortableEntries', () => {
     const values = new Map<string, unknown>([
       ['date', new Date(0)],
       ['map', new Map([[1, 2]])],
+      ['negative zero', { balance: -0 }],
+      ['undefined property', { id: '1', note: undefined }],
+      ['symbol key', { id: '1', [Symbol('audit')]: true }],
       ['bytes', new Uint8Array([1, 2, 3])],
       ['plain', { nested: [1, 'two', null] }],
       [longKey, 'hashed'],
@@ -152,7 +155,7 @@ describe('exportPortableEntries and restorePortableEntries', () => {
 
   test('each record is measured as the bytes its JSON takes, whatever characters it holds', async () => {
     const time = twoProcesses()
-    const writer = createCache<unknown>({ name: 'measured', load: (key) => ({ key, text: 'é€😀 "quoted" \u2028 \\', bytes: key === 'b' ? new Uint8Array([1]) : undefined }), ttl: '1m', now: time.writer })
+    const writer = createCache<unknown>({ name: 'measured', load: (key) => ({ key, text: 'é€😀 "quoted" \u2028 \\', bytes: key === 'b' ? new Uint8Array([1]) : null }), ttl: '1m', now: time.writer })
     await writer.getMany(['a', 'ключ'])
     await writer.set('bytes', new Uint8Array([1, 2, 3]))
     const measured = exportPortableEntries(writer)
