@@ -4,26 +4,17 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { Readable } from 'node:stream'
 import { dataCache } from '../../middlewares/data-cache.js'
 import { httpCache, type HttpCacheOptions } from '../../middlewares/http-cache.js'
-import { albEvent, albMultiValueEvent, functionUrlEvent, httpApiEvent, httpEventFactories, restApiEvent, type HttpRequestSpec } from '../support/http-events.js'
+import { albEvent, albMultiValueEvent, functionUrlEvent, httpApiEvent, httpEventFactories, restApiEvent } from '../support/http-events.js'
 import { bodyOf, headerNames, headerOf, headerValues, statusOf } from '../support/http-results.js'
+import { respondThroughHttpCache, type EventFactory } from '../support/http-cache-handler.js'
 import { invoke } from '../support/invoke.js'
 
-type EventFactory = (spec?: HttpRequestSpec) => unknown
-
-/** Invokes a handler answering `response` behind httpCache, through real Middy. */
-const respond = (options: HttpCacheOptions, response: unknown, event: unknown): Promise<unknown> =>
-  invoke(
-    middy()
-      .use(httpCache(options))
-      .handler(() => Promise.resolve(response)),
-    event,
-  )
 
 const ok = (headers: Record<string, string> = {}) => ({ statusCode: 200, headers: { 'Content-Type': 'application/json', ...headers }, body: '{"id":"42"}' })
 
 describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: EventFactory) => {
   test('a cacheable GET gets Cache-Control, Vary and an ETag beside the handler’s own headers, its body untouched', async () => {
-    const result = await respond({ maxAge: '1m', vary: ['Accept-Encoding'] }, ok({ 'X-Request-Id': 'r-1' }), eventOf())
+    const result = await respondThroughHttpCache({ maxAge: '1m', vary: ['Accept-Encoding'] }, ok({ 'X-Request-Id': 'r-1' }), eventOf())
     expect(statusOf(result)).toBe(200)
     expect(bodyOf(result)).toBe('{"id":"42"}')
     expect(headerOf(result, 'cache-control')).toBe('max-age=60')
@@ -34,40 +25,40 @@ describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: E
   })
 
   test('HEAD gets the same headers as GET, the ETag computed from the body the handler returned', async () => {
-    const get = await respond({ maxAge: 60 }, ok(), eventOf({ method: 'GET' }))
-    const head = await respond({ maxAge: 60 }, ok(), eventOf({ method: 'HEAD' }))
+    const get = await respondThroughHttpCache({ maxAge: 60 }, ok(), eventOf({ method: 'GET' }))
+    const head = await respondThroughHttpCache({ maxAge: 60 }, ok(), eventOf({ method: 'HEAD' }))
     expect(headerOf(head, 'cache-control')).toBe('max-age=60')
     expect(headerOf(head, 'etag')).toBe(headerOf(get, 'etag'))
   })
 
   test.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])('%s gets no caching headers', async (method) => {
     const response = ok()
-    const result = await respond({ maxAge: 60 }, response, eventOf({ method }))
+    const result = await respondThroughHttpCache({ maxAge: 60 }, response, eventOf({ method }))
     expect(result).toBe(response)
     expect(headerNames(result)).toEqual(['content-type'])
   })
 
   test.each([200, 203, 204, 300, 301, 404, 410])('status %i is cacheable by default', async (statusCode) => {
-    const result = await respond({ maxAge: 60 }, { statusCode, body: '' }, eventOf())
+    const result = await respondThroughHttpCache({ maxAge: 60 }, { statusCode, body: '' }, eventOf())
     expect(headerOf(result, 'cache-control')).toBe('max-age=60')
   })
 
   test.each([201, 206, 302, 304, 400, 401, 403, 429, 500, 502, 503])('status %i gets no caching headers by default', async (statusCode) => {
     const response = { statusCode, headers: {}, body: 'x' }
-    const result = await respond({ maxAge: 60 }, response, eventOf())
+    const result = await respondThroughHttpCache({ maxAge: 60 }, response, eventOf())
     expect(result).toBe(response)
     expect(headerNames(result)).toEqual([])
   })
 
   test('statusCodes replaces the default list', async () => {
     const options = { maxAge: 60, statusCodes: [200, 308] }
-    expect(headerOf(await respond(options, { statusCode: 308, headers: { Location: '/new' }, body: '' }, eventOf()), 'cache-control')).toBe('max-age=60')
-    expect(headerOf(await respond(options, { statusCode: 404, body: '' }, eventOf()), 'cache-control')).toBeUndefined()
+    expect(headerOf(await respondThroughHttpCache(options, { statusCode: 308, headers: { Location: '/new' }, body: '' }, eventOf()), 'cache-control')).toBe('max-age=60')
+    expect(headerOf(await respondThroughHttpCache(options, { statusCode: 404, body: '' }, eventOf()), 'cache-control')).toBeUndefined()
   })
 
   test.each(['Authorization', 'authorization', 'AUTHORIZATION'])('a request with %s gets no caching headers by default', async (name) => {
     const response = ok()
-    const result = await respond({ maxAge: 60, public: true }, response, eventOf({ headers: { [name]: 'Bearer eyJhbGciOi' } }))
+    const result = await respondThroughHttpCache({ maxAge: 60, public: true }, response, eventOf({ headers: { [name]: 'Bearer eyJhbGciOi' } }))
     expect(result).toBe(response)
     expect(headerOf(result, 'etag')).toBeUndefined()
   })
@@ -75,16 +66,16 @@ describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: E
   test('a request with a Cookie header gets no caching headers by default, and with cacheAuthorized it does', async () => {
     const response = ok()
     const withCookie = eventOf({ headers: { Cookie: 'session=7f3a' } })
-    expect(await respond({ maxAge: 60, public: true }, response, withCookie)).toBe(response)
-    expect(headerOf(await respond({ maxAge: 60, cacheAuthorized: true }, response, withCookie), 'cache-control')).toBe('max-age=60')
+    expect(await respondThroughHttpCache({ maxAge: 60, public: true }, response, withCookie)).toBe(response)
+    expect(headerOf(await respondThroughHttpCache({ maxAge: 60, cacheAuthorized: true }, response, withCookie), 'cache-control')).toBe('max-age=60')
   })
 
   test('a request with Authorization is cached by browsers only with private, and by anyone with cacheAuthorized', async () => {
     const authorized = eventOf({ headers: { Authorization: 'Bearer eyJhbGciOi' } })
-    const privately = await respond({ maxAge: 60, private: true }, ok(), authorized)
+    const privately = await respondThroughHttpCache({ maxAge: 60, private: true }, ok(), authorized)
     expect(headerOf(privately, 'cache-control')).toBe('private, max-age=60')
     expect(headerOf(privately, 'etag')).toBeDefined()
-    const allowed = await respond({ maxAge: 60, sMaxAge: 300, cacheAuthorized: true }, ok(), authorized)
+    const allowed = await respondThroughHttpCache({ maxAge: 60, sMaxAge: 300, cacheAuthorized: true }, ok(), authorized)
     expect(headerOf(allowed, 'cache-control')).toBe('max-age=60, s-maxage=300')
   })
 
@@ -94,44 +85,44 @@ describe.each(httpEventFactories)('httpCache on a %s event', (_shape, eventOf: E
     ['Set-Cookie in multiValueHeaders', { statusCode: 200, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] }, body: 'x' }],
     ['payload 2.0 cookies', { statusCode: 200, cookies: ['session=abc; Secure'], body: 'x' }],
   ])('a response setting a cookie (%s) gets no caching headers', async (_case, response) => {
-    const result = await respond({ maxAge: 60 }, response, eventOf())
+    const result = await respondThroughHttpCache({ maxAge: 60 }, response, eventOf())
     expect(result).toBe(response)
     expect(headerOf(result, 'cache-control')).toBeUndefined()
   })
 
   test('an empty cookies array sets no cookie', async () => {
-    const result = await respond({ maxAge: 60 }, { statusCode: 200, cookies: [], body: 'x' }, eventOf())
+    const result = await respondThroughHttpCache({ maxAge: 60 }, { statusCode: 200, cookies: [], body: 'x' }, eventOf())
     expect(headerOf(result, 'cache-control')).toBe('max-age=60')
   })
 
   test.each(['Cache-Control', 'cache-control', 'CACHE-CONTROL'])('the handler’s own %s wins, and no second spelling appears', async (name) => {
-    const result = await respond({ maxAge: 60, public: true }, ok({ [name]: 'no-store' }), eventOf())
+    const result = await respondThroughHttpCache({ maxAge: 60, public: true }, ok({ [name]: 'no-store' }), eventOf())
     expect(headerValues(result, 'cache-control')).toEqual(['no-store'])
     expect(headerOf(result, 'etag')).toBeDefined()
   })
 
   test('vary merges into the handler’s own Vary under its spelling, without repeating a name', async () => {
-    const result = await respond({ maxAge: 60, vary: ['accept-encoding', 'Accept-Language'] }, ok({ vary: 'Origin, Accept-Encoding' }), eventOf())
+    const result = await respondThroughHttpCache({ maxAge: 60, vary: ['accept-encoding', 'Accept-Language'] }, ok({ vary: 'Origin, Accept-Encoding' }), eventOf())
     expect(headerValues(result, 'vary')).toEqual(['Origin, Accept-Encoding, Accept-Language'])
     const { headers, multiValueHeaders } = result as { headers?: object; multiValueHeaders?: object }
     expect([...Object.keys(headers ?? {}), ...Object.keys(multiValueHeaders ?? {})]).toContain('vary')
-    const everything = await respond({ maxAge: 60, vary: ['Accept'] }, ok({ Vary: '*' }), eventOf())
+    const everything = await respondThroughHttpCache({ maxAge: 60, vary: ['Accept'] }, ok({ Vary: '*' }), eventOf())
     expect(headerOf(everything, 'vary')).toBe('*')
   })
 
   test('a response without header records gets one, holding only the added fields', async () => {
-    const result = await respond({ maxAge: 60 }, { statusCode: 200, body: 'plain' }, eventOf())
+    const result = await respondThroughHttpCache({ maxAge: 60 }, { statusCode: 200, body: 'plain' }, eventOf())
     expect(headerNames(result)).toEqual(['cache-control', 'etag'])
   })
 
   test('the handler’s response object is never changed, so a shared constant stays as it was', async () => {
     const shared = Object.freeze({ statusCode: 200, headers: Object.freeze({ 'Content-Type': 'text/plain' }), body: 'constant' })
-    const first = await respond({ maxAge: 60 }, shared, eventOf())
+    const first = await respondThroughHttpCache({ maxAge: 60 }, shared, eventOf())
     const entityTag = headerOf(first, 'etag')
-    const notModified = await respond({ maxAge: 60 }, shared, eventOf({ headers: { 'If-None-Match': String(entityTag) } }))
+    const notModified = await respondThroughHttpCache({ maxAge: 60 }, shared, eventOf({ headers: { 'If-None-Match': String(entityTag) } }))
     expect(statusOf(notModified)).toBe(304)
     expect(shared).toEqual({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: 'constant' })
-    const again = await respond({ maxAge: 60 }, shared, eventOf())
+    const again = await respondThroughHttpCache({ maxAge: 60 }, shared, eventOf())
     expect(statusOf(again)).toBe(200)
     expect(bodyOf(again)).toBe('constant')
   })
@@ -185,13 +176,13 @@ describe('requests whose caller API Gateway knows, without an Authorization head
     ['payload 2.0 cookies', { ...http, cookies: ['session=7f3a'] }],
   ])('%s: the answer gets no caching headers by default', async (_case, event) => {
     const response = ok()
-    expect(await respond({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, event)).toBe(response)
-    expect(headerOf(await respond({ maxAge: 60, private: true }, response, event), 'cache-control')).toBe('private, max-age=60')
+    expect(await respondThroughHttpCache({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, event)).toBe(response)
+    expect(headerOf(await respondThroughHttpCache({ maxAge: 60, private: true }, response, event), 'cache-control')).toBe('private, max-age=60')
   })
 
   test('an API key names a usage plan, not a caller: its request stays cacheable, as does an identity of nulls and empty strings', async () => {
     const withApiKey = { ...rest, requestContext: { ...rest.requestContext, identity: { ...rest.requestContext.identity, apiKey: 'k3y', apiKeyId: 'a1b2', caller: '', user: '' } } }
-    expect(headerOf(await respond({ maxAge: 60, public: true }, ok(), withApiKey), 'cache-control')).toBe('public, max-age=60')
+    expect(headerOf(await respondThroughHttpCache({ maxAge: 60, public: true }, ok(), withApiKey), 'cache-control')).toBe('public, max-age=60')
   })
 })
 
@@ -202,16 +193,16 @@ describe('requests an ALB authenticate action signed in (its claims in x-amzn-oi
     ['with multi-value headers', albMultiValueEvent],
   ])('ALB %s: the answer gets no caching headers by default, and private ones with private', async (_case, eventOf) => {
     const response = ok()
-    expect(await respond({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, eventOf({ headers: signedIn }))).toBe(response)
-    expect(headerOf(await respond({ maxAge: 60, private: true }, response, eventOf({ headers: signedIn })), 'cache-control')).toBe('private, max-age=60')
+    expect(await respondThroughHttpCache({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, eventOf({ headers: signedIn }))).toBe(response)
+    expect(headerOf(await respondThroughHttpCache({ maxAge: 60, private: true }, response, eventOf({ headers: signedIn })), 'cache-control')).toBe('private, max-age=60')
   })
 
   test('any one of the fields is enough, in any spelling; a request the action let through unauthenticated stays cacheable', async () => {
     for (const name of ['x-amzn-oidc-identity', 'X-AMZN-OIDC-DATA', 'X-Amzn-Oidc-Accesstoken']) {
       const response = ok()
-      expect(await respond({ maxAge: 60, public: true }, response, albEvent({ headers: { [name]: 'alice' } }))).toBe(response)
+      expect(await respondThroughHttpCache({ maxAge: 60, public: true }, response, albEvent({ headers: { [name]: 'alice' } }))).toBe(response)
     }
-    expect(headerOf(await respond({ maxAge: 60, public: true }, ok(), albEvent()), 'cache-control')).toBe('public, max-age=60')
+    expect(headerOf(await respondThroughHttpCache({ maxAge: 60, public: true }, ok(), albEvent()), 'cache-control')).toBe('public, max-age=60')
   })
 })
 
@@ -232,14 +223,14 @@ describe('requests from a client an ALB checked by mutual TLS (its certificate i
     ['passthrough mode, with multi-value headers', albMultiValueEvent, passedThrough],
   ])('%s: the answer, which may be that client’s own, gets no caching headers by default, and private ones with private', async (_case, eventOf, headers) => {
     const response = ok()
-    expect(await respond({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, eventOf({ headers }))).toBe(response)
-    expect(headerOf(await respond({ maxAge: 60, private: true }, response, eventOf({ headers })), 'cache-control')).toBe('private, max-age=60')
+    expect(await respondThroughHttpCache({ maxAge: 60, public: true, sMaxAge: 3_600 }, response, eventOf({ headers }))).toBe(response)
+    expect(headerOf(await respondThroughHttpCache({ maxAge: 60, private: true }, response, eventOf({ headers })), 'cache-control')).toBe('private, max-age=60')
   })
 
   test('any one of the fields is enough, in any spelling', async () => {
     for (const name of [...Object.keys(verified), 'x-amzn-mtls-clientcert-subject', 'X-AMZN-MTLS-CLIENTCERT']) {
       const response = ok()
-      expect(await respond({ maxAge: 60, public: true }, response, albEvent({ headers: { [name]: 'CN=reports.example.com' } }))).toBe(response)
+      expect(await respondThroughHttpCache({ maxAge: 60, public: true }, response, albEvent({ headers: { [name]: 'CN=reports.example.com' } }))).toBe(response)
     }
   })
 })
@@ -296,7 +287,7 @@ describe('Cache-Control for each option', () => {
       'public, max-age=60, s-maxage=3600, stale-while-revalidate=300, stale-if-error=86400',
     ],
   ])('%j gives %s', async (options, expected) => {
-    expect(headerOf(await respond(options, ok(), httpApiEvent()), 'cache-control')).toBe(expected)
+    expect(headerOf(await respondThroughHttpCache(options, ok(), httpApiEvent()), 'cache-control')).toBe(expected)
   })
 })
 
@@ -306,39 +297,39 @@ describe('response shapes', () => {
     ['a web ReadableStream', () => new ReadableStream({ start: (controller) => { controller.enqueue('streamed'); controller.close() } })],
   ])('payload 2.0: %s, as a streaming handler answers, is returned as it is', async (_case, stream) => {
     const response = stream()
-    expect(await respond({ maxAge: 60 }, response, functionUrlEvent())).toBe(response)
+    expect(await respondThroughHttpCache({ maxAge: 60 }, response, functionUrlEvent())).toBe(response)
   })
 
   test('REST API: a field the handler put in multiValueHeaders is replaced there, not repeated in headers', async () => {
     const response = { statusCode: 200, headers: { 'Content-Type': 'text/plain' }, multiValueHeaders: { Vary: ['Origin'] }, body: 'x' }
-    const result = (await respond({ maxAge: 60, vary: ['Accept-Encoding'] }, response, restApiEvent())) as Record<string, Record<string, unknown>>
+    const result = (await respondThroughHttpCache({ maxAge: 60, vary: ['Accept-Encoding'] }, response, restApiEvent())) as Record<string, Record<string, unknown>>
     expect(result.multiValueHeaders).toEqual({ Vary: ['Origin, Accept-Encoding'] })
     expect(result.headers).toEqual({ 'Content-Type': 'text/plain', 'Cache-Control': 'max-age=60', ETag: expect.stringMatching(/^"/) as unknown })
   })
 
   test('REST API: a Vary spread over headers and multiValueHeaders keeps every name of both', async () => {
     const response = { statusCode: 200, headers: { vary: 'Origin' }, multiValueHeaders: { Vary: ['Accept'] }, body: 'x' }
-    const result = (await respond({ maxAge: 60, vary: ['Accept-Encoding'] }, response, restApiEvent())) as Record<string, Record<string, unknown>>
+    const result = (await respondThroughHttpCache({ maxAge: 60, vary: ['Accept-Encoding'] }, response, restApiEvent())) as Record<string, Record<string, unknown>>
     expect(result.headers?.vary).toBe('Origin, Accept, Accept-Encoding')
     expect(result.multiValueHeaders?.Vary).toEqual(['Origin, Accept, Accept-Encoding'])
   })
 
   test('ALB with multi-value headers: a response using only multiValueHeaders gets its new fields there, as arrays', async () => {
     const response = { statusCode: 200, statusDescription: '200 OK', multiValueHeaders: { 'Content-Type': ['text/plain'] }, body: 'x', isBase64Encoded: false }
-    const result = (await respond({ maxAge: 60 }, response, albMultiValueEvent())) as Record<string, unknown>
+    const result = (await respondThroughHttpCache({ maxAge: 60 }, response, albMultiValueEvent())) as Record<string, unknown>
     expect(result.headers).toBeUndefined()
     expect(result.multiValueHeaders).toEqual({ 'Content-Type': ['text/plain'], 'Cache-Control': ['max-age=60'], ETag: [expect.stringMatching(/^"/)] })
-    const notModified = (await respond({ maxAge: 60 }, response, albMultiValueEvent({ headers: { 'If-None-Match': '*' } }))) as Record<string, unknown>
+    const notModified = (await respondThroughHttpCache({ maxAge: 60 }, response, albMultiValueEvent({ headers: { 'If-None-Match': '*' } }))) as Record<string, unknown>
     expect(notModified).toMatchObject({ statusCode: 304, statusDescription: '304 Not Modified', body: '' })
   })
 
   test('ALB with multi-value headers: a response without header records gets its fields in multiValueHeaders, and a conditional request its 304', async () => {
     const response = { statusCode: 200, body: 'x' }
-    const result = (await respond({ maxAge: 60 }, response, albMultiValueEvent())) as Record<string, unknown>
+    const result = (await respondThroughHttpCache({ maxAge: 60 }, response, albMultiValueEvent())) as Record<string, unknown>
     expect(result.headers).toBeUndefined()
     expect(result.multiValueHeaders).toEqual({ 'Cache-Control': ['max-age=60'], ETag: [expect.stringMatching(/^"[A-Za-z0-9_-]{22}"$/)] })
     const entityTag = String(headerOf(result, 'etag'))
-    const notModified = (await respond({ maxAge: 60 }, response, albMultiValueEvent({ headers: { 'If-None-Match': ['"other"', entityTag] } }))) as Record<string, unknown>
+    const notModified = (await respondThroughHttpCache({ maxAge: 60 }, response, albMultiValueEvent({ headers: { 'If-None-Match': ['"other"', entityTag] } }))) as Record<string, unknown>
     expect(notModified).toMatchObject({ statusCode: 304, body: '' })
     expect(notModified.headers).toBeUndefined()
     expect(notModified.multiValueHeaders).toEqual({ 'Cache-Control': ['max-age=60'], ETag: [entityTag] })
@@ -346,11 +337,11 @@ describe('response shapes', () => {
 
   test('ALB without multi-value headers: new fields go to headers, the only record it reads, even beside a response using only multiValueHeaders', async () => {
     const response = { statusCode: 200, multiValueHeaders: { 'X-Shard': ['7'] }, body: 'x' }
-    const result = (await respond({ maxAge: 60 }, response, albEvent())) as Record<string, unknown>
+    const result = (await respondThroughHttpCache({ maxAge: 60 }, response, albEvent())) as Record<string, unknown>
     expect(result.multiValueHeaders).toEqual({ 'X-Shard': ['7'] })
     expect(result.headers).toEqual({ 'Cache-Control': 'max-age=60', ETag: expect.stringMatching(/^"/) as unknown })
     const conditional = albEvent({ headers: { 'If-None-Match': String(headerOf(result, 'etag')) } })
-    expect(statusOf(await respond({ maxAge: 60 }, response, conditional))).toBe(304)
+    expect(statusOf(await respondThroughHttpCache({ maxAge: 60 }, response, conditional))).toBe(304)
   })
 
   test.each([
@@ -358,7 +349,7 @@ describe('response shapes', () => {
     ['function URL', functionUrlEvent],
   ])('%s: every field set goes to headers (payload 2.0 has no multiValueHeaders), even beside a response using only multiValueHeaders', async (_shape, eventOf) => {
     const response = { statusCode: 200, multiValueHeaders: { Vary: ['Origin'], 'X-Shard': ['7'] }, body: 'x' }
-    const result = (await respond({ maxAge: 60, vary: ['Accept'] }, response, eventOf())) as Record<string, unknown>
+    const result = (await respondThroughHttpCache({ maxAge: 60, vary: ['Accept'] }, response, eventOf())) as Record<string, unknown>
     expect(result.multiValueHeaders).toEqual({ 'X-Shard': ['7'] })
     expect(result.headers).toEqual({ 'Cache-Control': 'max-age=60', Vary: 'Origin, Accept', ETag: expect.stringMatching(/^"/) as unknown })
   })
@@ -374,24 +365,24 @@ describe('response shapes', () => {
     const layOut = (record: string, values: Record<string, string>) =>
       record === 'headers' ? values : Object.fromEntries(Object.entries(values).map(([name, value]) => [name, [value]]))
     const response = { statusCode: 200, [ignored]: layOut(ignored, fields), body: 'x' }
-    const result = (await respond({ maxAge: 60, vary: ['Accept'] }, response, eventOf())) as Record<string, unknown>
+    const result = (await respondThroughHttpCache({ maxAge: 60, vary: ['Accept'] }, response, eventOf())) as Record<string, unknown>
     expect(result[ignored]).toEqual({})
     expect(result[read]).toEqual(layOut(read, fields))
-    const notModified = (await respond({ maxAge: 60, vary: ['Accept'] }, response, eventOf({ headers: { 'If-None-Match': '"v7"' } }))) as Record<string, unknown>
+    const notModified = (await respondThroughHttpCache({ maxAge: 60, vary: ['Accept'] }, response, eventOf({ headers: { 'If-None-Match': '"v7"' } }))) as Record<string, unknown>
     expect(statusOf(notModified)).toBe(304)
     expect(notModified[read]).toEqual(layOut(read, fields))
   })
 
   test('REST API: a field the handler put in both records, both of which API Gateway reads, stays in both', async () => {
     const response = { statusCode: 200, headers: { 'Cache-Control': 'no-store' }, multiValueHeaders: { 'Cache-Control': ['no-store'] }, body: 'x' }
-    const result = (await respond({ maxAge: 60 }, response, restApiEvent())) as Record<string, Record<string, unknown>>
+    const result = (await respondThroughHttpCache({ maxAge: 60 }, response, restApiEvent())) as Record<string, Record<string, unknown>>
     expect(result.headers?.['Cache-Control']).toBe('no-store')
     expect(result.multiValueHeaders).toEqual({ 'Cache-Control': ['no-store'] })
   })
 
   test('ALB with multi-value headers: a Vary the handler put in headers, which ALB ignores, is merged into multiValueHeaders', async () => {
     const response = { statusCode: 200, headers: { vary: 'Origin' }, body: 'x' }
-    const result = (await respond({ maxAge: 60, vary: ['Accept'] }, response, albMultiValueEvent())) as Record<string, unknown>
+    const result = (await respondThroughHttpCache({ maxAge: 60, vary: ['Accept'] }, response, albMultiValueEvent())) as Record<string, unknown>
     expect(result.headers).toEqual({})
     expect(result.multiValueHeaders).toEqual({ 'Cache-Control': ['max-age=60'], vary: ['Origin, Accept'], ETag: [expect.stringMatching(/^"/)] })
   })
@@ -400,11 +391,11 @@ describe('response shapes', () => {
     ['HTTP API', httpApiEvent],
     ['function URL', functionUrlEvent],
   ])('%s: a string answer (payload 2.0 shorthand) becomes the 200 API Gateway would send, with caching headers', async (_shape, eventOf) => {
-    const result = await respond({ maxAge: 60 }, 'hello', eventOf())
+    const result = await respondThroughHttpCache({ maxAge: 60 }, 'hello', eventOf())
     expect(result).toMatchObject({ statusCode: 200, body: 'hello', isBase64Encoded: false })
     expect(headerOf(result, 'content-type')).toBe('application/json')
     expect(headerOf(result, 'cache-control')).toBe('max-age=60')
-    expect(headerOf(result, 'etag')).toBe(headerOf(await respond({ maxAge: 60 }, { statusCode: 200, body: 'hello' }, eventOf()), 'etag'))
+    expect(headerOf(result, 'etag')).toBe(headerOf(await respondThroughHttpCache({ maxAge: 60 }, { statusCode: 200, body: 'hello' }, eventOf()), 'etag'))
   })
 
   test.each<[string, unknown, string]>([
@@ -413,7 +404,7 @@ describe('response shapes', () => {
     ['a number', 42, '42'],
     ['a boolean', true, 'true'],
   ])('payload 2.0: %s answer becomes its JSON text', async (_case, answer, body) => {
-    const result = await respond({ maxAge: 60 }, answer, httpApiEvent())
+    const result = await respondThroughHttpCache({ maxAge: 60 }, answer, httpApiEvent())
     expect(result).toMatchObject({ statusCode: 200, body })
     expect(headerOf(result, 'cache-control')).toBe('max-age=60')
   })
@@ -424,21 +415,21 @@ describe('response shapes', () => {
     ['null', null],
     ['an object JSON cannot write', { count: 1n }],
   ])('payload 2.0: %s is left alone', async (_case, answer) => {
-    expect(await respond({ maxAge: 60 }, answer, httpApiEvent())).toBe(answer)
+    expect(await respondThroughHttpCache({ maxAge: 60 }, answer, httpApiEvent())).toBe(answer)
   })
 
   test('payload 2.0 shorthand on a POST stays shorthand', async () => {
-    expect(await respond({ maxAge: 60 }, 'created', httpApiEvent({ method: 'POST' }))).toBe('created')
+    expect(await respondThroughHttpCache({ maxAge: 60 }, 'created', httpApiEvent({ method: 'POST' }))).toBe('created')
   })
 
   test('REST API: a string answer (no shorthand in payload 1.0) is left alone', async () => {
-    expect(await respond({ maxAge: 60 }, 'hello', restApiEvent())).toBe('hello')
+    expect(await respondThroughHttpCache({ maxAge: 60 }, 'hello', restApiEvent())).toBe('hello')
   })
 
   test('an event that is no HTTP event (SQS, a warm-up ping) is left alone', async () => {
     const response = { statusCode: 200, body: 'x' }
-    expect(await respond({ maxAge: 60 }, response, { Records: [] })).toBe(response)
-    expect(await respond({ maxAge: 60 }, response, { source: 'serverless-plugin-warmup' })).toBe(response)
+    expect(await respondThroughHttpCache({ maxAge: 60 }, response, { Records: [] })).toBe(response)
+    expect(await respondThroughHttpCache({ maxAge: 60 }, response, { source: 'serverless-plugin-warmup' })).toBe(response)
   })
 })
 
