@@ -9,27 +9,13 @@ import { setEnv } from '../support/env.js'
 import { restApiEvent } from '../support/http-events.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
-import { forgetProcessWideState } from '../support/process-state.js'
+import { freshSuite, type Suite } from '../support/process-state.js'
 
 /**
  * A Middy handler called from inside another: @middy/http-router's route handlers are Middy handlers
  * of their own, called from the router's handler with the same event and context. One invocation of
  * the Lambda is one invocation of the suite, whichever level its middlewares sit on.
  */
-
-type Suite = typeof import('../../entrypoints/index.js')
-
-/** A fresh copy of the suite without the process-wide state: a new execution environment, whose first invocation is the cold one. */
-const freshSuite = (): Suite => {
-  let suite: Suite | undefined
-  forgetProcessWideState()
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    suite = require('../../entrypoints/index.js') as Suite
-  })
-  if (suite === undefined) throw new Error('isolateModules did not run')
-  return suite
-}
 
 const namespace = 'Shop'
 const service = 'orders'

@@ -4,26 +4,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import { captureOutput, samplesOf, type Captured } from '../support/emf.js'
 import { setEnv } from '../support/env.js'
 import { invoke } from '../support/invoke.js'
-import { forgetProcessWideState } from '../support/process-state.js'
+import { freshSuite, type Suite } from '../support/process-state.js'
 
 /**
  * flushOnEarlyReturn, Middy's requestEnd plugin hook: a middleware other than warmup that answers
  * early (here a stand-in for an idempotency check) still gets cacheMetrics' figures written.
  */
-
-type Suite = typeof import('../../entrypoints/index.js')
-
-/** A fresh copy of the suite: its own registry and registered flushers, as a new environment has. */
-const freshSuite = (): Suite => {
-  let suite: Suite | undefined
-  forgetProcessWideState()
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    suite = require('../../entrypoints/index.js') as Suite
-  })
-  if (suite === undefined) throw new Error('isolateModules did not run')
-  return suite
-}
 
 const namespace = 'Shop'
 const service = 'orders'

@@ -9,3 +9,20 @@ export const forgetProcessWideState = (): void => {
     if (Symbol.keyFor(key)?.startsWith('middy-cache.') === true) Reflect.deleteProperty(globalThis, key)
   }
 }
+
+export type Suite = typeof import('../../entrypoints/index.js')
+
+/**
+ * A fresh copy of the suite without the process-wide state, as a new execution environment loads
+ * it: its own registry, counters and flushers, and a first invocation that is the cold one.
+ */
+export const freshSuite = (): Suite => {
+  let suite: Suite | undefined
+  forgetProcessWideState()
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    suite = require('../../entrypoints/index.js') as Suite
+  })
+  if (suite === undefined) throw new Error('isolateModules did not run')
+  return suite
+}
