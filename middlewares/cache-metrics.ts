@@ -6,7 +6,7 @@ import { metricGroups, type MetricGroup } from '../src/metrics/catalog.js'
 import { cacheMetricsWriterOptionNames, powertoolsVariable, resolveMetricsOptions, type CacheMetricsWriterOptions, type ResolvedMetricsOptions } from '../src/metrics/options.js'
 import { MetricsWriter } from '../src/metrics/writer.js'
 import { registerEarlyReturnFlusher, type EarlyReturnFlusher } from './shared/early-return.js'
-import { endInvocation, endsInvocation, enterInvocation, invocationIfAny, invocationOf, leaveToEnd, onEarlyReturn, resolveSettleBudget, type Invocation } from './shared/invocation.js'
+import { endInvocation, endsInvocation, enterInvocation, invocationIfAny, invocationOf, leaveToEnd, onEarlyReturn, readInvocationCounts, resolveSettleBudget, type Invocation } from './shared/invocation.js'
 
 export { MetricGroup } from '../src/metrics/catalog.js'
 
@@ -64,6 +64,7 @@ export const cacheMetrics = (options: CacheMetricsOptions = {}): MiddlewareObj<u
   const resolved = resolveMetricsOptions(options, optionNames)
   const settleBudgetMs = resolveSettleBudget(options.settleBudget)
   const writer = new MetricsWriter(resolved)
+  readInvocationCounts()
   // Read once, as Powertools does: the runtime sets it before INIT and never changes it.
   const initialization = initializationType()
   const ownBits = bitsOf(resolved.groups)

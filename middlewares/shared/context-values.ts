@@ -6,7 +6,7 @@ import { processWide } from '../../src/cache/process-state.js'
 import { CacheKind, registerCache } from '../../src/cache/registry.js'
 import type { CacheMiddlewareOptions } from './cache-options.js'
 import { holderRecord, mergeWith, ownOrigins, recordHolder, refuseDataCacheName, type ContextOwner, type HolderRecord } from './context-names.js'
-import { endInvocation, enterInvocation, readingBefore, resolveSettleBudget, settleOnEarlyReturn, type Invocation } from './invocation.js'
+import { endInvocation, enterInvocation, invocationStateWanted, readingBefore, resolveSettleBudget, settleOnEarlyReturn, type Invocation } from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
 export interface ContextEntry {
@@ -200,8 +200,26 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
 
   const bit = servingBit()
 
+  /**
+   * The warm invocation no one counts (see `invocationStateWanted`): every value fresh in memory and
+   * the context holding nothing of another under this name. Places them and says so; leaves
+   * everything else to `putValuesOnContext`. A nested request (this middleware on a router and on
+   * its routes) places the same frozen holder again.
+   */
+  const placedUncounted = (request: Request): boolean => {
+    if (invocationStateWanted(request)) return false
+    const context = request.context as unknown as LambdaContextRecord
+    const existing = property.read(context)
+    if (existing !== undefined && existing !== lastHolder) return false
+    const fresh = cache.getManyIfFresh(keys)
+    if (fresh === undefined) return false
+    placeAlone(context, fresh)
+    return true
+  }
+
   /** Synchronous when every value is fresh in memory, the warm invocation's case: Middy then awaits nothing. */
   const putValuesOnContext = (request: Request): Promise<void> | undefined => {
+    if (placedUncounted(request)) return undefined
     const invocation = enterInvocation(request)
     // A nested request (this middleware on a router and on its routes) finds them on the context it shares.
     if (servedBefore(invocation, bit)) return undefined

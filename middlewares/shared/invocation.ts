@@ -2,7 +2,7 @@ import { CacheScope, type SettleReport } from '../../src/cache/index.js'
 import { monotonicClock, type Clock } from '../../src/cache/clock.js'
 import { boundedDuration } from '../../src/cache/duration.js'
 import { ignore } from '../../src/cache/options.js'
-import { processWideKey } from '../../src/cache/process-state.js'
+import { processWide, processWideKey } from '../../src/cache/process-state.js'
 import type { ContextOwner, DataCacheName } from './context-names.js'
 import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
@@ -168,6 +168,25 @@ export const invocationOf = (request: RequestLike): Invocation => {
   ;(request as RequestWithInvocation)[invocationKey] = invocation
   return invocation
 }
+
+/**
+ * How many cacheMetrics the process made, in any copy of the package: until one is, nothing reads
+ * what an invocation counted. See `invocationStateWanted`.
+ */
+const countReaders = processWide('invocationCountReaders', () => ({ made: 0 }))
+
+/** For cacheMetrics, when made: from then on every cache counts what each invocation did with it. */
+export const readInvocationCounts = (): void => {
+  countReaders.made++
+}
+
+/**
+ * Whether a cache middleware that serves `request` from memory alone must count that in the
+ * invocation's state: a middleware of the suite made the state already, or a cacheMetrics will
+ * read it. Otherwise configCache and secretsCache make none on a warm invocation, which would cost
+ * it about a fifteenth of a bare one; a load, a refresh or a merge still makes it.
+ */
+export const invocationStateWanted = (request: RequestLike): boolean => countReaders.made !== 0 || invocationIfAny(request) !== undefined
 
 /** Whether a dataCache of `request`'s chain served it a caller's own values (see `Invocation.servesCaller`); makes no state. */
 export const servesCaller = (request: RequestLike): boolean => (request as RequestWithInvocation)[invocationKey]?.servesCaller === true

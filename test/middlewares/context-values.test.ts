@@ -2,11 +2,12 @@ import middy, { type Request } from '@middy/core'
 import { createCache } from '../../src/index.js'
 import { flushOnEarlyReturn } from '../../middlewares/flush-on-early-return.js'
 import { contextValuesMiddleware, type ContextEntry } from '../../middlewares/shared/context-values.js'
-import { invocationOf } from '../../middlewares/shared/invocation.js'
+import { invocationIfAny, invocationOf } from '../../middlewares/shared/invocation.js'
 import { deferred } from '../support/deferred.js'
 import { manualClock, movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
+import { forgetProcessWideState } from '../support/process-state.js'
 
 const entries: ContextEntry[] = [
   { property: 'table', key: '/t', optional: false, label: 'parameter "/t"' },
@@ -28,6 +29,32 @@ const middlewareOver = (load: (key: string) => unknown, clock = manualClock()) =
 
 const contextOf = (request: Request): Record<string, unknown> => request.context as unknown as Record<string, unknown>
 
+type ContextValuesModule = typeof import('../../middlewares/shared/context-values.js')
+type InvocationModule = typeof import('../../middlewares/shared/invocation.js')
+type EngineModule = typeof import('../../src/index.js')
+
+/**
+ * A fresh copy of the values middleware in a process where a cacheMetrics was made, which reads
+ * what each invocation counted: its caches then count every warm read in the invocation's state.
+ * A copy of its own, so that the tests before and after it still run in a process without one.
+ */
+const countedCopy = (): Pick<ContextValuesModule, 'contextValuesMiddleware'> & Pick<InvocationModule, 'invocationOf'> & Pick<EngineModule, 'createCache'> => {
+  let copy: (ContextValuesModule & InvocationModule & EngineModule) | undefined
+  forgetProcessWideState()
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = (path: string): unknown => require(path)
+    copy = {
+      ...(load('../../middlewares/shared/context-values.js') as ContextValuesModule),
+      ...(load('../../middlewares/shared/invocation.js') as InvocationModule),
+      ...(load('../../src/index.js') as EngineModule),
+    }
+  })
+  if (copy === undefined) throw new Error('isolateModules did not run')
+  copy.readInvocationCounts()
+  return copy
+}
+
 describe('the values middleware behind configCache and secretsCache', () => {
   test('a cold invocation loads in a promise; a warm one puts the values on the context synchronously', async () => {
     const load = jest.fn((key: string) => (key === '/t' ? 'products' : undefined))
@@ -45,9 +72,40 @@ describe('the values middleware behind configCache and secretsCache', () => {
     // Unchanged values: the same frozen object, so a warm invocation builds nothing and none can alter another's.
     expect(contextOf(warm).config).toBe(contextOf(cold).config)
     expect(Object.isFrozen(contextOf(warm).config)).toBe(true)
-    expect(invocationOf(warm).scope.counters.get('values')?.hits).toBe(2)
+    // No cacheMetrics in the process reads what the invocation counted: it made no state to count in.
+    expect(invocationIfAny(warm)).toBeUndefined()
     expect(run.after(warm)).toBeUndefined()
     expect(load).toHaveBeenCalledTimes(2)
+  })
+
+  test('once a cacheMetrics is made in the process, a warm invocation counts its hits in the invocation', async () => {
+    const counted = countedCopy()
+    const cache = counted.createCache<unknown>({ name: 'counted', load: (key: string) => `value of ${key}`, ttl: '1m' })
+    const middleware = counted.contextValuesMiddleware({ middleware: 'configCache', cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
+    await middleware.before?.(requestFor())
+
+    const warm = requestFor()
+    expect(middleware.before?.(warm)).toBeUndefined()
+    expect(contextOf(warm).config).toEqual({ table: 'value of /t', flag: 'value of /f' })
+    expect(counted.invocationOf(warm).scope.counters.get('counted')?.hits).toBe(2)
+  })
+
+  test('a warm invocation with no state made before it, in a process without cacheMetrics, places the values without making any', async () => {
+    const cache = createCache<unknown>({ name: 'uncounted', load: (key: string) => `value of ${key}`, ttl: '1m' })
+    const middleware = contextValuesMiddleware({ middleware: 'configCache', cache, contextName: 'config', entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
+    await middleware.before?.(requestFor())
+
+    const warm = requestFor()
+    expect(middleware.before?.(warm)).toBeUndefined()
+    expect(contextOf(warm).config).toEqual({ table: 'value of /t', flag: 'value of /f' })
+    expect(invocationIfAny(warm)).toBeUndefined()
+    expect(cache.stats().hits).toBe(2)
+
+    // A state another middleware of the suite made first (warmup, say): the warm read is counted there.
+    const joined = requestFor()
+    const state = invocationOf(joined)
+    expect(middleware.before?.(joined)).toBeUndefined()
+    expect(state.scope.counters.get('uncounted')?.hits).toBe(2)
   })
 
   test('a stale value is served at once and its refresh is settled in after, which then returns a promise', async () => {
@@ -162,10 +220,11 @@ describe('the values middleware behind configCache and secretsCache', () => {
     }
   })
 
-  test('a warm invocation of two such middlewares over the default clock reads the clock once, when its state is made', async () => {
+  test('a warm invocation of two such middlewares over the default clock, counted for a cacheMetrics, reads the clock once, when its state is made', async () => {
+    const counted = countedCopy()
     const middlewares = ['config', 'secrets'].map((name) => {
-      const cache = createCache<unknown>({ name, load: (key: string) => `${name} ${key}`, ttl: '1h' })
-      return contextValuesMiddleware({ middleware: 'configCache', cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
+      const cache = counted.createCache<unknown>({ name, load: (key: string) => `${name} ${key}`, ttl: '1h' })
+      return counted.contextValuesMiddleware({ middleware: 'configCache', cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
     })
     const invokeBoth = async (request: Request): Promise<void> => {
       for (const middleware of middlewares) await middleware.before?.(request)
