@@ -185,9 +185,9 @@ const ttlCappedAt = (rotation: Date | undefined, freshness: EntryFreshness | und
  * The secret's value; one scheduled for deletion is, to an optional secret, not found, and to a
  * required one an error that says so (AWS's own says only that the operation is refused).
  */
-const secretValue = async (source: SecretsSource, plan: SecretPlan): Promise<string | Uint8Array | undefined> => {
+const secretValue = async (source: SecretsSource, plan: SecretPlan, signal: AbortSignal): Promise<string | Uint8Array | undefined> => {
   try {
-    return await source.getSecret(plan.name)
+    return await source.getSecret(plan.name, signal)
   } catch (error) {
     if (!isScheduledForDeletion(error)) throw error
     if (plan.optional) return undefined
@@ -255,7 +255,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     }
     secretsManager ??= createSecretsSource(secretsManagerOptions)
     const [value, rotation] = await Promise.all([
-      secretValue(secretsManager, plan),
+      secretValue(secretsManager, plan, context.signal),
       capTtlAtRotation ? nextRotation(secretsManager, plan, context.signal) : undefined,
     ])
     const freshness = ttlCappedAt(rotation, plan.freshness, freshnessOptions.ttl)

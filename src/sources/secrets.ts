@@ -1,6 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets'
 import { DescribeSecretCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
 import { isAwsError } from '../cache/aws-errors.js'
+import { abortableClient, withAbortSignal } from './abortable-client.js'
 import { sdkErrorOf } from './powertools-errors.js'
 
 /** A client the caller built, or options to build one with (region, endpoint, credentials...). */
@@ -11,10 +12,11 @@ export interface SecretsClientOptions {
 
 export interface SecretsSource {
   /**
-   * SecretString or SecretBinary of `secretId` (GetSecretValue); undefined when there is no such
-   * secret. Fails with the SDK's error, one `isScheduledForDeletion` tells for a secret being deleted.
+   * SecretString or SecretBinary of `secretId` (GetSecretValue, aborted by `signal`); undefined when
+   * there is no such secret. Fails with the SDK's error, one `isScheduledForDeletion` tells for a
+   * secret being deleted.
    */
-  getSecret(secretId: string): Promise<string | Uint8Array | undefined>
+  getSecret(secretId: string, signal: AbortSignal): Promise<string | Uint8Array | undefined>
   /** When the secret next rotates (DescribeSecret, aborted by `signal`), if rotation is scheduled. */
   nextRotation(secretId: string, signal: AbortSignal): Promise<Date | undefined>
 }
@@ -34,11 +36,11 @@ export const isScheduledForDeletion = (error: unknown): boolean => isAwsError(er
  */
 export const createSecretsSource = (options: SecretsClientOptions): SecretsSource => {
   const client = options.awsSdkV3Client ?? new SecretsManagerClient(options.clientConfig ?? {})
-  const provider = new SecretsProvider({ awsSdkV3Client: client })
+  const provider = new SecretsProvider({ awsSdkV3Client: abortableClient(client) })
   return {
-    async getSecret(secretId) {
+    async getSecret(secretId, signal) {
       try {
-        return await provider.get(secretId, { forceFetch: true, maxAge: 0 })
+        return await provider.get(secretId, { forceFetch: true, maxAge: 0, sdkOptions: withAbortSignal({}, signal) })
       } catch (error) {
         const sdkError = sdkErrorOf(error)
         if (isAwsError(sdkError, 'ResourceNotFoundException')) return undefined

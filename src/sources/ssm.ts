@@ -2,6 +2,7 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
 import { GetParametersByPathCommand, GetParametersCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm'
 import { chunksOf } from '../cache/chunks.js'
 import { CacheError, quotedKey } from '../cache/errors.js'
+import { abortableClient, withAbortSignal } from './abortable-client.js'
 import { withSdkError } from './powertools-errors.js'
 
 /** A client the caller built, or options to build one with (region, endpoint, credentials...). */
@@ -25,7 +26,7 @@ export interface SsmSource {
    * `names` read with GetParameters (at most 10 names a call, the calls sent at once), or with
    * GetParameter where a batch cannot be matched (see `readOneByOne`). A call SSM refuses (access
    * denied, a KMS key it cannot use) fails the names it asked for, not the others. `signal` aborts
-   * the GetParameters calls in flight (Powertools' GetParameter takes none).
+   * every call in flight, GetParameters and GetParameter alike.
    */
   getByNames(names: readonly string[], decrypt: boolean, signal: AbortSignal): Promise<ParameterAnswers>
   /**
@@ -95,11 +96,11 @@ const isUnder = (path: string, name: string): boolean => {
  */
 export const createSsmSource = (options: SsmClientOptions): SsmSource => {
   const client = options.awsSdkV3Client ?? new SSMClient(options.clientConfig ?? {})
-  const provider = new SSMProvider({ awsSdkV3Client: client })
+  const provider = new SSMProvider({ awsSdkV3Client: abortableClient(client) })
 
-  const getOne = async (name: string, decrypt: boolean): Promise<string | undefined> => {
+  const getOne = async (name: string, decrypt: boolean, signal: AbortSignal): Promise<string | undefined> => {
     try {
-      const value = await withSdkError(() => provider.get(name, { decrypt, forceFetch: true, maxAge: 0 }))
+      const value = await withSdkError(() => provider.get(name, { decrypt, forceFetch: true, maxAge: 0, sdkOptions: withAbortSignal({}, signal) }))
       return typeof value === 'string' ? value : undefined
     } catch (error) {
       if (error instanceof Error && notFoundErrors.includes(error.name)) return undefined
@@ -140,7 +141,7 @@ export const createSsmSource = (options: SsmClientOptions): SsmSource => {
         ...chunksOf(names.filter((name) => !readOneByOne(name)), namesPerCall).map((batch) => call(batch, () => getBatch(batch, decrypt, signal, values, failures))),
         ...names.filter(readOneByOne).map((name) =>
           call([name], async () => {
-            values.set(name, await getOne(name, decrypt))
+            values.set(name, await getOne(name, decrypt, signal))
           }),
         ),
       ])

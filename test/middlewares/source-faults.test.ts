@@ -1,8 +1,8 @@
 import middy from '@middy/core'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { configCache } from '../../middlewares/config-cache.js'
+import { configCache, type ParameterSpec, type PathSpec } from '../../middlewares/config-cache.js'
 import { CacheError, CacheLoadError, CacheTimeoutError } from '../../src/cache/errors.js'
-import { secretsCache } from '../../middlewares/secrets-cache.js'
+import { secretsCache, type SecretSpec } from '../../middlewares/secrets-cache.js'
 import type { Duration } from '../../src/index.js'
 import { awsJsonAnswer, awsJsonError, createSecret, destroySeedClients, putParameters, startHttpFaultProxy, uniqueName, updateSecret, type HttpFaultProxy } from '../harness/index.js'
 import { localClientConfig } from '../support/aws-client-config.js'
@@ -240,9 +240,12 @@ describe('configCache when an answer holds a parameter under a name it was not a
 })
 
 describe('configCache when SSM hangs', () => {
-  test.each([
+  test.each<[string, string, (prefix: string) => { readonly parameters?: { readonly value: ParameterSpec }; readonly paths?: { readonly value: PathSpec } }]>([
     ['a parameter', 'AmazonSSM.GetParameters', (prefix: string) => ({ parameters: { value: `${prefix}/table` } })],
     ['a path', 'AmazonSSM.GetParametersByPath', (prefix: string) => ({ paths: { value: `${prefix}/limits/` } })],
+    // Names read one by one with GetParameter, through Powertools' SSMProvider.
+    ['a parameter with a version selector', 'AmazonSSM.GetParameter', (prefix: string) => ({ parameters: { value: `${prefix}/table:1` } })],
+    ['a Secrets Manager reference', 'AmazonSSM.GetParameter', (prefix: string) => ({ parameters: { value: { name: `/aws/reference/secretsmanager${prefix}/stripe`, decrypt: true } } })],
   ])('the request for %s is aborted once the engine gives up on its load, not left running', async (_what, operation, values) => {
     const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
     try {
@@ -250,6 +253,29 @@ describe('configCache when SSM hangs', () => {
       const handler = middy()
         .use(configCache({ ...values(`/${uniqueName('faults')}`), timeout: '50ms', prefetch: false, clientConfig: localClientConfig(proxy.url) }))
         .handler((_event, context) => Promise.resolve(context.config.value))
+      await expect(invoke(handler)).rejects.toBeInstanceOf(CacheTimeoutError)
+      await within(proxy.abandoned(operation), `the hanging ${operation} request was never aborted`)
+      expect(proxy.requests(operation)).toEqual({ seen: 1, answered: 0 })
+    } finally {
+      await proxy.close()
+    }
+  })
+})
+
+describe('secretsCache when its source hangs', () => {
+  test.each<[string, string, (name: string) => { readonly secrets: { readonly value: SecretSpec } }]>([
+    // Read through Powertools' SecretsProvider.
+    ['a Secrets Manager secret', 'secretsmanager.GetSecretValue', (name: string) => ({ secrets: { value: name } })],
+    // Read alone with GetParameter, through Powertools' SSMProvider.
+    ['a SecureString named by its ARN', 'AmazonSSM.GetParameter', (name: string) => ({ secrets: { value: { name: `arn:aws:ssm:us-east-1:123456789012:parameter/${name}`, source: 'ssm' } } })],
+  ])('the request for %s is aborted once the engine gives up on its load, not left running', async (_what, operation, secrets) => {
+    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+    try {
+      proxy.inject({ target: operation, hang: true })
+      const clientConfig = localClientConfig(proxy.url)
+      const handler = middy()
+        .use(secretsCache({ ...secrets(uniqueName('faults/stripe')), timeout: '50ms', prefetch: false, secretsManager: { clientConfig }, ssm: { clientConfig } }))
+        .handler((_event, context) => Promise.resolve(context.secrets.value))
       await expect(invoke(handler)).rejects.toBeInstanceOf(CacheTimeoutError)
       await within(proxy.abandoned(operation), `the hanging ${operation} request was never aborted`)
       expect(proxy.requests(operation)).toEqual({ seen: 1, answered: 0 })

@@ -141,3 +141,38 @@ describe('SSM source: names SSM answers under another spelling, against moto_ser
     expect(found[oneLevel]).toBe('eu-west-1')
   })
 })
+
+describe('SSM source: a name read alone with GetParameter, through Powertools, on the caller\'s own client', () => {
+  let proxy: HttpFaultProxy
+
+  beforeEach(async () => {
+    proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+  })
+
+  afterEach(async () => {
+    await proxy.close()
+  })
+
+  test('is sent by that client to its endpoint, with nothing but the name and decryption in its body, and the client is left as it was', async () => {
+    const name = `/${uniqueName('shop')}/table`
+    await putParameters({ [name]: 'products' })
+    const client = clients.made(new SSMClient(motoClientConfig(proxy.url)))
+    const { values } = await createSsmSource({ awsSdkV3Client: client }).getByNames([`${name}:1`], false, signal)
+    expect(values).toEqual(new Map([[`${name}:1`, 'products']]))
+    const [call] = proxy.calls()
+    expect(call?.target).toBe('AmazonSSM.GetParameter')
+    expect(JSON.parse(call?.body ?? '')).toEqual({ Name: `${name}:1`, WithDecryption: false })
+    expect(Object.hasOwn(client, 'send')).toBe(false)
+  })
+
+  test("is never sent when its signal has aborted: the name fails with the SDK's AbortError", async () => {
+    const name = `/${uniqueName('shop')}/table`
+    await putParameters({ [name]: 'products' })
+    const controller = new AbortController()
+    controller.abort()
+    const { values, failures } = await createSsmSource({ awsSdkV3Client: clients.made(new SSMClient(motoClientConfig(proxy.url))) }).getByNames([`${name}:1`], false, controller.signal)
+    expect(values).toEqual(new Map())
+    expect(failures.get(`${name}:1`)).toMatchObject({ name: 'AbortError' })
+    expect(proxy.requests('AmazonSSM.GetParameter')).toEqual({ seen: 0, answered: 0 })
+  })
+})
