@@ -48,14 +48,17 @@ export type DataBatchLoader<V> = (
 /**
  * What the handler finds at `context.caches[name]`: the cache, bound to this invocation (and its
  * caller, with `scope: 'principal'`). Its methods are called on it: one taken off it
- * (`ids.map(handle.get)`) throws a TypeError, as binding them would cost every invocation.
+ * (`ids.map(handle.get)`) throws a TypeError, as binding them would cost every invocation. The
+ * values it gives are the ones the cache shares, frozen however deep (see `Frozen`); with
+ * `scope: 'principal'` and no caller, loaded for this request alone, they are not frozen, but
+ * typed alike, as what a handler does with them must hold for a caller too.
  */
 export interface DataCacheHandle<V> {
-  get(key: string): Promise<V | undefined>
+  get(key: string): Promise<Frozen<V> | undefined>
   /** Values in the order asked; the misses load in one batch when the loader has `loadMany`. */
-  getMany(keys: readonly string[]): Promise<(V | undefined)[]>
+  getMany(keys: readonly string[]): Promise<(Frozen<V> | undefined)[]>
   /** Like `get`, and tells how the value was obtained (outcome and tier). */
-  lookup(key: string): Promise<Lookup<V | undefined>>
+  lookup(key: string): Promise<Lookup<Frozen<V> | undefined>>
   set(key: string, value: V, freshness?: EntryFreshness): Promise<void>
   delete(key: string): Promise<boolean>
   /** Empties the whole cache (every caller's values), in L2 too. */
@@ -192,22 +195,22 @@ class CachedHandle<V> implements DataCacheHandle<V> {
     this.#principal = principal
   }
 
-  get(key: string): Promise<V | undefined> {
+  get(key: string): Promise<Frozen<V> | undefined> {
     if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
     return this.#cache.get(this.#keyOf(key), this.#options)
   }
 
   /** For the middleware's own read of the event's key: the value at once when it is fresh in memory. */
-  getIfFresh(key: string, now: number): FreshValue<V | undefined> | undefined {
+  getIfFresh(key: string, now: number): FreshValue<Frozen<V> | undefined> | undefined {
     return this.#cache.getIfFresh(this.#keyOf(key), this.#scope, now)
   }
 
-  getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+  getMany(keys: readonly string[]): Promise<(Frozen<V> | undefined)[]> {
     if (!areKeys(keys)) return Promise.reject(keysError(this.#cache.name))
     return this.#cache.getMany(this.#byPrincipal ? keys.map((key) => this.#keyOf(key)) : keys, this.#options)
   }
 
-  lookup(key: string): Promise<Lookup<V | undefined>> {
+  lookup(key: string): Promise<Lookup<Frozen<V> | undefined>> {
     if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
     return this.#cache.lookup(this.#keyOf(key), this.#options)
   }
@@ -247,17 +250,18 @@ class LoadOnlyHandle<V> implements DataCacheHandle<V> {
     this.#options = new InvocationOptions(scope)
   }
 
-  get(key: string): Promise<V | undefined> {
+  // Not frozen, as nobody else reads them, but typed as the cached handle's are (see DataCacheHandle).
+  get(key: string): Promise<Frozen<V> | undefined> {
     if (typeof key !== 'string') return Promise.reject(keyTypeError(this.#cache.name, key))
-    return this.#cache.loadUncached(principalKey(undefined, key), this.#options)
+    return this.#cache.loadUncached(principalKey(undefined, key), this.#options) as Promise<Frozen<V> | undefined>
   }
 
-  getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+  getMany(keys: readonly string[]): Promise<(Frozen<V> | undefined)[]> {
     if (!areKeys(keys)) return Promise.reject(keysError(this.#cache.name))
-    return this.#cache.loadManyUncached(keys.map((key) => principalKey(undefined, key)), this.#options)
+    return this.#cache.loadManyUncached(keys.map((key) => principalKey(undefined, key)), this.#options) as Promise<(Frozen<V> | undefined)[]>
   }
 
-  async lookup(key: string): Promise<Lookup<V | undefined>> {
+  async lookup(key: string): Promise<Lookup<Frozen<V> | undefined>> {
     return { value: await this.get(key), outcome: Outcome.Miss, tier: Tier.Source }
   }
 

@@ -7,7 +7,7 @@ import { checkCallOptions, freshnessCall, getOptionsError, refreshAheadCall, set
 import { CacheError, CacheLoadError, CacheTimeoutError, keyTypeError } from './errors.js'
 import { settleAtMost } from './concurrency.js'
 import { failedByAbandon, Flight, timedOut } from './flight.js'
-import { freezeShared } from './freeze.js'
+import { freezeShared, type Frozen } from './freeze.js'
 import { canFallBack, createEntry, Phase, phaseOf, type Entry, type FreshnessPolicy } from './freshness.js'
 import { callerKeyOf, storeKeyOf } from './keys.js'
 import { ignore, policyWith, resolveCacheOptions, type BatchLoadContext, type BatchLoader, type CacheOptions, type EntryFreshness, type ResolvedOptions } from './options.js'
@@ -141,6 +141,13 @@ interface Batch {
 }
 
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
+/**
+ * What a cache hands out from what it keeps, typed as it is: frozen when it was kept (`#entryFor`,
+ * or `freezeParsed` for a copy from elsewhere), whether it came from memory or from the load that
+ * made the entry, so that a caller that would change it in place fails to compile.
+ */
+const kept = <V>(value: V): Frozen<V> => value as Frozen<V>
+const keptValueOf = <V>(lookup: Lookup<V>): Frozen<V> => kept(lookup.value)
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value)
 /** A flight whose result is stored nowhere is never current. */
 const never = (): boolean => false
@@ -221,13 +228,13 @@ export class Cache<V> {
   }
 
   /** The value for `key`: cached when fresh, else loaded (or stale, as the freshness options allow). */
-  get(key: string, options?: GetOptions): Promise<V> {
+  get(key: string, options?: GetOptions): Promise<Frozen<V>> {
     const refused = this.#refusal(key, options)
     if (refused !== undefined) return Promise.reject(refused)
     const storeKey = storeKeyOf(key)
     const entry = this.#store.get(storeKey)
-    if (this.#servesFresh(entry, this.#now(), options?.scope)) return Promise.resolve(entry.value)
-    return this.#resolve(key, storeKey, entry, options?.scope).then(valueOf)
+    if (this.#servesFresh(entry, this.#now(), options?.scope)) return Promise.resolve(kept(entry.value))
+    return this.#resolve(key, storeKey, entry, options?.scope).then(keptValueOf)
   }
 
   /**
@@ -235,18 +242,18 @@ export class Cache<V> {
    * undefined, counting nothing: the caller goes on with `get`. The warm path of a middleware that
    * needs one value before the handler.
    */
-  getIfFresh(key: string, scope?: CacheScope, now: number = this.#now()): FreshValue<V> | undefined {
+  getIfFresh(key: string, scope?: CacheScope, now: number = this.#now()): FreshValue<Frozen<V>> | undefined {
     if (typeof key !== 'string') throw keyTypeError(this.name, key)
     const entry = this.#store.get(storeKeyOf(key))
-    return this.#servesFresh(entry, now, scope) ? entry : undefined
+    return this.#servesFresh(entry, now, scope) ? (entry as FreshValue<Frozen<V>>) : undefined
   }
 
   /** Like `get`, and tells how the value was obtained. */
-  lookup(key: string, options?: GetOptions): Promise<Lookup<V>> {
+  lookup(key: string, options?: GetOptions): Promise<Lookup<Frozen<V>>> {
     const refused = this.#refusal(key, options)
     if (refused !== undefined) return Promise.reject(refused)
     const storeKey = storeKeyOf(key)
-    return this.#resolve(key, storeKey, this.#store.get(storeKey), options?.scope)
+    return this.#resolve(key, storeKey, this.#store.get(storeKey), options?.scope) as Promise<Lookup<Frozen<V>>>
   }
 
   /**
@@ -254,7 +261,7 @@ export class Cache<V> {
    * through `loadMany` when the cache has one, else one by one, concurrently; a key asked twice
    * loads once. Rejects with the first key that cannot be served.
    */
-  async getMany(keys: readonly string[], options?: GetOptions): Promise<V[]> {
+  async getMany(keys: readonly string[], options?: GetOptions): Promise<Frozen<V>[]> {
     this.#checkKeys(keys, 'getMany', options)
     const scope = options?.scope
     const versionSync = this.#versionSync(scope)
@@ -263,7 +270,7 @@ export class Cache<V> {
     return Promise.all(
       keys.map((key) => {
         const storeKey = storeKeyOf(key)
-        return this.#resolvePhase(key, storeKey, this.#store.get(storeKey), scope).then(valueOf)
+        return this.#resolvePhase(key, storeKey, this.#store.get(storeKey), scope).then(keptValueOf)
       }),
     )
   }
@@ -325,7 +332,7 @@ export class Cache<V> {
    * positional, as `getIfFresh`'s: an options object made on every warm invocation cost about 10 ns
    * a call, 0.02x of bare in `npm run bench -- warm`.
    */
-  getManyIfFresh(keys: readonly string[], scope?: CacheScope, now: number = this.#now()): readonly V[] | undefined {
+  getManyIfFresh(keys: readonly string[], scope?: CacheScope, now: number = this.#now()): readonly Frozen<V>[] | undefined {
     // The last answer again when asked for the same frozen array of keys, memory has not changed since
     // and none of its entries has aged out: a middleware asks for the same keys on every invocation,
     // and this spares it a lookup per key. Such reads leave the entries' recency as it was.
@@ -335,7 +342,7 @@ export class Cache<V> {
     if (values === undefined) return undefined
     this.#lifetime.hits += keys.length
     scope?.countHits(this.name, keys.length)
-    return values
+    return values as readonly Frozen<V>[]
   }
 
   /** How the error of `key`'s failed `flight` names it: with the other keys of its `loadMany` call that failed with `error`. */

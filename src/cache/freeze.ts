@@ -43,12 +43,18 @@ const pushElements = (array: readonly unknown[], open: object[]): boolean => {
   return true
 }
 
+/** What `freezeShared` leaves as it is, told by its type: a function, and objects with workings of their own. */
+type LeftAsItIs = ((...args: never[]) => unknown) | Date | RegExp | ReadonlyMap<unknown, unknown> | ReadonlySet<unknown> | PromiseLike<unknown> | ArrayBufferLike | ArrayBufferView
+
 /**
- * A value of type T as `freezeShared` leaves it, for data as JSON makes it: every object and array
+ * A value of type T as the caches hand it out (see `freezeShared`): every plain object and array
  * read-only, however deep. Readonly properties still pass where mutable ones are asked for;
- * read-only arrays do not, since what takes one may push to it, which would throw.
+ * read-only arrays do not, since what takes one may push to it, which would throw. What is not
+ * frozen keeps its type: functions, Dates, Maps, Sets, bytes. An instance of a class of your own is
+ * typed read-only too: no type tells it from plain data (one that tried, by its private members,
+ * would stop a `Cache<Product>` from passing as a `Cache<unknown>`).
  */
-export type Frozen<T> = T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T
+export type Frozen<T> = T extends LeftAsItIs ? T : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T
 
 /**
  * Freezes the plain objects and arrays `value` is made of, however deep, and returns it. A cached

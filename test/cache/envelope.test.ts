@@ -86,6 +86,9 @@ describe('the envelope an entry travels in', () => {
   const symbolKeyed = { id: '1', [Symbol('audit')]: 'kept only in memory' }
   const sparse = [1, , 3] // eslint-disable-line no-sparse-arrays
   class Rows extends Array<number> {}
+  const withTotal = Object.assign([{ id: '1' }, { id: '2' }], { total: 2 })
+  const hiddenFirst = Object.assign(Object.defineProperty([1, 2], 0, { enumerable: false }), { note: 'x' })
+  const pastLongest = Object.assign([1], { 4294967295: 'not an element' })
 
   test.each([
     ['a BigInt', 1n, 'value is a BigInt'],
@@ -107,6 +110,11 @@ describe('the envelope an entry travels in', () => {
     ['a cycle', cycle, 'value[0] is a circular reference'],
     ['an object with its own toJSON', { price: { amount: 5, toJSON: () => 'five' } }, 'value.price has a toJSON method'],
     ['a key no identifier spells', { 'unit price': Number.NaN }, 'value["unit price"] is NaN'],
+    ['a property set on an array beside its elements, which JSON leaves out', { items: withTotal }, 'value.items.total is a property of an array beside its elements'],
+    ['a property set on an empty array', Object.assign([], { total: 0 }), 'value.total is a property of an array beside its elements'],
+    ['a RegExp match, whose index, input and groups JSON leaves out', { match: /b/.exec('abc') }, 'value.match.index is a property of an array beside its elements'],
+    ['a property beside elements one of which is not enumerable', hiddenFirst, 'value.note is a property of an array beside its elements'],
+    ['a property named as no array can index', pastLongest, 'value["4294967295"] is a property of an array beside its elements'],
   ] as [string, unknown, string][])('%s cannot travel as JSON faithfully: the error says where', (_, value, where) => {
     const encode = () => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)
     expect(encode).toThrow(UnserialisableValue)
@@ -118,13 +126,14 @@ describe('the envelope an entry travels in', () => {
     expect(() => encodeEntry(createEntry(value, monoNow, policy, 0), monoNow, wallNow, 8_192)).toThrow('reading value threw an Error')
   })
 
-  test('objects without a prototype, a shared part, and what JSON ignores as a spread does (a non-enumerable property) are fine', () => {
+  test('objects without a prototype, a shared part, and what JSON ignores as a spread does (a non-enumerable property, of an array too) are fine', () => {
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 })
     const hidden = Object.defineProperty({ id: '1' }, 'internal', { value: 'not data', enumerable: false })
+    const hiddenOnArray = Object.defineProperty(Object.defineProperty([1, 2], 1, { enumerable: false }), 'internal', { value: 'not data', enumerable: false })
     const shared = { n: 0 }
     const plain = { nothing: null, no: false, empty: '', zero: 0, lists: [[], [null]] }
-    const read = roundTrip(createEntry({ bare, hidden, pair: [shared, shared], plain }, monoNow, policy, 0), monoNow, wallNow)?.value
-    expect(read).toEqual({ bare: { a: 1 }, hidden: { id: '1' }, pair: [{ n: 0 }, { n: 0 }], plain })
+    const read = roundTrip(createEntry({ bare, hidden, hiddenOnArray, pair: [shared, shared], plain }, monoNow, policy, 0), monoNow, wallNow)?.value
+    expect(read).toEqual({ bare: { a: 1 }, hidden: { id: '1' }, hiddenOnArray: [1, 2], pair: [{ n: 0 }, { n: 0 }], plain })
   })
 
   test('a value nested deeper than JSON.stringify goes is refused, not a crash', () => {

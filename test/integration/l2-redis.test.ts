@@ -371,6 +371,7 @@ describe('what goes into L2', () => {
     ['a symbol key, which JSON leaves out', () => ({ id: '1', [Symbol.for('audit')]: 'by load' }), 'value has a symbol key (Symbol(audit))'],
     ['NaN deep inside, which JSON writes as null', () => ({ items: [{ price: 1 }, { price: 2 }, { price: Number.NaN }] }), 'value.items[2].price is NaN'],
     ['an empty slot of a sparse array, which JSON writes as null', () => [1, , 3], 'value[1] is an empty slot'], // eslint-disable-line no-sparse-arrays
+    ['a property set on an array beside its elements, which JSON leaves out', () => ({ items: Object.assign([1, 2], { total: 2 }) }), 'value.items.total is a property of an array beside its elements'],
   ])('a value with %s is never served changed by another environment: it loads its own', async (_, made, where) => {
     const env = environments()
     const logger = recordingLogger()

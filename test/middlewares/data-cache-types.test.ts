@@ -80,6 +80,47 @@ describe('types of what dataCache adds to the context', () => {
     expect(await invoke(handler)).toEqual(['new', 'personal discount'])
   })
 
+  test("the handle's get, getMany and lookup give the values frozen as the context's: changing one in place is a compile error", async () => {
+    const catalog = dataCache({ name: 'catalog', load: (id) => ({ id, tags: ['new'] }), ttl: '1m' })
+    const handler = middy()
+      .use(catalog)
+      .handler(async (_event, context) => {
+        const handle = context.caches.catalog
+        const one = await handle.get('p-1')
+        const many = await handle.getMany(['p-1', 'p-2'])
+        const looked = await handle.lookup('p-1')
+        type Item = Frozen<{ id: string; tags: string[] }>
+        expect(typeIs<Equal<typeof one, Item | undefined>>(true)).toBe(true)
+        expect(typeIs<Equal<typeof many, (Item | undefined)[]>>(true)).toBe(true)
+        expect(typeIs<Equal<typeof looked.value, Item | undefined>>(true)).toBe(true)
+        if (one === undefined) return undefined
+        expect(looked.value).toBe(one)
+        expect(() => {
+          // @ts-expect-error the value is shared by every invocation: its arrays are read-only
+          one.tags.push('personal discount') // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call the line above expects to fail to compile
+        }).toThrow(TypeError)
+        // Read-only arrays still go where one is read.
+        const countTags = (tags: readonly string[]): number => tags.length
+        return many.map((item) => countTags(item?.tags ?? []))
+      })
+    expect(await invoke(handler)).toEqual([1, 1])
+  })
+
+  test('bytes are not frozen and keep their type, on the context and from the handle', async () => {
+    const receipts = dataCache({ name: 'receipt', key: () => 'r-1', load: (id) => new TextEncoder().encode(id), ttl: '1m' })
+    const handler = middy()
+      .use(receipts)
+      .handler(async (_event, context) => {
+        const fromHandle = await context.caches.receipt.get('r-1')
+        expect(typeIs<Equal<typeof context.receipt, Uint8Array<ArrayBuffer> | undefined>>(true)).toBe(true)
+        expect(typeIs<Equal<typeof fromHandle, Uint8Array<ArrayBuffer> | undefined>>(true)).toBe(true)
+        expect(fromHandle).toBe(context.receipt)
+        expect(Object.isFrozen(fromHandle)).toBe(false)
+        return Buffer.from(fromHandle ?? new Uint8Array()).toString()
+      })
+    expect(await invoke(handler)).toBe('r-1')
+  })
+
   test("README's principal for an HTTP API Lambda authorizer: the annotated event types it, the loader is told the caller, and a route without the authorizer or its context names nobody", async () => {
     type HttpApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<{ userId: string } | null>
     const load = jest.fn((key: string, { principal }: { principal: string | undefined }) => `${key} of ${principal ?? 'nobody'}`)
