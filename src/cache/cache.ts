@@ -15,7 +15,7 @@ import { Outcome, Tier, type Lookup } from './outcome.js'
 import { markPrefetchCounted } from './prefetch-counts.js'
 import { CacheScope } from './scope.js'
 // Types only: the shared tier's code comes with the L2 store (`TieredStore`), never from here.
-import type { SharedTier, TierSession } from './shared-tier.js'
+import type { BatchClaims, BatchLoaded, SharedTier, TierSession } from './shared-tier.js'
 import { estimateSize, MemoryStore, type MemoryStoreBounds } from '../stores/memory/index.js'
 
 export interface GetOptions {
@@ -140,6 +140,11 @@ interface Batch {
   readonly failedTogether: Map<unknown, readonly string[]>
 }
 
+/** The leases a batch tried, once it has: how the flights of the keys it left to load finish. */
+interface Claimed<V> {
+  claims: BatchClaims<V> | undefined
+}
+
 const valueOf = <V>(lookup: Lookup<V>): V => lookup.value
 /**
  * What a cache hands out from what it keeps, typed as it is: frozen when it was kept (`#entryFor`,
@@ -257,16 +262,17 @@ export class Cache<V> {
   }
 
   /**
-   * Values for many keys, in the order given. Misses are read from L2 together, then load together
-   * through `loadMany` when the cache has one, else one by one, concurrently; a key asked twice
-   * loads once. Rejects with the first key that cannot be served.
+   * Values for many keys, in the order given. Misses load together through `loadMany` when the cache
+   * has one, else one by one, concurrently; a key asked twice loads once. With `loadMany`, or an L2
+   * that takes leases together (DynamoDB), the misses are read from L2, leased and written back as a
+   * batch, else each key as a lone get does. Rejects with the first key that cannot be served.
    */
   async getMany(keys: readonly string[], options?: GetOptions): Promise<Frozen<V>[]> {
     this.#checkKeys(keys, 'getMany', options)
     const scope = options?.scope
     const versionSync = this.#versionSync(scope)
     if (versionSync !== undefined) await versionSync
-    if (this.#options.loadMany !== undefined) this.#startBatch(this.#missesOf(keys), scope)
+    if (this.#batchesMisses) this.#startBatch(this.#missesOf(keys), scope)
     return Promise.all(
       keys.map((key) => {
         const storeKey = storeKeyOf(key)
@@ -894,47 +900,58 @@ export class Cache<V> {
   }
 
   /**
-   * With `loadMany`, one flight per miss, all served by one L2 read and one `loadMany` call; none
-   * without it, nor for a single miss, which loads as a lone get does.
+   * One flight per miss, all served by one L2 read and lease attempt: with `loadMany`, and one call
+   * of it; without it, when L2 takes leases together (DynamoDB), each key loaded by its own loader
+   * call. None otherwise, nor for a single miss, which loads as a lone get does.
    */
   #startBatch(misses: readonly Miss[], scope: CacheScope | undefined): void {
-    const loadMany = this.#options.loadMany
-    if (loadMany !== undefined && misses.length > 1) this.#batchFlights(misses, loadMany, scope, true)
+    if (misses.length > 1 && this.#batchesMisses) this.#batchFlights(misses, this.#options.loadMany, scope, true)
+  }
+
+  get #batchesMisses(): boolean {
+    return this.#options.loadMany !== undefined || this.#tier?.takesLeasesTogether === true
   }
 
   /**
-   * One flight per miss, all served by one `loadMany` call, by key. `cached`: the keys' own flights,
-   * which later gets join, served by one L2 read first, their values kept in memory and L2. Else
-   * flights nobody joins, which neither read L2 nor store what they load anywhere.
+   * One flight per miss, all served by one `loadMany` call, by key, or without it each by a loader
+   * call of its own. `cached`: the keys' own flights, which later gets join, served by one L2 read
+   * first, their values kept in memory and L2. Else flights nobody joins, which neither read L2 nor
+   * store what they load anywhere.
    */
-  #batchFlights(misses: readonly Miss[], loadMany: BatchLoader<V>, scope: CacheScope | undefined, cached: boolean): ReadonlyMap<string, Flight<Fetched<V>>> {
+  #batchFlights(misses: readonly Miss[], loadMany: BatchLoader<V> | undefined, scope: CacheScope | undefined, cached: boolean): ReadonlyMap<string, Flight<Fetched<V>>> {
     const controller = new AbortController()
     const flights = new Map<string, Flight<Fetched<V>>>()
     const tier = cached ? this.#tier : undefined
     const session = tier?.open(scope)
     const isCurrent = (storeKey: string) => (): boolean => flights.get(storeKey) === this.#inFlight.get(storeKey)
-    const releases = new Map<string, () => Promise<void>>()
+    const claimed: Claimed<V> = { claims: undefined }
     const heldElsewhere = new Set<string>()
     const failures = new Map<string, unknown>()
     const together: Batch = { timeoutCounted: false, failedTogether: new Map() }
-    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, releases, heldElsewhere, failures, together, cached })
+    const batch = this.#fetchBatch(misses, session, scope, { signal: controller.signal, loadMany, isCurrent, claimed, heldElsewhere, failures, together, cached })
     let abandoned = 0
-    for (const { key, storeKey } of misses) {
+    for (const miss of misses) {
+      const { key, storeKey } = miss
+      // Its value written, then its lease given back (after the load's failure too): another environment waiting for the key then reads it, or takes over.
+      const finish = async (loaded: BatchLoaded<V> | undefined): Promise<void> => {
+        await claimed.claims?.finish(miss, loaded)
+      }
       const run = async (control: FlightControl): Promise<Fetched<V>> => {
         // The batch is aborted only once every key it serves has been abandoned.
         control.signal.addEventListener('abort', () => { if (++abandoned === misses.length) controller.abort(control.signal.reason) }, { once: true })
+        let fetched: Fetched<V>
         try {
-          const fetched = (await batch).get(storeKey)
+          const found = (await batch).get(storeKey)
           if (failures.has(storeKey)) throw failures.get(storeKey)
           // Waited for as a lone miss waits, now that the batch has loaded the rest and given their leases back.
-          if (fetched === undefined && tier !== undefined && heldElsewhere.has(storeKey)) return await tier.fetch(key, storeKey, control, scope, 'skip', Number.NEGATIVE_INFINITY)
-          if (fetched === undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
-          if (session !== undefined && fetched.tier === Tier.Source && control.isCurrent()) await tier?.write(session, key, storeKey, fetched.entry)
-          return session?.timedOut === true ? { ...fetched, l2TimedOut: true } : fetched
-        } finally {
-          // After the write (or the load's failure): another environment waiting for the key then reads it, or takes over.
-          await releases.get(storeKey)?.()
+          if (found === undefined && tier !== undefined && heldElsewhere.has(storeKey)) return await tier.fetch(key, storeKey, control, scope, 'skip', Number.NEGATIVE_INFINITY)
+          fetched = found ?? (await this.#loadAlone(key, storeKey, control.signal, scope, loadMany))
+        } catch (error) {
+          await finish(undefined)
+          throw error
         }
+        await finish(session !== undefined && fetched.tier === Tier.Source && control.isCurrent() ? { entry: fetched.entry } : undefined)
+        return session?.timedOut === true ? { ...fetched, l2TimedOut: true } : fetched
       }
       const flight = cached ? this.#startFlight(storeKey, scope, run, together) : this.#uncachedFlight(scope, run, together)
       this.#batchOf.set(flight, together)
@@ -943,17 +960,28 @@ export class Cache<V> {
     return flights
   }
 
-  /** L2 for every miss in one read, then one loader call for what L2 could not serve. */
+  /**
+   * A key of a batch that L2 did not serve, loaded by its flight's own loader call: for a batch
+   * without `loadMany`. With one, which is given every such key, a key it left is a fault.
+   */
+  async #loadAlone(key: string, storeKey: string, signal: AbortSignal, scope: CacheScope | undefined, loadMany: BatchLoader<V> | undefined): Promise<Fetched<V>> {
+    if (loadMany !== undefined) throw new CacheError(`middy-cache: the batch of cache "${this.name}" lost a key`)
+    // Abandoned while L2 was asked: nobody wants the load any more, and it would run past the invocation.
+    signal.throwIfAborted()
+    return this.#loadFetched(key, storeKey, signal, scope)
+  }
+
+  /** L2 for every miss in one read, then one `loadMany` call for what L2 could not serve (without one, each flight loads its own). */
   async #fetchBatch(
     misses: readonly Miss[],
     session: TierSession | undefined,
     scope: CacheScope | undefined,
     batch: {
       readonly signal: AbortSignal
-      readonly loadMany: BatchLoader<V>
+      readonly loadMany: BatchLoader<V> | undefined
       readonly isCurrent: (storeKey: string) => () => boolean
-      /** Filled with the lease of each key left to load, for its flight to give back. */
-      readonly releases: Map<string, () => Promise<void>>
+      /** Given how each key left to load is finished (its value written, its lease given back), for its flight to call. */
+      readonly claimed: Claimed<V>
       /** Filled with the keys whose lease another environment holds: neither loaded nor served by the batch. */
       readonly heldElsewhere: Set<string>
       /** Filled with the keys the loader failed alone (`fail`), and their errors. */
@@ -966,7 +994,8 @@ export class Cache<V> {
   ): Promise<Map<string, Fetched<V>>> {
     const results = new Map<string, Fetched<V>>()
     const toLoad = this.#tier === undefined || session === undefined ? misses : await this.#claimedMisses(this.#tier, session, misses, results, batch)
-    if (toLoad.length === 0) return results
+    const loadMany = batch.loadMany
+    if (toLoad.length === 0 || loadMany === undefined) return results
     // Abandoned while L2 was asked: nobody wants the load any more, and it would run past the invocation.
     batch.signal.throwIfAborted()
     const batchKeys = toLoad.map((miss) => miss.key)
@@ -988,7 +1017,7 @@ export class Cache<V> {
       },
     }
     // Checked within the call: an answer that cannot be read counts as the loader's failure.
-    const loaded = await this.#callSource(scope, batch.signal, async () => valuesOfBatch(this.name, await batch.loadMany(batchKeys, context), batchKeys)).catch((error: unknown) => {
+    const loaded = await this.#callSource(scope, batch.signal, async () => valuesOfBatch(this.name, await loadMany(batchKeys, context), batchKeys)).catch((error: unknown) => {
       batch.together.failedTogether.set(error, batchKeys)
       throw error
     })
@@ -1015,16 +1044,16 @@ export class Cache<V> {
     results: Map<string, Fetched<V>>,
     batch: {
       readonly isCurrent: (storeKey: string) => () => boolean
-      readonly releases: Map<string, () => Promise<void>>
+      readonly claimed: Claimed<V>
       readonly heldElsewhere: Set<string>
     },
   ): Promise<readonly Miss[]> {
     const unread = await tier.readMany(session, misses, results, batch.isCurrent)
     if (unread.length === 0) return unread
-    const { toLoad, releases, heldElsewhere } = await tier.claimMany(session, unread, results)
-    for (const [storeKey, release] of releases) batch.releases.set(storeKey, release)
-    for (const { storeKey } of heldElsewhere) batch.heldElsewhere.add(storeKey)
-    return toLoad
+    const claims = await tier.claimMany(session, unread, results)
+    batch.claimed.claims = claims
+    for (const { storeKey } of claims.heldElsewhere) batch.heldElsewhere.add(storeKey)
+    return claims.toLoad
   }
 
   /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { L2Settings, L2Store, LeaseAttempt } from '../stores/l2-store.js'
+import type { L2Settings, L2Store, L2Write, LeaseAttempt } from '../stores/l2-store.js'
 import type { MemoryStore } from '../stores/memory/index.js'
 import { CircuitBreaker, CircuitState } from './breaker.js'
 import type { Fetched, FlightControl, Miss, SharedRead } from './cache.js'
@@ -8,6 +8,7 @@ import { endedAfterFreeze, monotonicClock, timeoutAfterPendingIo, type Clock } f
 import type { Tally } from './counters.js'
 import { decodeEntry, encodeEntry } from './envelope.js'
 import { Phase, phaseOf, type Entry } from './freshness.js'
+import { gathered } from './gathered.js'
 import { newMisconfiguration, warnIfMisconfigured } from './misconfigured-store.js'
 import type { Logger } from './options.js'
 import { Outcome, Tier } from './outcome.js'
@@ -68,11 +69,13 @@ export class TierSession {
 /** What taking a lease came to: a fresh value another environment wrote, or the lease to give back. */
 interface Claim<V> {
   readonly entry: Entry<V> | undefined
+  /** Whether the lease was taken: `release` gives it back. */
+  readonly held: boolean
   release(): Promise<void>
 }
 
 const nothingToRelease = (): Promise<void> => Promise.resolve()
-const noClaim: Claim<never> = { entry: undefined, release: nothingToRelease }
+const noClaim: Claim<never> = { entry: undefined, held: false, release: nothingToRelease }
 /** A lease attempt that found the lease taken by another environment, and nothing fresh enough written yet. */
 const heldByAnother: unique symbol = Symbol('middy-cache.heldByAnother')
 
@@ -96,6 +99,33 @@ export interface TierHost<V> {
   forget(): void
   /** The namespace version is next read at `at` on the cache's clock. */
   versionDue(at: number): void
+}
+
+/** What a flight of a batch loaded for a key to write: its entry (undefined: "not found", not remembered, which removes the key). */
+export interface BatchLoaded<V> {
+  readonly entry: Entry<V> | undefined
+}
+
+/** What `claimMany` came to. */
+export interface BatchClaims<V> {
+  /** The misses left to load, each leased unless leases are off or could not be taken. */
+  readonly toLoad: readonly Miss[]
+  /** The misses whose lease another environment holds: neither loaded nor served by the batch. */
+  readonly heldElsewhere: readonly Miss[]
+  /**
+   * Writes what was loaded for `miss`, one of `toLoad` (nothing once its load failed or was
+   * superseded), then gives its lease back: another environment waiting for the key then reads it,
+   * or takes over. Never rejects.
+   */
+  finish(miss: Miss, loaded: BatchLoaded<V> | undefined): Promise<void>
+}
+
+/** A key of a batch done loading, as handed to `BatchClaims.finish`. */
+interface Finished<V> {
+  readonly miss: Miss
+  readonly loaded: BatchLoaded<V> | undefined
+  /** The L2 key of the lease to give back, if the batch holds it. */
+  readonly lease: string | undefined
 }
 
 /** A store that brings the shared tier's code with it: what `redisStore(...)` and `dynamoStore(...)` make. */
@@ -166,6 +196,15 @@ export class SharedTier<V> {
 
   get circuit(): CircuitState {
     return this.#breaker.state
+  }
+
+  /**
+   * Whether the store takes a batch's leases in one operation (DynamoDB), which pays a round trip per
+   * key otherwise: a getMany's misses are then read, leased and written as a batch even without
+   * `loadMany`, each loaded by its own loader call.
+   */
+  get takesLeasesTogether(): boolean {
+    return this.#store.acquireLeases !== undefined
   }
 
   /**
@@ -318,21 +357,28 @@ export class SharedTier<V> {
    */
   async write(session: TierSession, key: string, storeKey: string, entry: Entry<V> | undefined): Promise<boolean> {
     if (entry === undefined) return this.#remove(session, storeKey)
+    const stored = this.#stored(session, key, entry)
+    if (stored === undefined) return false
+    return (await this.#run(session, (signal) => this.#store.set(this.#keyOf(session, storeKey), stored.payload, stored.ttlMs, signal), RefusableKind.Write)) !== unavailable
+  }
+
+  /** `entry` as L2 stores it, until its last usable moment; undefined, counted, when it is not written (expired, too large, no JSON). */
+  #stored(session: TierSession, key: string, entry: Entry<V>): { readonly payload: Buffer; readonly ttlMs: number } | undefined {
     const monoNow = this.#host.now()
     const ttlMs = Math.ceil(Math.max(entry.revalidateUntil, entry.fallbackUntil) - monoNow)
-    if (ttlMs <= 0) return false
+    if (ttlMs <= 0) return undefined
     let payload: Buffer
     try {
       payload = encodeEntry(entry, monoNow, Date.now(), this.#settings.compressAboveBytes)
     } catch (error) {
       this.#skipUnserialisable(session, key, error)
-      return false
+      return undefined
     }
     if (payload.length > this.#settings.maxPayloadBytes) {
       session.tally.add('l2Skipped')
-      return false
+      return undefined
     }
-    return (await this.#run(session, (signal) => this.#store.set(this.#keyOf(session, storeKey), payload, ttlMs, signal), RefusableKind.Write)) !== unavailable
+    return { payload, ttlMs }
   }
 
   /**
@@ -425,32 +471,82 @@ export class SharedTier<V> {
   /**
    * Tries, together and once each, the lease of every miss a batch would load (see `#claim`), so that
    * a batch in many environments still loads each key once: a key another environment wrote is
-   * served from L2 into `results`. Returns the misses left to load, each with the release of its
-   * lease, due once its value is written; and those another environment holds. The batch waits for
-   * none of these while it holds its own leases: two batches that took each other's keys (asked in
-   * another order) would each wait out `lease.wait` for the other, then both load everything.
+   * served from L2 into `results`. Returns the misses left to load, and how each is finished once
+   * loaded (its value written, its lease given back); and those another environment holds. The
+   * batch waits for none of these while it holds its own leases: two batches that took each other's
+   * keys (asked in another order) would each wait out `lease.wait` for the other, then both load
+   * everything.
    */
-  async claimMany(
-    session: TierSession,
-    misses: readonly Miss[],
-    results: Map<string, Fetched<V>>,
-  ): Promise<{ readonly toLoad: readonly Miss[]; readonly releases: ReadonlyMap<string, () => Promise<void>>; readonly heldElsewhere: readonly Miss[] }> {
-    const attempts = await this.#tryLeases(session, misses.map((miss) => miss.storeKey), randomUUID(), Number.NEGATIVE_INFINITY)
+  async claimMany(session: TierSession, misses: readonly Miss[], results: Map<string, Fetched<V>>): Promise<BatchClaims<V>> {
+    const token = randomUUID()
+    const attempts = await this.#tryLeases(session, misses.map((miss) => miss.storeKey), token, Number.NEGATIVE_INFINITY)
     const toLoad: Miss[] = []
     const heldElsewhere: Miss[] = []
-    const releases = new Map<string, () => Promise<void>>()
+    const claims = new Map<string, Claim<V>>()
     misses.forEach((miss, index) => {
       const claim = attempts[index] ?? noClaim
       if (claim === heldByAnother) {
         heldElsewhere.push(miss)
       } else if (claim.entry === undefined) {
         toLoad.push(miss)
-        releases.set(miss.storeKey, () => claim.release())
+        claims.set(miss.storeKey, claim)
       } else {
         results.set(miss.storeKey, { value: claim.entry.value, entry: claim.entry, outcome: Outcome.Hit, tier: Tier.L2 })
       }
     })
-    return { toLoad, releases, heldElsewhere }
+    return { toLoad, heldElsewhere, finish: this.#finisher(session, token, claims) }
+  }
+
+  /**
+   * How a batch's keys are finished once loaded. A store that writes many at once, or gives many
+   * leases back at once (DynamoDB), gets those of the keys done loading in the same turn (all of
+   * them, after one `loadMany` call) together, in one operation of each under one timeout, each
+   * lease given back once every value of the turn is written; no key waits for another still
+   * loading. Otherwise each key's value is written, then its lease given back, on its own.
+   */
+  #finisher(session: TierSession, token: string, claims: ReadonlyMap<string, Claim<V>>): BatchClaims<V>['finish'] {
+    if (this.#store.writeMany === undefined && this.#store.releaseLeases === undefined) {
+      return async (miss, loaded) => {
+        if (loaded !== undefined) await this.write(session, miss.key, miss.storeKey, loaded.entry)
+        await claims.get(miss.storeKey)?.release()
+      }
+    }
+    const together = gathered((finished: readonly Finished<V>[]) => this.#finishTogether(session, token, finished))
+    return (miss, loaded) => {
+      const lease = claims.get(miss.storeKey)?.held === true ? this.#keyOf(session, miss.storeKey) : undefined
+      return loaded === undefined && lease === undefined ? Promise.resolve() : together({ miss, loaded, lease })
+    }
+  }
+
+  async #finishTogether(session: TierSession, token: string, finished: readonly Finished<V>[]): Promise<void> {
+    await this.#writeMany(session, finished.flatMap(({ miss, loaded }) => (loaded === undefined ? [] : [{ miss, entry: loaded.entry }])))
+    await this.#releaseMany(session, finished.flatMap(({ lease }) => (lease === undefined ? [] : [lease])), token)
+  }
+
+  /** Writes a batch's entries (see `write`): in one operation when the store makes many writes at once, else one each, together. */
+  async #writeMany(session: TierSession, entries: readonly { readonly miss: Miss; readonly entry: Entry<V> | undefined }[]): Promise<void> {
+    const store = this.#store
+    const writeMany = store.writeMany?.bind(store)
+    if (writeMany === undefined) {
+      await Promise.all(entries.map(({ miss, entry }) => this.write(session, miss.key, miss.storeKey, entry)))
+      return
+    }
+    const writes = entries.flatMap(({ miss, entry }): L2Write[] => {
+      const key = this.#keyOf(session, miss.storeKey)
+      if (entry === undefined) return [{ key, payload: undefined }]
+      const stored = this.#stored(session, miss.key, entry)
+      return stored === undefined ? [] : [{ key, ...stored }]
+    })
+    const values = writes.filter(({ payload }) => payload !== undefined).length
+    if (writes.length > 0) await this.#run(session, (signal) => writeMany(writes, signal), RefusableKind.Write, values)
+  }
+
+  /** Gives back a batch's leases on `keys` (see `#release`): in one operation when the store gives many back at once, else one each, together. */
+  async #releaseMany(session: TierSession, keys: readonly string[], token: string): Promise<void> {
+    const store = this.#store
+    const releaseLeases = store.releaseLeases?.bind(store)
+    if (releaseLeases === undefined) await Promise.all(keys.map((key) => this.#release(session, key, token)))
+    else if (keys.length > 0) await this.#giveLeasesBack(session, (signal) => releaseLeases(keys, token, signal))
   }
 
   /**
@@ -512,20 +608,23 @@ export class SharedTier<V> {
     const release = (): Promise<void> => this.#release(session, key, token)
     if (found !== undefined && phaseOf(found, this.#host.now()) === Phase.Fresh && found.freshUntil > freshBeyond) {
       if (attempt.acquired) await release()
-      return { entry: found, release: nothingToRelease }
+      return { entry: found, held: false, release: nothingToRelease }
     }
-    return attempt.acquired ? { entry: undefined, release } : heldByAnother
+    return attempt.acquired ? { entry: undefined, held: true, release } : heldByAnother
+  }
+
+  #release(session: TierSession, key: string, token: string): Promise<void> {
+    return this.#giveLeasesBack(session, (signal) => this.#store.releaseLease(key, token, signal))
   }
 
   /**
-   * Gives the lease back, even after another operation of the flight failed with an answer (its
-   * value could not be written, say): every other environment would otherwise wait it out. Not
+   * Gives leases back, even after another operation of the flight failed with an answer (its
+   * value could not be written, say): every other environment would otherwise wait them out. Not
    * after a timeout, which would slow the flight by a second one.
    */
-  async #release(session: TierSession, key: string, token: string): Promise<void> {
-    const releaseLease = (signal: AbortSignal): Promise<void> => this.#store.releaseLease(key, token, signal)
-    if (session.failed && !session.timedOut) await this.#attempt(session.tally, releaseLease, RefusableKind.GiveLeaseBack)
-    else await this.#run(session, releaseLease, RefusableKind.GiveLeaseBack)
+  async #giveLeasesBack(session: TierSession, operation: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    if (session.failed && !session.timedOut) await this.#attempt(session.tally, operation, RefusableKind.GiveLeaseBack)
+    else await this.#run(session, operation, RefusableKind.GiveLeaseBack)
   }
 
   /**
@@ -558,14 +657,15 @@ export class SharedTier<V> {
     )
   }
 
-  /** An operation of `session`, which the first the store does not answer ends. */
-  #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>, kind?: RefusableKind): Promise<R | typeof unavailable> {
+  /** An operation of `session`, which the first the store does not answer ends; `values`: the values a write makes (see `#attempt`). */
+  #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>, kind?: RefusableKind, values?: number): Promise<R | typeof unavailable> {
     if (session.failed) return Promise.resolve(unavailable)
-    return this.#attempt(session.tally, operation, kind, (timedOut) => {
+    const unanswered = (timedOut: boolean): void => {
       session.failed = true
       if (timedOut) session.timedOut = true
       if (session.scope !== undefined) this.#failedIn.add(session.scope)
-    })
+    }
+    return this.#attempt(session.tally, operation, kind, unanswered, values)
   }
 
   /**
@@ -573,12 +673,15 @@ export class SharedTier<V> {
    * its refusals; a failure, timeout or refusal is counted and reads as unavailable. `unanswered`
    * hears of an operation the store did not answer (it failed, timed out, or the open breaker
    * skipped it), never of one it refused, or that was skipped as refused: those cost no timeout.
+   * `values`: how many values a write (`kind` Write) makes, each counted as skipped when the store
+   * is known to refuse writes.
    */
   #attempt<R>(
     tally: Tally,
     operation: (signal: AbortSignal) => Promise<R>,
     kind: RefusableKind | undefined,
     unanswered?: (timedOut: boolean) => void,
+    values = 1,
   ): Promise<R | typeof unavailable> {
     const admission = this.#breaker.admit()
     if (admission === undefined) {
@@ -588,7 +691,7 @@ export class SharedTier<V> {
     if (kind !== undefined && !this.#refusals.admit(kind)) {
       this.#breaker.inconclusive(admission)
       // A value the store is known to refuse stays in memory only, as one too large for it does.
-      if (kind === RefusableKind.Write) tally.add('l2Skipped')
+      if (kind === RefusableKind.Write) tally.add('l2Skipped', values)
       return Promise.resolve(unavailable)
     }
     const controller = new AbortController()

@@ -21,6 +21,11 @@ export interface LeaseAttempt {
   readonly payload: Uint8Array | undefined
 }
 
+/** One write of `writeMany`: a payload stored as `set` stores it, or none, which removes the key as `delete` does. */
+export type L2Write =
+  | { readonly key: string; readonly payload: Uint8Array; readonly ttlMs: number }
+  | { readonly key: string; readonly payload: undefined }
+
 /** A failure that says a store is set up wrong, which every operation meets until someone fixes it. */
 export interface StoreMisconfiguration {
   /** What went wrong, in a word (the error's name, say): the engine warns once per store and kind. */
@@ -51,6 +56,13 @@ export interface L2Store {
   /** Stores `payload`, gone from the store after `ttlMs`. */
   set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void>
   delete(key: string, signal: AbortSignal): Promise<void>
+  /**
+   * Makes `writes` as `set` and `delete` make each (a key written twice gets its last): for a store
+   * that pays a round trip per write and makes many in one (DynamoDB), so that the values a batch
+   * loaded go out in fewer requests, and fewer at once. Rejects when any of it fails, the others
+   * perhaps made. Without it, a batch writes its values one by one.
+   */
+  writeMany?(writes: readonly L2Write[], signal: AbortSignal): Promise<void>
   /** Takes the lease on `key` for `ttlMs` unless another holder has it, then reads `key` as `get` does. */
   acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt>
   /**
@@ -62,6 +74,12 @@ export interface L2Store {
   acquireLeases?(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt[]>
   /** Gives up the lease on `key` if `token` still holds it. */
   releaseLease(key: string, token: string, signal: AbortSignal): Promise<void>
+  /**
+   * Gives up the leases on `keys` that `token` still holds, as `releaseLease` gives up each, a bounded
+   * number at once; every one is tried, then it rejects with the first failure. For the store that
+   * takes leases with `acquireLeases`: a batch's leases go back in one operation, under one timeout.
+   */
+  releaseLeases?(keys: readonly string[], token: string, signal: AbortSignal): Promise<void>
   /**
    * The counter under `key`; 0 when it was never incremented; NaN when the key holds something that
    * is no number (another program's value or type): the store answered, so it is no failure.

@@ -97,8 +97,9 @@ const grantedForOthers: Readonly<Record<string, string>> = {
   'sqs:DeleteMessage': "the SQS event source mapping deletes the processed messages with the function's role",
   'sqs:GetQueueAttributes': "the SQS event source mapping reads the queue's attributes with the function's role",
   's3:ListBucket': 'S3 consults it to answer a GET of a missing snapshot with 404 rather than 403 AccessDenied',
-  'SharedTier dynamodb:BatchGetItem': "dynamoStore's table needs the five actions README's `table` option lists: BatchGetItem serves getMany, and the values beside a batch's leases",
-  'SharedTier dynamodb:UpdateItem': "dynamoStore's table needs the five actions README's `table` option lists: UpdateItem moves the namespace version on clear()",
+  'SharedTier dynamodb:BatchGetItem': "dynamoStore's table needs the six actions README's `table` option lists: BatchGetItem serves getMany, and the values beside a batch's leases",
+  'SharedTier dynamodb:BatchWriteItem': "dynamoStore's table needs the six actions README's `table` option lists: BatchWriteItem writes back the values a getMany loaded",
+  'SharedTier dynamodb:UpdateItem': "dynamoStore's table needs the six actions README's `table` option lists: UpdateItem moves the namespace version on clear()",
 }
 
 describe('the examples as deployed, against the dashboard, the alarm and the roles of their packaged template', () => {

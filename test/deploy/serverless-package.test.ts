@@ -78,7 +78,7 @@ const expectedStatements = (stage: string): Record<string, Json[]> => ({
         {
           Sid: 'SharedTier',
           Effect: 'Allow',
-          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           Resource: { 'Fn::GetAtt': ['CacheTable', 'Arn'] },
         },
       ],

@@ -4,6 +4,8 @@ import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/cl
 import { dynamoStore, type L2Store } from '../../entrypoints/dynamodb.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, startTcpProxy, uniqueName } from '../harness/index.js'
+import { deferred } from '../support/deferred.js'
+import { within } from '../support/within.js'
 
 const table = uniqueName('cache')
 const opened: L2Store[] = []
@@ -216,32 +218,125 @@ describe('the DynamoDB store', () => {
     }
   })
 
-  test('a getMany of 100 misses through loadMany takes its leases and reads what is beside them in one L2 operation, a consistent BatchGetItem for the reads: no L2 error, and a second environment then gets all 100 from L2', async () => {
+  // moto answers one request at a time, a few ms each: a timeout that leaves it room, since its speed is not the subject here.
+  const hundredMisses = [
+    ['through loadMany (one loader call)', true],
+    ['without loadMany (the loader called per key)', false],
+  ] as const
+  test.each(hundredMisses)('a getMany of 100 misses %s reads them, takes their leases and reads what is beside them as a batch: a BatchGetItem, 100 lease puts, a consistent BatchGetItem, the values in 4 BatchWriteItem of 25 and the 100 leases given back; no L2 error, and a second environment then gets all 100 from L2', async (_how, batchLoader) => {
     const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
     try {
       const prefix = `${uniqueName('t')}:`
-      // moto answers one request at a time, a few ms each: a timeout that leaves it room, since its speed is not the subject here.
+      const name = batchLoader ? 'hundred-many' : 'hundred-each'
       const environment = () => {
         const store = dynamoStore({ table, prefix, timeout: '20s', clientConfig: clientConfig(faults.url) })
         opened.push(store)
+        const load = jest.fn((key: string) => `value of ${key}`)
         const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys.map((key) => `value of ${key}`)))
-        return { cache: createCache({ name: 'hundred', load: (key: string) => `value of ${key}`, loadMany, ttl: '1h', l2: store }), loadMany }
+        return { cache: createCache({ name, load, ...(batchLoader ? { loadMany } : {}), ttl: '1h', l2: store }), load, loadMany }
       }
       const keys = Array.from({ length: 100 }, (_, index) => `k${index}`)
       const a = environment()
       const first = createScope()
       expect(await a.cache.getMany(keys, { scope: first })).toEqual(keys.map((key) => `value of ${key}`))
-      expect(first.countersFor('hundred')).toMatchObject({ l2Misses: 100, l2Errors: 0, loads: 1 })
-      expect(a.loadMany).toHaveBeenCalledTimes(1)
+      expect(first.countersFor(name)).toMatchObject({ l2Misses: 100, l2Errors: 0, loads: batchLoader ? 1 : 100 })
+      expect({ load: a.load.mock.calls.length, loadMany: a.loadMany.mock.calls.length }).toEqual(batchLoader ? { load: 0, loadMany: 1 } : { load: 100, loadMany: 0 })
       const requests = (operation: string) => faults.requests(`DynamoDB_20120810.${operation}`).seen
-      // The namespace version (GetItem); the values (BatchGetItem); 100 leases (PutItem), the values beside them (BatchGetItem); 100 values written (PutItem) and 100 leases given back (DeleteItem).
-      expect({ GetItem: requests('GetItem'), BatchGetItem: requests('BatchGetItem'), PutItem: requests('PutItem'), DeleteItem: requests('DeleteItem') }).toEqual({ GetItem: 1, BatchGetItem: 2, PutItem: 200, DeleteItem: 100 })
+      // The namespace version (GetItem); the values (BatchGetItem); 100 leases (PutItem), the values beside them (BatchGetItem); 100 values written (BatchWriteItem) and 100 leases given back (DeleteItem).
+      expect(Object.fromEntries(['GetItem', 'BatchGetItem', 'PutItem', 'BatchWriteItem', 'DeleteItem'].map((operation) => [operation, requests(operation)]))).toEqual({
+        GetItem: 1,
+        BatchGetItem: 2,
+        PutItem: 100,
+        BatchWriteItem: 4,
+        DeleteItem: 100,
+      })
 
       const b = environment()
       const second = createScope()
       expect(await b.cache.getMany(keys, { scope: second })).toEqual(keys.map((key) => `value of ${key}`))
-      expect(second.countersFor('hundred')).toMatchObject({ l2Hits: 100, l2Errors: 0, loads: 0 })
+      expect(second.countersFor(name)).toMatchObject({ l2Hits: 100, l2Errors: 0, loads: 0 })
+      expect(b.load).not.toHaveBeenCalled()
       expect(b.loadMany).not.toHaveBeenCalled()
+      for (const key of ['k0', 'k99']) expect(await rawItem(`${prefix}#lease#${name}:0:k:${key}`)).toBeUndefined()
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test.each(hundredMisses)("a batch %s whose writes outlast the L2 timeout meets one L2 error, not one per value, and counts one failure toward the breaker; its leases are left to expire rather than meet a second timeout", async (_how, batchLoader) => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const name = batchLoader ? 'unwritten-many' : 'unwritten-each'
+      const store = dynamoStore({ table, prefix: `${uniqueName('t')}:`, timeout: '2s', versionCheck: '1h', breaker: { failures: 2, coolDown: '1h' }, clientConfig: clientConfig(faults.url) })
+      opened.push(store)
+      // From the first load on, DynamoDB answers nothing: the leases are taken, the values' writes hang.
+      const hangFromNowOn = () => {
+        faults.inject({ hang: true })
+      }
+      const load = jest.fn((key: string) => {
+        hangFromNowOn()
+        return `value of ${key}`
+      })
+      const loadMany = jest.fn((keys: readonly string[]) => {
+        hangFromNowOn()
+        return Promise.resolve(keys.map((key) => `value of ${key}`))
+      })
+      const cache = createCache({ name, load, ...(batchLoader ? { loadMany } : {}), ttl: '1m', l2: store })
+      const keys = Array.from({ length: 30 }, (_, index) => `k${index}`)
+      const scope = createScope()
+      expect(await cache.getMany(keys, { scope })).toEqual(keys.map((key) => `value of ${key}`))
+      expect(scope.countersFor(name)).toMatchObject({ l2Misses: 30, l2Errors: 1, loads: batchLoader ? 1 : 30 })
+      expect(cache.stats().l2Circuit).toBe('closed')
+      expect(faults.requests('DynamoDB_20120810.BatchWriteItem').seen).toBe(2)
+      expect(faults.requests('DynamoDB_20120810.DeleteItem').seen).toBe(0)
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test('a batch without loadMany holds no key for another whose loader is slow: each is written and its lease given back once loaded, and another environment reads it meanwhile', async () => {
+    const prefix = `${uniqueName('t')}:`
+    const slow = deferred<string>()
+    const load = jest.fn((key: string) => (key === 'slow' ? slow.promise : `value of ${key}`))
+    const a = createCache({ name: 'uneven', load, ttl: '1m', l2: storeFor(prefix, { lease: { ttl: '60s', wait: '10s' } }) })
+    const batch = a.getMany(['slow', 'quick-1', 'quick-2'])
+    expect(await within(a.getMany(['quick-1', 'quick-2']), 'the quick keys were not served while the slow one loads')).toEqual(['value of quick-1', 'value of quick-2'])
+    expect(await rawItem(`${prefix}#lease#uneven:0:k:quick-1`)).toBeUndefined()
+    expect(await rawItem(`${prefix}#lease#uneven:0:k:slow`)).toBeDefined()
+    const b = createCache({ name: 'uneven', load: () => 'not from L2', ttl: '1m', l2: storeFor(prefix) })
+    expect(await b.lookup('quick-2')).toMatchObject({ value: 'value of quick-2', tier: Tier.L2 })
+    slow.resolve('value of slow')
+    expect(await batch).toEqual(['value of slow', 'value of quick-1', 'value of quick-2'])
+    expect(await rawItem(`${prefix}#lease#uneven:0:k:slow`)).toBeUndefined()
+    expect(await b.lookup('slow')).toMatchObject({ value: 'value of slow', tier: Tier.L2 })
+    expect(load.mock.calls.map(([key]) => key).sort()).toEqual(['quick-1', 'quick-2', 'slow'])
+  })
+
+  test("a role that may not call BatchWriteItem (AccessDeniedException): one warning that names dynamodb:BatchWriteItem; the batch still gives its leases back, and the next batch's values, skipped without a request while writes are refused, count one l2Skipped each", async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('t')}:`
+      const denied = 'User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:BatchWriteItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/cache'
+      faults.inject({ target: 'DynamoDB_20120810.BatchWriteItem', ...awsJsonError('AccessDeniedException', denied) })
+      const store = dynamoStore({ table, prefix, timeout: '2s', versionCheck: '1h', clientConfig: clientConfig(faults.url) })
+      opened.push(store)
+      const messages: string[] = []
+      const cache = createCache({ name: 'no-batch-write', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+
+      const first = createScope()
+      expect(await cache.getMany(['a', 'b', 'c'], { scope: first })).toEqual(['value of a', 'value of b', 'value of c'])
+      expect(first.countersFor('no-batch-write')).toMatchObject({ l2Errors: 1, l2Skipped: 0, loads: 3 })
+      expect(messages).toHaveLength(1)
+      expect(messages[0]).toContain('refuses writes')
+      expect(messages[0]).toContain(`the function's role may not call dynamodb:BatchWriteItem on DynamoDB table "${table}" (AccessDeniedException): allow it`)
+      expect(faults.requests('DynamoDB_20120810.DeleteItem').seen).toBe(3)
+      for (const key of ['a', 'b', 'c']) expect(await rawItem(`${prefix}#lease#no-batch-write:0:k:${key}`)).toBeUndefined()
+
+      const next = createScope()
+      expect(await cache.getMany(['d', 'e', 'f'], { scope: next })).toEqual(['value of d', 'value of e', 'value of f'])
+      expect(next.countersFor('no-batch-write')).toMatchObject({ l2Errors: 0, l2Skipped: 3, loads: 3 })
+      expect(faults.requests('DynamoDB_20120810.BatchWriteItem')).toEqual({ seen: 1, answered: 1 })
+      expect(messages).toHaveLength(1)
     } finally {
       await faults.close()
     }
@@ -313,6 +408,20 @@ describe('the DynamoDB store', () => {
     const values = await Promise.all(caches.flatMap((cache) => Array.from({ length: 20 }, () => cache.get('hot'))))
     expect(new Set(values)).toEqual(new Set(['value of hot']))
     expect(loads).toBe(1)
+  })
+
+  test('the lease keeps 5 environments batching the same 3 keys without loadMany to one load of each', async () => {
+    const prefix = `${uniqueName('t')}:`
+    const loaded: string[] = []
+    const load = async (key: string) => {
+      loaded.push(key)
+      await sleep(100)
+      return `value of ${key}`
+    }
+    const caches = Array.from({ length: 5 }, () => createCache({ name: 'batch-stampede', load, ttl: '1m', l2: storeFor(prefix, { lease: { ttl: '10s', wait: '10s' } }) }))
+    const answers = await Promise.all(caches.map((cache) => cache.getMany(['a', 'b', 'c'])))
+    expect(answers).toEqual(Array.from({ length: 5 }, () => ['value of a', 'value of b', 'value of c']))
+    expect(loaded.sort()).toEqual(['a', 'b', 'c'])
   })
 
   test('getMany reads with BatchGetItem; clear() moves the version on for every environment', async () => {
@@ -467,7 +576,7 @@ describe('a misconfigured table: one warning that says what to fix, the values l
       const cache = createCache({ name: 'kinds', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
       for (const key of ['a', 'b']) expect(await cache.get(key, { scope: createScope() })).toBe(`value of ${key}`)
       expect(messages.map((message) => /\((\w+Exception)\)/.exec(message)?.[1])).toEqual(['AccessDeniedException', 'ResourceNotFoundException'])
-      expect(messages[0]).toContain('(AccessDeniedException): allow its role dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:UpdateItem and dynamodb:DeleteItem on the table')
+      expect(messages[0]).toContain('(AccessDeniedException): allow its role dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:BatchWriteItem, dynamodb:UpdateItem and dynamodb:DeleteItem on the table')
     } finally {
       await faults.close()
     }

@@ -135,25 +135,29 @@ describe('the DynamoDB store on moto', () => {
     expect((await other.acquireLease('held', 'third', 60_000, signal)).acquired).toBe(false)
   })
 
-  test('acquireLeases takes the leases of a batch with at most 25 conditional puts in flight, then reads the values beside them in one consistent BatchGetItem per 100 keys', async () => {
+  /** A client that records each request it sends, and the most requests of `command` it had in flight at once. */
+  const watchedClient = (command: string) => {
     const client = clients.made(new DynamoDBClient(clientConfig()))
-    const sent: { readonly command: string; readonly consistent?: unknown }[] = []
-    let putsInFlight = 0
-    let mostPutsInFlight = 0
+    const sent: { readonly command: string; readonly input: Record<string, unknown> }[] = []
+    const inFlight = { now: 0, most: 0 }
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        const input = args.input as { RequestItems?: Record<string, { ConsistentRead?: boolean }> }
-        sent.push({ command: context.commandName ?? '', ...(input.RequestItems === undefined ? {} : { consistent: Object.values(input.RequestItems)[0]?.ConsistentRead }) })
-        if (context.commandName !== 'PutItemCommand') return next(args)
-        mostPutsInFlight = Math.max(mostPutsInFlight, ++putsInFlight)
+        sent.push({ command: context.commandName ?? '', input: args.input as Record<string, unknown> })
+        if (context.commandName !== command) return next(args)
+        inFlight.most = Math.max(inFlight.most, ++inFlight.now)
         try {
           return await next(args)
         } finally {
-          putsInFlight--
+          inFlight.now--
         }
       },
-      { step: 'initialize', name: 'watchLeaseRequests' },
+      { step: 'initialize', name: 'watchRequests' },
     )
+    return { client, sent, inFlight }
+  }
+
+  test('acquireLeases takes the leases of a batch with at most 25 conditional puts in flight, then reads the values beside them in one consistent BatchGetItem per 100 keys', async () => {
+    const { client, sent, inFlight } = watchedClient('PutItemCommand')
     const prefix = `${uniqueName('p')}:`
     const store = storeWith(prefix, client)
     const other = storeWith(prefix)
@@ -165,11 +169,12 @@ describe('the DynamoDB store on moto', () => {
     expect(attempts.map(({ acquired }) => acquired)).toEqual(keys.map((key) => key !== 'held'))
     expect(attempts.map(({ payload }) => payload && Buffer.from(payload).toString())).toEqual(keys.map((key) => (key === 'written' ? 'beside' : undefined)))
     expect(sent.filter(({ command }) => command === 'PutItemCommand')).toHaveLength(150)
-    expect(sent.filter(({ command }) => command !== 'PutItemCommand')).toEqual([
+    const reads = sent.filter(({ command }) => command !== 'PutItemCommand')
+    expect(reads.map(({ command, input }) => ({ command, consistent: Object.values(input.RequestItems as Record<string, { ConsistentRead?: boolean }>)[0]?.ConsistentRead }))).toEqual([
       { command: 'BatchGetItemCommand', consistent: true },
       { command: 'BatchGetItemCommand', consistent: true },
     ])
-    expect(mostPutsInFlight).toBe(25)
+    expect(inFlight.most).toBe(25)
     // Held under the batch's token: another cannot take them, the token gives them back.
     expect((await other.acquireLease('k0', 'another', 60_000, signal)).acquired).toBe(false)
     await store.releaseLease('k0', 'mine', signal)
@@ -190,6 +195,96 @@ describe('the DynamoDB store on moto', () => {
       expect(faults.requests('DynamoDB_20120810.PutItem')).toEqual({ seen: 25, answered: 1 })
       expect(faults.requests('DynamoDB_20120810.DeleteItem')).toEqual({ seen: 24, answered: 0 })
       expect((await other.acquireLeases!(keys, 'next', 60_000, signal)).every(({ acquired }) => acquired)).toBe(true)
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test('writeMany puts and deletes in BatchWriteItem requests of 25, at most 4 in flight, each value with its TTL; a key written twice gets its last write', async () => {
+    const { client, sent, inFlight } = watchedClient('BatchWriteItemCommand')
+    const prefix = `${uniqueName('p')}:`
+    const store = storeWith(prefix, client)
+    await store.set('gone', Buffer.from('before'), 60_000, signal)
+    const keys = Array.from({ length: 130 }, (_, index) => `k${index}`)
+    await store.writeMany!(
+      [
+        ...keys.map((key) => ({ key, payload: Buffer.from(`value of ${key}`), ttlMs: 60_000 })),
+        { key: 'gone', payload: undefined },
+        { key: 'twice', payload: Buffer.from('first'), ttlMs: 60_000 },
+        { key: 'twice', payload: Buffer.from('last'), ttlMs: 60_000 },
+      ],
+      signal,
+    )
+    const batches = sent.filter(({ command }) => command === 'BatchWriteItemCommand').map(({ input }) => Object.values(input.RequestItems as Record<string, unknown[]>)[0]?.length)
+    expect(batches).toEqual([25, 25, 25, 25, 25, 7])
+    expect(sent.filter(({ command }) => command !== 'BatchWriteItemCommand').map(({ command }) => command)).toEqual(['PutItemCommand'])
+    expect(inFlight.most).toBe(4)
+    expect((await store.getMany([...keys, 'gone', 'twice'], signal)).map((payload) => payload && Buffer.from(payload).toString())).toEqual([...keys.map((key) => `value of ${key}`), undefined, 'last'])
+    const expiresAt = Number((await seedClients().dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `${prefix}k0` } }, ConsistentRead: true }))).Item?.expiresAt?.N)
+    expect(Math.abs(expiresAt - (Date.now() + 60_000) / 1_000)).toBeLessThan(10)
+  })
+
+  test('writeMany sends again the writes a BatchWriteItem answer left unprocessed, and rejects once an answer processes none rather than ask again', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('p')}:`
+      const store = dynamoStore({ table, prefix, clientConfig: clientConfig(faults.url), timeout: '2s' })
+      opened.push(store)
+      const put = (key: string) => ({ PutRequest: { Item: { pk: { S: `${prefix}${key}` }, payload: { B: Buffer.from(`left ${key}`).toString('base64') }, expiresAt: { N: String(Math.ceil(Date.now() / 1_000) + 60) } } } })
+      const answerLeaving = (keys: readonly string[]) => ({
+        target: 'DynamoDB_20120810.BatchWriteItem',
+        times: 1,
+        status: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify({ UnprocessedItems: { [table]: keys.map(put) } }),
+      })
+      const writes = (...keys: string[]) => keys.map((key) => ({ key, payload: Buffer.from(`value of ${key}`), ttlMs: 60_000 }))
+
+      faults.inject(answerLeaving(['b']))
+      await store.writeMany!(writes('a', 'b'), signal)
+      // The first answer (the proxy's) said a was made: only b went again, as the answer gave it.
+      const sent = faults.calls().filter(({ target }) => target === 'DynamoDB_20120810.BatchWriteItem')
+      expect(sent).toHaveLength(2)
+      expect(sent[1]?.body).toContain(`"${prefix}b"`)
+      expect(sent[1]?.body).not.toContain(`"${prefix}a"`)
+      expect((await store.getMany(['a', 'b'], signal)).map((payload) => payload && Buffer.from(payload).toString())).toEqual([undefined, 'left b'])
+
+      faults.inject(answerLeaving(['c', 'd']))
+      await expect(store.writeMany!(writes('c', 'd'), signal)).rejects.toThrow(`DynamoDB table "${table}" left all 2 writes of a BatchWriteItem unprocessed`)
+      expect(faults.requests('DynamoDB_20120810.BatchWriteItem')).toEqual({ seen: 3, answered: 2 })
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test('releaseLeases gives back, at most 25 conditional deletes in flight, the leases its token holds, and leaves one another holds', async () => {
+    const { client, inFlight } = watchedClient('DeleteItemCommand')
+    const prefix = `${uniqueName('p')}:`
+    const store = storeWith(prefix, client)
+    const other = storeWith(prefix)
+    await other.acquireLease('held', 'another', 60_000, signal)
+    const keys = Array.from({ length: 60 }, (_, index) => `k${index}`)
+    await store.acquireLeases!(keys, 'mine', 60_000, signal)
+    await store.releaseLeases!([...keys, 'held'], 'mine', signal)
+    expect(inFlight.most).toBe(25)
+    expect((await other.acquireLeases!(keys, 'next', 60_000, signal)).every(({ acquired }) => acquired)).toBe(true)
+    expect((await other.acquireLease('held', 'third', 60_000, signal)).acquired).toBe(false)
+  })
+
+  test('releaseLeases tries every lease though one fails, then rejects with that failure', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('p')}:`
+      const store = dynamoStore({ table, prefix, clientConfig: clientConfig(faults.url), timeout: '2s' })
+      opened.push(store)
+      const other = storeWith(prefix)
+      const keys = Array.from({ length: 30 }, (_, index) => `k${index}`)
+      await store.acquireLeases!(keys, 'mine', 60_000, signal)
+      faults.inject({ target: 'DynamoDB_20120810.DeleteItem', times: 1, ...awsJsonError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') })
+      await expect(store.releaseLeases!(keys, 'mine', signal)).rejects.toThrow('The level of configured provisioned throughput for the table was exceeded.')
+      expect(faults.requests('DynamoDB_20120810.DeleteItem')).toEqual({ seen: 30, answered: 1 })
+      // The throttled one is still held; every other was given back.
+      expect((await other.acquireLeases!(keys, 'next', 60_000, signal)).filter(({ acquired }) => !acquired)).toHaveLength(1)
     } finally {
       await faults.close()
     }

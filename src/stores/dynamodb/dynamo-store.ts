@@ -1,5 +1,6 @@
 import {
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -7,6 +8,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClientConfig,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb'
 import { isAwsError, mayHaveBeenApplied } from '../../cache/aws-errors.js'
 import { isTableName, tableNameRule } from '../../cache/aws-names.js'
@@ -16,7 +18,7 @@ import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/er
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
-import type { L2Settings, L2Store, LeaseAttempt, StoreMisconfiguration } from '../l2-store.js'
+import type { L2Settings, L2Store, L2Write, LeaseAttempt, StoreMisconfiguration } from '../l2-store.js'
 
 export interface DynamoStoreOptions extends L2Options {
   /** A table whose partition key is a string attribute (`keyAttribute`), with native TTL on `ttlAttribute`. */
@@ -41,12 +43,20 @@ const defaultTimeoutMs = 150
 const maxItemBytes = 400 * 1024
 const maxPayloadBytes = maxItemBytes - 2_048
 const batchGetLimit = 100
+/** DynamoDB's limit on the writes of one BatchWriteItem. */
+const batchWriteLimit = 25
 /**
- * The most lease puts a batch has in flight: a batch of misses would otherwise send one per key at
- * once, a burst for the table and beyond the SDK's 50 sockets; 25 take 100 leases in about four
- * round trips, well within the tier's timeout.
+ * The most BatchWriteItem requests a batch's values have in flight: 100 values in one round trip
+ * rather than a request each at once (each request at most 10 MB: 25 items at the item limit).
  */
-const leasePutsAtOnce = 25
+const batchWritesAtOnce = 4
+/**
+ * The most lease puts, or lease deletes, a batch has in flight: a batch of misses would otherwise
+ * send one per key at once, a burst for the table and beyond the SDK's 50 sockets; 25 take 100
+ * leases in about four round trips, well within the tier's timeout. Each is conditional, which no
+ * BatchWriteItem can be.
+ */
+const leaseRequestsAtOnce = 25
 /** The store's own attributes; the table's key and TTL attributes must be named otherwise. */
 const Attribute = { Payload: 'payload', LeaseToken: 'leaseToken', LeaseUntil: 'leaseUntil', Counter: 'counter' } as const
 const ownAttributes: readonly string[] = Object.values(Attribute)
@@ -56,7 +66,7 @@ const longestAttributeNameBytes = 255
 const leaseMarker = '#lease#'
 const ignore = (): void => undefined
 /** What the store asks of DynamoDB, for the policy of a function that may not. */
-const actionsUsed = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:UpdateItem and dynamodb:DeleteItem'
+const actionsUsed = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:BatchWriteItem, dynamodb:UpdateItem and dynamodb:DeleteItem'
 /** The action AWS names in an AccessDeniedException: "User: ... is not authorized to perform: dynamodb:DeleteItem on resource: ...". */
 const deniedAction = /\bnot authorized to perform: (dynamodb:[A-Za-z]+)/
 const isRejected = <T>(outcome: PromiseSettledResult<T>): outcome is PromiseRejectedResult => outcome.status === 'rejected'
@@ -158,21 +168,49 @@ class DynamoStore implements TieredStore {
   }
 
   async set(key: string, payload: Uint8Array, ttlMs: number, signal: AbortSignal): Promise<void> {
-    await this.#client().send(
-      new PutItemCommand({
-        TableName: this.#table,
-        Item: {
-          ...this.#keyOf(this.#prefix + key),
-          [Attribute.Payload]: { B: payload },
-          [this.#ttlAttribute]: { N: epochSeconds(Date.now() + ttlMs) },
-        },
-      }),
-      { abortSignal: signal },
-    )
+    await this.#client().send(new PutItemCommand({ TableName: this.#table, Item: this.#valueItem(key, payload, ttlMs) }), { abortSignal: signal })
   }
 
   async delete(key: string, signal: AbortSignal): Promise<void> {
     await this.#client().send(new DeleteItemCommand({ TableName: this.#table, Key: this.#keyOf(this.#prefix + key) }), { abortSignal: signal })
+  }
+
+  /**
+   * The writes in BatchWriteItem requests of `batchWriteLimit`, at most `batchWritesAtOnce` in
+   * flight: a value's put, as a key's delete, is unconditional, all that BatchWriteItem makes. A key
+   * written twice gets its last write (DynamoDB refuses a request that names an item twice). The
+   * first failure starts no more requests.
+   */
+  async writeMany(writes: readonly L2Write[], signal: AbortSignal): Promise<void> {
+    const requests = [...new Map(writes.map((write) => [write.key, write])).values()].map(
+      (write): WriteRequest =>
+        write.payload === undefined ? { DeleteRequest: { Key: this.#keyOf(this.#prefix + write.key) } } : { PutRequest: { Item: this.#valueItem(write.key, write.payload, write.ttlMs) } },
+    )
+    let failed = false
+    const sent = await settleAtMost(chunksOf(requests, batchWriteLimit), batchWritesAtOnce, async (chunk) => {
+      if (failed) return
+      signal.throwIfAborted()
+      await this.#batchWrite(chunk, signal).catch((error: unknown) => {
+        failed = true
+        throw error
+      })
+    })
+    const failure = sent.find(isRejected)
+    if (failure !== undefined) throw failure.reason
+  }
+
+  /**
+   * One BatchWriteItem, then again for the writes its answer left unprocessed (as a throttled
+   * partition leaves them), as long as each answer makes some: one that makes none fails, rather
+   * than ask again what would be refused again.
+   */
+  async #batchWrite(requests: WriteRequest[], signal: AbortSignal): Promise<void> {
+    for (let pending = requests; pending.length > 0; ) {
+      const { UnprocessedItems } = await this.#client().send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } }), { abortSignal: signal })
+      const left = UnprocessedItems?.[this.#table] ?? []
+      if (left.length >= pending.length) throw new CacheError(`middy-cache: DynamoDB table ${JSON.stringify(this.#table)} left all ${pending.length} writes of a BatchWriteItem unprocessed (throttled)`)
+      pending = left
+    }
   }
 
   /** The lease's conditional put, then a consistent read of the value: a holder writes before it releases. */
@@ -197,7 +235,7 @@ class DynamoStore implements TieredStore {
   }
 
   /**
-   * The leases of a batch's keys, each put as `acquireLease` puts it, at most `leasePutsAtOnce` in
+   * The leases of a batch's keys, each put as `acquireLease` puts it, at most `leaseRequestsAtOnce` in
    * flight; then the values beside them in one consistent BatchGetItem per `batchGetLimit` keys,
    * rather than a read each. Should any of it fail, the leases taken are given back, as for one key.
    */
@@ -213,13 +251,13 @@ class DynamoStore implements TieredStore {
   }
 
   /**
-   * Whether each of the leases of `keys` was taken, at most `leasePutsAtOnce` puts in flight. The
+   * Whether each of the leases of `keys` was taken, at most `leaseRequestsAtOnce` puts in flight. The
    * first failure starts no more: it rejects with it, once the leases taken, and those a put that
    * failed may have taken, are given back.
    */
   async #putLeases(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<boolean[]> {
     let failed = false
-    const puts = await settleAtMost(keys, leasePutsAtOnce, async (key) => {
+    const puts = await settleAtMost(keys, leaseRequestsAtOnce, async (key) => {
       // Not sent once one failed or the engine stopped waiting: it would take a lease only to give it back.
       if (failed || signal.aborted) return false
       return this.#putLease(key, token, ttlMs, signal).catch((error: unknown) => {
@@ -294,14 +332,27 @@ class DynamoStore implements TieredStore {
   }
 
   /**
-   * Releases leases an attempt that failed may hold, at most `leasePutsAtOnce` at a time: within the
-   * attempt while its signal holds; once aborted (the engine stopped waiting), in the background,
-   * for no longer than the leases would last anyway. Never rejects.
+   * The leases of `keys` given back as `releaseLease` gives back each, at most `leaseRequestsAtOnce`
+   * at a time: each a conditional delete, which no BatchWriteItem makes. Once `signal` aborts, the
+   * ones not sent yet are not.
+   */
+  async releaseLeases(keys: readonly string[], token: string, signal: AbortSignal): Promise<void> {
+    const released = await settleAtMost(keys, leaseRequestsAtOnce, (key) => {
+      signal.throwIfAborted()
+      return this.releaseLease(key, token, signal)
+    })
+    const failure = released.find(isRejected)
+    if (failure !== undefined) throw failure.reason
+  }
+
+  /**
+   * Releases leases an attempt that failed may hold: within the attempt while its signal holds; once
+   * aborted (the engine stopped waiting), in the background, for no longer than the leases would
+   * last anyway. Never rejects.
    */
   async #giveBack(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<void> {
-    const releaseAll = (within: AbortSignal): Promise<unknown> => settleAtMost(keys, leasePutsAtOnce, (key) => this.releaseLease(key, token, within))
-    if (!signal.aborted) await releaseAll(signal)
-    else releaseAll(AbortSignal.timeout(ttlMs)).catch(ignore)
+    if (!signal.aborted) await this.releaseLeases(keys, token, signal).catch(ignore)
+    else this.releaseLeases(keys, token, AbortSignal.timeout(ttlMs)).catch(ignore)
   }
 
   async readCounter(key: string, signal: AbortSignal): Promise<number> {
@@ -402,6 +453,11 @@ class DynamoStore implements TieredStore {
 
   #keyOf(key: string): Record<string, AttributeValue> {
     return { [this.#keyAttribute]: { S: key } }
+  }
+
+  /** A value's item, gone once the table's TTL passes `ttlMs` from now. */
+  #valueItem(key: string, payload: Uint8Array, ttlMs: number): Record<string, AttributeValue> {
+    return { ...this.#keyOf(this.#prefix + key), [Attribute.Payload]: { B: payload }, [this.#ttlAttribute]: { N: epochSeconds(Date.now() + ttlMs) } }
   }
 
   #leaseKey(key: string): string {
