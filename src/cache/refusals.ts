@@ -4,12 +4,18 @@ import type { Clock } from './clock.js'
  * The kinds of shared-tier operation a store may refuse on its own while it answers the others:
  * Redis out of memory refuses writes and taking a lease, and still reads and deletes; an ACL user
  * without EVAL can do everything but give a lease back, one without INCR everything but move the
- * namespace version on. Reads are no such kind: a store that refuses them is of no use, and its
- * failures open the circuit breaker.
+ * namespace version on; a DynamoDB role without dynamodb:BatchWriteItem still writes values one
+ * by one. Reads are no such kind: a store that refuses them is of no use, and its failures open
+ * the circuit breaker.
  */
 export const RefusableKind = {
   /** A value's write (`set`, or a loaded value written back). */
   Write: 'write',
+  /**
+   * A batch's values written together (DynamoDB's BatchWriteItem), which a role may be refused while
+   * it may write each (PutItem): refused, the values go one request each (`writeEach`).
+   */
+  WriteMany: 'write-many',
   /** The move of the namespace version by `clear()`: a command of its own (Redis INCR, a DynamoDB update). */
   MoveVersion: 'move-version',
   /** A key's removal (`delete`, "not found" without `negativeTtl`). */
@@ -24,6 +30,10 @@ export const refusalEffects: Readonly<Record<RefusableKind, { readonly refuses: 
   [RefusableKind.Write]: {
     refuses: 'writes',
     meanwhile: "values stay in this environment's memory only (counted in l2Skipped)",
+  },
+  [RefusableKind.WriteMany]: {
+    refuses: 'to write many values in one request',
+    meanwhile: 'writes now go one item per request until it is granted',
   },
   [RefusableKind.MoveVersion]: {
     refuses: 'to move the namespace version on',

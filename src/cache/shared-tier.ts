@@ -523,11 +523,17 @@ export class SharedTier<V> {
     await this.#releaseMany(session, finished.flatMap(({ lease }) => (lease === undefined ? [] : [lease])), token)
   }
 
-  /** Writes a batch's entries (see `write`): in one operation when the store makes many writes at once, else one each, together. */
+  /**
+   * Writes a batch's entries (see `write`): in one operation when the store makes many writes at
+   * once, else one each, together. While the store refuses to make them at once (a DynamoDB role
+   * without dynamodb:BatchWriteItem), in one operation of a request each: the values still reach L2,
+   * and a write alone (`set`, a get's) goes on as it did.
+   */
   async #writeMany(session: TierSession, entries: readonly { readonly miss: Miss; readonly entry: Entry<V> | undefined }[]): Promise<void> {
     const store = this.#store
     const writeMany = store.writeMany?.bind(store)
-    if (writeMany === undefined) {
+    const writeEach = store.writeEach?.bind(store)
+    if (writeMany === undefined || writeEach === undefined) {
       await Promise.all(entries.map(({ miss, entry }) => this.write(session, miss.key, miss.storeKey, entry)))
       return
     }
@@ -537,8 +543,12 @@ export class SharedTier<V> {
       const stored = this.#stored(session, miss.key, entry)
       return stored === undefined ? [] : [{ key, ...stored }]
     })
+    if (writes.length === 0) return
+    const together = await this.#run(session, (signal) => writeMany(writes, signal), RefusableKind.WriteMany)
+    // One by one only when refused (just now, or skipped while refused): a failure of the moment is no reason to send them again.
+    if (together !== unavailable || !this.#refusals.refuses(RefusableKind.WriteMany)) return
     const values = writes.filter(({ payload }) => payload !== undefined).length
-    if (writes.length > 0) await this.#run(session, (signal) => writeMany(writes, signal), RefusableKind.Write, values)
+    await this.#run(session, (signal) => writeEach(writes, signal), RefusableKind.Write, values)
   }
 
   /** Gives back a batch's leases on `keys` (see `#release`): in one operation when the store gives many back at once, else one each, together. */
@@ -558,9 +568,8 @@ export class SharedTier<V> {
   async #claim(session: TierSession, storeKey: string, signal: AbortSignal, freshBeyond: number): Promise<Claim<V>> {
     const token = randomUUID()
     const deadline = monotonicClock() + this.#leaseWaitMs
-    for (let pauseMs = firstPollMs; ; pauseMs = Math.min(pauseMs * 2, longestPollMs)) {
-      const [claim = noClaim] = await this.#tryLeases(session, [storeKey], token, freshBeyond)
-      if (claim !== heldByAnother) return claim
+    let claim = await this.#tryLease(session, storeKey, token, freshBeyond)
+    for (let pauseMs = firstPollMs; claim === heldByAnother; pauseMs = Math.min(pauseMs * 2, longestPollMs)) {
       const leftMs = deadline - monotonicClock()
       if (leftMs <= 0) return noClaim
       try {
@@ -570,7 +579,32 @@ export class SharedTier<V> {
       } catch {
         return noClaim // the flight was abandoned
       }
+      claim = await this.#poll(session, storeKey, token, freshBeyond)
     }
+    return claim
+  }
+
+  /**
+   * One look, while another environment holds the lease on `storeKey`, at what it did: where the
+   * store reads a lease without taking it, a read of the value and the lease, and a try at the lease
+   * only once it is gone (expired, or given back by a holder whose load failed) with nothing fresh
+   * enough written; a poll then makes no write. Else a try at the lease, which reads the value too.
+   */
+  async #poll(session: TierSession, storeKey: string, token: string, freshBeyond: number): Promise<Claim<V> | typeof heldByAnother> {
+    const store = this.#store
+    const peekLease = store.peekLease?.bind(store)
+    if (peekLease === undefined) return this.#tryLease(session, storeKey, token, freshBeyond)
+    const key = this.#keyOf(session, storeKey)
+    const seen = await this.#run(session, (signal) => peekLease(key, signal))
+    if (seen === unavailable) return noClaim
+    const entry = this.#freshEnough(seen.payload, storeKey, freshBeyond)
+    if (entry !== undefined) return { entry, held: false, release: nothingToRelease }
+    return seen.held ? heldByAnother : this.#tryLease(session, storeKey, token, freshBeyond)
+  }
+
+  async #tryLease(session: TierSession, storeKey: string, token: string, freshBeyond: number): Promise<Claim<V> | typeof heldByAnother> {
+    const [claim = noClaim] = await this.#tryLeases(session, [storeKey], token, freshBeyond)
+    return claim
   }
 
   /**
@@ -604,13 +638,19 @@ export class SharedTier<V> {
   /** What an attempt at the lease on `storeKey` came to: an entry fresh past `freshBeyond` found beside it, the lease to release, or `heldByAnother`. */
   async #claimOf(session: TierSession, storeKey: string, key: string, token: string, attempt: LeaseAttempt | typeof unavailable, freshBeyond: number): Promise<Claim<V> | typeof heldByAnother> {
     if (attempt === unavailable) return noClaim
-    const found = attempt.payload === undefined ? undefined : this.#decode(attempt.payload, storeKey)
+    const found = this.#freshEnough(attempt.payload, storeKey, freshBeyond)
     const release = (): Promise<void> => this.#release(session, key, token)
-    if (found !== undefined && phaseOf(found, this.#host.now()) === Phase.Fresh && found.freshUntil > freshBeyond) {
+    if (found !== undefined) {
       if (attempt.acquired) await release()
       return { entry: found, held: false, release: nothingToRelease }
     }
     return attempt.acquired ? { entry: undefined, held: true, release } : heldByAnother
+  }
+
+  /** The entry `payload` holds if it is fresh and stays so past `freshBeyond`: what a lease's waiter takes instead of loading. */
+  #freshEnough(payload: Uint8Array | undefined, storeKey: string, freshBeyond: number): Entry<V> | undefined {
+    const found = payload === undefined ? undefined : this.#decode(payload, storeKey)
+    return found !== undefined && phaseOf(found, this.#host.now()) === Phase.Fresh && found.freshUntil > freshBeyond ? found : undefined
   }
 
   #release(session: TierSession, key: string, token: string): Promise<void> {

@@ -21,6 +21,14 @@ export interface LeaseAttempt {
   readonly payload: Uint8Array | undefined
 }
 
+/** What a look at a key's lease found: the lease is not taken. */
+export interface LeaseState {
+  /** Whether an environment holds the lease (it has not expired, nor been given back): its holder may still write the value. */
+  readonly held: boolean
+  /** The value under the key, read with the lease. */
+  readonly payload: Uint8Array | undefined
+}
+
 /** One write of `writeMany`: a payload stored as `set` stores it, or none, which removes the key as `delete` does. */
 export type L2Write =
   | { readonly key: string; readonly payload: Uint8Array; readonly ttlMs: number }
@@ -63,6 +71,12 @@ export interface L2Store {
    * perhaps made. Without it, a batch writes its values one by one.
    */
   writeMany?(writes: readonly L2Write[], signal: AbortSignal): Promise<void>
+  /**
+   * Makes `writes` as `writeMany` does, in a request each, a bounded number at once: what the engine
+   * falls back to while the store refuses `writeMany` (a DynamoDB role without
+   * dynamodb:BatchWriteItem, granted the per-item actions). A store with `writeMany` has it too.
+   */
+  writeEach?(writes: readonly L2Write[], signal: AbortSignal): Promise<void>
   /** Takes the lease on `key` for `ttlMs` unless another holder has it, then reads `key` as `get` does. */
   acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt>
   /**
@@ -72,6 +86,13 @@ export interface L2Store {
    * given back the leases it took, when any of it fails. Without it, a batch takes them one by one.
    */
   acquireLeases?(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt[]>
+  /**
+   * The value under `key` and whether its lease is held, both read as a lease attempt reads them (consistently), taking nothing: how
+   * an environment polls while another holds the lease, without a write each time (a conditional
+   * put that fails is a write DynamoDB charges; SET NX is one Redis makes). Without it, each poll
+   * tries to take the lease.
+   */
+  peekLease?(key: string, signal: AbortSignal): Promise<LeaseState>
   /** Gives up the lease on `key` if `token` still holds it. */
   releaseLease(key: string, token: string, signal: AbortSignal): Promise<void>
   /**

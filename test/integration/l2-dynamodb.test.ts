@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { dynamoStore, type L2Store } from '../../entrypoints/dynamodb.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, startTcpProxy, uniqueName } from '../harness/index.js'
@@ -312,31 +312,48 @@ describe('the DynamoDB store', () => {
     expect(load.mock.calls.map(([key]) => key).sort()).toEqual(['quick-1', 'quick-2', 'slow'])
   })
 
-  test("a role that may not call BatchWriteItem (AccessDeniedException): one warning that names dynamodb:BatchWriteItem; the batch still gives its leases back, and the next batch's values, skipped without a request while writes are refused, count one l2Skipped each", async () => {
+  test("a role granted only the actions the store called before BatchWriteItem (AccessDeniedException on it): one warning that names dynamodb:BatchWriteItem; then a batch's values go one PutItem each, from then on, and reach another environment; a lone get's write goes on as before", async () => {
     const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
     try {
       const prefix = `${uniqueName('t')}:`
       const denied = 'User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:BatchWriteItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/cache'
       faults.inject({ target: 'DynamoDB_20120810.BatchWriteItem', ...awsJsonError('AccessDeniedException', denied) })
-      const store = dynamoStore({ table, prefix, timeout: '2s', versionCheck: '1h', clientConfig: clientConfig(faults.url) })
+      const store = dynamoStore({ table, prefix, timeout: '2s', versionCheck: '1h', breaker: { coolDown: '1h' }, clientConfig: clientConfig(faults.url) })
       opened.push(store)
       const messages: string[] = []
       const cache = createCache({ name: 'no-batch-write', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+      const requests = () => Object.fromEntries(['BatchWriteItem', 'PutItem', 'DeleteItem'].map((operation) => [operation, faults.requests(`DynamoDB_20120810.${operation}`).seen]))
 
       const first = createScope()
       expect(await cache.getMany(['a', 'b', 'c'], { scope: first })).toEqual(['value of a', 'value of b', 'value of c'])
+      // The refused BatchWriteItem is the one error; the values went one by one within the same invocation.
       expect(first.countersFor('no-batch-write')).toMatchObject({ l2Errors: 1, l2Skipped: 0, loads: 3 })
+      // 3 lease puts, the refused BatchWriteItem, 3 value puts, 3 leases given back.
+      expect(requests()).toEqual({ BatchWriteItem: 1, PutItem: 6, DeleteItem: 3 })
       expect(messages).toHaveLength(1)
-      expect(messages[0]).toContain('refuses writes')
+      expect(messages[0]).toContain('refuses to write many values in one request')
+      expect(messages[0]).toContain('writes now go one item per request until it is granted')
       expect(messages[0]).toContain(`the function's role may not call dynamodb:BatchWriteItem on DynamoDB table "${table}" (AccessDeniedException): allow it`)
-      expect(faults.requests('DynamoDB_20120810.DeleteItem').seen).toBe(3)
-      for (const key of ['a', 'b', 'c']) expect(await rawItem(`${prefix}#lease#no-batch-write:0:k:${key}`)).toBeUndefined()
 
+      // No BatchWriteItem tried again within the back-off: straight to a PutItem each.
       const next = createScope()
       expect(await cache.getMany(['d', 'e', 'f'], { scope: next })).toEqual(['value of d', 'value of e', 'value of f'])
-      expect(next.countersFor('no-batch-write')).toMatchObject({ l2Errors: 0, l2Skipped: 3, loads: 3 })
-      expect(faults.requests('DynamoDB_20120810.BatchWriteItem')).toEqual({ seen: 1, answered: 1 })
+      expect(next.countersFor('no-batch-write')).toMatchObject({ l2Errors: 0, l2Skipped: 0, loads: 3 })
+      expect(requests()).toEqual({ BatchWriteItem: 1, PutItem: 12, DeleteItem: 6 })
+      const lone = createScope()
+      expect(await cache.get('g', { scope: lone })).toBe('value of g')
+      expect(lone.countersFor('no-batch-write')).toMatchObject({ l2Errors: 0, l2Skipped: 0 })
+      expect(requests()).toEqual({ BatchWriteItem: 1, PutItem: 14, DeleteItem: 7 })
       expect(messages).toHaveLength(1)
+
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g']
+      const load = jest.fn((key: string) => `loaded again ${key}`)
+      const other = createCache({ name: 'no-batch-write', load, ttl: '1m', l2: storeFor(prefix) })
+      const elsewhere = createScope()
+      expect(await other.getMany(keys, { scope: elsewhere })).toEqual(keys.map((key) => `value of ${key}`))
+      expect(elsewhere.countersFor('no-batch-write')).toMatchObject({ l2Hits: 7, loads: 0 })
+      expect(load).not.toHaveBeenCalled()
+      for (const key of keys) expect(await rawItem(`${prefix}#lease#no-batch-write:0:k:${key}`)).toBeUndefined()
     } finally {
       await faults.close()
     }
@@ -394,6 +411,72 @@ describe('the DynamoDB store', () => {
     } finally {
       await faults.close()
     }
+  })
+
+  test("a miss waiting for another environment's load polls with one consistent read of the value and the lease (BatchGetItem), no conditional put: its one PutItem is its first try at the lease, and it gets the value once written", async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    const client = new DynamoDBClient(clientConfig(faults.url))
+    try {
+      const prefix = `${uniqueName('t')}:`
+      const lease = { ttl: '60s', wait: '10s' } as const
+      const loading = deferred<string>()
+      const started = deferred<undefined>()
+      const holder = createCache({ name: 'polled', load: () => { started.resolve(undefined); return loading.promise }, ttl: '1m', l2: storeFor(prefix, { lease }) })
+      const held = holder.get('k')
+      await within(started.promise, 'the holder did not load')
+      // The waiter's requests: its version, its value, its try at the lease and the value beside it, then its polls.
+      const polled = deferred<undefined>()
+      let sent = 0
+      client.middlewareStack.add(
+        (next) => (args) => {
+          if (++sent === 12) polled.resolve(undefined)
+          return next(args)
+        },
+        { step: 'initialize', name: 'countRequests' },
+      )
+      const waitingStore = dynamoStore({ table, prefix, timeout: '2s', lease, client })
+      opened.push(waitingStore)
+      const waitingLoad = jest.fn(() => 'loaded by the waiter')
+      const waiting = createCache({ name: 'polled', load: waitingLoad, ttl: '1m', l2: waitingStore })
+      const scope = createScope()
+      const waited = waiting.lookup('k', { scope })
+      await within(polled.promise, 'the waiter did not poll')
+      loading.resolve('value of k')
+      expect(await held).toBe('value of k')
+      expect(await waited).toMatchObject({ value: 'value of k', outcome: Outcome.Hit, tier: Tier.L2 })
+      expect(waitingLoad).not.toHaveBeenCalled()
+      expect(scope.countersFor('polled')).toMatchObject({ l2Errors: 0, loads: 0 })
+      expect(faults.requests('DynamoDB_20120810.PutItem').seen).toBe(1)
+      expect(faults.requests('DynamoDB_20120810.BatchGetItem').seen).toBeGreaterThanOrEqual(8)
+    } finally {
+      client.destroy()
+      await faults.close()
+    }
+  })
+
+  test('a waiter whose holder gives the lease back without a value (its load failed) sees the lease gone and takes it at once', async () => {
+    const prefix = `${uniqueName('t')}:`
+    const lease = { ttl: '60s', wait: '10s' } as const
+    const failing = deferred<string>()
+    const started = deferred<undefined>()
+    const holder = createCache({ name: 'handed-over', load: () => { started.resolve(undefined); return failing.promise }, ttl: '1m', l2: storeFor(prefix, { lease }) })
+    const held = holder.get('k').catch((error: unknown) => error)
+    await within(started.promise, 'the holder did not load')
+    const waiterStore = storeFor(prefix, { lease })
+    const triedLease = deferred<boolean>()
+    const acquireLease = waiterStore.acquireLease.bind(waiterStore)
+    jest.spyOn(waiterStore, 'acquireLease').mockImplementationOnce(async (...request) => {
+      const attempt = await acquireLease(...request)
+      triedLease.resolve(attempt.acquired)
+      return attempt
+    })
+    const waiting = createCache({ name: 'handed-over', load: () => 'loaded by the waiter', ttl: '1m', l2: waiterStore })
+    const waited = waiting.lookup('k')
+    expect(await within(triedLease.promise, 'the waiter did not try the lease')).toBe(false)
+    failing.reject(new Error('source down for the holder'))
+    expect(await held).toMatchObject({ name: 'CacheLoadError' })
+    // Without the handover the waiter would wait out the 10 s lease wait.
+    expect(await within(waited, 'the waiter did not take over', 5_000)).toMatchObject({ value: 'loaded by the waiter', tier: Tier.Source })
   })
 
   test('the lease keeps 5 environments x 20 concurrent misses to one load', async () => {

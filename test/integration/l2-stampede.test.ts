@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
 import { redisStore, type L2Store } from '../../entrypoints/redis.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
-import { startTcpProxy, uniqueName } from '../harness/index.js'
+import { startRedis, startTcpProxy, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { blockEventLoop } from '../support/event-loop.js'
+import { within } from '../support/within.js'
 import { closeEnvironments, environments, leaseAttempts, leaseGivenBack, rawRedis, sharedRedisUrl } from './l2-support.js'
 
 afterEach(async () => {
@@ -117,6 +119,51 @@ describe('the lease keeps a miss in many environments to one load', () => {
       await store.close()
     } finally {
       await proxy.close()
+    }
+  })
+
+  test("an environment waiting for another's load polls with PTTL and GET, never SET: Redis runs one SET from it, its first try at the lease, and it gets the value once written", async () => {
+    // A Redis of its own: its command counts are this test's alone.
+    const redis = await startRedis()
+    const admin = rawRedis(redis.url)
+    const waiterConnection = new Redis(redis.url, { disconnectTimeout: 100, maxRetriesPerRequest: 0 })
+    try {
+      const lease = { ttl: '60s', wait: '10s' } as const
+      const env = environments({ url: redis.url, lease })
+      const loading = deferred<string>()
+      const started = deferred<undefined>()
+      const holder = createCache({ name: 'polled', load: () => { started.resolve(undefined); return loading.promise }, ttl: '1m', l2: env.store() })
+      const held = holder.get('k')
+      await within(started.promise, 'the holder did not load')
+      await admin.config('RESETSTAT')
+      // The waiter's commands: its version and value reads, its try at the lease (3), then its polls.
+      const polled = deferred<undefined>()
+      const sendCommand = waiterConnection.sendCommand.bind(waiterConnection)
+      let sent = 0
+      jest.spyOn(waiterConnection, 'sendCommand').mockImplementation((...command) => {
+        if (++sent === 25) polled.resolve(undefined)
+        return sendCommand(...command)
+      })
+      const waitingLoad = jest.fn(() => 'loaded by the waiter')
+      const waiting = createCache({ name: 'polled', load: waitingLoad, ttl: '1m', l2: redisStore({ client: waiterConnection, prefix: env.prefix, timeout: '500ms', lease }) })
+      const scope = createScope()
+      const waited = waiting.lookup('k', { scope })
+      await within(polled.promise, 'the waiter did not poll')
+      loading.resolve('value of k')
+      expect(await held).toBe('value of k')
+      expect(await waited).toMatchObject({ value: 'value of k', outcome: Outcome.Hit, tier: Tier.L2 })
+      expect(waitingLoad).not.toHaveBeenCalled()
+      expect(scope.countersFor('polled')).toMatchObject({ l2Errors: 0, loads: 0 })
+      const stats = await admin.info('commandstats')
+      const calls = (command: string): number => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0)
+      // The waiter's SET NX, and the holder's value.
+      expect(calls('set')).toBe(2)
+      expect(calls('pttl')).toBeGreaterThanOrEqual(10)
+    } finally {
+      await closeEnvironments()
+      waiterConnection.disconnect()
+      admin.disconnect()
+      await redis.stop()
     }
   })
 

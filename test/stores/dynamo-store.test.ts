@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { S3Client } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import { dynamoStore, type DynamoStoreOptions, type L2Store } from '../../entrypoints/dynamodb.js'
@@ -222,6 +222,61 @@ describe('the DynamoDB store on moto', () => {
     expect((await store.getMany([...keys, 'gone', 'twice'], signal)).map((payload) => payload && Buffer.from(payload).toString())).toEqual([...keys.map((key) => `value of ${key}`), undefined, 'last'])
     const expiresAt = Number((await seedClients().dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `${prefix}k0` } }, ConsistentRead: true }))).Item?.expiresAt?.N)
     expect(Math.abs(expiresAt - (Date.now() + 60_000) / 1_000)).toBeLessThan(10)
+  })
+
+  test('writeEach makes the writes one PutItem or DeleteItem each, at most 25 in flight, each value with its TTL; a key written twice gets its last write', async () => {
+    const { client, sent, inFlight } = watchedClient('PutItemCommand')
+    const prefix = `${uniqueName('p')}:`
+    const store = storeWith(prefix, client)
+    await store.set('gone', Buffer.from('before'), 60_000, signal)
+    const keys = Array.from({ length: 60 }, (_, index) => `k${index}`)
+    sent.length = 0
+    await store.writeEach!(
+      [
+        ...keys.map((key) => ({ key, payload: Buffer.from(`value of ${key}`), ttlMs: 60_000 })),
+        { key: 'gone', payload: undefined },
+        { key: 'twice', payload: Buffer.from('first'), ttlMs: 60_000 },
+        { key: 'twice', payload: Buffer.from('last'), ttlMs: 60_000 },
+      ],
+      signal,
+    )
+    expect(sent.map(({ command }) => command).sort()).toEqual([...Array.from({ length: 61 }, () => 'PutItemCommand'), 'DeleteItemCommand'].sort())
+    expect(inFlight.most).toBe(25)
+    expect((await store.getMany([...keys, 'gone', 'twice'], signal)).map((payload) => payload && Buffer.from(payload).toString())).toEqual([...keys.map((key) => `value of ${key}`), undefined, 'last'])
+    const expiresAt = Number((await seedClients().dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `${prefix}k0` } }, ConsistentRead: true }))).Item?.expiresAt?.N)
+    expect(Math.abs(expiresAt - (Date.now() + 60_000) / 1_000)).toBeLessThan(10)
+  })
+
+  test('writeEach that meets a failure starts no more requests and rejects with it', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const store = dynamoStore({ table, prefix: `${uniqueName('p')}:`, clientConfig: clientConfig(faults.url), timeout: '2s' })
+      opened.push(store)
+      faults.inject({ target: 'DynamoDB_20120810.PutItem', ...awsJsonError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') })
+      const writes = Array.from({ length: 60 }, (_, index) => ({ key: `k${index}`, payload: Buffer.from('value'), ttlMs: 60_000 }))
+      await expect(store.writeEach!(writes, signal)).rejects.toThrow('The level of configured provisioned throughput for the table was exceeded.')
+      // The 25 sent at once, each refused: none started after them.
+      expect(faults.requests('DynamoDB_20120810.PutItem').seen).toBe(25)
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test('peekLease reads the value and the lease in one consistent BatchGetItem; a lease past its time, or whose time is no number, is held by no one', async () => {
+    const { client, sent } = watchedClient('BatchGetItemCommand')
+    const prefix = `${uniqueName('p')}:`
+    const store = storeWith(prefix, client)
+    await store.acquireLease('k', 'holder', 60_000, signal)
+    sent.length = 0
+    expect((await store.peekLease!('k', signal)).held).toBe(true)
+    expect(sent.map(({ command, input }) => ({ command, keys: Object.values(input.RequestItems as Record<string, { Keys: unknown[]; ConsistentRead?: boolean }>)[0] }))).toEqual([
+      { command: 'BatchGetItemCommand', keys: { Keys: [{ pk: { S: `${prefix}k` } }, { pk: { S: `${prefix}#lease#k` } }], ConsistentRead: true } },
+    ])
+    const lease = (leaseUntil: AttributeValue) => seedClients().dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `${prefix}#lease#k` }, leaseToken: { S: 'gone' }, leaseUntil, expiresAt: { N: String(Math.ceil(Date.now() / 1_000) + 60) } } }))
+    await lease({ N: String(Date.now() - 1_000) })
+    expect((await store.peekLease!('k', signal)).held).toBe(false)
+    await lease({ S: 'another program' })
+    expect((await store.peekLease!('k', signal)).held).toBe(false)
   })
 
   test('writeMany sends again the writes a BatchWriteItem answer left unprocessed, and rejects once an answer processes none rather than ask again', async () => {

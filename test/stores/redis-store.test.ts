@@ -109,13 +109,16 @@ describe('the Redis store on a redis-server', () => {
     client.disconnect()
   })
 
-  test('a client you pass that answers numbers as strings (ioredis stringNumbers): a lease that never expires is still taken over, and counters are numbers', async () => {
+  test('a client you pass that answers numbers as strings (ioredis stringNumbers): a lease that never expires is held by no one and still taken over, one taken is held, and counters are numbers', async () => {
     const client = new Redis(sharedRedisUrl(), { disconnectTimeout: 100, stringNumbers: true })
     const prefix = `${uniqueName('strings')}:`
     const store = redisStore({ client, prefix })
     try {
       await raw.set(`${prefix}{k}:lease`, 'another program, no expiry')
+      // Held by no environment: a waiter that looks takes it over rather than wait out lease.wait.
+      expect(await store.peekLease!('k', signal)).toEqual({ held: false, payload: undefined })
       expect(await store.acquireLease('k', 'token', 60_000, signal)).toMatchObject({ acquired: true })
+      expect((await store.peekLease!('k', signal)).held).toBe(true)
       expect(await raw.get(`${prefix}{k}:lease`)).toBe('token')
       expect(await store.incrementCounter('version', 0, signal)).toBe(1)
     } finally {

@@ -31,6 +31,23 @@ export const l2StoreContract = (storeWith: () => L2Store): void => {
     expect((await store.acquireLease('k', 'third', 60_000, signal)).acquired).toBe(true)
   })
 
+  test('peekLease reads the value and whether the lease is held, taking nothing', async () => {
+    const store = storeWith()
+    const peekLease = store.peekLease?.bind(store)
+    expect(peekLease).toBeDefined()
+    if (peekLease === undefined) return
+    expect(await peekLease('k', signal)).toEqual({ held: false, payload: undefined })
+    await store.acquireLease('k', 'holder', 60_000, signal)
+    expect(await peekLease('k', signal)).toEqual({ held: true, payload: undefined })
+    await store.set('k', Buffer.from('written'), 60_000, signal)
+    const seen = await peekLease('k', signal)
+    expect({ held: seen.held, payload: text(seen.payload) }).toEqual({ held: true, payload: 'written' })
+    await store.releaseLease('k', 'holder', signal)
+    expect((await peekLease('k', signal)).held).toBe(false)
+    // Looking took nothing: another environment takes the lease.
+    expect((await store.acquireLease('k', 'next', 60_000, signal)).acquired).toBe(true)
+  })
+
   test('counters start at 0 and increment', async () => {
     const store = storeWith()
     expect(await store.readCounter('c', signal)).toBe(0)

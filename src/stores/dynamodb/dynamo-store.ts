@@ -18,7 +18,7 @@ import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/er
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
-import type { L2Settings, L2Store, L2Write, LeaseAttempt, StoreMisconfiguration } from '../l2-store.js'
+import type { L2Settings, L2Store, L2Write, LeaseAttempt, LeaseState, StoreMisconfiguration } from '../l2-store.js'
 
 export interface DynamoStoreOptions extends L2Options {
   /** A table whose partition key is a string attribute (`keyAttribute`), with native TTL on `ttlAttribute`. */
@@ -51,12 +51,12 @@ const batchWriteLimit = 25
  */
 const batchWritesAtOnce = 4
 /**
- * The most lease puts, or lease deletes, a batch has in flight: a batch of misses would otherwise
- * send one per key at once, a burst for the table and beyond the SDK's 50 sockets; 25 take 100
- * leases in about four round trips, well within the tier's timeout. Each is conditional, which no
- * BatchWriteItem can be.
+ * The most requests of one item a batch has in flight: lease puts, lease deletes, and its values'
+ * puts while BatchWriteItem is refused. A batch of misses would otherwise send one per key at once,
+ * a burst for the table and beyond the SDK's 50 sockets; 25 make 100 in about four round trips,
+ * well within the tier's timeout. Leases' are conditional, which no BatchWriteItem can be.
  */
-const leaseRequestsAtOnce = 25
+const itemRequestsAtOnce = 25
 /** The store's own attributes; the table's key and TTL attributes must be named otherwise. */
 const Attribute = { Payload: 'payload', LeaseToken: 'leaseToken', LeaseUntil: 'leaseUntil', Counter: 'counter' } as const
 const ownAttributes: readonly string[] = Object.values(Attribute)
@@ -70,6 +70,8 @@ const actionsUsed = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, 
 /** The action AWS names in an AccessDeniedException: "User: ... is not authorized to perform: dynamodb:DeleteItem on resource: ...". */
 const deniedAction = /\bnot authorized to perform: (dynamodb:[A-Za-z]+)/
 const isRejected = <T>(outcome: PromiseSettledResult<T>): outcome is PromiseRejectedResult => outcome.status === 'rejected'
+/** A key written twice gets its last write: DynamoDB refuses a BatchWriteItem that names an item twice. */
+const lastWriteOfEachKey = (writes: readonly L2Write[]): L2Write[] => [...new Map(writes.map((write) => [write.key, write])).values()]
 
 const epochSeconds = (ms: number): string => String(Math.ceil(ms / 1_000))
 /** DynamoDB's ValidationException for an item too large ("Item size has exceeded...", "Item size to update has exceeded..."). */
@@ -136,19 +138,30 @@ class DynamoStore implements TieredStore {
 
   /** The values of `keys` found, by caller's key, in one BatchGetItem per `batchGetLimit` distinct keys. */
   async #readMany(keys: readonly string[], consistent: boolean, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    const items = await this.#readItems(keys.map((key) => this.#prefix + key), consistent, signal)
     const found = new Map<string, Uint8Array>()
-    await Promise.all(chunksOf([...new Set(keys)], batchGetLimit).map((chunk) => this.#batchGet(chunk.map((key) => this.#keyOf(this.#prefix + key)), consistent, found, signal)))
+    for (const key of keys) {
+      const payload = this.#payloadOf(items.get(this.#prefix + key))
+      if (payload !== undefined) found.set(key, payload)
+    }
+    return found
+  }
+
+  /** The items under the table keys `tableKeys` found, by table key, in one BatchGetItem per `batchGetLimit` distinct keys. */
+  async #readItems(tableKeys: readonly string[], consistent: boolean, signal: AbortSignal): Promise<Map<string, Record<string, AttributeValue>>> {
+    const found = new Map<string, Record<string, AttributeValue>>()
+    await Promise.all(chunksOf([...new Set(tableKeys)], batchGetLimit).map((chunk) => this.#batchGet(chunk.map((key) => this.#keyOf(key)), consistent, found, signal)))
     return found
   }
 
   /**
-   * Reads `keys` (at most `batchGetLimit`) into `found`, by caller's key. An answer stops at 16 MB
+   * Reads `keys` (at most `batchGetLimit`) into `found`, by table key. An answer stops at 16 MB
    * (about 40 items near the item limit) and leaves the rest unprocessed: those are asked again as
    * long as each answer brings items. An answer that brings none was refused for capacity
    * (throttling): the keys left are misses, which the loader fills, rather than requests that
    * would be refused again.
    */
-  async #batchGet(keys: Record<string, AttributeValue>[], consistent: boolean, found: Map<string, Uint8Array>, signal: AbortSignal): Promise<void> {
+  async #batchGet(keys: Record<string, AttributeValue>[], consistent: boolean, found: Map<string, Record<string, AttributeValue>>, signal: AbortSignal): Promise<void> {
     for (let pending = keys; pending.length > 0; ) {
       const { Responses, UnprocessedKeys } = await this.#client().send(
         new BatchGetItemCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: consistent } } }),
@@ -157,8 +170,7 @@ class DynamoStore implements TieredStore {
       const items = Responses?.[this.#table] ?? []
       for (const item of items) {
         const key = item[this.#keyAttribute]?.S
-        const payload = this.#payloadOf(item)
-        if (key !== undefined && payload !== undefined) found.set(key.slice(this.#prefix.length), payload)
+        if (key !== undefined) found.set(key, item)
       }
       const left = UnprocessedKeys?.[this.#table]?.Keys ?? []
       // Each round asks for fewer keys, so the loop ends however an endpoint answers.
@@ -178,19 +190,34 @@ class DynamoStore implements TieredStore {
   /**
    * The writes in BatchWriteItem requests of `batchWriteLimit`, at most `batchWritesAtOnce` in
    * flight: a value's put, as a key's delete, is unconditional, all that BatchWriteItem makes. A key
-   * written twice gets its last write (DynamoDB refuses a request that names an item twice). The
-   * first failure starts no more requests.
+   * written twice gets its last write. The first failure starts no more requests.
    */
   async writeMany(writes: readonly L2Write[], signal: AbortSignal): Promise<void> {
-    const requests = [...new Map(writes.map((write) => [write.key, write])).values()].map(
+    const requests = lastWriteOfEachKey(writes).map(
       (write): WriteRequest =>
         write.payload === undefined ? { DeleteRequest: { Key: this.#keyOf(this.#prefix + write.key) } } : { PutRequest: { Item: this.#valueItem(write.key, write.payload, write.ttlMs) } },
     )
+    await this.#sendUntilFailure(chunksOf(requests, batchWriteLimit), batchWritesAtOnce, signal, (chunk) => this.#batchWrite(chunk, signal))
+  }
+
+  /**
+   * The writes as `set` and `delete` make each (PutItem, DeleteItem), at most `itemRequestsAtOnce` in
+   * flight, for a role that may not call BatchWriteItem. A key written twice gets its last write.
+   * The first failure starts no more requests.
+   */
+  async writeEach(writes: readonly L2Write[], signal: AbortSignal): Promise<void> {
+    await this.#sendUntilFailure(lastWriteOfEachKey(writes), itemRequestsAtOnce, signal, (write) =>
+      write.payload === undefined ? this.delete(write.key, signal) : this.set(write.key, write.payload, write.ttlMs, signal),
+    )
+  }
+
+  /** `send` for each of `items`, at most `atOnce` in flight; after the first failure, or once `signal` aborts, none is started, and it rejects with that failure. */
+  async #sendUntilFailure<T>(items: readonly T[], atOnce: number, signal: AbortSignal, send: (item: T) => Promise<void>): Promise<void> {
     let failed = false
-    const sent = await settleAtMost(chunksOf(requests, batchWriteLimit), batchWritesAtOnce, async (chunk) => {
+    const sent = await settleAtMost(items, atOnce, async (item) => {
       if (failed) return
       signal.throwIfAborted()
-      await this.#batchWrite(chunk, signal).catch((error: unknown) => {
+      await send(item).catch((error: unknown) => {
         failed = true
         throw error
       })
@@ -235,7 +262,7 @@ class DynamoStore implements TieredStore {
   }
 
   /**
-   * The leases of a batch's keys, each put as `acquireLease` puts it, at most `leaseRequestsAtOnce` in
+   * The leases of a batch's keys, each put as `acquireLease` puts it, at most `itemRequestsAtOnce` in
    * flight; then the values beside them in one consistent BatchGetItem per `batchGetLimit` keys,
    * rather than a read each. Should any of it fail, the leases taken are given back, as for one key.
    */
@@ -251,13 +278,13 @@ class DynamoStore implements TieredStore {
   }
 
   /**
-   * Whether each of the leases of `keys` was taken, at most `leaseRequestsAtOnce` puts in flight. The
+   * Whether each of the leases of `keys` was taken, at most `itemRequestsAtOnce` puts in flight. The
    * first failure starts no more: it rejects with it, once the leases taken, and those a put that
    * failed may have taken, are given back.
    */
   async #putLeases(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<boolean[]> {
     let failed = false
-    const puts = await settleAtMost(keys, leaseRequestsAtOnce, async (key) => {
+    const puts = await settleAtMost(keys, itemRequestsAtOnce, async (key) => {
       // Not sent once one failed or the engine stopped waiting: it would take a lease only to give it back.
       if (failed || signal.aborted) return false
       return this.#putLease(key, token, ttlMs, signal).catch((error: unknown) => {
@@ -310,6 +337,17 @@ class DynamoStore implements TieredStore {
   }
 
   /**
+   * The lease's item and the value's, read together in one consistent BatchGetItem. The lease is
+   * held while its time is a number not yet past, as the conditional put that takes it reads it.
+   */
+  async peekLease(key: string, signal: AbortSignal): Promise<LeaseState> {
+    const [valueKey, leaseKey] = [this.#prefix + key, this.#leaseKey(key)]
+    const items = await this.#readItems([valueKey, leaseKey], true, signal)
+    const until = items.get(leaseKey)?.[Attribute.LeaseUntil]?.N
+    return { held: until !== undefined && Number(until) >= Date.now(), payload: this.#payloadOf(items.get(valueKey)) }
+  }
+
+  /**
    * Deletes the lease if `token` holds it. A role that may not delete items (AccessDeniedException)
    * may put them, as it took the lease with a put: the lease is then expired in place by a put under
    * the same condition, and the refusal still rejects, for the engine to warn of it and take no more
@@ -332,12 +370,12 @@ class DynamoStore implements TieredStore {
   }
 
   /**
-   * The leases of `keys` given back as `releaseLease` gives back each, at most `leaseRequestsAtOnce`
+   * The leases of `keys` given back as `releaseLease` gives back each, at most `itemRequestsAtOnce`
    * at a time: each a conditional delete, which no BatchWriteItem makes. Once `signal` aborts, the
    * ones not sent yet are not.
    */
   async releaseLeases(keys: readonly string[], token: string, signal: AbortSignal): Promise<void> {
-    const released = await settleAtMost(keys, leaseRequestsAtOnce, (key) => {
+    const released = await settleAtMost(keys, itemRequestsAtOnce, (key) => {
       signal.throwIfAborted()
       return this.releaseLease(key, token, signal)
     })

@@ -7,7 +7,7 @@ import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
-import type { L2Settings, L2Store, LeaseAttempt, StoreMisconfiguration } from '../l2-store.js'
+import type { L2Settings, L2Store, LeaseAttempt, LeaseState, StoreMisconfiguration } from '../l2-store.js'
 import { answersPlainRedis } from './plain-probe.js'
 import { isReadOnlyReply, isScriptRefusal, isTlsHandshakeFailure, misconfigurationOf, refusalOf } from './replies.js'
 
@@ -325,6 +325,18 @@ class RedisStore implements TieredStore {
     // `lease.wait` for it. Given back as soon as the answer shows it was taken.
     if (signal.aborted) this.#giveBackLater(key, token, ttlMs)
     return { acquired: true, payload }
+  }
+
+  /**
+   * PTTL of the lease, then GET of the value, sent together to one node: one round trip. Redis runs
+   * them in that order, and a holder writes its value before it gives the lease back, so a lease
+   * seen gone comes with the value its holder wrote. A lease key without an expiry is another
+   * program's, held by no environment, as `acquireLease` takes it.
+   */
+  async peekLease(key: string, signal: AbortSignal): Promise<LeaseState> {
+    if (this.#client.status !== 'ready') await this.#connected(signal)
+    const [leaseTtlMs, payload] = await Promise.all([integerOf(this.#client.pttl(this.#leaseKey(key))), payloadOf(this.#client.getBuffer(this.#valueKey(key)))])
+    return { held: leaseTtlMs >= 0, payload }
   }
 
   /**
