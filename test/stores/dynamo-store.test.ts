@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, Dyn
 import { S3Client } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import { dynamoStore, type DynamoStoreOptions, type L2Store } from '../../entrypoints/dynamodb.js'
-import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, uniqueName } from '../harness/index.js'
+import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, uniqueName, type HttpFaultProxy } from '../harness/index.js'
 import { l2StoreContract } from '../support/l2-store-contract.js'
 import { anotherCopyOf } from '../support/sdk-copy.js'
 import { testClients } from '../support/sdk-clients.js'
@@ -17,6 +17,19 @@ const clientConfig = (endpoint = process.env.AWS_ENDPOINT_URL ?? '') => ({
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 })
 const clients = testClients()
+/** A store whose requests pass a fault proxy on their way to moto, handed to `run`; the proxy is closed after it. */
+const throughFaults = async (run: (faulty: { readonly faults: HttpFaultProxy; readonly store: L2Store; readonly prefix: string }) => Promise<void>): Promise<void> => {
+  const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+  try {
+    const prefix = `${uniqueName('p')}:`
+    const store = dynamoStore({ table, prefix, clientConfig: clientConfig(faults.url), timeout: '2s' })
+    opened.push(store)
+    await run({ faults, store, prefix })
+  } finally {
+    await faults.close()
+  }
+}
+
 const storeWith = (prefix = `${uniqueName('p')}:`, client?: DynamoDBClient): L2Store => {
   const store = dynamoStore({ table, prefix, ...(client === undefined ? { clientConfig: clientConfig() } : { client }), timeout: '2s' })
   opened.push(store)
@@ -182,11 +195,7 @@ describe('the DynamoDB store on moto', () => {
   })
 
   test('acquireLeases that meets a failure starts no more puts, gives back the leases it took and rejects: the engine, which loads the batch without leases, holds none', async () => {
-    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
-    try {
-      const prefix = `${uniqueName('p')}:`
-      const store = dynamoStore({ table, prefix, clientConfig: clientConfig(faults.url), timeout: '2s' })
-      opened.push(store)
+    await throughFaults(async ({ faults, store, prefix }) => {
       const other = storeWith(prefix)
       faults.inject({ target: 'DynamoDB_20120810.PutItem', times: 1, ...awsJsonError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') })
       const keys = Array.from({ length: 60 }, (_, index) => `k${index}`)
@@ -195,9 +204,7 @@ describe('the DynamoDB store on moto', () => {
       expect(faults.requests('DynamoDB_20120810.PutItem')).toEqual({ seen: 25, answered: 1 })
       expect(faults.requests('DynamoDB_20120810.DeleteItem')).toEqual({ seen: 24, answered: 0 })
       expect((await other.acquireLeases!(keys, 'next', 60_000, signal)).every(({ acquired }) => acquired)).toBe(true)
-    } finally {
-      await faults.close()
-    }
+    })
   })
 
   test('writeMany puts and deletes in BatchWriteItem requests of 25, at most 4 in flight, each value with its TTL; a key written twice gets its last write', async () => {
@@ -248,18 +255,13 @@ describe('the DynamoDB store on moto', () => {
   })
 
   test('writeEach that meets a failure starts no more requests and rejects with it', async () => {
-    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
-    try {
-      const store = dynamoStore({ table, prefix: `${uniqueName('p')}:`, clientConfig: clientConfig(faults.url), timeout: '2s' })
-      opened.push(store)
+    await throughFaults(async ({ faults, store }) => {
       faults.inject({ target: 'DynamoDB_20120810.PutItem', ...awsJsonError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') })
       const writes = Array.from({ length: 60 }, (_, index) => ({ key: `k${index}`, payload: Buffer.from('value'), ttlMs: 60_000 }))
       await expect(store.writeEach!(writes, signal)).rejects.toThrow('The level of configured provisioned throughput for the table was exceeded.')
       // The 25 sent at once, each refused: none started after them.
       expect(faults.requests('DynamoDB_20120810.PutItem').seen).toBe(25)
-    } finally {
-      await faults.close()
-    }
+    })
   })
 
   test('peekLease reads the value and the lease in one consistent BatchGetItem; a lease past its time, or whose time is no number, is held by no one', async () => {
@@ -280,11 +282,7 @@ describe('the DynamoDB store on moto', () => {
   })
 
   test('writeMany sends again the writes a BatchWriteItem answer left unprocessed, and rejects once an answer processes none rather than ask again', async () => {
-    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
-    try {
-      const prefix = `${uniqueName('p')}:`
-      const store = dynamoStore({ table, prefix, clientConfig: clientConfig(faults.url), timeout: '2s' })
-      opened.push(store)
+    await throughFaults(async ({ faults, store, prefix }) => {
       const put = (key: string) => ({ PutRequest: { Item: { pk: { S: `${prefix}${key}` }, payload: { B: Buffer.from(`left ${key}`).toString('base64') }, expiresAt: { N: String(Math.ceil(Date.now() / 1_000) + 60) } } } })
       const answerLeaving = (keys: readonly string[]) => ({
         target: 'DynamoDB_20120810.BatchWriteItem',
@@ -292,24 +290,22 @@ describe('the DynamoDB store on moto', () => {
         status: 200,
         headers: { 'content-type': 'application/x-amz-json-1.0' },
         body: JSON.stringify({ UnprocessedItems: { [table]: keys.map(put) } }),
-      })
-      const writes = (...keys: string[]) => keys.map((key) => ({ key, payload: Buffer.from(`value of ${key}`), ttlMs: 60_000 }))
+    })
+    const writes = (...keys: string[]) => keys.map((key) => ({ key, payload: Buffer.from(`value of ${key}`), ttlMs: 60_000 }))
 
-      faults.inject(answerLeaving(['b']))
-      await store.writeMany!(writes('a', 'b'), signal)
-      // The first answer (the proxy's) said a was made: only b went again, as the answer gave it.
-      const sent = faults.calls().filter(({ target }) => target === 'DynamoDB_20120810.BatchWriteItem')
-      expect(sent).toHaveLength(2)
-      expect(sent[1]?.body).toContain(`"${prefix}b"`)
-      expect(sent[1]?.body).not.toContain(`"${prefix}a"`)
-      expect((await store.getMany(['a', 'b'], signal)).map((payload) => payload && Buffer.from(payload).toString())).toEqual([undefined, 'left b'])
+    faults.inject(answerLeaving(['b']))
+    await store.writeMany!(writes('a', 'b'), signal)
+    // The first answer (the proxy's) said a was made: only b went again, as the answer gave it.
+    const sent = faults.calls().filter(({ target }) => target === 'DynamoDB_20120810.BatchWriteItem')
+    expect(sent).toHaveLength(2)
+    expect(sent[1]?.body).toContain(`"${prefix}b"`)
+    expect(sent[1]?.body).not.toContain(`"${prefix}a"`)
+    expect((await store.getMany(['a', 'b'], signal)).map((payload) => payload && Buffer.from(payload).toString())).toEqual([undefined, 'left b'])
 
-      faults.inject(answerLeaving(['c', 'd']))
-      await expect(store.writeMany!(writes('c', 'd'), signal)).rejects.toThrow(`DynamoDB table "${table}" left all 2 writes of a BatchWriteItem unprocessed`)
-      expect(faults.requests('DynamoDB_20120810.BatchWriteItem')).toEqual({ seen: 3, answered: 2 })
-    } finally {
-      await faults.close()
-    }
+    faults.inject(answerLeaving(['c', 'd']))
+    await expect(store.writeMany!(writes('c', 'd'), signal)).rejects.toThrow(`DynamoDB table "${table}" left all 2 writes of a BatchWriteItem unprocessed`)
+    expect(faults.requests('DynamoDB_20120810.BatchWriteItem')).toEqual({ seen: 3, answered: 2 })
+    })
   })
 
   test('releaseLeases gives back, at most 25 conditional deletes in flight, the leases its token holds, and leaves one another holds', async () => {
@@ -327,11 +323,7 @@ describe('the DynamoDB store on moto', () => {
   })
 
   test('releaseLeases tries every lease though one fails, then rejects with that failure', async () => {
-    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
-    try {
-      const prefix = `${uniqueName('p')}:`
-      const store = dynamoStore({ table, prefix, clientConfig: clientConfig(faults.url), timeout: '2s' })
-      opened.push(store)
+    await throughFaults(async ({ faults, store, prefix }) => {
       const other = storeWith(prefix)
       const keys = Array.from({ length: 30 }, (_, index) => `k${index}`)
       await store.acquireLeases!(keys, 'mine', 60_000, signal)
@@ -340,9 +332,7 @@ describe('the DynamoDB store on moto', () => {
       expect(faults.requests('DynamoDB_20120810.DeleteItem')).toEqual({ seen: 30, answered: 1 })
       // The throttled one is still held; every other was given back.
       expect((await other.acquireLeases!(keys, 'next', 60_000, signal)).filter(({ acquired }) => !acquired)).toHaveLength(1)
-    } finally {
-      await faults.close()
-    }
+    })
   })
 
   test('once closed, an operation (a lease given back late, say) fails with a clear error rather than make a client nobody destroys', async () => {
@@ -365,11 +355,7 @@ describe('the DynamoDB store on moto', () => {
   }, 60_000)
 
   test('getMany takes keys a BatchGetItem answer left unprocessed for want of capacity (no item returned) for misses, without asking again', async () => {
-    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
-    try {
-      const prefix = `${uniqueName('p')}:`
-      const store = dynamoStore({ table, prefix, clientConfig: clientConfig(faults.url), timeout: '2s' })
-      opened.push(store)
+    await throughFaults(async ({ faults, store, prefix }) => {
       await store.set('a', Buffer.from('1'), 60_000, signal)
       const unprocessed = { [table]: { Keys: [{ pk: { S: `${prefix}a` } }, { pk: { S: `${prefix}b` } }] } }
       faults.inject({
@@ -377,12 +363,10 @@ describe('the DynamoDB store on moto', () => {
         status: 200,
         headers: { 'content-type': 'application/x-amz-json-1.0' },
         body: JSON.stringify({ Responses: { [table]: [] }, UnprocessedKeys: unprocessed }),
-      })
-      expect(await store.getMany(['a', 'b'], signal)).toEqual([undefined, undefined])
-      expect(faults.requests('DynamoDB_20120810.BatchGetItem')).toEqual({ seen: 1, answered: 1 })
-    } finally {
-      await faults.close()
-    }
+    })
+    expect(await store.getMany(['a', 'b'], signal)).toEqual([undefined, undefined])
+    expect(faults.requests('DynamoDB_20120810.BatchGetItem')).toEqual({ seen: 1, answered: 1 })
+    })
   })
 
   test('an aborted operation rejects', async () => {
