@@ -5,6 +5,15 @@ import { build } from 'esbuild'
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url))
 
+/** Where bundles are written: inside the repository, where the AWS SDK they leave out resolves from node_modules, as Lambda's runtime provides it. */
+export const bundlesParent = join(repositoryRoot, 'node_modules', '.cache')
+
+/**
+ * How the directory the demo run by process `pid` bundles into begins: each of several demos run at
+ * once (from worktrees that share node_modules, say) knows its own among them.
+ */
+export const demoBundlesPrefix = (pid: number): string => `middy-cache-demo-${pid}-`
+
 /** The examples the demo runs, by function name. */
 export const exampleHandlers = {
   'product-api': 'examples/product-api/handler.ts',
@@ -27,8 +36,7 @@ export interface DemoBundles {
 /**
  * Bundles each example as serverless.yml's `custom.esbuild` deploys it (bundled, minified, CommonJS
  * for nodejs22.x, the AWS SDK left to the runtime), so that INIT loads what Lambda would load; and
- * the environments' bootstrap. `outdir` must be inside the repository, where the AWS SDK the
- * bundles leave out resolves from node_modules, as Lambda's runtime provides it.
+ * the environments' bootstrap. `outdir` must be inside `bundlesParent`.
  */
 export const bundleDemo = async (outdir: string): Promise<DemoBundles> => {
   const common = { absWorkingDir: repositoryRoot, outdir, bundle: true, platform: 'node', target: 'node22', logLevel: 'warning' } as const

@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { startMoto, startRedis, type RedisHandle } from '../../test/harness/index.js'
-import { bundleDemo } from './bundle.js'
+import { bundleDemo, bundlesParent, demoBundlesPrefix } from './bundle.js'
 import { latencyChart } from './chart.js'
 import type { Cleanup } from './cleanup.js'
 import { functionDefinitions } from './functions.js'
@@ -15,8 +14,6 @@ import { LambdaRuntime } from './runtime/lambda-runtime.js'
 import { expireRedisKeysWithin } from './redis-time.js'
 import { seedResources } from './seed.js'
 import { demoScript, type DemoWorld } from './traffic.js'
-
-const bundlesParent = fileURLToPath(new URL('../../node_modules/.cache/', import.meta.url))
 
 export interface DemoOptions {
   /** Where emf.jsonl, invocations.jsonl, logs.txt, latency.svg, report.json and report.txt go. */
@@ -45,9 +42,8 @@ export const runDemo = async (options: DemoOptions, cleanup: Cleanup): Promise<D
   const started = performance.now()
   const recorder = new Recorder()
   mkdirSync(options.outputDir, { recursive: true })
-  // Inside the repository, so that the AWS SDK the bundles leave out resolves as the Lambda runtime provides it.
   mkdirSync(bundlesParent, { recursive: true })
-  const bundlesDir = await mkdtemp(join(bundlesParent, 'middy-cache-demo-'))
+  const bundlesDir = await mkdtemp(join(bundlesParent, demoBundlesPrefix(process.pid)))
   cleanup.add('the bundles', () => rm(bundlesDir, { recursive: true, force: true }))
 
   options.progress('starting moto_server (and redis-server, if installed), bundling the examples...')

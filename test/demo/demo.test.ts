@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { bundlesParent, demoBundlesPrefix } from '../../scripts/demo/bundle.js'
 import type { CacheFigures, DemoReport, PhaseFigures } from '../../scripts/demo/report.js'
 import { parseEmf } from '../support/emf.js'
 
@@ -11,17 +12,11 @@ import { parseEmf } from '../support/emf.js'
 jest.setTimeout(120_000)
 
 const repositoryRoot = join(__dirname, '..', '..')
-const bundlesParent = join(repositoryRoot, 'node_modules', '.cache')
 
-const demoBundleDirs = (): string[] => {
-  try {
-    return readdirSync(bundlesParent).filter((name) => name.startsWith('middy-cache-demo-'))
-  } catch {
-    return []
-  }
-}
+/** The bundle directories the demo run by process `pid` left: not those of another demo running meanwhile. */
+const bundleDirsLeftBy = (pid: number): string[] => readdirSync(bundlesParent).filter((name) => name.startsWith(demoBundlesPrefix(pid)))
 
-const runDemo = (outputDir: string): Promise<{ code: number | null; output: string }> =>
+const runDemo = (outputDir: string): Promise<{ pid: number; code: number | null; output: string }> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo/index.ts', '--output', outputDir], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
@@ -29,7 +24,8 @@ const runDemo = (outputDir: string): Promise<{ code: number | null; output: stri
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
     child.once('error', reject)
     child.once('exit', (code) => {
-      resolve({ code, output })
+      if (child.pid === undefined) reject(new Error('the demo was never spawned'))
+      else resolve({ pid: child.pid, code, output })
     })
   })
 
@@ -51,7 +47,7 @@ describe('npm run demo', () => {
   let outputDir: string
   let report: DemoReport
   let output: string
-  let bundleDirsBefore: string[]
+  let demoPid: number
 
   const phase = (name: string): PhaseFigures => {
     const found = report.phases.find((figures) => figures.name === name)
@@ -66,9 +62,9 @@ describe('npm run demo', () => {
 
   beforeAll(async () => {
     outputDir = mkdtempSync(join(tmpdir(), 'middy-cache-demo-test-'))
-    bundleDirsBefore = demoBundleDirs()
     const result = await runDemo(outputDir)
     output = result.output
+    demoPid = result.pid
     if (result.code !== 0) throw new Error(`the demo exited with ${String(result.code)}:\n${output}`)
     report = JSON.parse(readFileSync(join(outputDir, 'report.json'), 'utf8')) as DemoReport
   })
@@ -177,6 +173,6 @@ describe('npm run demo', () => {
     const redisUrl = 'url' in report.setup.redis ? report.setup.redis.url : undefined
     expect(await listening(report.setup.moto)).toBe(false)
     if (redisUrl !== undefined) expect(await listening(redisUrl)).toBe(false)
-    expect(demoBundleDirs()).toEqual(bundleDirsBefore)
+    expect(bundleDirsLeftBy(demoPid)).toEqual([])
   })
 })

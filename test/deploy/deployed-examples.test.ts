@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bundleDemo, exampleHandlers, type DemoBundles } from '../../scripts/demo/bundle.js'
+import { bundleDemo, bundlesParent, exampleHandlers, type DemoBundles } from '../../scripts/demo/bundle.js'
 import { productRequest, scheduledEvent, sqsBatch } from '../../scripts/demo/events.js'
 import { Recorder, Trigger, type InvocationRecord } from '../../scripts/demo/recorder.js'
 import { Outage, startAwsGateway, type AwsGateway } from '../../scripts/demo/runtime/aws-gateway.js'
@@ -19,7 +19,6 @@ import {
   dashboardMetrics,
   dashboardOf,
   packageService,
-  repositoryRoot,
   resource,
   resourcesOfType,
   roleOf,
@@ -192,8 +191,6 @@ describe('the examples as deployed, against the dashboard, the alarm and the rol
     cleanups.push(() => {
       rmSync(workDir, { recursive: true, force: true })
     })
-    // Inside the repository, where the AWS SDK the bundles leave out resolves, as Lambda's runtime provides it.
-    const bundlesParent = join(repositoryRoot, 'node_modules', '.cache')
     mkdirSync(bundlesParent, { recursive: true })
     const bundlesDir = mkdtempSync(join(bundlesParent, 'middy-cache-deployed-'))
     cleanups.push(() => {

@@ -8,7 +8,12 @@ import { manualClock } from '../support/clock.js'
 import { flushPromises } from '../support/deferred.js'
 import { within } from '../support/within.js'
 
-const timeoutMs = 100
+/**
+ * The stores' L2 timeout: far past any round trip to a running server on a busy machine, so that an
+ * operation times out only because the test stopped the server or silenced the network. A warm-up or
+ * a probe that met it would count toward the breaker, and open it before the outage the test makes.
+ */
+const timeoutMs = 1_000
 
 describe('a private redis-server that stalls, dies and comes back', () => {
   let redis: RedisHandle
@@ -256,8 +261,8 @@ describe('a failover: the old primary, now a replica, answers every write READON
   test('the connection is replaced: writes reach the new primary, which the endpoint names now', async () => {
     const endpoint = await startTcpProxy({ target: addressOf(oldPrimary) })
     const admin = new Redis(oldPrimary.url, { disconnectTimeout: 100 })
-    const writer = redisStore({ url: endpoint.url('redis'), timeout: '500ms', breaker: { failures: 3, coolDown: '50ms' }, versionCheck: '1h' })
-    const reader = redisStore({ url: newPrimary.url, timeout: '500ms', versionCheck: '1h' })
+    const writer = redisStore({ url: endpoint.url('redis'), timeout: `${timeoutMs}ms`, breaker: { failures: 3, coolDown: '50ms' }, versionCheck: '1h' })
+    const reader = redisStore({ url: newPrimary.url, timeout: `${timeoutMs}ms`, versionCheck: '1h' })
     try {
       const cache = createCache({ name: 'failover', load: (key: string) => `value of ${key}`, ttl: '1m', l2: writer })
       const before = createScope()
@@ -286,8 +291,8 @@ describe('a failover: the old primary, now a replica, answers every write READON
     const oldAdmin = new Redis(oldPrimary.url, { disconnectTimeout: 100 })
     const newAdmin = new Redis(newPrimary.url, { disconnectTimeout: 100 })
     const prefix = `${uniqueName('failover-lease')}:`
-    const holder = redisStore({ url: endpoint.url('redis'), prefix, timeout: '500ms', lease: { ttl: '1m', wait: '30s' }, versionCheck: '1h' })
-    const elsewhere = redisStore({ url: newPrimary.url, prefix, timeout: '500ms', versionCheck: '1h' })
+    const holder = redisStore({ url: endpoint.url('redis'), prefix, timeout: `${timeoutMs}ms`, lease: { ttl: '1m', wait: '30s' }, versionCheck: '1h' })
+    const elsewhere = redisStore({ url: newPrimary.url, prefix, timeout: `${timeoutMs}ms`, versionCheck: '1h' })
     const signal = new AbortController().signal
     const leaseKey = `${prefix}{k}:lease`
     try {
@@ -325,8 +330,8 @@ describe('a failover: the old primary, now a replica, answers every write READON
     const endpoint = await startTcpProxy({ target: addressOf(oldPrimary) })
     const admin = new Redis(oldPrimary.url, { disconnectTimeout: 100 })
     const client = new Redis(endpoint.url('redis'), { disconnectTimeout: 100, reconnectOnError: (error) => error.message.startsWith('READONLY') })
-    const writer = redisStore({ client, timeout: '500ms', breaker: { failures: 3, coolDown: '50ms' }, versionCheck: '1h' })
-    const reader = redisStore({ url: newPrimary.url, timeout: '500ms', versionCheck: '1h' })
+    const writer = redisStore({ client, timeout: `${timeoutMs}ms`, breaker: { failures: 3, coolDown: '50ms' }, versionCheck: '1h' })
+    const reader = redisStore({ url: newPrimary.url, timeout: `${timeoutMs}ms`, versionCheck: '1h' })
     try {
       const cache = createCache({ name: 'given', load: (key: string) => `value of ${key}`, ttl: '1m', l2: writer, logger: { warn: () => undefined } })
       expect(await cache.get('before')).toBe('value of before')

@@ -218,16 +218,18 @@ describe('a lease whose answer comes after the L2 timeout', () => {
     try {
       const env = environments({ versionCheck: '1h' })
       const lease = { ttl: '10s', wait: '3s' } as const
-      const slowStore = redisStore({ url: proxy.url('redis'), prefix: env.prefix, versionCheck: '1h', timeout: '50ms', lease })
+      // The timeout is past any round trip on a busy machine, so that the warm-up below meets none.
+      const timeoutMs = 1_000
+      const slowStore = redisStore({ url: proxy.url('redis'), prefix: env.prefix, versionCheck: '1h', timeout: `${timeoutMs}ms`, lease })
       stores.push(slowStore)
       const otherStore = env.store({ lease })
       const slow = createCache({ name: 'late_lease', load: () => 'from slow', ttl: '1m', l2: slowStore })
       const other = createCache({ name: 'late_lease', load: () => 'from other', ttl: '1m', l2: otherStore })
       expect(await slow.get('k')).toBe('from slow')
       expect(await other.get('k')).toBe('from slow')
-      // A warm-up ping's refresh goes straight to the lease. Answers take 60 ms each way: the lease
-      // is taken on Redis, its answer arrives after the 50 ms timeout.
-      proxy.setLatency(60)
+      // A warm-up ping's refresh goes straight to the lease. Bytes take a timeout each way: the lease is
+      // taken on Redis, and its answer arrives a timeout after the timer was due, however late that fired.
+      proxy.setLatency(timeoutMs)
       const [attempt, release] = [jest.spyOn(slowStore, 'acquireLease'), jest.spyOn(slowStore, 'releaseLease')]
       await slow.refreshAhead(Number.POSITIVE_INFINITY)
       expect(await attempt.mock.results[0]?.value).toMatchObject({ acquired: true })
@@ -264,11 +266,18 @@ describe('a lease whose answer never comes: the connection drops with the comman
     opened.push(dropping, proxy)
     await dropping.get('warm-up', new AbortController().signal)
     const givenBack = leaseGivenBack(dropping)
-    // Commands reach Redis after 200 ms and their answers come back after 400 ms: dropped at 300 ms,
-    // the lease is taken on Redis and its holder never hears of it.
-    proxy.setLatency(200)
+    // Commands reach Redis a second late, and their answers come back a second later: dropped once the
+    // lease is taken on Redis, the connection never carries the answer to its holder.
+    proxy.setLatency(1_000)
     const attempt = dropping.acquireLease('k', 'unanswered', 60_000, new AbortController().signal)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    const raw = rawRedis()
+    try {
+      const leaseKey = `${env.prefix}{k}:lease`
+      for (let check = 0; check < 250 && (await raw.exists(leaseKey)) === 0; check++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(await raw.exists(leaseKey)).toBe(1)
+    } finally {
+      raw.disconnect()
+    }
     proxy.setLatency(0)
     if (refusingAWhile) await proxy.setRefusing(true)
     proxy.dropConnections()
@@ -284,16 +293,21 @@ describe('a lease whose answer never comes: the connection drops with the comman
 })
 
 describe('an L2 operation pending when Lambda freezes the environment', () => {
+  // Past any round trip on a busy machine: a warm-up that met it would open the circuit (failures: 1).
+  const timeoutMs = 1_000
+  // Taken for a freeze: two timeouts, and a second past the timeout (see endedAfterFreeze).
+  const frozenMs = 2 * timeoutMs + 100
+
   test('answered while frozen, it is read at the thaw before its timer, due first, is judged: served from L2', async () => {
     const env = environments()
     const writer = createCache({ name: 'thawed', load: (id: string) => product(id), ttl: '1m', l2: env.store() })
     await writer.getMany(['42', '43'])
-    const reader = createCache({ name: 'thawed', load: (id: string) => product(id), ttl: '1m', l2: env.store({ timeout: '50ms', breaker: { failures: 1, coolDown: '1h' } }) })
+    const reader = createCache({ name: 'thawed', load: (id: string) => product(id), ttl: '1m', l2: env.store({ timeout: `${timeoutMs}ms`, breaker: { failures: 1, coolDown: '1h' } }) })
     await reader.get('warm-up')
     const pending = reader.lookup('42')
     // Frozen once the read is sent (a turn of the event loop later): its answer arrives meanwhile.
     await new Promise((resolve) => setImmediate(resolve))
-    blockEventLoop(1_100)
+    blockEventLoop(frozenMs)
     expect(await pending).toMatchObject({ value: product('42'), outcome: Outcome.Hit, tier: Tier.L2 })
     expect(reader.stats().l2Circuit).toBe('closed')
   })
@@ -305,14 +319,14 @@ describe('an L2 operation pending when Lambda freezes the environment', () => {
     const target = new URL(sharedRedisUrl())
     const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
     try {
-      const store = redisStore({ url: proxy.url('redis'), prefix: env.prefix, timeout: '50ms', breaker: { failures: 1, coolDown: '1h' } })
+      const store = redisStore({ url: proxy.url('redis'), prefix: env.prefix, timeout: `${timeoutMs}ms`, breaker: { failures: 1, coolDown: '1h' } })
       const reader = createCache({ name: 'thawed_silent', load: (id: string) => product(id), ttl: '1m', l2: store })
       await reader.get('warm-up')
       proxy.setBlackhole(true)
       const pending = reader.lookup('42')
       // Frozen once the read is sent; no answer arrives meanwhile.
       await new Promise((resolve) => setImmediate(resolve))
-      blockEventLoop(1_100)
+      blockEventLoop(frozenMs)
       expect(await pending).toMatchObject({ value: product('42'), tier: Tier.Source })
       expect(reader.stats().l2Circuit).toBe('closed')
       proxy.setBlackhole(false)

@@ -5,8 +5,8 @@ import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { startRedis, startTcpProxy, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { blockEventLoop } from '../support/event-loop.js'
-import { within } from '../support/within.js'
-import { closeEnvironments, environments, leaseAttempts, leaseGivenBack, rawRedis, sharedRedisUrl } from './l2-support.js'
+import { generousWaitMs, within } from '../support/within.js'
+import { closeEnvironments, environments, leaseAttempts, leaseFoundHeld, leaseGivenBack, rawRedis, sharedRedisUrl } from './l2-support.js'
 
 afterEach(async () => {
   jest.restoreAllMocks()
@@ -33,9 +33,15 @@ const stallOnceLeasesAreAsked = (store: L2Store, ms: number): void => {
   })
 }
 
+/**
+ * A lease held, and waited for, far longer than a busy machine takes to load a value and write it:
+ * the tests count loads, and a holder slowed past its lease would let a second load in.
+ */
+const patientLease = { ttl: '1m', wait: '10s' } as const
+
 describe('the lease keeps a miss in many environments to one load', () => {
   test('10 environments x 100 concurrent misses on one key: exactly one load', async () => {
-    const env = environments({ lease: { ttl: '5s', wait: '5s' } })
+    const env = environments({ lease: patientLease })
     let loads = 0
     const load = async (key: string): Promise<string> => {
       loads++
@@ -51,7 +57,7 @@ describe('the lease keeps a miss in many environments to one load', () => {
   })
 
   test('batches too: 5 environments x getMany of 3 keys through loadMany load each key once among them', async () => {
-    const env = environments({ lease: { ttl: '5s', wait: '5s' } })
+    const env = environments({ lease: patientLease })
     const loaded: string[] = []
     const loadMany = async (keys: readonly string[]): Promise<string[]> => {
       loaded.push(...keys)
@@ -102,22 +108,31 @@ describe('the lease keeps a miss in many environments to one load', () => {
   test('a batch abandoned while it asked L2 does not call loadMany once L2 answers', async () => {
     const target = new URL(sharedRedisUrl())
     const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    const store = redisStore({ url: proxy.url('redis'), prefix: `${uniqueName('l2')}:`, timeout: '2s' })
     try {
-      const store = redisStore({ url: proxy.url('redis'), prefix: `${uniqueName('l2')}:`, timeout: '2s' })
       const loadMany = jest.fn((keys: readonly string[]) => Promise.resolve(keys.map((key) => `batch ${key}`)))
       const cache = createCache({ name: 'abandoned-batch', load: (key: string) => `single ${key}`, loadMany, ttl: '1m', l2: store })
       expect(await cache.lookup('warm-up')).toMatchObject({ tier: Tier.Source })
       proxy.setLatency(150)
+      const asked = deferred<undefined>()
+      const getMany = store.getMany.bind(store)
+      jest.spyOn(store, 'getMany').mockImplementation((...request) => {
+        asked.resolve(undefined)
+        return getMany(...request)
+      })
+      const givenBack = leaseGivenBack(store)
       const scope = createScope()
       const values = cache.getMany(['a', 'b'], { scope }).catch((error: unknown) => error)
-      await sleep(50)
+      // Abandoned with its read on the way: the answer takes a round trip of 300 ms.
+      await within(asked.promise, 'the batch never asked L2')
       expect(await scope.settle(0)).toEqual({ completed: 0, abandoned: 2 })
       expect(await values).toMatchObject({ name: 'CacheLoadError' })
-      // Past the L2 read and the lease attempts (each a round trip of 300 ms) the batch would load.
-      await sleep(1_000)
+      // L2 answered the read, then the lease attempts; the batch, done, gives its leases back. Had it
+      // gone on, it would have called loadMany before writing and giving them back.
+      await within(givenBack, 'the abandoned batch never gave back the leases it took once L2 answered')
       expect(loadMany).not.toHaveBeenCalled()
-      await store.close()
     } finally {
+      await store.close()
       await proxy.close()
     }
   })
@@ -169,21 +184,29 @@ describe('the lease keeps a miss in many environments to one load', () => {
 
   test('a holder whose load fails gives the lease back: a waiting environment takes over at once', async () => {
     const env = environments({ lease: { ttl: '30s', wait: '30s' } })
+    const loading = deferred<undefined>()
+    const sourceDown = deferred<never>()
     const failing = createCache({
       name: 'handover',
-      load: async () => {
-        await sleep(50)
-        throw new Error('source down for this environment')
+      load: () => {
+        loading.resolve(undefined)
+        return sourceDown.promise
       },
       ttl: '1m',
       l2: env.store(),
     })
     const loadB = jest.fn(() => 'loaded by the second environment')
-    const second = createCache({ name: 'handover', load: loadB, ttl: '1m', l2: env.store() })
+    const secondStore = env.store()
+    const second = createCache({ name: 'handover', load: loadB, ttl: '1m', l2: secondStore })
     const first = failing.get('k').catch((error: unknown) => error)
-    await sleep(10)
-    // Without the handover the second environment would wait 30 s, past the test's timeout.
-    expect(await second.get('k')).toBe('loaded by the second environment')
+    // The first environment loads: it holds the lease.
+    await within(loading.promise, 'the first environment never began its load')
+    const waiting = leaseFoundHeld(secondStore)
+    const secondValue = second.get('k')
+    await within(waiting, 'the second environment never found the lease held')
+    sourceDown.reject(new Error('source down for this environment'))
+    // Without the handover the second environment would wait out lease.wait, 30 s.
+    expect(await within(secondValue, 'the lease the failed load held was never handed to the waiting environment')).toBe('loaded by the second environment')
     expect(await first).toMatchObject({ name: 'CacheLoadError' })
     expect(loadB).toHaveBeenCalledTimes(1)
   })
@@ -205,9 +228,9 @@ describe('the lease keeps a miss in many environments to one load', () => {
   })
 
   test('a warm-up ping fanned out to two environments refreshes each key once, even when one stalls just after asking for its leases: answered meanwhile, it holds them, and the other waits for its values, not out lease.wait', async () => {
-    // Redis's default timeout. lease.wait is past the lease's ttl: a lease nobody gives back is waited on
-    // until it expires, then taken, and its key loaded a second time.
-    const env = environments({ timeout: '50ms', lease: { ttl: '10s', wait: '1m' }, versionCheck: '1h' })
+    // lease.wait is past the lease's ttl: a lease nobody gives back is waited on until it expires, then
+    // taken, and its key loaded a second time.
+    const env = environments({ lease: { ttl: '10s', wait: '1m' }, versionCheck: '1h' })
     const keys = Array.from({ length: 35 }, (_, index) => `p-${index}`)
     let refreshing = deferred<undefined>()
     const loaded: string[] = []
@@ -217,14 +240,18 @@ describe('the lease keeps a miss in many environments to one load', () => {
       await sleep(100)
       return `value of ${key}`
     }
-    const stalledStore = env.store()
+    // The stall outlasts the stalled store's timeout, so that every lease request's timer is due when the
+    // loop runs again; it leaves Redis half a second to answer meanwhile. A round trip on a busy machine
+    // stays far inside the timeout, and the stall inside twice the timeout, which is taken for a freeze.
+    const [timeoutMs, stallMs] = [1_000, 1_500]
+    const stalledStore = env.store({ timeout: `${timeoutMs}ms` })
     const stalling = createCache({ name: 'fanned-out', load, ttl: '5m', l2: stalledStore })
     const other = createCache({ name: 'fanned-out', load, ttl: '5m', l2: env.store() })
     await stalling.getMany(keys)
     await other.getMany(keys)
     loaded.length = 0
     refreshing = deferred<undefined>()
-    stallOnceLeasesAreAsked(stalledStore, 200)
+    stallOnceLeasesAreAsked(stalledStore, stallMs)
     const [stallingScope, otherScope] = [createScope(), createScope()]
     // The ping's horizon is its interval, here the ttl: every entry is due.
     const horizonMs = 5 * 60_000
@@ -268,7 +295,7 @@ describe('the lease keeps a miss in many environments to one load', () => {
     const error: unknown = await cache.get('k', { scope }).catch((thrown: unknown) => thrown)
     expect(error).toMatchObject({ name: 'CacheTimeoutError' })
     // The flight went on to load once its lease wait (capped at the timeout) ran out.
-    expect(await scope.settle(2_000)).toEqual({ completed: 1, abandoned: 0 })
+    expect(await scope.settle(generousWaitMs)).toEqual({ completed: 1, abandoned: 0 })
     expect(await cache.lookup('k')).toMatchObject({ value: 'loaded', outcome: Outcome.Hit })
   })
 })

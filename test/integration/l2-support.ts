@@ -22,6 +22,13 @@ export const closeEnvironments = async (): Promise<void> => {
 }
 
 /**
+ * The timeout of the stores `environments` opens: one no round trip to a running Redis meets on a busy
+ * machine (a test whose subject is a timeout sets its own), yet under the default lease ttl (5 s), as
+ * a store's timeout is in use: a lease is given back without the script only while it has more left.
+ */
+export const patientTimeout = '2s'
+
+/**
  * Stores that stand for separate Lambda environments: each has its own connection, all share one
  * Redis (the global one unless `url` says otherwise) and one key prefix, unique to the test.
  */
@@ -30,7 +37,7 @@ export const environments = (options: Omit<RedisStoreOptions, 'prefix' | 'client
   return {
     prefix,
     store: (overrides: Omit<RedisStoreOptions, 'prefix' | 'client' | 'cluster' | 'url'> = {}): L2Store => {
-      const store = redisStore({ url: sharedRedisUrl(), timeout: '500ms', ...options, ...overrides, prefix })
+      const store = redisStore({ url: sharedRedisUrl(), timeout: patientTimeout, ...options, ...overrides, prefix })
       opened.add(store)
       return store
     },
@@ -67,20 +74,35 @@ export const linkedTime = () => {
   }
 }
 
+/** Tells `heard` whether each lease attempt `store` makes from now on took the lease. */
+const onLeaseAttempts = (store: L2Store, heard: (acquired: boolean) => void): void => {
+  const acquireLease = store.acquireLease.bind(store)
+  jest.spyOn(store, 'acquireLease').mockImplementation(async (...request) => {
+    const attempt = await acquireLease(...request)
+    heard(attempt.acquired)
+    return attempt
+  })
+}
+
 /**
  * Whether each lease attempt `store` makes from now on took the lease, in order: an environment that
  * found no other holding the key took it at its first attempt, where one kept waiting polls.
  */
 export const leaseAttempts = (store: L2Store): readonly boolean[] => {
   const attempts: boolean[] = []
-  const acquireLease = store.acquireLease.bind(store)
-  jest.spyOn(store, 'acquireLease').mockImplementation(async (...request) => {
-    const attempt = await acquireLease(...request)
-    attempts.push(attempt.acquired)
-    return attempt
+  onLeaseAttempts(store, (acquired) => {
+    attempts.push(acquired)
   })
   return attempts
 }
+
+/** Settles once an attempt of `store` at a lease found another environment holding it: `store` waits for that one now. */
+export const leaseFoundHeld = (store: L2Store): Promise<void> =>
+  new Promise((resolve) => {
+    onLeaseAttempts(store, (acquired) => {
+      if (!acquired) resolve()
+    })
+  })
 
 /**
  * Settles once `store` has given a lease back (the release answered, or failed), the store's own

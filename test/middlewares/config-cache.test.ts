@@ -555,7 +555,8 @@ describe('configCache when SSM fails or is slow', () => {
     const scopes: CacheScope[] = []
     const handler = middy()
       // settleBudget: the refresh, released by the handler, is waited for in `after`, so that the next invocation finds its value.
-      .use(configCache({ parameters: { table: '/slow/table' }, ttl: '1m', staleIfError: '1h', timeout: '100ms', settleBudget: '10s', prefetch: false, awsSdkV3Client: slow }))
+      // The timeout is one the first load, which SSM answers, does not meet on a busy machine.
+      .use(configCache({ parameters: { table: '/slow/table' }, ttl: '1m', staleIfError: '1h', timeout: '1s', settleBudget: '10s', prefetch: false, awsSdkV3Client: slow }))
       .before((request) => {
         scopes.push(invocationOf(request).scope)
       })

@@ -42,6 +42,12 @@ const environment = (name: string, load: (id: string) => string = (id) => `loade
   return createCache({ name, load, ttl: '1m', l2: store })
 }
 
+/**
+ * The L2 timeout of an environment whose Redis the test stops: each of its operations then waits it
+ * out, and those made before Redis stops are not taken for Redis being down on a busy machine.
+ */
+const stoppedRedisTimeout: Duration = '1s'
+
 /** What a snapshot of `cache` would hold: its records, read back from JSON, and its namespace version. */
 const snapshotOf = (cache: Cache<string>) => ({
   records: JSON.parse(JSON.stringify(exportPortableEntries(cache).map(({ record }) => record))) as unknown[],
@@ -133,7 +139,7 @@ describe('a clear() or delete() in this environment is not undone by entries fro
     const writer = environment(name)
     await writer.get('1')
     const snapshot = snapshotOf(writer)
-    const reader = environment(name, (id) => `new ${id}`, '100ms')
+    const reader = environment(name, (id) => `new ${id}`, stoppedRedisTimeout)
     await reader.get('other')
     redis.pause()
     await reader.clear()
@@ -144,7 +150,7 @@ describe('a clear() or delete() in this environment is not undone by entries fro
 
   test('while its clear() moves the version on, entries of the version it leaves are refused, even those made after the clear() began', async () => {
     const name = uniqueName('moving')
-    const reader = environment(name, (id) => `new ${id}`, '100ms')
+    const reader = environment(name, (id) => `new ${id}`, stoppedRedisTimeout)
     await reader.get('other')
     const version = reader.namespaceVersion
     redis.pause()
