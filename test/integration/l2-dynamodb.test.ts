@@ -6,6 +6,7 @@ import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, startTcpProxy, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { within } from '../support/within.js'
+import { waiterTakesHoldersValue } from '../support/lease-waiter.js'
 
 const table = uniqueName('cache')
 const opened: L2Store[] = []
@@ -436,16 +437,7 @@ describe('the DynamoDB store', () => {
       )
       const waitingStore = dynamoStore({ table, prefix, timeout: '2s', lease, client })
       opened.push(waitingStore)
-      const waitingLoad = jest.fn(() => 'loaded by the waiter')
-      const waiting = createCache({ name: 'polled', load: waitingLoad, ttl: '1m', l2: waitingStore })
-      const scope = createScope()
-      const waited = waiting.lookup('k', { scope })
-      await within(polled.promise, 'the waiter did not poll')
-      loading.resolve('value of k')
-      expect(await held).toBe('value of k')
-      expect(await waited).toMatchObject({ value: 'value of k', outcome: Outcome.Hit, tier: Tier.L2 })
-      expect(waitingLoad).not.toHaveBeenCalled()
-      expect(scope.countersFor('polled')).toMatchObject({ l2Errors: 0, loads: 0 })
+      await waiterTakesHoldersValue(waitingStore, { held, loading, polled: polled.promise })
       expect(faults.requests('DynamoDB_20120810.PutItem').seen).toBe(1)
       expect(faults.requests('DynamoDB_20120810.BatchGetItem').seen).toBeGreaterThanOrEqual(8)
     } finally {

@@ -5,6 +5,7 @@ import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { startRedis, startTcpProxy, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
 import { blockEventLoop } from '../support/event-loop.js'
+import { waiterTakesHoldersValue } from '../support/lease-waiter.js'
 import { generousWaitMs, within } from '../support/within.js'
 import { closeEnvironments, environments, leaseAttempts, leaseFoundHeld, leaseGivenBack, rawRedis, sharedRedisUrl } from './l2-support.js'
 
@@ -159,16 +160,7 @@ describe('the lease keeps a miss in many environments to one load', () => {
         if (++sent === 25) polled.resolve(undefined)
         return sendCommand(...command)
       })
-      const waitingLoad = jest.fn(() => 'loaded by the waiter')
-      const waiting = createCache({ name: 'polled', load: waitingLoad, ttl: '1m', l2: redisStore({ client: waiterConnection, prefix: env.prefix, timeout: '500ms', lease }) })
-      const scope = createScope()
-      const waited = waiting.lookup('k', { scope })
-      await within(polled.promise, 'the waiter did not poll')
-      loading.resolve('value of k')
-      expect(await held).toBe('value of k')
-      expect(await waited).toMatchObject({ value: 'value of k', outcome: Outcome.Hit, tier: Tier.L2 })
-      expect(waitingLoad).not.toHaveBeenCalled()
-      expect(scope.countersFor('polled')).toMatchObject({ l2Errors: 0, loads: 0 })
+      await waiterTakesHoldersValue(redisStore({ client: waiterConnection, prefix: env.prefix, timeout: '500ms', lease }), { held, loading, polled: polled.promise })
       const stats = await admin.info('commandstats')
       const calls = (command: string): number => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0)
       // The waiter's SET NX, and the holder's value.
