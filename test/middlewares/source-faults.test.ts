@@ -1,4 +1,4 @@
-import middy from '@middy/core'
+import middy, { type MiddlewareObj } from '@middy/core'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { configCache, type ParameterSpec, type PathSpec } from '../../middlewares/config-cache.js'
 import { CacheError, CacheLoadError, CacheTimeoutError } from '../../src/cache/errors.js'
@@ -239,6 +239,24 @@ describe('configCache when an answer holds a parameter under a name it was not a
   })
 })
 
+/**
+ * Invokes a handler behind the cache middleware `cacheOver` makes, its clients sent through a proxy
+ * that leaves `operation` unanswered: the engine gives up on the load (a timeout), and the request
+ * is aborted, not left running. The middleware is typed plainly: the handler reads nothing it puts on the context.
+ */
+const expectAbortedOnGiveUp = async (operation: string, cacheOver: (clientConfig: ReturnType<typeof localClientConfig>) => MiddlewareObj): Promise<void> => {
+  const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
+  try {
+    proxy.inject({ target: operation, hang: true })
+    const handler = middy().use(cacheOver(localClientConfig(proxy.url))).handler(() => Promise.resolve('answered'))
+    await expect(invoke(handler)).rejects.toBeInstanceOf(CacheTimeoutError)
+    await within(proxy.abandoned(operation), `the hanging ${operation} request was never aborted`)
+    expect(proxy.requests(operation)).toEqual({ seen: 1, answered: 0 })
+  } finally {
+    await proxy.close()
+  }
+}
+
 describe('configCache when SSM hangs', () => {
   test.each<[string, string, (prefix: string) => { readonly parameters?: { readonly value: ParameterSpec }; readonly paths?: { readonly value: PathSpec } }]>([
     ['a parameter', 'AmazonSSM.GetParameters', (prefix: string) => ({ parameters: { value: `${prefix}/table` } })],
@@ -247,18 +265,7 @@ describe('configCache when SSM hangs', () => {
     ['a parameter with a version selector', 'AmazonSSM.GetParameter', (prefix: string) => ({ parameters: { value: `${prefix}/table:1` } })],
     ['a Secrets Manager reference', 'AmazonSSM.GetParameter', (prefix: string) => ({ parameters: { value: { name: `/aws/reference/secretsmanager${prefix}/stripe`, decrypt: true } } })],
   ])('the request for %s is aborted once the engine gives up on its load, not left running', async (_what, operation, values) => {
-    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
-    try {
-      proxy.inject({ target: operation, hang: true })
-      const handler = middy()
-        .use(configCache({ ...values(`/${uniqueName('faults')}`), timeout: '50ms', prefetch: false, clientConfig: localClientConfig(proxy.url) }))
-        .handler((_event, context) => Promise.resolve(context.config.value))
-      await expect(invoke(handler)).rejects.toBeInstanceOf(CacheTimeoutError)
-      await within(proxy.abandoned(operation), `the hanging ${operation} request was never aborted`)
-      expect(proxy.requests(operation)).toEqual({ seen: 1, answered: 0 })
-    } finally {
-      await proxy.close()
-    }
+    await expectAbortedOnGiveUp(operation, (clientConfig) => configCache({ ...values(`/${uniqueName('faults')}`), timeout: '50ms', prefetch: false, clientConfig }) as MiddlewareObj)
   })
 })
 
@@ -269,18 +276,8 @@ describe('secretsCache when its source hangs', () => {
     // Read alone with GetParameter, through Powertools' SSMProvider.
     ['a SecureString named by its ARN', 'AmazonSSM.GetParameter', (name: string) => ({ secrets: { value: { name: `arn:aws:ssm:us-east-1:123456789012:parameter/${name}`, source: 'ssm' } } })],
   ])('the request for %s is aborted once the engine gives up on its load, not left running', async (_what, operation, secrets) => {
-    const proxy = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL! })
-    try {
-      proxy.inject({ target: operation, hang: true })
-      const clientConfig = localClientConfig(proxy.url)
-      const handler = middy()
-        .use(secretsCache({ ...secrets(uniqueName('faults/stripe')), timeout: '50ms', prefetch: false, secretsManager: { clientConfig }, ssm: { clientConfig } }))
-        .handler((_event, context) => Promise.resolve(context.secrets.value))
-      await expect(invoke(handler)).rejects.toBeInstanceOf(CacheTimeoutError)
-      await within(proxy.abandoned(operation), `the hanging ${operation} request was never aborted`)
-      expect(proxy.requests(operation)).toEqual({ seen: 1, answered: 0 })
-    } finally {
-      await proxy.close()
-    }
+    await expectAbortedOnGiveUp(operation, (clientConfig) =>
+      secretsCache({ ...secrets(uniqueName('faults/stripe')), timeout: '50ms', prefetch: false, secretsManager: { clientConfig }, ssm: { clientConfig } }) as MiddlewareObj,
+    )
   })
 })
