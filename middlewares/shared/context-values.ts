@@ -6,7 +6,16 @@ import { processWide } from '../../src/cache/process-state.js'
 import { CacheKind, registerCache } from '../../src/cache/registry.js'
 import type { CacheMiddlewareOptions } from './cache-options.js'
 import { holderRecord, mergeWith, ownOrigins, recordHolder, refuseDataCacheName, type ContextOwner, type HolderRecord } from './context-names.js'
-import { endInvocation, enterInvocation, invocationStateWanted, readingBefore, resolveSettleBudget, settleOnEarlyReturn, type Invocation } from './invocation.js'
+import {
+  endInvocation,
+  enterInvocation,
+  forgetUncountedReading,
+  readingBefore,
+  resolveSettleBudget,
+  settleOnEarlyReturn,
+  uncountedReading,
+  type Invocation,
+} from './invocation.js'
 
 /** One property the middleware puts on its context object, and the cache key behind it. */
 export interface ContextEntry {
@@ -199,19 +208,26 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
   }
 
   const bit = servingBit()
+  const clock = cache.clock
 
   /**
-   * The warm invocation no one counts (see `invocationStateWanted`): every value fresh in memory and
-   * the context holding nothing of another under this name. Places them and says so; leaves
-   * everything else to `putValuesOnContext`. A nested request (this middleware on a router and on
-   * its routes) places the same frozen holder again.
+   * The warm invocation no one counts (see `uncountedReading`): every value fresh in memory and the
+   * context holding nothing of another under this name. Places them and says so; leaves everything
+   * else to `putValuesOnContext`. A nested request (this middleware on a router and on its routes)
+   * places the same frozen holder again.
    */
   const placedUncounted = (request: Request): boolean => {
-    if (invocationStateWanted(request)) return false
+    const now = uncountedReading(request, clock)
+    if (now === undefined) return false
     const context = request.context as unknown as LambdaContextRecord
     const existing = property.read(context)
     if (existing !== undefined && existing !== lastHolder) return false
-    const fresh = cache.getManyIfFresh(keys)
+    // The holder as it is while the cache's answer it was built from holds: nothing to compare.
+    if (lastHolder !== undefined && !lastHoldsBytes && cache.stillFresh(lastLoaded, now)) {
+      property.write(context, lastHolder)
+      return true
+    }
+    const fresh = cache.getManyIfFresh(keys, undefined, now)
     if (fresh === undefined) return false
     placeAlone(context, fresh)
     return true
@@ -236,7 +252,10 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     })
   }
 
-  const settleRefreshes = (request: Request): Promise<void> | undefined => endInvocation(request, settleBudgetMs)
+  const settleRefreshes = (request: Request): Promise<void> | undefined => {
+    forgetUncountedReading(request)
+    return endInvocation(request, settleBudgetMs)
+  }
 
   const settleAfterError = (request: Request): Promise<void> | undefined => {
     if (clearOn !== undefined && clearOn(request.error)) void cache.clear()

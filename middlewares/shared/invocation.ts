@@ -166,12 +166,13 @@ export const invocationOf = (request: RequestLike): Invocation => {
   if (running !== undefined) running.waitedInBefore = true
   const invocation = running ?? startOn(request, context)
   ;(request as RequestWithInvocation)[invocationKey] = invocation
+  forgetUncountedReading(request)
   return invocation
 }
 
 /**
  * How many cacheMetrics the process made, in any copy of the package: until one is, nothing reads
- * what an invocation counted. See `invocationStateWanted`.
+ * what an invocation counted. See `uncountedReading`.
  */
 const countReaders = processWide('invocationCountReaders', () => ({ made: 0 }))
 
@@ -181,12 +182,33 @@ export const readInvocationCounts = (): void => {
 }
 
 /**
- * Whether a cache middleware that serves `request` from memory alone must count that in the
- * invocation's state: a middleware of the suite made the state already, or a cacheMetrics will
- * read it. Otherwise configCache and secretsCache make none on a warm invocation, which would cost
- * it about a fifteenth of a bare one; a load, a refresh or a merge still makes it.
+ * The request whose uncounted warm path last read the monotonic clock, and that reading (see
+ * `uncountedReading`). Forgotten once the request has state, and when it ends: no event is kept
+ * past its invocation.
  */
-export const invocationStateWanted = (request: RequestLike): boolean => countReaders.made !== 0 || invocationIfAny(request) !== undefined
+const uncounted: { request: RequestLike | undefined; reading: number } = { request: undefined, reading: 0 }
+
+/**
+ * The time by `clock` a cache middleware checks freshness against when it may serve `request` from
+ * memory without counting it in the invocation's state; undefined when it must count: a middleware
+ * of the suite made the state already, or a cacheMetrics will read it. Otherwise configCache and
+ * secretsCache make no state on a warm invocation, which would cost it about a fifteenth of a bare
+ * one; a load, a refresh or a merge still makes it. For the monotonic clock, one reading serves
+ * every such middleware of the request, as `readingBefore` does a counted invocation's: a reading
+ * costs a warm invocation about a twentieth of a bare one.
+ */
+export const uncountedReading = (request: RequestLike, clock: Clock): number | undefined => {
+  if (uncounted.request === request) return uncounted.reading
+  if (countReaders.made !== 0 || invocationIfAny(request) !== undefined) return undefined
+  if (clock !== monotonicClock) return clock()
+  uncounted.request = request
+  return (uncounted.reading = clock())
+}
+
+/** Drops the reading of `request`'s uncounted warm path (see `uncountedReading`), from its `after` or `onError`. */
+export const forgetUncountedReading = (request: RequestLike): void => {
+  if (uncounted.request === request) uncounted.request = undefined
+}
 
 /** Whether a dataCache of `request`'s chain served it a caller's own values (see `Invocation.servesCaller`); makes no state. */
 export const servesCaller = (request: RequestLike): boolean => (request as RequestWithInvocation)[invocationKey]?.servesCaller === true

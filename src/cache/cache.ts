@@ -351,6 +351,18 @@ export class Cache<V> {
     return values as readonly Frozen<V>[]
   }
 
+  /**
+   * Whether `values`, an answer of `getManyIfFresh`, would be its answer again at `now`: it was the
+   * last, memory has not changed since and none of its entries has aged out. Counted as hits when
+   * so. For a caller that keeps what it built from the answer, and then need not compare it.
+   */
+  stillFresh(values: readonly unknown[], now: number): boolean {
+    const last = this.#freshRead
+    if (last === undefined || last.values !== values || last.changes !== this.#store.changes || now >= last.freshUntil) return false
+    this.#lifetime.hits += values.length
+    return true
+  }
+
   /** How the error of `key`'s failed `flight` names it: with the other keys of its `loadMany` call that failed with `error`. */
   #failedLoadSubject(key: string, flight: Flight<Fetched<V>>, error: unknown): string {
     const keys = this.#batchOf.get(flight)?.failedTogether.get(error)

@@ -127,6 +127,51 @@ describe('getManyIfFresh: the synchronous warm read', () => {
       expect(cache.getManyIfFresh(keys)).toEqual(['A', 'C'])
     })
   })
+
+  describe('stillFresh: whether an answer kept by its caller would be the answer again', () => {
+    test('true for the last answer while it holds, counting its keys as hits', async () => {
+      const { cache, first, clock } = await (async () => {
+        const setup = cacheWith()
+        const keys = Object.freeze(['a', 'b'])
+        await setup.cache.getMany(keys)
+        return { ...setup, first: setup.cache.getManyIfFresh(keys) ?? [] }
+      })()
+      expect(cache.stillFresh(first, clock.now())).toBe(true)
+      expect(cache.stats().hits).toBe(4)
+    })
+
+    test('false, counting nothing, once a value was stored or deleted since, or the answer aged out', async () => {
+      const keys = Object.freeze(['a', 'b'])
+      const answered = async () => {
+        const setup = cacheWith()
+        await setup.cache.getMany(keys)
+        return { ...setup, first: setup.cache.getManyIfFresh(keys) ?? [] }
+      }
+      const stored = await answered()
+      await stored.cache.set('c', 'C')
+      expect(stored.cache.stillFresh(stored.first, stored.clock.now())).toBe(false)
+
+      const deleted = await answered()
+      await deleted.cache.delete('b')
+      expect(deleted.cache.stillFresh(deleted.first, deleted.clock.now())).toBe(false)
+
+      const aged = await answered()
+      expect(aged.cache.stillFresh(aged.first, aged.clock.now() + 60_000)).toBe(false)
+      expect(aged.cache.stillFresh(aged.first, aged.clock.now() + 59_999)).toBe(true)
+      expect([stored, deleted].map(({ cache }) => cache.stats().hits)).toEqual([2, 2])
+    })
+
+    test('false for an array it did not answer last, even with equal contents', async () => {
+      const { cache, clock } = cacheWith()
+      const keys = Object.freeze(['a'])
+      const other = Object.freeze(['b'])
+      await cache.getMany(['a', 'b'])
+      const first = cache.getManyIfFresh(keys) ?? []
+      expect(cache.stillFresh(['A'], clock.now())).toBe(false)
+      cache.getManyIfFresh(other)
+      expect(cache.stillFresh(first, clock.now())).toBe(false)
+    })
+  })
 })
 
 describe('getIfFresh: the synchronous warm read of one key', () => {

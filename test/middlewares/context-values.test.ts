@@ -242,6 +242,71 @@ describe('the values middleware behind configCache and secretsCache', () => {
     }
   })
 
+  test('a warm invocation of two such middlewares over the default clock, uncounted, reads the clock once', async () => {
+    const middlewares = ['config', 'secrets'].map((name) => {
+      const cache = createCache<unknown>({ name: `${name}-uncounted`, load: (key: string) => `${name} ${key}`, ttl: '1h' })
+      return contextValuesMiddleware({ middleware: 'configCache', cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) })
+    })
+    const invokeBoth = async (request: Request): Promise<void> => {
+      for (const middleware of middlewares) await middleware.before?.(request)
+      for (const middleware of middlewares) await middleware.after?.(request)
+    }
+    await invokeBoth(requestFor())
+    const reads = jest.spyOn(performance, 'now')
+    try {
+      const warm = requestFor()
+      await invokeBoth(warm)
+      expect(reads).toHaveBeenCalledTimes(1)
+      expect(invocationIfAny(warm)).toBeUndefined()
+      expect(contextOf(warm)).toMatchObject({ config: { table: 'config /t' }, secrets: { table: 'secrets /t' } })
+    } finally {
+      reads.mockRestore()
+    }
+  })
+
+  test('uncounted, the reading shared within a request is not used once the request ended, nor once a middleware made its state', async () => {
+    const time = movableTime()
+    try {
+      let slowSource = false
+      const cacheNamed = (name: string, ttl: string, load = (key: string): string => `${name} ${key}`) => createCache<unknown>({ name, load, ttl })
+      const slowly = (key: string): string => {
+        // Once slow, the two loads take five seconds of the invocation.
+        if (slowSource) time.advance(2_500)
+        return `slow ${key}`
+      }
+      const caches = [cacheNamed('fresh', '1h'), cacheNamed('slow', '10s', slowly), cacheNamed('last', '13s')]
+      const middlewares = caches.map((cache) =>
+        contextValuesMiddleware({ middleware: 'configCache', cache, contextName: cache.name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) }),
+      )
+      const [fresh] = middlewares
+      const invokeAll = async (request: Request): Promise<void> => {
+        for (const middleware of middlewares) await middleware.before?.(request)
+        for (const middleware of middlewares) await middleware.after?.(request)
+      }
+      await invokeAll(requestFor())
+      const warm = requestFor()
+      await invokeAll(warm)
+      expect(invocationIfAny(warm)).toBeUndefined()
+
+      // The same request object handed again, later: read anew, so the expired value is loaded.
+      time.advance(61 * 60_000)
+      const reused = fresh?.before?.(warm) as unknown
+      expect(reused).toBeInstanceOf(Promise)
+      await reused
+      await invokeAll(requestFor())
+
+      // The first serves from memory, the second loads for five seconds, the third expires meanwhile.
+      time.advance(11_000)
+      slowSource = true
+      const next = requestFor()
+      for (const middleware of middlewares) await middleware.before?.(next)
+      expect(caches.map((cache) => cache.stats().loads)).toEqual([4, 6, 6])
+      expect(contextOf(next)).toMatchObject({ fresh: { table: 'fresh /t' }, slow: { table: 'slow /t' }, last: { table: 'last /t' } })
+    } finally {
+      jest.restoreAllMocks()
+    }
+  })
+
   test('a prefetch that a freeze left hanging is aborted once the first invocation after the thaw loads anew, so its request does not stay open', async () => {
     const clock = manualClock()
     const signals: AbortSignal[] = []
