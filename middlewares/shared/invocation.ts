@@ -6,6 +6,23 @@ import { processWide, processWideKey } from '../../src/cache/process-state.js'
 import type { ContextOwner, DataCacheName } from './context-names.js'
 import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, type InvocationStart, type RemainingTime } from '../../src/lambda/index.js'
 
+/**
+ * Why an invocation must count what it did in a state of its own (see `uncountedReading`): one
+ * reason per cacheMetrics made in the process, in any copy of the package, which reads those counts;
+ * and one until the environment counted its first invocation. That one is always counted, so that
+ * the environment's count is never 0 once an invocation went uncounted: a cacheMetrics or a warmup
+ * first used after such invocations (in a handler built on demand) never numbers its invocation 1,
+ * nor takes it for the cold start. The warm path checks the one number, as before.
+ */
+const mustCount = processWide('invocationCountReasons', () => ({ reasons: 1 }))
+
+/** Counts in the start of an invocation (see `countInvocation`): the environment's first lifts the reason it alone gave. */
+const countedInvocation = (): number => {
+  const sequence = countInvocation()
+  if (sequence === 1) mustCount.reasons--
+  return sequence
+}
+
 /** Work for the end of an invocation; never throws nor rejects. */
 type Work = () => Promise<void> | void
 
@@ -19,7 +36,7 @@ export class Invocation {
   /** The counters and background loads of every cache this invocation used. */
   readonly scope = new CacheScope()
   /** This invocation's number in its environment; see `start`. */
-  readonly sequence = countInvocation()
+  readonly sequence = countedInvocation()
   /** Set by warmup: the invocation is a warm-up ping, kept out of hit rates. */
   warmupPing = false
   /** The settling of background work, shared by every middleware that asks for it. */
@@ -170,15 +187,9 @@ export const invocationOf = (request: RequestLike): Invocation => {
   return invocation
 }
 
-/**
- * How many cacheMetrics the process made, in any copy of the package: until one is, nothing reads
- * what an invocation counted. See `uncountedReading`.
- */
-const countReaders = processWide('invocationCountReaders', () => ({ made: 0 }))
-
 /** For cacheMetrics, when made: from then on every cache counts what each invocation did with it. */
 export const readInvocationCounts = (): void => {
-  countReaders.made++
+  mustCount.reasons++
 }
 
 /**
@@ -191,15 +202,16 @@ const uncounted: { request: RequestLike | undefined; reading: number } = { reque
 /**
  * The time by `clock` a cache middleware checks freshness against when it may serve `request` from
  * memory without counting it in the invocation's state; undefined when it must count: a middleware
- * of the suite made the state already, or a cacheMetrics will read it. Otherwise configCache and
- * secretsCache make no state on a warm invocation, which would cost it about a fifteenth of a bare
- * one; a load, a refresh or a merge still makes it. For the monotonic clock, one reading serves
- * every such middleware of the request, as `readingBefore` does a counted invocation's: a reading
- * costs a warm invocation about a twentieth of a bare one.
+ * of the suite made the state already, a cacheMetrics will read it, or it is the environment's first
+ * (see `mustCount`). Otherwise configCache and secretsCache make no state on a warm invocation,
+ * which would cost it about a fifteenth of a bare one; a load, a refresh or a merge still makes it.
+ * For the monotonic clock, one reading serves every such middleware of the request, as
+ * `readingBefore` does a counted invocation's: a reading costs a warm invocation about a twentieth
+ * of a bare one.
  */
 export const uncountedReading = (request: RequestLike, clock: Clock): number | undefined => {
   if (uncounted.request === request) return uncounted.reading
-  if (countReaders.made !== 0 || invocationIfAny(request) !== undefined) return undefined
+  if (mustCount.reasons !== 0 || invocationIfAny(request) !== undefined) return undefined
   if (clock !== monotonicClock) return clock()
   uncounted.request = request
   return (uncounted.reading = clock())

@@ -2,7 +2,7 @@
  * The version of the state this package keeps per process: bump it when any of that state changes
  * shape, so that a copy of an incompatible version keeps its own rather than misreading ours.
  */
-const stateVersion = 5
+const stateVersion = 6
 
 /**
  * The key under which the state (or the per-request value) called `name` is found by every copy of

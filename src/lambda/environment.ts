@@ -7,7 +7,7 @@ export interface InvocationStart {
   readonly coldStart: boolean
   /** Module load (process start) to the first invocation, in ms; only on the first invocation. */
   readonly initDurationMs: number | undefined
-  /** 1 for the first invocation of the environment, then 2, 3... */
+  /** 1 for the first invocation of the environment, more for any later one (by the invocations counted before it). */
   readonly sequence: number
 }
 
@@ -22,7 +22,10 @@ const environment = processWide('environment', (): EnvironmentState => ({ id: ra
 /** Identifies this execution environment in warm-up answers and logs. */
 export const environmentId = environment.id
 
-/** Counts in the start of an invocation and gives its sequence number; call once per invocation. */
+/**
+ * Counts in the start of an invocation and gives its sequence number; call at most once per
+ * invocation, and always for the environment's first: one numbered 1 is taken for the cold start.
+ */
 export const countInvocation = (): number => ++environment.invocations
 
 /**

@@ -12,7 +12,15 @@ type InvocationModule = typeof import('../../middlewares/shared/invocation.js')
 type FlushOnEarlyReturnModule = typeof import('../../middlewares/flush-on-early-return.js')
 type WarmupModule = typeof import('../../middlewares/warmup.js')
 type MarkInvocationStartModule = typeof import('../../middlewares/mark-invocation-start.js')
-type Environment = CacheMetricsModule & InvocationModule & FlushOnEarlyReturnModule & MarkInvocationStartModule & Pick<WarmupModule, 'warmup'>
+type ContextValuesModule = typeof import('../../middlewares/shared/context-values.js')
+type EngineModule = typeof import('../../src/index.js')
+type Environment = CacheMetricsModule &
+  InvocationModule &
+  FlushOnEarlyReturnModule &
+  MarkInvocationStartModule &
+  Pick<WarmupModule, 'warmup'> &
+  Pick<ContextValuesModule, 'contextValuesMiddleware'> &
+  Pick<EngineModule, 'createCache'>
 
 /** A fresh copy of the suite's modules, without the process-wide state, is a fresh execution environment: its first invocation is the cold one. */
 const freshEnvironment = (): Environment => {
@@ -26,6 +34,8 @@ const freshEnvironment = (): Environment => {
       ...(require('../../middlewares/flush-on-early-return.js') as FlushOnEarlyReturnModule),
       ...(require('../../middlewares/mark-invocation-start.js') as MarkInvocationStartModule),
       warmup: (require('../../middlewares/warmup.js') as WarmupModule).warmup,
+      contextValuesMiddleware: (require('../../middlewares/shared/context-values.js') as ContextValuesModule).contextValuesMiddleware,
+      createCache: (require('../../src/index.js') as EngineModule).createCache,
     }
     /* eslint-enable @typescript-eslint/no-require-imports */
   })
@@ -153,6 +163,25 @@ describe('ColdStart and InitDuration', () => {
     const next = output.blobs().slice(first.length)
     expect(perInvocation('ColdStart', next)).toEqual([])
     expect(perInvocation('InitDuration', next)).toEqual([])
+  })
+
+  test('on demand, a cacheMetrics made once invocations were served from memory with nothing counted (values prefetched at INIT): no cold start', async () => {
+    environment('on-demand')
+    const { cacheMetrics, contextValuesMiddleware, createCache } = freshEnvironment()
+    const cache = createCache<unknown>({ name: 'config', load: (key: string) => `value of ${key}`, ttl: '1h' })
+    const entries = [{ property: 'table', key: '/shop/table', optional: false, label: 'parameter "/shop/table"' }]
+    const config = contextValuesMiddleware({ middleware: 'configCache', cache, contextName: 'config', entries, prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
+    await nextTurn()
+    const served = middy().use(config).handler(() => Promise.resolve('served'))
+    for (let invocation = 0; invocation < 3; invocation++) expect(await invoke(served)).toBe('served')
+
+    // A second handler of the module, built on demand, as a router may build its routes.
+    const metered = middy().use(cacheMetrics({ namespace, service })).use(config).handler(() => Promise.resolve('metered'))
+    expect(await invoke(metered)).toBe('metered')
+    const blobs = output.blobs()
+    expect(samplesOf(blobs, { namespace, name: 'L1Hits', dimensions: { service, cache: 'config' } })).toEqual([1])
+    expect(perInvocation('ColdStart', blobs)).toEqual([])
+    expect(perInvocation('InitDuration', blobs)).toEqual([])
   })
 
   test.each([['provisioned-concurrency'], ['snap-start']])('%s: never', async (initializationType) => {

@@ -1,9 +1,9 @@
 import middy, { type Request } from '@middy/core'
-import { createCache } from '../../src/index.js'
+import { createCache, type Duration } from '../../src/index.js'
 import { flushOnEarlyReturn } from '../../middlewares/flush-on-early-return.js'
 import { contextValuesMiddleware, type ContextEntry } from '../../middlewares/shared/context-values.js'
 import { invocationIfAny, invocationOf } from '../../middlewares/shared/invocation.js'
-import { deferred } from '../support/deferred.js'
+import { deferred, flushPromises } from '../support/deferred.js'
 import { manualClock, movableTime } from '../support/clock.js'
 import { invoke } from '../support/invoke.js'
 import { lambdaContext } from '../support/lambda-context.js'
@@ -33,13 +33,11 @@ type ContextValuesModule = typeof import('../../middlewares/shared/context-value
 type InvocationModule = typeof import('../../middlewares/shared/invocation.js')
 type EngineModule = typeof import('../../src/index.js')
 
-/**
- * A fresh copy of the values middleware in a process where a cacheMetrics was made, which reads
- * what each invocation counted: its caches then count every warm read in the invocation's state.
- * A copy of its own, so that the tests before and after it still run in a process without one.
- */
-const countedCopy = (): Pick<ContextValuesModule, 'contextValuesMiddleware'> & Pick<InvocationModule, 'invocationOf'> & Pick<EngineModule, 'createCache'> => {
-  let copy: (ContextValuesModule & InvocationModule & EngineModule) | undefined
+type Copy = Pick<ContextValuesModule, 'contextValuesMiddleware'> & Pick<InvocationModule, 'invocationOf' | 'invocationIfAny' | 'readInvocationCounts'> & Pick<EngineModule, 'createCache'>
+
+/** A fresh copy of the values middleware, without the process-wide state: a new execution environment, none of its invocations run yet. */
+const freshCopy = (): Copy => {
+  let copy: Copy | undefined
   forgetProcessWideState()
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -51,6 +49,16 @@ const countedCopy = (): Pick<ContextValuesModule, 'contextValuesMiddleware'> & P
     }
   })
   if (copy === undefined) throw new Error('isolateModules did not run')
+  return copy
+}
+
+/**
+ * A fresh copy of the values middleware in a process where a cacheMetrics was made, which reads
+ * what each invocation counted: its caches then count every warm read in the invocation's state.
+ * A copy of its own, so that the tests before and after it still run in a process without one.
+ */
+const countedCopy = (): Copy => {
+  const copy = freshCopy()
   copy.readInvocationCounts()
   return copy
 }
@@ -106,6 +114,23 @@ describe('the values middleware behind configCache and secretsCache', () => {
     const state = invocationOf(joined)
     expect(middleware.before?.(joined)).toBeUndefined()
     expect(state.scope.counters.get('uncounted')?.hits).toBe(2)
+  })
+
+  test('the first invocation of an environment is counted even when the prefetch at INIT left every value fresh, so that no later one is taken for the cold start', async () => {
+    const environment = freshCopy()
+    const cache = environment.createCache<unknown>({ name: 'prefetched', load: (key: string) => `value of ${key}`, ttl: '1m' })
+    const middleware = environment.contextValuesMiddleware({ middleware: 'configCache', cache, contextName: 'config', entries, prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
+    await flushPromises()
+
+    const first = requestFor()
+    expect(middleware.before?.(first)).toBeUndefined()
+    expect(environment.invocationIfAny(first)?.start).toMatchObject({ coldStart: true, sequence: 1 })
+    await middleware.after?.(first)
+    const next = requestFor()
+    expect(middleware.before?.(next)).toBeUndefined()
+    expect(contextOf(next).config).toEqual({ table: 'value of /t', flag: 'value of /f' })
+    expect(environment.invocationIfAny(next)).toBeUndefined()
+    expect(environment.invocationOf(requestFor()).start).toMatchObject({ coldStart: false })
   })
 
   test('a stale value is served at once and its refresh is settled in after, which then returns a promise', async () => {
@@ -268,7 +293,7 @@ describe('the values middleware behind configCache and secretsCache', () => {
     const time = movableTime()
     try {
       let slowSource = false
-      const cacheNamed = (name: string, ttl: string, load = (key: string): string => `${name} ${key}`) => createCache<unknown>({ name, load, ttl })
+      const cacheNamed = (name: string, ttl: Duration, load = (key: string): string => `${name} ${key}`) => createCache<unknown>({ name, load, ttl })
       const slowly = (key: string): string => {
         // Once slow, the two loads take five seconds of the invocation.
         if (slowSource) time.advance(2_500)

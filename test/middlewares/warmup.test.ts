@@ -501,8 +501,14 @@ describe('warmup: metrics still flush on a ping', () => {
 })
 
 describe('warmup: cold start', () => {
-  const freshEnvironment = (): { middy: typeof middy; warmup: typeof warmup } => {
-    let fresh: { middy: typeof middy; warmup: typeof warmup } | undefined
+  interface Environment {
+    readonly middy: typeof middy
+    readonly warmup: typeof warmup
+    readonly contextValuesMiddleware: typeof contextValuesMiddleware
+    readonly createCache: typeof createCache
+  }
+  const freshEnvironment = (): Environment => {
+    let fresh: Environment | undefined
     forgetProcessWideState()
     jest.isolateModules(() => {
       // A fresh copy of the modules, without the process-wide state, is a fresh execution environment.
@@ -510,6 +516,8 @@ describe('warmup: cold start', () => {
       fresh = {
         middy: (require('@middy/core') as { default: typeof middy }).default,
         warmup: (require('../../middlewares/warmup.js') as typeof import('../../middlewares/warmup.js')).warmup,
+        contextValuesMiddleware: (require('../../middlewares/shared/context-values.js') as typeof import('../../middlewares/shared/context-values.js')).contextValuesMiddleware,
+        createCache: (require('../../src/index.js') as typeof import('../../src/index.js')).createCache,
       }
       /* eslint-enable @typescript-eslint/no-require-imports */
     })
@@ -550,6 +558,21 @@ describe('warmup: cold start', () => {
     const provisionedHandler = provisioned.middy().use(provisioned.warmup()).handler(() => Promise.resolve('handled'))
     const answer = (await withInitializationType('provisioned-concurrency', () => invoke(provisionedHandler, { warmer: true }))) as WarmupAnswer
     expect(answer).toMatchObject({ coldStart: false })
+  })
+
+  test('a ping to another handler of the module, after requests served from memory with nothing counted (values prefetched at INIT), is no cold start', async () => {
+    const environment = freshEnvironment()
+    const cache = environment.createCache<unknown>({ name: 'config', load: (key: string) => `value of ${key}`, ttl: '1h' })
+    const entries = [{ property: 'table', key: '/shop/table', optional: false, label: 'parameter "/shop/table"' }]
+    const config = environment.contextValuesMiddleware({ middleware: 'configCache', cache, contextName: 'config', entries, prefetch: true, settleBudgetMs: 100, holderFor: () => ({}) })
+    await flushPromises()
+    const api = environment.middy().use(config).handler(() => Promise.resolve('handled'))
+    const pinged = environment.middy().use(environment.warmup()).use(config).handler(() => Promise.resolve('handled'))
+    const answer = await withInitializationType('on-demand', async () => {
+      for (let request = 0; request < 3; request++) expect(await invoke(api)).toBe('handled')
+      return (await invoke(pinged, { warmer: true })) as WarmupAnswer
+    })
+    expect(answer).toMatchObject({ warmed: true, coldStart: false })
   })
 
   test.each([['snap-start'], ['lambda-managed-instances'], [undefined]])('the first ping of an environment initialised as %s is no cold start, as the ColdStart metric has it', async (type) => {
