@@ -25,8 +25,14 @@ export const RefusableKind = {
 } as const
 export type RefusableKind = (typeof RefusableKind)[keyof typeof RefusableKind]
 
-/** What the one warning about a refused kind says: what the store refuses, and what the caches do meanwhile. */
-export const refusalEffects: Readonly<Record<RefusableKind, { readonly refuses: string; readonly meanwhile: string }>> = {
+/** What a warning about a refusal says: what the store refuses, and what the caches do meanwhile. */
+export interface RefusalEffect {
+  readonly refuses: string
+  readonly meanwhile: string
+}
+
+/** What the one warning about a refused kind says. */
+export const refusalEffects: Readonly<Record<RefusableKind, RefusalEffect>> = {
   [RefusableKind.Write]: {
     refuses: 'writes',
     meanwhile: "values stay in this environment's memory only (counted in l2Skipped)",
@@ -52,6 +58,17 @@ export const refusalEffects: Readonly<Record<RefusableKind, { readonly refuses: 
     // A lease that cannot be given back would hold other environments' misses for `lease.wait` whenever its holder writes nothing.
     meanwhile: 'no lease is taken, and misses load at once',
   },
+}
+
+/**
+ * What the one warning says when a batch's values are refused both ways: many in one request
+ * (WriteMany), then one per request (Write), which they fell back to. One warning, not two: what
+ * the caches do meanwhile is what the second refusal says; the first's ("one item per request")
+ * would be untrue.
+ */
+export const writesRefusedBothWays: RefusalEffect = {
+  refuses: 'writes, of many values in one request and of one value per request',
+  meanwhile: refusalEffects[RefusableKind.Write].meanwhile,
 }
 
 /**

@@ -12,7 +12,7 @@ import { gathered } from './gathered.js'
 import { newMisconfiguration, warnIfMisconfigured } from './misconfigured-store.js'
 import type { Logger } from './options.js'
 import { Outcome, Tier } from './outcome.js'
-import { RefusableKind, refusalEffects, StoreRefusals } from './refusals.js'
+import { RefusableKind, refusalEffects, StoreRefusals, writesRefusedBothWays, type RefusalEffect } from './refusals.js'
 import type { CacheScope } from './scope.js'
 
 /** What the caches sharing one store know of its health. */
@@ -42,6 +42,22 @@ const healthOf = (store: L2Store): StoreHealth => {
 }
 
 const unavailable: unique symbol = Symbol('middy-cache.l2Unavailable')
+
+/** The store's refusal of an operation of `kind`: its words, and the error they came in (which may say what to fix). */
+interface StoreRefusal {
+  readonly kind: RefusableKind
+  readonly said: string
+  readonly error: unknown
+}
+
+/** For an operation of a refusable kind: the values it writes, and who tells of the store's first refusal. */
+interface RefusalHandling {
+  /** How many values a write (kind Write) makes, each counted as skipped while the store is known to refuse writes. Default 1. */
+  readonly values?: number
+  /** Hears of the store's first refusal of the kind in place of its warning: the caller warns once it knows what followed. */
+  readonly firstRefused?: (refusal: StoreRefusal) => void
+}
+
 /** Polls while another environment holds the lease: quick at first, then every 50 ms. */
 const firstPollMs = 5
 const longestPollMs = 50
@@ -527,7 +543,8 @@ export class SharedTier<V> {
    * Writes a batch's entries (see `write`): in one operation when the store makes many writes at
    * once, else one each, together. While the store refuses to make them at once (a DynamoDB role
    * without dynamodb:BatchWriteItem), in one operation of a request each: the values still reach L2,
-   * and a write alone (`set`, a get's) goes on as it did.
+   * and a write alone (`set`, a get's) goes on as it did. The first refusals are told once that
+   * fallback is known: a role that may make neither gets one warning that names both.
    */
   async #writeMany(session: TierSession, entries: readonly { readonly miss: Miss; readonly entry: Entry<V> | undefined }[]): Promise<void> {
     const store = this.#store
@@ -544,11 +561,32 @@ export class SharedTier<V> {
       return stored === undefined ? [] : [{ key, ...stored }]
     })
     if (writes.length === 0) return
-    const together = await this.#run(session, (signal) => writeMany(writes, signal), RefusableKind.WriteMany)
+    const firstRefusals: StoreRefusal[] = []
+    const firstRefused = (refusal: StoreRefusal): void => {
+      firstRefusals.push(refusal)
+    }
+    const together = await this.#run(session, (signal) => writeMany(writes, signal), RefusableKind.WriteMany, { firstRefused })
     // One by one only when refused (just now, or skipped while refused): a failure of the moment is no reason to send them again.
-    if (together !== unavailable || !this.#refusals.refuses(RefusableKind.WriteMany)) return
-    const values = writes.filter(({ payload }) => payload !== undefined).length
-    await this.#run(session, (signal) => writeEach(writes, signal), RefusableKind.Write, values)
+    if (together === unavailable && this.#refusals.refuses(RefusableKind.WriteMany)) {
+      const values = writes.filter(({ payload }) => payload !== undefined).length
+      await this.#run(session, (signal) => writeEach(writes, signal), RefusableKind.Write, { values, firstRefused })
+    }
+    this.#warnWritesRefused(firstRefusals)
+  }
+
+  /**
+   * Tells of the first refusals a batch's writes met: both at once, or the refusal to write many
+   * values together, whose fallback is then one request each unless the store refuses that too.
+   */
+  #warnWritesRefused(refusals: readonly StoreRefusal[]): void {
+    const [first, second] = refusals
+    if (first === undefined) return
+    if (second !== undefined) {
+      this.#warnRefused(refusals, writesRefusedBothWays)
+      return
+    }
+    const refusesEach = first.kind === RefusableKind.WriteMany && this.#refusals.refuses(RefusableKind.Write)
+    this.#warnRefused([first], refusesEach ? { ...refusalEffects[first.kind], meanwhile: refusalEffects[RefusableKind.Write].meanwhile } : refusalEffects[first.kind])
   }
 
   /** Gives back a batch's leases on `keys` (see `#release`): in one operation when the store gives many back at once, else one each, together. */
@@ -697,15 +735,15 @@ export class SharedTier<V> {
     )
   }
 
-  /** An operation of `session`, which the first the store does not answer ends; `values`: the values a write makes (see `#attempt`). */
-  #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>, kind?: RefusableKind, values?: number): Promise<R | typeof unavailable> {
+  /** An operation of `session`, which the first the store does not answer ends (see `#attempt`). */
+  #run<R>(session: TierSession, operation: (signal: AbortSignal) => Promise<R>, kind?: RefusableKind, handling?: RefusalHandling): Promise<R | typeof unavailable> {
     if (session.failed) return Promise.resolve(unavailable)
     const unanswered = (timedOut: boolean): void => {
       session.failed = true
       if (timedOut) session.timedOut = true
       if (session.scope !== undefined) this.#failedIn.add(session.scope)
     }
-    return this.#attempt(session.tally, operation, kind, unanswered, values)
+    return this.#attempt(session.tally, operation, kind, unanswered, handling)
   }
 
   /**
@@ -713,15 +751,14 @@ export class SharedTier<V> {
    * its refusals; a failure, timeout or refusal is counted and reads as unavailable. `unanswered`
    * hears of an operation the store did not answer (it failed, timed out, or the open breaker
    * skipped it), never of one it refused, or that was skipped as refused: those cost no timeout.
-   * `values`: how many values a write (`kind` Write) makes, each counted as skipped when the store
-   * is known to refuse writes.
+   * `handling`: what a refusal of `kind` counts and who tells of it (see `RefusalHandling`).
    */
   #attempt<R>(
     tally: Tally,
     operation: (signal: AbortSignal) => Promise<R>,
     kind: RefusableKind | undefined,
     unanswered?: (timedOut: boolean) => void,
-    values = 1,
+    handling: RefusalHandling = {},
   ): Promise<R | typeof unavailable> {
     const admission = this.#breaker.admit()
     if (admission === undefined) {
@@ -731,7 +768,7 @@ export class SharedTier<V> {
     if (kind !== undefined && !this.#refusals.admit(kind)) {
       this.#breaker.inconclusive(admission)
       // A value the store is known to refuse stays in memory only, as one too large for it does.
-      if (kind === RefusableKind.Write) tally.add('l2Skipped', values)
+      if (kind === RefusableKind.Write) tally.add('l2Skipped', handling.values ?? 1)
       return Promise.resolve(unavailable)
     }
     const controller = new AbortController()
@@ -791,7 +828,11 @@ export class SharedTier<V> {
           }
           // The store answered: it is up, and refuses this kind of operation for now.
           this.#breaker.succeeded(admission)
-          if (this.#refusals.refused(kind)) this.#warnRefused(kind, refusal, error)
+          if (this.#refusals.refused(kind)) {
+            const told = { kind, said: refusal, error }
+            if (handling.firstRefused === undefined) this.#warnRefused([told], refusalEffects[kind])
+            else handling.firstRefused(told)
+          }
           tally.add('l2Errors')
           settle(unavailable)
         },
@@ -800,14 +841,18 @@ export class SharedTier<V> {
   }
 
   /**
-   * Names the store's answer, and what to fix when the store tells it comes from how it is set up (a
-   * replica, an ACL user's permissions): that once per store, though a replica refuses every kind.
+   * Names the store's answers, and what to fix when the store tells they come from how it is set up
+   * (a replica, an ACL user's or a role's permissions): that once per store, though a replica refuses
+   * every kind.
    */
-  #warnRefused(kind: RefusableKind, refusal: string, error: unknown): void {
-    const { refuses, meanwhile } = refusalEffects[kind]
-    const misconfiguration = newMisconfiguration(this.#store, error)
+  #warnRefused(refusals: readonly StoreRefusal[], { refuses, meanwhile }: RefusalEffect): void {
+    const said = refusals.map((refusal) => `"${refusal.said}"`).join('; ')
+    const advice = refusals.flatMap(({ error }) => {
+      const misconfiguration = newMisconfiguration(this.#store, error)
+      return misconfiguration === undefined ? [] : [`; ${misconfiguration.advice}`]
+    })
     this.#host.logger.warn(
-      `middy-cache: cache "${this.#host.cacheName}": ${this.#store.kind} refuses ${refuses} ("${refusal}"): ${meanwhile}, and it is asked again every ${this.#settings.breaker.coolDownMs} ms${misconfiguration === undefined ? '' : `; ${misconfiguration.advice}`} (warned once)`,
+      `middy-cache: cache "${this.#host.cacheName}": ${this.#store.kind} refuses ${refuses} (${said}): ${meanwhile}, and it is asked again every ${this.#settings.breaker.coolDownMs} ms${advice.join('')} (warned once)`,
     )
   }
 }

@@ -5,6 +5,7 @@ import { dynamoStore, type L2Store } from '../../entrypoints/dynamodb.js'
 import { createCache, createScope, Outcome, Tier } from '../../src/index.js'
 import { awsJsonError, createTable, destroySeedClients, seedClients, startHttpFaultProxy, startTcpProxy, uniqueName } from '../harness/index.js'
 import { deferred } from '../support/deferred.js'
+import { movableTime } from '../support/clock.js'
 import { within } from '../support/within.js'
 import { waiterTakesHoldersValue } from '../support/lease-waiter.js'
 
@@ -23,6 +24,10 @@ const storeFor = (prefix: string, options: { compressAbove?: number; lease?: { t
   opened.push(store)
   return store
 }
+
+/** The AccessDeniedException message of a role that may not call `action`, as AWS words it. */
+const deniedTo = (action: string): string =>
+  `User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:${action} on resource: arn:aws:dynamodb:us-east-1:123456789012:table/cache`
 
 const rawItem = async (pk: string) => (await seedClients().dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk } }, ConsistentRead: true }))).Item
 
@@ -317,8 +322,7 @@ describe('the DynamoDB store', () => {
     const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
     try {
       const prefix = `${uniqueName('t')}:`
-      const denied = 'User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:BatchWriteItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/cache'
-      faults.inject({ target: 'DynamoDB_20120810.BatchWriteItem', ...awsJsonError('AccessDeniedException', denied) })
+      faults.inject({ target: 'DynamoDB_20120810.BatchWriteItem', ...awsJsonError('AccessDeniedException', deniedTo('BatchWriteItem')) })
       const store = dynamoStore({ table, prefix, timeout: '2s', versionCheck: '1h', breaker: { coolDown: '1h' }, clientConfig: clientConfig(faults.url) })
       opened.push(store)
       const messages: string[] = []
@@ -356,6 +360,121 @@ describe('the DynamoDB store', () => {
       expect(load).not.toHaveBeenCalled()
       for (const key of keys) expect(await rawItem(`${prefix}#lease#no-batch-write:0:k:${key}`)).toBeUndefined()
     } finally {
+      await faults.close()
+    }
+  })
+
+  test.each([
+    ['with leases, whose puts are refused first: the warning about leases, then one about writes', {}, { errors: 3, leasePuts: 3, warnings: 2 }],
+    ['without leases: one warning', { lease: false }, { errors: 2, leasePuts: 0, warnings: 1 }],
+  ] as const)("a role that may call neither dynamodb:BatchWriteItem nor dynamodb:PutItem, %s, that names both actions and says the values stay in memory; later batches send no write within the back-off, and no environment is served what was not written", async (_how, options, expected) => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      const prefix = `${uniqueName('t')}:`
+      for (const action of ['BatchWriteItem', 'PutItem']) faults.inject({ target: `DynamoDB_20120810.${action}`, ...awsJsonError('AccessDeniedException', deniedTo(action)) })
+      const store = dynamoStore({ table, prefix, timeout: '2s', versionCheck: '1h', breaker: { coolDown: '1h' }, clientConfig: clientConfig(faults.url), ...options })
+      opened.push(store)
+      const messages: string[] = []
+      const cache = createCache({ name: 'no-write', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+      const requests = () => Object.fromEntries(['BatchWriteItem', 'PutItem', 'DeleteItem'].map((operation) => [operation, faults.requests(`DynamoDB_20120810.${operation}`).seen]))
+
+      const first = createScope()
+      expect(await cache.getMany(['a', 'b', 'c'], { scope: first })).toEqual(['value of a', 'value of b', 'value of c'])
+      // Each refusal is one error: the leases' (when taken), the BatchWriteItem, the PutItem each it fell back to.
+      expect(first.countersFor('no-write')).toMatchObject({ l2Errors: expected.errors, loads: 3 })
+      expect(requests()).toEqual({ BatchWriteItem: 1, PutItem: expected.leasePuts + 3, DeleteItem: 0 })
+      expect(messages).toHaveLength(expected.warnings)
+      const writes = messages.at(-1) ?? ''
+      expect(writes).toContain('refuses writes, of many values in one request and of one value per request')
+      expect(writes).toContain('is not authorized to perform: dynamodb:BatchWriteItem')
+      expect(writes).toContain('is not authorized to perform: dynamodb:PutItem')
+      expect(writes).toContain("values stay in this environment's memory only (counted in l2Skipped)")
+      expect(writes).toContain(`the function's role may not call dynamodb:BatchWriteItem on DynamoDB table "${table}"`)
+      expect(writes).not.toContain('one item per request until it is granted')
+      // The advice to allow PutItem comes once per store: with the leases' warning when they were refused first, else here.
+      expect(messages.filter((message) => message.includes(`the function's role may not call dynamodb:PutItem on DynamoDB table "${table}"`))).toHaveLength(1)
+
+      const next = createScope()
+      expect(await cache.getMany(['d', 'e', 'f'], { scope: next })).toEqual(['value of d', 'value of e', 'value of f'])
+      expect(next.countersFor('no-write')).toMatchObject({ l2Errors: 0, l2Skipped: 3, loads: 3 })
+      expect(requests()).toEqual({ BatchWriteItem: 1, PutItem: expected.leasePuts + 3, DeleteItem: 0 })
+      expect(messages).toHaveLength(expected.warnings)
+
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f']
+      for (const key of keys) expect(await cache.lookup(key)).toMatchObject({ value: `value of ${key}`, tier: Tier.L1 })
+      const other = createCache({ name: 'no-write', load: (key: string) => `loaded elsewhere ${key}`, ttl: '1m', l2: storeFor(prefix) })
+      const elsewhere = createScope()
+      expect(await other.getMany(keys, { scope: elsewhere })).toEqual(keys.map((key) => `loaded elsewhere ${key}`))
+      expect(elsewhere.countersFor('no-write')).toMatchObject({ l2Hits: 0, loads: 6 })
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test("a role refused dynamodb:BatchWriteItem after its writes (PutItem) were refused: the warning about BatchWriteItem says the values stay in memory, not that they go one per request, and none is sent one per request", async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    try {
+      for (const action of ['BatchWriteItem', 'PutItem']) faults.inject({ target: `DynamoDB_20120810.${action}`, ...awsJsonError('AccessDeniedException', deniedTo(action)) })
+      const store = dynamoStore({ table, prefix: `${uniqueName('t')}:`, timeout: '2s', versionCheck: '1h', breaker: { coolDown: '1h' }, lease: false, clientConfig: clientConfig(faults.url) })
+      opened.push(store)
+      const messages: string[] = []
+      const cache = createCache({ name: 'writes-first', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+      expect(await cache.get('lone')).toBe('value of lone')
+      expect(messages).toEqual([expect.stringContaining('refuses writes ("User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:PutItem')])
+
+      const scope = createScope()
+      expect(await cache.getMany(['a', 'b'], { scope })).toEqual(['value of a', 'value of b'])
+      expect(scope.countersFor('writes-first')).toMatchObject({ l2Errors: 1, l2Skipped: 2 })
+      expect(faults.requests('DynamoDB_20120810.PutItem').seen).toBe(1)
+      expect(faults.requests('DynamoDB_20120810.BatchWriteItem').seen).toBe(1)
+      expect(messages).toHaveLength(2)
+      expect(messages[1]).toContain('refuses to write many values in one request ("User: arn:aws:sts::123456789012:assumed-role/shop/fn is not authorized to perform: dynamodb:BatchWriteItem')
+      expect(messages[1]).toContain("values stay in this environment's memory only (counted in l2Skipped)")
+      expect(messages[1]).not.toContain('one item per request until it is granted')
+    } finally {
+      await faults.close()
+    }
+  })
+
+  test('a role granted dynamodb:BatchWriteItem once it was refused: batches within the back-off write one PutItem each; the first batch after it asks with BatchWriteItem again and, answered, writes with it, as every batch after does', async () => {
+    const faults = await startHttpFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '' })
+    const time = movableTime()
+    try {
+      const prefix = `${uniqueName('t')}:`
+      faults.inject({ target: 'DynamoDB_20120810.BatchWriteItem', times: 1, ...awsJsonError('AccessDeniedException', deniedTo('BatchWriteItem')) })
+      const store = dynamoStore({ table, prefix, timeout: '2s', versionCheck: '1h', breaker: { coolDown: '1m' }, clientConfig: clientConfig(faults.url) })
+      opened.push(store)
+      const messages: string[] = []
+      const cache = createCache({ name: 'granted', load: (key: string) => `value of ${key}`, ttl: '1h', l2: store, logger: { warn: (message) => { messages.push(message) } } })
+      const requests = () => Object.fromEntries(['BatchWriteItem', 'PutItem'].map((operation) => [operation, faults.requests(`DynamoDB_20120810.${operation}`).seen]))
+      const batch = async (keys: readonly string[]) => {
+        const scope = createScope()
+        expect(await cache.getMany(keys, { scope })).toEqual(keys.map((key) => `value of ${key}`))
+        return scope.countersFor('granted')
+      }
+
+      // Refused: 3 lease puts, the BatchWriteItem, 3 value puts.
+      expect(await batch(['a', 'b', 'c'])).toMatchObject({ l2Errors: 1 })
+      expect(requests()).toEqual({ BatchWriteItem: 1, PutItem: 6 })
+      time.advance(59_000)
+      expect(await batch(['d', 'e', 'f'])).toMatchObject({ l2Errors: 0 })
+      expect(requests()).toEqual({ BatchWriteItem: 1, PutItem: 12 })
+
+      time.advance(1_000)
+      // The back-off has passed: BatchWriteItem asked again, answered; only the 3 lease puts went one by one.
+      expect(await batch(['g', 'h', 'i'])).toMatchObject({ l2Errors: 0 })
+      expect(requests()).toEqual({ BatchWriteItem: 2, PutItem: 15 })
+      expect(await batch(['j', 'k', 'l'])).toMatchObject({ l2Errors: 0 })
+      expect(requests()).toEqual({ BatchWriteItem: 3, PutItem: 18 })
+      expect(messages).toEqual([expect.stringContaining('refuses to write many values in one request')])
+
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']
+      const other = createCache({ name: 'granted', load: (key: string) => `loaded elsewhere ${key}`, ttl: '1h', l2: storeFor(prefix) })
+      const elsewhere = createScope()
+      expect(await other.getMany(keys, { scope: elsewhere })).toEqual(keys.map((key) => `value of ${key}`))
+      expect(elsewhere.countersFor('granted')).toMatchObject({ l2Hits: 12, loads: 0 })
+    } finally {
+      jest.restoreAllMocks()
       await faults.close()
     }
   })
