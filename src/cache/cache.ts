@@ -264,8 +264,8 @@ export class Cache<V> {
   /**
    * Values for many keys, in the order given. Misses load together through `loadMany` when the cache
    * has one, else one by one, concurrently; a key asked twice loads once. With `loadMany`, or an L2
-   * that takes leases together (DynamoDB), the misses are read from L2, leased and written back as a
-   * batch, else each key as a lone get does. Rejects with the first key that cannot be served.
+   * that takes leases together (Redis, DynamoDB), the misses are read from L2, leased and written back
+   * as a batch, else each key as a lone get does. Rejects with the first key that cannot be served.
    */
   async getMany(keys: readonly string[], options?: GetOptions): Promise<Frozen<V>[]> {
     this.#checkKeys(keys, 'getMany', options)
@@ -913,8 +913,8 @@ export class Cache<V> {
 
   /**
    * One flight per miss, all served by one L2 read and lease attempt: with `loadMany`, and one call
-   * of it; without it, when L2 takes leases together (DynamoDB), each key loaded by its own loader
-   * call. None otherwise, nor for a single miss, which loads as a lone get does.
+   * of it; without it, when L2 takes leases together (Redis, DynamoDB), each key loaded by its own
+   * loader call. None otherwise, nor for a single miss, which loads as a lone get does.
    */
   #startBatch(misses: readonly Miss[], scope: CacheScope | undefined): void {
     if (misses.length > 1 && this.#batchesMisses) this.#batchFlights(misses, this.#options.loadMany, scope, true)

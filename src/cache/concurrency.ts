@@ -19,3 +19,6 @@ export const settleAtMost = async <T, R>(items: readonly T[], atOnce: number, wo
   await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker))
   return outcomes
 }
+
+/** Whether a settled outcome (of `settleAtMost`, or `Promise.allSettled`) is a failure. */
+export const isRejected = <T>(outcome: PromiseSettledResult<T>): outcome is PromiseRejectedResult => outcome.status === 'rejected'

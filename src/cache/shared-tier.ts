@@ -215,9 +215,9 @@ export class SharedTier<V> {
   }
 
   /**
-   * Whether the store takes a batch's leases in one operation (DynamoDB), which pays a round trip per
-   * key otherwise: a getMany's misses are then read, leased and written as a batch even without
-   * `loadMany`, each loaded by its own loader call.
+   * Whether the store takes a batch's leases in one operation (Redis, DynamoDB): a getMany's misses
+   * are then read, leased and written as a batch even without `loadMany`, each loaded by its own
+   * loader call, under one timeout for the read and one for the leases rather than one per key.
    */
   get takesLeasesTogether(): boolean {
     return this.#store.acquireLeases !== undefined

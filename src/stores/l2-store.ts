@@ -81,9 +81,12 @@ export interface L2Store {
   acquireLease(key: string, token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt>
   /**
    * Takes the leases of `keys` under one `token` as `acquireLease` takes each, and reports each,
-   * aligned with `keys`: for a store that pays a round trip per lease and reads many keys in one
-   * (DynamoDB), so that a batch's misses make fewer requests, and fewer at once. Rejects, having
-   * given back the leases it took, when any of it fails. Without it, a batch takes them one by one.
+   * aligned with `keys`, in one operation: so that a batch's misses make fewer requests, and fewer at
+   * once, in a store that pays a round trip per lease and reads many keys in one (DynamoDB), and
+   * share one round trip and one timeout in one that sends them all before any answer (Redis).
+   * Rejects, having given back the leases it took, when any of it fails. A store with it has a
+   * getMany's misses read, leased and written as a batch even without `loadMany`; without it, a
+   * batch takes the leases one by one.
    */
   acquireLeases?(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt[]>
   /**

@@ -167,6 +167,38 @@ describe('a private redis-server that stalls, dies and comes back', () => {
     expect(products.stats().l2Circuit).toBe('closed')
   })
 
+  test.each([
+    ['stopped (SIGSTOP)', false],
+    // Stopped first, so that no lease is answered before it dies: its connection then closes unanswered.
+    ['killed (SIGKILL)', true],
+  ])('%s mid-batch, its read answered and its leases not: getMany without loadMany answers from the source, meets one L2 error, not one per key, and counts one failure toward the breaker; the invocation then skips the store', async (how, killed) => {
+    const store = storeFor({ failures: 2, coolDown: '1h' })
+    const cache = createCache({ name: killed ? 'killed-mid-batch' : 'stopped-mid-batch', load: (key: string) => `value of ${key}`, ttl: '1m', l2: store })
+    await cache.get('warm-up')
+    let dying: Promise<void> | undefined
+    const acquireLease = store.acquireLease.bind(store)
+    jest.spyOn(store, 'acquireLease').mockImplementation((...request) => {
+      if (!redis.paused && dying === undefined) {
+        redis.pause()
+        if (killed) dying = redis.kill()
+      }
+      return acquireLease(...request)
+    })
+    try {
+      const scope = createScope()
+      expect(await within(cache.getMany(['a', 'b', 'c'], { scope }), `getMany never answered with Redis ${how}`)).toEqual(['value of a', 'value of b', 'value of c'])
+      expect(await cache.get('d', { scope })).toBe('value of d')
+      // The read, then the leases' one operation, which failed; nothing after it reached the store.
+      expect(scope.countersFor(cache.name)).toMatchObject({ l2Misses: 3, l2Errors: 1, l2Operations: 2, loads: 4 })
+      expect(cache.stats().l2Circuit).toBe('closed')
+    } finally {
+      if (dying !== undefined) {
+        await dying
+        await redis.start()
+      }
+    }
+  })
+
   test('stopped: set, delete and clear() in an invocation that already met the timeout skip the store too; the invocation meets one L2 timeout in all', async () => {
     const cache = createCache({ name: 'writes-stalled', load: (key: string) => `value of ${key}`, ttl: '1m', l2: storeFor({ failures: 10, coolDown: '1h' }) })
     await cache.get('warm-up')

@@ -1,11 +1,11 @@
 import { createCache, createScope, CacheKind, Outcome, registerCache, Tier } from '../../src/index.js'
 import { cacheFigures, metricGroups } from '../../src/metrics/index.js'
 import { redisStore, type L2Store } from '../../entrypoints/redis.js'
-import { startTcpProxy, uniqueName } from '../harness/index.js'
+import { startRedis, startTcpProxy, uniqueName } from '../harness/index.js'
 import { blockEventLoop } from '../support/event-loop.js'
 import { flushPromises } from '../support/deferred.js'
 import { within } from '../support/within.js'
-import { closeEnvironments, environments, leaseAttempts, leaseGivenBack, linkedTime, rawRedis, recordingLogger, sharedRedisUrl } from './l2-support.js'
+import { closeEnvironments, commandCalls, environments, leaseAttempts, leaseGivenBack, linkedTime, rawRedis, recordingLogger, sharedRedisUrl } from './l2-support.js'
 import type { Redis } from 'ioredis'
 
 const product = (id: string) => ({ id, name: `Product ${id}` })
@@ -191,18 +191,57 @@ describe('two environments sharing Redis', () => {
     expect(await b.lookup('k')).toMatchObject({ value: 'v2', outcome: Outcome.Hit, tier: Tier.L2 })
   })
 
-  test('getMany reads every miss from L2 in one go and loads only what L2 lacks, in one batch', async () => {
+  test.each([
+    ['through loadMany, in one call', true],
+    ['without loadMany, a load call each', false],
+  ])('getMany reads every miss from L2 in one read and loads only what L2 lacks, %s', async (_how, batchLoader) => {
     const env = environments()
-    const writer = createCache({ name: 'batch', load: (id: string) => product(id), ttl: '1m', l2: env.store() })
+    const name = batchLoader ? 'batch-many' : 'batch-each'
+    const writer = createCache({ name, load: (id: string) => product(id), ttl: '1m', l2: env.store() })
     await writer.getMany(['1', '2'])
+    const load = jest.fn((id: string) => product(id))
     const loadMany = jest.fn((ids: readonly string[]) => Promise.resolve(ids.map(product)))
-    const reader = createCache({ name: 'batch', load: (id: string) => product(id), loadMany, ttl: '1m', l2: env.store() })
+    const store = env.store()
+    const reader = createCache({ name, load, ...(batchLoader ? { loadMany } : {}), ttl: '1m', l2: store })
+    await reader.get('warm-up')
+    load.mockClear()
+    const [get, getMany] = [jest.spyOn(store, 'get'), jest.spyOn(store, 'getMany')]
     const scope = createScope()
     expect(await reader.getMany(['1', '2', '3', '4'], { scope })).toEqual(['1', '2', '3', '4'].map(product))
-    expect(loadMany).toHaveBeenCalledTimes(1)
-    expect(loadMany.mock.calls[0]?.[0]).toEqual(['3', '4'])
-    expect(scope.countersFor('batch')).toMatchObject({ l2Hits: 2, l2Misses: 2, misses: 2, loads: 1 })
+    expect({ get: get.mock.calls.length, getMany: getMany.mock.calls.map(([keys]) => keys.length) }).toEqual({ get: 0, getMany: [4] })
+    expect({ load: load.mock.calls.map(([id]) => id).sort(), loadMany: loadMany.mock.calls.map(([ids]) => ids) }).toEqual(batchLoader ? { load: [], loadMany: [['3', '4']] } : { load: ['3', '4'], loadMany: [] })
+    expect(scope.countersFor(name)).toMatchObject({ l2Hits: 2, l2Misses: 2, misses: 2, loads: batchLoader ? 1 : 2 })
     expect(await writer.lookup('4')).toMatchObject({ tier: Tier.L2 })
+  })
+
+  test('getMany of 10 misses without loadMany is one L2 read and one lease operation, then a write and a release per key: 22 L2 operations, not the 40 of 10 lone gets; Redis runs the same commands either way', async () => {
+    // A Redis of its own: its command counts are this test's alone.
+    const redis = await startRedis()
+    const admin = rawRedis(redis.url)
+    try {
+      const store = environments({ url: redis.url, versionCheck: '1h' }).store()
+      const load = jest.fn((key: string) => `value of ${key}`)
+      const cache = createCache({ name: 'ten', load, ttl: '1m', l2: store })
+      // Reads the namespace version, which the getMany then need not read.
+      await cache.get('warm-up')
+      load.mockClear()
+      const [get, getMany] = [jest.spyOn(store, 'get'), jest.spyOn(store, 'getMany')]
+      await admin.config('RESETSTAT')
+      const keys = Array.from({ length: 10 }, (_, index) => `k${index}`)
+      const scope = createScope()
+      expect(await cache.getMany(keys, { scope })).toEqual(keys.map((key) => `value of ${key}`))
+      expect(load.mock.calls.map(([key]) => key).sort()).toEqual([...keys].sort())
+      expect({ get: get.mock.calls.length, getMany: getMany.mock.calls.map(([asked]) => asked.length) }).toEqual({ get: 0, getMany: [10] })
+      expect(scope.countersFor('ten')).toMatchObject({ l2Misses: 10, l2Errors: 0, l2Operations: 22, loads: 10 })
+      const calls = await commandCalls(admin)
+      // A GET of each value, then SET NX, PTTL and GET beside each lease, a SET of each value, and each
+      // lease given back by EVAL, whose script runs GET and DEL.
+      expect(Object.fromEntries(['get', 'set', 'pttl', 'eval', 'del'].map((command) => [command, calls(command)]))).toEqual({ get: 30, set: 20, pttl: 10, eval: 10, del: 10 })
+    } finally {
+      await closeEnvironments()
+      admin.disconnect()
+      await redis.stop()
+    }
   })
 })
 
@@ -289,6 +328,39 @@ describe('a lease whose answer never comes: the connection drops with the comman
     // Given back once the store has reconnected; kept, it would last its 60 s.
     await within(givenBack, 'the lease whose answer was lost was never given back once the store reconnected')
     expect(await env.store().acquireLease('k', 'next', 60_000, new AbortController().signal)).toMatchObject({ acquired: true })
+  })
+})
+
+describe("a batch's leases whose answers never come: the connection drops with the commands sent", () => {
+  test("each lease, though the batch took them under one token, is given back once the store has reconnected, not left to hold other environments' misses for its 60 s", async () => {
+    const target = new URL(sharedRedisUrl())
+    const proxy = await startTcpProxy({ target: { host: target.hostname, port: Number(target.port) } })
+    const env = environments()
+    const dropping = redisStore({ url: proxy.url('redis'), prefix: env.prefix, timeout: '5s' })
+    const raw = rawRedis()
+    try {
+      const keys = ['a', 'b', 'c']
+      const acquireLeases = dropping.acquireLeases?.bind(dropping)
+      expect(acquireLeases).toBeDefined()
+      if (acquireLeases === undefined) return
+      await dropping.get('warm-up', new AbortController().signal)
+      const givenBack = leaseGivenBack(dropping, keys.length)
+      // As in the test above: the leases are taken on Redis, and the connection drops before their answers come back.
+      proxy.setLatency(1_000)
+      const attempt = acquireLeases(keys, 'unanswered', 60_000, new AbortController().signal)
+      const leaseKeys = keys.map((key) => `${env.prefix}{${key}}:lease`)
+      for (let check = 0; check < 250 && (await raw.exists(...leaseKeys)) < keys.length; check++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(await raw.exists(...leaseKeys)).toBe(keys.length)
+      proxy.setLatency(0)
+      proxy.dropConnections()
+      await expect(attempt).rejects.toThrow()
+      await within(givenBack, "the batch's leases whose answers were lost were not all given back once the store reconnected")
+      expect(await raw.exists(...leaseKeys)).toBe(0)
+    } finally {
+      raw.disconnect()
+      await dropping.close()
+      await proxy.close()
+    }
   })
 })
 

@@ -7,7 +7,7 @@ import { deferred } from '../support/deferred.js'
 import { blockEventLoop } from '../support/event-loop.js'
 import { waiterTakesHoldersValue } from '../support/lease-waiter.js'
 import { generousWaitMs, within } from '../support/within.js'
-import { closeEnvironments, environments, leaseAttempts, leaseFoundHeld, leaseGivenBack, rawRedis, sharedRedisUrl } from './l2-support.js'
+import { closeEnvironments, commandCalls, environments, leaseAttempts, leaseFoundHeld, leaseGivenBack, rawRedis, sharedRedisUrl } from './l2-support.js'
 
 afterEach(async () => {
   jest.restoreAllMocks()
@@ -57,7 +57,10 @@ describe('the lease keeps a miss in many environments to one load', () => {
     expect(servedFromL2).toBe(9)
   })
 
-  test('batches too: 5 environments x getMany of 3 keys through loadMany load each key once among them', async () => {
+  test.each([
+    ['through loadMany', true],
+    ['without loadMany (a load call per key)', false],
+  ])('batches too: 5 environments x getMany of 3 keys %s, beside a lone get of one of them in each, load each key once among them', async (_how, batchLoader) => {
     const env = environments({ lease: patientLease })
     const loaded: string[] = []
     const loadMany = async (keys: readonly string[]): Promise<string[]> => {
@@ -65,9 +68,14 @@ describe('the lease keeps a miss in many environments to one load', () => {
       await sleep(100)
       return keys.map((key) => `value of ${key}`)
     }
-    const caches = Array.from({ length: 5 }, () => createCache({ name: 'batch-stampede', load: (key: string) => `single ${key}`, loadMany, ttl: '1m', l2: env.store() }))
-    const answers = await Promise.all(caches.map((cache) => cache.getMany(['a', 'b', 'c'])))
-    expect(answers).toEqual(Array.from({ length: 5 }, () => ['value of a', 'value of b', 'value of c']))
+    const load = async (key: string): Promise<string> => {
+      loaded.push(key)
+      await sleep(100)
+      return `value of ${key}`
+    }
+    const caches = Array.from({ length: 5 }, () => createCache({ name: 'batch-stampede', load, ...(batchLoader ? { loadMany } : {}), ttl: '1m', l2: env.store() }))
+    const answers = await Promise.all(caches.map((cache) => Promise.all([cache.getMany(['a', 'b', 'c']), cache.get('b')])))
+    expect(answers).toEqual(Array.from({ length: 5 }, () => [['value of a', 'value of b', 'value of c'], 'value of b']))
     expect(loaded.sort()).toEqual(['a', 'b', 'c'])
   })
 
@@ -161,8 +169,7 @@ describe('the lease keeps a miss in many environments to one load', () => {
         return sendCommand(...command)
       })
       await waiterTakesHoldersValue(redisStore({ client: waiterConnection, prefix: env.prefix, timeout: '500ms', lease }), { held, loading, polled: polled.promise })
-      const stats = await admin.info('commandstats')
-      const calls = (command: string): number => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0)
+      const calls = await commandCalls(admin)
       // The waiter's SET NX, and the holder's value.
       expect(calls('set')).toBe(2)
       expect(calls('pttl')).toBeGreaterThanOrEqual(10)

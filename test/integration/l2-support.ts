@@ -105,17 +105,28 @@ export const leaseFoundHeld = (store: L2Store): Promise<void> =>
   })
 
 /**
- * Settles once `store` has given a lease back (the release answered, or failed), the store's own
- * give-back in the background included: what the release left is then looked at, not polled for.
+ * Settles once `store` has given `times` leases back (each release answered, or failed), the store's
+ * own give-backs in the background included: what the releases left is then looked at, not polled for.
  */
-export const leaseGivenBack = (store: L2Store): Promise<void> =>
+export const leaseGivenBack = (store: L2Store, times = 1): Promise<void> =>
   new Promise((resolve) => {
     const releaseLease = store.releaseLease.bind(store)
+    let settled = 0
+    const counted = (): void => {
+      if (++settled === times) resolve()
+    }
     jest.spyOn(store, 'releaseLease').mockImplementation((...request) => {
       const released = releaseLease(...request)
-      released.then(resolve, () => {
-        resolve()
-      })
+      released.then(counted, counted)
       return released
     })
   })
+
+/**
+ * How many times the Redis `admin` is connected to ran each command since its counts were last reset
+ * (CONFIG RESETSTAT), those a script ran included (the lease's release runs GET and DEL).
+ */
+export const commandCalls = async (admin: Redis): Promise<(command: string) => number> => {
+  const stats = await admin.info('commandstats')
+  return (command) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0)
+}

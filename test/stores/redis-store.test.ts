@@ -81,6 +81,21 @@ describe('the Redis store on a redis-server', () => {
 
   l2StoreContract(() => storeWith())
 
+  test("acquireLeases whose attempt at one key fails gives back the leases it took beside it and rejects with that failure: the engine, which then loads the batch without leases, leaves none held", async () => {
+    const store = storeWith()
+    const acquireLeases = store.acquireLeases?.bind(store)
+    expect(acquireLeases).toBeDefined()
+    if (acquireLeases === undefined) return
+    const acquireLease = store.acquireLease.bind(store)
+    const failing = jest.spyOn(store, 'acquireLease').mockImplementation((key, ...request) => (key === 'b' ? Promise.reject(new Error('lost mid-batch')) : acquireLease(key, ...request)))
+    try {
+      await expect(acquireLeases(['a', 'b', 'c'], 'mine', 60_000, signal)).rejects.toThrow('lost mid-batch')
+    } finally {
+      failing.mockRestore()
+    }
+    expect((await acquireLeases(['a', 'c'], 'next', 60_000, signal)).map(({ acquired }) => acquired)).toEqual([true, true])
+  })
+
   test('a prefix beyond ASCII (an emoji: a surrogate pair) is written as its UTF-8 bytes, as another client spells it', async () => {
     const prefix = `${uniqueName('🛒')}:`
     const store = storeWith({ prefix })

@@ -31,6 +31,24 @@ export const l2StoreContract = (storeWith: () => L2Store): void => {
     expect((await store.acquireLease('k', 'third', 60_000, signal)).acquired).toBe(true)
   })
 
+  test('acquireLeases takes the leases of keys under one token as acquireLease takes each, aligned with them: one another holds is not taken, the value beside each is reported, and the token gives each back', async () => {
+    const store = storeWith()
+    const acquireLeases = store.acquireLeases?.bind(store)
+    expect(acquireLeases).toBeDefined()
+    if (acquireLeases === undefined) return
+    await store.acquireLease('held', 'another', 60_000, signal)
+    await store.set('written', Buffer.from('beside'), 60_000, signal)
+    const attempts = await acquireLeases(['free', 'held', 'written'], 'batch', 60_000, signal)
+    expect(attempts.map(({ acquired, payload }) => ({ acquired, payload: text(payload) }))).toEqual([
+      { acquired: true, payload: undefined },
+      { acquired: false, payload: undefined },
+      { acquired: true, payload: 'beside' },
+    ])
+    expect((await store.acquireLease('free', 'next', 60_000, signal)).acquired).toBe(false)
+    for (const key of ['free', 'written']) await store.releaseLease(key, 'batch', signal)
+    expect((await acquireLeases(['free', 'written'], 'next', 60_000, signal)).map(({ acquired }) => acquired)).toEqual([true, true])
+  })
+
   test('peekLease reads the value and whether the lease is held, taking nothing', async () => {
     const store = storeWith()
     const peekLease = store.peekLease?.bind(store)

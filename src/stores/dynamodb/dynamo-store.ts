@@ -13,7 +13,7 @@ import {
 import { isAwsError, mayHaveBeenApplied } from '../../cache/aws-errors.js'
 import { isTableName, tableNameRule } from '../../cache/aws-names.js'
 import { chunksOf } from '../../cache/chunks.js'
-import { settleAtMost } from '../../cache/concurrency.js'
+import { isRejected, settleAtMost } from '../../cache/concurrency.js'
 import { CacheError, CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { checkClientOrConfig, isRecord, isSdkClient, rejectUnknownOptions } from '../../cache/options.js'
 import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
@@ -69,7 +69,6 @@ const ignore = (): void => undefined
 const actionsUsed = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:BatchWriteItem, dynamodb:UpdateItem and dynamodb:DeleteItem'
 /** The action AWS names in an AccessDeniedException: "User: ... is not authorized to perform: dynamodb:DeleteItem on resource: ...". */
 const deniedAction = /\bnot authorized to perform: (dynamodb:[A-Za-z]+)/
-const isRejected = <T>(outcome: PromiseSettledResult<T>): outcome is PromiseRejectedResult => outcome.status === 'rejected'
 /** A key written twice gets its last write: DynamoDB refuses a BatchWriteItem that names an item twice. */
 const lastWriteOfEachKey = (writes: readonly L2Write[]): L2Write[] => [...new Map(writes.map((write) => [write.key, write])).values()]
 

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { unlessAborted } from '../../cache/background.js'
 import { monotonicClock } from '../../cache/clock.js'
+import { isRejected } from '../../cache/concurrency.js'
 import { boundedDuration, type Duration } from '../../cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
@@ -186,8 +187,9 @@ class RedisStore implements TieredStore {
   /** The connection being made to replace `#client`, until it is ready, and what settles once it took over (or failed to). */
   #replacement: { readonly connection: Redis; readonly done: Promise<void> } | undefined
   /**
-   * The tokens of the leases being given back in the background: a give-back a replica refuses
-   * again is not tried a second time, which through a reader endpoint would loop, a new connection each time.
+   * The leases (token and key: a batch takes its leases under one token) being given back in the
+   * background: a give-back a replica refuses again is not tried a second time, which through a
+   * reader endpoint would loop, a new connection each time.
    */
   readonly #givingBack = new Set<string>()
   #closed = false
@@ -328,6 +330,36 @@ class RedisStore implements TieredStore {
   }
 
   /**
+   * The leases of `keys` under one `token`, each taken as `acquireLease` takes it, every key's
+   * commands sent before any answer: one round trip, which the engine waits for under one timeout
+   * and counts as one operation, as a lone lease. When any attempt fails, the leases taken beside it
+   * are given back before it rejects with the first failure (in the background once the engine
+   * stopped waiting, or when the release fails); a lease whose answer was lost is given back by its
+   * own attempt, as `acquireLease` gives back a lone one, once the store has reconnected.
+   */
+  async acquireLeases(keys: readonly string[], token: string, ttlMs: number, signal: AbortSignal): Promise<LeaseAttempt[]> {
+    const attempts = await Promise.allSettled(keys.map((key) => this.acquireLease(key, token, ttlMs, signal)))
+    const answered = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []))
+    const failure = attempts.find(isRejected)
+    if (failure === undefined) return answered
+    const taken = keys.filter((_, index) => {
+      const attempt = attempts[index]
+      return attempt?.status === 'fulfilled' && attempt.value.acquired
+    })
+    await Promise.all(
+      taken.map(async (key) => {
+        try {
+          signal.throwIfAborted()
+          await this.releaseLease(key, token, signal)
+        } catch {
+          this.#giveBackLater(key, token, ttlMs)
+        }
+      }),
+    )
+    throw failure.reason
+  }
+
+  /**
    * PTTL of the lease, then GET of the value, sent together to one node: one round trip. Redis runs
    * them in that order, and a holder writes its value before it gives the lease back, so a lease
    * seen gone comes with the value its holder wrote. A lease key without an expiry is another
@@ -345,13 +377,14 @@ class RedisStore implements TieredStore {
    * for no longer than the lease would last anyway. Under its token: no one else's lease is touched.
    */
   #giveBackLater(key: string, token: string, ttlMs: number): void {
-    if (this.#givingBack.has(token)) return
-    this.#givingBack.add(token)
+    const lease = JSON.stringify([token, key])
+    if (this.#givingBack.has(lease)) return
+    this.#givingBack.add(lease)
     const signal = AbortSignal.timeout(ttlMs)
     this.#readyAgain(signal)
       .then(() => this.releaseLease(key, token, signal))
       .catch(ignore)
-      .finally(() => this.#givingBack.delete(token))
+      .finally(() => this.#givingBack.delete(lease))
   }
 
   /**
