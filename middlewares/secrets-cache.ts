@@ -26,6 +26,7 @@ import {
 } from './shared/cache-options.js'
 import { contextPath, valuesCacheMiddleware } from './shared/context-values.js'
 import { holderHiding } from './shared/redacted.js'
+import { dropsSecrets, refreshOnOption } from './shared/refresh-on.js'
 import type { MayBe, MaybeMissing, MayOmit } from './shared/spec-types.js'
 
 declare const jsonType: unique symbol
@@ -88,13 +89,16 @@ export interface SecretsCacheOptions<N extends string, S> extends CacheMiddlewar
   readonly secrets: S
   /**
    * Drops every cached secret when the handler fails with an error this predicate accepts (say, an
-   * authentication error after a rotation). Asked in `onError`: an `onError` that Middy runs before
-   * this one (a middleware used after it) and that returns a response leaves it unasked.
+   * authentication error after a rotation). Asked in `onError`, once the secrets are on the context
+   * (an error raised before, by a middleware used before this one, is none of theirs): an `onError`
+   * that Middy runs before this one (a middleware used after it) and that returns a response leaves
+   * it unasked. It answers at once: an async function is refused, and a promise keeps the secrets.
    */
   readonly refreshOn?: (error: unknown) => boolean
   /**
    * Caps each Secrets Manager secret's ttl at its next scheduled rotation (one DescribeSecret per
-   * load). A DescribeSecret that is denied or fails caps nothing and warns once per secret. Default false.
+   * load). A DescribeSecret that is denied or fails caps nothing and warns once per secret (of one
+   * that loaded: not when the load failed, was given up on or found nothing). Default false.
    */
   readonly capTtlAtRotation?: boolean
   /** Receives the warnings of `capTtlAtRotation` and `refreshOn` (Powertools' Logger, console). Default: console. */
@@ -181,6 +185,20 @@ const ttlCappedAt = (rotation: Date | undefined, freshness: EntryFreshness | und
   return untilRotationMs < parseDuration('ttl', freshness?.ttl ?? cacheTtl) ? { ...freshness, ttl: `${Math.max(1, Math.floor(untilRotationMs))}ms` } : freshness
 }
 
+/** What DescribeSecret told of a secret's next rotation, or, when it failed, why. */
+interface RotationAnswer {
+  /** NextRotationDate, when rotation is scheduled. */
+  readonly at: Date | undefined
+  readonly failure?: { readonly error: unknown }
+}
+
+/** Never rejects: a DescribeSecret that fails caps nothing, and the load goes on without it. */
+const rotationAnswer = (source: SecretsSource, secretId: string, signal: AbortSignal): Promise<RotationAnswer> =>
+  source.nextRotation(secretId, signal).then(
+    (at) => ({ at }),
+    (error: unknown) => ({ at: undefined, failure: { error } }),
+  )
+
 /**
  * The secret's value; one scheduled for deletion is, to an optional secret, not found, and to a
  * required one an error that says so (AWS's own says only that the operation is refused).
@@ -210,8 +228,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   const raw = valuesMiddlewareOptions(options, 'secretsCache', "{ secrets: { stripeKey: 'shop/stripe' } }", optionNames, 'secrets stay in memory, never in a shared tier')
   const specs = Object.entries(requireRecord('secrets', raw.secrets, "{ stripeKey: 'shop/stripe' }"))
   if (specs.length === 0) throw new CacheOptionsError('secrets', 'must name at least one secret to cache')
-  const refreshOn = options.refreshOn
-  if (refreshOn !== undefined && typeof refreshOn !== 'function') throw mustBe('refreshOn', "a function of the handler's error", refreshOn)
+  const refreshOn = refreshOnOption(options.refreshOn)
   const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)
   const logger = resolveLogger(options.logger)
 
@@ -232,16 +249,11 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   // Once per secret: a denied DescribeSecret is denied on every load, and the user who asked for the
   // cap should learn once that it is not applied, not have every load fail for it.
   const rotationWarned = new Set<string>()
-  const nextRotation = (source: SecretsSource, plan: SecretPlan, signal: AbortSignal): Promise<Date | undefined> =>
-    source.nextRotation(plan.name, signal).catch((error: unknown) => {
-      if (!rotationWarned.has(plan.name)) {
-        rotationWarned.add(plan.name)
-        logger.warn(
-          `middy-cache: capTtlAtRotation: DescribeSecret of ${plan.label} (${plan.target}) failed, so its ttl is not capped at its next rotation: ${reasonOf(error)} (warned once per secret)`,
-        )
-      }
-      return undefined
-    })
+  const warnUncapped = (plan: SecretPlan, error: unknown): void => {
+    if (rotationWarned.has(plan.name)) return
+    rotationWarned.add(plan.name)
+    logger.warn(`middy-cache: capTtlAtRotation: DescribeSecret of ${plan.label} (${plan.target}) failed, so its ttl is not capped at its next rotation: ${reasonOf(error)} (warned once per secret)`)
+  }
   const loadSecret = async (key: string, context: LoadContext): Promise<unknown> => {
     const plan = plans.get(key)
     if (plan === undefined) return undefined
@@ -256,11 +268,16 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     secretsManager ??= createSecretsSource(secretsManagerOptions)
     const [value, rotation] = await Promise.all([
       secretValue(secretsManager, plan, context.signal),
-      capTtlAtRotation ? nextRotation(secretsManager, plan, context.signal) : undefined,
+      capTtlAtRotation ? rotationAnswer(secretsManager, plan.name, context.signal) : undefined,
     ])
-    const freshness = ttlCappedAt(rotation, plan.freshness, freshnessOptions.ttl)
+    if (value === undefined) return undefined
+    const declared = declaredValue(plan, value)
+    // Only now: a load that failed, found nothing or was given up on (its DescribeSecret aborted with
+    // it) has no ttl to cap, and would spend the one warning on a refusal that is none.
+    if (rotation?.failure !== undefined && !context.signal.aborted) warnUncapped(plan, rotation.failure.error)
+    const freshness = ttlCappedAt(rotation?.at, plan.freshness, freshnessOptions.ttl)
     if (freshness !== undefined) context.setFreshness(freshness)
-    return value === undefined ? undefined : declaredValue(plan, value)
+    return declared
   }
 
   return valuesCacheMiddleware({
@@ -271,19 +288,6 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     entries,
     engine: { ...freshnessOptions, logger, load: loadSecret },
     holderFor: (existing) => holderHiding(existing, 'all'),
-    ...(refreshOn === undefined
-      ? {}
-      : {
-          // The user's predicate: one that throws (an error of a shape it did not expect) keeps the
-          // secrets, rather than replacing the handler's error and cutting Middy's onError chain short.
-          clearOn: (error: unknown) => {
-            try {
-              return refreshOn(error)
-            } catch (predicateError) {
-              logger.warn(`middy-cache: secretsCache refreshOn threw, so the cached secrets are kept: ${reasonOf(predicateError)}`)
-              return false
-            }
-          },
-        }),
+    ...(refreshOn === undefined ? {} : { clearOn: dropsSecrets(refreshOn, logger) }),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }>
 }

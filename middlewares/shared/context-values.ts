@@ -58,7 +58,11 @@ export interface ContextValuesOptions {
    * under that name (secrets, and decrypted parameters, make one that never shows those values in logs).
    */
   readonly holderFor: (existing: unknown) => Record<string, unknown>
-  /** Asked for the handler's error before background work is settled: true drops every cached value (secrets after a rotation, say). */
+  /**
+   * Asked for the handler's error before background work is settled: true drops every cached value
+   * (secrets after a rotation, say). Only when the values are on the context: an error raised before
+   * the middleware put them there (a caller's token refused by a middleware before it) came of none.
+   */
   readonly clearOn?: (error: unknown) => boolean
 }
 
@@ -257,8 +261,11 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
     return endInvocation(request, settleBudgetMs)
   }
 
+  /** Whether this middleware's values are on the context, alone or merged with others under its name. */
+  const servedTo = (request: Request): boolean => holderRecord(property.read(request.context as unknown as LambdaContextRecord))?.owners.includes(owner) === true
+
   const settleAfterError = (request: Request): Promise<void> | undefined => {
-    if (clearOn !== undefined && clearOn(request.error)) void cache.clear()
+    if (clearOn !== undefined && servedTo(request) && clearOn(request.error)) void cache.clear()
     return settleRefreshes(request)
   }
 

@@ -282,6 +282,11 @@ export const ignore = (): void => undefined
 export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   ((typeof value === 'object' && value !== null) || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
 
+const asyncFunctionTags: ReadonlySet<string> = new Set(['[object AsyncFunction]', '[object AsyncGeneratorFunction]'])
+
+/** Whether a function the user gave is async, told by its tag: it answers every call with a promise, never with the value a predicate must give at once. */
+export const isAsyncFunction = (value: unknown): boolean => asyncFunctionTags.has(Object.prototype.toString.call(value))
+
 /**
  * Handles the rejection of a promise nobody waits for: left unhandled, it would end the Lambda
  * invocation (and the process) with an error.
