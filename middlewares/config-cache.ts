@@ -4,22 +4,23 @@ import type { Duration } from '../src/cache/duration.js'
 import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { Frozen } from '../src/cache/freeze.js'
 import type { BatchLoadContext, EntryFreshness, LoadContext } from '../src/cache/options.js'
-import { checkClientOrConfig, isSdkClient } from '../src/cache/options.js'
+import { checkClientOrConfig } from '../src/cache/options.js'
 import { CacheKind } from '../src/cache/registry.js'
+import { isProviderClient } from '../src/sources/abortable-client.js'
 import { createSsmSource, secretsManagerReferencePrefix, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
 import { decodeValue, jsonSpec, Transform, transformOption } from '../src/sources/transform.js'
 import {
   cacheMiddlewareOptionNames,
   engineFreshness,
-  hierarchyRule,
   keyOfParts,
   keyPart,
   optionalBoolean,
   ownTtl,
-  requireRecord,
   ssmName,
+  ssmPath,
   ttlPart,
   valueSpec,
+  valueSpecs,
   valuesMiddlewareOptions,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
@@ -150,8 +151,7 @@ const parameterSource = (property: string, spec: unknown): Source => {
 
 const pathSource = (property: string, spec: unknown): Source => {
   const { option, options, nameOption } = valueSpec('paths', property, spec, 'path', pathOptionNames, "'/shop/flags/' or { path: '/shop/flags/', decrypt: true }")
-  const path = ssmName(nameOption, options.path)
-  if (!path.startsWith('/')) throw mustBe(nameOption, hierarchyRule, path)
+  const path = ssmPath(nameOption, options.path)
   if (`${path}/`.startsWith(secretsManagerReferencePrefix)) throw mustBe(nameOption, 'a hierarchy of parameters: SSM reads Secrets Manager secrets one by name, never by path', path)
   return {
     kind: 'path',
@@ -232,9 +232,9 @@ export const configCache = <const N extends string = 'config', const P extends R
     optionNames,
     'each environment reads its parameters from SSM; values to share through Redis or DynamoDB belong in a dataCache',
   )
-  checkClientOrConfig(raw, { isClient: (client) => isSdkClient(client, 'SSM'), client: 'an SSMClient from the AWS SDK v3', config: 'SSM client options', maker: 'configCache', option: 'awsSdkV3Client' })
-  const parameters = Object.entries(raw.parameters === undefined ? {} : requireRecord('parameters', raw.parameters, "{ table: '/shop/table' }"))
-  const paths = Object.entries(raw.paths === undefined ? {} : requireRecord('paths', raw.paths, "{ flags: '/shop/flags/' }"))
+  checkClientOrConfig(raw, { isClient: (client) => isProviderClient(client, 'SSM'), client: 'an SSMClient from the AWS SDK v3', config: 'SSM client options', maker: 'configCache', option: 'awsSdkV3Client' })
+  const parameters = raw.parameters === undefined ? [] : valueSpecs('parameters', raw.parameters, "{ table: '/shop/table' }")
+  const paths = raw.paths === undefined ? [] : valueSpecs('paths', raw.paths, "{ flags: '/shop/flags/' }")
   if (parameters.length + paths.length === 0) throw new CacheOptionsError('parameters', "or 'paths' must name at least one value to cache")
   const sourceByProperty = [
     ...parameters.map(([property, spec]) => [property, parameterSource(property, spec)] as const),

@@ -4,9 +4,10 @@ import { parseDuration, type Duration } from '../src/cache/duration.js'
 import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { Frozen } from '../src/cache/freeze.js'
 import type { EntryFreshness, LoadContext, Logger } from '../src/cache/options.js'
-import { checkClientOrConfig, isSdkClient, rejectUnknownOptions, resolveLogger } from '../src/cache/options.js'
+import { checkClientOrConfig, rejectUnknownOptions, resolveLogger } from '../src/cache/options.js'
 import { CacheKind } from '../src/cache/registry.js'
 import { reasonOf } from '../src/lambda/reason.js'
+import { isProviderClient } from '../src/sources/abortable-client.js'
 import { createSecretsSource, isScheduledForDeletion, type SecretsClientOptions, type SecretsSource } from '../src/sources/secrets.js'
 import { createSsmSource, type SsmClientOptions, type SsmSource } from '../src/sources/ssm.js'
 import { decodeValue, jsonSpec, Transform, transformOption } from '../src/sources/transform.js'
@@ -21,6 +22,7 @@ import {
   ssmName,
   ttlPart,
   valueSpec,
+  valueSpecs,
   valuesMiddlewareOptions,
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
@@ -169,7 +171,7 @@ const clientOptions = (option: string, value: unknown, service: string, client: 
   if (value === undefined) return {}
   const options = requireRecord(option, value, '{ clientConfig: { region: "eu-west-1" } }')
   rejectUnknownOptions(options, clientOptionNames, `${option}.`)
-  checkClientOrConfig(options, { isClient: (candidate) => isSdkClient(candidate, service), client: `${client} from the AWS SDK v3`, config, maker: 'secretsCache', option: 'awsSdkV3Client', prefix: `${option}.` })
+  checkClientOrConfig(options, { isClient: (candidate) => isProviderClient(candidate, service), client: `${client} from the AWS SDK v3`, config, maker: 'secretsCache', option: 'awsSdkV3Client', prefix: `${option}.` })
   return options
 }
 
@@ -226,7 +228,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
   options: SecretsCacheOptions<N, S>,
 ): MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }> => {
   const raw = valuesMiddlewareOptions(options, 'secretsCache', "{ secrets: { stripeKey: 'shop/stripe' } }", optionNames, 'secrets stay in memory, never in a shared tier')
-  const specs = Object.entries(requireRecord('secrets', raw.secrets, "{ stripeKey: 'shop/stripe' }"))
+  const specs = valueSpecs('secrets', raw.secrets, "{ stripeKey: 'shop/stripe' }")
   if (specs.length === 0) throw new CacheOptionsError('secrets', 'must name at least one secret to cache')
   const refreshOn = refreshOnOption(options.refreshOn)
   const capTtlAtRotation = optionalBoolean('capTtlAtRotation', options.capTtlAtRotation, false)

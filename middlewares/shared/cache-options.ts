@@ -58,9 +58,13 @@ const reservedContextNames = new Set([
   'logGroupName', 'logStreamName', 'identity', 'clientContext', 'tenantId', 'getRemainingTimeInMillis', 'done', 'fail', 'succeed',
 ])
 
-/** Refuses a `name` (the cache's context property) that the context already has for something else. */
+/**
+ * Refuses a `name` (the cache's context property) that the context already has for something else:
+ * one of its own, or one it inherits as the plain object it is (`constructor`, `toString`), which
+ * every invocation would find there in place of the values.
+ */
 export const refuseReservedName = (name: unknown): void => {
-  if (typeof name === 'string' && reservedContextNames.has(name)) {
+  if (typeof name === 'string' && (reservedContextNames.has(name) || name in Object.prototype)) {
     throw new CacheOptionsError('name', `cannot be ${printable(name)}: the context already has a property of that name`)
   }
 }
@@ -102,6 +106,18 @@ export const valueSpec = (group: string, property: string, spec: unknown, nameFi
 }
 
 /**
+ * The `[property, spec]` pairs of a group of values (`parameters`, `paths`, `secrets`), an object
+ * such as `example`. A property named by a symbol is refused: the values land on context properties
+ * named by strings, and `Object.entries` would skip it, leaving a value the types promise unloaded.
+ */
+export const valueSpecs = (group: string, value: unknown, example: string): [string, unknown][] => {
+  const specs = requireRecord(group, value, example)
+  const symbol = Object.getOwnPropertySymbols(specs).find((key) => Object.prototype.propertyIsEnumerable.call(specs, key))
+  if (symbol !== undefined) throw new CacheOptionsError(`${group}[${String(symbol)}]`, 'cannot be a symbol: each value lands on the context property its name gives, a string')
+  return Object.entries(specs)
+}
+
+/**
  * The options object of configCache or secretsCache (`middleware`), checked as both check theirs: an
  * object (such as `example`) of the names `known`, and a `name` the context does not have yet. They
  * hold only the values they name, in memory: `l1` and `l2` get an error that says why (`l2Reason`),
@@ -116,25 +132,52 @@ export const valuesMiddlewareOptions = (options: unknown, middleware: string, ex
   return raw
 }
 
-/**
- * SSM's own names (letters, digits, _ . - / :), or a Secrets Manager secret read through SSM's
- * reference path, in the characters of a secret's name (see secretsCache's `secretName`).
- */
-const ssmNamePattern = /^(?:[A-Za-z0-9_.\-/:]{1,2048}|\/aws\/reference\/secretsmanager\/[\x21-\x7e]{1,2048})$/
+/** SSM's own names: letters, digits, _ . - / : */
+const ownSsmName = /^[A-Za-z0-9_.\-/:]{1,2048}$/
+
+/** A Secrets Manager secret read through SSM's reference path, in the characters of a secret's name (see secretsCache's `secretName`), '//' too. */
+const secretReference = /^\/aws\/reference\/secretsmanager\/[\x21-\x7e]{1,2048}$/
 
 /** What SSM asks of a name or path in a hierarchy. */
-export const hierarchyRule = "a hierarchy starting with '/', as SSM's paths do"
+const hierarchyRule = "a hierarchy starting with '/', as SSM's paths do"
 
-/**
- * An SSM parameter name, path or ARN: checked at construction, not by SSM at the first invocation.
- * A name in a hierarchy without its leading slash (`shop/table`) names nothing: SSM creates none.
- */
-export const ssmName = (option: string, value: unknown): string => {
-  if (typeof value !== 'string' || !ssmNamePattern.test(value)) {
+/** A name or path in SSM's characters, or a secret's reference path; one in a hierarchy starts with '/'. */
+const ssmCharacters = (option: string, value: unknown): string => {
+  if (typeof value !== 'string' || !(ownSsmName.test(value) || secretReference.test(value))) {
     throw mustBe(option, 'an SSM parameter name or ARN (letters, digits, _ . - / :)', value)
   }
   if (value.includes('/') && !value.startsWith('/') && !value.startsWith('arn:')) throw mustBe(option, hierarchyRule, value)
   return value
+}
+
+/** A hierarchy with an empty level: '//', or a '/' at the end of a name. */
+const emptyLevel = /\/\/|\/$/
+
+/**
+ * An SSM parameter name or ARN: checked at construction, not by SSM at the first invocation. A
+ * name in a hierarchy without its leading slash (`shop/table`), or with an empty level
+ * (`/shop//table`, `/shop/table/`), names nothing: SSM creates none. A secret's reference path
+ * is the secret's name, which may have either.
+ */
+export const ssmName = (option: string, value: unknown): string => {
+  const name = ssmCharacters(option, value)
+  if (name.startsWith('/') && !secretReference.test(name) && emptyLevel.test(name)) throw mustBe(option, "a hierarchy without an empty level ('//', or a '/' at the end)", name)
+  return name
+}
+
+/** Levels of SSM's characters between single slashes, the last slash optional; no selector (':'), which names a version of one parameter. */
+const ssmPathPattern = /^\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]*$/
+
+/**
+ * An SSM path, as GetParametersByPath reads it: a hierarchy starting with '/' (the root alone
+ * too), its trailing slash optional. One SSM cannot hold parameters under (`/shop//flags/`,
+ * `/shop/flags:2`) would be an empty object on every invocation, or an error from SSM.
+ */
+export const ssmPath = (option: string, value: unknown): string => {
+  const path = ssmCharacters(option, value)
+  if (!path.startsWith('/')) throw mustBe(option, hierarchyRule, path)
+  if (!ssmPathPattern.test(path)) throw mustBe(option, 'a path of letters, digits, _ . - between single slashes, with no version or label selector', path)
+  return path
 }
 
 // The engine's option helpers, for the middlewares to share.

@@ -1,7 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import { createCache, type Cache } from '../../src/cache/cache.js'
 import { CacheError, quotedKey } from '../../src/cache/errors.js'
-import { optionalBoolean, type CacheOptions } from '../../src/cache/options.js'
+import { defaultMaxEntries, optionalBoolean, type CacheOptions, type L1Options } from '../../src/cache/options.js'
 import { processWide } from '../../src/cache/process-state.js'
 import { CacheKind, registerCache } from '../../src/cache/registry.js'
 import type { CacheMiddlewareOptions } from './cache-options.js'
@@ -280,8 +280,18 @@ export interface ValuesCacheOptions extends Pick<ContextValuesOptions, 'entries'
   readonly options: CacheMiddlewareOptions<string>
   readonly defaultName: string
   /** The rest of the engine's options: freshness, loaders, logger. */
-  readonly engine: Omit<CacheOptions<unknown>, 'name' | 'describeKey'>
+  readonly engine: Omit<CacheOptions<unknown>, 'name' | 'describeKey' | 'l1'>
 }
+
+/**
+ * The memory of a cache that holds only the values it names (configCache and secretsCache take no
+ * `l1`): room for every one, however many and however large. Under the engine's default bounds,
+ * the values past them would be evicted as the others are stored, and loaded again by every invocation.
+ */
+const roomForAll = (entries: readonly ContextEntry[]): L1Options => ({
+  maxEntries: Math.max(defaultMaxEntries, new Set(entries.map((entry) => entry.key)).size),
+  maxBytes: Number.MAX_SAFE_INTEGER,
+})
 
 /**
  * The cache of configCache or secretsCache, registered for warmup, metrics and snapshots to find,
@@ -292,7 +302,7 @@ export const valuesCacheMiddleware = ({ kind, options, defaultName, engine, ...c
   const prefetch = optionalBoolean('prefetch', options.prefetch, true)
   const settleBudgetMs = resolveSettleBudget(options.settleBudget)
   const contextName = options.name === undefined ? defaultName : options.name
-  const cache = createCache<unknown>({ ...engine, name: contextName, describeKey: describeEntryKeys(contextName, contextValues.entries) })
+  const cache = createCache<unknown>({ ...engine, name: contextName, l1: roomForAll(contextValues.entries), describeKey: describeEntryKeys(contextName, contextValues.entries) })
   registerCache({ cache, kind, secret: kind === CacheKind.Secrets })
   return contextValuesMiddleware({ ...contextValues, cache, contextName: cache.name, prefetch, settleBudgetMs })
 }

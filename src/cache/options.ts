@@ -130,7 +130,8 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 /** What a cache's name may be, as `cacheNameRule` says. */
 export const isCacheName = (value: unknown): value is string => typeof value === 'string' && namePattern.test(value)
 export const cacheNameRule = "1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit"
-const defaultMaxEntries = 10_000
+/** `l1.maxEntries` when not given. */
+export const defaultMaxEntries = 10_000
 const defaultRetryAfterErrorMs = 1_000
 const defaultMaxBytes = 64 * 1024 * 1024
 /** setTimeout's ceiling. */

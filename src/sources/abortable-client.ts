@@ -1,3 +1,5 @@
+import { isRecord, isSdkClient } from '../cache/options.js'
+
 /**
  * Where a call's abort signal rides from a Powertools provider's `sdkOptions` to the client's `send`:
  * the provider spreads `sdkOptions` into the command input, and a spread keeps symbol keys. A symbol,
@@ -36,3 +38,17 @@ export const abortableClient = <C extends SendingClient>(client: C): C => {
     get: (target, property, receiver): unknown => (property === 'send' ? send : Reflect.get(target, property, receiver)),
   })
 }
+
+/**
+ * Whether `value` is a client a Powertools provider keeps: an SDK v3 client of `service` (see
+ * `isSdkClient`) with the middleware stack Powertools adds its user agent to. Powertools takes one
+ * without it (a wrapper with only `send` and `config`) for no client and swaps it, with only a
+ * warning, for a default client of its own: what its provider reads would come from wherever that
+ * one points, while the calls sent here went to the client given.
+ */
+export const isProviderClient = (value: unknown, service: string): boolean =>
+  isRecord(value) &&
+  isRecord(value.middlewareStack) &&
+  typeof value.middlewareStack.identify === 'function' &&
+  typeof value.middlewareStack.addRelativeTo === 'function' &&
+  isSdkClient(value, service)

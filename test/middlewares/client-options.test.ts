@@ -10,6 +10,9 @@ import { CacheOptionsError } from '../../src/index.js'
  * swaps a client that is no SDK client for a default one (a console.warn at the first load), and
  * a clientConfig beside a client is silently ignored.
  */
+/** `client`'s send and config, without the rest of it: what a hand-made wrapper (tracing, say) often is. */
+const sendingOnly = <C extends { send: (...args: never[]) => unknown; config: object }>(client: C): C => ({ send: client.send.bind(client), config: client.config }) as unknown as C
+
 describe('configCache and secretsCache SDK client options are checked at construction', () => {
   test.each<[string, () => unknown, string]>([
     ['configCache awsSdkV3Client that is no client', () => configCache({ parameters: { a: '/a' }, prefetch: false, awsSdkV3Client: 'ssm' as never }), 'awsSdkV3Client'],
@@ -23,6 +26,11 @@ describe('configCache and secretsCache SDK client options are checked at constru
     ['configCache awsSdkV3Client of Secrets Manager', () => configCache({ parameters: { a: '/a' }, prefetch: false, awsSdkV3Client: new SecretsManagerClient({ region: 'us-east-1' }) as never }), 'awsSdkV3Client'],
     ['secretsCache secretsManager.awsSdkV3Client of SSM', () => secretsCache({ secrets: { a: 'a' }, prefetch: false, secretsManager: { awsSdkV3Client: new SSMClient({ region: 'us-east-1' }) as never } }), 'secretsManager.awsSdkV3Client'],
     ['secretsCache ssm.awsSdkV3Client of Secrets Manager', () => secretsCache({ secrets: { a: { name: '/a', source: 'ssm' } }, prefetch: false, ssm: { awsSdkV3Client: new SecretsManagerClient({ region: 'us-east-1' }) as never } }), 'ssm.awsSdkV3Client'],
+    // A wrapper with the client's send and config but no middleware stack: Powertools takes it for no SDK client and reads
+    // what goes through its provider (a name with a version, an ARN, a secret) with a default client of its own, elsewhere.
+    ['configCache awsSdkV3Client without a middleware stack', () => configCache({ parameters: { a: '/a' }, prefetch: false, awsSdkV3Client: sendingOnly(new SSMClient({ region: 'us-east-1' })) }), 'awsSdkV3Client'],
+    ['secretsCache secretsManager.awsSdkV3Client without a middleware stack', () => secretsCache({ secrets: { a: 'a' }, prefetch: false, secretsManager: { awsSdkV3Client: sendingOnly(new SecretsManagerClient({ region: 'us-east-1' })) } }), 'secretsManager.awsSdkV3Client'],
+    ['secretsCache ssm.awsSdkV3Client without a middleware stack', () => secretsCache({ secrets: { a: { name: '/a', source: 'ssm' } }, prefetch: false, ssm: { awsSdkV3Client: sendingOnly(new SSMClient({ region: 'us-east-1' })) } }), 'ssm.awsSdkV3Client'],
   ])('%s', (_case, make, option) => {
     expect(make).toThrow(CacheOptionsError)
     expect(make).toThrow(`option "${option}"`)

@@ -54,6 +54,20 @@ describe('configCache options', () => {
     ['a Secrets Manager reference read without decryption', { parameters: { db: '/aws/reference/secretsmanager/shop/db' } }, /option "parameters.db.decrypt" must be true for a Secrets Manager secret read through SSM/],
     ['a Secrets Manager reference as a path', { paths: { db: { path: '/aws/reference/secretsmanager/shop/', decrypt: true } } }, /option "paths.db.path" must be a hierarchy of parameters: SSM reads Secrets Manager secrets one by name, never by path/],
     ['a name in a hierarchy without its leading slash', { parameters: { table: 'shop/table' } }, /option "parameters.table" must be a hierarchy starting with '\/', as SSM's paths do; got "shop\/table"/],
+    // Object.entries skips symbol keys: the value would be typed on the context and never loaded.
+    ['a parameter under a symbol', { parameters: { table: '/shop/table', [Symbol('flags')]: '/shop/flags' } }, /option "parameters\[Symbol\(flags\)\]" cannot be a symbol: each value lands on the context property its name gives/],
+    ['a path under a symbol', { paths: { [Symbol('limits')]: '/shop/limits/' } }, /option "paths\[Symbol\(limits\)\]" cannot be a symbol/],
+    // The Lambda context is a plain object: it inherits these, and every invocation would find one there.
+    ...['constructor', 'toString', 'valueOf', 'hasOwnProperty'].map((name): [string, Record<string, unknown>, RegExp] => [
+      `a name the context inherits (${name})`,
+      { parameters: { a: '/a' }, name },
+      new RegExp(`option "name" cannot be "${name}": the context already has a property of that name`),
+    ]),
+    // SSM's names and paths are levels of letters, digits, _ . - between slashes: these name nothing SSM can hold.
+    ['a name with an empty level', { parameters: { table: '/shop//table' } }, /option "parameters.table" must be a hierarchy without an empty level \('\/\/', or a '\/' at the end\); got "\/shop\/\/table"/],
+    ['a name ending with a slash', { parameters: { table: { name: '/shop/table/' } } }, /option "parameters.table.name" must be a hierarchy without an empty level .*; got "\/shop\/table\/"/],
+    ['a path with an empty level', { paths: { flags: '/shop//flags/' } }, /option "paths.flags" must be a path of letters, digits, _ . - between single slashes, with no version or label selector; got "\/shop\/\/flags\/"/],
+    ['a path with a version selector', { paths: { flags: { path: '/shop/flags:2' } } }, /option "paths.flags.path" must be a path of letters, digits, _ . - between single slashes/],
   ])('%s', (_case, options, message) => {
     const create = () => configCache({ prefetch: false, awsSdkV3Client: fakeClient(), ...options })
     expect(create).toThrow(CacheOptionsError)
@@ -76,6 +90,9 @@ describe('configCache options', () => {
     ['a secret named toJSON', { secrets: { a: 'a', toJSON: 'b' } }, /option "secrets.toJSON" cannot be named "toJSON"/],
     ['a secret named __proto__', { secrets: { a: 'a', ['__proto__']: { name: 'b', transform: 'json' } } }, /option "secrets.__proto__" cannot be named "__proto__"/],
     ['an SSM name in a hierarchy without its leading slash', { secrets: { a: { name: 'shop/signing-key', source: 'ssm' } } }, /option "secrets.a.name" must be a hierarchy starting with '\/'/],
+    ['a secret under a symbol', { secrets: { a: 'a', [Symbol('db')]: 'shop/db' } }, /option "secrets\[Symbol\(db\)\]" cannot be a symbol/],
+    ['a name the context inherits', { name: 'toString' }, /option "name" cannot be "toString": the context already has a property of that name/],
+    ['an SSM name with an empty level', { secrets: { a: { name: '/shop//signing-key', source: 'ssm' } } }, /option "secrets.a.name" must be a hierarchy without an empty level/],
   ])('secretsCache: %s', (_case, options, message) => {
     const create = () => secretsCache({ secrets: { a: 'a' }, prefetch: false, ...options })
     expect(create).toThrow(CacheOptionsError)
@@ -90,6 +107,17 @@ describe('configCache options', () => {
     expect(() => secretsCache({ secrets: { a: { name: referencePath, source: 'ssm' } }, prefetch: false })).not.toThrow()
     expect(() => configCache({ parameters: { a: { name: referencePath, decrypt: true } }, prefetch: false, awsSdkV3Client: fakeClient() })).not.toThrow()
     expect(() => configCache({ parameters: { a: '/shop/rds!db' }, prefetch: false, awsSdkV3Client: fakeClient() })).toThrow(/option "parameters.a" must be an SSM parameter name/)
+  })
+
+  test('the paths SSM answers for are accepted: the root, with or without a trailing slash, and public parameters under /aws', () => {
+    for (const path of ['/', '/shop', '/shop/flags/', '/aws/service/global-infrastructure/regions/', '/a.b/c_d/e-f']) {
+      expect(() => configCache({ paths: { p: path }, prefetch: false, awsSdkV3Client: fakeClient() })).not.toThrow()
+    }
+    for (const name of ['table', '/table', '/shop/table:3', '/shop/table:prod', 'arn:aws:ssm:eu-west-1:123456789012:parameter/shop/table']) {
+      expect(() => configCache({ parameters: { p: name }, prefetch: false, awsSdkV3Client: fakeClient() })).not.toThrow()
+    }
+    // A secret's name may hold '//', or end with '/': read through SSM's reference path, it is the secret's.
+    expect(() => configCache({ parameters: { p: { name: '/aws/reference/secretsmanager/shop//db/', decrypt: true } }, prefetch: false, awsSdkV3Client: fakeClient() })).not.toThrow()
   })
 
   test.each<[string, Record<string, unknown>]>([

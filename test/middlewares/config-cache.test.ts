@@ -437,6 +437,25 @@ describe('configCache against SSM on moto_server', () => {
     )
   })
 
+  // configCache takes no `l1`: it holds only the values it names, so memory must hold every one, past the engine's
+  // default bounds too (10,000 entries, 64 MiB). One parameter under 10,001 properties, each with a ttl of its own, makes
+  // 10,001 entries (80 MB as the engine counts 4,000 UTF-16 characters each) from one GetParameters call.
+  test('more values than the engine keeps by default are all kept: warm invocations make no SSM call', async () => {
+    const name = `${prefix}/large`
+    await putParameters({ [name]: 'x'.repeat(4_000) })
+    const client = ssmClient()
+    const requests = countRequests(client)
+    const parameters = Object.fromEntries(Array.from({ length: 10_001 }, (_, index) => [`p${index}`, { name, ttl: 3_600 + index }]))
+    const handler = middy()
+      .use(configCache({ parameters, prefetch: false, awsSdkV3Client: client }))
+      .handler((_event, context) => Promise.resolve(Object.keys(context.config).length))
+    expect(await invoke(handler)).toBe(10_001)
+    expect(requests.total()).toBe(1)
+    for (let invocation = 0; invocation < 3; invocation++) expect(await invoke(handler)).toBe(10_001)
+    expect(requests.total()).toBe(1)
+    expect(lastRegisteredCache().stats()).toMatchObject({ entries: 10_001, evictions: 0 })
+  })
+
   test('a per-parameter ttl overrides the cache ttl', async () => {
     const client = ssmClient()
     const requests = countRequests(client)
