@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda'
 import type { Duration } from '../src/cache/duration.js'
 import { CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { Frozen } from '../src/cache/freeze.js'
-import type { BatchLoadContext, EntryFreshness, LoadContext } from '../src/cache/options.js'
+import type { BatchLoadContext, EntryFreshness } from '../src/cache/options.js'
 import { checkClientOrConfig } from '../src/cache/options.js'
 import { CacheKind } from '../src/cache/registry.js'
 import { isProviderClient } from '../src/sources/abortable-client.js'
@@ -25,7 +25,9 @@ import {
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
 import { valuesCacheMiddleware } from './shared/context-values.js'
+import { loadAlone } from './shared/load-alone.js'
 import { holderHiding } from './shared/redacted.js'
+import { readParameters, type ParameterRead } from './shared/ssm-parameters.js'
 import type { MayBe, MaybeMissing, MayOmit } from './shared/spec-types.js'
 
 declare const jsonType: unique symbol
@@ -166,10 +168,7 @@ const pathSource = (property: string, spec: unknown): Source => {
   }
 }
 
-const decodeParameter = (source: Source, raw: string | undefined): unknown => {
-  if (raw === undefined) return undefined
-  return source.list ? raw.split(',') : decodeValue(raw, source.transform, source.label)
-}
+const decodeParameter = (source: Source, raw: string): unknown => (source.list ? raw.split(',') : decodeValue(raw, source.transform, source.label))
 
 const loadPath = async (ssm: SsmSource, source: Source, signal: AbortSignal): Promise<Record<string, unknown>> => {
   const found = await ssm.getByPath(source.name, { decrypt: source.decrypt, recursive: source.recursive, signal })
@@ -180,40 +179,29 @@ const loadPath = async (ssm: SsmSource, source: Source, signal: AbortSignal): Pr
 }
 
 /**
- * Loads many keys: paths one by one, parameters in GetParameters batches, decrypted ones apart
- * from plain ones (one decrypting call for a batch, not one GetParameter per name). A call SSM
- * refuses fails the keys it was for; the others are served.
+ * Loads many keys: paths one by one, parameters in GetParameters batches (`readParameters`). A call
+ * SSM refuses fails the keys it was for; the others are served.
  */
 const loadMany = async (ssm: SsmSource, sources: ReadonlyMap<string, Source>, keys: readonly string[], context: BatchLoadContext): Promise<Map<string, unknown>> => {
   const values = new Map<string, unknown>()
-  const byDecrypt = new Map<boolean, Source[]>()
+  const parameters: ParameterRead[] = []
   const paths: [string, Source][] = []
   for (const key of keys) {
     const source = sources.get(key)
     if (source === undefined) continue
     if (source.freshness !== undefined) context.setFreshness(source.freshness, key)
     if (source.kind === 'path') paths.push([key, source])
-    else byDecrypt.set(source.decrypt, [...(byDecrypt.get(source.decrypt) ?? []), source])
+    else parameters.push({ key, name: source.name, decrypt: source.decrypt, decode: (raw) => decodeParameter(source, raw) })
   }
-  // A value that cannot be decoded, or a path SSM refuses, fails its own key: the others are served.
-  const settle = async (key: string, value: () => unknown): Promise<void> => {
+  // A path SSM refuses, or one holding a value that cannot be decoded, fails its own key: the others are served.
+  const pathLoads = paths.map(async ([key, source]) => {
     try {
-      values.set(key, await value())
+      values.set(key, await loadPath(ssm, source, context.signal))
     } catch (error) {
       context.fail(key, error)
     }
-  }
-  const parameterBatches = [...byDecrypt].map(async ([decrypt, batch]) => {
-    const { values: found, failures } = await ssm.getByNames([...new Set(batch.map((source) => source.name))], decrypt, context.signal)
-    await Promise.all(
-      batch.map(async (source) => {
-        if (failures.has(source.name)) context.fail(keyOf(source), failures.get(source.name))
-        else await settle(keyOf(source), () => decodeParameter(source, found.get(source.name)))
-      }),
-    )
   })
-  const pathLoads = paths.map(([key, source]) => settle(key, () => loadPath(ssm, source, context.signal)))
-  await Promise.all([...parameterBatches, ...pathLoads])
+  await Promise.all([readParameters(ssm, parameters, context, values), ...pathLoads])
   return values
 }
 
@@ -255,6 +243,7 @@ export const configCache = <const N extends string = 'config', const P extends R
   })
 
   const ssm = createSsmSource(options)
+  const loadKeys = (keys: readonly string[], context: BatchLoadContext) => loadMany(ssm, sources, keys, context)
   return valuesCacheMiddleware({
     middleware: 'configCache',
     kind: CacheKind.Config,
@@ -263,13 +252,8 @@ export const configCache = <const N extends string = 'config', const P extends R
     entries,
     engine: {
       ...engineFreshness(options, { ttl: '5m', negativeTtl: '1m' }),
-      load: (key: string, context: LoadContext) =>
-        loadMany(ssm, sources, [key], {
-          signal: context.signal,
-          setFreshness: (freshness) => { context.setFreshness(freshness) },
-          fail: (_key, error) => { throw error },
-        }).then((values) => values.get(key)),
-      loadMany: (keys, context) => loadMany(ssm, sources, keys, context),
+      load: loadAlone(loadKeys),
+      loadMany: loadKeys,
     },
     holderFor: (existing) => holderHiding(existing, decrypted),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: ConfigValues<P, Q> }>

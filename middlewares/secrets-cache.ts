@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda'
 import { parseDuration, type Duration } from '../src/cache/duration.js'
 import { CacheError, CacheOptionsError, mustBe } from '../src/cache/errors.js'
 import type { Frozen } from '../src/cache/freeze.js'
-import type { EntryFreshness, LoadContext, Logger } from '../src/cache/options.js'
+import type { BatchLoadContext, EntryFreshness, Logger } from '../src/cache/options.js'
 import { checkClientOrConfig, rejectUnknownOptions, resolveLogger } from '../src/cache/options.js'
 import { CacheKind } from '../src/cache/registry.js'
 import { reasonOf } from '../src/lambda/reason.js'
@@ -27,8 +27,10 @@ import {
   type CacheMiddlewareOptions,
 } from './shared/cache-options.js'
 import { contextPath, valuesCacheMiddleware } from './shared/context-values.js'
+import { loadAlone } from './shared/load-alone.js'
 import { holderHiding } from './shared/redacted.js'
 import { dropsSecrets, refreshOnOption } from './shared/refresh-on.js'
+import { readParameters, type ParameterRead } from './shared/ssm-parameters.js'
 import type { MayBe, MaybeMissing, MayOmit } from './shared/spec-types.js'
 
 declare const jsonType: unique symbol
@@ -94,13 +96,15 @@ export interface SecretsCacheOptions<N extends string, S> extends CacheMiddlewar
    * authentication error after a rotation). Asked in `onError`, once the secrets are on the context
    * (an error raised before, by a middleware used before this one, is none of theirs): an `onError`
    * that Middy runs before this one (a middleware used after it) and that returns a response leaves
-   * it unasked. It answers at once: an async function is refused, and a promise keeps the secrets.
+   * it unasked. It answers at once: an async function, a generator function or a class is refused,
+   * and a promise keeps the secrets.
    */
   readonly refreshOn?: (error: unknown) => boolean
   /**
    * Caps each Secrets Manager secret's ttl at its next scheduled rotation (one DescribeSecret per
-   * load). A DescribeSecret that is denied or fails caps nothing and warns once per secret (of one
-   * that loaded: not when the load failed, was given up on or found nothing). Default false.
+   * load); refused when every secret is an SSM SecureString, which has none. A DescribeSecret that
+   * is denied or fails caps nothing and warns once per secret (of one that loaded: not when the load
+   * failed, was given up on or found nothing). Default false.
    */
   readonly capTtlAtRotation?: boolean
   /** Receives the warnings of `capTtlAtRotation` and `refreshOn` (Powertools' Logger, console). Default: console. */
@@ -243,6 +247,9 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     plans.set(key, plan)
     return { property, key, optional: plan.optional, label: plan.label }
   })
+  if (capTtlAtRotation && [...plans.values()].every((plan) => plan.source === SecretSource.Ssm)) {
+    throw new CacheOptionsError('capTtlAtRotation', "applies only to Secrets Manager secrets, and every secret here is an SSM SecureString (source: 'ssm'), which has no rotation date: leave it out")
+  }
 
   let secretsManager: SecretsSource | undefined
   let ssm: SsmSource | undefined
@@ -256,17 +263,8 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     rotationWarned.add(plan.name)
     logger.warn(`middy-cache: capTtlAtRotation: DescribeSecret of ${plan.label} (${plan.target}) failed, so its ttl is not capped at its next rotation: ${reasonOf(error)} (warned once per secret)`)
   }
-  const loadSecret = async (key: string, context: LoadContext): Promise<unknown> => {
-    const plan = plans.get(key)
-    if (plan === undefined) return undefined
-    if (plan.source === SecretSource.Ssm) {
-      ssm ??= createSsmSource(ssmOptions)
-      if (plan.freshness !== undefined) context.setFreshness(plan.freshness)
-      const { values, failures } = await ssm.getByNames([plan.name], true, context.signal)
-      if (failures.has(plan.name)) throw failures.get(plan.name)
-      const value = values.get(plan.name)
-      return value === undefined ? undefined : decodeValue(value, plan.transform, plan.label)
-    }
+  /** A Secrets Manager secret's value, its ttl capped at its next rotation when `capTtlAtRotation` asks. */
+  const loadSecret = async (key: string, plan: SecretPlan, context: BatchLoadContext): Promise<unknown> => {
     secretsManager ??= createSecretsSource(secretsManagerOptions)
     const [value, rotation] = await Promise.all([
       secretValue(secretsManager, plan, context.signal),
@@ -278,8 +276,39 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     // it) has no ttl to cap, and would spend the one warning on a refusal that is none.
     if (rotation?.failure !== undefined && !context.signal.aborted) warnUncapped(plan, rotation.failure.error)
     const freshness = ttlCappedAt(rotation?.at, plan.freshness, freshnessOptions.ttl)
-    if (freshness !== undefined) context.setFreshness(freshness)
+    if (freshness !== undefined) context.setFreshness(freshness, key)
     return declared
+  }
+  /**
+   * SecureStrings in GetParameters batches, decrypted (`readParameters`), beside one GetSecretValue
+   * per Secrets Manager secret, all at once; each key fails alone, or with the SecureStrings of a
+   * GetParameters call SSM refused.
+   */
+  const loadSecrets = async (keys: readonly string[], context: BatchLoadContext): Promise<Map<string, unknown>> => {
+    const values = new Map<string, unknown>()
+    const secureStrings: ParameterRead[] = []
+    const loads: Promise<void>[] = []
+    for (const key of keys) {
+      const plan = plans.get(key)
+      if (plan === undefined) continue
+      if (plan.source === SecretSource.Ssm) {
+        if (plan.freshness !== undefined) context.setFreshness(plan.freshness, key)
+        secureStrings.push({ key, name: plan.name, decrypt: true, decode: (raw) => decodeValue(raw, plan.transform, plan.label) })
+        continue
+      }
+      loads.push(
+        loadSecret(key, plan, context).then(
+          (value) => { values.set(key, value) },
+          (error: unknown) => { context.fail(key, error) },
+        ),
+      )
+    }
+    if (secureStrings.length > 0) {
+      ssm ??= createSsmSource(ssmOptions)
+      loads.push(readParameters(ssm, secureStrings, context, values))
+    }
+    await Promise.all(loads)
+    return values
   }
 
   return valuesCacheMiddleware({
@@ -288,7 +317,7 @@ export const secretsCache = <const N extends string = 'secrets', const S extends
     options,
     defaultName: 'secrets',
     entries,
-    engine: { ...freshnessOptions, logger, load: loadSecret },
+    engine: { ...freshnessOptions, logger, load: loadAlone(loadSecrets), loadMany: loadSecrets },
     holderFor: (existing) => holderHiding(existing, 'all'),
     ...(refreshOn === undefined ? {} : { clearOn: dropsSecrets(refreshOn, logger) }),
   }) as MiddlewareObj<unknown, unknown, Error, Context & { readonly [K in N]: SecretValues<S> }>

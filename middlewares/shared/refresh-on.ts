@@ -1,5 +1,5 @@
 import { CacheOptionsError, mustBe } from '../../src/cache/errors.js'
-import { dropRejection, isAsyncFunction, isThenable, type Logger } from '../../src/cache/options.js'
+import { dropRejection, isThenable, unansweringFunction, type Logger } from '../../src/cache/options.js'
 import { reasonOf } from '../../src/lambda/reason.js'
 
 /** secretsCache's `refreshOn` as given: typed by what plain JavaScript may answer. */
@@ -7,15 +7,14 @@ type RefreshOn = (error: unknown) => unknown
 
 /**
  * secretsCache's `refreshOn` option, checked at construction: a function of the handler's error that
- * answers at once. An async one is refused: its promise, truthy however it settles, would drop the
- * secrets on every error.
+ * answers at once. An async function or a generator is refused: its promise or iterator, truthy
+ * however it settles, would drop the secrets on every error; so is a class, which cannot answer.
  */
 export const refreshOnOption = (value: unknown): RefreshOn | undefined => {
   if (value === undefined) return undefined
   if (typeof value !== 'function') throw mustBe('refreshOn', "a function of the handler's error", value)
-  if (isAsyncFunction(value)) {
-    throw new CacheOptionsError('refreshOn', 'must answer at once, (error) => boolean; got an async function, whose promise would drop the secrets on every error')
-  }
+  const unanswering = unansweringFunction(value)
+  if (unanswering !== undefined) throw new CacheOptionsError('refreshOn', `must answer at once, (error) => boolean; got ${unanswering}`)
   return value as RefreshOn
 }
 

@@ -283,10 +283,26 @@ export const ignore = (): void => undefined
 export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   ((typeof value === 'object' && value !== null) || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
 
-const asyncFunctionTags: ReadonlySet<string> = new Set(['[object AsyncFunction]', '[object AsyncGeneratorFunction]'])
+/** Functions whose every answer is a promise or an iterator, by their tag, as an error names them. */
+const deferringFunctions: ReadonlyMap<string, string> = new Map([
+  ['[object AsyncFunction]', 'an async function, whose every answer is a promise'],
+  ['[object GeneratorFunction]', 'a generator function, whose every answer is an iterator'],
+  ['[object AsyncGeneratorFunction]', 'an async generator function, whose every answer is an async iterator'],
+])
 
-/** Whether a function the user gave is async, told by its tag: it answers every call with a promise, never with the value a predicate must give at once. */
-export const isAsyncFunction = (value: unknown): boolean => asyncFunctionTags.has(Object.prototype.toString.call(value))
+const classSource = /^class\b/
+
+/**
+ * What makes a function the user gave as a predicate unable to answer a call at once with a value,
+ * for the error refusing it: async, a generator (its promise or iterator is truthy, whatever it
+ * would yield), or a class, which throws when called without `new`. Undefined for any other value.
+ */
+export const unansweringFunction = (value: unknown): string | undefined => {
+  if (typeof value !== 'function') return undefined
+  // A method named `class`, whose source starts as a class's does, has no prototype of its own.
+  if (Object.hasOwn(value, 'prototype') && classSource.test(Function.prototype.toString.call(value))) return 'a class, which cannot be called without new'
+  return deferringFunctions.get(Object.prototype.toString.call(value))
+}
 
 /**
  * Handles the rejection of a promise nobody waits for: left unhandled, it would end the Lambda

@@ -2,7 +2,7 @@ import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
 import type { Context } from 'aws-lambda'
 import { boundedDuration, type Duration } from '../cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../cache/errors.js'
-import { checkClientOrConfig, isAsyncFunction, isRecord, isSdkClient, neverThrowing, rejectUnknownOptions, requireRecord } from '../cache/options.js'
+import { checkClientOrConfig, isRecord, isSdkClient, neverThrowing, rejectUnknownOptions, requireRecord, unansweringFunction } from '../cache/options.js'
 import { longestInvocationMs } from './budget.js'
 import type { Invoke } from './fan-out.js'
 import { sdkInvoke } from './lambda-invoke.js'
@@ -106,10 +106,9 @@ const maxConcurrencyOf = (value: unknown): number => {
 const isPingOf = (value: unknown): ((event: unknown, context: Context) => unknown) | undefined => {
   if (value === undefined) return undefined
   if (typeof value !== 'function') throw mustBe('isPing', 'a function (event, context) => boolean', value)
-  // `async (event) => ...` would answer every event with a promise, never with true.
-  if (isAsyncFunction(value)) {
-    throw new CacheOptionsError('isPing', 'must answer at once, (event, context) => boolean; got an async function, whose promise is never a ping')
-  }
+  // `async (event) => ...` (or a generator) would answer every event with a promise (an iterator), never with true.
+  const unanswering = unansweringFunction(value)
+  if (unanswering !== undefined) throw new CacheOptionsError('isPing', `must answer at once, (event, context) => boolean; got ${unanswering}`)
   return value as (event: unknown, context: Context) => unknown
 }
 

@@ -54,6 +54,8 @@ describe('warmup options', () => {
     ['a schedule that is no string', { schedules: [{ name: 'warm' }] }, 'schedules[0]', /EventBridge rule ARN/],
     ['an isPing that is no function', { isPing: true }, 'isPing', /must be a function/],
     ['an async isPing', { isPing: async () => Promise.resolve(true) }, 'isPing', /must answer at once, \(event, context\) => boolean; got an async function/],
+    ['a generator isPing', { isPing: function* isPing() { yield true } }, 'isPing', /must answer at once, \(event, context\) => boolean; got a generator function/],
+    ['a class as isPing', { isPing: class Ping { readonly ping = true } }, 'isPing', /must answer at once, \(event, context\) => boolean; got a class/],
     ['maxConcurrency 0', { maxConcurrency: 0 }, 'maxConcurrency', /whole number from 1 to 1000/],
     ['maxConcurrency above Lambda quota', { maxConcurrency: 1001 }, 'maxConcurrency', /whole number from 1 to 1000/],
     ['a fractional maxConcurrency', { maxConcurrency: 2.5 }, 'maxConcurrency', /whole number/],

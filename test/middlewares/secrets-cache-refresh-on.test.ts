@@ -38,6 +38,22 @@ describe('secretsCache refreshOn answering with a promise', () => {
     expect(create).toThrow(/option "refreshOn" must answer at once, \(error\) => boolean; got an async function/)
   })
 
+  // Each answers every call with something truthy (an iterator), or cannot be called without new.
+  test.each<[string, unknown, string]>([
+    ['a generator function', function* refreshOn() { yield true }, 'a generator function'],
+    ['an async generator function', async function* refreshOn() { yield await Promise.resolve(true) }, 'an async generator function'],
+    ['a class', class RefreshOn { readonly drops = true }, 'a class'],
+  ])('%s is refused at construction, naming the option', (_what, refreshOn, described) => {
+    const create = () => secretsCache({ secrets: { key: 'shop/stripe' }, refreshOn: refreshOn as RefreshOn, prefetch: false })
+    expect(create).toThrow(CacheOptionsError)
+    expect(create).toThrow(`option "refreshOn" must answer at once, (error) => boolean; got ${described}`)
+  })
+
+  test('a method named class, whose source starts as a class does, is a function like any other: accepted', () => {
+    const method: { readonly class: RefreshOn } = { class(error) { return error instanceof AuthenticationError } }
+    expect(() => secretsCache({ secrets: { key: 'shop/stripe' }, refreshOn: method.class, prefetch: false })).not.toThrow()
+  })
+
   // An unhandled rejection fails the test that is running (Jest's own handler takes it).
   test('a promise answered at run time keeps the secrets, whatever it settles to, with a warning; its rejection is handled', async () => {
     const name = uniqueName('shop/promised')

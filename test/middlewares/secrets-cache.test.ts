@@ -481,10 +481,15 @@ describe('secretsCache options', () => {
     ['unknown client option', { secrets: { a: 'x' }, secretsManager: { region: 'eu-west-1' } }, /option "secretsManager.region" is not an option/],
     ['bad cache ttl', { secrets: { a: 'x' }, ttl: 'forever' }, /option "ttl"/],
     ['a logger without warn', { secrets: { a: 'x' }, logger: { info: () => undefined } }, /option "logger" must be an object with a warn\(message\) method, such as console; got an object/],
+    ['capTtlAtRotation with SSM SecureStrings alone', { secrets: { a: { name: '/x', source: 'ssm' } }, capTtlAtRotation: true }, /option "capTtlAtRotation" applies only to Secrets Manager secrets/],
   ])('%s', (_case, options, message) => {
     const create = () => secretsCache({ prefetch: false, ...options } as unknown as Parameters<typeof secretsCache>[0])
     expect(create).toThrow(CacheOptionsError)
     expect(create).toThrow(message)
+  })
+
+  test('capTtlAtRotation: false beside SSM SecureStrings alone is accepted: it asks for nothing', () => {
+    expect(() => secretsCache({ secrets: { a: { name: '/x', source: 'ssm' } }, capTtlAtRotation: false, prefetch: false })).not.toThrow()
   })
 
   test('an SSM client for SecureStrings can be passed in', async () => {
