@@ -13,7 +13,7 @@ import { Outcome, Tier, type Lookup } from '../src/cache/outcome.js'
 import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
-import { isRecord, refuseReservedName, requireRecord } from './shared/cache-options.js'
+import { isRecord, refuseReservedName, requireRecord, type ContextName } from './shared/cache-options.js'
 import { claimDataCacheName, occupiedError, type ContextOwner, type DataCacheName } from './shared/context-names.js'
 import { endInvocation, enterInvocation, readingBefore, resolveSettleBudget, settleOnEarlyReturn } from './shared/invocation.js'
 import { describePrincipalKey, keyWithoutPrincipal, principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
@@ -69,8 +69,8 @@ export interface DataCacheHandle<V> {
 export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2
 
 export interface DataCacheOptions<N extends string, V, E> extends FreshnessOptions {
-  /** The cache's name: in metrics, in L2 keys, and its property on the context. */
-  readonly name: N
+  /** The cache's name: in metrics, in L2 keys, and its property on the context (not one the context already has). */
+  readonly name: ContextName<N>
   /** The key this event needs, loaded before the handler onto `context[name]`; undefined: this event is not cached. */
   readonly key?: (event: E, context: Context) => string | undefined
   readonly load: DataLoader<V> & { readonly loadMany?: DataBatchLoader<V> }

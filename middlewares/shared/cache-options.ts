@@ -8,8 +8,8 @@ import type { EntryFreshness, FreshnessOptions } from '../../src/cache/options.j
  * engine's freshness options, each optional since each middleware has its own default ttl.
  */
 export interface CacheMiddlewareOptions<N extends string> extends Partial<FreshnessOptions> {
-  /** The cache's name in metrics and its property on the context. */
-  readonly name?: N
+  /** The cache's name in metrics and its property on the context: not one the context already has. */
+  readonly name?: ContextName<N>
   /** Start loading at module load (INIT), so the first invocation finds the values ready. */
   readonly prefetch?: boolean
   /** How long `after`/`onError` wait for refreshes still running beside the handler. Default '100ms'. */
@@ -53,18 +53,36 @@ export const ttlPart = (freshness: EntryFreshness | undefined): string | undefin
 export const keyOfParts = (parts: readonly (string | undefined)[]): string => parts.filter((part) => part !== undefined).join('#')
 
 /** Properties of the Lambda context, and `caches` (where dataCache puts its handles): no cache may take their place. */
-const reservedContextNames = new Set([
+const contextPropertyNames = [
   'caches', 'callbackWaitsForEmptyEventLoop', 'functionName', 'functionVersion', 'invokedFunctionArn', 'memoryLimitInMB', 'awsRequestId',
   'logGroupName', 'logStreamName', 'identity', 'clientContext', 'tenantId', 'getRemainingTimeInMillis', 'done', 'fail', 'succeed',
-])
+] as const
+
+/** The properties the context inherits as the plain object it is: those of `Object.prototype`. */
+const inheritedNames = [
+  'constructor', '__proto__', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable',
+  '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
+] as const
+
+/** A name no cache may take on the context: one the context already has, its own or inherited. */
+export type ReservedContextName = (typeof contextPropertyNames)[number] | (typeof inheritedNames)[number]
+
+const reservedContextNames: ReadonlySet<string> = new Set<ReservedContextName>([...contextPropertyNames, ...inheritedNames])
+
+/**
+ * A cache's `name` as its options type it: a literal the context already has fails to compile, as
+ * construction would refuse it (`refuseReservedName`); a name typed `string` compiles, and is
+ * checked at construction.
+ */
+export type ContextName<N extends string> = N extends ReservedContextName ? `the Lambda context already has a property "${N}": give the cache another name` : N
 
 /**
  * Refuses a `name` (the cache's context property) that the context already has for something else:
- * one of its own, or one it inherits as the plain object it is (`constructor`, `toString`), which
- * every invocation would find there in place of the values.
+ * one of its own, or one it inherits (`constructor`, `toString`), which every invocation would find
+ * there in place of the values.
  */
 export const refuseReservedName = (name: unknown): void => {
-  if (typeof name === 'string' && (reservedContextNames.has(name) || name in Object.prototype)) {
+  if (typeof name === 'string' && reservedContextNames.has(name)) {
     throw new CacheOptionsError('name', `cannot be ${printable(name)}: the context already has a property of that name`)
   }
 }

@@ -5,6 +5,7 @@ import type { FreshnessPolicy } from './freshness.js'
 import type { L2Store } from '../stores/l2-store.js'
 import type { MemoryStoreBounds } from '../stores/memory/index.js'
 import type { TieredStore } from './shared-tier.js'
+import { checkedUrl } from './urls.js'
 
 /** Freshness of one entry, overriding the cache's options. */
 export interface EntryFreshness {
@@ -216,10 +217,26 @@ export const isSdkClient = (value: unknown, service?: string): boolean => {
   return service === undefined || serviceId === undefined || serviceId === service
 }
 
+const endpointRule = 'an http:// or https:// URL, an endpoint object or a function that gives one'
+
+/**
+ * The endpoint and region of a client's options (`option`), which the SDK reads only as it makes the
+ * client or sends a request: a string endpoint is parsed for each request, and an empty region is
+ * refused as the client is made, at the first call. Endpoint objects, and the functions the SDK
+ * calls for an endpoint or a region, are left to it.
+ */
+const checkEndpointAndRegion = (option: string, clientConfig: Readonly<Record<string, unknown>>): void => {
+  const { endpoint, region } = clientConfig
+  if (typeof endpoint === 'string') checkedUrl(`${option}.endpoint`, endpoint, ['http:', 'https:'], endpointRule)
+  else if (endpoint !== undefined && typeof endpoint !== 'function' && !isRecord(endpoint)) throw mustBe(`${option}.endpoint`, endpointRule, endpoint)
+  const isRegion = (typeof region === 'string' && region !== '') || typeof region === 'function'
+  if (region !== undefined && !isRegion) throw mustBe(`${option}.region`, "a region such as 'eu-west-1', or a function that gives one", region)
+}
+
 /**
  * A client you made, or the `clientConfig` of the one to be made at first use: checked now, since
- * the first call would be the first to meet a config that is no object, and a config given beside a
- * client would be ignored without a word.
+ * the first call would be the first to meet a config that is no object, or whose endpoint or region
+ * the SDK cannot use, and a config given beside a client would be ignored without a word.
  */
 export const checkClientOrConfig = (options: Readonly<Record<string, unknown>>, described: ClientDescription): void => {
   const { option = 'client', prefix = '' } = described
@@ -229,7 +246,9 @@ export const checkClientOrConfig = (options: Readonly<Record<string, unknown>>, 
   if (client !== undefined && clientConfig !== undefined) {
     throw new CacheOptionsError(`${prefix}clientConfig`, `applies to a client ${described.maker} makes, not to a '${option}' you pass: configure that client instead`)
   }
-  if (clientConfig !== undefined && !isRecord(clientConfig)) throw mustBe(`${prefix}clientConfig`, `${described.config} such as { region: 'eu-west-1' }`, clientConfig)
+  if (clientConfig === undefined) return
+  if (!isRecord(clientConfig)) throw mustBe(`${prefix}clientConfig`, `${described.config} such as { region: 'eu-west-1' }`, clientConfig)
+  checkEndpointAndRegion(`${prefix}clientConfig`, clientConfig)
 }
 
 export const optionalBoolean = (option: string, value: unknown, fallback: boolean): boolean => {

@@ -1,8 +1,12 @@
+import middy from '@middy/core'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { configCache } from '../../middlewares/config-cache.js'
 import { secretsCache } from '../../middlewares/secrets-cache.js'
 import { CacheOptionsError } from '../../src/index.js'
+import { putParameters, uniqueName } from '../harness/index.js'
+import { motoClientConfig } from '../support/aws-client-config.js'
+import { invoke } from '../support/invoke.js'
 
 /**
  * DESIGN.md: "Invalid options throw at construction with a message that names the option". The
@@ -40,5 +44,58 @@ describe('configCache and secretsCache SDK client options are checked at constru
     expect(() => configCache({ parameters: { a: '/a' }, prefetch: false, awsSdkV3Client: new SSMClient({ region: 'us-east-1' }) })).not.toThrow()
     expect(() => configCache({ parameters: { a: '/a' }, prefetch: false, clientConfig: { region: 'us-east-1' } })).not.toThrow()
     expect(() => secretsCache({ secrets: { a: 'a' }, prefetch: false, secretsManager: { awsSdkV3Client: new SecretsManagerClient({ region: 'us-east-1' }) }, ssm: { clientConfig: { region: 'us-east-1' } } })).not.toThrow()
+  })
+})
+
+/**
+ * A clientConfig the SDK takes without a word and fails on at every call: a string endpoint is
+ * parsed per request, and an empty region is refused only when the client is made, at the first
+ * load. Endpoint objects and providers, and region providers, are the SDK's to call.
+ */
+describe("the endpoint and region of a clientConfig are checked at construction, each error naming the option's path", () => {
+  test.each<[string, () => unknown, string, RegExp]>([
+    ['configCache: an endpoint that is no URL', () => configCache({ parameters: { a: '/a' }, prefetch: false, clientConfig: { endpoint: 'not a url' } }), 'clientConfig.endpoint', /must be an http:\/\/ or https:\/\/ URL.*; got a string that is no URL/],
+    ['configCache: an endpoint without its scheme', () => configCache({ parameters: { a: '/a' }, prefetch: false, clientConfig: { endpoint: 'localhost:4566' } }), 'clientConfig.endpoint', /got a URL of scheme "localhost"/],
+    ['secretsCache: a secretsManager endpoint of another scheme', () => secretsCache({ secrets: { a: 'a' }, prefetch: false, secretsManager: { clientConfig: { endpoint: 'ftp://127.0.0.1:4566' } } }), 'secretsManager.clientConfig.endpoint', /got a URL of scheme "ftp"/],
+    ['secretsCache: an empty ssm endpoint', () => secretsCache({ secrets: { a: { name: '/a', source: 'ssm' } }, prefetch: false, ssm: { clientConfig: { endpoint: '' } } }), 'ssm.clientConfig.endpoint', /got a string that is no URL/],
+    ['configCache: an endpoint that is a number', () => configCache({ parameters: { a: '/a' }, prefetch: false, clientConfig: { endpoint: 4566 as never } }), 'clientConfig.endpoint', /must be an http:\/\/ or https:\/\/ URL, an endpoint object or a function that gives one; got 4566/],
+    ['configCache: an empty region', () => configCache({ parameters: { a: '/a' }, prefetch: false, clientConfig: { region: '' } }), 'clientConfig.region', /must be a region such as 'eu-west-1', or a function that gives one; got ""/],
+    ['secretsCache: a secretsManager region that is a number', () => secretsCache({ secrets: { a: 'a' }, prefetch: false, secretsManager: { clientConfig: { region: 1 as never } } }), 'secretsManager.clientConfig.region', /got 1/],
+    ['secretsCache: an ssm region that is null', () => secretsCache({ secrets: { a: { name: '/a', source: 'ssm' } }, prefetch: false, ssm: { clientConfig: { region: null as never } } }), 'ssm.clientConfig.region', /got null/],
+  ])('%s', (_case, make, option, message) => {
+    expect(make).toThrow(CacheOptionsError)
+    expect(make).toThrow(`option "${option}"`)
+    expect(make).toThrow(message)
+  })
+
+  test('the refused endpoint is not shown: a URL may carry a password', () => {
+    const make = () => configCache({ parameters: { a: '/a' }, prefetch: false, clientConfig: { endpoint: 'https://proxy:s3cret@[proxy.internal' } })
+    expect(make).toThrow('option "clientConfig.endpoint"')
+    expect(make).not.toThrow(/s3cret/)
+  })
+
+  test('URLs, endpoint objects and providers, and region providers, are accepted: the SDK calls them itself', () => {
+    const endpoint = 'https://ssm.eu-west-1.amazonaws.com'
+    const region = (): Promise<string> => Promise.resolve('eu-west-1')
+    for (const clientConfig of [
+      { endpoint: 'http://127.0.0.1:4566', region: 'us-east-1' },
+      { endpoint, region },
+      { endpoint: { url: new URL(endpoint) } },
+      { endpoint: { protocol: 'https:', hostname: 'ssm.eu-west-1.amazonaws.com', path: '/' } },
+      { endpoint: () => Promise.resolve({ url: new URL(endpoint) }) },
+    ]) {
+      expect(() => configCache({ parameters: { a: '/a' }, prefetch: false, clientConfig })).not.toThrow()
+      expect(() => secretsCache({ secrets: { a: 'a', b: { name: '/b', source: 'ssm' } }, prefetch: false, secretsManager: { clientConfig }, ssm: { clientConfig } })).not.toThrow()
+    }
+  })
+
+  test('an endpoint and a region given as providers reach the service: moto serves the parameter', async () => {
+    const name = `/${uniqueName('providers')}/table`
+    await putParameters({ [name]: 'orders' })
+    const { endpoint, region, ...rest } = motoClientConfig()
+    const handler = middy()
+      .use(configCache({ name: 'provided', parameters: { table: name }, prefetch: false, clientConfig: { ...rest, endpoint: () => Promise.resolve({ url: new URL(endpoint) }), region: () => Promise.resolve(region) } }))
+      .handler((_event, context) => Promise.resolve(context.provided.table))
+    expect(await invoke(handler)).toBe('orders')
   })
 })

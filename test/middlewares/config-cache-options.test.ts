@@ -58,7 +58,7 @@ describe('configCache options', () => {
     ['a parameter under a symbol', { parameters: { table: '/shop/table', [Symbol('flags')]: '/shop/flags' } }, /option "parameters\[Symbol\(flags\)\]" cannot be a symbol: each value lands on the context property its name gives/],
     ['a path under a symbol', { paths: { [Symbol('limits')]: '/shop/limits/' } }, /option "paths\[Symbol\(limits\)\]" cannot be a symbol/],
     // The Lambda context is a plain object: it inherits these, and every invocation would find one there.
-    ...['constructor', 'toString', 'valueOf', 'hasOwnProperty'].map((name): [string, Record<string, unknown>, RegExp] => [
+    ...Object.getOwnPropertyNames(Object.prototype).map((name): [string, Record<string, unknown>, RegExp] => [
       `a name the context inherits (${name})`,
       { parameters: { a: '/a' }, name },
       new RegExp(`option "name" cannot be "${name}": the context already has a property of that name`),

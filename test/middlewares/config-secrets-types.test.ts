@@ -2,7 +2,9 @@ import middy from '@middy/core'
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { mockClient } from 'aws-sdk-client-mock'
-import { configCache, json, jsonSecret, secretsCache, type JsonParameterArguments, type JsonSecretArguments, type ParameterOptions, type ParameterSpec, type PathOptions, type SecretOptions } from 'middy-cache'
+import type { Context } from 'aws-lambda'
+import { CacheOptionsError, configCache, json, jsonSecret, secretsCache, type JsonParameterArguments, type JsonSecretArguments, type ParameterOptions, type ParameterSpec, type PathOptions, type SecretOptions } from 'middy-cache'
+import type { ReservedContextName } from '../../middlewares/shared/cache-options.js'
 import { putParameters, uniqueName } from '../harness/index.js'
 import { motoClientConfig } from '../support/aws-client-config.js'
 import { invoke } from '../support/invoke.js'
@@ -177,6 +179,38 @@ describe('types of what configCache and secretsCache add to the context', () => 
         typeIs<Equal<typeof context.literalSecrets.certificate, string | Uint8Array>>(true)
         typeIs<Equal<typeof context.literalSecrets.db, Readonly<DbCredentials>>>(true)
         return Promise.resolve(context.literalConfig.banner)
+      })
+    expect(typeof handler).toBe('function')
+  })
+
+  test('a literal name the Lambda context already has, or inherits, fails to compile, as it fails construction; a name typed string compiles, and is checked at construction', () => {
+    const refused = /option "name" cannot be "(functionName|caches|toString|tenantId)": the context already has a property of that name/
+    // @ts-expect-error the context's own property
+    expect(() => configCache({ name: 'functionName', parameters: { table: '/shop/table' }, prefetch: false })).toThrow(refused)
+    // @ts-expect-error where dataCache puts its handles
+    expect(() => configCache({ name: 'caches', paths: { limits: '/shop/limits/' }, prefetch: false })).toThrow(refused)
+    // @ts-expect-error inherited by the context, a plain object
+    expect(() => secretsCache({ name: 'toString', secrets: { stripeKey: 'shop/stripe' }, prefetch: false })).toThrow(refused)
+    // @ts-expect-error the context's own under tenant isolation
+    expect(() => secretsCache({ name: 'tenantId', secrets: { stripeKey: 'shop/stripe' }, prefetch: false })).toThrow(refused)
+    const fromEnvironment: string = process.env.UNSET_CONFIG_NAME ?? 'functionName'
+    expect(() => configCache({ name: fromEnvironment, parameters: { table: '/shop/table' }, prefetch: false })).toThrow(CacheOptionsError)
+    expect(() => secretsCache({ name: fromEnvironment, secrets: { stripeKey: 'shop/stripe' }, prefetch: false })).toThrow(CacheOptionsError)
+    // Every property the Lambda context types is refused as a literal.
+    typeIs<Equal<Exclude<keyof Context, ReservedContextName>, never>>(true)
+  })
+
+  test('a name typed string puts the values under any property, as the types cannot tell which', () => {
+    const name: string = 'settings'
+    const handler = middy()
+      .use(configCache({ name, parameters: { table: '/shop/table' }, prefetch: false }))
+      .use(secretsCache({ name: 'vault', secrets: { stripeKey: 'shop/stripe' }, prefetch: false }))
+      .handler((_event, context) => {
+        // Under any property: one the values may not be under.
+        typeIs<Equal<NonNullable<typeof context.settings>['table'], string>>(true)
+        typeIs<Equal<Extract<typeof context.settings, undefined>, undefined>>(true)
+        typeIs<Equal<typeof context.vault.stripeKey, string>>(true)
+        return Promise.resolve(context.vault.stripeKey)
       })
     expect(typeof handler).toBe('function')
   })

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyWithLam
 import { dataCache, type DataCacheHandle } from '../../middlewares/data-cache.js'
 import { dynamoItem } from '../../entrypoints/dynamodb.js'
 import type { Frozen } from '../../src/cache/freeze.js'
+import { CacheOptionsError } from '../../src/cache/errors.js'
 import { invoke } from '../support/invoke.js'
 
 // Compile-time checks, enforced by `npm run typecheck` (which includes test/): what dataCache puts on
@@ -37,6 +38,20 @@ describe('types of what dataCache adds to the context', () => {
         return Promise.resolve(context.products?.price)
       })
     expect(await invoke(handler, { pathParameters: { id: '1' } })).toBe(10)
+  })
+
+  test('a literal name the Lambda context already has, or inherits, fails to compile, as it fails construction; a name typed string compiles, and is checked at construction', () => {
+    const refused = /option "name" cannot be "(functionName|caches|constructor|awsRequestId)": the context already has a property of that name/
+    // @ts-expect-error the context's own property
+    expect(() => dataCache({ name: 'functionName', key: (event) => event.pathParameters?.id, load: getProduct, ttl: '5m' })).toThrow(refused)
+    // @ts-expect-error where dataCache puts its handles
+    expect(() => dataCache({ name: 'caches', load: getProduct, ttl: '5m' })).toThrow(refused)
+    // @ts-expect-error inherited by the context, a plain object
+    expect(() => dataCache({ name: 'constructor', load: getProduct, ttl: '5m' })).toThrow(refused)
+    // @ts-expect-error the context's own, with an annotated event
+    expect(() => dataCache({ name: 'awsRequestId', key: (event: SQSEvent) => event.Records[0]?.body, load: getProduct, ttl: '5m' })).toThrow(refused)
+    const fromEnvironment: string = process.env.UNSET_CACHE_NAME ?? 'functionName'
+    expect(() => dataCache({ name: fromEnvironment, load: getProduct, ttl: '5m' })).toThrow(CacheOptionsError)
   })
 
   test('a lazy cache adds only its handle; an annotated key types the event; ready loaders type the value', async () => {

@@ -28,6 +28,9 @@ describe('redisStore options, checked at construction', () => {
     ['an unset REDIS_URL', { url: undefined }, /exactly one must say where Redis is; got none/],
     ['two connections', { url: 'redis://127.0.0.1:1', cluster: { nodes: [{ port: 1 }] } }, /got url and cluster/],
     ['a URL of another scheme', { url: 'http://127.0.0.1:6379' }, /option "url" must be a redis:\/\/ or rediss:\/\/ URL/],
+    // ioredis parses the URL as the store makes its connection: its TypeError ("Invalid URL") named no option.
+    ['a URL that does not parse', { url: 'redis://cache.internal:port' }, /option "url" must be a redis:\/\/ or rediss:\/\/ URL; got a string that is no URL/],
+    ['a URL without a host, which ioredis would take for localhost', { url: 'redis://' }, /option "url" must be a redis:\/\/ or rediss:\/\/ URL; got a URL that names no host/],
     ['a client that is not ioredis', { client: {} }, /option "client" must be an ioredis Redis or Cluster/],
     ['connection options beside a client', { client: new Redis({ lazyConnect: true }), redis: { db: 1 } }, /option "redis" applies to a connection the store makes/],
     ['a prefix with a hash-tag brace', { url: 'redis://127.0.0.1:1', prefix: 'app{1}:' }, /option "prefix" must be a string of up to 64 characters, without lone surrogates or '\{' or '\}'; got "app\{1\}:"/],
@@ -47,6 +50,12 @@ describe('redisStore options, checked at construction', () => {
   ]
   test.each(cases)('%s', (_, options, message) => {
     expect(() => redisStore(options as unknown as RedisStoreOptions)).toThrow(message)
+  })
+
+  test('a URL that does not parse is not shown: it may carry the password', () => {
+    const make = () => redisStore({ url: 'rediss://default:s3cret@cache.internal:port' })
+    expect(make).toThrow('option "url"')
+    expect(make).not.toThrow(/s3cret/)
   })
 
   test('defaults: a 50 ms timeout, a lease, a breaker; settings resolved once', () => {

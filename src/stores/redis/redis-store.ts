@@ -6,6 +6,7 @@ import { isRejected } from '../../cache/concurrency.js'
 import { boundedDuration, type Duration } from '../../cache/duration.js'
 import { CacheOptionsError, mustBe, printable } from '../../cache/errors.js'
 import { isRecord, rejectUnknownOptions } from '../../cache/options.js'
+import { checkedUrl } from '../../cache/urls.js'
 import { l2OptionNames, resolveL2Settings, resolvePrefix, type L2Options } from '../l2-options.js'
 import { SharedTier, type TierHost, type TieredStore } from '../../cache/shared-tier.js'
 import type { L2Settings, L2Store, LeaseAttempt, LeaseState, StoreMisconfiguration } from '../l2-store.js'
@@ -148,10 +149,7 @@ const connectionOf = (options: Record<string, unknown>): Connection => {
   const connectTimeoutMs = boundedDuration('connectTimeout', options.connectTimeout, 1_000, 1, longestConnectTimeoutMs)
   const redisOptions: RedisConnectionOptions = { ...ownedConnectionOptions(connectTimeoutMs), ...(options.redis as RedisConnectionOptions | undefined) }
   if (options.url !== undefined) {
-    if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
-      throw mustBe('url', 'a redis:// or rediss:// URL', options.url)
-    }
-    const client = new Redis(options.url, redisOptions)
+    const client = new Redis(checkedUrl('url', options.url, ['redis:', 'rediss:'], 'a redis:// or rediss:// URL'), redisOptions)
     return { client, address: clientAddress(client), owned: true, connectTimeoutMs }
   }
   if (!isRecord(options.cluster)) throw mustBe('cluster', 'an object such as { nodes: [{ host, port }] }', options.cluster)
