@@ -14,7 +14,7 @@ import { CacheKind, registerCache } from '../src/cache/registry.js'
 import type { CacheScope } from '../src/cache/scope.js'
 import type { L2Store } from '../src/stores/l2-store.js'
 import { isRecord, refuseReservedName, requireRecord, type ContextName } from './shared/cache-options.js'
-import { claimDataCacheName, occupiedError, type ContextOwner, type DataCacheName } from './shared/context-names.js'
+import { claimDataCacheName, countInvocationsIfNameShared, occupiedError, type ContextOwner, type DataCacheName } from './shared/context-names.js'
 import { endInvocation, enterInvocation, readingBefore, resolveSettleBudget, settleOnEarlyReturn } from './shared/invocation.js'
 import { describePrincipalKey, keyWithoutPrincipal, principalKey, principalOf, splitPrincipalKey } from './shared/principal.js'
 
@@ -336,6 +336,7 @@ export function dataCache<const N extends string, V, E>(options: DataCacheOption
     ...engineLoaders(name, byPrincipal, load, loadMany),
   })
   registerCache({ cache: cache as Cache<unknown>, kind: CacheKind.Data, secret: false, scope: byPrincipal ? 'principal' : 'shared' })
+  countInvocationsIfNameShared(name, CacheKind.Data)
   const owner: ContextOwner = { description: `dataCache ${JSON.stringify(name)}` }
   const claim: DataCacheName = { name, owner }
 

@@ -1,7 +1,8 @@
 import { CacheError, kindOf } from '../../src/cache/errors.js'
 import { hasPlainPrototype } from '../../src/cache/freeze.js'
 import { processWide } from '../../src/cache/process-state.js'
-import type { Invocation } from './invocation.js'
+import { CacheKind, registeredCaches } from '../../src/cache/registry.js'
+import { readInvocationCounts, type Invocation } from './invocation.js'
 import { isRedacted } from './redacted.js'
 
 /**
@@ -98,6 +99,18 @@ export const claimDataCacheName = (invocation: Invocation, claim: DataCacheName,
 export const refuseDataCacheName = (invocation: Invocation, name: string, owner: ContextOwner): void => {
   const other = dataCacheNamed(invocation, name)
   if (other !== undefined) throw nameCollision(name, [other, owner])
+}
+
+/**
+ * Has every invocation counted in a state of its own once a dataCache and a configCache or
+ * secretsCache (of `kind`) take `name` in the process, whichever was made first. In one chain they
+ * are refused (`refuseDataCacheName`); a configCache on a route whose router's chain holds such a
+ * dataCache that put nothing under the name learns of it only from the invocation's state, which a
+ * warm invocation that counts nothing never joins: it would be refused only when it loads.
+ */
+export const countInvocationsIfNameShared = (name: string, kind: CacheKind): void => {
+  const isData = kind === CacheKind.Data
+  if (registeredCaches().some((other) => other.cache.name === name && (other.kind === CacheKind.Data) !== isData)) readInvocationCounts()
 }
 
 /** What a holder merging a middleware's values into what the context held is made of. */

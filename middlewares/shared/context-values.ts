@@ -1,11 +1,12 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import { createCache, type Cache } from '../../src/cache/cache.js'
+import { monotonicClock } from '../../src/cache/clock.js'
 import { CacheError, quotedKey } from '../../src/cache/errors.js'
 import { defaultMaxEntries, optionalBoolean, type CacheOptions, type L1Options } from '../../src/cache/options.js'
 import { processWide } from '../../src/cache/process-state.js'
 import { CacheKind, registerCache } from '../../src/cache/registry.js'
 import type { CacheMiddlewareOptions } from './cache-options.js'
-import { holderRecord, mergeWith, ownOrigins, recordHolder, refuseDataCacheName, type ContextOwner, type HolderRecord } from './context-names.js'
+import { countInvocationsIfNameShared, holderRecord, mergeWith, ownOrigins, recordHolder, refuseDataCacheName, type ContextOwner, type HolderRecord } from './context-names.js'
 import {
   endInvocation,
   enterInvocation,
@@ -14,6 +15,7 @@ import {
   resolveSettleBudget,
   settleOnEarlyReturn,
   uncountedReading,
+  uncountedReadingBy,
   type Invocation,
 } from './invocation.js'
 
@@ -213,6 +215,8 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
 
   const bit = servingBit()
   const clock = cache.clock
+  // Chosen here, once: only a cache over the monotonic clock may take the reading its request shares.
+  const readUncounted = clock === monotonicClock ? uncountedReading : (request: Request): number | undefined => uncountedReadingBy(request, clock)
 
   /**
    * The warm invocation no one counts (see `uncountedReading`): every value fresh in memory and the
@@ -221,7 +225,7 @@ export const contextValuesMiddleware = (options: ContextValuesOptions): Middlewa
    * places the same frozen holder again.
    */
   const placedUncounted = (request: Request): boolean => {
-    const now = uncountedReading(request, clock)
+    const now = readUncounted(request)
     if (now === undefined) return false
     const context = request.context as unknown as LambdaContextRecord
     const existing = property.read(context)
@@ -304,5 +308,6 @@ export const valuesCacheMiddleware = ({ kind, options, defaultName, engine, ...c
   const contextName = options.name === undefined ? defaultName : options.name
   const cache = createCache<unknown>({ ...engine, name: contextName, l1: roomForAll(contextValues.entries), describeKey: describeEntryKeys(contextName, contextValues.entries) })
   registerCache({ cache, kind, secret: kind === CacheKind.Secrets })
+  countInvocationsIfNameShared(cache.name, kind)
   return contextValuesMiddleware({ ...contextValues, cache, contextName: cache.name, prefetch, settleBudgetMs })
 }

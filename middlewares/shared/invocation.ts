@@ -8,8 +8,10 @@ import { budgetWithin, countInvocation, invocationStart, longestInvocationMs, ty
 
 /**
  * Why an invocation must count what it did in a state of its own (see `uncountedReading`): one
- * reason per cacheMetrics made in the process, in any copy of the package, which reads those counts;
- * and one until the environment counted its first invocation. That one is always counted, so that
+ * reason per cacheMetrics made in the process, in any copy of the package, which reads those counts,
+ * and per dataCache, configCache or secretsCache made with a name a cache of the other sort took
+ * (see `countInvocationsIfNameShared`); and one until the environment counted its first
+ * invocation. That one is always counted, so that
  * the environment's count is never 0 once an invocation went uncounted: a cacheMetrics or a warmup
  * first used after such invocations (in a handler built on demand) never numbers its invocation 1,
  * nor takes it for the cold start. The warm path checks the one number, as before.
@@ -187,35 +189,48 @@ export const invocationOf = (request: RequestLike): Invocation => {
   return invocation
 }
 
-/** For cacheMetrics, when made: from then on every cache counts what each invocation did with it. */
+/**
+ * For cacheMetrics, when made, and for a check that reads the invocation's state (see
+ * `countInvocationsIfNameShared`): from then on every cache counts what each invocation did with it.
+ */
 export const readInvocationCounts = (): void => {
   mustCount.reasons++
 }
 
 /**
  * The request whose uncounted warm path last read the monotonic clock, and that reading (see
- * `uncountedReading`). Forgotten once the request has state, and when it ends: no event is kept
- * past its invocation.
+ * `uncountedReading`). Forgotten once the request has state, and in `after`/`onError`: no event is
+ * kept past its invocation. A request that Middy ended early skips those; `flushOnEarlyReturn`
+ * makes its state, and without it the request is kept until the next takes its place: clearing it
+ * otherwise would cost every warm invocation (a WeakRef, or a task queued). One for the process:
+ * a copy of the package that makes the request's state forgets a reading the other copy took,
+ * which would be as old as any wait in that state's making.
  */
-const uncounted: { request: RequestLike | undefined; reading: number } = { request: undefined, reading: 0 }
+const uncounted = processWide('uncountedReading', (): { request: RequestLike | undefined; reading: number } => ({ request: undefined, reading: 0 }))
 
 /**
- * The time by `clock` a cache middleware checks freshness against when it may serve `request` from
- * memory without counting it in the invocation's state; undefined when it must count: a middleware
- * of the suite made the state already, a cacheMetrics will read it, or it is the environment's first
- * (see `mustCount`). Otherwise configCache and secretsCache make no state on a warm invocation,
- * which would cost it about a fifteenth of a bare one; a load, a refresh or a merge still makes it.
- * For the monotonic clock, one reading serves every such middleware of the request, as
- * `readingBefore` does a counted invocation's: a reading costs a warm invocation about a twentieth
- * of a bare one.
+ * The monotonic clock's time a cache middleware checks freshness against when it may serve
+ * `request` from memory without counting it in the invocation's state; undefined when it must
+ * count: a middleware of the suite made the state already, a cacheMetrics will read it, or it is
+ * the environment's first (see `mustCount`). Otherwise configCache and secretsCache make no state
+ * on a warm invocation, which would cost it about a fifteenth of a bare one; a load, a refresh or a
+ * merge still makes it. One reading serves every such middleware of the request, as `readingBefore`
+ * does a counted invocation's: a reading costs a warm invocation about a twentieth of a bare one.
+ * Only for a cache over the monotonic clock: see `uncountedReadingBy`.
  */
-export const uncountedReading = (request: RequestLike, clock: Clock): number | undefined => {
+export const uncountedReading = (request: RequestLike): number | undefined => {
   if (uncounted.request === request) return uncounted.reading
   if (mustCount.reasons !== 0 || invocationIfAny(request) !== undefined) return undefined
-  if (clock !== monotonicClock) return clock()
   uncounted.request = request
-  return (uncounted.reading = clock())
+  return (uncounted.reading = monotonicClock())
 }
+
+/**
+ * `uncountedReading` for a cache over a clock of its own (`now`): read at every call, since the
+ * reading the request shares is the monotonic clock's, which says nothing of another clock's time.
+ */
+export const uncountedReadingBy = (request: RequestLike, clock: Clock): number | undefined =>
+  mustCount.reasons !== 0 || invocationIfAny(request) !== undefined ? undefined : clock()
 
 /** Drops the reading of `request`'s uncounted warm path (see `uncountedReading`), from its `after` or `onError`. */
 export const forgetUncountedReading = (request: RequestLike): void => {

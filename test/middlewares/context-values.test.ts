@@ -35,10 +35,12 @@ type EngineModule = typeof import('../../src/index.js')
 
 type Copy = Pick<ContextValuesModule, 'contextValuesMiddleware'> & Pick<InvocationModule, 'invocationOf' | 'invocationIfAny' | 'readInvocationCounts'> & Pick<EngineModule, 'createCache'>
 
-/** A fresh copy of the values middleware, without the process-wide state: a new execution environment, none of its invocations run yet. */
-const freshCopy = (): Copy => {
+/**
+ * One more copy of the values middleware beside those loaded before it, sharing the process-wide state
+ * with them, as a process that loads the package twice (an ESM import beside a CommonJS require) does.
+ */
+const copyBeside = (): Copy => {
   let copy: Copy | undefined
-  forgetProcessWideState()
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const load = (path: string): unknown => require(path)
@@ -50,6 +52,12 @@ const freshCopy = (): Copy => {
   })
   if (copy === undefined) throw new Error('isolateModules did not run')
   return copy
+}
+
+/** A fresh copy of the values middleware, without the process-wide state: a new execution environment, none of its invocations run yet. */
+const freshCopy = (): Copy => {
+  forgetProcessWideState()
+  return copyBeside()
 }
 
 /**
@@ -312,6 +320,67 @@ describe('the values middleware behind configCache and secretsCache', () => {
     } finally {
       jest.restoreAllMocks()
     }
+  })
+
+  test('uncounted, a reading one copy of the package took is not used once a middleware of the other copy made the state and waited', async () => {
+    const first = freshCopy()
+    const second = copyBeside()
+    const time = movableTime()
+    try {
+      let slowSource = false
+      const slowly = (key: string): string => {
+        // Once slow, the two loads take five seconds of the invocation.
+        if (slowSource) time.advance(2_500)
+        return `slow ${key}`
+      }
+      const madeBy = (copy: Copy, name: string, ttl: Duration, load = (key: string): string => `${name} ${key}`) => {
+        const cache = copy.createCache<unknown>({ name, load, ttl })
+        return { cache, middleware: copy.contextValuesMiddleware({ middleware: 'configCache', cache, contextName: name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) }) }
+      }
+      // The first and the last from one copy, the one between them from the other.
+      const chain = [madeBy(first, 'fresh', '1h'), madeBy(second, 'slow', '10s', slowly), madeBy(first, 'last', '13s')]
+      const caches = chain.map(({ cache }) => cache)
+      const middlewares = chain.map(({ middleware }) => middleware)
+      const invokeAll = async (request: Request): Promise<void> => {
+        for (const middleware of middlewares) await middleware.before?.(request)
+        for (const middleware of middlewares) await middleware.after?.(request)
+      }
+      await invokeAll(requestFor())
+
+      // The first serves from memory uncounted, the second loads for five seconds, the third expires meanwhile.
+      time.advance(11_000)
+      slowSource = true
+      const next = requestFor()
+      await invokeAll(next)
+      expect(caches.map((cache) => cache.stats().loads)).toEqual([2, 4, 4])
+    } finally {
+      jest.restoreAllMocks()
+    }
+  })
+
+  test('uncounted, a middleware over a clock of its own judges freshness by that clock, not by the reading another over the default clock took', async () => {
+    const copy = freshCopy()
+    // Far from the monotonic clock's readings, which count from the start of the process.
+    const own = manualClock(10 ** 12)
+    let version = 1
+    const byDefault = copy.createCache<unknown>({ name: 'config', load: (key: string) => `config ${key}`, ttl: '1h' })
+    const byOwn = copy.createCache<unknown>({ name: 'secrets', load: (key: string) => `secrets ${key} v${String(version)}`, ttl: '1m', now: own.now })
+    const middlewares = [byDefault, byOwn].map((cache) =>
+      copy.contextValuesMiddleware({ middleware: 'configCache', cache, contextName: cache.name, entries, prefetch: false, settleBudgetMs: 100, holderFor: () => ({}) }),
+    )
+    const invokeBoth = async (request: Request): Promise<void> => {
+      for (const middleware of middlewares) await middleware.before?.(request)
+      for (const middleware of middlewares) await middleware.after?.(request)
+    }
+    await invokeBoth(requestFor())
+    await invokeBoth(requestFor())
+
+    own.advance(2 * 60_000)
+    version = 2
+    const request = requestFor()
+    await invokeBoth(request)
+    expect(contextOf(request)).toMatchObject({ config: { table: 'config /t' }, secrets: { table: 'secrets /t v2' } })
+    expect(byOwn.stats().loads).toBe(4)
   })
 
   test('a prefetch that a freeze left hanging is aborted once the first invocation after the thaw loads anew, so its request does not stay open', async () => {

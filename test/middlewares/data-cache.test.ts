@@ -1,4 +1,5 @@
 import middy, { type MiddlewareObj } from '@middy/core'
+import type { Context } from 'aws-lambda'
 import { join } from 'node:path'
 import { configCache } from '../../middlewares/config-cache.js'
 import { dataCache, DataScope, type DataBatchLoadContext, type DataCacheHandle } from '../../middlewares/data-cache.js'
@@ -532,6 +533,22 @@ describe('names in one chain: a dataCache shares its name with no other cache of
     await expect(invoke(dataFirst)).rejects.toThrow(collision(`dataCache "${name}"`, description[name], name))
     expect(body).not.toHaveBeenCalled()
   })
+
+  test.each(['lazy', 'eager, no key for this event'] as const)(
+    "a dataCache (%s) on a router's chain named like the configCache on its route's: an error on every invocation, warm ones too",
+    async (variant) => {
+      const body = jest.fn(() => Promise.resolve('ran'))
+      const route = middy().use(valuesCache('config')).handler(body)
+      // As @middy/http-router calls a route's handler: with the event and context the router's got.
+      const router = middy()
+        .use(dataCacheNamed('config', variant))
+        .handler((event: unknown, context: Context) => route(event as never, context as never))
+      for (let invocation = 0; invocation < 3; invocation++) {
+        await expect(invoke(router)).rejects.toThrow(collision('dataCache "config"', description.config, 'config'))
+      }
+      expect(body).not.toHaveBeenCalled()
+    },
+  )
 
   test('a dataCache named like a configCache and a secretsCache that merge their values: the error names all three', async () => {
     const handler = middy()
