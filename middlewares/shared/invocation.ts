@@ -204,7 +204,7 @@ export const readInvocationCounts = (): void => {
  * makes its state, and without it the request is kept until the next takes its place: clearing it
  * otherwise would cost every warm invocation (a WeakRef, or a task queued). One for the process:
  * a copy of the package that makes the request's state forgets a reading the other copy took,
- * which would be as old as any wait in that state's making.
+ * which would be as old as the wait that state's making may hold.
  */
 const uncounted = processWide('uncountedReading', (): { request: RequestLike | undefined; reading: number } => ({ request: undefined, reading: 0 }))
 

@@ -149,6 +149,14 @@ describe('the DynamoDB store on moto', () => {
   })
 
   /** A client that records each request it sends, and the most requests of `command` it had in flight at once. */
+  /** A value for each of `keys`, a delete of 'gone', and two writes of 'twice', the last to win. */
+  const writesOf = (keys: readonly string[]) => [
+    ...keys.map((key) => ({ key, payload: Buffer.from(`value of ${key}`), ttlMs: 60_000 })),
+    { key: 'gone', payload: undefined },
+    { key: 'twice', payload: Buffer.from('first'), ttlMs: 60_000 },
+    { key: 'twice', payload: Buffer.from('last'), ttlMs: 60_000 },
+  ]
+
   const watchedClient = (command: string) => {
     const client = clients.made(new DynamoDBClient(clientConfig()))
     const sent: { readonly command: string; readonly input: Record<string, unknown> }[] = []
@@ -214,12 +222,7 @@ describe('the DynamoDB store on moto', () => {
     await store.set('gone', Buffer.from('before'), 60_000, signal)
     const keys = Array.from({ length: 130 }, (_, index) => `k${index}`)
     await store.writeMany!(
-      [
-        ...keys.map((key) => ({ key, payload: Buffer.from(`value of ${key}`), ttlMs: 60_000 })),
-        { key: 'gone', payload: undefined },
-        { key: 'twice', payload: Buffer.from('first'), ttlMs: 60_000 },
-        { key: 'twice', payload: Buffer.from('last'), ttlMs: 60_000 },
-      ],
+      writesOf(keys),
       signal,
     )
     const batches = sent.filter(({ command }) => command === 'BatchWriteItemCommand').map(({ input }) => Object.values(input.RequestItems as Record<string, unknown[]>)[0]?.length)
@@ -239,12 +242,7 @@ describe('the DynamoDB store on moto', () => {
     const keys = Array.from({ length: 60 }, (_, index) => `k${index}`)
     sent.length = 0
     await store.writeEach!(
-      [
-        ...keys.map((key) => ({ key, payload: Buffer.from(`value of ${key}`), ttlMs: 60_000 })),
-        { key: 'gone', payload: undefined },
-        { key: 'twice', payload: Buffer.from('first'), ttlMs: 60_000 },
-        { key: 'twice', payload: Buffer.from('last'), ttlMs: 60_000 },
-      ],
+      writesOf(keys),
       signal,
     )
     expect(sent.map(({ command }) => command).sort()).toEqual([...Array.from({ length: 61 }, () => 'PutItemCommand'), 'DeleteItemCommand'].sort())
